@@ -1,0 +1,60 @@
+"""simulacra: synthetic data that keeps the statistical shape of real data.
+
+>>> import simulacra as sim
+>>> df = sim.datasets.load_demo().head(2000)
+>>> md = sim.Metadata.detect(df)
+>>> model = sim.GaussianCopula(md, random_state=0).fit(df)
+>>> model.sample(5).shape
+(5, 15)
+"""
+
+from simulacra import datasets
+from simulacra._version import __version__
+from simulacra.errors import (
+    DataError,
+    MetadataError,
+    ModelFileError,
+    NotFittedError,
+    ParameterError,
+    SimulacraError,
+)
+from simulacra.io import read_table, write_table
+from simulacra.metadata import (
+    PII,
+    Boolean,
+    Categorical,
+    ColumnKind,
+    Datetime,
+    Id,
+    Metadata,
+    Numerical,
+    Text,
+)
+from simulacra.models import MODELS, GaussianCopula, IndependentMarginals, Synthesizer, load
+
+__all__ = [
+    "MODELS",
+    "PII",
+    "Boolean",
+    "Categorical",
+    "ColumnKind",
+    "DataError",
+    "Datetime",
+    "GaussianCopula",
+    "Id",
+    "IndependentMarginals",
+    "Metadata",
+    "MetadataError",
+    "ModelFileError",
+    "NotFittedError",
+    "Numerical",
+    "ParameterError",
+    "SimulacraError",
+    "Synthesizer",
+    "Text",
+    "__version__",
+    "datasets",
+    "load",
+    "read_table",
+    "write_table",
+]

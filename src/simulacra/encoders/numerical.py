@@ -1,0 +1,159 @@
+"""Numbers: encoded as float64, decoded clipped, rounded and cast back to the stored dtype.
+
+>>> enc = NumericalEncoder().fit(pd.Series([1.25, 2.5, 10.0], name="price"))
+>>> enc.integer_, enc.decimals_, enc.minimum_, enc.maximum_
+(False, 2, 1.25, 10.0)
+>>> enc.inverse_transform(np.array([0.0, 3.14159, 99.0]), np.random.default_rng(0)).tolist()
+[1.25, 3.14, 10.0]
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from simulacra.encoders.base import Encoder, Output, State
+from simulacra.errors import DataError
+from simulacra.metadata.kinds import Numerical, column_from_dict
+
+_MAX_DECIMALS = 15
+_NUMERIC_OBJECTS = ("integer", "floating", "mixed-integer-float", "decimal", "empty")
+
+
+class NumericalEncoder(Encoder):
+    """Encode a number column as ``float64``.
+
+    Learned from the non-null values (``spec`` fields that are set take precedence):
+
+    * ``integer_`` — every value is integral;
+    * ``decimals_`` — the fewest decimals (0 to 15) that reproduce every value in the column's
+      own precision, ``None`` when no such count exists (values are then not rounded);
+    * ``minimum_`` / ``maximum_`` — the bounds decoded values are clipped to.
+
+    Values beyond ±2**53 lose precision in float64.
+    """
+
+    name: ClassVar[str] = "numerical"
+    output: ClassVar[Output] = "continuous"
+
+    def __init__(self, spec: Numerical | None = None) -> None:
+        super().__init__()
+        self.spec = spec if spec is not None else Numerical()
+
+    # -- fit ------------------------------------------------------------------------------------
+    def _fit(self, values: pd.Series) -> None:
+        x = self._as_float(values)
+        dtype = pd.api.types.pandas_dtype(self.dtype_)
+        if self.spec.integer is not None:
+            self.integer_ = bool(self.spec.integer)
+        elif x.size:
+            self.integer_ = bool(np.all(x == np.round(x)))
+        else:
+            self.integer_ = dtype.kind in "iu"
+        if self.spec.decimals is not None:
+            self.decimals_: int | None = int(self.spec.decimals)
+        elif self.integer_:
+            self.decimals_ = 0
+        else:
+            self.decimals_ = _fewest_decimals(x, _float_precision(dtype))
+        self.minimum_ = _bound(self.spec.minimum, x.min() if x.size else None)
+        self.maximum_ = _bound(self.spec.maximum, x.max() if x.size else None)
+
+    def _as_float(self, values: pd.Series) -> np.ndarray:
+        """``values`` as a float64 array, refusing booleans, non-numbers and inf."""
+        dtype = values.dtype
+        column = self.column_
+        if pd.api.types.is_bool_dtype(dtype):
+            raise DataError(f"column {column!r} holds booleans; declare it as a boolean column, "
+                            "not a numerical one")
+        if pd.api.types.is_object_dtype(dtype):
+            inferred = pd.api.types.infer_dtype(values, skipna=True)
+            if inferred not in _NUMERIC_OBJECTS:
+                raise DataError(f"column {column!r} holds {inferred} values, not numbers; cast "
+                                "it to a numeric dtype or declare it as categorical")
+        elif not pd.api.types.is_numeric_dtype(dtype) or dtype.kind == "c":
+            raise DataError(f"column {column!r} has dtype {dtype}, not a real number dtype; "
+                            "cast it to int or float or declare another kind")
+        try:
+            x = values.to_numpy(dtype="float64", na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"column {column!r} cannot be read as numbers ({exc}); cast it "
+                            "to a numeric dtype") from exc
+        if np.isinf(x).any():
+            raise DataError(f"column {column!r} contains inf or -inf; replace them with NaN "
+                            "or finite values")
+        return x
+
+    # -- transform --------------------------------------------------------------------------------
+    def _transform(self, values: pd.Series) -> np.ndarray:
+        return self._as_float(values)
+
+    def _inverse_transform(self, values: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        # 1. clip to the bounds, 2. round, 3. cast back to the stored dtype.
+        x = np.asarray(values, dtype=np.float64).reshape(-1)
+        lo = -np.inf if self.minimum_ is None else self.minimum_
+        hi = np.inf if self.maximum_ is None else self.maximum_
+        x = np.clip(x, lo, hi)
+        decimals = 0 if self.integer_ else self.decimals_
+        if decimals is not None:
+            x = np.round(x, decimals)
+        return self._cast(x)
+
+    def _cast(self, x: np.ndarray) -> pd.Series:
+        dtype = pd.api.types.pandas_dtype(self.dtype_)
+        if pd.api.types.is_object_dtype(dtype):
+            if self.integer_ and np.isfinite(x).all():
+                return pd.Series(x.astype(np.int64), name=self.column_).astype(object)
+            return pd.Series(x, name=self.column_).astype(object)
+        if dtype.kind in "iu":
+            info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+            hi = float(info.max)
+            if int(hi) > info.max:  # float(2**63 - 1) rounds up to 2**63
+                hi = np.nextafter(hi, -np.inf)
+            x = np.rint(np.clip(x, float(info.min), hi))
+        return pd.Series(x, name=self.column_).astype(dtype)
+
+    # -- state ------------------------------------------------------------------------------------
+    def _get_state(self) -> State:
+        return {"spec": self.spec.to_dict(), "integer": self.integer_,
+                "decimals": self.decimals_, "minimum": self.minimum_,
+                "maximum": self.maximum_}
+
+    def _set_state(self, state: State) -> None:
+        self.spec = column_from_dict(state["spec"], name=self.column_ or "?")
+        self.integer_ = bool(state["integer"])
+        self.decimals_ = state["decimals"]
+        self.minimum_ = state["minimum"]
+        self.maximum_ = state["maximum"]
+
+
+def _bound(given: float | None, observed: float | None) -> float | None:
+    value = given if given is not None else observed
+    return None if value is None else float(value)
+
+
+def _float_precision(dtype: object) -> np.dtype | None:
+    """The numpy float dtype values are stored in when narrower than float64."""
+    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
+    if isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f" and numpy_dtype.itemsize < 8:
+        return numpy_dtype
+    return None
+
+
+def _fewest_decimals(x: np.ndarray, precision: np.dtype | None) -> int | None:
+    """Smallest ``d`` in 0..15 such that rounding to ``d`` decimals reproduces every value.
+
+    >>> _fewest_decimals(np.array([0.5, 1.25]), None), _fewest_decimals(np.array([1/3]), None)
+    (2, None)
+    """
+    unique = np.unique(x)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values overflow, then mismatch
+        for d in range(_MAX_DECIMALS + 1):
+            rounded = np.round(unique, d)
+            if precision is not None:
+                rounded = rounded.astype(precision).astype(np.float64)
+            if np.array_equal(rounded, unique):
+                return d
+    return None

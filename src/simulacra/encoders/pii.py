@@ -1,0 +1,93 @@
+"""Personal data: replaced by realistic fake values from Faker; nothing real is kept.
+
+Only the column's dtype and null share are learned. Faker is seeded from ``rng``, so the same
+generator state gives the same values.
+
+>>> enc = PIIEncoder(PII(pii_type="email")).fit(pd.Series(["ann@corp.com", None], name="mail"))
+>>> fake = enc.generate(4, np.random.default_rng(0))
+>>> int(fake.isna().sum()), bool(fake.dropna().str.contains("@").all())
+(2, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from simulacra._random import child_seed
+from simulacra.encoders.base import State
+from simulacra.encoders.missing import GeneratedEncoder
+from simulacra.errors import DataError, ParameterError
+from simulacra.metadata.kinds import PII, column_from_dict
+
+#: Faker provider method for each ``pii_type``.
+FAKER_METHODS: dict[str, str] = {
+    "email": "email", "name": "name", "first_name": "first_name", "last_name": "last_name",
+    "phone": "phone_number", "address": "address", "street_address": "street_address",
+    "city": "city", "postcode": "postcode", "ip": "ipv4", "ssn": "ssn",
+    "credit_card": "credit_card_number", "iban": "iban",
+}
+#: At most this many Faker calls per ``generate``; larger samples draw from that pool.
+POOL_SIZE = 5000
+
+
+def make_faker(locale: str, rng: np.random.Generator) -> Any:
+    """A Faker instance for ``locale`` seeded from ``rng`` (never from global state)."""
+    from faker import Faker
+
+    try:
+        fake = Faker(locale)
+    except AttributeError as exc:
+        raise ParameterError(f"The 'locale' parameter must be a Faker locale such as "
+                             f"'en_US'. Got {locale!r} instead.") from exc
+    fake.seed_instance(child_seed(rng))
+    return fake
+
+
+class PIIEncoder(GeneratedEncoder):
+    """Generate fake values of ``spec.pii_type`` (see :data:`FAKER_METHODS`) in ``locale``."""
+
+    name: ClassVar[str] = "pii"
+
+    def __init__(self, spec: PII | None = None, *, locale: str = "en_US") -> None:
+        super().__init__()
+        self.spec = spec if spec is not None else PII()
+        self.locale = locale
+
+    def _fit(self, values: pd.Series) -> None:
+        if self.spec.pii_type not in FAKER_METHODS:
+            raise DataError(f"column {self.column_!r}: unknown pii_type "
+                            f"{self.spec.pii_type!r}; use one of {', '.join(FAKER_METHODS)}")
+
+    def _generate(self, k: int, rng: np.random.Generator) -> pd.Series:
+        fake = make_faker(self.locale, rng)
+        method_name = FAKER_METHODS[self.spec.pii_type]
+        try:
+            method = getattr(fake, method_name)
+        except AttributeError as exc:
+            raise DataError(f"column {self.column_!r}: Faker locale {self.locale!r} cannot "
+                            f"make {self.spec.pii_type!r} values; choose another locale "
+                            "(e.g. 'en_US')") from exc
+        pool = np.array([method() for _ in range(min(k, POOL_SIZE))], dtype=object)
+        values = pool if k <= POOL_SIZE else pool[rng.integers(0, POOL_SIZE, size=k)]
+        return self._cast(pd.Series(values, dtype=object))
+
+    def _cast(self, values: pd.Series) -> pd.Series:
+        """Fake strings in the fitted dtype (numbers keep only their digits)."""
+        dtype = pd.api.types.pandas_dtype(self.dtype_)
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            values = values.astype(str).str.replace(r"\D", "", regex=True)
+        try:
+            return values.astype(dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DataError(f"column {self.column_!r}: fake {self.spec.pii_type} values do not "
+                            f"fit its dtype {self.dtype_}; cast the column to str") from exc
+
+    def _get_state(self) -> State:
+        return {"spec": self.spec.to_dict(), "locale": self.locale}
+
+    def _set_state(self, state: State) -> None:
+        self.spec = column_from_dict(state["spec"], name=self.column_ or "?")
+        self.locale = state["locale"]

@@ -1,0 +1,88 @@
+"""Reading and writing tables and files; every write is atomic (temp file, then rename).
+
+>>> import pandas as pd, tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+>>> write_table(pd.DataFrame({"a": [1, 2]}), path)
+>>> read_table(path)["a"].tolist()
+[1, 2]
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterator
+
+import pandas as pd
+
+from simulacra.errors import DataError
+
+TABLE_FORMATS = (".csv", ".csv.gz", ".parquet", ".pq")
+
+
+def table_format(path: str | Path) -> str:
+    """'csv' or 'parquet', from the file name; a clear error for anything else."""
+    name = str(path).lower()
+    if name.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv")):
+        return "csv"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    raise DataError(f"cannot tell the format of {str(path)!r}: use a file ending in .csv, "
+                    ".csv.gz, .tsv or .parquet")
+
+
+def read_table(path: str | Path, **options: object) -> pd.DataFrame:
+    """Read a CSV (optionally compressed) or Parquet file into a DataFrame."""
+    path = Path(path)
+    fmt = table_format(path)
+    if not path.exists():
+        raise DataError(f"no such file: {str(path)!r}")
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path, **options)
+        sep = "\t" if str(path).lower().endswith(".tsv") else ","
+        return pd.read_csv(path, sep=sep, **options)  # type: ignore[call-overload]
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        raise DataError(f"cannot read {str(path)!r} as {fmt}: {err}") from None
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(data: pd.DataFrame, path: str | Path) -> None:
+    """Write ``data`` as CSV or Parquet (chosen by suffix), atomically."""
+    fmt = table_format(path)
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            data.to_parquet(tmp, index=False)
+        else:
+            compression = "gzip" if str(path).lower().endswith(".gz") else None
+            data.to_csv(tmp, index=False, compression=compression)
+
+
+def _write_atomic(path: str | Path, write: Callable[[IO], object], mode: str) -> None:
+    with atomic_path(path) as tmp, open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+        write(fh)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    _write_atomic(path, lambda fh: fh.write(text), "w")
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    _write_atomic(path, lambda fh: fh.write(data), "wb")

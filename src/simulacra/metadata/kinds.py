@@ -1,0 +1,195 @@
+"""Column kinds: what a column *means*, as frozen value objects.
+
+A kind says how a column is modelled and generated, not how it is stored: the storage dtype
+(int64, string, datetime64, …) is learned at fit time and restored on output.
+
+>>> Numerical(integer=True, minimum=17, maximum=90).to_dict()
+{'kind': 'numerical', 'integer': True, 'minimum': 17, 'maximum': 90}
+>>> column_from_dict({'kind': 'categorical'})
+Categorical(ordered=False, categories=None)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from simulacra.errors import MetadataError
+
+PII_TYPES: tuple[str, ...] = (
+    "email",
+    "name",
+    "first_name",
+    "last_name",
+    "phone",
+    "address",
+    "street_address",
+    "city",
+    "postcode",
+    "ip",
+    "ssn",
+    "credit_card",
+    "iban",
+)
+
+
+@dataclass(frozen=True)
+class ColumnKind:
+    """Base of all column kinds. ``reason`` records why detection chose the kind."""
+
+    kind: ClassVar[str] = ""
+    reason: str = field(default="", compare=False, repr=False, kw_only=True)
+
+    def problems(self, name: str) -> list[str]:
+        """Return what is inconsistent in this spec (empty when valid)."""
+        return []
+
+    def with_reason(self, reason: str) -> ColumnKind:
+        return dataclasses.replace(self, reason=reason)
+
+    def to_dict(self, *, reason: bool = False) -> dict[str, Any]:
+        """JSON/YAML-ready dict; fields left at their default are omitted."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            if f.name == "reason":
+                continue
+            value = getattr(self, f.name)
+            if value != f.default:
+                out[f.name] = list(value) if isinstance(value, tuple) else value
+        if reason and self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class Numerical(ColumnKind):
+    """A number. ``integer``, bounds and ``decimals`` are kept on output.
+
+    Fields left as ``None`` are learned from the data at fit time.
+    """
+
+    kind: ClassVar[str] = "numerical"
+    integer: bool | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int | None = None
+
+    def problems(self, name: str) -> list[str]:
+        out = []
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            out.append(f"column {name!r}: minimum {self.minimum} is greater than maximum "
+                       f"{self.maximum}; swap them or remove one")
+        if self.decimals is not None and not 0 <= self.decimals <= 15:
+            out.append(f"column {name!r}: decimals must be between 0 and 15, got {self.decimals}")
+        if self.integer and self.decimals not in (None, 0):
+            out.append(f"column {name!r}: an integer column cannot have decimals="
+                       f"{self.decimals}; set decimals to 0 or integer to false")
+        return out
+
+
+@dataclass(frozen=True)
+class Categorical(ColumnKind):
+    """A value from a finite set. ``categories`` optionally fixes the allowed set and its order."""
+
+    kind: ClassVar[str] = "categorical"
+    ordered: bool = False
+    categories: tuple[Any, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.categories is not None and not isinstance(self.categories, tuple):
+            object.__setattr__(self, "categories", tuple(self.categories))
+
+    def problems(self, name: str) -> list[str]:
+        if self.categories is not None and len(set(self.categories)) != len(self.categories):
+            return [f"column {name!r}: categories contain duplicates; list each category once"]
+        return []
+
+
+@dataclass(frozen=True)
+class Boolean(ColumnKind):
+    """True/False (stored as bool, 0/1, or two strings such as 'yes'/'no')."""
+
+    kind: ClassVar[str] = "boolean"
+
+
+@dataclass(frozen=True)
+class Datetime(ColumnKind):
+    """A point in time.
+
+    ``format`` is the strftime format of string (or YYYYMMDD-integer) columns; ``None`` for
+    native datetime columns. ``minimum``/``maximum`` are ISO-8601 strings.
+    """
+
+    kind: ClassVar[str] = "datetime"
+    format: str | None = None
+    minimum: str | None = None
+    maximum: str | None = None
+
+    def problems(self, name: str) -> list[str]:
+        out = []
+        if self.format is not None and "%" not in self.format:
+            out.append(f"column {name!r}: datetime format {self.format!r} has no % directive; "
+                       "use strftime codes such as '%Y-%m-%d'")
+        if self.minimum is not None and self.maximum is not None:
+            import pandas as pd
+
+            try:
+                if pd.Timestamp(self.minimum) > pd.Timestamp(self.maximum):
+                    out.append(f"column {name!r}: minimum {self.minimum} is after maximum "
+                               f"{self.maximum}")
+            except (ValueError, TypeError):
+                out.append(f"column {name!r}: minimum/maximum must be ISO-8601 timestamps")
+        return out
+
+
+@dataclass(frozen=True)
+class Id(ColumnKind):
+    """A key or identifier: generated fresh, never copied, unique unless ``unique`` is False."""
+
+    kind: ClassVar[str] = "id"
+    unique: bool = True
+
+
+@dataclass(frozen=True)
+class PII(ColumnKind):
+    """Personal data (``pii_type`` in :data:`PII_TYPES`): replaced by realistic fake values."""
+
+    kind: ClassVar[str] = "pii"
+    pii_type: str = "name"
+
+    def problems(self, name: str) -> list[str]:
+        if self.pii_type not in PII_TYPES:
+            return [f"column {name!r}: unknown pii_type {self.pii_type!r}; "
+                    f"use one of {', '.join(PII_TYPES)}"]
+        return []
+
+
+@dataclass(frozen=True)
+class Text(ColumnKind):
+    """Free text: generated from the column's vocabulary and length distribution."""
+
+    kind: ClassVar[str] = "text"
+
+
+KINDS: dict[str, type[ColumnKind]] = {
+    cls.kind: cls for cls in (Numerical, Categorical, Boolean, Datetime, Id, PII, Text)
+}
+
+
+def column_from_dict(data: dict[str, Any], *, name: str = "?") -> ColumnKind:
+    """Build a column kind from its dict form, naming every unknown key at once."""
+    if not isinstance(data, dict) or "kind" not in data:
+        raise MetadataError(f"column {name!r}: expected a mapping with a 'kind' key, got {data!r}")
+    kind = data["kind"]
+    cls = KINDS.get(kind)
+    if cls is None:
+        raise MetadataError(f"column {name!r}: unknown kind {kind!r}; use one of "
+                            f"{', '.join(KINDS)}")
+    allowed = {f.name for f in dataclasses.fields(cls)}
+    extra = sorted(set(data) - allowed - {"kind"})
+    if extra:
+        raise MetadataError([f"column {name!r}: {kind} has no field {k!r} (fields: "
+                             f"{', '.join(sorted(allowed))})" for k in extra])
+    kwargs = {k: v for k, v in data.items() if k != "kind"}
+    return cls(**kwargs)

@@ -1,0 +1,275 @@
+"""``Metadata``: the reviewable description of one table.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"age": [23, 35, 51, 35], "city": ["Oslo", "Rome", "Oslo", "Rome"]})
+>>> md = Metadata.detect(df)
+>>> md["age"].kind, md["city"].kind
+('numerical', 'categorical')
+>>> md.update_column("age", kind="categorical")["age"]
+Categorical(ordered=False, categories=None)
+>>> Metadata.from_yaml(md.to_yaml()) == md
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from simulacra.errors import MetadataError
+from simulacra.metadata.kinds import KINDS, ColumnKind, column_from_dict
+
+METADATA_VERSION = 1
+
+
+def check_column_names(columns: pd.Index) -> None:
+    """Raise :class:`MetadataError` listing non-string and duplicated column names."""
+    problems = []
+    for position, name in enumerate(columns):
+        if not isinstance(name, str):
+            problems.append(
+                f"column at position {position} has a non-string name {name!r} "
+                f"({type(name).__name__}); rename it, e.g. df.columns = df.columns.astype(str)"
+            )
+    dupes = columns[columns.duplicated()].unique()
+    problems += [f"column name {name!r} appears more than once; give each column a unique name"
+                 for name in dupes]
+    if problems:
+        raise MetadataError(problems, header="Unusable column names")
+
+
+class Metadata(Mapping[str, ColumnKind]):
+    """Column kinds of one table, in column order, plus an optional primary key.
+
+    A read-only mapping from column name to :class:`~simulacra.metadata.kinds.ColumnKind`;
+    edit it with :meth:`update_column` / :meth:`set_column`, which validate as they go.
+    """
+
+    def __init__(self, columns: Mapping[str, ColumnKind], *, primary_key: str | None = None):
+        self._columns: dict[str, ColumnKind] = dict(columns)
+        self.primary_key = primary_key
+        self.validate()
+
+    # -- mapping --------------------------------------------------------------------------
+    def __getitem__(self, name: str) -> ColumnKind:
+        try:
+            return self._columns[name]
+        except KeyError:
+            raise MetadataError(f"no column {name!r} in metadata; columns are: "
+                                f"{', '.join(self._columns) or '(none)'}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Metadata):
+            return NotImplemented
+        return self._columns == other._columns and self.primary_key == other.primary_key
+
+    def __hash__(self) -> int:  # mutable container: identity hash like a dict would refuse
+        return id(self)
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{n}: {k.kind}" for n, k in self._columns.items())
+        return f"Metadata({cols})"
+
+    # -- detection ------------------------------------------------------------------------
+    @classmethod
+    def detect(
+        cls,
+        data: pd.DataFrame,
+        *,
+        overrides: Mapping[str, ColumnKind | str] | None = None,
+        categorical_threshold: int | None = None,
+    ) -> Metadata:
+        """Detect each column's kind from ``data``, recording the reason for each decision.
+
+        ``overrides`` maps a column to a kind (object or kind name) that replaces detection.
+        """
+        from simulacra.metadata.detect import detect_column
+
+        if not isinstance(data, pd.DataFrame):
+            raise MetadataError(f"expected a pandas DataFrame, got {type(data).__name__}")
+        check_column_names(data.columns)
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - set(data.columns))
+        if unknown:
+            raise MetadataError([f"override for {c!r}, which is not a column of the data"
+                                 for c in unknown])
+        columns: dict[str, ColumnKind] = {}
+        for name in data.columns:
+            if name in overrides:
+                columns[name] = _as_kind(overrides[name], name).with_reason("set by the user")
+            else:
+                columns[name] = detect_column(data[name],
+                                              categorical_threshold=categorical_threshold)
+        ids = [n for n, k in columns.items() if k.kind == "id"]
+        return cls(columns, primary_key=ids[0] if len(ids) == 1 else None)
+
+    def explain(self) -> str:
+        """One line per column: name, kind and why."""
+        width = max((len(n) for n in self._columns), default=0)
+        return "\n".join(f"{n:<{width}}  {k.kind:<11}  {k.reason or '(no reason recorded)'}"
+                         for n, k in self._columns.items())
+
+    # -- editing --------------------------------------------------------------------------
+    def set_column(self, name: str, kind: ColumnKind) -> Metadata:
+        """Replace (or add) a column's kind in place; returns ``self`` for chaining."""
+        if not isinstance(kind, ColumnKind):
+            raise MetadataError(f"column {name!r}: expected a column kind such as "
+                                f"sim.Numerical(), got {kind!r}")
+        problems = kind.problems(name)
+        if problems:
+            raise MetadataError(problems)
+        self._columns[name] = kind
+        return self
+
+    def update_column(self, name: str, kind: str | None = None, **fields: Any) -> Metadata:
+        """Change a column's kind and/or fields, e.g. ``update_column("age", maximum=120)``."""
+        current = self[name]
+        if kind is None or kind == current.kind:
+            data = {**current.to_dict(), **fields}
+        else:
+            data = {"kind": kind, **fields}
+        return self.set_column(name, column_from_dict(data, name=name).with_reason("set by the user"))
+
+    def remove_column(self, name: str) -> Metadata:
+        self[name]
+        del self._columns[name]
+        if self.primary_key == name:
+            self.primary_key = None
+        return self
+
+    # -- validation -----------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise :class:`MetadataError` listing every inconsistency in the metadata itself."""
+        problems: list[str] = []
+        for name, kind in self._columns.items():
+            if not isinstance(name, str) or not name:
+                problems.append(f"column name {name!r} must be a non-empty string")
+            if not isinstance(kind, ColumnKind):
+                problems.append(f"column {name!r}: {kind!r} is not a column kind")
+                continue
+            problems += kind.problems(name)
+        if self.primary_key is not None:
+            if self.primary_key not in self._columns:
+                problems.append(f"primary_key {self.primary_key!r} is not a column")
+            elif self._columns[self.primary_key].kind != "id":
+                problems.append(f"primary_key {self.primary_key!r} must be of kind 'id', not "
+                                f"{self._columns[self.primary_key].kind!r}")
+        if problems:
+            raise MetadataError(problems)
+
+    def validate_data(self, data: pd.DataFrame) -> None:
+        """Raise :class:`MetadataError` listing every way ``data`` disagrees with the metadata."""
+        if not isinstance(data, pd.DataFrame):
+            raise MetadataError(f"expected a pandas DataFrame, got {type(data).__name__}")
+        check_column_names(data.columns)
+        problems = []
+        missing = [c for c in self._columns if c not in data.columns]
+        extra = [c for c in data.columns if c not in self._columns]
+        if missing:
+            problems.append(f"columns in the metadata but not in the data: {missing}")
+        if extra:
+            problems.append(f"columns in the data but not in the metadata: {extra}; add them "
+                            "(Metadata.set_column) or drop them from the data")
+        for name, kind in self._columns.items():
+            if name in data.columns:
+                problems += _data_problems(name, kind, data[name])
+        if problems:
+            raise MetadataError(problems, header="The data does not match the metadata")
+
+    # -- serialization --------------------------------------------------------------------
+    def to_dict(self, *, reasons: bool = True) -> dict[str, Any]:
+        return {
+            "metadata_version": METADATA_VERSION,
+            "primary_key": self.primary_key,
+            "columns": {n: k.to_dict(reason=reasons) for n, k in self._columns.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Metadata:
+        if not isinstance(data, Mapping) or "columns" not in data:
+            raise MetadataError("metadata must be a mapping with a 'columns' key")
+        version = data.get("metadata_version")
+        if version != METADATA_VERSION:
+            raise MetadataError(f"metadata_version {version!r} is not supported; this simulacra "
+                                f"reads version {METADATA_VERSION}")
+        problems: list[str] = []
+        columns: dict[str, ColumnKind] = {}
+        for name, spec in (data["columns"] or {}).items():
+            try:
+                columns[str(name)] = column_from_dict(dict(spec or {}), name=str(name))
+            except MetadataError as err:
+                problems += err.problems
+            except TypeError as err:
+                problems.append(f"column {name!r}: {err}")
+        if problems:
+            raise MetadataError(problems)
+        return cls(columns, primary_key=data.get("primary_key"))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Metadata:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as err:
+            raise MetadataError(f"metadata is not valid JSON: {err}") from None
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Metadata:
+        try:
+            return cls.from_dict(yaml.safe_load(text))
+        except yaml.YAMLError as err:
+            raise MetadataError(f"metadata is not valid YAML: {err}") from None
+
+    def save(self, path: str | Path) -> None:
+        """Write YAML (``.yaml``/``.yml``) or JSON (``.json``) atomically."""
+        from simulacra.io import write_text_atomic
+
+        path = Path(path)
+        text = self.to_json() if path.suffix.lower() == ".json" else self.to_yaml()
+        write_text_atomic(path, text)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Metadata:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise MetadataError(f"cannot read metadata file {str(path)!r}: {err.strerror}") from None
+        return cls.from_json(text) if path.suffix.lower() == ".json" else cls.from_yaml(text)
+
+
+def _as_kind(value: ColumnKind | str, name: str) -> ColumnKind:
+    if isinstance(value, ColumnKind):
+        return value
+    if isinstance(value, str) and value in KINDS:
+        return KINDS[value]()
+    raise MetadataError(f"override for {name!r} must be a column kind or one of "
+                        f"{', '.join(KINDS)}; got {value!r}")
+
+
+def _data_problems(name: str, kind: ColumnKind, column: pd.Series) -> list[str]:
+    """Checks that would make fitting fail later, reported up front."""
+    values = column.dropna()
+    if kind.kind == "numerical" and len(values):
+        numeric = pd.to_numeric(values, errors="coerce")
+        bad = values[numeric.isna()]
+        if len(bad):
+            return [f"column {name!r} is numerical but has {len(bad):,} non-numeric values, "
+                    f"e.g. {list(bad.unique()[:3])}; fix them or make the column categorical"]
+    return []

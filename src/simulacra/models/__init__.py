@@ -1,0 +1,40 @@
+"""Synthesizers behind one ``Synthesizer`` contract, and the registry that names them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulacra.errors import ModelFileError, ParameterError
+from simulacra.models.base import Synthesizer
+from simulacra.models.gaussian_copula import GaussianCopula
+from simulacra.models.independent import IndependentMarginals
+from simulacra.serialization import read_model
+
+MODELS: dict[str, type[Synthesizer]] = {
+    cls.name: cls for cls in (IndependentMarginals, GaussianCopula)
+}
+
+
+def get_model(name: str) -> type[Synthesizer]:
+    """The synthesizer class registered under ``name``."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ParameterError(f"unknown model {name!r}; choose one of "
+                             f"{', '.join(sorted(MODELS))}") from None
+
+
+def load(path: str | Path) -> Synthesizer:
+    """Load a model saved with ``Synthesizer.save`` (``.simz``; no code is ever executed)."""
+    name, payload = read_model(path)
+    if name not in MODELS:
+        raise ModelFileError(f"{str(path)!r} holds a {name!r} model, which this simulacra does "
+                             f"not know (known: {', '.join(sorted(MODELS))}); upgrade simulacra")
+    try:
+        return MODELS[name]._from_payload(payload)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(f"{str(path)!r} has an incomplete or invalid {name} model "
+                             f"({type(err).__name__}: {err}); the file is corrupted") from None
+
+
+__all__ = ["MODELS", "GaussianCopula", "IndependentMarginals", "Synthesizer", "get_model", "load"]

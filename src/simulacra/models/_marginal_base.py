@@ -1,0 +1,44 @@
+"""Shared base of models built on per-column empirical marginals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from simulacra._random import RandomState
+from simulacra.encoders.table import EncodedColumn
+from simulacra.errors import check_param
+from simulacra.metadata import Metadata
+from simulacra.models.base import Synthesizer
+from simulacra.models.marginals import Marginal, fit_marginals, marginal_from_state
+
+
+class MarginalModel(Synthesizer):
+    """Fits one empirical marginal per encoded column; subclasses add the dependence.
+
+    ``marginal_resolution``: columns with at most this many distinct values keep their exact
+    distribution; others are represented by this many quantiles.
+    """
+
+    def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
+                 marginal_resolution: int = 1000) -> None:
+        super().__init__(metadata, random_state=random_state)
+        self.marginal_resolution = marginal_resolution
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        r = self.marginal_resolution
+        check_param("marginal_resolution", r, "an integer between 10 and 100000",
+                    isinstance(r, int) and not isinstance(r, bool) and 10 <= r <= 100_000)
+
+    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+             rng: np.random.Generator) -> None:
+        self.marginals_: dict[str, Marginal] = fit_marginals(encoded, columns,
+                                                             self.marginal_resolution)
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"marginals": {name: m.get_state() for name, m in self.marginals_.items()}}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.marginals_ = {n: marginal_from_state(s) for n, s in state["marginals"].items()}

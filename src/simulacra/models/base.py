@@ -1,0 +1,231 @@
+"""The ``Synthesizer`` contract every model follows.
+
+* ``Model(metadata=None, *, random_state=None, **hyperparameters)`` only stores its arguments;
+* ``fit(data) -> self`` detects metadata if none was given, encodes the table with a
+  :class:`~simulacra.encoders.table.TableEncoder` and calls the subclass's ``_fit``;
+* ``sample(n, *, conditions=None, rng=None) -> DataFrame`` draws encoded rows with ``_sample``
+  and decodes them to the input's columns, order and dtypes;
+* ``save(path)`` / :func:`simulacra.load` use the ``.simz`` format (JSON + safetensors).
+
+Subclasses implement ``_fit(encoded, columns, rng)``, ``_sample(n, rng)``, ``_get_state()`` and
+``_set_state(state)``; fitted attributes end in ``_``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from simulacra._random import RandomState, make_rng
+from simulacra.encoders.table import EncodedColumn, TableEncoder
+from simulacra.errors import DataError, NotFittedError, ParameterError, check_param
+from simulacra.metadata import Metadata
+from simulacra.serialization import dump_model
+
+logger = logging.getLogger(__name__)
+
+
+class Synthesizer(ABC):
+    """Base class of all single-table synthesizers."""
+
+    name: ClassVar[str]
+
+    def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None):
+        self.metadata = metadata
+        self.random_state = random_state
+
+    # -- parameters -----------------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p not in ("self", "metadata")]
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments except metadata, as given."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def _validate_params(self) -> None:
+        """Check hyperparameters; subclasses extend with their own checks."""
+        rs = self.random_state
+        ok = rs is None or isinstance(rs, np.random.Generator) or (
+            isinstance(rs, int | np.integer) and not isinstance(rs, bool) and rs >= 0)
+        check_param("random_state", rs, "None, an int >= 0 or a numpy Generator", ok)
+        if self.metadata is not None and not isinstance(self.metadata, Metadata):
+            raise ParameterError(f"The 'metadata' parameter must be a simulacra Metadata or None. "
+                                 f"Got {type(self.metadata).__name__} instead.")
+
+    # -- fit ----------------------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame) -> Synthesizer:
+        """Learn the shape of ``data`` (never modified). Returns ``self``."""
+        self._validate_params()
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"fit() expects a pandas DataFrame, got {type(data).__name__}")
+        if data.shape[0] == 0 or data.shape[1] == 0:
+            raise DataError(f"cannot fit on an empty table ({data.shape[0]} rows, "
+                            f"{data.shape[1]} columns); give at least one row and one column")
+        started = time.perf_counter()
+        metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
+        metadata.validate_data(data)
+        rng = make_rng(self.random_state)
+        encoder = TableEncoder(metadata).fit(data, rng)
+        encoded = encoder.transform(data, rng)
+        self.metadata_ = metadata
+        self.table_encoder_ = encoder
+        self.n_rows_ = len(data)
+        self._fit(encoded, encoder.encoded_columns_, rng)
+        self._reset_sample_rng()
+        self.fit_seconds_ = time.perf_counter() - started
+        logger.info("%s fitted on %d rows x %d columns in %.2f s", self.name, *data.shape,
+                    self.fit_seconds_)
+        return self
+
+    def _reset_sample_rng(self) -> None:
+        seed = self.random_state if isinstance(self.random_state, int | np.integer) else None
+        self._sample_rng = np.random.default_rng(None if seed is None else [int(seed), 1])
+
+    # -- sample --------------------------------------------------------------------------------
+    def sample(
+        self,
+        n: int,
+        *,
+        conditions: Mapping[str, Any] | None = None,
+        rng: RandomState = None,
+    ) -> pd.DataFrame:
+        """Generate ``n`` synthetic rows with the columns and dtypes of the training data.
+
+        ``rng`` (a seed or Generator) makes this call reproducible on its own; without it,
+        draws continue the model's own stream, seeded by ``random_state``.
+        ``conditions`` fixes column values; rows are re-sampled until ``n`` rows match (see
+        :meth:`_sample_conditions`).
+        """
+        self._check_fitted()
+        ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
+        check_param("n", n, "an integer >= 1", ok)
+        generator = self._sample_rng if rng is None else make_rng(rng)
+        if conditions:
+            return self._sample_conditions(int(n), dict(conditions), generator)
+        return self._sample_decoded(int(n), generator)
+
+    def _sample_decoded(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        return self.table_encoder_.inverse_transform(self._sample(n, rng), n, rng)
+
+    def _sample_conditions(
+        self, n: int, conditions: dict[str, Any], rng: np.random.Generator,
+        max_draws: int = 20_000_000, give_up_after: int = 1_000_000,
+    ) -> pd.DataFrame:
+        """Exact conditional sampling by re-sampling only the rows still missing.
+
+        Each condition is a value (equality; ``None`` matches nulls) or a ``(low, high)``
+        tuple (inclusive range). A value the model has never seen fails at once; otherwise
+        sampling stops with a clear error after ``give_up_after`` draws with no match, or
+        ``max_draws`` in all.
+        """
+        self._check_conditions(conditions)
+        kept: list[pd.DataFrame] = []
+        have, drawn = 0, 0
+        while have < n:
+            if drawn >= max_draws or (have == 0 and drawn >= give_up_after):
+                raise DataError(
+                    f"could not find {n:,} rows matching {conditions} after drawing {drawn:,} "
+                    f"rows ({have:,} matched, acceptance {have / drawn:.4%}); the condition is "
+                    "impossible or too rare for this model")
+            rate = have / drawn if have else 0.0
+            needed = (n - have) / rate * 1.2 if rate else 4 * (n - have)
+            batch = int(min(max(needed, 1_000), 1_000_000))
+            rows = self._sample_decoded(batch, rng)
+            drawn += batch
+            match = _matches(rows, conditions)
+            if match.any():
+                kept.append(rows[match])
+                have += int(match.sum())
+        logger.info("conditional sampling accepted %.2f%% of %d drawn rows", 100 * have / drawn,
+                    drawn)
+        return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
+
+    def _check_conditions(self, conditions: Mapping[str, Any]) -> None:
+        """Fail fast on unknown columns and on category values the model never saw."""
+        unknown = [c for c in conditions if c not in self.table_encoder_.columns_]
+        if unknown:
+            raise ParameterError(f"conditions name columns that are not in the model: {unknown}")
+        for column, value in conditions.items():
+            encoder = self.table_encoder_.encoders_.get(column)
+            categories = getattr(encoder, "categories_", None)
+            if categories is not None:
+                categories = [*categories, *getattr(encoder, "rare_categories_", [])]
+            if categories is not None and value is not None and not isinstance(value, tuple) \
+                    and value not in categories:
+                raise DataError(f"condition {column}={value!r} is impossible: the model saw "
+                                f"{len(categories)} values in {column!r}, e.g. "
+                                f"{list(categories)[:5]}")
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model to ``path`` (``.simz``: JSON + safetensors, no pickle)."""
+        self._check_fitted()
+        params = self.get_params()
+        if isinstance(params.get("random_state"), np.random.Generator):
+            params["random_state"] = None
+        payload = {
+            "params": params,
+            "metadata": self.metadata_.to_dict(),
+            "n_rows": self.n_rows_,
+            "table_encoder": self.table_encoder_.get_state(),
+            "model": self._get_state(),
+        }
+        dump_model(path, self.name, payload)
+
+    @classmethod
+    def _from_payload(cls, payload: dict[str, Any]) -> Synthesizer:
+        metadata = Metadata.from_dict(payload["metadata"])
+        model = cls(metadata, **payload["params"])
+        model.metadata_ = metadata
+        model.n_rows_ = int(payload["n_rows"])
+        model.table_encoder_ = TableEncoder.from_state(metadata, payload["table_encoder"])
+        model._set_state(payload["model"])
+        model._reset_sample_rng()
+        return model
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "table_encoder_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call "
+                                 "fit(data) before sample() or save()")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- the model's own maths ---------------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+             rng: np.random.Generator) -> None: ...
+
+    @abstractmethod
+    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]: ...
+
+    @abstractmethod
+    def _get_state(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _set_state(self, state: dict[str, Any]) -> None: ...
+
+
+def _matches(rows: pd.DataFrame, conditions: Mapping[str, Any]) -> np.ndarray:
+    mask = np.ones(len(rows), dtype=bool)
+    for column, cond in conditions.items():
+        values = rows[column]
+        if isinstance(cond, tuple) and len(cond) == 2:
+            low, high = cond
+            mask &= ((values >= low) & (values <= high)).fillna(False).to_numpy(dtype=bool)
+        elif cond is None:
+            mask &= values.isna().to_numpy()
+        else:
+            mask &= (values == cond).fillna(False).to_numpy(dtype=bool)
+    return mask

@@ -1,0 +1,114 @@
+"""Univariate marginals that map an encoded column to uniform scores and back.
+
+Both the independent baseline and the Gaussian copula are built from these: ``to_uniform``
+gives each value a score in (0, 1) (ties spread uniformly over their probability mass — the
+distributional transform — so discrete columns still give exactly uniform scores), and
+``from_uniform`` is the quantile function.
+
+* :class:`DiscreteMarginal` — codes of a discrete column, or a numeric column with few distinct
+  values: the exact empirical distribution.
+* :class:`ContinuousMarginal` — a numeric column with many distinct values: a quantile grid,
+  linearly interpolated.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> m = DiscreteMarginal.fit(np.array([0, 0, 0, 1]))
+>>> np.bincount(m.from_uniform(rng.random(10_000))) / 10_000
+array([0.7503, 0.2497])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_EPS = 1e-9
+
+
+def _spread(left: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw a score uniformly inside each value's probability interval [left, right)."""
+    u = left + rng.random(left.shape[0]) * (right - left)
+    return np.clip(u, _EPS, 1.0 - _EPS)
+
+
+@dataclass
+class DiscreteMarginal:
+    """Exact distribution over sorted support values with cumulative probabilities."""
+
+    values: np.ndarray  # (K,) sorted support
+    cumulative: np.ndarray  # (K,) cumulative probability, last == 1
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> DiscreteMarginal:
+        values, counts = np.unique(x, return_counts=True)
+        return cls(values, np.cumsum(counts) / counts.sum())
+
+    def to_uniform(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        idx = np.clip(np.searchsorted(self.values, x), 0, len(self.values) - 1)
+        right = self.cumulative[idx]
+        left = np.where(idx > 0, self.cumulative[idx - 1], 0.0)
+        return _spread(left, right, rng)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.cumulative, u, side="right")
+        return self.values[np.minimum(idx, len(self.values) - 1)]
+
+    def get_state(self) -> dict[str, Any]:
+        return {"type": "discrete", "values": self.values, "cumulative": self.cumulative}
+
+
+@dataclass
+class ContinuousMarginal:
+    """Empirical quantile function on a grid of ``len(quantiles)`` probabilities."""
+
+    quantiles: np.ndarray  # (G,) values at probabilities linspace(0, 1, G)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, grid: int) -> ContinuousMarginal:
+        probs = np.linspace(0.0, 1.0, grid)
+        return cls(np.quantile(x.astype(np.float64), probs))
+
+    def to_uniform(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        probs = np.linspace(0.0, 1.0, len(self.quantiles))
+        left = np.interp(x, self.quantiles, probs, left=0.0, right=1.0)
+        # a value that fills a run of equal quantiles owns that whole probability run
+        hi = np.searchsorted(self.quantiles, x, side="right")
+        lo = np.searchsorted(self.quantiles, x, side="left")
+        tied = hi - lo > 1
+        last = len(probs) - 1
+        left = np.where(tied, probs[np.minimum(lo, last)], left)
+        right = np.where(tied, probs[np.minimum(hi - 1, last)], left)
+        return _spread(left, right, rng)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        probs = np.linspace(0.0, 1.0, len(self.quantiles))
+        return np.interp(u, probs, self.quantiles)
+
+    def get_state(self) -> dict[str, Any]:
+        return {"type": "continuous", "quantiles": self.quantiles}
+
+
+Marginal = DiscreteMarginal | ContinuousMarginal
+
+
+def fit_marginal(x: np.ndarray, *, discrete: bool, resolution: int) -> Marginal:
+    """Exact distribution for discrete columns or ≤ ``resolution`` distinct values, else a grid."""
+    if discrete or len(np.unique(x)) <= resolution:
+        return DiscreteMarginal.fit(x)
+    return ContinuousMarginal.fit(x, resolution + 1)
+
+
+def marginal_from_state(state: dict[str, Any]) -> Marginal:
+    if state["type"] == "discrete":
+        return DiscreteMarginal(np.asarray(state["values"]), np.asarray(state["cumulative"]))
+    return ContinuousMarginal(np.asarray(state["quantiles"]))
+
+
+def fit_marginals(
+    encoded: dict[str, np.ndarray], columns: list, resolution: int
+) -> dict[str, Marginal]:
+    """One marginal per encoded column (``columns``: the table encoder's EncodedColumn list)."""
+    return {c.name: fit_marginal(encoded[c.name], discrete=c.output == "discrete",
+                                 resolution=resolution) for c in columns}

@@ -1,0 +1,46 @@
+"""Shared fixtures: small tables with every column kind, and a slice of the demo data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulacra.datasets import load_demo
+
+
+def make_mixed(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A table with every column kind, nulls, and a strong numeric correlation."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(50, 10, n)
+    price = np.round(rng.gamma(2.0, 30.0, n), 2)
+    price[rng.random(n) < 0.1] = np.nan
+    city = rng.choice(["Oslo", "Rome", "Zürich", "São Paulo"], n, p=[0.4, 0.3, 0.2, 0.1])
+    city = pd.Series(city, dtype="str")
+    city[rng.random(n) < 0.05] = np.nan
+    days = rng.integers(0, 3650, n)
+    start = pd.Timestamp("2015-01-01") + pd.to_timedelta(days, unit="D")
+    words = np.array(["alpha", "beta", "gamma", "delta", "omega", "sigma"])
+    text = [" ".join(rng.choice(words, rng.integers(3, 9))) for _ in range(n)]
+    return pd.DataFrame({
+        "customer_id": np.arange(1000, 1000 + n),
+        "age": np.clip(np.round(x), 18, 90).astype("int64"),
+        "score": np.round(x * 2 + rng.normal(0, 1, n), 1),
+        "price": price,
+        "city": city,
+        "member": rng.random(n) < 0.3,
+        "signup": start.strftime("%Y-%m-%d"),
+        "last_seen": start + pd.to_timedelta(rng.integers(0, 86400, n), unit="s"),
+        "email": [f"user{i}@example.org" for i in rng.permutation(n)],
+        "notes": text,
+    })
+
+
+@pytest.fixture
+def mixed() -> pd.DataFrame:
+    return make_mixed()
+
+
+@pytest.fixture(scope="session")
+def adult_small() -> pd.DataFrame:
+    return load_demo().sample(3000, random_state=0).reset_index(drop=True)

@@ -1,0 +1,35 @@
+"""Reading and writing tables: formats, clear errors, atomic writes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import simulacra as sim
+from simulacra.io import write_text_atomic
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz", "t.parquet"])
+def test_round_trip(tmp_path, mixed, name):
+    frame = mixed.drop(columns=["last_seen"])
+    sim.write_table(frame, tmp_path / name)
+    back = sim.read_table(tmp_path / name)
+    assert back.shape == frame.shape
+    assert list(back.columns) == list(frame.columns)
+
+
+def test_unknown_format_and_missing_file(tmp_path):
+    with pytest.raises(sim.DataError, match=r"\.csv"):
+        sim.read_table(tmp_path / "t.xlsx")
+    with pytest.raises(sim.DataError, match="no such file"):
+        sim.read_table(tmp_path / "none.csv")
+
+
+def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "out.parquet"
+    write_text_atomic(target, "old")
+    bad = pd.DataFrame({"a": [object()]})
+    with pytest.raises(Exception):  # noqa: B017 - pyarrow's own error type
+        sim.write_table(bad, target)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
