@@ -67,7 +67,7 @@ def test_newer_format_version_names_the_upgrade(saved):
         members["manifest.json"] = json.dumps(manifest).encode()
 
     rewrite(saved, edit)
-    with pytest.raises(sim.ModelFileError, match="written by simulacra 9.0.0.*upgrade"):
+    with pytest.raises(sim.ModelFileError, match=r"written by simulacra 9\.0\.0.*upgrade"):
         sim.load(saved)
 
 

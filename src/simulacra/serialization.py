@@ -109,7 +109,8 @@ def read_model(path: str | Path) -> tuple[str, dict[str, Any]]:
         raise ModelFileError(f"{where!r} is corrupted or truncated ({err}); save the model "
                              "again from the fitted synthesizer") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ModelFileError(f"{where!r} has an unreadable manifest; the file is corrupted") from None
+        raise ModelFileError(f"{where!r} has an unreadable manifest; "
+                             "the file is corrupted") from None
     for name in _MEMBERS:
         expected = manifest["sha256"].get(name)
         if name not in members or hashlib.sha256(members[name]).hexdigest() != expected:

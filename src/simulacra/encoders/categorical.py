@@ -96,6 +96,8 @@ class CategoricalEncoder(Encoder):
                     self.handle_unknown in _HANDLE_UNKNOWN)
         self._null_count = int(series.isna().sum())
         self.null_kind_ = null_kind(series)
+        self._dtype_categories = self._dtype_categories_dtype = None
+        self._dtype_ordered = False
         super().fit(series)
         return self
 
@@ -109,6 +111,8 @@ class CategoricalEncoder(Encoder):
         if isinstance(values.dtype, pd.CategoricalDtype):
             dtype = values.dtype
             self._dtype_categories = [_py(v) for v in dtype.categories.tolist()]
+            self._check_tags(self._dtype_categories,
+                             [_tag_of_type(type(v)) for v in self._dtype_categories])
             self._dtype_categories_dtype = str(dtype.categories.dtype)
             self._dtype_ordered = bool(dtype.ordered)
             counts = np.bincount(values.cat.codes.to_numpy(), minlength=len(dtype.categories))
@@ -214,10 +218,6 @@ class CategoricalEncoder(Encoder):
                                self._cat_tags + self._rare_tags, codes.astype(np.int64))
         self._decode = _object_array(self.categories_)
         self._rare_decode = _object_array(self.rare_categories_)
-        if not hasattr(self, "_dtype_categories"):
-            self._dtype_categories = None
-            self._dtype_categories_dtype = None
-            self._dtype_ordered = False
 
     @property
     def cardinality(self) -> int:
@@ -323,7 +323,9 @@ class _Lookup:
         cats = _object_array(categories)
         for tag in dict.fromkeys(tags):
             mask = tag_arr == tag
-            index = pd.Index(list(cats[mask]))
+            # ints mixed with floats stay Python objects: a float index would round big ints
+            mixed = len({type(v) for v in cats[mask]}) > 1
+            index = pd.Index(list(cats[mask]), dtype=object if mixed else None)
             first = ~index.duplicated()  # a code may decode a repeated raw value (booleans)
             self.tables[tag] = (index[first], np.asarray(codes)[mask][first])
 

@@ -139,7 +139,8 @@ class Metadata(Mapping[str, ColumnKind]):
             data = {**current.to_dict(), **fields}
         else:
             data = {"kind": kind, **fields}
-        return self.set_column(name, column_from_dict(data, name=name).with_reason("set by the user"))
+        new = column_from_dict(data, name=name).with_reason("set by the user")
+        return self.set_column(name, new)
 
     def remove_column(self, name: str) -> Metadata:
         self[name]
@@ -250,7 +251,8 @@ class Metadata(Mapping[str, ColumnKind]):
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
-            raise MetadataError(f"cannot read metadata file {str(path)!r}: {err.strerror}") from None
+            raise MetadataError(f"cannot read metadata file {str(path)!r}: "
+                                f"{err.strerror}") from None
         return cls.from_json(text) if path.suffix.lower() == ".json" else cls.from_yaml(text)
 
 
