@@ -190,7 +190,7 @@ def demo(
     md.save(output_dir / "adult_metadata.yaml")
     synth.save(output_dir / "adult_model.simz")
 
-    table = Table(title=f"simulacra demo: {model} on the Adult census table (CC BY 4.0, UCI)",
+    table = Table(title=f"simulacra demo: {model} on Adult (UCI, CC BY 4.0)",
                   title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()
@@ -204,7 +204,15 @@ def demo(
     table.add_row("metadata", str(output_dir / "adult_metadata.yaml"))
     table.add_row("model", str(output_dir / "adult_model.simz"))
     console.print(table)
-    console.print(fake.head(5).to_string(max_cols=15))
+    preview = Table(title="First three synthetic rows, one column per line",
+                    title_justify="left")
+    preview.add_column("column", no_wrap=True, min_width=14)
+    preview.add_column("kind", no_wrap=True, min_width=11)
+    for i in range(3):
+        preview.add_column(f"row {i}", overflow="ellipsis", no_wrap=True, max_width=16)
+    for col in fake.columns:
+        preview.add_row(col, md[col].kind, *(str(v) for v in fake[col].head(3)))
+    console.print(preview)
 
 
 def main() -> None:
