@@ -1,0 +1,1 @@
+"""Evaluation: fidelity, utility and privacy of synthetic data, and the HTML report."""
