@@ -12,7 +12,7 @@ a scaled matrix for nearest-neighbour distances.
 >>> data.kinds
 {'x': 'numerical', 'c': 'categorical'}
 >>> Featurizer(data).distance(real).shape
-(4, 3)
+(4, 4)
 """
 
 from __future__ import annotations
