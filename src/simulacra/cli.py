@@ -146,6 +146,121 @@ def sample(
 
 
 @app.command()
+@_friendly
+def evaluate(
+    real: Annotated[Path, typer.Argument(help="The real table the model was trained on.")],
+    synthetic: Annotated[Path, typer.Argument(help="The synthetic table.")],
+    holdout: Annotated[Path | None, typer.Option(
+        "--holdout", help="Real rows the model never saw (for utility and privacy).")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Column to predict "
+                                               "(utility: TSTR vs TRTR).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")
+                      ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write figures as JSON.")
+                         ] = None,
+    metadata_path: Annotated[Path | None, typer.Option(
+        "--metadata", help="Metadata YAML/JSON; detected from the real table if absent.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for subsamples and models.")] = 0,
+) -> None:
+    """Measure fidelity, utility and privacy of a synthetic table."""
+    from simulacra.evaluation import evaluate as run_evaluation
+    from simulacra.io import read_table
+    from simulacra.metadata import Metadata
+
+    md = Metadata.load(metadata_path) if metadata_path else None
+    with console.status("evaluating…") as status:
+        result = run_evaluation(
+            read_table(real), read_table(synthetic),
+            holdout=read_table(holdout) if holdout else None, metadata=md, target=target,
+            random_state=seed, progress=lambda stage: status.update(f"evaluating: {stage}…"))
+    _print_result(result)
+    if json_path is not None:
+        result.to_json(json_path)
+        console.print(f"Wrote figures to [bold]{json_path}[/].")
+    if report is not None:
+        result.to_html(report)
+        console.print(f"Wrote the HTML report to [bold]{report}[/].")
+
+
+def _print_result(result: Any) -> None:
+    from simulacra.evaluation.report import status
+
+    table = Table(title=f"Evaluation ({result.info['seconds']} s)", title_justify="left")
+    for col in ("group", "figure", "value", "ideal", "reference", "reading"):
+        table.add_column(col, justify="right" if col in ("value", "ideal", "reference")
+                         else "left")
+    colours = {"good": "green", "fair": "yellow", "poor": "red", "unknown": "white"}
+    for m in result.metrics:
+        st = status(m)
+        ref = "" if m.reference is None else f"{m.reference:.3f} ({m.reference_label})"
+        table.add_row(m.group, m.name, f"[{colours[st]}]{m.value:.3f}[/]",
+                      "" if m.ideal is None else f"{m.ideal:g}", ref, st)
+    console.print(table)
+    for note in result.info.get("not_computed", []):
+        console.print(f"[dim]not computed: {note}[/]")
+
+
+@app.command()
+@_friendly
+def bench(
+    dataset: Annotated[list[str], typer.Option(
+        "--dataset", "-d", help="Benchmark dataset (repeat, or 'all').")] = ["adult"],  # noqa: B006
+    model: Annotated[list[str], typer.Option(
+        "--model", "-m", help="Synthesizer (repeat for several).")] = ["gaussian_copula"],  # noqa: B006
+    seeds: Annotated[int, typer.Option("--seeds", help="Number of seeds (0..seeds-1).")] = 3,
+    datasets_dir: Annotated[Path | None, typer.Option(
+        "--datasets-dir", help="Folder with the benchmark CSVs "
+        "(default: $SIMULACRA_DATASETS or ../shared/datasets).")] = None,
+    append: Annotated[Path | None, typer.Option(
+        "--append", help="Append the markdown table to this file (e.g. BENCHMARKS.md).")
+    ] = None,
+) -> None:
+    """Run models on benchmark datasets under the evaluation protocol; print a markdown table."""
+    import shlex
+    import sys
+
+    from simulacra.bench import (
+        default_datasets_dir,
+        machine_line,
+        markdown_table,
+        resolve_datasets,
+        run_one,
+        summarize,
+    )
+    from simulacra.errors import ParameterError
+    from simulacra.models import get_model
+
+    if seeds < 1:
+        raise ParameterError(f"--seeds must be at least 1, got {seeds}")
+    for name in model:
+        get_model(name)
+    root = datasets_dir or default_datasets_dir()
+    runs = []
+    for ds in resolve_datasets(dataset):
+        for name in model:
+            for seed in range(seeds):
+                with console.status(f"{ds.name} · {name} · seed {seed}…"):
+                    run = run_one(ds, name, seed, root)
+                runs.append(run)
+                console.print(f"{ds.name} · {name} · seed {seed}: fit {run.fit_s:.2f} s, "
+                              f"sample {run.sample_s:.2f} s, shape "
+                              f"{run.figures.get('shape', float('nan')):.3f}, trend "
+                              f"{run.figures.get('trend', float('nan')):.3f}")
+    table = markdown_table(summarize(runs))
+    command = "simulacra " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    block = (f"\n### `{command}`\n\nMachine: {machine_line()}; "
+             f"{time.strftime('%Y-%m-%d')}.\n\n{table}\n")
+    console.print(block, markup=False)
+    if append is not None:
+        from simulacra.io import write_text_atomic
+
+        existing = append.read_text(encoding="utf-8") if append.exists() else ""
+        write_text_atomic(append, existing.rstrip("\n") + "\n" + block)
+        console.print(f"Appended to [bold]{append}[/].")
+
+
+@app.command()
 def models() -> None:
     """List the available synthesizers."""
     from simulacra.models import MODELS

@@ -1,0 +1,195 @@
+"""``simulacra bench``: a model on the benchmark datasets under the evaluation protocol.
+
+Protocol (../shared/DESIGN.md): the real data is split before fitting — Adult by its official
+train/test files, every other table by a fixed seeded 80/20 split (seed 0, whatever the model
+seeds) — the model sees train only and generates as many rows as train has; figures come from
+:func:`simulacra.evaluate` against the held-out part. Fit and sampling run in a child process so
+that its peak memory is the model's own.
+
+The package does not ship these datasets: point ``datasets_dir`` at a folder holding them
+(the project's own ``../shared/datasets`` in development).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import platform
+import resource
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulacra.errors import DataError, ParameterError
+from simulacra.io import read_table
+
+
+@dataclass(frozen=True)
+class BenchDataset:
+    """One benchmark table: its file(s), target and columns to drop (row numbers, ids)."""
+
+    name: str
+    train: str
+    target: str
+    test: str | None = None
+    drop: tuple[str, ...] = ()
+    description: str = ""
+
+    def load(self, root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(train, holdout) under the protocol's split."""
+        path = root / self.train
+        if not path.exists():
+            raise DataError(f"benchmark dataset {self.name!r} needs {str(path)!r}; pass "
+                            "--datasets-dir pointing at the folder that holds it")
+        data = read_table(path).drop(columns=list(self.drop))
+        if self.test is not None:
+            test = read_table(root / self.test).drop(columns=list(self.drop))
+            return data, test
+        order = np.random.default_rng(0).permutation(len(data))
+        cut = round(0.8 * len(data))
+        return (data.iloc[order[:cut]].reset_index(drop=True),
+                data.iloc[order[cut:]].reset_index(drop=True))
+
+
+DATASETS: dict[str, BenchDataset] = {d.name: d for d in (
+    BenchDataset("adult", "adult_train.csv", "income", test="adult_test.csv",
+                 description="UCI Adult census, official train/test split"),
+    BenchDataset("default", "default_of_credit_card_clients.csv", "default_payment_next_month",
+                 drop=("ID",), description="UCI default of credit card clients (Taiwan)"),
+    BenchDataset("shoppers", "online_shoppers_intention.csv", "Revenue",
+                 description="UCI online shoppers purchasing intention"),
+    BenchDataset("magic", "magic04.csv", "class", description="UCI MAGIC gamma telescope"),
+    BenchDataset("california", "california_housing.csv", "median_house_value",
+                 description="California housing (regression)"),
+    BenchDataset("beijing", "beijing_pm25.csv", "pm2.5", drop=("No",),
+                 description="Beijing PM2.5 hourly (regression)"),
+)}
+
+
+@dataclass
+class BenchRun:
+    """Figures of one (dataset, model, seed) run."""
+
+    dataset: str
+    model: str
+    seed: int
+    fit_s: float
+    sample_s: float
+    peak_mb: float
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+def default_datasets_dir() -> Path:
+    env = os.environ.get("SIMULACRA_DATASETS")
+    return Path(env) if env else Path("../shared/datasets")
+
+
+def _fit_and_sample(model: str, seed: int, train_path: str, out_path: str,
+                    params: dict[str, Any], queue: Any) -> None:
+    """Child process: fit, sample len(train) rows, report times and peak RSS."""
+    from simulacra.models import get_model
+
+    train = pd.read_parquet(train_path)
+    t0 = time.perf_counter()
+    synth = get_model(model)(random_state=seed, **params).fit(train)
+    t1 = time.perf_counter()
+    fake = synth.sample(len(train))
+    t2 = time.perf_counter()
+    fake.to_parquet(out_path, index=False)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((t1 - t0, t2 - t1, peak))
+
+
+def run_one(dataset: BenchDataset, model: str, seed: int, root: Path,
+            params: dict[str, Any] | None = None) -> BenchRun:
+    """Fit ``model`` on the dataset's train part, evaluate against its holdout."""
+    from simulacra.evaluation.evaluate import evaluate
+
+    train, holdout = dataset.load(root)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_path, out_path = Path(tmp) / "train.parquet", Path(tmp) / "synth.parquet"
+        train.to_parquet(train_path, index=False)
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_fit_and_sample, args=(model, seed, str(train_path),
+                                                          str(out_path), params or {}, queue))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            raise DataError(f"fitting {model} on {dataset.name} failed in the child process "
+                            f"(exit code {child.exitcode}); run `simulacra fit` on the data to "
+                            "see the error")
+        fit_s, sample_s, peak = queue.get()
+        synth = pd.read_parquet(out_path)
+    result = evaluate(train, synth, holdout=holdout, target=dataset.target, random_state=seed)
+    figures = {m.name: m.value for m in result.metrics}
+    figures.update({f"{m.name} (reference)": m.reference for m in result.metrics
+                    if m.reference is not None})
+    return BenchRun(dataset.name, model, seed, fit_s, sample_s, peak, figures)
+
+
+def summarize(runs: list[BenchRun]) -> list[dict[str, str]]:
+    """Mean ± std over seeds per (dataset, model), in the BENCHMARKS.md column set."""
+    rows = []
+    keys = sorted({(r.dataset, r.model) for r in runs}, key=lambda k: (k[0], k[1]))
+    for dataset, model in keys:
+        group = [r for r in runs if r.dataset == dataset and r.model == model]
+
+        def stat(values: list[float], digits: int = 3) -> str:
+            arr = np.array([v for v in values if v is not None], dtype=float)
+            if len(arr) == 0 or np.all(np.isnan(arr)):
+                return "n/a"
+            if len(arr) == 1:
+                return f"{arr[0]:.{digits}f}"
+            return f"{np.nanmean(arr):.{digits}f} ± {np.nanstd(arr):.{digits}f}"
+
+        def fig(name: str, group: list[BenchRun] = group) -> list[float]:
+            return [r.figures.get(name) for r in group]
+
+        tstr_name = "TSTR ROC-AUC" if "TSTR ROC-AUC" in group[0].figures else "TSTR R2"
+        rows.append({
+            "dataset": dataset,
+            "model": model,
+            "seeds": str(len(group)),
+            "fit s": stat([r.fit_s for r in group], 2),
+            "sample s": stat([r.sample_s for r in group], 2),
+            "peak MB": stat([r.peak_mb for r in group], 0),
+            "shape": stat(fig("shape")),
+            "trend": stat(fig("trend")),
+            "detection AUC": stat(fig("detection AUC")),
+            "TSTR vs TRTR": (f"{stat(fig(tstr_name))} vs {stat(fig(tstr_name + ' (reference)'))}"
+                             f" ({'AUC' if 'AUC' in tstr_name else 'R²'})"),
+            "DCR share": stat(fig("DCR share")),
+            "exact copies (holdout)": (f"{stat(fig('exact copies'), 4)} "
+                                       f"({stat(fig('exact copies (reference)'), 4)})"),
+        })
+    return rows
+
+
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return ""
+    header = list(rows[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row[h] for h in header) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_line() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"numpy {np.__version__}, pandas {pd.__version__}")
+
+
+def resolve_datasets(names: list[str]) -> list[BenchDataset]:
+    if names == ["all"] or not names:
+        return list(DATASETS.values())
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        raise ParameterError(f"unknown benchmark dataset(s) {unknown}; choose from "
+                             f"{', '.join(DATASETS)} or 'all'")
+    return [DATASETS[n] for n in names]

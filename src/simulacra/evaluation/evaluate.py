@@ -1,0 +1,189 @@
+"""``evaluate``: fidelity, utility and privacy of a synthetic table in one call.
+
+>>> import simulacra as sim
+>>> real = sim.datasets.load_demo()
+>>> train, test = real.iloc[:3000], real.iloc[3000:4500]
+>>> synth = sim.GaussianCopula(random_state=0).fit(train).sample(3000)
+>>> res = sim.evaluate(train, synth, holdout=test, target="income", metrics=["fidelity"])
+>>> 0.8 < res.value("shape") <= 1.0
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulacra._random import make_rng
+from simulacra.errors import ParameterError
+from simulacra.evaluation import detection, fidelity, privacy, utility
+from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels, prepare
+from simulacra.evaluation.result import EvaluationResult, Metric
+from simulacra.metadata import Metadata
+
+logger = logging.getLogger(__name__)
+
+GROUPS = ("fidelity", "detection", "utility", "privacy")
+
+
+def evaluate(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame | None = None,
+    *,
+    metadata: Metadata | None = None,
+    target: str | None = None,
+    metrics: Sequence[str] | str = "all",
+    random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> EvaluationResult:
+    """Compare ``synthetic`` with the ``real`` table it was trained on.
+
+    Parameters
+    ----------
+    real:
+        The training table the synthesizer saw.
+    synthetic:
+        The synthetic table (same columns).
+    holdout:
+        Real rows the synthesizer never saw. Needed for utility (train-on-synthetic,
+        test-on-holdout) and for every privacy figure that says what "normal" is.
+    metadata:
+        Column kinds; detected from ``real`` when omitted.
+    target:
+        Column to predict for the utility figures.
+    metrics:
+        "all" or a subset of ``("fidelity", "detection", "utility", "privacy")``.
+    random_state:
+        Seed for every subsample, classifier and attack: same inputs, same figures.
+    progress:
+        Called with the name of each stage as it starts (the CLI shows it).
+    """
+    groups = _groups(metrics)
+    rng = make_rng(random_state)
+    started = time.perf_counter()
+    data = prepare(real, synthetic, holdout, metadata)
+    if target is not None and target not in real.columns:
+        raise ParameterError(f"The 'target' parameter must be a column of the real table. "
+                             f"Got {target!r} instead; columns are {list(real.columns)}.")
+    featurizer = Featurizer(data)
+    found: list[Metric] = []
+    timings: dict[str, float] = {}
+    figures: dict[str, Any] = {}
+
+    def stage(name: str, run: Callable[[], Iterable[Metric] | Metric]) -> None:
+        if progress is not None:
+            progress(name)
+        t0 = time.perf_counter()
+        out = run()
+        found.extend([out] if isinstance(out, Metric) else list(out))
+        timings[name] = round(time.perf_counter() - t0, 3)
+
+    if "fidelity" in groups:
+        stage("column shapes", lambda: fidelity.column_shapes(data))
+        stage("column pair trends", lambda: fidelity.column_pair_trends(data))
+        stage("binned accuracy", lambda: fidelity.binned_accuracy(data, rng))
+        stage("coverage", lambda: fidelity.coverage(data))
+        stage("missing shares", lambda: fidelity.missing_share_similarity(data))
+        stage("alpha-precision / beta-recall",
+              lambda: fidelity.alpha_precision_beta_recall(data, featurizer, rng))
+        figures["association"] = fidelity.association_matrices(data)
+        figures["distributions"] = column_distributions(data)
+    if "detection" in groups:
+        stage("detection", lambda: detection.detection_auc(data, featurizer, rng))
+    if "utility" in groups and target is not None and data.holdout is not None:
+        if target not in data.kinds:
+            raise ParameterError(f"target {target!r} is a {data.skipped.get(target, '')!s} "
+                                 "column; choose a numerical, categorical or boolean target")
+        stage("utility (TSTR vs TRTR)", lambda: utility.utility(data, featurizer, target, rng))
+    if "privacy" in groups:
+        stage("exact copies", lambda: privacy.exact_copies(data))
+        if data.holdout is not None:
+            stage("distance to closest record",
+                  lambda: privacy.distance_to_closest_record(data, featurizer, rng))
+            stage("membership inference",
+                  lambda: privacy.membership_inference(data, featurizer, rng))
+            stage("singling out", lambda: privacy.singling_out(data, rng))
+            stage("linkability", lambda: privacy.linkability(data, featurizer, rng))
+            stage("attribute inference",
+                  lambda: privacy.attribute_inference(data, featurizer, rng, secret=target))
+
+    info = {
+        "rows": {name: len(frame) for name, frame in data.frames().items()},
+        "columns_compared": list(data.kinds),
+        "columns_skipped": data.skipped,
+        "target": target,
+        "random_state": random_state,
+        "seconds": round(time.perf_counter() - started, 2),
+        "stage_seconds": timings,
+        "not_computed": _not_computed(groups, target, data),
+    }
+    logger.info("evaluation finished in %.1f s", info["seconds"])
+    return EvaluationResult(found, info=info, figures=figures)
+
+
+def _groups(metrics: Sequence[str] | str) -> set[str]:
+    if metrics == "all":
+        return set(GROUPS)
+    chosen = {metrics} if isinstance(metrics, str) else set(metrics)
+    unknown = sorted(chosen - set(GROUPS))
+    if unknown:
+        raise ParameterError(f"The 'metrics' parameter must be 'all' or a subset of {GROUPS}. "
+                             f"Got {unknown} instead.")
+    return chosen
+
+
+def _not_computed(groups: set[str], target: str | None, data: EvalData) -> list[str]:
+    out = []
+    if "utility" in groups and (target is None or data.holdout is None):
+        out.append("utility: needs both a holdout table and a target column")
+    if "privacy" in groups and data.holdout is None:
+        out.append("privacy distances, membership inference and Anonymeter-style risks: "
+                   "need a holdout table to say what a real unseen record would score")
+    return out
+
+
+def column_distributions(data: EvalData, bins: int = 30, top: int = 20) -> dict[str, Any]:
+    """Per-column real vs synthetic distributions for the report's plots.
+
+    Continuous columns: densities over common histogram bins (datetimes as dates); discrete
+    columns: shares of the ``top`` most frequent real categories plus the rest pooled.
+    """
+    out: dict[str, Any] = {}
+    for column, kind in data.kinds.items():
+        real, synth = data.real[column], data.synth[column]
+        if kind in ("numerical", "datetime"):
+            r, s = as_float(real), as_float(synth)
+            r, s = r[~np.isnan(r)], s[~np.isnan(s)]
+            if len(r) == 0:
+                continue
+            lo, hi = np.nanquantile(r, [0.001, 0.999]) if len(r) > 1000 else (r.min(), r.max())
+            if hi <= lo:
+                lo, hi = lo - 0.5, hi + 0.5
+            edges = np.linspace(lo, hi, bins + 1)
+            out[column] = {
+                "kind": kind,
+                "edges": edges.tolist(),
+                "real": (np.histogram(np.clip(r, lo, hi), edges)[0] / max(len(r), 1)).tolist(),
+                "synthetic": (np.histogram(np.clip(s, lo, hi), edges)[0]
+                              / max(len(s), 1)).tolist(),
+                "null_share": [float(real.isna().mean()), float(synth.isna().mean())],
+            }
+        else:
+            rl = pd.Series(as_labels(real)).value_counts(normalize=True)
+            sl = pd.Series(as_labels(synth)).value_counts(normalize=True)
+            keep = list(rl.index[:top])
+            labels = keep + (["(other)"] if len(rl) > top else [])
+            rv = [float(rl.get(k, 0.0)) for k in keep]
+            sv = [float(sl.get(k, 0.0)) for k in keep]
+            if len(rl) > top:
+                rv.append(float(1 - sum(rv)))
+                sv.append(float(max(0.0, 1 - sum(sv))))
+            out[column] = {"kind": kind, "labels": [str(x) for x in labels], "real": rv,
+                           "synthetic": sv}
+    return out

@@ -1,0 +1,100 @@
+"""Rendering an :class:`EvaluationResult` as one self-contained HTML file.
+
+Everything the page needs is inside it: CSS inline, figures as base64 PNG, no scripts, no
+network. Each section opens with one sentence on what it shows and what good looks like.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from simulacra._version import __version__
+from simulacra.evaluation import figures
+from simulacra.evaluation.result import Metric
+
+if TYPE_CHECKING:
+    from simulacra.evaluation.result import EvaluationResult
+
+#: Figures shown as cards at the top, in order, when present.
+SCORECARD = ("shape", "trend", "detection AUC", "TSTR ROC-AUC", "TSTR R2", "DCR share",
+             "exact copies", "membership inference AUC")
+
+
+def status(metric: Metric) -> str:
+    """'good', 'fair' or 'poor' — a plain-language reading of a figure for the scorecard."""
+    v, ref = metric.value, metric.reference
+    if v != v:  # NaN
+        return "unknown"
+    if metric.name.startswith("TSTR") and ref is not None:
+        gap = (ref - v) if metric.direction == "higher" else (v - ref) / max(abs(ref), 1e-12)
+        return "good" if gap <= 0.02 else "fair" if gap <= 0.05 else "poor"
+    if metric.name == "exact copies":
+        base = ref if ref is not None else 0.0
+        return "good" if v <= base + 0.001 else "fair" if v <= 2 * base + 0.01 else "poor"
+    if metric.direction == "closer" and metric.ideal is not None:
+        off = abs(v - metric.ideal)
+        return "good" if off <= 0.05 else "fair" if off <= 0.15 else "poor"
+    if metric.direction == "lower" and metric.ideal is not None:
+        return "good" if v <= 0.05 else "fair" if v <= 0.2 else "poor"
+    if metric.direction == "higher" and metric.ideal is not None:
+        return "good" if v >= 0.9 * metric.ideal else "fair" if v >= 0.8 * metric.ideal \
+            else "poor"
+    return "unknown"
+
+
+def render_report(result: EvaluationResult, *, title: str = "Synthetic data quality report"
+                  ) -> str:
+    env = Environment(loader=PackageLoader("simulacra.evaluation", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]))
+    env.filters["fmt"] = _fmt
+    metrics = result.metrics
+    by_name = {m.name: m for m in metrics}
+    cards = [(by_name[name], status(by_name[name])) for name in SCORECARD if name in by_name]
+
+    shapes = {row["column"]: row["score"] for row in
+              by_name["shape"].details.get("columns", [])} if "shape" in by_name else {}
+    distributions = [
+        {"column": column, "score": shapes.get(column),
+         "img": figures.distribution_figure(column, dist)}
+        for column, dist in result.figures.get("distributions", {}).items()
+    ]
+    heatmap = (figures.heatmaps_figure(result.figures["association"])
+               if result.figures.get("association", {}).get("columns") else None)
+    pairs = sorted(by_name["trend"].details.get("pairs", []),
+                   key=lambda p: (p["score"] if p["score"] == p["score"] else 2.0)
+                   )[:10] if "trend" in by_name else []
+    dcr = by_name.get("DCR share")
+    hist = dcr.details.get("histograms") if dcr is not None else None
+    distance_img = figures.distance_figure(hist) if hist else None
+    groups: dict[str, list[tuple[Metric, str]]] = {"fidelity": [], "utility": [], "privacy": []}
+    for m in metrics:
+        groups[m.group].append((m, status(m)))
+    notes = sorted({m.note for m in metrics if m.note})
+    return env.get_template("report.html.j2").render(
+        title=title,
+        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        info=result.info,
+        cards=cards,
+        groups=groups,
+        distributions=distributions,
+        heatmap=heatmap,
+        pairs=pairs,
+        distance_img=distance_img,
+        notes=notes,
+    )
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        if value != value:
+            return "n/a"
+        return f"{value:.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

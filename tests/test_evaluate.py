@@ -1,0 +1,123 @@
+"""evaluate(), the result object, the HTML report, and the evaluate/bench commands."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import simulacra as sim
+from simulacra.bench import DATASETS, BenchDataset, markdown_table, run_one, summarize
+from simulacra.cli import app
+
+
+@pytest.fixture(scope="module")
+def adult_eval():
+    df = sim.datasets.load_demo().sample(4000, random_state=1).reset_index(drop=True)
+    train, test = df.iloc[:2500].reset_index(drop=True), df.iloc[2500:].reset_index(drop=True)
+    synth = sim.GaussianCopula(random_state=0).fit(train).sample(len(train))
+    result = sim.evaluate(train, synth, holdout=test, target="income", random_state=0)
+    return train, test, synth, result
+
+
+def test_every_figure_is_typed_and_explained(adult_eval):
+    *_, result = adult_eval
+    names = {m.name for m in result.metrics}
+    for expected in ("shape", "trend", "detection AUC", "TSTR ROC-AUC", "DCR share",
+                     "exact copies", "membership inference AUC"):
+        assert expected in names
+    for m in result.metrics:
+        assert m.group in ("fidelity", "utility", "privacy")
+        assert m.direction in ("higher", "lower", "closer") and m.definition
+    assert result["TSTR ROC-AUC"].reference is not None  # TRTR beside TSTR
+    assert result["exact copies"].reference is not None  # the holdout's own rate
+    summary = result.summary()
+    assert {"group", "metric", "value", "ideal", "direction"} <= set(summary.columns)
+
+
+def test_deterministic_under_seed(adult_eval):
+    train, test, synth, result = adult_eval
+    again = sim.evaluate(train, synth, holdout=test, target="income", random_state=0)
+    assert [m.value for m in again.metrics] == pytest.approx([m.value for m in result.metrics],
+                                                             nan_ok=True)
+
+
+def test_real_copy_scores_perfect_fidelity_and_poor_privacy(adult_eval):
+    train, test, *_ = adult_eval
+    res = sim.evaluate(train, train.copy(), holdout=test, target="income",
+                       metrics=["fidelity", "privacy"])
+    assert res.value("shape") == pytest.approx(1.0)
+    assert res.value("trend") == pytest.approx(1.0)
+    assert res.value("exact copies") > 0.95
+    assert res.value("DCR share") > 0.9
+
+
+def test_json_and_html_outputs(adult_eval, tmp_path):
+    *_, result = adult_eval
+    data = json.loads(result.to_json(tmp_path / "q.json"))
+    assert {m["name"] for m in data["metrics"]} == {m.name for m in result.metrics}
+    assert json.loads((tmp_path / "q.json").read_text()) == data
+    html = result.to_html(tmp_path / "r.html")
+    assert html.startswith("<!DOCTYPE html>")
+    for section in ("scorecard", "fidelity", "utility", "privacy", "columns", "correlations",
+                    "worst-pairs", "distances"):
+        assert f'id="{section}"' in html, section
+    images = re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', html)
+    assert len(images) == len(train_columns(adult_eval)) + 2  # columns + heatmaps + distances
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+
+
+def train_columns(adult_eval) -> list[str]:
+    return list(adult_eval[0].columns)
+
+
+def test_bad_arguments(adult_eval):
+    train, test, synth, _ = adult_eval
+    with pytest.raises(sim.ParameterError, match="target"):
+        sim.evaluate(train, synth, holdout=test, target="nope")
+    with pytest.raises(sim.ParameterError, match="metrics"):
+        sim.evaluate(train, synth, metrics=["vibes"])
+    with pytest.raises(sim.DataError, match="missing"):
+        sim.evaluate(train, synth.drop(columns=["age"]))
+    res = sim.evaluate(train, synth, metrics=["privacy", "utility"], target="income")
+    assert "exact copies" in res and "DCR share" not in res
+    assert any("holdout" in n for n in res.info["not_computed"])
+
+
+def test_evaluate_command(adult_eval, tmp_path):
+    train, test, synth, _ = adult_eval
+    for name, frame in (("train.csv", train), ("test.csv", test), ("synth.csv", synth)):
+        frame.to_csv(tmp_path / name, index=False)
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
+        "evaluate", str(tmp_path / "train.csv"), str(tmp_path / "synth.csv"),
+        "--holdout", str(tmp_path / "test.csv"), "--target", "income",
+        "--report", str(tmp_path / "r.html"), "--json", str(tmp_path / "q.json")])
+    assert result.exit_code == 0, result.output
+    assert "detection AUC" in result.output and "TSTR ROC-AUC" in result.output
+    assert (tmp_path / "r.html").stat().st_size > 10_000
+    assert json.loads((tmp_path / "q.json").read_text())["info"]["target"] == "income"
+
+
+def test_bench_run_on_a_small_dataset(tmp_path):
+    df = sim.datasets.load_demo().sample(1500, random_state=0)
+    df.to_csv(tmp_path / "small.csv", index=False)
+    ds = BenchDataset("small", "small.csv", "income")
+    train, holdout = ds.load(tmp_path)
+    assert len(train) == 1200 and len(holdout) == 300
+    again, _ = ds.load(tmp_path)
+    pd.testing.assert_frame_equal(train, again)  # fixed split
+    run = run_one(ds, "gaussian_copula", 0, tmp_path)
+    assert run.fit_s > 0 and run.sample_s > 0 and run.peak_mb > 50
+    rows = summarize([run])
+    table = markdown_table(rows)
+    assert table.startswith("| dataset | model |") and "gaussian_copula" in table
+    assert "TSTR vs TRTR" in table and "DCR share" in table
+
+
+def test_bench_datasets_registry_and_missing_files(tmp_path):
+    assert set(DATASETS) == {"adult", "default", "shoppers", "magic", "california", "beijing"}
+    with pytest.raises(sim.DataError, match="--datasets-dir"):
+        DATASETS["adult"].load(tmp_path)
