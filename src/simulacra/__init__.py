@@ -18,6 +18,7 @@ from simulacra.errors import (
     ParameterError,
     SimulacraError,
 )
+from simulacra.evaluation import EvaluationResult, Metric, evaluate
 from simulacra.io import read_table, write_table
 from simulacra.metadata import (
     PII,
@@ -40,11 +41,13 @@ __all__ = [
     "ColumnKind",
     "DataError",
     "Datetime",
+    "EvaluationResult",
     "GaussianCopula",
     "Id",
     "IndependentMarginals",
     "Metadata",
     "MetadataError",
+    "Metric",
     "ModelFileError",
     "NotFittedError",
     "Numerical",
@@ -54,6 +57,7 @@ __all__ = [
     "Text",
     "__version__",
     "datasets",
+    "evaluate",
     "load",
     "read_table",
     "write_table",

@@ -1,1 +1,6 @@
 """Evaluation: fidelity, utility and privacy of synthetic data, and the HTML report."""
+
+from simulacra.evaluation.evaluate import GROUPS, evaluate
+from simulacra.evaluation.result import EvaluationResult, Metric
+
+__all__ = ["GROUPS", "EvaluationResult", "Metric", "evaluate"]
