@@ -34,6 +34,7 @@ def test_every_figure_is_typed_and_explained(adult_eval):
         assert m.direction in ("higher", "lower", "closer") and m.definition
     assert result["TSTR ROC-AUC"].reference is not None  # TRTR beside TSTR
     assert result["exact copies"].reference is not None  # the holdout's own rate
+    assert result["trend"].reference_label == "holdout" and 0.9 < result["trend"].reference <= 1
     summary = result.summary()
     assert {"group", "metric", "value", "ideal", "direction"} <= set(summary.columns)
 

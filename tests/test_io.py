@@ -33,3 +33,13 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
         sim.write_table(bad, target)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    sim.write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "t.csv").stat().st_mode) == 0o666 & ~mask
