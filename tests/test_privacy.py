@@ -13,6 +13,7 @@ from scipy.spatial.distance import cdist
 from simulacra.errors import ParameterError
 from simulacra.evaluation import privacy
 from simulacra.evaluation.prepare import Featurizer, prepare
+from simulacra.evaluation.privacy import _common, distances
 from simulacra.evaluation.result import Metric
 
 N = 600
@@ -228,19 +229,19 @@ def test_nearest_neighbours_are_exact():
     rng = np.random.default_rng(0)
     reference, queries = rng.random((700, 6)), rng.random((300, 6))
     queries[:5] = reference[10:15]  # exact matches
-    found = privacy._nearest(queries, reference, k=3, ties=True)
+    found = _common._nearest(queries, reference, k=3, ties=True)
     full = cdist(queries, reference, "sqeuclidean")
     np.testing.assert_array_equal(found.idx, np.argsort(full, axis=1)[:, :3])
     np.testing.assert_allclose(found.d2, np.sort(full, axis=1)[:, :3], atol=1e-12)
     assert (found.d2[:5, 0] == 0).all() and (found.ties == 1).all()
-    found2 = privacy._nearest(queries, reference, k=2)
+    found2 = _common._nearest(queries, reference, k=2)
     np.testing.assert_array_equal(found2.idx, found.idx[:, :2])
 
 
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(1, 2000), a=st.floats(0, 1), c=st.floats(0, 1))
 def test_risk_is_bounded_and_inside_its_interval(n, a, c):
-    risk, (lo, hi) = privacy._residual_risk(a * n, n, c * n, n)
+    risk, (lo, hi) = _common._residual_risk(a * n, n, c * n, n)
     assert 0.0 <= lo <= risk <= hi <= 1.0
     if a <= c:
         assert risk == 0.0
@@ -248,6 +249,6 @@ def test_risk_is_bounded_and_inside_its_interval(n, a, c):
 
 @given(pi=st.floats(0.05, 0.95), p=st.floats(0, 1))
 def test_equal_size_scale_maps_the_null_to_one_half(pi, p):
-    assert privacy._equal_size_share(pi, pi) == pytest.approx(0.5)
-    assert privacy._equal_size_share(1.0, pi) == pytest.approx(1.0)
-    assert 0.0 <= privacy._equal_size_share(p, pi) <= 1.0
+    assert distances._equal_size_share(pi, pi) == pytest.approx(0.5)
+    assert distances._equal_size_share(1.0, pi) == pytest.approx(1.0)
+    assert 0.0 <= distances._equal_size_share(p, pi) <= 1.0

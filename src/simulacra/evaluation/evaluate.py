@@ -102,14 +102,16 @@ def evaluate(
     if "privacy" in groups:
         stage("exact copies", lambda: privacy.exact_copies(data))
         if data.holdout is not None:
+            # one featurization fitted on train ∪ holdout, shared by every distance figure
+            pooled = privacy.symmetric_featurizer(featurizer, data, rng)
             stage("distance to closest record",
-                  lambda: privacy.distance_to_closest_record(data, featurizer, rng))
+                  lambda: privacy.distance_to_closest_record(data, pooled, rng))
             stage("membership inference",
-                  lambda: privacy.membership_inference(data, featurizer, rng))
+                  lambda: privacy.membership_inference(data, pooled, rng))
             stage("singling out", lambda: privacy.singling_out(data, rng))
-            stage("linkability", lambda: privacy.linkability(data, featurizer, rng))
+            stage("linkability", lambda: privacy.linkability(data, pooled, rng))
             stage("attribute inference",
-                  lambda: privacy.attribute_inference(data, featurizer, rng, secret=target))
+                  lambda: privacy.attribute_inference(data, pooled, rng, secret=target))
 
     info = {
         "rows": {name: len(frame) for name, frame in data.frames().items()},
