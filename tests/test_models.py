@@ -152,3 +152,22 @@ def test_user_metadata_is_used(mixed):
     model = sim.GaussianCopula(md, random_state=0).fit(mixed)
     assert model.metadata_["age"].kind == "categorical"
     assert set(model.sample(1000)["age"]) <= set(mixed["age"])
+
+
+def test_association_order_keeps_a_one_to_one_category_number_relation():
+    rng = np.random.default_rng(0)
+    levels = np.array(["HS", "Bachelors", "Some-college", "Masters", "Doctorate", "11th"])
+    years = np.array([9, 13, 10, 14, 16, 7])
+    idx = rng.choice(6, 5000, p=[0.35, 0.2, 0.25, 0.1, 0.03, 0.07])
+    df = pd.DataFrame({"education": levels[idx], "years": years[idx],
+                       "income": rng.normal(size=5000) + years[idx] / 3})
+
+    def consistency(order: str) -> float:
+        out = sim.GaussianCopula(random_state=0, category_order=order).fit(df).sample(5000)
+        expected = dict(zip(levels, years, strict=True))
+        return float((out["education"].map(expected) == out["years"]).mean())
+
+    assert consistency("association") > 0.95
+    assert consistency("frequency") < 0.8
+    with pytest.raises(sim.ParameterError, match="category_order"):
+        sim.GaussianCopula(category_order="alphabetical").fit(df)
