@@ -8,6 +8,8 @@
 (5, 15)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from simulacra import datasets
 from simulacra._version import __version__
 from simulacra.errors import (
@@ -18,7 +20,6 @@ from simulacra.errors import (
     ParameterError,
     SimulacraError,
 )
-from simulacra.evaluation import EvaluationResult, Metric, evaluate
 from simulacra.io import read_table, write_table
 from simulacra.metadata import (
     PII,
@@ -32,6 +33,19 @@ from simulacra.metadata import (
     Text,
 )
 from simulacra.models import MODELS, GaussianCopula, IndependentMarginals, Synthesizer, load
+
+if TYPE_CHECKING:
+    from simulacra.evaluation import EvaluationResult, Metric, evaluate
+
+_LAZY = {"evaluate", "EvaluationResult", "Metric"}  # evaluation pulls in scikit-learn: load on use
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from simulacra import evaluation
+
+        return getattr(evaluation, name)
+    raise AttributeError(f"module 'simulacra' has no attribute {name!r}")
 
 __all__ = [
     "MODELS",
