@@ -26,6 +26,11 @@ import numpy as np
 _EPS = 1e-9
 
 
+def _phi(x: np.ndarray) -> np.ndarray:
+    """Standard normal density."""
+    return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+
+
 def normal_scores(marginal: Marginal, x: np.ndarray) -> np.ndarray:
     """E[Z | Z in the value's interval], Z standard normal: tied values share one score.
 
@@ -39,7 +44,6 @@ def normal_scores(marginal: Marginal, x: np.ndarray) -> np.ndarray:
     [-0.7979, 0.7979]
     """
     from scipy.special import ndtri
-    from scipy.stats import norm
 
     left, right = marginal.interval(x)
     left = np.clip(left, _EPS, 1 - _EPS)
@@ -48,7 +52,7 @@ def normal_scores(marginal: Marginal, x: np.ndarray) -> np.ndarray:
     a, b = ndtri(left), ndtri(right)
     wide = width > 1e-12
     out = ndtri((left + right) / 2)
-    out[wide] = (norm.pdf(a[wide]) - norm.pdf(b[wide])) / width[wide]
+    out[wide] = (_phi(a[wide]) - _phi(b[wide])) / width[wide]
     return out
 
 
