@@ -47,6 +47,7 @@ def test_demo_writes_synthetic_table(tmp_path):
     out = pd.read_parquet(tmp_path / "adult_synthetic.parquet")
     assert out.shape == (32561, 15)
     assert "fit time" in r.output and "adult_synthetic.parquet" in r.output
+    assert "shape / trend" in r.output
     assert (tmp_path / "adult_model.simz").exists()
 
 

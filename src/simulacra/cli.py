@@ -286,6 +286,7 @@ def demo(
     """Fit a synthesizer on the bundled Adult census table and write a synthetic copy."""
     from simulacra.datasets import load_demo
     from simulacra.errors import ParameterError
+    from simulacra.evaluation import evaluate
     from simulacra.io import write_table
     from simulacra.metadata import Metadata
     from simulacra.models import get_model
@@ -315,6 +316,10 @@ def demo(
     table.add_row("sample time", f"{t2 - t1:.2f} s")
     same = sum(str(real[c].dtype) == str(fake[c].dtype) for c in real.columns)
     table.add_row("columns with the real dtype", f"{same} of {real.shape[1]}")
+    quality = evaluate(real, fake, metadata=md, metrics=["fidelity"])
+    table.add_row("shape / trend (1 = perfect)",
+                  f"{quality.value('shape'):.3f} / {quality.value('trend'):.3f}  "
+                  "(full report: simulacra evaluate)")
     table.add_row("synthetic data", str(out))
     table.add_row("metadata", str(output_dir / "adult_metadata.yaml"))
     table.add_row("model", str(output_dir / "adult_model.simz"))
