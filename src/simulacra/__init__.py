@@ -32,7 +32,15 @@ from simulacra.metadata import (
     Numerical,
     Text,
 )
-from simulacra.models import MODELS, GaussianCopula, IndependentMarginals, Synthesizer, load
+from simulacra.models import (
+    CTGAN,
+    MODELS,
+    TVAE,
+    GaussianCopula,
+    IndependentMarginals,
+    Synthesizer,
+    load,
+)
 
 if TYPE_CHECKING:
     from simulacra.evaluation import EvaluationResult, Metric, evaluate
@@ -48,8 +56,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'simulacra' has no attribute {name!r}")
 
 __all__ = [
+    "CTGAN",
     "MODELS",
     "PII",
+    "TVAE",
     "Boolean",
     "Categorical",
     "ColumnKind",

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from simulacra.errors import ModelFileError, ParameterError
 from simulacra.models.base import Synthesizer
+from simulacra.models.deep import CTGAN, TVAE
 from simulacra.models.gaussian_copula import GaussianCopula
 from simulacra.models.independent import IndependentMarginals
 from simulacra.serialization import read_model
 
 MODELS: dict[str, type[Synthesizer]] = {
-    cls.name: cls for cls in (IndependentMarginals, GaussianCopula)
+    cls.name: cls for cls in (IndependentMarginals, GaussianCopula, CTGAN, TVAE)
 }
 
 
@@ -37,4 +38,5 @@ def load(path: str | Path) -> Synthesizer:
                              f"({type(err).__name__}: {err}); the file is corrupted") from None
 
 
-__all__ = ["MODELS", "GaussianCopula", "IndependentMarginals", "Synthesizer", "get_model", "load"]
+__all__ = ["CTGAN", "MODELS", "TVAE", "GaussianCopula", "IndependentMarginals", "Synthesizer",
+           "get_model", "load"]

@@ -1,0 +1,173 @@
+"""What CTGAN and TVAE share: lazy torch, reproducible torch sessions, budgets, progress."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulacra.errors import ParameterError, SimulacraError, check_param
+from simulacra.models.base import Synthesizer
+
+if TYPE_CHECKING:
+    import torch
+
+logger = logging.getLogger(__name__)
+
+
+def require_torch() -> Any:
+    """Import torch, or explain how to install it."""
+    try:
+        import torch
+    except ImportError:
+        raise SimulacraError('the deep models (ctgan, tvae) need PyTorch: '
+                             'pip install "simulacra[deep]"') from None
+    return torch
+
+
+def resolve_device(device: str) -> torch.device:
+    torch = require_torch()
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ParameterError(f"The 'device' parameter must be 'auto', 'cpu' or a torch device "
+                             f"such as 'cuda:0'. Got {device!r} instead.") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError(f"device={device!r} was asked for but CUDA is not available; "
+                             "use device='cpu' or 'auto'")
+    return resolved
+
+
+@contextmanager
+def torch_session(seed: int, device: torch.device) -> Iterator[torch.Generator]:
+    """Reproducible, side-effect-free torch work: yields a seeded ``torch.Generator``.
+
+    Torch's global random state (used by dropout) is forked and seeded, then restored; the
+    thread count is raised to the machine's cores and restored afterwards.
+    """
+    torch = require_torch()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    devices = [device.index or 0] if device.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=devices, device_type=device.type):
+            torch.manual_seed(seed)
+            generator = torch.Generator(device=device)
+            generator.manual_seed(seed)
+            yield generator
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
+
+
+def _positive_float(value: object) -> bool:
+    return (isinstance(value, int | float | np.floating) and not isinstance(value, bool)
+            and np.isfinite(value) and value > 0)
+
+
+def _dims(value: object) -> object:
+    """Tuples for sequences, so that parameters survive a JSON round trip unchanged."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+class DeepSynthesizer(Synthesizer):
+    """Options every deep model has: budget, progress, device, batch size and epochs."""
+
+    def _validate_common(self) -> None:
+        check_param("epochs", self.epochs, "an integer >= 1", _positive_int(self.epochs))
+        check_param("batch_size", self.batch_size, "an integer >= 1",
+                    _positive_int(self.batch_size))
+        check_param("embedding_dim", self.embedding_dim, "an integer >= 1",
+                    _positive_int(self.embedding_dim))
+        t = self.max_training_time
+        check_param("max_training_time", t, "None or a number of seconds > 0",
+                    t is None or _positive_float(t))
+        check_param("verbose", self.verbose, "True or False", isinstance(self.verbose, bool))
+        check_param("device", self.device, "'auto', 'cpu' or a torch device name like 'cuda:0'",
+                    isinstance(self.device, str) and bool(self.device))
+
+    @staticmethod
+    def _check_dims(name: str, value: object) -> None:
+        ok = isinstance(value, tuple) and len(value) >= 1 and all(_positive_int(v) for v in value)
+        check_param(name, value, "a non-empty tuple of positive integers (layer widths)", ok)
+
+    @staticmethod
+    def _check_rate(name: str, value: object) -> None:
+        check_param(name, value, "a number > 0", _positive_float(value))
+
+    @staticmethod
+    def _check_nonnegative(name: str, value: object) -> None:
+        ok = (isinstance(value, int | float | np.floating) and not isinstance(value, bool)
+              and np.isfinite(value) and value >= 0)
+        check_param(name, value, "a number >= 0", ok)
+
+    # -- training loop scaffolding ------------------------------------------------------------
+    @contextmanager
+    def _epochs(self, loss_names: Sequence[str]) -> Iterator[_EpochLoop]:
+        loop = _EpochLoop(self.name, int(self.epochs), self.max_training_time, self.verbose,
+                          loss_names)
+        try:
+            yield loop
+        finally:
+            loop.close()
+            self.epochs_trained_ = loop.done
+            self.training_seconds_ = time.perf_counter() - loop.started
+            self.losses_ = loop.last
+
+
+class _EpochLoop:
+    """Iterates epochs until done or out of time; shows a rich progress bar when verbose."""
+
+    def __init__(self, name: str, epochs: int, budget: float | None, verbose: bool,
+                 loss_names: Sequence[str]) -> None:
+        self.name, self.epochs, self.budget = name, epochs, budget
+        self.loss_names = list(loss_names)
+        self.done = 0
+        self.last: dict[str, float] = {}
+        self.started = time.perf_counter()
+        self.progress = None
+        if verbose:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.progress = Progress(TextColumn(f"{name}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("{task.description}"))
+            self.progress.start()
+            self.task = self.progress.add_task("", total=epochs)
+
+    def __iter__(self) -> Iterator[int]:
+        for epoch in range(self.epochs):
+            if self.budget is not None and time.perf_counter() - self.started >= self.budget:
+                logger.info("%s: max_training_time of %.1f s reached after %d of %d epochs",
+                            self.name, self.budget, epoch, self.epochs)
+                return
+            yield epoch
+
+    def end_epoch(self, losses: dict[str, float]) -> None:
+        self.done += 1
+        self.last = losses
+        text = " ".join(f"{k} {v:+.3f}" for k, v in losses.items())
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=text)
+        logger.debug("%s epoch %d/%d: %s", self.name, self.done, self.epochs, text)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+        logger.info("%s trained %d epochs in %.1f s", self.name, self.done,
+                    time.perf_counter() - self.started)

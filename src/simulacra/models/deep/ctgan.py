@@ -1,0 +1,272 @@
+"""``CTGAN``: conditional tabular GAN (Xu, Skoularidou, Cuesta-Infante, Veeramachaneni,
+"Modeling Tabular Data using Conditional GAN", NeurIPS 2019).
+
+Algorithm (paper §4, defaults of the reference implementation):
+
+1. Mode-specific normalization of continuous columns, one-hots for discrete ones
+   (:class:`~simulacra.models.deep.transformer.ModeNormalizer`).
+2. Training-by-sampling (§4.3, :class:`~simulacra.models.deep.sampler.ConditionalSampler`):
+   a conditional vector picks a discrete column uniformly and one of its categories
+   ∝ log(frequency + 1); the critic sees real rows having that category.
+3. Generator ``G(z ⊕ cond)`` with residual blocks; outputs through tanh (α) and gumbel-softmax
+   with τ = 0.2 (one-hots). Critic with PacGAN packing (pac = 10) and WGAN-GP (λ = 10).
+4. Losses: critic ``E[D(fake)] − E[D(real)] + GP``; generator ``−E[D(fake)]`` plus the
+   cross-entropy between the conditioned span and the asked-for category. Adam, lr 2e-4,
+   betas (0.5, 0.9), weight decay 1e-6.
+5. Sampling: the conditional vector picks a column uniformly and a category ∝ its empirical
+   frequency; ``G`` in eval mode; α and argmax of each one-hot decode back to values.
+
+Needs PyTorch (``pip install "simulacra[deep]"``); torch is imported only when used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simulacra._random import RandomState, child_seed
+from simulacra.encoders.table import EncodedColumn
+from simulacra.errors import check_param
+from simulacra.metadata import Metadata
+from simulacra.models.deep._base import (
+    DeepSynthesizer,
+    _dims,
+    _positive_int,
+    require_torch,
+    resolve_device,
+    torch_session,
+)
+from simulacra.models.deep.sampler import ConditionalSampler
+from simulacra.models.deep.transformer import ModeNormalizer
+
+logger = logging.getLogger(__name__)
+
+GP_LAMBDA = 10.0
+GUMBEL_TAU = 0.2
+
+
+class CTGAN(DeepSynthesizer):
+    """Conditional tabular GAN (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
+
+    Parameters
+    ----------
+    metadata:
+        Column kinds; detected from the data when ``None``.
+    random_state:
+        Seed for every random draw (numpy and torch); same seed → identical output on CPU.
+    epochs, batch_size:
+        Passes over the data and rows per step (``batch_size`` must be a multiple of ``pac``).
+    embedding_dim, generator_dim, discriminator_dim:
+        Noise width and hidden layer widths.
+    generator_lr, generator_decay, discriminator_lr, discriminator_decay:
+        Adam learning rates and weight decays.
+    discriminator_steps:
+        Critic updates per generator update.
+    pac:
+        Rows packed into one critic input (PacGAN).
+    log_frequency:
+        Training-by-sampling draws categories ∝ log(frequency + 1) (paper); ``False``: ∝ frequency.
+    max_training_time:
+        Stop training after this many seconds (checked between epochs); ``None``: no limit.
+    verbose:
+        Show a progress bar with the epoch and losses.
+    device:
+        ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, …
+    """
+
+    name: ClassVar[str] = "ctgan"
+
+    def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
+                 epochs: int = 300, batch_size: int = 500, embedding_dim: int = 128,
+                 generator_dim: tuple[int, ...] = (256, 256),
+                 discriminator_dim: tuple[int, ...] = (256, 256),
+                 generator_lr: float = 2e-4, generator_decay: float = 1e-6,
+                 discriminator_lr: float = 2e-4, discriminator_decay: float = 1e-6,
+                 discriminator_steps: int = 1, pac: int = 10, log_frequency: bool = True,
+                 max_training_time: float | None = None, verbose: bool = False,
+                 device: str = "auto") -> None:
+        super().__init__(metadata, random_state=random_state)
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.generator_dim = _dims(generator_dim)
+        self.discriminator_dim = _dims(discriminator_dim)
+        self.generator_lr = generator_lr
+        self.generator_decay = generator_decay
+        self.discriminator_lr = discriminator_lr
+        self.discriminator_decay = discriminator_decay
+        self.discriminator_steps = discriminator_steps
+        self.pac = pac
+        self.log_frequency = log_frequency
+        self.max_training_time = max_training_time
+        self.verbose = verbose
+        self.device = device
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        self._validate_common()
+        check_param("pac", self.pac, "an integer >= 1", _positive_int(self.pac))
+        check_param("batch_size", self.batch_size,
+                    f"a multiple of pac={self.pac} (rows are packed by pac)",
+                    self.batch_size % self.pac == 0)
+        self._check_dims("generator_dim", self.generator_dim)
+        self._check_dims("discriminator_dim", self.discriminator_dim)
+        self._check_rate("generator_lr", self.generator_lr)
+        self._check_rate("discriminator_lr", self.discriminator_lr)
+        self._check_nonnegative("generator_decay", self.generator_decay)
+        self._check_nonnegative("discriminator_decay", self.discriminator_decay)
+        check_param("discriminator_steps", self.discriminator_steps, "an integer >= 1",
+                    _positive_int(self.discriminator_steps))
+        check_param("log_frequency", self.log_frequency, "True or False",
+                    isinstance(self.log_frequency, bool))
+
+    # -- fit --------------------------------------------------------------------------------
+    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+             rng: np.random.Generator) -> None:
+        torch = require_torch()
+        from simulacra.models.deep import networks as nets
+
+        device = resolve_device(self.device)
+        started = time.perf_counter()
+        # 1. mode-specific normalization
+        self.transformer_ = ModeNormalizer().fit(encoded, columns, rng)
+        data = self.transformer_.transform(encoded, rng)
+        discrete = [c for c in columns if c.output == "discrete"]
+        self.sampler_ = ConditionalSampler().fit([encoded[c.name] for c in discrete],
+                                                 [max(c.cardinality, 1) for c in discrete])
+        self.preprocess_seconds_ = time.perf_counter() - started
+        logger.info("ctgan: preprocessing %d rows -> %d features in %.2f s", len(data),
+                    data.shape[1], self.preprocess_seconds_)
+
+        seed = child_seed(rng)
+        loop_rng = np.random.default_rng(seed)
+        n, data_dim = data.shape
+        cond_dim = self.sampler_.n_categories_
+        batch, pac = int(self.batch_size), int(self.pac)
+        with torch_session(seed, device) as gen:
+            layout = nets.OutputLayout(self.transformer_.spans_,
+                                       self.transformer_.discrete_spans_, device)
+            G = nets.Generator(self.embedding_dim + cond_dim, self.generator_dim,
+                               data_dim).to(device)
+            D = nets.Discriminator(data_dim + cond_dim, self.discriminator_dim, pac).to(device)
+            opt_g = nets.adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
+                              weight_decay=self.generator_decay)
+            opt_d = nets.adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
+                              weight_decay=self.discriminator_decay)
+            real_all = torch.from_numpy(data).to(device)
+
+            def condition(size: int) -> tuple[Any, Any, Any]:
+                """(cond tensor, column, category) for a batch; cond is None without columns."""
+                if cond_dim == 0:
+                    return None, None, None
+                cond, col, cat = self.sampler_.sample_condvec(
+                    size, loop_rng, log_frequency=self.log_frequency)
+                return torch.from_numpy(cond).to(device), col, cat
+
+            def generate(size: int, cond: Any) -> tuple[Any, Any]:
+                z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
+                raw = G(z if cond is None else torch.cat([z, cond], dim=1))
+                return raw, layout.activate(raw, tau=GUMBEL_TAU, generator=gen)
+
+            def with_cond(x: Any, cond: Any) -> Any:
+                return x if cond is None else torch.cat([x, cond], dim=1)
+
+            def critic_step(fake: Any, cond: Any, col: Any, cat: Any) -> Any:
+                """2-4. One critic update on fakes and real rows sharing their conditions."""
+                if cond is None:
+                    rows = loop_rng.integers(0, n, batch)
+                    real, cond_real = real_all[torch.from_numpy(rows).to(device)], None
+                else:
+                    perm = loop_rng.permutation(batch)
+                    rows = self.sampler_.sample_rows(col[perm], cat[perm], loop_rng)
+                    real = real_all[torch.from_numpy(rows).to(device)]
+                    cond_real = cond[torch.from_numpy(perm).to(device)]
+                fake_in, real_in = with_cond(fake, cond), with_cond(real, cond_real)
+                # one critic pass over both halves (packs never straddle them)
+                score_fake, score_real = D(torch.cat([fake_in, real_in])).chunk(2)
+                loss_d = score_fake.mean() - score_real.mean()
+                penalty = D.gradient_penalty(real_in, fake_in, gen, GP_LAMBDA)
+                opt_d.zero_grad(set_to_none=True)
+                (loss_d + penalty).backward()
+                opt_d.step()
+                return loss_d
+
+            steps = max(n // batch, 1)
+            with self._epochs(["loss_g", "loss_d"]) as loop:
+                for _ in loop:
+                    for _ in range(steps):
+                        for _ in range(int(self.discriminator_steps) - 1):
+                            cond, col, cat = condition(batch)
+                            with torch.no_grad():
+                                _, fake = generate(batch, cond)
+                            critic_step(fake, cond, col, cat)
+                        # the last critic step's fakes also serve the generator step: G has not
+                        # changed in between, so one forward pass of G does for both
+                        cond, col, cat = condition(batch)
+                        raw, fake = generate(batch, cond)
+                        loss_d = critic_step(fake.detach(), cond, col, cat)
+                        # 4. generator step: −E[D(fake)] + cross-entropy of the conditioned span
+                        D.requires_grad_(False)
+                        loss_g = -D(with_cond(fake, cond)).mean()
+                        D.requires_grad_(True)
+                        if cond is not None:
+                            loss_g = loss_g + layout.conditional_cross_entropy(
+                                raw, torch.from_numpy(col).to(device),
+                                torch.from_numpy(cat).to(device))
+                        opt_g.zero_grad(set_to_none=True)
+                        loss_g.backward()
+                        opt_g.step()
+                    loop.end_epoch({"loss_g": loss_g.item(), "loss_d": loss_d.item()})
+            self.generator_ = G.cpu().eval()
+
+    # -- sample -------------------------------------------------------------------------------
+    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        torch = require_torch()
+        from simulacra.models.deep import networks as nets
+
+        device = resolve_device(self.device)
+        seed = child_seed(rng)
+        cond_rng = np.random.default_rng(seed)
+        cond_dim = self.sampler_.n_categories_
+        chunk = 10_000
+        parts = []
+        with torch_session(seed, device) as gen, torch.no_grad():
+            G = self.generator_.to(device).eval()
+            layout = nets.OutputLayout(self.transformer_.spans_,
+                                       self.transformer_.discrete_spans_, device)
+            for start in range(0, n, chunk):
+                size = min(chunk, n - start)
+                z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
+                if cond_dim:
+                    # 5. conditions ∝ empirical frequencies, as the reference's sampling
+                    cond, _, _ = self.sampler_.sample_condvec(size, cond_rng,
+                                                              log_frequency=False)
+                    z = torch.cat([z, torch.from_numpy(cond).to(device)], dim=1)
+                out = layout.activate(G(z), tau=GUMBEL_TAU, generator=gen)
+                parts.append(out.cpu().numpy())
+            self.generator_.cpu()
+        return self.transformer_.inverse_transform(np.concatenate(parts))
+
+    # -- state --------------------------------------------------------------------------------
+    def _get_state(self) -> dict[str, Any]:
+        from simulacra.models.deep import networks as nets
+
+        return {"transformer": self.transformer_.get_state(),
+                "sampler": self.sampler_.get_state(),
+                "generator": nets.weights_to_numpy(self.generator_),
+                "epochs_trained": int(self.epochs_trained_)}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        require_torch()
+        from simulacra.models.deep import networks as nets
+
+        self.transformer_ = ModeNormalizer.from_state(state["transformer"])
+        self.sampler_ = ConditionalSampler.from_state(state["sampler"])
+        G = nets.Generator(self.embedding_dim + self.sampler_.n_categories_,
+                           self.generator_dim, self.transformer_.output_dim_)
+        nets.load_weights(G, state["generator"])
+        self.generator_ = G.eval()
+        self.epochs_trained_ = int(state["epochs_trained"])
