@@ -67,7 +67,7 @@ def main() -> None:
         took = time.perf_counter() - t0
         problems = check_columns(real, fake)
         print(f"sample {n:>9,} rows: {took:6.2f} s, peak RSS so far {peak_mb():,.0f} MB, "
-              f"column checks: {'all pass' if not problems else problems}")
+              f"column checks: {problems if problems else 'all pass'}")
 
 
 if __name__ == "__main__":
