@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +110,26 @@ class DeepSynthesizer(Synthesizer):
         ok = (isinstance(value, int | float | np.floating) and not isinstance(value, bool)
               and np.isfinite(value) and value >= 0)
         check_param(name, value, "a number >= 0", ok)
+
+    # -- sampling scaffolding -----------------------------------------------------------------
+    def _sample_chunks(self, n: int, seed: int, network: Any,
+                       draw: Callable[[Any, int, Any, Any], Any],
+                       chunk: int = 10_000) -> np.ndarray:
+        """Rows of network output, ``chunk`` at a time, in a reproducible torch session.
+
+        ``draw(net, size, generator, device)`` returns one chunk's output tensor; the network
+        runs in eval mode without gradients and goes back to the CPU afterwards.
+        """
+        torch = require_torch()
+        device = resolve_device(self.device)
+        parts = []
+        with torch_session(seed, device) as gen, torch.no_grad():
+            net = network.to(device).eval()
+            for start in range(0, n, chunk):
+                size = min(chunk, n - start)
+                parts.append(draw(net, size, gen, device).cpu().numpy())
+            network.cpu()
+        return np.concatenate(parts)
 
     # -- training loop scaffolding ------------------------------------------------------------
     @contextmanager

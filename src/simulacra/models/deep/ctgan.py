@@ -227,28 +227,22 @@ class CTGAN(DeepSynthesizer):
         torch = require_torch()
         from simulacra.models.deep import networks as nets
 
-        device = resolve_device(self.device)
         seed = child_seed(rng)
         cond_rng = np.random.default_rng(seed)
         cond_dim = self.sampler_.n_categories_
-        chunk = 10_000
-        parts = []
-        with torch_session(seed, device) as gen, torch.no_grad():
-            G = self.generator_.to(device).eval()
+
+        def draw(G: Any, size: int, gen: Any, device: Any) -> Any:
             layout = nets.OutputLayout(self.transformer_.spans_,
                                        self.transformer_.discrete_spans_, device)
-            for start in range(0, n, chunk):
-                size = min(chunk, n - start)
-                z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
-                if cond_dim:
-                    # 5. conditions ∝ empirical frequencies, as the reference's sampling
-                    cond, _, _ = self.sampler_.sample_condvec(size, cond_rng,
-                                                              log_frequency=False)
-                    z = torch.cat([z, torch.from_numpy(cond).to(device)], dim=1)
-                out = layout.activate(G(z), tau=GUMBEL_TAU, generator=gen)
-                parts.append(out.cpu().numpy())
-            self.generator_.cpu()
-        return self.transformer_.inverse_transform(np.concatenate(parts))
+            z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
+            if cond_dim:
+                # 5. conditions ∝ empirical frequencies, as the reference's sampling
+                cond, _, _ = self.sampler_.sample_condvec(size, cond_rng, log_frequency=False)
+                z = torch.cat([z, torch.from_numpy(cond).to(device)], dim=1)
+            return layout.activate(G(z), tau=GUMBEL_TAU, generator=gen)
+
+        return self.transformer_.inverse_transform(
+            self._sample_chunks(n, seed, self.generator_, draw))
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:

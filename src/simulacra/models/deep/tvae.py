@@ -154,24 +154,17 @@ class TVAE(DeepSynthesizer):
         torch = require_torch()
         from simulacra.models.deep import networks as nets
 
-        device = resolve_device(self.device)
-        seed = child_seed(rng)
-        chunk = 10_000
-        parts = []
-        with torch_session(seed, device) as gen, torch.no_grad():
-            dec = self.decoder_.to(device)
-            layout = nets.OutputLayout(self.transformer_.spans_, [], device)
-            tanh_idx = layout.tanh_idx
-            for start in range(0, n, chunk):
-                size = min(chunk, n - start)
-                # 4. z ~ N(0, I); α = tanh(out) + σ noise; one-hots decoded by argmax
-                z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
-                out = torch.tanh(dec(z))
-                noise = torch.randn((size, len(tanh_idx)), generator=gen, device=device)
-                out[:, tanh_idx] += noise * dec.sigma[tanh_idx]
-                parts.append(out.cpu().numpy())
-            self.decoder_.cpu()
-        return self.transformer_.inverse_transform(np.concatenate(parts))
+        def draw(dec: Any, size: int, gen: Any, device: Any) -> Any:
+            # 4. z ~ N(0, I); α = tanh(out) + σ noise; one-hots decoded by argmax
+            tanh_idx = nets.OutputLayout(self.transformer_.spans_, [], device).tanh_idx
+            z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
+            out = torch.tanh(dec(z))
+            noise = torch.randn((size, len(tanh_idx)), generator=gen, device=device)
+            out[:, tanh_idx] += noise * dec.sigma[tanh_idx]
+            return out
+
+        return self.transformer_.inverse_transform(
+            self._sample_chunks(n, child_seed(rng), self.decoder_, draw))
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
