@@ -46,9 +46,13 @@ MIN_SPEARMAN = {"ctgan": 0.5, "tvae": 0.7}
 
 
 @pytest.fixture(scope="module")
-def learned(related) -> dict[str, pd.DataFrame]:
-    return {name: MODELS[name](random_state=0, **LEARN[name]).fit(related)
-            .sample(len(related), rng=0) for name in DEEP}
+def learned_models(related) -> dict[str, sim.Synthesizer]:
+    return {name: MODELS[name](random_state=0, **LEARN[name]).fit(related) for name in DEEP}
+
+
+@pytest.fixture(scope="module")
+def learned(learned_models, related) -> dict[str, pd.DataFrame]:
+    return {name: m.sample(len(related), rng=0) for name, m in learned_models.items()}
 
 
 @pytest.mark.parametrize("name", DEEP)
@@ -64,6 +68,110 @@ def test_rare_category_still_appears_with_training_by_sampling(learned):
     # CTGAN's conditional training keeps a 2% category; TVAE is known to drop such categories
     share = (learned["ctgan"]["kind"] == "rare").mean()
     assert 0.005 < share < 0.06
+
+
+def test_ctgan_conditions_steer_the_conditional_vector(learned_models, monkeypatch):
+    model = learned_models["ctgan"]
+    rare = model.sample(300, conditions={"kind": "rare"}, rng=1)
+    assert (rare["kind"] == "rare").all() and len(rare) == 300
+    steered = model.conditional_acceptance_
+    hi = model.sample(300, conditions={"group": "hi"}, rng=1)
+    assert (hi["group"] == "hi").all() and hi["x"].mean() > 0.3  # the dependence is kept
+    # the same model with plain rejection sampling accepts far fewer rows
+    monkeypatch.setattr(model, "_sample_given", lambda n, rng, conditions: model._sample(n, rng))
+    model.sample(300, conditions={"kind": "rare"}, rng=1)
+    assert steered > 0.5 and steered > 5 * model.conditional_acceptance_
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_early_stopping_keeps_the_best_epoch(name, related):
+    model = MODELS[name](random_state=0, **{**LEARN[name], "epochs": 40},
+                         early_stopping=True, patience=3).fit(related)
+    history = model.validation_history_
+    distances = [d for _, d in history]
+    assert len(history) == model.epochs_trained_ <= 40
+    assert [e for e, _ in history] == list(range(model.epochs_trained_))
+    assert distances[model.best_epoch_ - 1] == min(distances)
+    if model.epochs_trained_ < 40:  # stopped by patience, not by the epoch count
+        assert model.epochs_trained_ - model.best_epoch_ == 3
+    assert 0 <= min(distances) < distances[0]  # training brought samples closer to held-out rows
+    assert len(model.sample(100)) == 100
+
+
+def test_early_stopping_restores_the_best_weights():
+    import torch
+
+    from simulacra.models.deep.validation import Watch
+
+    module = torch.nn.Linear(2, 1)
+    watch = Watch(lambda synthetic: synthetic["d"], patience=2, module=module)
+    saved = {}
+    for epoch, d in enumerate([0.5, 0.3, 0.4, 0.45]):
+        with torch.no_grad():
+            module.weight.fill_(epoch)
+        saved[epoch] = module.weight.clone()
+        stop = watch.after_epoch(epoch, {"d": d})
+    assert stop and watch.stopper.best_epoch == 1
+    watch.restore()
+    assert torch.equal(module.weight, saved[1])
+
+
+def test_early_stopping_needs_enough_rows(mixed):
+    with pytest.raises(sim.ParameterError, match="validation_fraction"):
+        tiny("tvae", early_stopping=True).fit(mixed.head(300))
+
+
+def test_segment_softmax_and_cross_entropies_match_torch():
+    import torch
+
+    from simulacra.models.deep.networks import OutputLayout
+    from simulacra.models.deep.transformer import Span
+
+    spans = [Span(0, 1, "tanh", "x"), Span(1, 3, "softmax", "x"), Span(4, 4, "softmax", "c"),
+             Span(8, 2, "softmax", "d")]
+    layout = OutputLayout(spans, spans[2:], torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    raw = torch.randn(64, 10, generator=gen) * 30  # wide logits: deep underflow territory
+    out = layout.activate(raw, tau=None)
+    assert torch.allclose(out[:, 0], torch.tanh(raw[:, 0]))
+    for s in spans[1:]:
+        assert torch.allclose(out[:, s.start:s.start + s.width],
+                              torch.softmax(raw[:, s.start:s.start + s.width], dim=1), atol=1e-6)
+    target = torch.zeros(64, 10)
+    cats = {s.start: torch.randint(0, s.width, (64,), generator=gen) for s in spans[1:]}
+    for s in spans[1:]:
+        target[torch.arange(64), s.start + cats[s.start]] = 1
+    expected = sum(torch.nn.functional.cross_entropy(
+        raw[:, s.start:s.start + s.width], cats[s.start], reduction="sum") for s in spans[1:])
+    assert torch.allclose(layout.softmax_cross_entropy_sum(raw, target), expected, rtol=1e-5)
+    col = torch.randint(0, 2, (64,), generator=gen)
+    cat = torch.where(col == 0, cats[4], cats[8])
+    picked = [torch.nn.functional.cross_entropy(
+        raw[i:i + 1, spans[2 + c].start:spans[2 + c].start + spans[2 + c].width], cat[i:i + 1])
+        for i, c in enumerate(col.tolist())]
+    assert torch.allclose(layout.conditional_cross_entropy(raw, col, cat),
+                          torch.stack(picked).mean(), rtol=1e-5)
+    # gumbel-softmax rows are distributions whatever the temperature
+    soft = layout.activate(raw, tau=0.2, generator=gen)[:, 1:4]
+    assert torch.allclose(soft.sum(1), torch.ones(64)) and bool((soft >= 0).all())
+
+
+def test_half_dropout_masks_half_from_its_generator():
+    import torch
+
+    from simulacra.models.deep.networks import HalfDropout
+
+    drop = HalfDropout()
+    drop.generator = torch.Generator().manual_seed(3)
+    state = torch.random.get_rng_state()
+    x = torch.ones(300, 257)
+    y = drop(x)
+    assert set(y.unique().tolist()) == {0.0, 2.0}
+    assert 0.47 < (y == 0).float().mean().item() < 0.53
+    assert torch.equal(torch.random.get_rng_state(), state)  # global state untouched
+    drop.generator.manual_seed(3)
+    assert torch.equal(drop(x), y)
+    assert torch.equal(drop.eval()(x), x)
 
 
 @pytest.mark.parametrize("name", DEEP)
@@ -109,6 +217,9 @@ def test_same_seed_same_samples_other_seed_differs(name, mixed):
     ("ctgan", "discriminator_steps", 1.5), ("ctgan", "embedding_dim", True),
     ("ctgan", "max_training_time", -3), ("ctgan", "verbose", "yes"),
     ("ctgan", "log_frequency", 1), ("ctgan", "device", "tpu-ish"),
+    ("ctgan", "early_stopping", "yes"), ("ctgan", "validation_fraction", 0.0),
+    ("ctgan", "validation_fraction", 0.8), ("ctgan", "patience", 0),
+    ("tvae", "patience", 2.5), ("tvae", "validation_fraction", "0.1"),
     ("tvae", "epochs", -1), ("tvae", "batch_size", 0), ("tvae", "compress_dims", ()),
     ("tvae", "decompress_dims", [0]), ("tvae", "l2scale", -1e-5),
     ("tvae", "learning_rate", float("nan")), ("tvae", "loss_factor", 0),

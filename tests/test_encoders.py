@@ -667,3 +667,20 @@ def test_encoder_from_state_uses_the_registry_only() -> None:
         encoder_from_state({"encoder": "os.system", "column": "x", "dtype": "int64"})
     with pytest.raises(ModelFileError, match="'x'"):
         encoder_from_state({"encoder": "numerical", "column": "x", "dtype": "int64"})
+
+
+def test_table_encoder_discrete_codes_for_steering():
+    import numpy as np
+
+    from simulacra.encoders.table import TableEncoder
+    from simulacra.metadata import Metadata
+
+    df = pd.DataFrame({"c": ["a", "b", "b", "b"], "x": [1.0, None, 2.0, 3.0],
+                       "flag": [True, False, True, True]})
+    enc = TableEncoder(Metadata.detect(df)).fit(df, np.random.default_rng(0))
+    codes = enc.discrete_codes({"c": "a", "flag": False, "x": None})
+    encoded = enc.transform(df, np.random.default_rng(0))
+    assert codes == {"c": int(encoded["c"][0]), "flag": int(encoded["flag"][1]), "x#null": 1}
+    assert encoded["c"][0] != encoded["c"][1]
+    assert enc.discrete_codes({"x": 2.0}) == {"x#null": 0}  # a number pins only its null flag
+    assert enc.discrete_codes({"c": "zzz", "x": (1.0, 2.0)}) == {}  # unknown value, range

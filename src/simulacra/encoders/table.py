@@ -125,6 +125,37 @@ class TableEncoder:
             columns[name] = series.reset_index(drop=True)
         return pd.DataFrame(columns, columns=pd.Index(self.columns_, dtype=object))
 
+    def discrete_codes(self, conditions: Mapping[str, Any]) -> dict[str, int]:
+        """Encoded discrete columns and codes that equality ``conditions`` pin down.
+
+        ``{column: value}`` gives the column's code when its encoder is discrete (and, when the
+        column has a null indicator, ``column#null`` = 0); ``{column: None}`` gives
+        ``column#null`` = 1, or the categorical null code. Ranges and values that cannot be
+        encoded are skipped: callers use this only to steer sampling, never to filter.
+        """
+        encoders = self._fitted()
+        codes: dict[str, int] = {}
+        for column, value in conditions.items():
+            enc = encoders.get(column)
+            if enc is None or isinstance(value, tuple):
+                continue
+            indicator = column + NULL_SUFFIX
+            if value is None:
+                if column in self.missing_:
+                    codes[indicator] = 1
+                elif enc.output == "discrete" and enc.handles_nulls:
+                    code = _try_code(enc, pd.Series([None], dtype=object, name=column))
+                    if code is not None:
+                        codes[column] = code
+                continue
+            if column in self.missing_:
+                codes[indicator] = 0
+            if enc.output == "discrete":
+                code = _try_code(enc, pd.Series([value], name=column))
+                if code is not None:
+                    codes[column] = code
+        return codes
+
     # -- state ----------------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         encoders = self._fitted()
@@ -155,6 +186,13 @@ class TableEncoder:
     def _order(self, encoded_name: str) -> tuple[int, int]:
         source = encoded_name.removesuffix(NULL_SUFFIX)
         return self.columns_.index(source), int(encoded_name.endswith(NULL_SUFFIX))
+
+
+def _try_code(encoder: Encoder, value: pd.Series) -> int | None:
+    try:
+        return int(encoder.transform(value)[0])
+    except (DataError, ValueError, TypeError, KeyError):
+        return None
 
 
 def _all_null(n: int, dtype: str) -> pd.Series:

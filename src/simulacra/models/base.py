@@ -114,8 +114,20 @@ class Synthesizer(ABC):
             return self._sample_conditions(int(n), dict(conditions), generator)
         return self._sample_decoded(int(n), generator)
 
-    def _sample_decoded(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        return self.table_encoder_.inverse_transform(self._sample(n, rng), n, rng)
+    def _sample_decoded(self, n: int, rng: np.random.Generator,
+                        conditions: dict[str, Any] | None = None) -> pd.DataFrame:
+        encoded = self._sample(n, rng) if not conditions else \
+            self._sample_given(n, rng, conditions)
+        return self.table_encoder_.inverse_transform(encoded, n, rng)
+
+    def _sample_given(self, n: int, rng: np.random.Generator,
+                      conditions: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Encoded rows aimed at ``conditions``, for :meth:`_sample_conditions` to filter.
+
+        The base draws unconditionally; models that can steer generation (CTGAN's conditional
+        vector) override this to raise the acceptance rate. The rows are still checked.
+        """
+        return self._sample(n, rng)
 
     def _sample_conditions(
         self, n: int, conditions: dict[str, Any], rng: np.random.Generator,
@@ -124,7 +136,8 @@ class Synthesizer(ABC):
         """Exact conditional sampling by re-sampling only the rows still missing.
 
         Each condition is a value (equality; ``None`` matches nulls) or a ``(low, high)``
-        tuple (inclusive range). A value the model has never seen fails at once; otherwise
+        tuple (inclusive range). ``conditional_acceptance_`` records the share of drawn rows
+        that matched. A value the model has never seen fails at once; otherwise
         sampling stops with a clear error after ``give_up_after`` draws with no match, or
         ``max_draws`` in all.
         """
@@ -140,12 +153,13 @@ class Synthesizer(ABC):
             rate = have / drawn if have else 0.0
             needed = (n - have) / rate * 1.2 if rate else 4 * (n - have)
             batch = int(min(max(needed, 1_000), 1_000_000))
-            rows = self._sample_decoded(batch, rng)
+            rows = self._sample_decoded(batch, rng, conditions)
             drawn += batch
             match = _matches(rows, conditions)
             if match.any():
                 kept.append(rows[match])
                 have += int(match.sum())
+        self.conditional_acceptance_ = have / drawn
         logger.info("conditional sampling accepted %.2f%% of %d drawn rows", 100 * have / drawn,
                     drawn)
         return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)

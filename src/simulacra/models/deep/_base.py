@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import ParameterError, SimulacraError, check_param
 from simulacra.models.base import Synthesizer
 
@@ -95,6 +96,61 @@ class DeepSynthesizer(Synthesizer):
         check_param("verbose", self.verbose, "True or False", isinstance(self.verbose, bool))
         check_param("device", self.device, "'auto', 'cpu' or a torch device name like 'cuda:0'",
                     isinstance(self.device, str) and bool(self.device))
+        check_param("early_stopping", self.early_stopping, "True or False",
+                    isinstance(self.early_stopping, bool))
+        f = self.validation_fraction
+        check_param("validation_fraction", f, "a number > 0 and <= 0.5",
+                    _positive_float(f) and f <= 0.5)
+        check_param("patience", self.patience, "an integer >= 1", _positive_int(self.patience))
+
+    def _set_common(self, *, epochs: int, batch_size: int, embedding_dim: int,
+                    early_stopping: bool, validation_fraction: float, patience: int,
+                    max_training_time: float | None, verbose: bool, device: str) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.max_training_time = max_training_time
+        self.verbose = verbose
+        self.device = device
+
+    # -- early stopping -------------------------------------------------------------------------
+    def _hold_out(self, encoded: dict[str, np.ndarray], columns: Sequence[EncodedColumn],
+                  rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any]:
+        """``(training rows, distance to held-out rows or None)``; no draws without early stopping.
+
+        With ``early_stopping``, ``validation_fraction`` of the rows are held out and the
+        returned :class:`~simulacra.models.deep.validation.BinnedDistance` scores generated
+        rows against them.
+        """
+        from simulacra.models.deep.validation import BinnedDistance, split_rows
+
+        if not self.early_stopping:
+            self.validation_history_: list[tuple[int, float]] = []
+            self.best_epoch_: int | None = None
+            return encoded, None
+        train, held = split_rows(self.n_rows_, float(self.validation_fraction), rng)
+        discrete = {c.name: c.output == "discrete" for c in columns}
+        distance = BinnedDistance({k: v[held] for k, v in encoded.items()}, discrete, rng)
+        self._n_validation = len(held)
+        return {k: v[train] for k, v in encoded.items()}, distance
+
+    def _watch(self, distance: Any, module: Any) -> Any:
+        from simulacra.models.deep.validation import Watch
+
+        return None if distance is None else Watch(distance, int(self.patience), module)
+
+    def _finish_watch(self, watch: Any) -> None:
+        """Restore the best weights and record the validation history."""
+        if watch is None:
+            return
+        watch.restore()
+        self.validation_history_ = list(watch.stopper.history)
+        self.best_epoch_ = watch.stopper.best_epoch + 1
+        logger.info("%s: best held-out distance %.4f after epoch %d of %d", self.name,
+                    watch.stopper.best, self.best_epoch_, len(self.validation_history_))
 
     @staticmethod
     def _check_dims(name: str, value: object) -> None:
@@ -181,7 +237,8 @@ class _EpochLoop:
     def end_epoch(self, losses: dict[str, float]) -> None:
         self.done += 1
         self.last = losses
-        text = " ".join(f"{k} {v:+.3f}" for k, v in losses.items())
+        text = " ".join(f"{k} {v:+.3f}" if k != "val" else f"held-out distance {v:.4f}"
+                        for k, v in losses.items())
         if self.progress is not None:
             self.progress.update(self.task, advance=1, description=text)
         logger.debug("%s epoch %d/%d: %s", self.name, self.done, self.epochs, text)

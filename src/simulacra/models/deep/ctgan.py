@@ -69,6 +69,11 @@ class CTGAN(DeepSynthesizer):
         Rows packed into one critic input (PacGAN).
     log_frequency:
         Training-by-sampling draws categories ∝ log(frequency + 1) (paper); ``False``: ∝ frequency.
+    early_stopping, validation_fraction, patience:
+        With ``early_stopping``, ``validation_fraction`` of the rows are held out of training;
+        after every epoch, rows generated with fixed noise are compared with them (binned 1- and
+        2-way distance, :mod:`~simulacra.models.deep.validation`), training stops after
+        ``patience`` epochs without improvement and the best epoch's generator is kept.
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
     verbose:
@@ -86,12 +91,14 @@ class CTGAN(DeepSynthesizer):
                  generator_lr: float = 2e-4, generator_decay: float = 1e-6,
                  discriminator_lr: float = 2e-4, discriminator_decay: float = 1e-6,
                  discriminator_steps: int = 1, pac: int = 10, log_frequency: bool = True,
-                 max_training_time: float | None = None, verbose: bool = False,
-                 device: str = "auto") -> None:
+                 early_stopping: bool = False, validation_fraction: float = 0.1,
+                 patience: int = 30, max_training_time: float | None = None,
+                 verbose: bool = False, device: str = "auto") -> None:
         super().__init__(metadata, random_state=random_state)
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.embedding_dim = embedding_dim
+        self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
+                         early_stopping=early_stopping, validation_fraction=validation_fraction,
+                         patience=patience, max_training_time=max_training_time,
+                         verbose=verbose, device=device)
         self.generator_dim = _dims(generator_dim)
         self.discriminator_dim = _dims(discriminator_dim)
         self.generator_lr = generator_lr
@@ -101,9 +108,6 @@ class CTGAN(DeepSynthesizer):
         self.discriminator_steps = discriminator_steps
         self.pac = pac
         self.log_frequency = log_frequency
-        self.max_training_time = max_training_time
-        self.verbose = verbose
-        self.device = device
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -131,6 +135,7 @@ class CTGAN(DeepSynthesizer):
 
         device = resolve_device(self.device)
         started = time.perf_counter()
+        encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization
         self.transformer_ = ModeNormalizer().fit(encoded, columns, rng)
         data = self.transformer_.transform(encoded, rng)
@@ -152,6 +157,7 @@ class CTGAN(DeepSynthesizer):
             G = nets.Generator(self.embedding_dim + cond_dim, self.generator_dim,
                                data_dim).to(device)
             D = nets.Discriminator(data_dim + cond_dim, self.discriminator_dim, pac).to(device)
+            D.use_generator(gen)
             opt_g = nets.adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
                               weight_decay=self.generator_decay)
             opt_d = nets.adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
@@ -195,8 +201,9 @@ class CTGAN(DeepSynthesizer):
                 return loss_d
 
             steps = max(n // batch, 1)
+            watch = self._watch(distance, G)
             with self._epochs(["loss_g", "loss_d"]) as loop:
-                for _ in loop:
+                for epoch in loop:
                     for _ in range(steps):
                         for _ in range(int(self.discriminator_steps) - 1):
                             cond, col, cat = condition(batch)
@@ -219,30 +226,78 @@ class CTGAN(DeepSynthesizer):
                         opt_g.zero_grad(set_to_none=True)
                         loss_g.backward()
                         opt_g.step()
-                    loop.end_epoch({"loss_g": loss_g.item(), "loss_d": loss_d.item()})
+                    losses = {"loss_g": loss_g.item(), "loss_d": loss_d.item()}
+                    stop = watch is not None and self._validate(watch, epoch, G, device, seed)
+                    if watch is not None:
+                        losses["val"] = watch.last
+                    loop.end_epoch(losses)
+                    if stop:
+                        break
+            self._finish_watch(watch)
             self.generator_ = G.cpu().eval()
 
-    # -- sample -------------------------------------------------------------------------------
-    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def _validate(self, watch: Any, epoch: int, G: Any, device: Any, seed: int) -> bool:
+        """Score rows generated with the same noise every epoch against the held-out rows."""
+        torch = require_torch()
+        gen = torch.Generator(device=device)
+        gen.manual_seed(seed)
+        G.eval()
+        with torch.no_grad():
+            out = self._generate(G, self._n_validation, gen, device,
+                                 np.random.default_rng(seed)).cpu().numpy()
+        G.train()
+        return watch.after_epoch(epoch, self.transformer_.inverse_transform(out))
+
+    def _generate(self, G: Any, size: int, gen: Any, device: Any,
+                  cond_rng: np.random.Generator, fixed: tuple[int, int] | None = None) -> Any:
+        """Activated generator output for ``size`` rows (step 5).
+
+        Conditions are drawn ∝ empirical frequencies, as the reference's sampling does, or all
+        set to ``fixed = (discrete column, category)`` for conditional sampling.
+        """
         torch = require_torch()
         from simulacra.models.deep import networks as nets
 
+        layout = nets.OutputLayout(self.transformer_.spans_, self.transformer_.discrete_spans_,
+                                   device)
+        z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
+        if self.sampler_.n_categories_:
+            if fixed is None:
+                cond, _, _ = self.sampler_.sample_condvec(size, cond_rng, log_frequency=False)
+            else:
+                cond = self.sampler_.fixed_condvec(size, *fixed)
+            z = torch.cat([z, torch.from_numpy(cond).to(device)], dim=1)
+        return layout.activate(G(z), tau=GUMBEL_TAU, generator=gen)
+
+    # -- sample -------------------------------------------------------------------------------
+    def _sample(self, n: int, rng: np.random.Generator,
+                fixed: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
         seed = child_seed(rng)
         cond_rng = np.random.default_rng(seed)
-        cond_dim = self.sampler_.n_categories_
 
         def draw(G: Any, size: int, gen: Any, device: Any) -> Any:
-            layout = nets.OutputLayout(self.transformer_.spans_,
-                                       self.transformer_.discrete_spans_, device)
-            z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
-            if cond_dim:
-                # 5. conditions ∝ empirical frequencies, as the reference's sampling
-                cond, _, _ = self.sampler_.sample_condvec(size, cond_rng, log_frequency=False)
-                z = torch.cat([z, torch.from_numpy(cond).to(device)], dim=1)
-            return layout.activate(G(z), tau=GUMBEL_TAU, generator=gen)
+            return self._generate(G, size, gen, device, cond_rng, fixed)
 
         return self.transformer_.inverse_transform(
             self._sample_chunks(n, seed, self.generator_, draw))
+
+    def _sample_given(self, n: int, rng: np.random.Generator,
+                      conditions: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Steer the generator with the conditional vector (paper §4.3) towards the condition.
+
+        Of the equality conditions on discrete columns, the one whose category is rarest sets
+        the conditional vector of every row; the base class then keeps the rows that match all
+        conditions, so the vector only has to raise the acceptance rate.
+        """
+        codes = self.table_encoder_.discrete_codes(conditions)
+        names = [s.column for s in self.transformer_.discrete_spans_]
+        options = [(self.sampler_.counts_[names.index(name)][code], names.index(name), code)
+                   for name, code in codes.items()
+                   if name in names and code < len(self.sampler_.counts_[names.index(name)])]
+        if not options:
+            return self._sample(n, rng)
+        _, column, category = min(options)
+        return self._sample(n, rng, fixed=(column, category))
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:

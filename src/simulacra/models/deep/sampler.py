@@ -77,6 +77,12 @@ class ConditionalSampler:
         cond[np.arange(batch), self.offsets_[col] + cat] = 1.0
         return cond, col, cat
 
+    def fixed_condvec(self, batch: int, column: int, category: int) -> np.ndarray:
+        """Conditional vectors that all ask for ``category`` of discrete ``column``."""
+        cond = np.zeros((batch, self.n_categories_), dtype=np.float32)
+        cond[:, self.offsets_[column] + category] = 1.0
+        return cond
+
     def sample_rows(self, col: np.ndarray, cat: np.ndarray,
                     rng: np.random.Generator) -> np.ndarray:
         """One random real row per ``(column, category)`` pair having that category."""

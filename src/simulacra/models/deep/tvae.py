@@ -57,6 +57,11 @@ class TVAE(DeepSynthesizer):
         Adam learning rate.
     loss_factor:
         Weight of the reconstruction term against the KL term.
+    early_stopping, validation_fraction, patience:
+        With ``early_stopping``, ``validation_fraction`` of the rows are held out of training;
+        after every epoch, rows decoded from fixed noise are compared with them (binned 1- and
+        2-way distance, :mod:`~simulacra.models.deep.validation`), training stops after
+        ``patience`` epochs without improvement and the best epoch's decoder is kept.
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
     verbose:
@@ -72,20 +77,19 @@ class TVAE(DeepSynthesizer):
                  compress_dims: tuple[int, ...] = (128, 128),
                  decompress_dims: tuple[int, ...] = (128, 128), l2scale: float = 1e-5,
                  learning_rate: float = 1e-3, loss_factor: float = 2.0,
-                 max_training_time: float | None = None, verbose: bool = False,
-                 device: str = "auto") -> None:
+                 early_stopping: bool = False, validation_fraction: float = 0.1,
+                 patience: int = 30, max_training_time: float | None = None,
+                 verbose: bool = False, device: str = "auto") -> None:
         super().__init__(metadata, random_state=random_state)
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.embedding_dim = embedding_dim
+        self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
+                         early_stopping=early_stopping, validation_fraction=validation_fraction,
+                         patience=patience, max_training_time=max_training_time,
+                         verbose=verbose, device=device)
         self.compress_dims = _dims(compress_dims)
         self.decompress_dims = _dims(decompress_dims)
         self.l2scale = l2scale
         self.learning_rate = learning_rate
         self.loss_factor = loss_factor
-        self.max_training_time = max_training_time
-        self.verbose = verbose
-        self.device = device
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -104,6 +108,7 @@ class TVAE(DeepSynthesizer):
 
         device = resolve_device(self.device)
         started = time.perf_counter()
+        encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization
         self.transformer_ = ModeNormalizer().fit(encoded, columns, rng)
         data = self.transformer_.transform(encoded, rng)
@@ -122,8 +127,9 @@ class TVAE(DeepSynthesizer):
                             betas=(0.9, 0.999), weight_decay=self.l2scale)
             x_all = torch.from_numpy(data).to(device)
             tanh_idx = layout.tanh_idx
+            watch = self._watch(distance, dec)
             with self._epochs(["loss"]) as loop:
-                for _ in loop:
+                for epoch in loop:
                     order = torch.randperm(n, generator=gen, device=device)
                     total = 0.0
                     for start in range(0, n, batch):
@@ -146,25 +152,41 @@ class TVAE(DeepSynthesizer):
                         with torch.no_grad():
                             dec.sigma.clamp_(0.01, 1.0)
                         total += loss.item() * b
-                    loop.end_epoch({"loss": total / n})
+                    losses = {"loss": total / n}
+                    stop = watch is not None and self._validate(watch, epoch, dec, device, seed)
+                    if watch is not None:
+                        losses["val"] = watch.last
+                    loop.end_epoch(losses)
+                    if stop:
+                        break
+            self._finish_watch(watch)
             self.decoder_ = dec.cpu().eval()
 
-    # -- sample -------------------------------------------------------------------------------
-    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def _validate(self, watch: Any, epoch: int, dec: Any, device: Any, seed: int) -> bool:
+        """Score rows decoded from the same noise every epoch against the held-out rows."""
+        torch = require_torch()
+        gen = torch.Generator(device=device)
+        gen.manual_seed(seed)
+        with torch.no_grad():
+            out = self._decode(dec, self._n_validation, gen, device).cpu().numpy()
+        return watch.after_epoch(epoch, self.transformer_.inverse_transform(out))
+
+    def _decode(self, dec: Any, size: int, gen: Any, device: Any) -> Any:
+        """Step 4: z ~ N(0, I); α = tanh(out) + σ noise; one-hots are decoded by argmax later."""
         torch = require_torch()
         from simulacra.models.deep import networks as nets
 
-        def draw(dec: Any, size: int, gen: Any, device: Any) -> Any:
-            # 4. z ~ N(0, I); α = tanh(out) + σ noise; one-hots decoded by argmax
-            tanh_idx = nets.OutputLayout(self.transformer_.spans_, [], device).tanh_idx
-            z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
-            out = torch.tanh(dec(z))
-            noise = torch.randn((size, len(tanh_idx)), generator=gen, device=device)
-            out[:, tanh_idx] += noise * dec.sigma[tanh_idx]
-            return out
+        tanh_idx = nets.OutputLayout(self.transformer_.spans_, [], device).tanh_idx
+        z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
+        out = torch.tanh(dec(z))
+        noise = torch.randn((size, len(tanh_idx)), generator=gen, device=device)
+        out[:, tanh_idx] += noise * dec.sigma[tanh_idx]
+        return out
 
+    # -- sample -------------------------------------------------------------------------------
+    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         return self.transformer_.inverse_transform(
-            self._sample_chunks(n, child_seed(rng), self.decoder_, draw))
+            self._sample_chunks(n, child_seed(rng), self.decoder_, self._decode))
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
