@@ -67,3 +67,27 @@ def test_models_and_version():
     assert r.exit_code == 0 and "gaussian_copula" in r.output and "independent" in r.output
     r = invoke("--version")
     assert r.exit_code == 0 and sim.__version__ in r.output
+
+
+def test_fit_hyperparameters_and_conditional_sample(tmp_path, adult_small):
+    data = tmp_path / "adult.csv"
+    adult_small.to_csv(data, index=False)
+    model = tmp_path / "m.simz"
+    r = invoke("fit", data, "-m", "gaussian_copula", "-o", model, "-p",
+               "category_order=association", "--seed", 0)
+    assert r.exit_code == 0, r.output
+    assert sim.load(model).get_params()["category_order"] == "association"
+    r = invoke("fit", data, "-m", "gaussian_copula", "-o", model, "-p", "epochs=3")
+    assert r.exit_code == 2 and "no hyperparameter 'epochs'" in r.output
+    assert "category_order" in r.output  # lists what the model has
+    r = invoke("fit", data, "-o", model, "-p", "category_order")
+    assert r.exit_code == 2 and "KEY=VALUE" in r.output
+
+    out = tmp_path / "rich.csv"
+    r = invoke("sample", model, "-n", 200, "-o", out, "-c", "income=>50K", "-c", "age=[30, 40]")
+    assert r.exit_code == 0, r.output
+    rows = pd.read_csv(out)
+    assert len(rows) == 200 and (rows["income"] == ">50K").all()
+    assert rows["age"].between(30, 40).all()
+    r = invoke("sample", model, "-o", out, "-c", "income=martian")
+    assert r.exit_code == 2 and "impossible" in r.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -122,3 +123,26 @@ def test_bench_datasets_registry_and_missing_files(tmp_path):
     assert set(DATASETS) == {"adult", "default", "shoppers", "magic", "california", "beijing"}
     with pytest.raises(sim.DataError, match="--datasets-dir"):
         DATASETS["adult"].load(tmp_path)
+
+
+def test_bench_hyperparameters_epochs_and_external_samples(tmp_path):
+    pytest.importorskip("torch")
+    from simulacra.bench import run_external
+
+    df = sim.datasets.load_demo().sample(1500, random_state=0)
+    df.to_csv(tmp_path / "small.csv", index=False)
+    ds = BenchDataset("small", "small.csv", "income")
+    run = run_one(ds, "tvae", 0, tmp_path, params={"epochs": 3, "batch_size": 200})
+    assert run.epochs == 3 and run.seconds_per_epoch > 0
+    train, _ = ds.load(tmp_path)
+    other = tmp_path / "other_tool.csv"
+    train.sample(frac=1.0, random_state=1)[train.columns[::-1]].to_csv(other, index=False)
+    ext = run_external(ds, "other_tool", other, 0, tmp_path,
+                       {"fit_s": 12.5, "epochs": 300, "s_per_epoch_mean": 0.04})
+    assert ext.model == "other_tool" and ext.fit_s == 12.5 and np.isnan(ext.peak_mb)
+    assert ext.figures["shape"] > 0.99  # the train rows themselves
+    table = markdown_table(summarize([run, ext]))
+    assert "epochs (s/epoch)" in table and "| 300 (0.04) |" in table and "| 3 (" in table
+    (tmp_path / "broken.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(sim.DataError, match="lacks"):
+        run_external(ds, "broken", tmp_path / "broken.csv", 0, tmp_path)

@@ -82,6 +82,8 @@ class BenchRun:
     sample_s: float
     peak_mb: float
     figures: dict[str, float] = field(default_factory=dict)
+    epochs: int | None = None
+    seconds_per_epoch: float | None = None
 
 
 def default_datasets_dir() -> Path:
@@ -101,7 +103,9 @@ def _fit_and_sample(model: str, seed: int, train_path: str, out_path: str,
     fake = synth.sample(len(train))
     t2 = time.perf_counter()
     fake.to_parquet(out_path, index=False)
-    queue.put((t1 - t0, t2 - t1, peak_rss_mb()))
+    epochs = getattr(synth, "epochs_trained_", None)
+    per_epoch = synth.training_seconds_ / epochs if epochs else None
+    queue.put((t1 - t0, t2 - t1, peak_rss_mb(), epochs, per_epoch))
 
 
 def peak_rss_mb() -> float:
@@ -124,8 +128,6 @@ def peak_rss_mb() -> float:
 def run_one(dataset: BenchDataset, model: str, seed: int, root: Path,
             params: dict[str, Any] | None = None) -> BenchRun:
     """Fit ``model`` on the dataset's train part, evaluate against its holdout."""
-    from simulacra.evaluation.evaluate import evaluate
-
     train, holdout = dataset.load(root)
     with tempfile.TemporaryDirectory() as tmp:
         train_path, out_path = Path(tmp) / "train.parquet", Path(tmp) / "synth.parquet"
@@ -140,13 +142,42 @@ def run_one(dataset: BenchDataset, model: str, seed: int, root: Path,
             raise DataError(f"fitting {model} on {dataset.name} failed in the child process "
                             f"(exit code {child.exitcode}); run `simulacra fit` on the data to "
                             "see the error")
-        fit_s, sample_s, peak = queue.get()
+        fit_s, sample_s, peak, epochs, per_epoch = queue.get()
         synth = pd.read_parquet(out_path)
+    return BenchRun(dataset.name, model, seed, fit_s, sample_s, peak,
+                    _figures(train, synth, holdout, dataset, seed), epochs, per_epoch)
+
+
+def run_external(dataset: BenchDataset, label: str, synthetic: Path, seed: int, root: Path,
+                 timing: dict[str, Any] | None = None) -> BenchRun:
+    """Score rows another tool generated from the dataset's train part (e.g. SDV's models).
+
+    ``timing`` may give ``fit_s``, ``sample_s``, ``peak_mb``, ``epochs`` and ``s_per_epoch_mean``
+    as that tool's own run measured them.
+    """
+    train, holdout = dataset.load(root)
+    synth = read_table(synthetic)
+    missing = [c for c in train.columns if c not in synth.columns]
+    if missing:
+        raise DataError(f"{synthetic} lacks the {dataset.name} columns {missing}; it must be "
+                        f"generated from {dataset.train} with every column")
+    synth = synth[list(train.columns)].astype(train.dtypes.to_dict(), errors="ignore")
+    t = timing or {}
+    nan = float("nan")
+    return BenchRun(dataset.name, label, seed, t.get("fit_s", nan), t.get("sample_s", nan),
+                    t.get("peak_mb", nan), _figures(train, synth, holdout, dataset, seed),
+                    t.get("epochs"), t.get("s_per_epoch_mean"))
+
+
+def _figures(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
+             dataset: BenchDataset, seed: int) -> dict[str, float]:
+    from simulacra.evaluation.evaluate import evaluate
+
     result = evaluate(train, synth, holdout=holdout, target=dataset.target, random_state=seed)
     figures = {m.name: m.value for m in result.metrics}
     figures.update({f"{m.name} (reference)": m.reference for m in result.metrics
                     if m.reference is not None})
-    return BenchRun(dataset.name, model, seed, fit_s, sample_s, peak, figures)
+    return figures
 
 
 def summarize(runs: list[BenchRun]) -> list[dict[str, str]]:
@@ -175,6 +206,9 @@ def summarize(runs: list[BenchRun]) -> list[dict[str, str]]:
             "fit s": stat([r.fit_s for r in group], 2),
             "sample s": stat([r.sample_s for r in group], 2),
             "peak MB": stat([r.peak_mb for r in group], 0),
+            "epochs (s/epoch)": (f"{stat([r.epochs for r in group], 0)} "
+                                 f"({stat([r.seconds_per_epoch for r in group], 2)})"
+                                 if group[0].epochs else "–"),
             "shape": stat(fig("shape")),
             "trend": stat(fig("trend")),
             "detection AUC": stat(fig("detection AUC")),

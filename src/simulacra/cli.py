@@ -34,6 +34,42 @@ F = TypeVar("F", bound=Callable[..., Any])
 ModelOption = Annotated[str, typer.Option("--model", "-m", help="Synthesizer name "
                                           "(see `simulacra models`).")]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible run).")]
+ParamOption = Annotated[list[str] | None, typer.Option(
+    "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
+    "-p early_stopping=true -p generator_dim=[256,256].")]
+
+
+def _parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}``, values read as YAML scalars/lists."""
+    import yaml
+
+    from simulacra.errors import ParameterError
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"{option} expects KEY=VALUE, got {pair!r}")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        out[key.strip()] = tuple(value) if isinstance(value, list) else value
+    return out
+
+
+def _model_params(model: str, pairs: list[str] | None) -> dict[str, Any]:
+    """Hyperparameters from ``--param`` pairs, checked against the model's constructor."""
+    from simulacra.errors import ParameterError
+    from simulacra.models import get_model
+
+    params = _parse_pairs(pairs, "--param")
+    known = [p for p in get_model(model)._param_names() if p != "random_state"]
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ParameterError(f"{model} has no hyperparameter {', '.join(map(repr, unknown))}; "
+                             f"it has: {', '.join(known)}")
+    return params
 
 
 def _friendly(func: F) -> F:
@@ -101,8 +137,9 @@ def fit(
         "--metadata", help="Metadata YAML/JSON (from `simulacra metadata`); detected if absent.")
     ] = None,
     seed: SeedOption = None,
+    param: ParamOption = None,
 ) -> None:
-    """Fit a synthesizer on a table and save it."""
+    """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE)."""
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
     from simulacra.models import get_model
@@ -111,7 +148,7 @@ def fit(
     md = Metadata.load(metadata_path) if metadata_path else Metadata.detect(frame)
     _print_metadata(md, "Metadata" + (f" from {metadata_path}" if metadata_path else
                                       " (detected)"))
-    synth = get_model(model)(md, random_state=seed)
+    synth = get_model(model)(md, random_state=seed, **_model_params(model, param))
     started = time.perf_counter()
     synth.fit(frame)
     fitted = time.perf_counter() - started
@@ -130,6 +167,9 @@ def sample(
                                           help="Rows to generate (default: as many as "
                                           "the training table had).")] = None,
     seed: SeedOption = None,
+    condition: Annotated[list[str] | None, typer.Option(
+        "--condition", "-c", help="Only rows with COLUMN=VALUE (repeat; VALUE in YAML, "
+        "null for missing, [low, high] for a range).")] = None,
 ) -> None:
     """Generate a synthetic table from a saved model."""
     from simulacra.io import write_table
@@ -137,8 +177,9 @@ def sample(
 
     synth = load(model_path)
     rows = synth.n_rows_ if n is None else n
+    conditions = _parse_pairs(condition, "--condition")
     started = time.perf_counter()
-    frame = synth.sample(rows, rng=seed)
+    frame = synth.sample(rows, rng=seed, conditions=conditions or None)
     took = time.perf_counter() - started
     write_table(frame, output)
     console.print(f"Sampled {len(frame):,} rows x {frame.shape[1]} columns in {took:.2f} s; "
@@ -206,8 +247,9 @@ def _print_result(result: Any) -> None:
 def bench(
     dataset: Annotated[list[str], typer.Option(
         "--dataset", "-d", help="Benchmark dataset (repeat, or 'all').")] = ["adult"],  # noqa: B006
-    model: Annotated[list[str], typer.Option(
-        "--model", "-m", help="Synthesizer (repeat for several).")] = ["gaussian_copula"],  # noqa: B006
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", help="Synthesizer (repeat for several; default gaussian_copula unless "
+        "--synthetic is given).")] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Number of seeds (0..seeds-1).")] = 3,
     datasets_dir: Annotated[Path | None, typer.Option(
         "--datasets-dir", help="Folder with the benchmark CSVs "
@@ -215,8 +257,14 @@ def bench(
     append: Annotated[Path | None, typer.Option(
         "--append", help="Append the markdown table to this file (e.g. BENCHMARKS.md).")
     ] = None,
+    param: ParamOption = None,
+    synthetic: Annotated[list[Path] | None, typer.Option(
+        "--synthetic", help="Also score rows another tool generated from the dataset's train "
+        "split (repeat); labelled by file name; times from a same-named .json if present.")
+    ] = None,
 ) -> None:
     """Run models on benchmark datasets under the evaluation protocol; print a markdown table."""
+    import json
     import shlex
     import sys
 
@@ -225,6 +273,7 @@ def bench(
         machine_line,
         markdown_table,
         resolve_datasets,
+        run_external,
         run_one,
         summarize,
     )
@@ -233,15 +282,25 @@ def bench(
 
     if seeds < 1:
         raise ParameterError(f"--seeds must be at least 1, got {seeds}")
-    for name in model:
+    model_names = model or ([] if synthetic else ["gaussian_copula"])
+    for name in model_names:
         get_model(name)
+    params = {name: _model_params(name, param) for name in model_names}
     root = datasets_dir or default_datasets_dir()
     runs = []
-    for ds in resolve_datasets(dataset):
-        for name in model:
+    datasets = resolve_datasets(dataset)
+    for path in synthetic or []:
+        if len(datasets) != 1:
+            raise ParameterError("--synthetic scores one dataset's rows: give one --dataset")
+        timing_path = path.with_suffix(".json")
+        timing = json.loads(timing_path.read_text()) if timing_path.exists() else None
+        with console.status(f"{datasets[0].name} · {path.stem}…"):
+            runs.append(run_external(datasets[0], path.stem, path, 0, root, timing))
+    for ds in datasets:
+        for name in model_names:
             for seed in range(seeds):
                 with console.status(f"{ds.name} · {name} · seed {seed}…"):
-                    run = run_one(ds, name, seed, root)
+                    run = run_one(ds, name, seed, root, params.get(name))
                 runs.append(run)
                 console.print(f"{ds.name} · {name} · seed {seed}: fit {run.fit_s:.2f} s, "
                               f"sample {run.sample_s:.2f} s, shape "
