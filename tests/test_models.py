@@ -13,7 +13,8 @@ ALL = sorted(MODELS)
 #: Models whose output reproduces every marginal by construction (empirical marginals).
 MARGINAL = ["gaussian_copula", "independent"]
 #: Settings that keep the contract tests fast for models that train (mechanics, not quality).
-FAST = {"ctgan": {"epochs": 2, "batch_size": 200}, "tvae": {"epochs": 30, "batch_size": 200}}
+FAST = {"ctgan": {"epochs": 2, "batch_size": 200}, "tvae": {"epochs": 30, "batch_size": 200},
+        "autoregressive": {"epochs": 40}}
 
 
 def fit(name: str, data: pd.DataFrame, seed: int = 0, **kw) -> sim.Synthesizer:

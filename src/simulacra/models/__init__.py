@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulacra.errors import ModelFileError, ParameterError
+from simulacra.models.autoregressive import AutoregressiveNetwork
 from simulacra.models.base import Synthesizer
 from simulacra.models.deep import CTGAN, TVAE
 from simulacra.models.gaussian_copula import GaussianCopula
@@ -12,7 +13,8 @@ from simulacra.models.independent import IndependentMarginals
 from simulacra.serialization import read_model
 
 MODELS: dict[str, type[Synthesizer]] = {
-    cls.name: cls for cls in (IndependentMarginals, GaussianCopula, CTGAN, TVAE)
+    cls.name: cls for cls in (IndependentMarginals, GaussianCopula, AutoregressiveNetwork,
+                                CTGAN, TVAE)
 }
 
 
@@ -38,5 +40,5 @@ def load(path: str | Path) -> Synthesizer:
                              f"({type(err).__name__}: {err}); the file is corrupted") from None
 
 
-__all__ = ["CTGAN", "MODELS", "TVAE", "GaussianCopula", "IndependentMarginals", "Synthesizer",
-           "get_model", "load"]
+__all__ = ["CTGAN", "MODELS", "TVAE", "AutoregressiveNetwork", "GaussianCopula",
+           "IndependentMarginals", "Synthesizer", "get_model", "load"]

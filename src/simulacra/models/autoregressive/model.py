@@ -1,0 +1,305 @@
+"""``AutoregressiveNetwork``: the table's joint distribution by the chain rule, one column at a
+time, in the spirit of TabularARGN (Tiwald et al., 2025).
+
+Algorithm:
+
+1. Tokens (:class:`~simulacra.models.autoregressive.tokenizer.Tokenizer`): category codes as
+   they are; numbers as their value when they have few, else as one of ``numeric_bins``
+   equal-probability bins, decoded within the bin from the empirical quantile function.
+2. Network (:class:`~simulacra.models.autoregressive.network.ColumnMADE`):
+   ``p(x) = Π_j p(x_j | x_<j)``, all conditionals from one masked pass.
+3. Training: Adam on the mean negative log-likelihood; ``validation_fraction`` of the rows are
+   held out, the learning rate halves after 2 epochs without a better held-out loss, training
+   stops after ``patience`` such epochs and keeps the best weights (early stopping is on by
+   default: the model needs no epoch tuning, and stopping at the held-out optimum is what keeps
+   it from memorizing rows).
+4. Sampling: column by column, each token drawn exactly from its conditional (Gumbel-max),
+   batched over rows.
+
+Conditions on discrete columns that lead the column order (``column_order``) are imposed
+directly — their tokens are fixed and the following columns drawn given them, an exact
+conditional; other conditions are met by keeping matching rows.
+
+Needs PyTorch (``pip install "simulacra[deep]"``); torch is imported only when used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simulacra._random import RandomState, child_seed
+from simulacra.encoders.table import EncodedColumn
+from simulacra.errors import ParameterError, check_param
+from simulacra.metadata import Metadata
+from simulacra.models.autoregressive.tokenizer import Tokenizer
+from simulacra.models.deep._base import (
+    DeepSynthesizer,
+    _positive_int,
+    require_torch,
+    resolve_device,
+    torch_session,
+)
+
+logger = logging.getLogger(__name__)
+
+LR_PATIENCE = 2  # epochs without a better held-out loss before the learning rate halves
+MIN_ROWS_TO_HOLD_OUT = 20
+MIN_STEPS = 20  # steps per epoch at least (smaller batches for small tables)
+
+
+class AutoregressiveNetwork(DeepSynthesizer):
+    """Chain-rule model of the table (one conditional per column); needs ``simulacra[deep]``.
+
+    Parameters
+    ----------
+    metadata:
+        Column kinds; detected from the data when ``None``.
+    random_state:
+        Seed for every random draw; same seed → identical output on CPU.
+    epochs, batch_size:
+        At most this many passes over the training rows, and rows per step (tables with fewer
+        than 20 × ``batch_size`` rows use smaller batches, for at least 20 steps per epoch).
+    embedding_dim, hidden_dim:
+        Width of each column's token embedding and of each column's hidden block.
+    learning_rate, weight_decay:
+        Adam's initial learning rate (halved on plateaus) and weight decay.
+    numeric_bins:
+        Tokens per numeric column with more distinct values than this.
+    max_categories:
+        Tokens per discrete column; rarer categories share one token.
+    column_order:
+        Source columns to model first (the rest follow in table order). Conditions on a
+        leading run of discrete columns are exact and cost nothing.
+    early_stopping, validation_fraction, patience:
+        Hold out ``validation_fraction`` of the rows; stop after ``patience`` epochs without a
+        better held-out loss and keep the best weights. With ``early_stopping=False`` all rows
+        train for ``epochs`` epochs.
+    max_training_time:
+        Stop training after this many seconds (checked between epochs); ``None``: no limit.
+    verbose:
+        Show a progress bar with the training and held-out loss.
+    device:
+        ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, …
+
+    Examples
+    --------
+    >>> import simulacra as sim
+    >>> df = sim.datasets.load_demo().head(2000)
+    >>> model = sim.AutoregressiveNetwork(epochs=3, random_state=0).fit(df)
+    >>> model.sample(5).shape
+    (5, 15)
+    """
+
+    name: ClassVar[str] = "autoregressive"
+
+    def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
+                 epochs: int = 200, batch_size: int = 512, embedding_dim: int = 16,
+                 hidden_dim: int = 128, learning_rate: float = 2e-3, weight_decay: float = 0.0,
+                 numeric_bins: int = 64, max_categories: int = 512,
+                 column_order: tuple[str, ...] | None = None, early_stopping: bool = True,
+                 validation_fraction: float = 0.1, patience: int = 6,
+                 max_training_time: float | None = None, verbose: bool = False,
+                 device: str = "auto") -> None:
+        super().__init__(metadata, random_state=random_state)
+        self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
+                         early_stopping=early_stopping, validation_fraction=validation_fraction,
+                         patience=patience, max_training_time=max_training_time,
+                         verbose=verbose, device=device)
+        self.hidden_dim = hidden_dim
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.numeric_bins = numeric_bins
+        self.max_categories = max_categories
+        self.column_order = (column_order if column_order is None or isinstance(column_order, str)
+                             else tuple(column_order))
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        self._validate_common()
+        check_param("hidden_dim", self.hidden_dim, "an integer >= 1",
+                    _positive_int(self.hidden_dim))
+        self._check_rate("learning_rate", self.learning_rate)
+        self._check_nonnegative("weight_decay", self.weight_decay)
+        check_param("numeric_bins", self.numeric_bins, "an integer between 2 and 100000",
+                    _positive_int(self.numeric_bins) and 2 <= self.numeric_bins <= 100_000)
+        check_param("max_categories", self.max_categories, "an integer between 2 and 100000",
+                    _positive_int(self.max_categories) and 2 <= self.max_categories <= 100_000)
+        order = self.column_order
+        check_param("column_order", order, "None or a sequence of column names",
+                    order is None or (isinstance(order, tuple)
+                                      and all(isinstance(c, str) for c in order)))
+
+    # -- fit --------------------------------------------------------------------------------
+    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+             rng: np.random.Generator) -> None:
+        torch = require_torch()
+        from simulacra.models.autoregressive.network import ColumnMADE
+        from simulacra.models.deep.networks import adam
+        from simulacra.models.deep.validation import EarlyStopping
+
+        device = resolve_device(self.device)
+        started = time.perf_counter()
+        columns = self._ordered(columns)
+        self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
+                                    max_categories=int(self.max_categories)).fit(encoded, columns)
+        tokens = self.tokenizer_.transform(encoded)
+        n = len(tokens)
+        if self.early_stopping and n >= MIN_ROWS_TO_HOLD_OUT:
+            # small tables still get a usable hold-out: at least min(50, n / 5) rows
+            n_held = max(round(n * float(self.validation_fraction)), min(50, n // 5))
+            perm = rng.permutation(n)
+            train_rows, held_rows = np.sort(perm[n_held:]), np.sort(perm[:n_held])
+        else:
+            if self.early_stopping:
+                logger.warning("autoregressive: %d rows are too few to hold any out; training "
+                               "on all of them for %d epochs", n, self.epochs)
+            train_rows, held_rows = np.arange(n), np.zeros(0, dtype=np.int64)
+        self.preprocess_seconds_ = time.perf_counter() - started
+        logger.info("autoregressive: %d columns, %d tokens in all, in %.2f s",
+                    len(self.tokenizer_.names_), sum(self.tokenizer_.sizes_),
+                    self.preprocess_seconds_)
+
+        seed = child_seed(rng)
+        # small tables get smaller batches: at least MIN_STEPS steps per epoch
+        batch = min(int(self.batch_size), max(64, -(-len(train_rows) // MIN_STEPS)))
+        with torch_session(seed, device) as gen:
+            net = ColumnMADE(self.tokenizer_.sizes_, int(self.embedding_dim),
+                             int(self.hidden_dim))
+            net.init_marginals([np.bincount(tokens[train_rows, j], minlength=k)
+                                for j, k in enumerate(self.tokenizer_.sizes_)])
+            net = net.to(device)
+            opt = adam(net.parameters(), lr=float(self.learning_rate), betas=(0.9, 0.999),
+                       weight_decay=float(self.weight_decay))
+            train = torch.from_numpy(tokens[train_rows]).to(device)
+            held = torch.from_numpy(tokens[held_rows]).to(device)
+            stopper = EarlyStopping(int(self.patience)) if len(held_rows) else None
+            best_state: dict[str, Any] | None = None
+            since_best = 0
+            self.validation_history_: list[tuple[int, float]] = []
+            with self._epochs(["loss"]) as loop:
+                for epoch in loop:
+                    net.train()
+                    order = torch.randperm(len(train), generator=gen, device=device)
+                    total = 0.0
+                    for start in range(0, len(train), batch):
+                        x = train[order[start:start + batch]]
+                        loss = net.nll(x).sum(1).mean()
+                        opt.zero_grad(set_to_none=True)
+                        loss.backward()
+                        opt.step()
+                        total += loss.item() * len(x)
+                    losses = {"loss": total / len(train)}
+                    if stopper is not None:
+                        held_loss = self._held_out_loss(net, held, batch * 8)
+                        losses["held-out loss"] = held_loss
+                        stop = stopper.update(epoch, held_loss)
+                        if stopper.improved:
+                            best_state = {k: v.detach().clone()
+                                          for k, v in net.state_dict().items()}
+                            since_best = 0
+                        else:
+                            since_best += 1
+                            if since_best % LR_PATIENCE == 0:
+                                for group in opt.param_groups:
+                                    group["lr"] *= 0.5
+                        loop.end_epoch(losses)
+                        if stop:
+                            break
+                    else:
+                        loop.end_epoch(losses)
+            if stopper is not None and best_state is not None:
+                net.load_state_dict(best_state)
+                self.validation_history_ = list(stopper.history)
+                self.best_epoch_: int | None = stopper.best_epoch + 1
+            else:
+                self.best_epoch_ = None
+            self.network_ = net.cpu().eval()
+
+    def _ordered(self, columns: list[EncodedColumn]) -> list[EncodedColumn]:
+        """``column_order``'s columns first (with their ``#null`` flags), then the rest."""
+        if not self.column_order:
+            return columns
+        sources = [c.source for c in columns]
+        unknown = [c for c in self.column_order if c not in sources]
+        if unknown:
+            raise ParameterError(f"column_order names columns the model does not encode: "
+                                 f"{unknown}; give columns of the training data (id, PII and "
+                                 "text columns are generated, not modelled)")
+        rank = {name: i for i, name in enumerate(self.column_order)}
+        return sorted(columns, key=lambda c: rank.get(c.source, len(rank)))
+
+    @staticmethod
+    def _held_out_loss(net: Any, held: Any, chunk: int) -> float:
+        torch = require_torch()
+        net.eval()
+        with torch.no_grad():
+            total = sum(float(net.nll(held[s:s + chunk]).sum())
+                        for s in range(0, len(held), chunk))
+        net.train()
+        return total / max(len(held), 1)
+
+    # -- sample -------------------------------------------------------------------------------
+    def _sample(self, n: int, rng: np.random.Generator,
+                fixed: dict[int, int] | None = None) -> dict[str, np.ndarray]:
+        """Step 4; ``fixed`` maps leading column positions to tokens they are given."""
+        torch = require_torch()
+        seed = child_seed(rng)
+        fixed = fixed or {}
+        net = self.network_
+
+        def draw(net: Any, size: int, gen: Any, device: Any) -> Any:
+            tokens = torch.zeros((size, net.c), dtype=torch.int64, device=device)
+            for j in range(net.c):
+                if j in fixed:
+                    tokens[:, j] = fixed[j]
+                    continue
+                logits = net.column_logits(tokens, j)
+                u = torch.rand(logits.shape, generator=gen, device=device).clamp_(1e-12, 1.0)
+                tokens[:, j] = torch.argmax(logits - torch.log(-torch.log(u)), dim=1)
+            return tokens
+
+        tokens = self._sample_chunks(n, seed, net, draw)
+        return self.tokenizer_.inverse_transform(tokens, np.random.default_rng(seed))
+
+    def _sample_given(self, n: int, rng: np.random.Generator,
+                      conditions: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Fix the tokens of conditioned discrete columns that lead the column order."""
+        codes = self.table_encoder_.discrete_codes(conditions)
+        tok = self.tokenizer_
+        fixed: dict[int, int] = {}
+        for j, name in enumerate(tok.names_):
+            if name not in codes or tok.kinds_[name] != "codes":
+                break
+            keep = tok.keep_[name]
+            hit = np.flatnonzero(keep == codes[name])
+            if len(hit) == 0:
+                break
+            fixed[j] = int(hit[0])
+        if fixed:
+            logger.info("autoregressive: conditions fix the leading columns %s",
+                        [tok.names_[j] for j in fixed])
+        return self._sample(n, rng, fixed)
+
+    # -- state --------------------------------------------------------------------------------
+    def _get_state(self) -> dict[str, Any]:
+        from simulacra.models.deep import networks as nets
+
+        return {"tokenizer": self.tokenizer_.get_state(),
+                "network": nets.weights_to_numpy(self.network_),
+                "epochs_trained": int(self.epochs_trained_)}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        require_torch()
+        from simulacra.models.autoregressive.network import ColumnMADE
+        from simulacra.models.deep import networks as nets
+
+        self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
+        net = ColumnMADE(self.tokenizer_.sizes_, int(self.embedding_dim), int(self.hidden_dim))
+        nets.load_weights(net, state["network"])
+        self.network_ = net.eval()
+        self.epochs_trained_ = int(state["epochs_trained"])
+

@@ -1,0 +1,98 @@
+"""The autoregressive network: every column's conditional given the columns before it.
+
+A MADE-style masked MLP (Germain et al., ICML 2015) with one block of hidden units per column:
+
+1. each column's token is embedded (``embedding_dim`` wide) and the embeddings are concatenated;
+2. a masked linear layer gives column ``j``'s hidden block only the embeddings of columns
+   ``< j`` (the first column's block sees nothing: its bias learns the marginal);
+3. a per-column residual layer (``hidden_dim`` → ``hidden_dim``) refines each block;
+4. a per-column head gives the logits of column ``j``'s tokens.
+
+One forward pass yields ``log p(x_j | x_<j)`` for every ``j`` (training); sampling runs the
+blocks one column at a time (:meth:`ColumnMADE.column_logits`). Shared einsum weights for
+steps 3-4 keep the work a few dense tensor operations whatever the number of columns.
+
+This module imports torch; the model imports it only when it is fitted, sampled or loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+#: logits more than 30 below a column's largest count as probability 0 (see
+#: :data:`simulacra.models.deep.networks.EXP_FLOOR`: no float32 subnormals, exact to float
+#: precision).
+EXP_FLOOR = -30.0
+
+
+class ColumnMADE(nn.Module):
+    """``tokens (B, C) → logits (B, C, K)`` with column ``j`` depending only on columns ``< j``."""
+
+    def __init__(self, sizes: Sequence[int], embedding_dim: int, hidden_dim: int) -> None:
+        super().__init__()
+        c, d, h, k = len(sizes), embedding_dim, hidden_dim, max(sizes)
+        self.sizes = [int(s) for s in sizes]
+        self.c, self.d, self.h, self.k = c, d, h, k
+        offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        self.register_buffer("offsets", torch.from_numpy(offsets), persistent=False)
+        valid = np.zeros((c, k), dtype=bool)
+        for j, s in enumerate(self.sizes):
+            valid[j, :s] = True
+        self.register_buffer("valid", torch.from_numpy(valid), persistent=False)
+        block = np.arange(c)
+        mask = (block[:, None] < block[None, :]).astype(np.float32)  # input col i → block j
+        mask = np.kron(mask, np.ones((d, h), dtype=np.float32))
+        self.register_buffer("mask1", torch.from_numpy(mask), persistent=False)
+
+        self.embed = nn.Embedding(int(sum(self.sizes)), d)
+        fan_in = np.maximum(block, 1) * d  # inputs each block really sees
+        bound1 = torch.from_numpy(np.repeat(1 / np.sqrt(fan_in), h).astype(np.float32))
+        self.w1 = nn.Parameter((torch.rand(c * d, c * h) * 2 - 1) * bound1)
+        self.b1 = nn.Parameter(torch.zeros(c * h))
+        self.w2 = nn.Parameter((torch.rand(c, h, h) * 2 - 1) / np.sqrt(h))
+        self.b2 = nn.Parameter(torch.zeros(c, h))
+        self.wo = nn.Parameter((torch.rand(c, h, k) * 2 - 1) / np.sqrt(h))
+        self.bo = nn.Parameter(torch.zeros(c, k))
+
+    def init_marginals(self, counts: Sequence[np.ndarray]) -> None:
+        """Start every head's bias at the log of its column's token frequencies.
+
+        The first column's conditional is its marginal and its head sees no input, so this
+        alone makes it right from the start; every other column starts from its marginal too.
+        """
+        with torch.no_grad():
+            for j, c in enumerate(counts):
+                c = np.asarray(c, dtype=np.float64)
+                freq = (c + 0.5) / (c.sum() + 0.5 * len(c))
+                self.bo[j, :len(c)] = torch.from_numpy(np.log(freq).astype(np.float32))
+
+    def _inputs(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.embed(tokens + self.offsets).reshape(tokens.shape[0], self.c * self.d)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, C, K)`` of every column; padding positions are meaningless."""
+        x = self._inputs(tokens)
+        h1 = torch.relu(torch.addmm(self.b1, x, self.w1 * self.mask1)).reshape(-1, self.c, self.h)
+        h2 = torch.relu(torch.einsum("bch,chg->bcg", h1, self.w2) + self.b2) + h1
+        return torch.einsum("bch,chk->bck", h2, self.wo) + self.bo
+
+    def column_logits(self, tokens: torch.Tensor, j: int) -> torch.Tensor:
+        """Logits ``(B, sizes[j])`` of column ``j`` (only columns ``< j`` of ``tokens`` matter)."""
+        x = self._inputs(tokens)
+        cols = slice(j * self.h, (j + 1) * self.h)
+        h1 = torch.relu(torch.addmm(self.b1[cols], x, (self.w1 * self.mask1)[:, cols]))
+        h2 = torch.relu(h1 @ self.w2[j] + self.b2[j]) + h1
+        return (h2 @ self.wo[j] + self.bo[j])[:, :self.sizes[j]]
+
+    def nll(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``(B, C)`` negative log-likelihood of each row's token in each column."""
+        logits = self(tokens)
+        with torch.no_grad():  # the shift cancels out of the log-softmax
+            peak = logits.masked_fill(~self.valid, float("-inf")).amax(-1, keepdim=True)
+        shifted = (logits - peak).clamp_min(EXP_FLOOR)
+        lse = torch.log((torch.exp(shifted) * self.valid).sum(-1)) + peak.squeeze(-1)
+        return lse - logits.gather(2, tokens.unsqueeze(-1)).squeeze(-1)

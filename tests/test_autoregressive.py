@@ -1,0 +1,138 @@
+"""The autoregressive network: tokens, the masked network, learning, conditions, files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulacra as sim
+from simulacra.encoders.table import EncodedColumn
+from simulacra.models.autoregressive.tokenizer import Tokenizer
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def related() -> pd.DataFrame:
+    """3,000 rows: a category driving a number, a number driving another, nulls, a rare value."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    group = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    base = {"a": 0.0, "b": 5.0, "c": 10.0}
+    x = np.array([base[g] for g in group]) + rng.normal(size=n)
+    y = np.round(2 * x + rng.normal(scale=0.5, size=n), 1)
+    y[rng.random(n) < 0.1] = np.nan
+    rare = np.where(rng.random(n) < 0.01, "rare", rng.choice(["u", "v"], n))
+    return pd.DataFrame({"group": group, "x": x, "y": y, "kind": rare,
+                         "flag": x > 5})
+
+
+@pytest.fixture(scope="module")
+def model(related) -> sim.AutoregressiveNetwork:
+    return sim.AutoregressiveNetwork(random_state=0).fit(related)
+
+
+def test_tokenizer_bins_values_pooling_and_null_flags_first():
+    rng = np.random.default_rng(0)
+    codes = np.concatenate([np.arange(10).repeat(50), np.arange(10, 20)])  # 10 common, 10 rare
+    data = {"few": rng.choice([1.0, 2.5, 7.0], 510), "many": rng.gamma(2.0, size=510),
+            "many#null": (rng.random(510) < 0.2).astype(np.int64), "cat": codes}
+    cols = [EncodedColumn("few", "few", "continuous"), EncodedColumn("many", "many", "continuous"),
+            EncodedColumn("many#null", "many", "discrete", 2),
+            EncodedColumn("cat", "cat", "discrete", 20)]
+    tok = Tokenizer(numeric_bins=8, max_categories=11).fit(data, cols)
+    assert tok.names_ == ["few", "many#null", "many", "cat"]
+    assert tok.sizes_ == [3, 2, 8, 11]
+    tokens = tok.transform(data)
+    assert tokens.max(axis=0).tolist() == [2, 1, 7, 10]
+    back = tok.inverse_transform(tokens, rng)
+    assert np.array_equal(back["few"], data["few"]) and np.array_equal(back["many#null"],
+                                                                        data["many#null"])
+    assert np.array_equal(back["cat"][:500], data["cat"][:500])  # common codes kept
+    assert set(back["cat"][500:]) <= set(range(10, 20))  # rare ones drawn from the pool
+    # a value decodes inside its own bin: same token again (bar float rounding at bin edges)
+    assert (tok.transform({**data, **back})[:, 2] == tokens[:, 2]).mean() > 0.98
+    again = Tokenizer.from_state(tok.get_state())
+    assert np.array_equal(again.transform(data), tokens)
+
+
+def test_column_depends_only_on_earlier_columns():
+    from simulacra.models.autoregressive.network import ColumnMADE
+
+    torch.manual_seed(0)
+    net = ColumnMADE([3, 5, 4, 2], embedding_dim=4, hidden_dim=8)
+    tokens = torch.tensor([[0, 1, 2, 1], [2, 4, 3, 0]])
+    changed = tokens.clone()
+    changed[:, 2] = torch.tensor([0, 1])  # column 2 changes
+    a, b = net(tokens), net(changed)
+    assert torch.equal(a[:, :3], b[:, :3])  # columns 0-2 do not see column 2
+    assert not torch.equal(a[:, 3], b[:, 3])
+    for j in range(4):  # the sampling path equals the training path
+        assert torch.allclose(net.column_logits(tokens, j), a[:, j, :net.sizes[j]], atol=1e-6)
+    nll = net.nll(tokens)
+    logp = torch.log_softmax(a[:, 1, :5], dim=1)
+    assert torch.allclose(nll[:, 1], -logp[torch.arange(2), tokens[:, 1]], atol=1e-5)
+
+
+def test_learns_dependencies_marginals_nulls_and_rare_values(model, related):
+    synth = model.sample(len(related), rng=0)
+    assert list(synth.columns) == list(related.columns)
+    means = synth.groupby("group")["x"].mean()
+    assert means["a"] < 1.5 < 3.5 < means["b"] < 6.5 < 8.5 < means["c"]
+    assert synth[["x", "y"]].corr().iloc[0, 1] > 0.9
+    assert abs(synth["y"].isna().mean() - related["y"].isna().mean()) < 0.03
+    assert abs((synth["flag"] == (synth["x"] > 5)).mean()) > 0.9
+    assert 0.002 < (synth["kind"] == "rare").mean() < 0.03
+    shares = synth["group"].value_counts(normalize=True)
+    assert abs(shares["a"] - 0.5) < 0.04 and abs(shares["c"] - 0.2) < 0.04
+
+
+def test_early_stopping_on_held_out_loss(model):
+    history = model.validation_history_
+    losses = [d for _, d in history]
+    assert model.best_epoch_ is not None and losses[model.best_epoch_ - 1] == min(losses)
+    assert len(history) == model.epochs_trained_ < 200  # stopped well before the cap
+    assert min(losses) < losses[0]
+
+
+def test_conditions_on_leading_columns_are_imposed(model, related):
+    rows = model.sample(400, conditions={"group": "c"}, rng=1)
+    assert (rows["group"] == "c").all() and rows["x"].mean() > 8.5
+    assert model.conditional_acceptance_ == 1.0  # fixed tokens, nothing discarded
+    rows = model.sample(200, conditions={"kind": "rare"}, rng=1)  # not leading: kept rows
+    assert (rows["kind"] == "rare").all() and model.conditional_acceptance_ < 0.1
+
+
+def test_column_order_puts_a_column_first(related):
+    m = sim.AutoregressiveNetwork(random_state=0, epochs=15, column_order=("kind",)).fit(related)
+    assert m.tokenizer_.names_[0] == "kind"
+    rows = m.sample(100, conditions={"kind": "rare"}, rng=0)
+    assert (rows["kind"] == "rare").all() and m.conditional_acceptance_ == 1.0
+    with pytest.raises(sim.ParameterError, match="column_order"):
+        sim.AutoregressiveNetwork(column_order=("nope",)).fit(related)
+
+
+def test_save_load_and_seeds(model, tmp_path):
+    path = tmp_path / "ar.simz"
+    model.save(path)
+    loaded = sim.load(path)
+    pd.testing.assert_frame_equal(loaded.sample(300, rng=4), model.sample(300, rng=4))
+    assert not model.sample(300, rng=5).equals(model.sample(300, rng=4))
+
+
+def test_small_tables_and_no_early_stopping():
+    df = pd.DataFrame({"a": ["x", "y"] * 6, "b": np.arange(12.0)})
+    out = sim.AutoregressiveNetwork(random_state=0, epochs=3).fit(df).sample(20)
+    assert set(out["a"]) <= {"x", "y"} and out["b"].between(0, 11).all()
+    m = sim.AutoregressiveNetwork(random_state=0, epochs=4, early_stopping=False).fit(df)
+    assert m.epochs_trained_ == 4 and m.best_epoch_ is None
+
+
+@pytest.mark.parametrize(("param", "value"), [
+    ("hidden_dim", 0), ("numeric_bins", 1), ("max_categories", 1.5), ("weight_decay", -1.0),
+    ("learning_rate", 0), ("column_order", "group"), ("patience", 0), ("epochs", 0),
+])
+def test_bad_hyperparameters_name_the_parameter(param, value, related):
+    with pytest.raises(sim.ParameterError, match=param):
+        sim.AutoregressiveNetwork(**{param: value}).fit(related)
