@@ -104,13 +104,13 @@ def test_early_stopping_restores_the_best_weights():
     from simulacra.models.deep.validation import Watch
 
     module = torch.nn.Linear(2, 1)
-    watch = Watch(lambda synthetic: synthetic["d"], patience=2, module=module)
+    watch = Watch(patience=2, module=module)
     saved = {}
     for epoch, d in enumerate([0.5, 0.3, 0.4, 0.45]):
         with torch.no_grad():
             module.weight.fill_(epoch)
         saved[epoch] = module.weight.clone()
-        stop = watch.after_epoch(epoch, {"d": d})
+        stop = watch.update(epoch, d)
     assert stop and watch.stopper.best_epoch == 1
     watch.restore()
     assert torch.equal(module.weight, saved[1])

@@ -139,7 +139,6 @@ class AutoregressiveNetwork(DeepSynthesizer):
         torch = require_torch()
         from simulacra.models.autoregressive.network import ColumnMADE
         from simulacra.models.deep.networks import adam
-        from simulacra.models.deep.validation import EarlyStopping
 
         device = resolve_device(self.device)
         started = time.perf_counter()
@@ -176,10 +175,7 @@ class AutoregressiveNetwork(DeepSynthesizer):
                        weight_decay=float(self.weight_decay))
             train = torch.from_numpy(tokens[train_rows]).to(device)
             held = torch.from_numpy(tokens[held_rows]).to(device)
-            stopper = EarlyStopping(int(self.patience)) if len(held_rows) else None
-            best_state: dict[str, Any] | None = None
-            since_best = 0
-            self.validation_history_: list[tuple[int, float]] = []
+            watch = self._watch(len(held_rows) > 0, net)
             with self._epochs(["loss"]) as loop:
                 for epoch in loop:
                     net.train()
@@ -192,31 +188,15 @@ class AutoregressiveNetwork(DeepSynthesizer):
                         loss.backward()
                         opt.step()
                         total += loss.item() * len(x)
-                    losses = {"loss": total / len(train)}
-                    if stopper is not None:
-                        held_loss = self._held_out_loss(net, held, batch * 8)
-                        losses["held-out loss"] = held_loss
-                        stop = stopper.update(epoch, held_loss)
-                        if stopper.improved:
-                            best_state = {k: v.detach().clone()
-                                          for k, v in net.state_dict().items()}
-                            since_best = 0
-                        else:
-                            since_best += 1
-                            if since_best % LR_PATIENCE == 0:
-                                for group in opt.param_groups:
-                                    group["lr"] *= 0.5
-                        loop.end_epoch(losses)
-                        if stop:
-                            break
-                    else:
-                        loop.end_epoch(losses)
-            if stopper is not None and best_state is not None:
-                net.load_state_dict(best_state)
-                self.validation_history_ = list(stopper.history)
-                self.best_epoch_: int | None = stopper.best_epoch + 1
-            else:
-                self.best_epoch_ = None
+                    if self._end_epoch(loop, {"loss": total / len(train)}, watch, epoch,
+                                       lambda: self._held_out_loss(net, held, batch * 8),
+                                       "held-out loss"):
+                        break
+                    if watch is not None and watch.epochs_since_best \
+                            and watch.epochs_since_best % LR_PATIENCE == 0:
+                        for group in opt.param_groups:
+                            group["lr"] *= 0.5
+            self._finish_watch(watch)
             self.network_ = net.cpu().eval()
 
     def _ordered(self, columns: list[EncodedColumn]) -> list[EncodedColumn]:

@@ -128,8 +128,6 @@ class DeepSynthesizer(Synthesizer):
         from simulacra.models.deep.validation import BinnedDistance, split_rows
 
         if not self.early_stopping:
-            self.validation_history_: list[tuple[int, float]] = []
-            self.best_epoch_: int | None = None
             return encoded, None
         train, held = split_rows(self.n_rows_, float(self.validation_fraction), rng)
         discrete = {c.name: c.output == "discrete" for c in columns}
@@ -137,19 +135,33 @@ class DeepSynthesizer(Synthesizer):
         self._n_validation = len(held)
         return {k: v[train] for k, v in encoded.items()}, distance
 
-    def _watch(self, distance: Any, module: Any) -> Any:
+    def _watch(self, enabled: bool, module: Any) -> Any:
+        """A :class:`~simulacra.models.deep.validation.Watch` over ``module``, or None."""
         from simulacra.models.deep.validation import Watch
 
-        return None if distance is None else Watch(distance, int(self.patience), module)
+        return Watch(int(self.patience), module) if enabled else None
+
+    @staticmethod
+    def _end_epoch(loop: _EpochLoop, losses: dict[str, float], watch: Any, epoch: int,
+                   score: Callable[[], float], label: str) -> bool:
+        """Close an epoch (with its held-out ``score`` when watched); True when training stops."""
+        stop = False
+        if watch is not None:
+            losses[label] = score()
+            stop = watch.update(epoch, losses[label])
+        loop.end_epoch(losses)
+        return stop
 
     def _finish_watch(self, watch: Any) -> None:
-        """Restore the best weights and record the validation history."""
-        if watch is None:
+        """Restore the best weights and record the validation history (empty without a watch)."""
+        self.validation_history_: list[tuple[int, float]] = []
+        self.best_epoch_: int | None = None
+        if watch is None or not watch.stopper.history:
             return
         watch.restore()
         self.validation_history_ = list(watch.stopper.history)
         self.best_epoch_ = watch.stopper.best_epoch + 1
-        logger.info("%s: best held-out distance %.4f after epoch %d of %d", self.name,
+        logger.info("%s: best held-out score %.4f after epoch %d of %d", self.name,
                     watch.stopper.best, self.best_epoch_, len(self.validation_history_))
 
     @staticmethod
@@ -237,7 +249,7 @@ class _EpochLoop:
     def end_epoch(self, losses: dict[str, float]) -> None:
         self.done += 1
         self.last = losses
-        text = " ".join(f"{k} {v:+.3f}" if k != "val" else f"held-out distance {v:.4f}"
+        text = " ".join(f"{k} {v:.4f}" if k.startswith("held-out") else f"{k} {v:+.3f}"
                         for k, v in losses.items())
         if self.progress is not None:
             self.progress.update(self.task, advance=1, description=text)

@@ -201,7 +201,7 @@ class CTGAN(DeepSynthesizer):
                 return loss_d
 
             steps = max(n // batch, 1)
-            watch = self._watch(distance, G)
+            watch = self._watch(distance is not None, G)
             with self._epochs(["loss_g", "loss_d"]) as loop:
                 for epoch in loop:
                     for _ in range(steps):
@@ -227,16 +227,14 @@ class CTGAN(DeepSynthesizer):
                         loss_g.backward()
                         opt_g.step()
                     losses = {"loss_g": loss_g.item(), "loss_d": loss_d.item()}
-                    stop = watch is not None and self._validate(watch, epoch, G, device, seed)
-                    if watch is not None:
-                        losses["val"] = watch.last
-                    loop.end_epoch(losses)
-                    if stop:
+                    if self._end_epoch(loop, losses, watch, epoch,
+                                       lambda: self._validate(distance, G, device, seed),
+                                       "held-out distance"):
                         break
             self._finish_watch(watch)
             self.generator_ = G.cpu().eval()
 
-    def _validate(self, watch: Any, epoch: int, G: Any, device: Any, seed: int) -> bool:
+    def _validate(self, distance: Any, G: Any, device: Any, seed: int) -> float:
         """Score rows generated with the same noise every epoch against the held-out rows."""
         torch = require_torch()
         gen = torch.Generator(device=device)
@@ -246,7 +244,7 @@ class CTGAN(DeepSynthesizer):
             out = self._generate(G, self._n_validation, gen, device,
                                  np.random.default_rng(seed)).cpu().numpy()
         G.train()
-        return watch.after_epoch(epoch, self.transformer_.inverse_transform(out))
+        return distance(self.transformer_.inverse_transform(out))
 
     def _generate(self, G: Any, size: int, gen: Any, device: Any,
                   cond_rng: np.random.Generator, fixed: tuple[int, int] | None = None) -> Any:

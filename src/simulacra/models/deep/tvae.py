@@ -127,7 +127,7 @@ class TVAE(DeepSynthesizer):
                             betas=(0.9, 0.999), weight_decay=self.l2scale)
             x_all = torch.from_numpy(data).to(device)
             tanh_idx = layout.tanh_idx
-            watch = self._watch(distance, dec)
+            watch = self._watch(distance is not None, dec)
             with self._epochs(["loss"]) as loop:
                 for epoch in loop:
                     order = torch.randperm(n, generator=gen, device=device)
@@ -153,23 +153,21 @@ class TVAE(DeepSynthesizer):
                             dec.sigma.clamp_(0.01, 1.0)
                         total += loss.item() * b
                     losses = {"loss": total / n}
-                    stop = watch is not None and self._validate(watch, epoch, dec, device, seed)
-                    if watch is not None:
-                        losses["val"] = watch.last
-                    loop.end_epoch(losses)
-                    if stop:
+                    if self._end_epoch(loop, losses, watch, epoch,
+                                       lambda: self._validate(distance, dec, device, seed),
+                                       "held-out distance"):
                         break
             self._finish_watch(watch)
             self.decoder_ = dec.cpu().eval()
 
-    def _validate(self, watch: Any, epoch: int, dec: Any, device: Any, seed: int) -> bool:
+    def _validate(self, distance: Any, dec: Any, device: Any, seed: int) -> float:
         """Score rows decoded from the same noise every epoch against the held-out rows."""
         torch = require_torch()
         gen = torch.Generator(device=device)
         gen.manual_seed(seed)
         with torch.no_grad():
             out = self._decode(dec, self._n_validation, gen, device).cpu().numpy()
-        return watch.after_epoch(epoch, self.transformer_.inverse_transform(out))
+        return distance(self.transformer_.inverse_transform(out))
 
     def _decode(self, dec: Any, size: int, gen: Any, device: Any) -> Any:
         """Step 4: z ~ N(0, I); α = tanh(out) + σ noise; one-hots are decoded by argmax later."""

@@ -119,29 +119,28 @@ class EarlyStopping:
 
 
 class Watch:
-    """Early stopping during training: the held-out distance after each epoch, best weights kept.
+    """Early stopping during training: a held-out score after each epoch, best weights kept.
 
-    ``module`` is the network that generates (CTGAN's generator, TVAE's decoder); its weights at
-    the best epoch are restored by :meth:`restore`.
+    ``module`` is the network that generates (CTGAN's generator, TVAE's decoder, the
+    autoregressive network); its weights at the best epoch are restored by :meth:`restore`.
     """
 
-    def __init__(self, distance: BinnedDistance, patience: int, module: Any) -> None:
-        self.distance = distance
+    def __init__(self, patience: int, module: Any) -> None:
         self.stopper = EarlyStopping(patience)
         self.module = module
         self._best_state: dict[str, Any] | None = None
 
-    def after_epoch(self, epoch: int, synthetic: Mapping[str, np.ndarray]) -> bool:
-        """Score ``synthetic`` (encoded arrays); ``True`` when training should stop."""
-        stop = self.stopper.update(epoch, self.distance(synthetic))
+    def update(self, epoch: int, score: float) -> bool:
+        """Record ``score`` (lower is better); ``True`` when training should stop."""
+        stop = self.stopper.update(epoch, score)
         if self.stopper.improved:
             self._best_state = {k: v.detach().clone()
                                 for k, v in self.module.state_dict().items()}
         return stop
 
     @property
-    def last(self) -> float:
-        return self.stopper.history[-1][1]
+    def epochs_since_best(self) -> int:
+        return self.stopper.history[-1][0] - self.stopper.best_epoch
 
     def restore(self) -> None:
         """Put the best epoch's weights back into the module."""
