@@ -156,6 +156,23 @@ def test_segment_softmax_and_cross_entropies_match_torch():
     assert torch.allclose(soft.sum(1), torch.ones(64)) and bool((soft >= 0).all())
 
 
+def test_session_flushes_subnormals_on_every_thread_then_restores():
+    import torch
+
+    from simulacra.models.deep._base import torch_session
+    from simulacra.models.deep.denormals import denormals_flushed
+
+    tiny = torch.full((2_000_000,), 1e-40)  # float32 subnormals
+    torch.set_num_threads(2)
+    assert bool((tiny * 1.0 != 0).all())  # the thread pool exists before the session
+    before = denormals_flushed()
+    with torch_session(0, torch.device("cpu")):
+        # the product is split over the pool's threads: every one of them flushes
+        assert int((tiny * 1.0 != 0).sum()) == 0
+    assert denormals_flushed() == before
+    assert bool((tiny * 1.0 != 0).all())
+
+
 def test_half_dropout_masks_half_from_its_generator():
     import torch
 

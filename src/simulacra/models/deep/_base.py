@@ -14,6 +14,7 @@ import numpy as np
 from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import ParameterError, SimulacraError, check_param
 from simulacra.models.base import Synthesizer
+from simulacra.models.deep.denormals import denormals_flushed, flush_denormals
 
 if TYPE_CHECKING:
     import torch
@@ -52,10 +53,16 @@ def torch_session(seed: int, device: torch.device) -> Iterator[torch.Generator]:
 
     Torch's global random state (used by dropout) is forked and seeded, then restored; the
     thread count is raised to the machine's cores and restored afterwards.
+
+    Subnormal floats are flushed to zero on every torch thread for the session
+    (:mod:`~simulacra.models.deep.denormals`: up to 100x faster late in training), then the
+    caller's setting is restored.
     """
     torch = require_torch()
     previous = torch.get_num_threads()
+    flushed = denormals_flushed()
     torch.set_num_threads(os.cpu_count() or 1)
+    flush_denormals(torch, True)
     devices = [device.index or 0] if device.type == "cuda" else []
     try:
         with torch.random.fork_rng(devices=devices, device_type=device.type):
@@ -64,6 +71,8 @@ def torch_session(seed: int, device: torch.device) -> Iterator[torch.Generator]:
             generator.manual_seed(seed)
             yield generator
     finally:
+        if not flushed:
+            flush_denormals(torch, False)
         torch.set_num_threads(previous)
 
 
