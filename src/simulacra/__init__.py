@@ -37,9 +37,11 @@ from simulacra.models import (
     MODELS,
     TVAE,
     AutoregressiveNetwork,
+    AutoSynthesizer,
     GaussianCopula,
     IndependentMarginals,
     Synthesizer,
+    TabDDPM,
     load,
 )
 
@@ -61,6 +63,7 @@ __all__ = [
     "MODELS",
     "PII",
     "TVAE",
+    "AutoSynthesizer",
     "AutoregressiveNetwork",
     "Boolean",
     "Categorical",
@@ -80,6 +83,7 @@ __all__ = [
     "ParameterError",
     "SimulacraError",
     "Synthesizer",
+    "TabDDPM",
     "Text",
     "__version__",
     "datasets",

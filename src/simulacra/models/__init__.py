@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulacra.errors import ModelFileError, ParameterError
+from simulacra.models.auto import AutoSynthesizer
 from simulacra.models.autoregressive import AutoregressiveNetwork
 from simulacra.models.base import Synthesizer
 from simulacra.models.deep import CTGAN, TVAE
+from simulacra.models.diffusion import TabDDPM
 from simulacra.models.gaussian_copula import GaussianCopula
 from simulacra.models.independent import IndependentMarginals
 from simulacra.serialization import read_model
 
 MODELS: dict[str, type[Synthesizer]] = {
-    cls.name: cls for cls in (IndependentMarginals, GaussianCopula, AutoregressiveNetwork,
-                                CTGAN, TVAE)
+    cls.name: cls for cls in (AutoSynthesizer, IndependentMarginals, GaussianCopula,
+                                AutoregressiveNetwork, TabDDPM, CTGAN, TVAE)
 }
 
 
@@ -40,5 +42,5 @@ def load(path: str | Path) -> Synthesizer:
                              f"({type(err).__name__}: {err}); the file is corrupted") from None
 
 
-__all__ = ["CTGAN", "MODELS", "TVAE", "AutoregressiveNetwork", "GaussianCopula",
-           "IndependentMarginals", "Synthesizer", "get_model", "load"]
+__all__ = ["CTGAN", "MODELS", "TVAE", "AutoSynthesizer", "AutoregressiveNetwork", "GaussianCopula",
+           "IndependentMarginals", "Synthesizer", "TabDDPM", "get_model", "load"]
