@@ -112,10 +112,18 @@ def test_conditions_give_exact_count_and_only_matching_rows(name, adult_small):
     assert (out["income"] == ">50K").all() and out["age"].between(40, 50).all()
     with pytest.raises(sim.DataError, match="impossible: the model saw 2 values"):
         model.sample(10, conditions={"income": "no such value"})
-    with pytest.raises(sim.DataError, match="impossible or too rare"):
+    with pytest.raises(sim.DataError, match=r"'age' stay within \[17, 90\]"):
         model.sample(10, conditions={"age": (200, 300)})
     with pytest.raises(sim.ParameterError, match="not in the model"):
         model.sample(10, conditions={"nope": 1})
+
+
+def test_conditions_that_never_match_give_up_with_a_clear_error(adult_small):
+    model = fit("gaussian_copula", adult_small)
+    # within every column's bounds, but the copula never draws this exact fraction
+    with pytest.raises(sim.DataError, match="impossible or too rare"):
+        model._sample_conditions(10, {"age": (40.25, 40.75)}, np.random.default_rng(0),
+                                 give_up_after=20_000)
 
 
 @pytest.mark.parametrize("name", ALL)

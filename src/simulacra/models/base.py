@@ -179,6 +179,11 @@ class Synthesizer(ABC):
                 raise DataError(f"condition {column}={value!r} is impossible: the model saw "
                                 f"{len(categories)} values in {column!r}, e.g. "
                                 f"{list(categories)[:5]}")
+            low, high = getattr(encoder, "minimum_", None), getattr(encoder, "maximum_", None)
+            if isinstance(value, tuple) and low is not None and high is not None \
+                    and categories is None and not _overlaps(value, low, high):
+                raise DataError(f"condition {column}={value!r} is impossible: generated values "
+                                f"of {column!r} stay within [{low:g}, {high:g}]")
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -229,6 +234,16 @@ class Synthesizer(ABC):
 
     @abstractmethod
     def _set_state(self, state: dict[str, Any]) -> None: ...
+
+
+def _overlaps(bounds: tuple[Any, Any], low: float, high: float) -> bool:
+    """Whether the inclusive range ``bounds`` (either end may be None) meets ``[low, high]``."""
+    try:
+        lo = -np.inf if bounds[0] is None else float(bounds[0])
+        hi = np.inf if bounds[1] is None else float(bounds[1])
+    except (TypeError, ValueError):
+        return True  # not numbers (e.g. dates): leave it to sampling
+    return lo <= high and hi >= low
 
 
 def _matches(rows: pd.DataFrame, conditions: Mapping[str, Any]) -> np.ndarray:
