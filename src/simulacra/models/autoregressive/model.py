@@ -98,7 +98,7 @@ class AutoregressiveNetwork(DeepSynthesizer):
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  epochs: int = 200, batch_size: int = 512, embedding_dim: int = 16,
-                 hidden_dim: int = 128, learning_rate: float = 2e-3, weight_decay: float = 0.0,
+                 hidden_dim: int = 64, learning_rate: float = 5e-4, weight_decay: float = 1e-3,
                  numeric_bins: int = 64, max_categories: int = 512,
                  column_order: tuple[str, ...] | None = None, early_stopping: bool = True,
                  validation_fraction: float = 0.1, patience: int = 6,
