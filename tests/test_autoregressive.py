@@ -136,3 +136,40 @@ def test_small_tables_and_no_early_stopping():
 def test_bad_hyperparameters_name_the_parameter(param, value, related):
     with pytest.raises(sim.ParameterError, match=param):
         sim.AutoregressiveNetwork(**{param: value}).fit(related)
+
+
+def test_impute_fills_only_missing_values_from_the_rest_of_the_row(model, related):
+    holes = related.head(600).copy()
+    before = holes.copy()
+    holes.loc[holes.index[:300], "group"] = None  # a leading column: needs the later ones
+    holes.loc[holes.index[300:], "x"] = np.nan
+    keep = holes.copy()
+    out = model.impute(holes, rng=0)
+    pd.testing.assert_frame_equal(holes, keep)  # the caller's frame is untouched
+    assert out["group"].notna().all() and out["x"].notna().all()
+    known = holes.notna()
+    assert (out[known] == holes[known]).sum().sum() == known.sum().sum()
+    # the group is recovered from x (clusters 0 / 5 / 10), and x from the group
+    assert (out["group"].iloc[:300] == before["group"].iloc[:300]).mean() > 0.9
+    err = (out["x"].iloc[300:] - before["x"].iloc[300:]).abs()
+    assert err.median() < 1.5
+    # y had nulls in training: a null there is filled with a value, never left null
+    assert model.impute(related.head(50), rng=1)["y"].notna().all()
+
+
+def test_impute_from_the_cli(model, related, tmp_path):
+    from typer.testing import CliRunner
+
+    from simulacra.cli import app
+
+    path = tmp_path / "ar.simz"
+    model.save(path)
+    holes = related.head(100).copy()
+    holes.loc[holes.index[:20], "x"] = np.nan
+    holes.to_csv(tmp_path / "holes.csv", index=False)
+    r = CliRunner().invoke(app, ["impute", str(path), str(tmp_path / "holes.csv"),
+                                 "-o", str(tmp_path / "filled.csv"), "--seed", "0"])
+    assert r.exit_code == 0, r.output
+    expected = int(holes.isna().sum().sum())  # the 20 in x and y's own nulls
+    assert f"Filled {expected} missing values" in r.output and "0 left" in r.output
+    assert pd.read_csv(tmp_path / "filled.csv")["x"].notna().all()

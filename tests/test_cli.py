@@ -48,6 +48,7 @@ def test_demo_writes_synthetic_table(tmp_path):
     assert out.shape == (32561, 15)
     assert "fit time" in r.output and "adult_synthetic.parquet" in r.output
     assert "shape / trend" in r.output
+    assert "auto → autoregressive" in r.output  # torch is installed: the flagship is chosen
     assert (tmp_path / "adult_model.simz").exists()
 
 

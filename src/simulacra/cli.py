@@ -153,6 +153,8 @@ def fit(
     synth.fit(frame)
     fitted = time.perf_counter() - started
     synth.save(output)
+    if hasattr(synth, "chosen_"):
+        model = f"auto → {synth.chosen_}"
     console.print(f"Fitted [bold]{model}[/] on {len(frame):,} rows x {frame.shape[1]} columns "
                   f"in {fitted:.2f} s; saved to [bold]{output}[/] "
                   f"({output.stat().st_size / 1024:,.0f} KiB).")
@@ -183,6 +185,35 @@ def sample(
     took = time.perf_counter() - started
     write_table(frame, output)
     console.print(f"Sampled {len(frame):,} rows x {frame.shape[1]} columns in {took:.2f} s; "
+                  f"wrote [bold]{output}[/].")
+
+
+@app.command()
+@_friendly
+def impute(
+    model_path: Annotated[Path, typer.Argument(help="Autoregressive model file "
+                                               "(`simulacra fit -m autoregressive`).")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet table with missing values.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
+    seed: SeedOption = None,
+) -> None:
+    """Fill the missing values of a table, each given the rest of its row."""
+    from simulacra.errors import ParameterError
+    from simulacra.io import read_table, write_table
+    from simulacra.models import load
+
+    synth = load(model_path)
+    if not hasattr(synth, "impute"):
+        raise ParameterError(f"{model_path} holds a {synth.name} model, which cannot impute; "
+                             "fit one with --model autoregressive")
+    frame = read_table(data)
+    started = time.perf_counter()
+    filled = synth.impute(frame, rng=seed)
+    took = time.perf_counter() - started
+    write_table(filled, output)
+    before, after = int(frame.isna().sum().sum()), int(filled.isna().sum().sum())
+    console.print(f"Filled {before - after:,} missing values in {took:.2f} s "
+                  f"({after:,} left in columns the model does not cover); "
                   f"wrote [bold]{output}[/].")
 
 
@@ -338,7 +369,7 @@ def demo(
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o",
                                              help="Where to write the results.")
                           ] = Path("simulacra-demo"),
-    model: ModelOption = "gaussian_copula",
+    model: ModelOption = "auto",
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     seed: SeedOption = 0,
 ) -> None:
@@ -365,7 +396,8 @@ def demo(
     md.save(output_dir / "adult_metadata.yaml")
     synth.save(output_dir / "adult_model.simz")
 
-    table = Table(title=f"simulacra demo: {model} on Adult (UCI, CC BY 4.0)",
+    label = f"auto → {synth.chosen_}" if hasattr(synth, "chosen_") else model
+    table = Table(title=f"simulacra demo: {label} on Adult (UCI, CC BY 4.0)",
                   title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()

@@ -11,7 +11,7 @@ so a few hundred steps sample as well as a thousand at a fraction of the cost.
 
 >>> s = NoiseSchedule.cosine(1000)
 >>> float(s.alpha_bar[0]) > 0.9999, float(s.alpha_bar[-1]) < 1e-4
-(0.9999, True)
+(True, True)
 >>> steps, alpha_bar, alpha = s.respaced(100)
 >>> len(steps), int(steps[0]), int(steps[-1])
 (100, 0, 999)
