@@ -5,6 +5,7 @@ of a throw-away virtual environment, nothing else running on the machine::
 
     python -m venv /tmp/argn-venv
     /tmp/argn-venv/bin/pip install torch==2.13.0 mostlyai-engine
+    /tmp/argn-venv/bin/pip uninstall -y torchvision torchaudio   # builds for another torch
     /tmp/argn-venv/bin/python benchmarks/tabularargn_reference.py --out /tmp/argn --seed 0
 
 Fits ``TabularARGN()`` at its defaults on ``adult_train.csv``, samples as many rows as the

@@ -291,7 +291,8 @@ def bench(
     param: ParamOption = None,
     synthetic: Annotated[list[Path] | None, typer.Option(
         "--synthetic", help="Also score rows another tool generated from the dataset's train "
-        "split (repeat); labelled by file name; times from a same-named .json if present.")
+        "split (repeat); labelled by file name (NAME_seedK files are seeds of NAME); times "
+        "from a same-named .json if present.")
     ] = None,
 ) -> None:
     """Run models on benchmark datasets under the evaluation protocol; print a markdown table."""
@@ -325,8 +326,12 @@ def bench(
             raise ParameterError("--synthetic scores one dataset's rows: give one --dataset")
         timing_path = path.with_suffix(".json")
         timing = json.loads(timing_path.read_text()) if timing_path.exists() else None
+        # "<label>_seed<k>" files are seed k of one label, summarized together
+        label, _, seed_text = path.stem.rpartition("_seed")
+        ext_seed = int(seed_text) if label and seed_text.isdigit() else 0
+        label = label if label and seed_text.isdigit() else path.stem
         with console.status(f"{datasets[0].name} · {path.stem}…"):
-            runs.append(run_external(datasets[0], path.stem, path, 0, root, timing))
+            runs.append(run_external(datasets[0], label, path, ext_seed, root, timing))
     for ds in datasets:
         for name in model_names:
             for seed in range(seeds):
