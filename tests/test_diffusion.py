@@ -76,7 +76,8 @@ def test_gaussian_reverse_step_recovers_clean_values_from_exact_noise():
     ab = torch.full((1000,), 0.3)
     x_t = gaussian.noisy(x0, ab, noise)
     # at the last step (previous ᾱ = 1) the step returns x̂_0, exact when ε̂ is exact
-    back = gaussian.reverse_step(x_t, noise, alpha=ab, alpha_bar=ab, alpha_bar_prev=torch.ones(1000),
+    back = gaussian.reverse_step(x_t, noise, alpha=ab, alpha_bar=ab,
+                                 alpha_bar_prev=torch.ones(1000),
                                  noise=torch.randn(1000, 3, generator=gen), clip=10.0)
     assert torch.allclose(back, x0, atol=1e-5)
 
