@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LR_PATIENCE = 2  # epochs without a better held-out loss before the learning rate halves
-MIN_ROWS_TO_HOLD_OUT = 20
 MIN_STEPS = 20  # steps per epoch at least (smaller batches for small tables)
 
 
@@ -150,16 +149,7 @@ class AutoregressiveNetwork(DeepSynthesizer):
                                     max_categories=int(self.max_categories)).fit(encoded, columns)
         tokens = self.tokenizer_.transform(encoded)
         n = len(tokens)
-        if self.early_stopping and n >= MIN_ROWS_TO_HOLD_OUT:
-            # small tables still get a usable hold-out: at least min(50, n / 5) rows
-            n_held = max(round(n * float(self.validation_fraction)), min(50, n // 5))
-            perm = rng.permutation(n)
-            train_rows, held_rows = np.sort(perm[n_held:]), np.sort(perm[:n_held])
-        else:
-            if self.early_stopping:
-                logger.warning("autoregressive: %d rows are too few to hold any out; training "
-                               "on all of them for %d epochs", n, self.epochs)
-            train_rows, held_rows = np.arange(n), np.zeros(0, dtype=np.int64)
+        train_rows, held_rows = self._split_rows(n, rng)
         self.preprocess_seconds_ = time.perf_counter() - started
         logger.info("autoregressive: %d columns, %d tokens in all, in %.2f s",
                     len(self.tokenizer_.names_), sum(self.tokenizer_.sizes_),

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+MIN_ROWS_TO_HOLD_OUT = 20  # fewer rows than this: no hold-out, every row trains
+
 
 def require_torch() -> Any:
     """Import torch, or explain how to install it."""
@@ -143,6 +145,21 @@ class DeepSynthesizer(Synthesizer):
         distance = BinnedDistance({k: v[held] for k, v in encoded.items()}, discrete, rng)
         self._n_validation = len(held)
         return {k: v[train] for k, v in encoded.items()}, distance
+
+    def _split_rows(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``(train rows, held-out rows)`` for models that early-stop on a held-out loss.
+
+        Small tables still get a usable hold-out (at least ``min(50, n / 5)`` rows); below
+        ``MIN_ROWS_TO_HOLD_OUT`` rows, or without early stopping, every row trains.
+        """
+        if self.early_stopping and n >= MIN_ROWS_TO_HOLD_OUT:
+            n_held = max(round(n * float(self.validation_fraction)), min(50, n // 5))
+            perm = rng.permutation(n)
+            return np.sort(perm[n_held:]), np.sort(perm[:n_held])
+        if self.early_stopping:
+            logger.warning("%s: %d rows are too few to hold any out; training on all of them "
+                           "for %d epochs", self.name, n, self.epochs)
+        return np.arange(n), np.zeros(0, dtype=np.int64)
 
     def _watch(self, enabled: bool, module: Any) -> Any:
         """A :class:`~simulacra.models.deep.validation.Watch` over ``module``, or None."""

@@ -45,7 +45,6 @@ from simulacra.models.diffusion.schedule import NoiseSchedule
 
 logger = logging.getLogger(__name__)
 
-MIN_ROWS_TO_HOLD_OUT = 20
 MIN_STEPS = 30  # steps per epoch at least (smaller batches for small tables)
 HELD_OUT_REPEATS = 4  # noise draws per held-out row: a steadier early-stopping signal
 
@@ -143,15 +142,7 @@ class TabDDPM(DeepSynthesizer):
         self.quantiles_ = {name: QuantileNormal().fit(encoded[name]) for name in self.numeric_}
         numbers, codes = self._to_arrays(encoded, rng)
         n = len(numbers)
-        if self.early_stopping and n >= MIN_ROWS_TO_HOLD_OUT:
-            n_held = max(round(n * float(self.validation_fraction)), min(50, n // 5))
-            perm = rng.permutation(n)
-            train_rows, held_rows = np.sort(perm[n_held:]), np.sort(perm[:n_held])
-        else:
-            if self.early_stopping:
-                logger.warning("tabddpm: %d rows are too few to hold any out; training on all "
-                               "of them for %d epochs", n, self.epochs)
-            train_rows, held_rows = np.arange(n), np.zeros(0, dtype=np.int64)
+        train_rows, held_rows = self._split_rows(n, rng)
         self.preprocess_seconds_ = time.perf_counter() - started
 
         seed = child_seed(rng)
