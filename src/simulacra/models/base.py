@@ -37,6 +37,17 @@ class Synthesizer(ABC):
     """Base class of all single-table synthesizers."""
 
     name: ClassVar[str]
+    #: Whether the model takes ``privacy=PrivacyBudget(...)`` (differential privacy).
+    supports_privacy: ClassVar[bool] = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Synthesizer:
+        if kwargs.get("privacy") is not None and not cls.supports_privacy:
+            from simulacra.models import MODELS
+
+            private = sorted(n for n, m in MODELS.items() if m.supports_privacy)
+            raise ParameterError(f"{cls.__name__} has no differentially private mode, so it "
+                                 f"cannot take privacy=...; use one of {', '.join(private)}")
+        return super().__new__(cls)
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None):
         self.metadata = metadata
@@ -75,17 +86,22 @@ class Synthesizer(ABC):
         metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
         metadata.validate_data(data)
         rng = make_rng(self.random_state)
-        encoder = TableEncoder(metadata).fit(data, rng)
-        encoded = encoder.transform(data, rng)
+        encoder, encoded, columns = self._encode(data, metadata, rng)
         self.metadata_ = metadata
         self.table_encoder_ = encoder
         self.n_rows_ = len(data)
-        self._fit(encoded, encoder.encoded_columns_, rng)
+        self._fit(encoded, columns, rng)
         self._reset_sample_rng()
         self.fit_seconds_ = time.perf_counter() - started
         logger.info("%s fitted on %d rows x %d columns in %.2f s", self.name, *data.shape,
                     self.fit_seconds_)
         return self
+
+    def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
+                ) -> tuple[Any, dict[str, np.ndarray], list[EncodedColumn]]:
+        """Fit the table encoder; return it, the encoded table and its columns."""
+        encoder = TableEncoder(metadata).fit(data, rng)
+        return encoder, encoder.transform(data, rng), encoder.encoded_columns_
 
     def _reset_sample_rng(self) -> None:
         seed = self.random_state if isinstance(self.random_state, int | np.integer) else None
@@ -207,10 +223,14 @@ class Synthesizer(ABC):
         model = cls(metadata, **payload["params"])
         model.metadata_ = metadata
         model.n_rows_ = int(payload["n_rows"])
-        model.table_encoder_ = TableEncoder.from_state(metadata, payload["table_encoder"])
+        model.table_encoder_ = cls._encoder_from_state(metadata, payload["table_encoder"])
         model._set_state(payload["model"])
         model._reset_sample_rng()
         return model
+
+    @classmethod
+    def _encoder_from_state(cls, metadata: Metadata, state: dict[str, Any]) -> Any:
+        return TableEncoder.from_state(metadata, state)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "table_encoder_"):

@@ -1,0 +1,114 @@
+"""``DiscreteSynthesizer``: the base of models over a discretized table, with optional DP.
+
+Subclasses implement ``_fit_codes(codes, sizes, ledger, rng)`` (``ledger`` is ``None``
+without a privacy budget) and ``_sample(n, rng)`` returning codes per column, plus
+``_get_state`` / ``_set_state``. The base spends ``metadata_share`` of the budget on the
+discretization (categories, bounds, bins: :class:`~simulacra.models.discrete.Discretizer`)
+and records the ledger's report as ``privacy_report_``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulacra._random import RandomState
+from simulacra.encoders.table import EncodedColumn
+from simulacra.errors import ParameterError, check_param
+from simulacra.metadata import Metadata
+from simulacra.models.base import Synthesizer
+from simulacra.models.discrete.discretizer import Discretizer
+from simulacra.privacy import PrivacyBudget, PrivacyLedger
+
+logger = logging.getLogger(__name__)
+
+
+class DiscreteSynthesizer(Synthesizer):
+    """Shared parameters: ``privacy``, ``bins``, ``metadata_share``."""
+
+    supports_privacy = True
+    #: Whether the model needs a budget (PrivBayes, MST, AIM) or only accepts one.
+    requires_privacy = False
+
+    def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
+                 privacy: PrivacyBudget | None = None, bins: int = 32,
+                 metadata_share: float = 0.1) -> None:
+        super().__init__(metadata, random_state=random_state)
+        self.privacy = privacy
+        self.bins = bins
+        self.metadata_share = metadata_share
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.privacy is not None and not isinstance(self.privacy, PrivacyBudget):
+            raise ParameterError(f"The 'privacy' parameter must be a simulacra PrivacyBudget "
+                                 f"(e.g. sim.PrivacyBudget(epsilon=1.0)) or None. Got "
+                                 f"{self.privacy!r} instead.")
+        if self.privacy is None and self.requires_privacy:
+            raise ParameterError(f"{type(self).__name__} is a differentially private model and "
+                                 "needs privacy=PrivacyBudget(epsilon=..., delta=...)")
+        b = self.bins
+        check_param("bins", b, "an integer between 2 and 1000",
+                    isinstance(b, int) and not isinstance(b, bool) and 2 <= b <= 1000)
+        s = self.metadata_share
+        check_param("metadata_share", s, "a number in (0, 0.5]",
+                    isinstance(s, int | float) and not isinstance(s, bool) and 0 < s <= 0.5)
+
+    # -- fit ----------------------------------------------------------------------------------
+    def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
+                ) -> tuple[Any, dict[str, np.ndarray], list[EncodedColumn]]:
+        self._ledger = PrivacyLedger(self.privacy, len(data)) if self.privacy else None
+        rho = self._ledger.total_rho * self.metadata_share if self._ledger else 0.0
+        disc = Discretizer(metadata, self.bins).fit(data, self._ledger, rng, rho)
+        codes = disc.transform(data)
+        columns = [EncodedColumn(n, n, "discrete", s) for n, s in disc.sizes_.items()]
+        return disc, codes, columns
+
+    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+             rng: np.random.Generator) -> None:
+        ledger = self._ledger
+        self._fit_codes(encoded, {c.name: c.cardinality for c in columns}, ledger, rng)
+        self.privacy_report_: dict[str, Any] | None = ledger.report() if ledger else None
+        if ledger is not None:
+            logger.info("%s: spent ε=%.3f (δ=%.2g) of ε=%.3f", self.name,
+                        self.privacy_report_["epsilon"], ledger.delta, self.privacy.epsilon)
+        del self._ledger
+
+    def _fit_codes(self, codes: dict[str, np.ndarray], sizes: dict[str, int],
+                   ledger: PrivacyLedger | None, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    # -- state --------------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        if isinstance(params.get("privacy"), PrivacyBudget):
+            params["privacy"] = params["privacy"].to_dict()
+        return params
+
+    @classmethod
+    def _from_payload(cls, payload: dict[str, Any]) -> Synthesizer:
+        params = payload["params"]
+        if isinstance(params.get("privacy"), dict):
+            payload = {**payload, "params": {**params,
+                                             "privacy": PrivacyBudget(**params["privacy"])}}
+        return super()._from_payload(payload)
+
+    @classmethod
+    def _encoder_from_state(cls, metadata: Metadata, state: dict[str, Any]) -> Discretizer:
+        return Discretizer.from_state(metadata, state)
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"privacy_report": self.privacy_report_, **self._get_model_state()}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.privacy_report_ = state.get("privacy_report")
+        self._set_model_state(state)
+
+    def _get_model_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _set_model_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError

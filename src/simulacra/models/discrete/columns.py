@@ -1,0 +1,351 @@
+"""One column of a discretized table: values ↔ integer codes, learned with or without DP.
+
+A column has a null code when it has nulls; under a privacy budget, when its noisy null count
+(measured with the same histogram as its values) passes 3σ, so that noise alone does not put
+nulls into a column that has none. Under a privacy budget:
+
+* categories come from metadata when declared, else from a stable histogram: only values
+  whose noisy count passes a threshold are kept; the rest share one ``other`` code, decoded as
+  a kept category drawn by noisy frequency;
+* numeric bounds come from metadata when declared, else from a noisy histogram over
+  power-of-two buckets (never copied from the data); frequent exact values (e.g. 0 in a
+  "capital gain" column) get codes of their own; interval bins are cut at quantiles of a
+  noisy fine histogram, which also spreads decoded values within each bin.
+
+Without a budget the same steps run with exact counts.
+
+>>> rng = np.random.default_rng(0)
+>>> col = NumericDomain.fit(pd.Series([0.0] * 50 + list(range(1, 51))), bins=8, integer=True,
+...                         declared=(None, None), budget=None, rng=rng)
+>>> col.atoms_, col.size  # 0 is an atom; 7 intervals share the other codes
+([0.0], 8)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from simulacra.privacy.mechanisms import frequent_values, gaussian_counts
+
+#: Cells of the fine histogram that sets bin edges and spreads values within a bin.
+FINE_CELLS = 1024
+#: Under DP: fewer, fuller cells, so that counts stand above the noise.
+FINE_CELLS_PRIVATE = 64
+#: Power-of-two buckets for private bounds: ±2^j for j in [MIN_EXP, MAX_EXP).
+MIN_EXP, MAX_EXP = -10, 60
+#: Under DP, end cells of the fine histogram are trimmed unless their noisy mass passes a
+#: threshold that an empty cell crosses with this probability across the whole histogram.
+TAIL_FALSE_ALARM = 0.1
+
+
+class Budget:
+    """The ρ (and threshold δ) one column may spend, and a ledger to record it in."""
+
+    def __init__(self, ledger: Any, rho: float, delta: float, column: str) -> None:
+        self.ledger, self.rho, self.delta, self.column = ledger, rho, delta, column
+
+    def spend(self, what: str, rho: float, delta: float = 0.0) -> float:
+        self.ledger.spend("metadata", f"{self.column}: {what}", rho, delta)
+        return rho
+
+
+class CategoricalDomain:
+    """Codes ``0..k-1`` for the kept values, then ``other`` (under DP) and ``null``."""
+
+    def __init__(self, values: list[Any], weights: np.ndarray, has_other: bool,
+                 nullable: bool = True) -> None:
+        self.values_ = values
+        self.weights_ = weights
+        self.has_other_ = has_other
+        self.nullable_ = nullable
+
+    @classmethod
+    def fit(cls, column: pd.Series, declared: tuple[Any, ...] | None, budget: Budget | None,
+            rng: np.random.Generator) -> CategoricalDomain:
+        if budget is None or declared is not None:
+            nullable = bool(column.isna().any()) if budget is None else \
+                not pd.api.types.is_bool_dtype(column.dtype)
+            if declared is not None:
+                return cls(list(declared), np.ones(len(declared)), False, nullable)
+            counts = column.dropna().value_counts()
+            values = sorted(counts.index.tolist(), key=lambda v: (-counts[v], str(v)))
+            return cls(values, np.array([counts[v] for v in values], dtype=float), False,
+                       nullable)
+        rho = budget.spend("categories and nulls (stable histogram)", budget.rho, budget.delta)
+        kept = frequent_values(column, rho, budget.delta, rng)
+        values = sorted(kept, key=lambda v: (-kept[v], str(v)))
+        weights = np.maximum([kept[v] for v in values], 1.0)
+        return cls(values, np.asarray(weights, dtype=float), True,
+                   _noisy_nulls(column, rho, rng))
+
+    @property
+    def size(self) -> int:
+        return len(self.values_) + int(self.has_other_) + int(self.nullable_)
+
+    @property
+    def null_code(self) -> int:
+        """The code of nulls (−1, matching no code, when the column has none)."""
+        return self.size - 1 if self.nullable_ else -1
+
+    @property
+    def categories_(self) -> list[Any]:  # for condition checks in Synthesizer
+        return self.values_
+
+    def transform(self, column: pd.Series) -> np.ndarray:
+        index = pd.Index(self.values_, dtype=object)
+        codes = index.get_indexer(column.astype(object)).astype(np.int64)
+        unknown = (codes < 0) & column.notna().to_numpy()
+        if unknown.any() and not self.has_other_:
+            bad = column[unknown].unique()[:5].tolist()
+            raise ValueError(f"values {bad} are not among the declared categories")
+        codes[unknown] = len(self.values_)
+        codes[column.isna().to_numpy()] = self.null_code if self.nullable_ else 0
+        return codes
+
+    def inverse_transform(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        out = np.full(len(codes), None, dtype=object)
+        known = codes < len(self.values_)
+        if self.values_:
+            table = np.empty(len(self.values_), dtype=object)
+            table[:] = self.values_
+            out[known] = table[codes[known]]
+            other = (codes == len(self.values_)) & self.has_other_
+            if other.any():
+                p = self.weights_ / self.weights_.sum()
+                out[other] = table[rng.choice(len(table), size=int(other.sum()), p=p)]
+        return out
+
+    def get_state(self) -> dict[str, Any]:
+        return {"type": "categorical", "values": _jsonable(self.values_),
+                "weights": self.weights_.tolist(), "has_other": self.has_other_,
+                "nullable": self.nullable_}
+
+
+class NumericDomain:
+    """Codes: one per frequent exact value (atom), then interval bins, then ``null``."""
+
+    def __init__(self, atoms: list[float], cuts: np.ndarray, fine_edges: np.ndarray,
+                 fine_mass: np.ndarray, integer: bool, nullable: bool = True) -> None:
+        self.nullable_ = nullable
+        self.atoms_ = atoms
+        self.cuts_ = cuts  # interval bin b covers fine cells cuts[b] .. cuts[b+1]-1
+        self.edges_ = fine_edges[cuts]
+        self.fine_edges_ = fine_edges
+        self.fine_mass_ = fine_mass
+        self.integer_ = integer
+
+    # -- fit --------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, x: pd.Series, *, bins: int, integer: bool,
+            declared: tuple[float | None, float | None], budget: Budget | None,
+            rng: np.random.Generator) -> NumericDomain:
+        values = x.dropna().to_numpy(dtype=float)
+        rho_each = budget.rho / 3 if budget is not None else 0.0
+        lo, hi = _bounds(values, declared, budget, rho_each, rng)
+        values = np.clip(values, lo, hi)
+        # 1. frequent exact values
+        if budget is None:
+            uniq, counts = np.unique(values, return_counts=True)
+            atoms = dict(zip(uniq.tolist(), counts.astype(float).tolist(), strict=True))
+        else:
+            rho = budget.spend("frequent values (stable histogram)", rho_each, budget.delta)
+            atoms = frequent_values(pd.Series(values), rho, budget.delta, rng)
+        # 2. fine histogram of the rest
+        fine_edges = _fine_edges(lo, hi, integer,
+                                 FINE_CELLS if budget is None else FINE_CELLS_PRIVATE)
+        is_atom = np.isin(values, list(atoms)) if atoms else np.zeros(len(values), bool)
+        cells = _cell_of(values[~is_atom], fine_edges)
+        mass = np.bincount(cells, minlength=len(fine_edges) - 1).astype(float)
+        nullable = bool(x.isna().any())
+        if budget is not None:  # cells and nulls: one histogram, each row in one bin
+            rho = budget.spend("fine histogram and nulls", rho_each)
+            mass = gaussian_counts(mass, rho, rng)
+            nullable = _noisy_nulls(x, rho, rng)
+        mass = np.maximum(mass, 0.0)
+        total = mass.sum() + sum(max(c, 0.0) for c in atoms.values())
+        # 3. keep atoms worth a bin of their own; the others go back into the fine histogram
+        keep = sorted((v for v, c in atoms.items() if c >= total / bins),
+                      key=lambda v: -atoms[v])[: bins // 2]
+        for v, c in atoms.items():
+            if v not in keep:
+                mass[_cell_of(np.array([v]), fine_edges)[0]] += max(c, 0.0)
+        if budget is not None:
+            floor = (1 / (2 * rho)) ** 0.5 * float(norm.isf(TAIL_FALSE_ALARM / len(mass)))
+            fine_edges, mass = _trim(fine_edges, mass, floor,
+                                     low=declared[0] is None, high=declared[1] is None)
+        cuts = _quantile_cuts(mass, bins - len(keep))
+        return cls(sorted(keep), cuts, fine_edges, mass, integer, nullable)
+
+    # -- codes ------------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return len(self.atoms_) + len(self.edges_) - 1 + int(self.nullable_)
+
+    @property
+    def null_code(self) -> int:
+        """The code of nulls (−1, matching no code, when the column has none)."""
+        return self.size - 1 if self.nullable_ else -1
+
+    @property
+    def minimum_(self) -> float:
+        return float(min([self.edges_[0], *self.atoms_]))
+
+    @property
+    def maximum_(self) -> float:
+        return float(max([self.edges_[-1], *self.atoms_]))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Codes of float values (NaN → null code); values outside the bounds are clipped."""
+        x = np.asarray(x, dtype=float)
+        codes = np.full(len(x), self.null_code if self.nullable_ else 0, dtype=np.int64)
+        ok = ~np.isnan(x)
+        k = len(self.atoms_)
+        inner = np.clip(np.searchsorted(self.edges_, x[ok], side="right") - 1, 0,
+                        len(self.edges_) - 2)
+        codes[ok] = k + inner
+        if k:
+            atom_index = pd.Index(self.atoms_).get_indexer(x[ok])
+            codes[ok] = np.where(atom_index >= 0, atom_index, codes[ok])
+        return codes
+
+    def inverse_transform(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Floats for codes: atoms exactly, bins spread by the fine histogram, null → NaN."""
+        out = np.full(len(codes), np.nan)
+        k = len(self.atoms_)
+        if k:
+            is_atom = codes < k
+            out[is_atom] = np.asarray(self.atoms_)[codes[is_atom]]
+        inner = (codes >= k) & (codes < len(self.atoms_) + len(self.edges_) - 1)
+        if inner.any():
+            out[inner] = self._spread(codes[inner] - k, rng)
+        return out
+
+    def _spread(self, bins: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draw a fine cell within each bin by its mass, then a value within the cell."""
+        fe, cuts = self.fine_edges_, self.cuts_
+        cum = np.concatenate([[0.0], np.cumsum(self.fine_mass_ + 1e-9)])
+        low, high = cum[cuts[:-1]][bins], cum[cuts[1:]][bins]
+        u = low + rng.random(len(bins)) * (high - low)
+        cell = np.clip(np.searchsorted(cum, u, side="right") - 1, cuts[:-1][bins],
+                       cuts[1:][bins] - 1)
+        if self.integer_ and np.all(np.diff(fe) == 1):
+            return fe[cell] + 0.5
+        return fe[cell] + rng.random(len(bins)) * (fe[cell + 1] - fe[cell])
+
+    def get_state(self) -> dict[str, Any]:
+        return {"type": "numeric", "atoms": self.atoms_, "cuts": self.cuts_.tolist(),
+                "fine_edges": self.fine_edges_.tolist(), "fine_mass": self.fine_mass_.tolist(),
+                "integer": self.integer_, "nullable": self.nullable_}
+
+
+def domain_from_state(state: dict[str, Any]) -> CategoricalDomain | NumericDomain:
+    if state["type"] == "categorical":
+        return CategoricalDomain(list(state["values"]), np.asarray(state["weights"], float),
+                                 bool(state["has_other"]), bool(state["nullable"]))
+    return NumericDomain([float(a) for a in state["atoms"]], np.asarray(state["cuts"], np.int64),
+                         np.asarray(state["fine_edges"], float),
+                         np.asarray(state["fine_mass"], float), bool(state["integer"]),
+                         bool(state["nullable"]))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _noisy_nulls(column: pd.Series, rho: float, rng: np.random.Generator) -> bool:
+    """Whether the null count, with the noise of a histogram released at ``rho``, passes 3σ.
+
+    Nulls are one more bin of the histogram the caller releases (each row falls in one bin),
+    so this adds no privacy cost.
+    """
+    sigma = (1 / (2 * rho)) ** 0.5
+    return bool(gaussian_counts(np.array([column.isna().sum()]), rho, rng)[0] > 3 * sigma)
+
+
+
+def _bounds(values: np.ndarray, declared: tuple[float | None, float | None],
+            budget: Budget | None, rho: float, rng: np.random.Generator) -> tuple[float, float]:
+    lo, hi = declared
+    if lo is not None and hi is not None:
+        return float(lo), float(hi)
+    if budget is None:
+        observed = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    else:
+        observed = _private_bounds(values, budget.spend("bounds (log-bucket histogram)", rho),
+                                   rng)
+    lo = observed[0] if lo is None else float(lo)
+    hi = observed[1] if hi is None else float(hi)
+    return (lo, hi) if lo <= hi else (hi, lo)
+
+
+def _private_bounds(values: np.ndarray, rho: float,
+                    rng: np.random.Generator) -> tuple[float, float]:
+    """Bounds from a noisy histogram over fixed power-of-two buckets (no data-chosen edges).
+
+    Bucket ``j > 0`` holds ``(2^(j−1), 2^j]`` (bucket MIN_EXP everything in ``(0, 2^MIN_EXP]``),
+    its mirror holds the negatives and one bucket holds exact zeros. The bounds are the outer
+    edges of the outermost buckets whose noisy count passes a threshold that noise alone
+    crosses in any bucket with probability 0.1 %.
+    """
+    exps = np.arange(MIN_EXP, MAX_EXP + 1)
+    k = len(exps)
+    j = np.clip(np.ceil(np.log2(np.abs(values), where=values != 0,
+                                out=np.zeros(len(values)))), MIN_EXP, MAX_EXP).astype(int) - MIN_EXP
+    idx = np.where(values > 0, k + 1 + j, np.where(values < 0, k - 1 - j, k))
+    noisy = gaussian_counts(np.bincount(idx, minlength=2 * k + 1), rho, rng)
+    # a bucket passes when noise alone would push an empty one past it w.p. 1e-3 / buckets
+    cut = (1 / (2 * rho)) ** 0.5 * float(norm.isf(1e-3 / len(noisy)))
+    passed = np.flatnonzero(noisy > cut)
+    if passed.size == 0:
+        return 0.0, 1.0
+    outer = np.concatenate([-(2.0 ** exps[::-1]), [0.0], 2.0 ** exps])  # far edge of bucket i
+    inner = np.concatenate([-np.r_[0.0, 2.0 ** exps[:-1]][::-1], [0.0],
+                            np.r_[0.0, 2.0 ** exps[:-1]]])  # near edge
+    lo = min(outer[passed[0]], inner[passed[0]])
+    hi = max(outer[passed[-1]], inner[passed[-1]])
+    return float(lo), float(hi) if hi > lo else float(lo) + 1.0
+
+
+def _fine_edges(lo: float, hi: float, integer: bool, cells: int) -> np.ndarray:
+    if integer:
+        lo, hi = np.floor(lo), np.ceil(hi)
+        if hi - lo + 1 <= cells:
+            return np.arange(lo - 0.5, hi + 1.0, 1.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    return np.linspace(lo, hi, cells + 1)
+
+
+def _cell_of(x: np.ndarray, fine_edges: np.ndarray) -> np.ndarray:
+    return np.clip(np.searchsorted(fine_edges, x, side="right") - 1, 0, len(fine_edges) - 2)
+
+
+def _trim(fine_edges: np.ndarray, mass: np.ndarray, floor: float, low: bool = True,
+          high: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Drop end cells whose noisy mass is below ``floor`` (noise beyond the data).
+
+    Only at the ``low`` / ``high`` end: a declared bound is kept as it is.
+    """
+    solid = np.flatnonzero(mass >= floor)
+    if solid.size == 0:
+        return fine_edges, mass
+    first = int(solid[0]) if low else 0
+    last = int(solid[-1]) if high else len(mass) - 1
+    return fine_edges[first:last + 2], mass[first:last + 1]
+
+
+def _quantile_cuts(mass: np.ndarray, bins: int) -> np.ndarray:
+    """Fine-cell indices cutting ``mass`` into at most ``bins`` intervals of equal mass."""
+    bins = max(bins, 1)
+    cum = np.concatenate([[0.0], np.cumsum(mass)])
+    if cum[-1] <= 0:
+        cut = np.linspace(0, len(mass), bins + 1).round().astype(int)
+    else:
+        targets = cum[-1] * np.arange(1, bins) / bins
+        cut = np.concatenate([[0], np.searchsorted(cum, targets, side="left"), [len(mass)]])
+    return np.unique(np.clip(cut, 0, len(mass)))
+
+
+def _jsonable(values: list[Any]) -> list[Any]:
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
