@@ -68,7 +68,7 @@ class Discretizer:
         self.private_ = ledger is not None
         self.domains_: dict[str, CategoricalDomain | NumericDomain] = {}
         self.value_encoders_: dict[str, Encoder] = {}  # value encoders (for dtypes) / generators
-        learned = [c for c in self.columns_ if self._learns(c)]
+        learned = [c for c in self.columns_ if self._learns(c, data[c])]
         for name in self.columns_:
             budget = None
             if ledger is not None and name in learned:
@@ -78,12 +78,14 @@ class Discretizer:
         self.sizes_ = {name: d.size for name, d in self.domains_.items()}
         return self
 
-    def _learns(self, name: str) -> bool:
+    def _learns(self, name: str, column: pd.Series) -> bool:
         """Whether fitting ``name`` under DP spends budget (else it is all declared)."""
         spec = self.metadata[name]
         if isinstance(spec, Categorical):
             return spec.categories is None
-        return isinstance(spec, Numerical | Datetime) or spec.kind == "boolean"  # bins, labels
+        if spec.kind == "boolean":  # labels, unless the dtype says True/False
+            return not pd.api.types.is_bool_dtype(column.dtype)
+        return isinstance(spec, Numerical | Datetime)  # bounds and bins
 
     def _fit_column(self, name: str, column: pd.Series, budget: Budget | None,
                     rng: np.random.Generator) -> None:
