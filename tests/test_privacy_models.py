@@ -11,8 +11,9 @@ import simulacra as sim
 from simulacra.cli import app
 from simulacra.metadata import Metadata
 
-FAST = {"aim": {"rounds": 6, "iterations": 30, "bins": 16}, "mst": {"iterations": 200}}
-PRIVATE = ["mst", "aim"]
+FAST = {"aim": {"rounds": 6, "iterations": 30, "bins": 16}, "mst": {"iterations": 200},
+        "privbayes": {}}
+PRIVATE = ["mst", "aim", "privbayes"]
 
 
 def invoke(*args: object):
@@ -86,8 +87,10 @@ def test_declared_bounds_and_categories_are_used_as_given(people):
     disc = model.table_encoder_
     assert (disc.domains_["age"].minimum_, disc.domains_["age"].maximum_) == (0, 120)
     assert set(disc.domains_["city"].categories_) == {"Lyon", "Oslo", "Kyiv", "Lima", "Rome"}
-    assert "city" not in {m["what"].split()[-1] for m in model.privacy_report_["mechanisms"]
-                          if m["stage"] == "metadata"}
+    paid = [m["what"] for m in model.privacy_report_["mechanisms"] if m["stage"] == "metadata"]
+    assert not [w for w in paid if w.startswith("city:")]
+    assert not [w for w in paid if w.startswith("age: bounds")]
+    assert [w for w in paid if w.startswith("income: bounds")]
     assert model.sample(5000)["age"].between(0, 120).all()
 
 

@@ -33,17 +33,22 @@ from simulacra.metadata import (
     Text,
 )
 from simulacra.models import (
+    AIM,
     CTGAN,
     MODELS,
+    MST,
     TVAE,
     AutoregressiveNetwork,
     AutoSynthesizer,
+    BayesianNetwork,
     GaussianCopula,
     IndependentMarginals,
+    PrivBayes,
     Synthesizer,
     TabDDPM,
     load,
 )
+from simulacra.privacy import PrivacyBudget
 
 if TYPE_CHECKING:
     from simulacra.evaluation import EvaluationResult, Metric, evaluate
@@ -59,12 +64,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'simulacra' has no attribute {name!r}")
 
 __all__ = [
+    "AIM",
     "CTGAN",
     "MODELS",
+    "MST",
     "PII",
     "TVAE",
     "AutoSynthesizer",
     "AutoregressiveNetwork",
+    "BayesianNetwork",
     "Boolean",
     "Categorical",
     "ColumnKind",
@@ -81,6 +89,8 @@ __all__ = [
     "NotFittedError",
     "Numerical",
     "ParameterError",
+    "PrivBayes",
+    "PrivacyBudget",
     "SimulacraError",
     "Synthesizer",
     "TabDDPM",

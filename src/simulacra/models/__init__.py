@@ -10,13 +10,17 @@ from simulacra.models.autoregressive import AutoregressiveNetwork
 from simulacra.models.base import Synthesizer
 from simulacra.models.deep import CTGAN, TVAE
 from simulacra.models.diffusion import TabDDPM
+from simulacra.models.discrete.aim import AIM
+from simulacra.models.discrete.bayesian_network import BayesianNetwork, PrivBayes
+from simulacra.models.discrete.mst import MST
 from simulacra.models.gaussian_copula import GaussianCopula
 from simulacra.models.independent import IndependentMarginals
 from simulacra.serialization import read_model
 
 MODELS: dict[str, type[Synthesizer]] = {
     cls.name: cls for cls in (AutoSynthesizer, IndependentMarginals, GaussianCopula,
-                                AutoregressiveNetwork, TabDDPM, CTGAN, TVAE)
+                                AutoregressiveNetwork, TabDDPM, CTGAN, TVAE, BayesianNetwork,
+                                PrivBayes, MST, AIM)
 }
 
 
@@ -42,5 +46,20 @@ def load(path: str | Path) -> Synthesizer:
                              f"({type(err).__name__}: {err}); the file is corrupted") from None
 
 
-__all__ = ["CTGAN", "MODELS", "TVAE", "AutoSynthesizer", "AutoregressiveNetwork", "GaussianCopula",
-           "IndependentMarginals", "Synthesizer", "TabDDPM", "get_model", "load"]
+__all__ = [
+    "AIM",
+    "CTGAN",
+    "MODELS",
+    "MST",
+    "TVAE",
+    "AutoSynthesizer",
+    "AutoregressiveNetwork",
+    "BayesianNetwork",
+    "GaussianCopula",
+    "IndependentMarginals",
+    "PrivBayes",
+    "Synthesizer",
+    "TabDDPM",
+    "get_model",
+    "load",
+]

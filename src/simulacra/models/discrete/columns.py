@@ -191,12 +191,18 @@ class NumericDomain:
         return self.size - 1 if self.nullable_ else -1
 
     @property
+    def _half_cell(self) -> float:
+        """0.5 when the fine cells are single integers (edges at k ± 0.5), else 0."""
+        fe = self.fine_edges_
+        return 0.5 if self.integer_ and np.all(np.diff(fe) == 1) and fe[0] % 1 == 0.5 else 0.0
+
+    @property
     def minimum_(self) -> float:
-        return float(min([self.edges_[0], *self.atoms_]))
+        return float(min([self.edges_[0] + self._half_cell, *self.atoms_]))
 
     @property
     def maximum_(self) -> float:
-        return float(max([self.edges_[-1], *self.atoms_]))
+        return float(max([self.edges_[-1] - self._half_cell, *self.atoms_]))
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Codes of float values (NaN → null code); values outside the bounds are clipped."""
