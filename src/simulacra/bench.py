@@ -211,6 +211,8 @@ def summarize(runs: list[BenchRun]) -> list[dict[str, str]]:
                                  if group[0].epochs else "–"),
             "shape": stat(fig("shape")),
             "trend": stat(fig("trend")),
+            "2-way TVD": stat([1 - v if v is not None else None
+                               for v in fig("bivariate accuracy")]),
             "detection AUC": stat(fig("detection AUC")),
             "TSTR vs TRTR": (f"{stat(fig(tstr_name))} vs {stat(fig(tstr_name + ' (reference)'))}"
                              f" ({'AUC' if 'AUC' in tstr_name else 'R²'})"),

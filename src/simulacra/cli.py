@@ -34,6 +34,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 ModelOption = Annotated[str, typer.Option("--model", "-m", help="Synthesizer name "
                                           "(see `simulacra models`).")]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible run).")]
+EpsilonOption = Annotated[float | None, typer.Option(
+    "--epsilon", help="Differential privacy: total ε of the fit (models aim, mst, privbayes, "
+    "bayesian_network).")]
+DeltaOption = Annotated[float | None, typer.Option(
+    "--delta", help="Differential privacy: δ (default min(1e-5, 0.1/rows)); needs --epsilon.")]
 ParamOption = Annotated[list[str] | None, typer.Option(
     "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
     "-p early_stopping=true -p generator_dim=[256,256].")]
@@ -70,6 +75,18 @@ def _model_params(model: str, pairs: list[str] | None) -> dict[str, Any]:
         raise ParameterError(f"{model} has no hyperparameter {', '.join(map(repr, unknown))}; "
                              f"it has: {', '.join(known)}")
     return params
+
+
+def _privacy(epsilon: float | None, delta: float | None) -> dict[str, Any]:
+    """``{"privacy": PrivacyBudget}`` for --epsilon/--delta, or nothing."""
+    from simulacra.errors import ParameterError
+    from simulacra.privacy import PrivacyBudget
+
+    if epsilon is None:
+        if delta is not None:
+            raise ParameterError("--delta needs --epsilon (the privacy budget's ε)")
+        return {}
+    return {"privacy": PrivacyBudget(epsilon, delta)}
 
 
 def _friendly(func: F) -> F:
@@ -138,8 +155,14 @@ def fit(
     ] = None,
     seed: SeedOption = None,
     param: ParamOption = None,
+    epsilon: EpsilonOption = None,
+    delta: DeltaOption = None,
 ) -> None:
-    """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE)."""
+    """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
+
+    With --epsilon (and optionally --delta) the fit is differentially private and the budget
+    spent is printed by stage.
+    """
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
     from simulacra.models import get_model
@@ -148,7 +171,8 @@ def fit(
     md = Metadata.load(metadata_path) if metadata_path else Metadata.detect(frame)
     _print_metadata(md, "Metadata" + (f" from {metadata_path}" if metadata_path else
                                       " (detected)"))
-    synth = get_model(model)(md, random_state=seed, **_model_params(model, param))
+    privacy = _privacy(epsilon, delta)
+    synth = get_model(model)(md, random_state=seed, **_model_params(model, param), **privacy)
     started = time.perf_counter()
     synth.fit(frame)
     fitted = time.perf_counter() - started
@@ -158,6 +182,23 @@ def fit(
     console.print(f"Fitted [bold]{model}[/] on {len(frame):,} rows x {frame.shape[1]} columns "
                   f"in {fitted:.2f} s; saved to [bold]{output}[/] "
                   f"({output.stat().st_size / 1024:,.0f} KiB).")
+    report = getattr(synth, "privacy_report_", None)
+    if report:
+        _print_privacy(report)
+
+
+def _print_privacy(report: dict[str, Any]) -> None:
+    table = Table(title=f"Differential privacy: ε = {report['epsilon']:.4g}, "
+                        f"δ = {report['delta']:.3g} (budget ε = {report['budget']['epsilon']:g})",
+                  title_justify="left", caption=report["accountant"], caption_justify="left")
+    table.add_column("stage")
+    table.add_column("ρ (zCDP)", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("δ used", justify="right")
+    for stage, spent in report["stages"].items():
+        table.add_row(stage, f"{spent['rho']:.4g}", f"{spent['share']:.0%}",
+                      f"{spent['delta']:.2g}")
+    console.print(table)
 
 
 @app.command()
@@ -289,6 +330,16 @@ def bench(
         "--append", help="Append the markdown table to this file (e.g. BENCHMARKS.md).")
     ] = None,
     param: ParamOption = None,
+    epsilon: Annotated[list[float] | None, typer.Option(
+        "--epsilon", help="Fit every model under each of these privacy budgets ε (repeat); "
+        "the model is labelled 'name ε=…'.")] = None,
+    delta: DeltaOption = None,
+    metadata_path: Annotated[Path | None, typer.Option(
+        "--metadata", help="Metadata YAML/JSON handed to every model (e.g. a public schema "
+        "with declared bounds and categories for DP runs); detected if absent.")] = None,
+    json_path: Annotated[Path | None, typer.Option(
+        "--json", help="Also write every run's figures (one record per dataset, model, seed) "
+        "to this JSON file, e.g. for plots.")] = None,
     synthetic: Annotated[list[Path] | None, typer.Option(
         "--synthetic", help="Also score rows another tool generated from the dataset's train "
         "split (repeat); labelled by file name (NAME_seedK files are seeds of NAME); times "
@@ -296,6 +347,7 @@ def bench(
     ] = None,
 ) -> None:
     """Run models on benchmark datasets under the evaluation protocol; print a markdown table."""
+    import itertools
     import json
     import shlex
     import sys
@@ -332,13 +384,21 @@ def bench(
         label = label if label and seed_text.isdigit() else path.stem
         with console.status(f"{datasets[0].name} · {path.stem}…"):
             runs.append(run_external(datasets[0], label, path, ext_seed, root, timing))
+    budgets: list[float | None] = list(epsilon) if epsilon else [None]
+    if metadata_path is not None:
+        from simulacra.metadata import Metadata
+
+        params = {n: {**p, "metadata": Metadata.load(metadata_path)} for n, p in params.items()}
     for ds in datasets:
-        for name in model_names:
+        for name, eps in itertools.product(model_names, budgets):
             for seed in range(seeds):
-                with console.status(f"{ds.name} · {name} · seed {seed}…"):
-                    run = run_one(ds, name, seed, root, params.get(name))
+                label = name if eps is None else f"{name} ε={eps:g}"
+                with console.status(f"{ds.name} · {label} · seed {seed}…"):
+                    run = run_one(ds, name, seed, root,
+                                  {**params.get(name, {}), **_privacy(eps, delta)})
+                run.model = label
                 runs.append(run)
-                console.print(f"{ds.name} · {name} · seed {seed}: fit {run.fit_s:.2f} s, "
+                console.print(f"{ds.name} · {label} · seed {seed}: fit {run.fit_s:.2f} s, "
                               f"sample {run.sample_s:.2f} s, shape "
                               f"{run.figures.get('shape', float('nan')):.3f}, trend "
                               f"{run.figures.get('trend', float('nan')):.3f}")
@@ -347,6 +407,15 @@ def bench(
     block = (f"\n### `{command}`\n\nMachine: {machine_line()}; "
              f"{time.strftime('%Y-%m-%d')}.\n\n{table}\n")
     console.print(block, markup=False)
+    if json_path is not None:
+        import dataclasses
+
+        from simulacra.io import write_text_atomic
+
+        records = [dataclasses.asdict(r) for r in runs]
+        write_text_atomic(json_path, json.dumps({"command": command, "runs": records},
+                                                indent=1, default=float) + "\n")
+        console.print(f"Wrote [bold]{json_path}[/].")
     if append is not None:
         from simulacra.io import write_text_atomic
 
