@@ -10,8 +10,20 @@
 
 from typing import TYPE_CHECKING, Any
 
-from simulacra import datasets
+from simulacra import constraints, datasets
 from simulacra._version import __version__
+from simulacra.constraints import (
+    FixedCombinations,
+    Formula,
+    Inequality,
+    Negative,
+    OneHot,
+    Positive,
+    Predicate,
+    Range,
+    Regex,
+    Unique,
+)
 from simulacra.errors import (
     DataError,
     MetadataError,
@@ -79,23 +91,34 @@ __all__ = [
     "DataError",
     "Datetime",
     "EvaluationResult",
+    "FixedCombinations",
+    "Formula",
     "GaussianCopula",
     "Id",
     "IndependentMarginals",
+    "Inequality",
     "Metadata",
     "MetadataError",
     "Metric",
     "ModelFileError",
+    "Negative",
     "NotFittedError",
     "Numerical",
+    "OneHot",
     "ParameterError",
+    "Positive",
+    "Predicate",
     "PrivBayes",
     "PrivacyBudget",
+    "Range",
+    "Regex",
     "SimulacraError",
     "Synthesizer",
     "TabDDPM",
     "Text",
+    "Unique",
     "__version__",
+    "constraints",
     "datasets",
     "evaluate",
     "load",

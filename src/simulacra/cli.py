@@ -36,9 +36,12 @@ ModelOption = Annotated[str, typer.Option("--model", "-m", help="Synthesizer nam
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible run).")]
 EpsilonOption = Annotated[float | None, typer.Option(
     "--epsilon", help="Differential privacy: total ε of the fit (models aim, mst, privbayes, "
-    "bayesian_network).")]
+    "bayesian_network, tvae, ctgan).")]
 DeltaOption = Annotated[float | None, typer.Option(
     "--delta", help="Differential privacy: δ (default min(1e-5, 0.1/rows)); needs --epsilon.")]
+MetricsOption = Annotated[str, typer.Option(
+    "--metrics", help="Metric groups to compute: 'all' or a comma list of fidelity, detection, "
+    "utility, privacy (e.g. fidelity,detection,utility for a faster sweep).")]
 ParamOption = Annotated[list[str] | None, typer.Option(
     "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
     "-p early_stopping=true -p generator_dim=[256,256].")]
@@ -89,6 +92,11 @@ def _privacy(epsilon: float | None, delta: float | None) -> dict[str, Any]:
     return {"privacy": PrivacyBudget(epsilon, delta)}
 
 
+def _metric_groups(text: str) -> str | list[str]:
+    """``--metrics``: "all" or the comma-separated groups."""
+    return "all" if text.strip() == "all" else [g.strip() for g in text.split(",") if g.strip()]
+
+
 def _friendly(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -132,13 +140,21 @@ def metadata(
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write metadata (.yaml or .json).")] = None,
 ) -> None:
-    """Detect column kinds, explain each decision, and optionally save them for editing."""
+    """Detect column kinds, explain each decision, and optionally save them for editing.
+
+    When the output file exists and declares constraints, they are kept in the new file.
+    """
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
 
     md = Metadata.detect(read_table(data))
     _print_metadata(md, f"Metadata of {data}")
     if output is not None:
+        if output.exists():
+            for constraint in Metadata.load(output).constraints:
+                md.add_constraint(constraint)
+            if md.constraints:
+                console.print(f"Kept {len(md.constraints)} constraints from {output}.")
         md.save(output)
         console.print(f"Saved metadata to [bold]{output}[/]; edit it, then pass it with "
                       "--metadata.")
@@ -157,11 +173,15 @@ def fit(
     param: ParamOption = None,
     epsilon: EpsilonOption = None,
     delta: DeltaOption = None,
+    on_violation: Annotated[str, typer.Option(
+        "--on-violation", help="Rows that break the metadata's constraints: drop, keep or "
+        "error.")] = "drop",
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
 
     With --epsilon (and optionally --delta) the fit is differentially private and the budget
-    spent is printed by stage.
+    spent is printed by stage. Constraints in the --metadata file are checked on the data and
+    followed by every sampled row.
     """
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
@@ -174,7 +194,7 @@ def fit(
     privacy = _privacy(epsilon, delta)
     synth = get_model(model)(md, random_state=seed, **_model_params(model, param), **privacy)
     started = time.perf_counter()
-    synth.fit(frame)
+    synth.fit(frame, on_violation=on_violation)
     fitted = time.perf_counter() - started
     synth.save(output)
     if hasattr(synth, "chosen_"):
@@ -185,6 +205,22 @@ def fit(
     report = getattr(synth, "privacy_report_", None)
     if report:
         _print_privacy(report)
+    rules = getattr(synth, "constraint_report_", None)
+    if rules:
+        _print_constraints(rules)
+
+
+def _print_constraints(report: dict[str, Any]) -> None:
+    table = Table(title=f"Constraints ({report['rows_used']:,} of {report['rows']:,} rows used, "
+                        f"on_violation={report['on_violation']})", title_justify="left")
+    table.add_column("constraint")
+    table.add_column("violations", justify="right")
+    table.add_column("held by")
+    for entry in report["constraints"]:
+        how = "construction" if entry["constraint"] in report["by_construction"] else \
+            "re-sampling"
+        table.add_row(entry["constraint"], f"{entry['violations']:,}", how)
+    console.print(table)
 
 
 def _print_privacy(report: dict[str, Any]) -> None:
@@ -269,6 +305,7 @@ def evaluate(
                                                "(utility: TSTR vs TRTR).")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")
                       ] = None,
+    metric_groups: MetricsOption = "all",
     json_path: Annotated[Path | None, typer.Option("--json", help="Write figures as JSON.")
                          ] = None,
     metadata_path: Annotated[Path | None, typer.Option(
@@ -286,7 +323,8 @@ def evaluate(
         result = run_evaluation(
             read_table(real), read_table(synthetic),
             holdout=read_table(holdout) if holdout else None, metadata=md, target=target,
-            random_state=seed, progress=lambda stage: status.update(f"evaluating: {stage}…"))
+            random_state=seed, metrics=_metric_groups(metric_groups),
+            progress=lambda stage: status.update(f"evaluating: {stage}…"))
     _print_result(result)
     if json_path is not None:
         result.to_json(json_path)
@@ -337,6 +375,7 @@ def bench(
     metadata_path: Annotated[Path | None, typer.Option(
         "--metadata", help="Metadata YAML/JSON handed to every model (e.g. a public schema "
         "with declared bounds and categories for DP runs); detected if absent.")] = None,
+    metric_groups: MetricsOption = "all",
     json_path: Annotated[Path | None, typer.Option(
         "--json", help="Also write every run's figures (one record per dataset, model, seed) "
         "to this JSON file, e.g. for plots.")] = None,
@@ -366,6 +405,7 @@ def bench(
 
     if seeds < 1:
         raise ParameterError(f"--seeds must be at least 1, got {seeds}")
+    groups = _metric_groups(metric_groups)
     model_names = model or ([] if synthetic else ["gaussian_copula"])
     for name in model_names:
         get_model(name)
@@ -383,7 +423,7 @@ def bench(
         ext_seed = int(seed_text) if label and seed_text.isdigit() else 0
         label = label if label and seed_text.isdigit() else path.stem
         with console.status(f"{datasets[0].name} · {path.stem}…"):
-            runs.append(run_external(datasets[0], label, path, ext_seed, root, timing))
+            runs.append(run_external(datasets[0], label, path, ext_seed, root, timing, groups))
     budgets: list[float | None] = list(epsilon) if epsilon else [None]
     if metadata_path is not None:
         from simulacra.metadata import Metadata
@@ -395,7 +435,7 @@ def bench(
                 label = name if eps is None else f"{name} ε={eps:g}"
                 with console.status(f"{ds.name} · {label} · seed {seed}…"):
                     run = run_one(ds, name, seed, root,
-                                  {**params.get(name, {}), **_privacy(eps, delta)})
+                                  {**params.get(name, {}), **_privacy(eps, delta)}, groups)
                 run.model = label
                 runs.append(run)
                 console.print(f"{ds.name} · {label} · seed {seed}: fit {run.fit_s:.2f} s, "

@@ -14,15 +14,18 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
 from simulacra.errors import MetadataError
 from simulacra.metadata.kinds import KINDS, ColumnKind, column_from_dict
+
+if TYPE_CHECKING:
+    from simulacra.constraints import Constraint
 
 METADATA_VERSION = 1
 
@@ -48,11 +51,15 @@ class Metadata(Mapping[str, ColumnKind]):
 
     A read-only mapping from column name to :class:`~simulacra.metadata.kinds.ColumnKind`;
     edit it with :meth:`update_column` / :meth:`set_column`, which validate as they go.
+    ``constraints`` are business rules every synthetic row must follow (see
+    :mod:`simulacra.constraints`); add them with :meth:`add_constraint`.
     """
 
-    def __init__(self, columns: Mapping[str, ColumnKind], *, primary_key: str | None = None):
+    def __init__(self, columns: Mapping[str, ColumnKind], *, primary_key: str | None = None,
+                 constraints: Iterable[Constraint] = ()):
         self._columns: dict[str, ColumnKind] = dict(columns)
         self.primary_key = primary_key
+        self.constraints: list[Constraint] = list(constraints)
         self.validate()
 
     # -- mapping --------------------------------------------------------------------------
@@ -63,6 +70,9 @@ class Metadata(Mapping[str, ColumnKind]):
             raise MetadataError(f"no column {name!r} in metadata; columns are: "
                                 f"{', '.join(self._columns) or '(none)'}") from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._columns)
 
@@ -72,7 +82,8 @@ class Metadata(Mapping[str, ColumnKind]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Metadata):
             return NotImplemented
-        return self._columns == other._columns and self.primary_key == other.primary_key
+        return self._columns == other._columns and self.primary_key == other.primary_key \
+            and self.constraints == other.constraints
 
     def __hash__(self) -> int:  # mutable container: identity hash like a dict would refuse
         return id(self)
@@ -142,8 +153,31 @@ class Metadata(Mapping[str, ColumnKind]):
         new = column_from_dict(data, name=name).with_reason("set by the user")
         return self.set_column(name, new)
 
+    def add_constraint(self, constraint: Constraint) -> Metadata:
+        """Add a business rule (e.g. ``sim.Inequality("start", "end")``); returns ``self``.
+
+        >>> import simulacra as sim
+        >>> md = Metadata({"start": sim.Numerical(), "end": sim.Numerical()})
+        >>> md.add_constraint(sim.Inequality("start", "end")).constraints
+        [Inequality(low='start', high='end', strict=False)]
+        """
+        from simulacra.constraints import Constraint
+
+        if not isinstance(constraint, Constraint):
+            raise MetadataError(f"expected a constraint such as sim.Inequality('a', 'b'), got "
+                                f"{constraint!r}")
+        problems = constraint.problems(self)
+        if problems:
+            raise MetadataError(problems)
+        self.constraints.append(constraint)
+        return self
+
     def remove_column(self, name: str) -> Metadata:
         self[name]
+        users = [str(c) for c in self.constraints if name in c.columns]
+        if users:
+            raise MetadataError(f"column {name!r} is used by constraints {users}; remove them "
+                                "from metadata.constraints first")
         del self._columns[name]
         if self.primary_key == name:
             self.primary_key = None
@@ -166,8 +200,20 @@ class Metadata(Mapping[str, ColumnKind]):
             elif self._columns[self.primary_key].kind != "id":
                 problems.append(f"primary_key {self.primary_key!r} must be of kind 'id', not "
                                 f"{self._columns[self.primary_key].kind!r}")
+        problems += self._constraint_problems()
         if problems:
             raise MetadataError(problems)
+
+    def _constraint_problems(self) -> list[str]:
+        from simulacra.constraints import Constraint
+
+        problems: list[str] = []
+        for constraint in self.constraints:
+            if not isinstance(constraint, Constraint):
+                problems.append(f"{constraint!r} is not a constraint")
+                continue
+            problems += constraint.problems(self)
+        return problems
 
     def validate_data(self, data: pd.DataFrame) -> None:
         """Raise :class:`MetadataError` listing every way ``data`` disagrees with the metadata."""
@@ -190,11 +236,14 @@ class Metadata(Mapping[str, ColumnKind]):
 
     # -- serialization --------------------------------------------------------------------
     def to_dict(self, *, reasons: bool = True) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "metadata_version": METADATA_VERSION,
             "primary_key": self.primary_key,
             "columns": {n: k.to_dict(reason=reasons) for n, k in self._columns.items()},
         }
+        if self.constraints:
+            out["constraints"] = [c.to_dict() for c in self.constraints]
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Metadata:
@@ -213,9 +262,25 @@ class Metadata(Mapping[str, ColumnKind]):
                 problems += err.problems
             except TypeError as err:
                 problems.append(f"column {name!r}: {err}")
+        constraints = []
+        specs = data.get("constraints") or []
+        if not isinstance(specs, list):
+            problems.append("'constraints' must be a list of mappings such as "
+                            "{type: inequality, low: start, high: end}")
+            specs = []
+        from simulacra.constraints import constraint_from_dict
+
+        for position, spec in enumerate(specs):
+            try:
+                constraint = constraint_from_dict(spec)
+            except MetadataError as err:
+                problems += [f"constraint #{position + 1}: {p}" for p in err.problems]
+                continue
+            constraints.append(constraint)
+            problems += [f"constraint #{position + 1}: {p}" for p in constraint.problems(columns)]
         if problems:
             raise MetadataError(problems)
-        return cls(columns, primary_key=data.get("primary_key"))
+        return cls(columns, primary_key=data.get("primary_key"), constraints=constraints)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)

@@ -94,7 +94,7 @@ class AutoSynthesizer(Synthesizer):
                                   and not isinstance(t, bool) and t > 0))
         check_param("verbose", self.verbose, "True or False", isinstance(self.verbose, bool))
 
-    def fit(self, data: pd.DataFrame) -> AutoSynthesizer:
+    def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> AutoSynthesizer:
         """Choose a model for ``data`` (never modified), fit it, and return ``self``."""
         from simulacra.models import get_model
 
@@ -106,8 +106,10 @@ class AutoSynthesizer(Synthesizer):
         if "max_training_time" in cls._param_names():
             params = {"max_training_time": self.max_training_time, "verbose": self.verbose}
         logger.info("auto: %d rows -> %s", n_rows, self.chosen_)
-        self.model_ = cls(self.metadata, random_state=self.random_state, **params).fit(data)
-        for attribute in ("metadata_", "table_encoder_", "n_rows_", "fit_seconds_"):
+        self.model_ = cls(self.metadata, random_state=self.random_state, **params).fit(
+            data, on_violation=on_violation)
+        for attribute in ("metadata_", "table_encoder_", "n_rows_", "fit_seconds_",
+                          "constraints_", "constraint_report_"):
             setattr(self, attribute, getattr(self.model_, attribute))
         return self
 

@@ -1,10 +1,13 @@
 """The ``Synthesizer`` contract every model follows.
 
 * ``Model(metadata=None, *, random_state=None, **hyperparameters)`` only stores its arguments;
-* ``fit(data) -> self`` detects metadata if none was given, encodes the table with a
-  :class:`~simulacra.encoders.table.TableEncoder` and calls the subclass's ``_fit``;
-* ``sample(n, *, conditions=None, rng=None) -> DataFrame`` draws encoded rows with ``_sample``
-  and decodes them to the input's columns, order and dtypes;
+* ``fit(data) -> self`` detects metadata if none was given, checks the metadata's constraints
+  on the data and applies their reversible transforms (:mod:`simulacra.constraints`), encodes
+  the table with a :class:`~simulacra.encoders.table.TableEncoder` and calls the subclass's
+  ``_fit``;
+* ``sample(n, *, conditions=None, rng=None) -> DataFrame`` draws encoded rows with ``_sample``,
+  decodes them to the input's columns, order and dtypes, undoes the constraint transforms and
+  re-samples only the rows that break a condition or a constraint;
 * ``save(path)`` / :func:`simulacra.load` use the ``.simz`` format (JSON + safetensors).
 
 Subclasses implement ``_fit(encoded, columns, rng)``, ``_sample(n, rng)``, ``_get_state()`` and
@@ -74,8 +77,13 @@ class Synthesizer(ABC):
                                  f"Got {type(self.metadata).__name__} instead.")
 
     # -- fit ----------------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame) -> Synthesizer:
-        """Learn the shape of ``data`` (never modified). Returns ``self``."""
+    def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> Synthesizer:
+        """Learn the shape of ``data`` (never modified). Returns ``self``.
+
+        Rows that break one of the metadata's constraints are reported (a warning, and
+        ``constraint_report_``) and, by ``on_violation``, dropped (``"drop"``), kept for
+        learning (``"keep"``; sampled rows still follow the rules) or refused (``"error"``).
+        """
         self._validate_params()
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"fit() expects a pandas DataFrame, got {type(data).__name__}")
@@ -85,9 +93,21 @@ class Synthesizer(ABC):
         started = time.perf_counter()
         metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
         metadata.validate_data(data)
+        check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
+                    on_violation in ("drop", "keep", "error"))
         rng = make_rng(self.random_state)
-        encoder, encoded, columns = self._encode(data, metadata, rng)
+        constraints, model_data, model_metadata = None, data, metadata
+        self.constraint_report_: dict[str, Any] | None = None
+        if metadata.constraints:
+            from simulacra.constraints import ConstraintSet
+
+            private = getattr(self, "privacy", None) is not None
+            constraints, kept, self.constraint_report_ = ConstraintSet.fit(
+                metadata, data, on_violation=on_violation, private=private)
+            model_data, model_metadata = constraints.transform(kept), constraints.model_metadata
+        encoder, encoded, columns = self._encode(model_data, model_metadata, rng)
         self.metadata_ = metadata
+        self.constraints_ = constraints
         self.table_encoder_ = encoder
         self.n_rows_ = len(data)
         self._fit(encoded, columns, rng)
@@ -126,15 +146,22 @@ class Synthesizer(ABC):
         ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
         check_param("n", n, "an integer >= 1", ok)
         generator = self._sample_rng if rng is None else make_rng(rng)
-        if conditions:
-            return self._sample_conditions(int(n), dict(conditions), generator)
+        if conditions or self._constraint_set() is not None:
+            return self._sample_conditions(int(n), dict(conditions or {}), generator)
         return self._sample_decoded(int(n), generator)
+
+    def _constraint_set(self) -> Any:
+        """The fitted :class:`~simulacra.constraints.ConstraintSet`, or None."""
+        rules = getattr(self, "constraints_", None)
+        return rules if rules is not None and len(rules) else None
 
     def _sample_decoded(self, n: int, rng: np.random.Generator,
                         conditions: dict[str, Any] | None = None) -> pd.DataFrame:
         encoded = self._sample(n, rng) if not conditions else \
             self._sample_given(n, rng, conditions)
-        return self.table_encoder_.inverse_transform(encoded, n, rng)
+        frame = self.table_encoder_.inverse_transform(encoded, n, rng)
+        rules = self._constraint_set()
+        return frame if rules is None else rules.reverse(frame)
 
     def _sample_given(self, n: int, rng: np.random.Generator,
                       conditions: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -149,29 +176,38 @@ class Synthesizer(ABC):
         self, n: int, conditions: dict[str, Any], rng: np.random.Generator,
         max_draws: int = 20_000_000, give_up_after: int = 1_000_000,
     ) -> pd.DataFrame:
-        """Exact conditional sampling by re-sampling only the rows still missing.
+        """Exact conditional and constrained sampling: re-sample only the rows still missing.
 
         Each condition is a value (equality; ``None`` matches nulls) or a ``(low, high)``
-        tuple (inclusive range). ``conditional_acceptance_`` records the share of drawn rows
-        that matched. A value the model has never seen fails at once; otherwise
-        sampling stops with a clear error after ``give_up_after`` draws with no match, or
-        ``max_draws`` in all.
+        tuple (inclusive range); every row must also satisfy every constraint (uniqueness
+        counts duplicates of rows already kept). ``conditional_acceptance_`` records the share
+        of drawn rows that were kept. A value the model has never seen fails at once;
+        otherwise sampling stops with a clear error, naming the rule that rejects the most
+        rows, after ``give_up_after`` draws with no match, or ``max_draws`` in all.
         """
         self._check_conditions(conditions)
+        rules = self._constraint_set()
+        # conditions on columns that a transform rewrote are checked after reversing only
+        steer = {c: v for c, v in conditions.items() if rules is None or c not in rules.rewritten}
         kept: list[pd.DataFrame] = []
         have, drawn = 0, 0
+        passed = np.zeros(1 + (len(rules) if rules is not None else 0), dtype=np.int64)
         while have < n:
             if drawn >= max_draws or (have == 0 and drawn >= give_up_after):
-                raise DataError(
-                    f"could not find {n:,} rows matching {conditions} after drawing {drawn:,} "
-                    f"rows ({have:,} matched, acceptance {have / drawn:.4%}); the condition is "
-                    "impossible or too rare for this model")
+                raise DataError(self._give_up_message(n, conditions, rules, have, drawn, passed))
             rate = have / drawn if have else 0.0
-            needed = (n - have) / rate * 1.2 if rate else 4 * (n - have)
+            first = 4 * (n - have) if conditions else int(1.1 * (n - have)) + 10
+            needed = (n - have) / rate * 1.2 if rate else first
             batch = int(min(max(needed, 1_000), 1_000_000))
-            rows = self._sample_decoded(batch, rng, conditions)
+            rows = self._sample_decoded(batch, rng, steer)
             drawn += batch
-            match = _matches(rows, conditions)
+            masks = [_matches(rows, conditions)]
+            if rules is not None:
+                accepted = pd.concat(kept, ignore_index=True) if kept else None
+                checks = rules.valid(rows, accepted)
+                masks += [checks[:, j] for j in range(checks.shape[1])]
+            passed += np.array([int(m.sum()) for m in masks], dtype=np.int64)
+            match = np.logical_and.reduce(masks)
             if match.any():
                 kept.append(rows[match])
                 have += int(match.sum())
@@ -180,12 +216,34 @@ class Synthesizer(ABC):
                     drawn)
         return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
 
+    @staticmethod
+    def _give_up_message(n: int, conditions: dict[str, Any], rules: Any, have: int, drawn: int,
+                         passed: np.ndarray) -> str:
+        wanted = f"matching {conditions}" if conditions else "that follow the constraints"
+        message = (f"could not find {n:,} rows {wanted} after drawing {drawn:,} rows "
+                   f"({have:,} matched, acceptance {have / drawn:.4%}); ")
+        if rules is None:
+            return message + "the condition is impossible or too rare for this model"
+        rates = passed / drawn
+        names = ["the conditions"] + [f"constraint {c}" for c in rules.constraints]
+        worst = int(np.argmin(rates[1:]) + 1) if not conditions else int(np.argmin(rates))
+        return message + (f"{names[worst]} accepts only {rates[worst]:.4%} of generated rows; "
+                          "the rule (with these conditions) is impossible or too rare for this "
+                          "model")
+
     def _check_conditions(self, conditions: Mapping[str, Any]) -> None:
         """Fail fast on unknown columns and on category values the model never saw."""
-        unknown = [c for c in conditions if c not in self.table_encoder_.columns_]
+        known = getattr(self, "metadata_", None) or self.table_encoder_.columns_
+        unknown = [c for c in conditions if c not in known]
         if unknown:
             raise ParameterError(f"conditions name columns that are not in the model: {unknown}")
+        rules = self._constraint_set()
         for column, value in conditions.items():
+            if rules is not None and column in rules.rewritten:
+                reason = rules.impossible(column, value)
+                if reason is not None:
+                    raise DataError(reason)
+                continue
             encoder = self.table_encoder_.encoders_.get(column)
             categories = getattr(encoder, "categories_", None)
             if categories is not None:
@@ -215,6 +273,10 @@ class Synthesizer(ABC):
             "table_encoder": self.table_encoder_.get_state(),
             "model": self._get_state(),
         }
+        rules = getattr(self, "constraints_", None)
+        if rules is not None:
+            payload["constraints"] = rules.get_state()
+            payload["constraint_report"] = self.constraint_report_
         dump_model(path, self.name, payload)
 
     @classmethod
@@ -223,7 +285,14 @@ class Synthesizer(ABC):
         model = cls(metadata, **payload["params"])
         model.metadata_ = metadata
         model.n_rows_ = int(payload["n_rows"])
-        model.table_encoder_ = cls._encoder_from_state(metadata, payload["table_encoder"])
+        model.constraints_, model.constraint_report_ = None, payload.get("constraint_report")
+        model_metadata = metadata
+        if payload.get("constraints") is not None:
+            from simulacra.constraints import ConstraintSet
+
+            model.constraints_ = ConstraintSet.from_state(metadata, payload["constraints"])
+            model_metadata = model.constraints_.model_metadata
+        model.table_encoder_ = cls._encoder_from_state(model_metadata, payload["table_encoder"])
         model._set_state(payload["model"])
         model._reset_sample_rng()
         return model

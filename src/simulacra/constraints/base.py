@@ -1,0 +1,189 @@
+"""The ``Constraint`` protocol: a business rule checked row by row, optionally reversible.
+
+A constraint is a frozen, typed value object that names its columns and says which rows
+satisfy it (:meth:`Constraint.check`). Two optional hooks make it hold *by construction*:
+
+* :meth:`Constraint.learn` returns the constraint with what it learns from the real data
+  (e.g. the observed combinations of :class:`~simulacra.constraints.FixedCombinations`);
+* :meth:`Constraint.transformer` returns a fitted :class:`Transform` that rewrites the table
+  into a form in which every generated row satisfies the rule (e.g. ``high - low`` instead of
+  ``high``) and back.
+
+Constraints without a transform hold by exact re-sampling of the failing rows
+(:class:`~simulacra.constraints.ConstraintSet`). Nulls: unless a constraint says
+otherwise, a row in which any of its columns is null satisfies it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from simulacra.metadata.kinds import ColumnKind, Datetime
+
+if TYPE_CHECKING:
+    from simulacra.metadata import Metadata
+
+State = dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Constraint(ABC):
+    """Base of all constraints: frozen, typed, JSON/YAML-safe through :meth:`to_dict`.
+
+    Each subclass has ``columns``, the tuple of columns it reads (a field or a property).
+    """
+
+    #: The name under which the constraint is registered (``type:`` in YAML).
+    type: ClassVar[str] = ""
+    #: Whether whole batches are needed to check it (uniqueness), not single rows.
+    across_rows: ClassVar[bool] = False
+
+    @abstractmethod
+    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+        """A boolean array: True where the row satisfies the constraint."""
+
+    def problems(self, metadata: Metadata) -> list[str]:
+        """What is inconsistent between this constraint and ``metadata`` (empty when valid)."""
+        return [f"{self}: no column {c!r} in the metadata" for c in self.columns
+                if c not in metadata]
+
+    def learn(self, data: pd.DataFrame, metadata: Metadata, *, private: bool) -> Constraint:
+        """This constraint with what it needs from the real data (default: unchanged)."""
+        return self
+
+    def transformer(self, data: pd.DataFrame, metadata: Metadata, *,
+                    private: bool) -> Transform | None:
+        """A fitted reversible transform that makes the rule hold by construction, or None."""
+        return None
+
+    # -- serialization ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON/YAML-ready dict; fields left at their default are omitted."""
+        out: dict[str, Any] = {"type": self.type}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.default is not dataclasses.MISSING and value == f.default:
+                continue
+            out[f.name] = _plain(value)
+        return out
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if k != "type")
+        return f"{self.type}({args})"
+
+
+class Transform(ABC):
+    """A fitted, reversible rewrite of the table: ``reverse(transform(df))`` equals ``df``.
+
+    ``removes`` are original columns replaced by ``adds`` (new column name → kind) in the
+    table the model sees; both methods work on copies.
+    """
+
+    removes: tuple[str, ...]
+    adds: dict[str, ColumnKind]
+
+    @abstractmethod
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def reverse(self, frame: pd.DataFrame) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def get_state(self) -> State: ...
+
+    @classmethod
+    @abstractmethod
+    def from_state(cls, constraint: Any, state: State) -> Transform: ...
+
+
+# -- helpers shared by the constraints ------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """A JSON/YAML-safe copy: tuples as lists, numpy scalars as Python scalars."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def kind_of(metadata: Metadata | None, column: str) -> ColumnKind | None:
+    if metadata is None or column not in metadata:
+        return None
+    return metadata[column]
+
+
+def is_datetime(series: pd.Series, kind: ColumnKind | None) -> bool:
+    return isinstance(kind, Datetime) or isinstance(series.dtype, pd.DatetimeTZDtype) \
+        or series.dtype.kind == "M"
+
+
+def instants(series: pd.Series, kind: ColumnKind | None) -> tuple[np.ndarray, np.ndarray]:
+    """Datetimes as int64 nanoseconds since the epoch (UTC) and a null mask."""
+    fmt = getattr(kind, "format", None)
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or series.dtype.kind == "M":
+        ts = series
+    elif pd.api.types.is_numeric_dtype(series.dtype) and fmt is not None:
+        digits = series.astype("Float64").round().astype("Int64").astype("string")
+        ts = pd.to_datetime(digits, format=fmt, errors="coerce")
+    else:
+        ts = pd.to_datetime(series, format=fmt, errors="coerce")
+    if getattr(ts.dt, "tz", None) is not None:
+        ts = ts.dt.tz_convert(None)
+    null = ts.isna().to_numpy()
+    values = ts.dt.as_unit("ns").to_numpy().astype("datetime64[ns]").astype(np.int64)
+    values = np.where(null, 0, values)
+    return values, null
+
+
+def restore_datetimes(ns: np.ndarray, null: np.ndarray, dtype: str,
+                      kind: ColumnKind | None) -> pd.Series:
+    """int64 nanoseconds (UTC) back to a column stored like ``dtype`` / ``kind.format``."""
+    ts = pd.Series(np.where(null, np.datetime64("NaT", "ns"),
+                            ns.astype("datetime64[ns]")), dtype="datetime64[ns]")
+    target = pd.api.types.pandas_dtype(dtype)
+    if isinstance(target, pd.DatetimeTZDtype):
+        return ts.dt.tz_localize("UTC").dt.tz_convert(target.tz).astype(target)
+    if target.kind == "M":
+        return ts.astype(target)
+    fmt = getattr(kind, "format", None)
+    if fmt is None:
+        return ts.astype(object).where(~null, None)
+    text = ts.dt.strftime(fmt)
+    if target.kind in "iuf":
+        return pd.to_numeric(text, errors="coerce").astype(
+            "float64" if null.any() and target.kind in "iu" else target)
+    out = text.astype(target) if dtype != "object" else text.astype(object)
+    return out.where(~null, None) if dtype == "object" else out
+
+
+def numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column as float64 with a null mask (non-numeric values count as null)."""
+    x = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+    null = np.isnan(x)
+    return x, null
+
+
+def comparable(series: pd.Series, kind: ColumnKind | None) -> tuple[np.ndarray, np.ndarray]:
+    """Values that compare with ``<``: int64 ns for datetimes, float64 otherwise; null mask."""
+    if is_datetime(series, kind):
+        return instants(series, kind)
+    return numbers(series)
+
+
+def kind_problem(constraint: Constraint, metadata: Metadata, column: str,
+                 allowed: tuple[str, ...]) -> list[str]:
+    if column not in metadata:
+        return [f"{constraint}: no column {column!r} in the metadata"]
+    kind = metadata[column].kind
+    if kind not in allowed:
+        return [f"{constraint}: column {column!r} is {kind}, but this constraint needs "
+                f"{' or '.join(allowed)} columns"]
+    return []
+

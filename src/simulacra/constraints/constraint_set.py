@@ -1,0 +1,198 @@
+"""``ConstraintSet``: the constraints of one fitted model, applied in order.
+
+At fit (:meth:`ConstraintSet.fit`) every constraint is checked on the real data, violations
+are reported (count and example rows) and handled by ``on_violation``, and the reversible
+transforms are fitted one after the other. A constraint whose columns an earlier transform
+already rewrote holds by re-sampling instead, so constraints never fight over a column.
+
+At sampling, :meth:`reverse` undoes the transforms in reverse order and :meth:`valid` checks
+every constraint (those held by construction too, as a safety net); the synthesizer
+re-samples only the failing rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from simulacra.constraints.base import Constraint, Transform
+from simulacra.errors import DataError, check_param
+
+if TYPE_CHECKING:
+    from simulacra.metadata import Metadata
+
+logger = logging.getLogger(__name__)
+
+ON_VIOLATION = ("drop", "keep", "error")
+_EXAMPLES = 5
+
+
+class ConstraintViolationWarning(UserWarning):
+    """The real data breaks a declared constraint (see ``constraint_report_``)."""
+
+
+class ConstraintSet:
+    """Fitted constraints (``constraints``) with their transforms (``None``: re-sampling)."""
+
+    def __init__(self, metadata: Metadata, constraints: Sequence[Constraint],
+                 transforms: Sequence[Transform | None]):
+        self.metadata = metadata
+        self.constraints = list(constraints)
+        self.transforms = list(transforms)
+        self.model_metadata = self._model_metadata()
+
+    def __len__(self) -> int:
+        return len(self.constraints)
+
+    # -- fit ------------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, metadata: Metadata, data: pd.DataFrame, *, on_violation: str = "drop",
+            private: bool = False) -> tuple[ConstraintSet, pd.DataFrame, dict[str, Any]]:
+        """Check ``data``, handle violations; return the set, the rows to learn from, a report."""
+        check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
+                    on_violation in ON_VIOLATION)
+        learned = [c.learn(data, metadata, private=private) for c in metadata.constraints]
+        masks = [c.check(data, metadata) for c in learned]
+        report = _report(learned, masks, data, on_violation)
+        bad = ~np.logical_and.reduce(masks) if masks else np.zeros(len(data), dtype=bool)
+        if bad.any():
+            lines = [f"{v['constraint']}: {v['violations']:,} of {len(data):,} rows, e.g. "
+                     f"{v['examples'][:2]}" for v in report["constraints"] if v["violations"]]
+            if on_violation == "error":
+                raise DataError("the data breaks its constraints (pass on_violation='drop' or "
+                                "'keep' to fit anyway):\n  - " + "\n  - ".join(lines))
+            action = "dropped" if on_violation == "drop" else "kept"
+            message = (f"{int(bad.sum()):,} of {len(data):,} rows break constraints and were "
+                       f"{action} (on_violation={on_violation!r}):\n  - " + "\n  - ".join(lines))
+            logger.warning(message)
+            warnings.warn(message, ConstraintViolationWarning, stacklevel=3)
+        if on_violation == "drop" and bad.any():
+            if bad.all():
+                raise DataError("every row breaks at least one constraint; nothing is left to "
+                                "learn from (check the constraints against the data)")
+            data = data.loc[~bad].reset_index(drop=True)
+        report["rows_used"] = len(data)
+        transforms: list[Transform | None] = []
+        rewritten: set[str] = set()
+        frame = data
+        for constraint in learned:
+            transform = None
+            if not rewritten.intersection(constraint.columns):
+                transform = constraint.transformer(frame, metadata, private=private)
+            if transform is not None:
+                rewritten.update(transform.removes)
+                frame = transform.transform(frame)
+            transforms.append(transform)
+        fitted = cls(metadata, learned, transforms)
+        report["by_construction"] = [str(c) for c, t in zip(learned, transforms, strict=True)
+                                     if t is not None]
+        return fitted, data, report
+
+    # -- the table the model sees ---------------------------------------------------------------
+    @property
+    def rewritten(self) -> set[str]:
+        """Original columns the model does not see as they are."""
+        return {c for t in self.transforms if t is not None for c in t.removes}
+
+    def _model_metadata(self) -> Metadata:
+        from simulacra.metadata import Metadata
+
+        items = list(self.metadata.items())
+        for transform in self.transforms:
+            if transform is None:
+                continue
+            names = [name for name, _ in items]
+            position = min(names.index(c) for c in transform.removes)
+            items = [(n, k) for n, k in items if n not in transform.removes]
+            items[position:position] = list(transform.adds.items())
+        columns = dict(items)
+        key = self.metadata.primary_key
+        return Metadata(columns, primary_key=key if key in columns else None)
+
+    def transform(self, data: pd.DataFrame) -> pd.DataFrame:
+        frame = data
+        for transform in self.transforms:
+            if transform is not None:
+                frame = transform.transform(frame)
+        return frame[list(self.model_metadata)]
+
+    def reverse(self, frame: pd.DataFrame) -> pd.DataFrame:
+        for transform in reversed(self.transforms):
+            if transform is not None:
+                frame = transform.reverse(frame)
+        return frame[list(self.metadata)]
+
+    # -- checking generated rows ----------------------------------------------------------------
+    def valid(self, frame: pd.DataFrame, accepted: pd.DataFrame | None = None) -> np.ndarray:
+        """One mask per constraint (rows × constraints) for ``frame``.
+
+        Constraints across rows (uniqueness) also count clashes with the ``accepted`` rows.
+        """
+        out = np.ones((len(frame), len(self.constraints)), dtype=bool)
+        for j, constraint in enumerate(self.constraints):
+            if constraint.across_rows and accepted is not None and len(accepted):
+                both = pd.concat([accepted[frame.columns], frame], ignore_index=True)
+                out[:, j] = constraint.check(both, self.metadata)[len(accepted):]
+            else:
+                out[:, j] = constraint.check(frame, self.metadata)
+        return out
+
+    def impossible(self, column: str, value: Any) -> str | None:
+        """Why ``{column: value}`` can never be met, when a merged group says so."""
+        from simulacra.constraints.fixed_combinations import Merge, _key
+
+        for transform in self.transforms:
+            if isinstance(transform, Merge) and column in transform.removes \
+                    and not isinstance(value, tuple):
+                j = transform.removes.index(column)
+                seen = list(dict.fromkeys(combo[j] for combo in transform.combinations))
+                if _key(value) not in seen:
+                    return (f"condition {column}={value!r} is impossible under "
+                            f"{transform.constraint}: allowed values are {seen[:5]}"
+                            + (" …" if len(seen) > 5 else ""))
+        return None
+
+    # -- state ----------------------------------------------------------------------------------
+    def get_state(self) -> list[dict[str, Any]]:
+        return [{"constraint": c.to_dict(),
+                 "transform": None if t is None else t.get_state()}
+                for c, t in zip(self.constraints, self.transforms, strict=True)]
+
+    @classmethod
+    def from_state(cls, metadata: Metadata, state: list[dict[str, Any]]) -> ConstraintSet:
+        from simulacra.constraints import TRANSFORMS, constraint_from_dict
+
+        constraints, transforms = [], []
+        for item in state:
+            constraint = constraint_from_dict(item["constraint"])
+            constraints.append(constraint)
+            spec = item["transform"]
+            transforms.append(None if spec is None else
+                              TRANSFORMS[constraint.type].from_state(constraint, spec))
+        return cls(metadata, constraints, transforms)
+
+
+def _report(constraints: list[Constraint], masks: list[np.ndarray], data: pd.DataFrame,
+            on_violation: str) -> dict[str, Any]:
+    entries = []
+    for constraint, mask in zip(constraints, masks, strict=True):
+        failing = data.loc[~mask, list(constraint.columns)].head(_EXAMPLES)
+        examples = [{k: _shown(v) for k, v in row.items()}
+                    for row in failing.to_dict(orient="records")]
+        entries.append({"constraint": str(constraint), "violations": int((~mask).sum()),
+                        "rows": [int(i) for i in np.flatnonzero(~mask)[:_EXAMPLES]],
+                        "examples": examples})
+    return {"rows": len(data), "on_violation": on_violation, "constraints": entries}
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return None if isinstance(value, float) and np.isnan(value) else value
+    return str(value)

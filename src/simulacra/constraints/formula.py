@@ -1,0 +1,281 @@
+"""``Formula``: one column is an arithmetic expression of others (``total = a + b``).
+
+The expression is parsed by a small recursive-descent parser that knows only column names,
+numbers, ``+ - * /`` and parentheses; nothing is ever evaluated as Python code. Names that are
+not identifiers go in backticks: ``` `net-pay` = `gross-pay` - tax ```.
+
+>>> import pandas as pd
+>>> f = Formula("total = a + 2 * b")
+>>> f.target, f.operands
+('total', ('a', 'b'))
+>>> f.check(pd.DataFrame({"a": [1, 1], "b": [2, 2], "total": [5, 6]})).tolist()
+[True, False]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from simulacra.constraints.base import (
+    Constraint,
+    State,
+    Transform,
+    instants,
+    is_datetime,
+    kind_of,
+    kind_problem,
+    numbers,
+    restore_datetimes,
+)
+from simulacra.errors import MetadataError
+from simulacra.metadata.kinds import ColumnKind, column_from_dict
+
+if TYPE_CHECKING:
+    from simulacra.metadata import Metadata
+
+_TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)"
+                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|`(?P<quoted>[^`]+)`"
+                    r"|(?P<op>[-+*/()=]))")
+_UNITS = ("D", "h", "min", "s", "ms", "us", "ns")
+Node = tuple[Any, ...]  # ("num", x) | ("col", name) | ("neg", node) | (op, left, right)
+
+
+def parse(text: str) -> tuple[str, Node]:
+    """``"target = expression"`` → (target, expression tree); MetadataError when malformed."""
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise MetadataError(f"formula {text!r}: cannot read {text[position:]!r}; use column "
+                                "names (`quoted` when not identifiers), numbers, + - * / and "
+                                "parentheses")
+        kind = match.lastgroup or "op"
+        value = match.group(kind)
+        tokens.append(("name" if kind == "quoted" else kind, value))
+        position = match.end()
+    if len(tokens) < 3 or tokens[0][0] != "name" or tokens[1] != ("op", "="):
+        raise MetadataError(f"formula {text!r} must read 'column = expression'")
+    parser = _Parser(tokens[2:], text)
+    tree = parser.expression()
+    if parser.position != len(parser.tokens):
+        raise MetadataError(f"formula {text!r}: unexpected "
+                            f"{parser.tokens[parser.position][1]!r}")
+    return tokens[0][1], tree
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]], text: str):
+        self.tokens, self.text, self.position = tokens, text, 0
+
+    def _peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def expression(self) -> Node:
+        node = self.term()
+        while (tok := self._peek()) is not None and tok[1] in ("+", "-"):
+            self.position += 1
+            node = (tok[1], node, self.term())
+        return node
+
+    def term(self) -> Node:
+        node = self.factor()
+        while (tok := self._peek()) is not None and tok[1] in ("*", "/"):
+            self.position += 1
+            node = (tok[1], node, self.factor())
+        return node
+
+    def factor(self) -> Node:
+        tok = self._peek()
+        if tok is None:
+            raise MetadataError(f"formula {self.text!r} ends too early")
+        self.position += 1
+        if tok[0] == "number":
+            return ("num", float(tok[1]))
+        if tok[0] == "name":
+            return ("col", tok[1])
+        if tok[1] == "-":
+            return ("neg", self.factor())
+        if tok[1] == "(":
+            node = self.expression()
+            if self._peek() != ("op", ")"):
+                raise MetadataError(f"formula {self.text!r}: missing ')'")
+            self.position += 1
+            return node
+        raise MetadataError(f"formula {self.text!r}: unexpected {tok[1]!r}")
+
+
+def _names(node: Node) -> list[str]:
+    if node[0] == "col":
+        return [node[1]]
+    if node[0] == "num":
+        return []
+    return [name for child in node[1:] for name in _names(child)]
+
+
+def _evaluate(node: Node, values: dict[str, np.ndarray]) -> np.ndarray | float:
+    op = node[0]
+    if op == "num":
+        return node[1]
+    if op == "col":
+        return values[node[1]]
+    if op == "neg":
+        return -_evaluate(node[1], values)
+    left, right = _evaluate(node[1], values), _evaluate(node[2], values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        return left / right
+
+
+@dataclass(frozen=True)
+class Formula(Constraint):
+    """``target = expression`` of other columns, numbers, ``+ - * /`` and parentheses.
+
+    Datetime columns enter the expression as a count of ``unit`` (``"D"`` days, ``"h"``,
+    ``"min"``, ``"s"``, …) since 1970-01-01, so ``end = start + duration`` adds ``duration``
+    days. The target is compared after rounding to its own storage (integers, decimals, date
+    format). Holds by construction: the target is left out of the model and computed after
+    sampling.
+
+    >>> Formula("end = start + duration", unit="h").to_dict()
+    {'type': 'formula', 'formula': 'end = start + duration', 'unit': 'h'}
+    """
+
+    type: ClassVar[str] = "formula"
+    formula: str
+    unit: str = "D"
+    _parsed: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.formula, str):
+            raise MetadataError(f"formula must be a string such as 'total = a + b', got "
+                                f"{self.formula!r}")
+        object.__setattr__(self, "_parsed", parse(self.formula))
+        if self.unit not in _UNITS:
+            raise MetadataError(f"formula {self.formula!r}: unit must be one of "
+                                f"{', '.join(_UNITS)}, got {self.unit!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"type": self.type, "formula": self.formula}
+        return out if self.unit == "D" else {**out, "unit": self.unit}
+
+    @property
+    def target(self) -> str:
+        return self._parsed[0]
+
+    @cached_property
+    def operands(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_names(self._parsed[1])))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.target, *self.operands)
+
+    def derive(self, frame: pd.DataFrame, kinds: dict[str, ColumnKind | None], dtype: str,
+               decimals: int | None) -> tuple[pd.Series, np.ndarray]:
+        """The target as the expression gives it, in the target's storage; and its null mask."""
+        scale = pd.Timedelta(1, unit=self.unit).value
+        values, null = {}, np.zeros(len(frame), dtype=bool)
+        for name in self.operands:
+            kind = kinds.get(name)
+            if is_datetime(frame[name], kind):
+                ns, missing = instants(frame[name], kind)
+                values[name] = ns / scale
+            else:
+                values[name], missing = numbers(frame[name])
+            null |= missing
+        result = np.broadcast_to(np.asarray(_evaluate(self._parsed[1], values), dtype=float),
+                                 (len(frame),)).copy()
+        null |= ~np.isfinite(result)
+        target_kind = kinds.get(self.target)
+        if _is_dated(target_kind, dtype):
+            ns = np.rint(np.where(null, 0, result) * scale).astype(np.int64)
+            return restore_datetimes(ns, null, dtype, target_kind), null
+        from simulacra.constraints.inequality import _cast
+
+        return _cast(np.where(null, np.nan, result), dtype, decimals), null
+
+    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+        kinds = {c: kind_of(metadata, c) for c in self.columns}
+        actual = frame[self.target]
+        dtype = str(actual.dtype)
+        dated = _is_dated(kinds[self.target], dtype)
+        decimals = None if dated else _decimals_of(actual)
+        derived, null = self.derive(frame, kinds, dtype, decimals)
+        if dated:
+            a, a_null = instants(actual, kinds[self.target])
+            d, _ = instants(derived, kinds[self.target])
+            return null | a_null | (a == d)
+        a, a_null = numbers(actual)
+        d, _ = numbers(derived)
+        return null | a_null | np.isclose(a, d, rtol=1e-9, atol=1e-12)
+
+    def problems(self, metadata: Metadata) -> list[str]:
+        out = []
+        for column in self.columns:
+            out += kind_problem(self, metadata, column, ("numerical", "datetime"))
+        if self.target in self.operands:
+            out.append(f"{self}: {self.target!r} appears on both sides")
+        return out
+
+    def transformer(self, data: pd.DataFrame, metadata: Metadata, *,
+                    private: bool) -> Transform | None:
+        kinds = {c: metadata[c] for c in self.columns}
+        dtype = str(data[self.target].dtype)
+        decimals = None if private or _is_dated(kinds[self.target], dtype) else \
+            _decimals_of(data[self.target])
+        _, null = self.derive(data, kinds, dtype, decimals)
+        if np.any(null & data[self.target].notna().to_numpy()):
+            return None  # the target is known where the expression is not: re-sample instead
+        return _Derived(self, kinds, dtype, decimals)
+
+
+def _is_dated(kind: ColumnKind | None, dtype: str) -> bool:
+    return (kind is not None and kind.kind == "datetime") or dtype.startswith("datetime64")
+
+
+def _decimals_of(series: pd.Series) -> int | None:
+    from simulacra.constraints.inequality import _decimals
+
+    return _decimals(series)
+
+
+class _Derived(Transform):
+    """Leave the target out of the model; compute it after sampling."""
+
+    def __init__(self, constraint: Formula, kinds: dict[str, ColumnKind], dtype: str,
+                 decimals: int | None):
+        self.constraint, self.kinds = constraint, kinds
+        self.dtype, self.decimals = dtype, decimals
+        self.removes = (constraint.target,)
+        self.adds: dict[str, ColumnKind] = {}
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.drop(columns=[self.constraint.target])
+
+    def reverse(self, frame: pd.DataFrame) -> pd.DataFrame:
+        derived, _ = self.constraint.derive(frame, dict(self.kinds), self.dtype, self.decimals)
+        out = frame.copy()
+        out[self.constraint.target] = derived.array
+        return out
+
+    def get_state(self) -> State:
+        return {"kinds": {c: k.to_dict() for c, k in self.kinds.items()}, "dtype": self.dtype,
+                "decimals": self.decimals}
+
+    @classmethod
+    def from_state(cls, constraint: Any, state: State) -> _Derived:
+        kinds = {c: column_from_dict(k, name=c) for c, k in state["kinds"].items()}
+        return cls(constraint, kinds, state["dtype"], state["decimals"])
