@@ -18,6 +18,7 @@ import platform
 import resource
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,8 @@ def peak_rss_mb() -> float:
 
 
 def run_one(dataset: BenchDataset, model: str, seed: int, root: Path,
-            params: dict[str, Any] | None = None) -> BenchRun:
+            params: dict[str, Any] | None = None, metrics: Sequence[str] | str = "all"
+            ) -> BenchRun:
     """Fit ``model`` on the dataset's train part, evaluate against its holdout."""
     train, holdout = dataset.load(root)
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,11 +147,12 @@ def run_one(dataset: BenchDataset, model: str, seed: int, root: Path,
         fit_s, sample_s, peak, epochs, per_epoch = queue.get()
         synth = pd.read_parquet(out_path)
     return BenchRun(dataset.name, model, seed, fit_s, sample_s, peak,
-                    _figures(train, synth, holdout, dataset, seed), epochs, per_epoch)
+                    _figures(train, synth, holdout, dataset, seed, metrics), epochs, per_epoch)
 
 
 def run_external(dataset: BenchDataset, label: str, synthetic: Path, seed: int, root: Path,
-                 timing: dict[str, Any] | None = None) -> BenchRun:
+                 timing: dict[str, Any] | None = None, metrics: Sequence[str] | str = "all"
+                 ) -> BenchRun:
     """Score rows another tool generated from the dataset's train part (e.g. SDV's models).
 
     ``timing`` may give ``fit_s``, ``sample_s``, ``peak_mb``, ``epochs`` and ``s_per_epoch_mean``
@@ -165,15 +168,18 @@ def run_external(dataset: BenchDataset, label: str, synthetic: Path, seed: int, 
     t = timing or {}
     nan = float("nan")
     return BenchRun(dataset.name, label, seed, t.get("fit_s", nan), t.get("sample_s", nan),
-                    t.get("peak_mb", nan), _figures(train, synth, holdout, dataset, seed),
+                    t.get("peak_mb", nan),
+                    _figures(train, synth, holdout, dataset, seed, metrics),
                     t.get("epochs"), t.get("s_per_epoch_mean"))
 
 
 def _figures(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
-             dataset: BenchDataset, seed: int) -> dict[str, float]:
+             dataset: BenchDataset, seed: int, metrics: Sequence[str] | str = "all"
+             ) -> dict[str, float]:
     from simulacra.evaluation.evaluate import evaluate
 
-    result = evaluate(train, synth, holdout=holdout, target=dataset.target, random_state=seed)
+    result = evaluate(train, synth, holdout=holdout, target=dataset.target, random_state=seed,
+                      metrics=metrics)
     figures = {m.name: m.value for m in result.metrics}
     figures.update({f"{m.name} (reference)": m.reference for m in result.metrics
                     if m.reference is not None})
