@@ -39,8 +39,11 @@ from simulacra.models.deep._base import (
     resolve_device,
     torch_session,
 )
+from simulacra.models.deep.dp_sgd import PrivateDeepMixin
+from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ GP_LAMBDA = 10.0
 GUMBEL_TAU = 0.2
 
 
-class CTGAN(DeepSynthesizer):
+class CTGAN(PrivateDeepMixin, DeepSynthesizer):
     """Conditional tabular GAN (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
 
     Parameters
@@ -80,9 +83,28 @@ class CTGAN(DeepSynthesizer):
         Show a progress bar with the epoch and losses.
     device:
         ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, …
+    privacy:
+        ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
+        ``simulacra[dp]``): the table is transformed with DP bounds, bins and categories
+        (:mod:`~simulacra.models.deep.private_transformer`), the critic is trained with DP-SGD
+        (the generator only sees the critic's scores), with the noise calibrated to the
+        budget; ``privacy_report_`` gives the ε reached. Under privacy the critic neither packs
+        rows (``pac`` is treated as 1) nor drops units out, real rows are Poisson-sampled
+        and carry their own condition, and generated rows' conditions follow noisy category
+        counts (:mod:`~simulacra.models.deep.private_training`). Not with early stopping.
+    max_grad_norm:
+        Under privacy, the bound every (real row, generated row) pair's critic gradient is
+        clipped to.
+    metadata_share:
+        Under privacy, the share of the budget spent on the data transformation and the
+        conditional vector's category counts.
+    bins:
+        Under privacy, the codes (frequent values and quantile bins) of a numeric column.
     """
 
     name: ClassVar[str] = "ctgan"
+    #: Under privacy, the share of the metadata budget spent on noisy category counts.
+    condition_share: ClassVar[float] = 0.25
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  epochs: int = 300, batch_size: int = 500, embedding_dim: int = 128,
@@ -93,8 +115,12 @@ class CTGAN(DeepSynthesizer):
                  discriminator_steps: int = 1, pac: int = 10, log_frequency: bool = True,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  patience: int = 30, max_training_time: float | None = None,
-                 verbose: bool = False, device: str = "auto") -> None:
+                 verbose: bool = False, device: str = "auto",
+                 privacy: PrivacyBudget | None = None, max_grad_norm: float = 1.0,
+                 metadata_share: float = 0.1, bins: int = 16) -> None:
         super().__init__(metadata, random_state=random_state)
+        self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
+                          metadata_share=metadata_share, bins=bins)
         self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
@@ -126,6 +152,7 @@ class CTGAN(DeepSynthesizer):
                     _positive_int(self.discriminator_steps))
         check_param("log_frequency", self.log_frequency, "True or False",
                     isinstance(self.log_frequency, bool))
+        self._validate_private()
 
     # -- fit --------------------------------------------------------------------------------
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
@@ -134,6 +161,9 @@ class CTGAN(DeepSynthesizer):
         from simulacra.models.deep import networks as nets
 
         device = resolve_device(self.device)
+        if self.privacy is not None:
+            self._fit_private(encoded, columns, rng, device)
+            return
         started = time.perf_counter()
         encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization
@@ -234,6 +264,28 @@ class CTGAN(DeepSynthesizer):
             self._finish_watch(watch)
             self.generator_ = G.cpu().eval()
 
+    def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any) -> None:
+        """DP mode-specific normalization, then DP-SGD on the critic (generator: post-processing).
+        """
+        from simulacra.models.deep.private_training import train_ctgan
+        from simulacra.models.deep.private_transformer import BinNormalizer
+
+        self.transformer_ = BinNormalizer().fit(columns)
+        data = self.transformer_.transform(encoded)
+        names = [s.column for s in self.transformer_.discrete_spans_]
+        self.sampler_ = ConditionalSampler()
+        self.sampler_._set_counts([self.dp_counts_[name] for name in names])
+        codes = np.stack([encoded[name] for name in names], axis=1) if names else \
+            np.zeros((len(data), 0), dtype=np.int64)
+        n = len(data)
+        batch = min(int(self.batch_size), n)
+        steps = max(n // batch, 1)
+        plan = self._dp_plan(n, batch, steps, int(self.discriminator_steps))
+        self.generator_ = train_ctgan(self, data, codes, plan, child_seed(rng), device)
+        self._finish_watch(None)
+        self._finish_private(plan, self.dp_steps_)
+
     def _validate(self, distance: Any, G: Any, device: Any, seed: int) -> float:
         """Score rows generated with the same noise every epoch against the held-out rows."""
         torch = require_torch()
@@ -301,16 +353,20 @@ class CTGAN(DeepSynthesizer):
     def _get_state(self) -> dict[str, Any]:
         from simulacra.models.deep import networks as nets
 
-        return {"transformer": self.transformer_.get_state(),
-                "sampler": self.sampler_.get_state(),
-                "generator": nets.weights_to_numpy(self.generator_),
-                "epochs_trained": int(self.epochs_trained_)}
+        state = {"transformer": self.transformer_.get_state(),
+                 "sampler": self.sampler_.get_state(),
+                 "generator": nets.weights_to_numpy(self.generator_),
+                 "epochs_trained": int(self.epochs_trained_)}
+        if self.privacy is not None:
+            state["privacy_report"] = self.privacy_report_
+        return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
         from simulacra.models.deep import networks as nets
 
-        self.transformer_ = ModeNormalizer.from_state(state["transformer"])
+        self.transformer_ = transformer_from_state(state["transformer"])
+        self.privacy_report_ = state.get("privacy_report")
         self.sampler_ = ConditionalSampler.from_state(state["sampler"])
         G = nets.Generator(self.embedding_dim + self.sampler_.n_categories_,
                            self.generator_dim, self.transformer_.output_dim_)

@@ -231,6 +231,13 @@ class OutputLayout:
         lse = torch.log(self._segment_sum(e)) + peak
         return lse.sum() - (logits * onehot.index_select(1, self.soft_flat)).sum()
 
+    def softmax_cross_entropy_rows(self, raw: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
+        """Per row, Σ over softmax spans of cross-entropy(raw span, one-hot target): (B,)."""
+        logits = raw.index_select(1, self.soft_flat)
+        e, peak = self._segment_exp(logits)
+        lse = torch.log(self._segment_sum(e)) + peak
+        return lse.sum(1) - (logits * onehot.index_select(1, self.soft_flat)).sum(1)
+
     def conditional_cross_entropy(self, raw: torch.Tensor, col: torch.Tensor,
                                   cat: torch.Tensor) -> torch.Tensor:
         """Mean over rows of cross-entropy between the conditioned span and its category."""

@@ -33,12 +33,15 @@ from simulacra.models.deep._base import (
     resolve_device,
     torch_session,
 )
+from simulacra.models.deep.dp_sgd import PrivateDeepMixin
+from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
 
 
-class TVAE(DeepSynthesizer):
+class TVAE(PrivateDeepMixin, DeepSynthesizer):
     """Tabular variational autoencoder (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
 
     Parameters
@@ -68,6 +71,26 @@ class TVAE(DeepSynthesizer):
         Show a progress bar with the epoch and loss.
     device:
         ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, …
+    privacy:
+        ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
+        ``simulacra[dp]``): the table is transformed with DP bounds, bins and categories
+        (:mod:`~simulacra.models.deep.private_transformer`), the encoder and decoder are
+        trained with DP-SGD (:mod:`~simulacra.models.deep.dp_sgd`) with the noise calibrated
+        to the budget, and ``privacy_report_`` gives the ε reached. Sampling then draws each
+        one-hot from the decoder's softmax (not its argmax). Not with early stopping.
+    max_grad_norm:
+        Under privacy, the bound every row's gradient is clipped to.
+    metadata_share:
+        Under privacy, the share of the budget spent on the data transformation.
+    bins:
+        Under privacy, the codes (frequent values and quantile bins) of a numeric column.
+
+    >>> import pandas as pd
+    >>> import simulacra as sim
+    >>> df = pd.DataFrame({"x": range(600), "c": list("ab") * 300})
+    >>> model = TVAE(random_state=0, epochs=2, privacy=sim.PrivacyBudget(3.0)).fit(df)
+    >>> model.privacy_report_["epsilon"] <= 3.0, model.sample(5).shape
+    (True, (5, 2))
     """
 
     name: ClassVar[str] = "tvae"
@@ -79,8 +102,12 @@ class TVAE(DeepSynthesizer):
                  learning_rate: float = 1e-3, loss_factor: float = 2.0,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  patience: int = 30, max_training_time: float | None = None,
-                 verbose: bool = False, device: str = "auto") -> None:
+                 verbose: bool = False, device: str = "auto",
+                 privacy: PrivacyBudget | None = None, max_grad_norm: float = 1.0,
+                 metadata_share: float = 0.1, bins: int = 16) -> None:
         super().__init__(metadata, random_state=random_state)
+        self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
+                          metadata_share=metadata_share, bins=bins)
         self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
@@ -99,6 +126,7 @@ class TVAE(DeepSynthesizer):
         self._check_nonnegative("l2scale", self.l2scale)
         self._check_rate("learning_rate", self.learning_rate)
         self._check_rate("loss_factor", self.loss_factor)
+        self._validate_private()
 
     # -- fit --------------------------------------------------------------------------------
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
@@ -107,6 +135,9 @@ class TVAE(DeepSynthesizer):
         from simulacra.models.deep import networks as nets
 
         device = resolve_device(self.device)
+        if self.privacy is not None:
+            self._fit_private(encoded, columns, rng, device)
+            return
         started = time.perf_counter()
         encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization
@@ -163,6 +194,21 @@ class TVAE(DeepSynthesizer):
             self._finish_watch(watch)
             self.decoder_ = dec.cpu().eval()
 
+    def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any) -> None:
+        """DP mode-specific normalization, then DP-SGD on the encoder and decoder."""
+        from simulacra.models.deep.private_training import train_tvae
+        from simulacra.models.deep.private_transformer import BinNormalizer
+
+        self.transformer_ = BinNormalizer().fit(columns)
+        data = self.transformer_.transform(encoded)
+        n = len(data)
+        batch = min(int(self.batch_size), n)
+        plan = self._dp_plan(n, batch, max(round(n / batch), 1))
+        self.decoder_ = train_tvae(self, data, plan, child_seed(rng), device)
+        self._finish_watch(None)
+        self._finish_private(plan, self.dp_steps_)
+
     def _validate(self, distance: Any, dec: Any, device: Any, seed: int) -> float:
         """Score rows decoded from the same noise every epoch against the held-out rows."""
         torch = require_torch()
@@ -173,13 +219,22 @@ class TVAE(DeepSynthesizer):
         return distance(self.transformer_.inverse_transform(out))
 
     def _decode(self, dec: Any, size: int, gen: Any, device: Any) -> Any:
-        """Step 4: z ~ N(0, I); α = tanh(out) + σ noise; one-hots are decoded by argmax later."""
+        """Step 4: z ~ N(0, I); α = tanh(out) + σ noise; one-hots are decoded by argmax later.
+
+        Under privacy each one-hot is drawn from the decoder's softmax instead (Gumbel-max):
+        trained on noisy gradients, the decoder depends on z only weakly, and argmax would
+        turn every categorical column into its mode.
+        """
         torch = require_torch()
         from simulacra.models.deep import networks as nets
 
-        tanh_idx = nets.OutputLayout(self.transformer_.spans_, [], device).tanh_idx
+        layout = nets.OutputLayout(self.transformer_.spans_, [], device)
+        tanh_idx = layout.tanh_idx
         z = torch.randn(size, self.embedding_dim, generator=gen, device=device)
-        out = torch.tanh(dec(z))
+        if self.privacy is None:
+            out = torch.tanh(dec(z))
+        else:
+            out = layout.activate(dec(z), tau=1.0, generator=gen)
         noise = torch.randn((size, len(tanh_idx)), generator=gen, device=device)
         out[:, tanh_idx] += noise * dec.sigma[tanh_idx]
         return out
@@ -193,15 +248,19 @@ class TVAE(DeepSynthesizer):
     def _get_state(self) -> dict[str, Any]:
         from simulacra.models.deep import networks as nets
 
-        return {"transformer": self.transformer_.get_state(),
-                "decoder": nets.weights_to_numpy(self.decoder_),
-                "epochs_trained": int(self.epochs_trained_)}
+        state = {"transformer": self.transformer_.get_state(),
+                 "decoder": nets.weights_to_numpy(self.decoder_),
+                 "epochs_trained": int(self.epochs_trained_)}
+        if self.privacy is not None:
+            state["privacy_report"] = self.privacy_report_
+        return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
         from simulacra.models.deep import networks as nets
 
-        self.transformer_ = ModeNormalizer.from_state(state["transformer"])
+        self.transformer_ = transformer_from_state(state["transformer"])
+        self.privacy_report_ = state.get("privacy_report")
         dec = nets.Decoder(self.embedding_dim, self.decompress_dims,
                            self.transformer_.output_dim_)
         nets.load_weights(dec, state["decoder"])
