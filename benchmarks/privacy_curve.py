@@ -64,7 +64,7 @@ def main() -> None:
                             xycoords=("axes fraction", "data"), fontsize=7, color="grey",
                             va="bottom")
         ax.set_xscale("log")
-        ax.set_xlabel("ε (δ = 1e-5)")
+        ax.set_xlabel("ε (δ = min(1e-5, 0.1 / rows))")
         ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
