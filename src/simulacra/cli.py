@@ -249,6 +249,10 @@ def sample(
     condition: Annotated[list[str] | None, typer.Option(
         "--condition", "-c", help="Only rows with COLUMN=VALUE (repeat; VALUE in YAML, "
         "null for missing, [low, high] for a range).")] = None,
+    rebalance: Annotated[str | None, typer.Option(
+        "--rebalance", "-r", help="Target shares of one column's categories, COLUMN=SHARES "
+        "with SHARES in YAML, e.g. -r 'income={\">50K\": 0.5}'; other categories share the "
+        "rest as the model has them.")] = None,
 ) -> None:
     """Generate a synthetic table from a saved model."""
     from simulacra.io import write_table
@@ -258,7 +262,8 @@ def sample(
     rows = synth.n_rows_ if n is None else n
     conditions = _parse_pairs(condition, "--condition")
     started = time.perf_counter()
-    frame = synth.sample(rows, rng=seed, conditions=conditions or None)
+    shares = _parse_pairs([rebalance], "--rebalance") if rebalance else None
+    frame = synth.sample(rows, rng=seed, conditions=conditions or None, rebalance=shares)
     took = time.perf_counter() - started
     write_table(frame, output)
     console.print(f"Sampled {len(frame):,} rows x {frame.shape[1]} columns in {took:.2f} s; "

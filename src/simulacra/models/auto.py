@@ -114,9 +114,10 @@ class AutoSynthesizer(Synthesizer):
         return self
 
     def sample(self, n: int, *, conditions: Mapping[str, Any] | None = None,
+               rebalance: Mapping[str, Mapping[Any, float]] | None = None,
                rng: RandomState = None) -> pd.DataFrame:
         self._check_fitted()
-        return self.model_.sample(n, conditions=conditions, rng=rng)
+        return self.model_.sample(n, conditions=conditions, rebalance=rebalance, rng=rng)
 
     def save(self, path: str | Path) -> None:
         """Write the chosen model's own file (``sim.load`` returns that model)."""

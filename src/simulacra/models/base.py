@@ -133,6 +133,7 @@ class Synthesizer(ABC):
         n: int,
         *,
         conditions: Mapping[str, Any] | None = None,
+        rebalance: Mapping[str, Mapping[Any, float]] | None = None,
         rng: RandomState = None,
     ) -> pd.DataFrame:
         """Generate ``n`` synthetic rows with the columns and dtypes of the training data.
@@ -140,15 +141,37 @@ class Synthesizer(ABC):
         ``rng`` (a seed or Generator) makes this call reproducible on its own; without it,
         draws continue the model's own stream, seeded by ``random_state``.
         ``conditions`` fixes column values; rows are re-sampled until ``n`` rows match (see
-        :meth:`_sample_conditions`).
+        :meth:`_sample_conditions`). ``rebalance={"income": {">50K": 0.5}}`` sets target
+        shares for one column's categories (:mod:`simulacra.models.rebalance`).
         """
         self._check_fitted()
         ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
         check_param("n", n, "an integer >= 1", ok)
         generator = self._sample_rng if rng is None else make_rng(rng)
+        if rebalance is not None:
+            return self._sample_rebalanced(int(n), dict(conditions or {}), rebalance, generator)
         if conditions or self._constraint_set() is not None:
             return self._sample_conditions(int(n), dict(conditions or {}), generator)
         return self._sample_decoded(int(n), generator)
+
+    def _sample_rebalanced(self, n: int, conditions: dict[str, Any],
+                           rebalance: Mapping[str, Mapping[Any, float]],
+                           rng: np.random.Generator) -> pd.DataFrame:
+        """Rows per category of the rebalanced column by target share, each part drawn with
+        exact conditional sampling, then shuffled."""
+        from simulacra.models.rebalance import allocate, check_rebalance
+
+        column, targets = check_rebalance(rebalance, conditions)
+        self._check_conditions({**conditions, column: None})  # the column exists
+        for value in targets:
+            self._check_conditions({**conditions, column: value})
+        pilot = self._sample_conditions(max(n, 2_000), conditions, rng)[column]
+        counts = pilot.value_counts(dropna=False, normalize=True)
+        frequencies = {(None if pd.isna(v) else v): float(f) for v, f in counts.items()}
+        parts = [self._sample_conditions(count, {**conditions, column: value}, rng)
+                 for value, count in allocate(n, targets, frequencies).items()]
+        frame = pd.concat(parts, ignore_index=True)
+        return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
 
     def _constraint_set(self) -> Any:
         """The fitted :class:`~simulacra.constraints.ConstraintSet`, or None."""
