@@ -61,6 +61,7 @@ from simulacra.models import (
     load,
 )
 from simulacra.privacy import PrivacyBudget
+from simulacra.pseudonymize import pseudonymize
 
 if TYPE_CHECKING:
     from simulacra.evaluation import EvaluationResult, Metric, evaluate
@@ -122,6 +123,7 @@ __all__ = [
     "datasets",
     "evaluate",
     "load",
+    "pseudonymize",
     "read_table",
     "write_table",
 ]
