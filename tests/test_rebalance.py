@@ -66,3 +66,32 @@ def test_cli_rebalance(model, tmp_path):
                                       "-r", 'income={">50K": 0.5}', "--seed", "1"])
     assert result.exit_code == 0, result.output
     assert (pd.read_csv(out)["income"] == ">50K").sum() == 250
+
+
+def test_sample_remaining_columns_keeps_known_values_in_order(model, adult_small):
+    known = pd.DataFrame({"sex": ["Female", "Male", "Female", "Male", "Female"],
+                          "income": [">50K", "<=50K", "<=50K", ">50K", ">50K"]})
+    out = model.sample_remaining_columns(known, rng=3)
+    assert list(out.columns) == list(adult_small.columns) and len(out) == 5
+    for col in ("sex", "income"):
+        assert out[col].tolist() == known[col].tolist()
+    pd.testing.assert_frame_equal(out, model.sample_remaining_columns(known, rng=3))
+    many = model.sample_remaining_columns(pd.DataFrame({"income": [">50K"] * 3000}), rng=4)
+    rich = model.sample(3000, conditions={"income": ">50K"}, rng=5)
+    assert abs(many["age"].mean() - rich["age"].mean()) < 1.5
+    with pytest.raises(sim.ParameterError, match="not in the model"):
+        model.sample_remaining_columns(pd.DataFrame({"nope": [1]}))
+    with pytest.raises(sim.ParameterError, match="non-empty DataFrame"):
+        model.sample_remaining_columns(pd.DataFrame())
+
+
+def test_cli_known(model, tmp_path):
+    path, known, out = tmp_path / "m.simz", tmp_path / "known.csv", tmp_path / "out.csv"
+    model.save(path)
+    pd.DataFrame({"income": [">50K", "<=50K", ">50K"]}).to_csv(known, index=False)
+    r = CliRunner().invoke(app, ["sample", str(path), "--known", str(known), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(out)["income"].tolist() == [">50K", "<=50K", ">50K"]
+    r = CliRunner().invoke(app, ["sample", str(path), "--known", str(known), "-n", "5",
+                                 "-o", str(out)])
+    assert r.exit_code == 2 and "does not combine" in r.output

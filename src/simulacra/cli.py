@@ -249,6 +249,9 @@ def sample(
     condition: Annotated[list[str] | None, typer.Option(
         "--condition", "-c", help="Only rows with COLUMN=VALUE (repeat; VALUE in YAML, "
         "null for missing, [low, high] for a range).")] = None,
+    known_path: Annotated[Path | None, typer.Option(
+        "--known", help="CSV/Parquet of known values (some columns): one synthetic row per "
+        "row, with those values and the other columns drawn given them.")] = None,
     rebalance: Annotated[str | None, typer.Option(
         "--rebalance", "-r", help="Target shares of one column's categories, COLUMN=SHARES "
         "with SHARES in YAML, e.g. -r 'income={\">50K\": 0.5}'; other categories share the "
@@ -263,7 +266,16 @@ def sample(
     conditions = _parse_pairs(condition, "--condition")
     started = time.perf_counter()
     shares = _parse_pairs([rebalance], "--rebalance") if rebalance else None
-    frame = synth.sample(rows, rng=seed, conditions=conditions or None, rebalance=shares)
+    if known_path is not None:
+        from simulacra.errors import ParameterError
+        from simulacra.io import read_table
+
+        if conditions or shares or n is not None:
+            raise ParameterError("--known gives the rows to complete: it does not combine "
+                                 "with -n, --condition or --rebalance")
+        frame = synth.sample_remaining_columns(read_table(known_path), rng=seed)
+    else:
+        frame = synth.sample(rows, rng=seed, conditions=conditions or None, rebalance=shares)
     took = time.perf_counter() - started
     write_table(frame, output)
     console.print(f"Sampled {len(frame):,} rows x {frame.shape[1]} columns in {took:.2f} s; "

@@ -119,6 +119,11 @@ class AutoSynthesizer(Synthesizer):
         self._check_fitted()
         return self.model_.sample(n, conditions=conditions, rebalance=rebalance, rng=rng)
 
+    def sample_remaining_columns(self, known: pd.DataFrame, *, rng: RandomState = None
+                                 ) -> pd.DataFrame:
+        self._check_fitted()
+        return self.model_.sample_remaining_columns(known, rng=rng)
+
     def save(self, path: str | Path) -> None:
         """Write the chosen model's own file (``sim.load`` returns that model)."""
         self._check_fitted()
