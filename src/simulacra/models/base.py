@@ -324,6 +324,8 @@ class Synthesizer(ABC):
         params = self.get_params()
         if isinstance(params.get("random_state"), np.random.Generator):
             params["random_state"] = None
+        if params.get("privacy") is not None:
+            params["privacy"] = params["privacy"].to_dict()
         payload = {
             "params": params,
             "metadata": self.metadata_.to_dict(),
@@ -340,7 +342,12 @@ class Synthesizer(ABC):
     @classmethod
     def _from_payload(cls, payload: dict[str, Any]) -> Synthesizer:
         metadata = Metadata.from_dict(payload["metadata"])
-        model = cls(metadata, **payload["params"])
+        params = dict(payload["params"])
+        if isinstance(params.get("privacy"), dict):
+            from simulacra.privacy import PrivacyBudget
+
+            params["privacy"] = PrivacyBudget(**params["privacy"])
+        model = cls(metadata, **params)
         model.metadata_ = metadata
         model.n_rows_ = int(payload["n_rows"])
         model.constraints_, model.constraint_report_ = None, payload.get("constraint_report")

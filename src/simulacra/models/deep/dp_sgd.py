@@ -38,7 +38,6 @@ import pandas as pd
 from simulacra.encoders.table import EncodedColumn, TableEncoder
 from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
-from simulacra.models.base import Synthesizer
 from simulacra.models.deep._base import _positive_float
 from simulacra.models.deep.private_transformer import PrivateTableEncoder
 from simulacra.models.discrete.columns import CategoricalDomain
@@ -151,21 +150,6 @@ class PrivateDeepMixin:
         logger.info("%s: spent ε=%.3f (δ=%.2g) of ε=%.3f", type(self).__name__,
                     self.privacy_report_["epsilon"], self._ledger.delta, self.privacy.epsilon)
         del self._ledger
-
-    # -- parameters and state -----------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        params = super().get_params()  # type: ignore[misc]
-        if isinstance(params.get("privacy"), PrivacyBudget):
-            params["privacy"] = params["privacy"].to_dict()
-        return params
-
-    @classmethod
-    def _from_payload(cls, payload: dict[str, Any]) -> Synthesizer:
-        params = payload["params"]
-        if isinstance(params.get("privacy"), dict):
-            payload = {**payload, "params": {**params,
-                                             "privacy": PrivacyBudget(**params["privacy"])}}
-        return super()._from_payload(payload)  # type: ignore[misc]
 
 
 def _noisy_code_counts(encoder: PrivateTableEncoder, data: pd.DataFrame, ledger: PrivacyLedger,

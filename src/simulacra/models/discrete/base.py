@@ -82,20 +82,6 @@ class DiscreteSynthesizer(Synthesizer):
         raise NotImplementedError
 
     # -- state --------------------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        params = super().get_params()
-        if isinstance(params.get("privacy"), PrivacyBudget):
-            params["privacy"] = params["privacy"].to_dict()
-        return params
-
-    @classmethod
-    def _from_payload(cls, payload: dict[str, Any]) -> Synthesizer:
-        params = payload["params"]
-        if isinstance(params.get("privacy"), dict):
-            payload = {**payload, "params": {**params,
-                                             "privacy": PrivacyBudget(**params["privacy"])}}
-        return super()._from_payload(payload)
-
     @classmethod
     def _encoder_from_state(cls, metadata: Metadata, state: dict[str, Any]) -> Discretizer:
         return Discretizer.from_state(metadata, state)
