@@ -48,8 +48,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulacra.encoders.datetime import DatetimeEncoder
-from simulacra.encoders.missing import set_nulls
 from simulacra.encoders.table import EncodedColumn
 from simulacra.models.deep.transformer import ModeNormalizer, Span
 from simulacra.models.discrete.columns import CategoricalDomain, NumericDomain
@@ -103,16 +101,7 @@ class PrivateTableEncoder(Discretizer):
         positions = np.asarray(codes, dtype=float)
         code = np.clip(np.floor(positions), 0, domain.size - 1).astype(np.int64)
         null = code == domain.null_code
-        x = _values(domain, code, positions - code)
-        x[null] = domain.minimum_
-        enc = self.value_encoders_[name]
-        dtype, kind = self.dtypes_[name], self.null_kinds_[name]
-        if isinstance(enc, DatetimeEncoder):
-            steps = np.rint(np.clip(x, domain.minimum_, domain.maximum_)).astype(np.int64)
-            series = enc._restore(enc._timestamps(enc.origin_ + steps * enc._step))
-        else:
-            series = enc.inverse_transform(x, rng)
-        return set_nulls(series, null, kind, dtype)
+        return self._numbers(name, _values(domain, code, positions - code), null, rng)
 
 
 def _position(domain: NumericDomain, x: np.ndarray, codes: np.ndarray) -> np.ndarray:

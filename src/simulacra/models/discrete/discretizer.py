@@ -187,6 +187,19 @@ class Discretizer:
             columns[name] = self._decode(name, codes.get(name), n, rng).reset_index(drop=True)
         return pd.DataFrame(columns, columns=pd.Index(self.columns_, dtype=object))
 
+    def _numbers(self, name: str, x: np.ndarray, null: np.ndarray,
+                 rng: np.random.Generator) -> pd.Series:
+        """A numeric or datetime column from its decoded floats (``null`` rows become nulls)."""
+        domain, enc = self.domains_[name], self.value_encoders_[name]
+        assert isinstance(domain, NumericDomain)
+        x[null] = domain.minimum_
+        if isinstance(enc, DatetimeEncoder):
+            steps = np.rint(np.clip(x, domain.minimum_, domain.maximum_)).astype(np.int64)
+            series = enc._restore(enc._timestamps(enc.origin_ + steps * enc._step))
+        else:
+            series = enc.inverse_transform(x, rng)
+        return set_nulls(series, null, self.null_kinds_[name], self.dtypes_[name])
+
     def _decode(self, name: str, codes: np.ndarray | None, n: int,
                 rng: np.random.Generator) -> pd.Series:
         domain = self.domains_.get(name)
@@ -199,14 +212,7 @@ class Discretizer:
         if self.metadata[name].kind in ("pii", "text"):
             return set_nulls(enc.generate(n, rng), null, kind, dtype)
         if isinstance(domain, NumericDomain):
-            x = domain.inverse_transform(codes, rng)
-            x[null] = domain.minimum_
-            if isinstance(enc, DatetimeEncoder):
-                steps = np.rint(np.clip(x, domain.minimum_, domain.maximum_)).astype(np.int64)
-                series = enc._restore(enc._timestamps(enc.origin_ + steps * enc._step))
-            else:
-                series = enc.inverse_transform(x, rng)
-            return set_nulls(series, null, kind, dtype)
+            return self._numbers(name, domain.inverse_transform(codes, rng), null, rng)
         values = domain.inverse_transform(codes, rng)
         if not domain.values_:
             return set_nulls(pd.Series(np.full(n, np.nan)), np.ones(n, bool), kind, dtype) \
