@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from scipy.stats import norm
 
@@ -31,14 +32,9 @@ def cdp_delta(rho: float, epsilon: float) -> float:
     if rho == 0:
         return 0.0
     # The exponent is convex in α; bisect on its derivative for the minimising α.
-    low, high = 1.01, (epsilon + 1) / (2 * rho) + 2
-    for _ in range(200):
-        alpha = (low + high) / 2
-        slope = (2 * alpha - 1) * rho - epsilon + math.log1p(-1 / alpha)
-        if slope < 0:
-            low = alpha
-        else:
-            high = alpha
+    low, high = _bisect(
+        lambda a: (2 * a - 1) * rho - epsilon + math.log1p(-1 / a) < 0,
+        1.01, (epsilon + 1) / (2 * rho) + 2)
     alpha = (low + high) / 2
     log_delta = (alpha - 1) * (alpha * rho - epsilon) + alpha * math.log1p(-1 / alpha) \
         - math.log(alpha - 1)
@@ -50,14 +46,8 @@ def cdp_epsilon(rho: float, delta: float) -> float:
     _check_delta(delta)
     if rho <= 0:
         return 0.0
-    low, high = 0.0, rho + 2 * math.sqrt(rho * math.log(1 / delta)) + 1  # classic bound + 1
-    for _ in range(200):
-        mid = (low + high) / 2
-        if cdp_delta(rho, mid) <= delta:
-            high = mid
-        else:
-            low = mid
-    return high
+    classic = rho + 2 * math.sqrt(rho * math.log(1 / delta))
+    return _bisect(lambda eps: cdp_delta(rho, eps) > delta, 0.0, classic + 1)[1]
 
 
 def cdp_rho(epsilon: float, delta: float) -> float:
@@ -65,14 +55,7 @@ def cdp_rho(epsilon: float, delta: float) -> float:
     _check_delta(delta)
     if epsilon <= 0:
         raise ValueError("epsilon must be > 0")
-    low, high = 0.0, epsilon + 1.0
-    for _ in range(200):
-        mid = (low + high) / 2
-        if cdp_delta(mid, epsilon) <= delta:
-            low = mid
-        else:
-            high = mid
-    return low
+    return _bisect(lambda rho: cdp_delta(rho, epsilon) <= delta, 0.0, epsilon + 1.0)[0]
 
 
 def gaussian_sigma(rho: float, sensitivity: float = 1.0) -> float:
@@ -95,6 +78,18 @@ def gaussian_exact_delta(sigma: float, epsilon: float, sensitivity: float = 1.0)
     a = sensitivity / (2 * sigma)
     b = epsilon * sigma / sensitivity
     return float(norm.cdf(a - b) - math.exp(epsilon) * norm.cdf(-a - b))
+
+
+def _bisect(go_up: Callable[[float], bool], low: float, high: float,
+            steps: int = 200) -> tuple[float, float]:
+    """Narrow [low, high] around the point where ``go_up`` turns from True to False."""
+    for _ in range(steps):
+        mid = (low + high) / 2
+        if go_up(mid):
+            low = mid
+        else:
+            high = mid
+    return low, high
 
 
 def _check_delta(delta: float) -> None:
