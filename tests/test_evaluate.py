@@ -101,6 +101,17 @@ def test_evaluate_command(adult_eval, tmp_path):
     assert "detection AUC" in result.output and "TSTR ROC-AUC" in result.output
     assert (tmp_path / "r.html").stat().st_size > 10_000
     assert json.loads((tmp_path / "q.json").read_text())["info"]["target"] == "income"
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
+        "evaluate", str(tmp_path / "train.csv"), str(tmp_path / "synth.csv"),
+        "--holdout", str(tmp_path / "test.csv"), "--target", "income",
+        "--metrics", "fidelity, utility", "--json", str(tmp_path / "q2.json")])
+    assert result.exit_code == 0, result.output
+    names = {m["name"] for m in json.loads((tmp_path / "q2.json").read_text())["metrics"]}
+    assert "trend" in names and "TSTR ROC-AUC" in names
+    assert "detection AUC" not in names and "DCR share" not in names
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "train.csv"),
+                                      str(tmp_path / "synth.csv"), "--metrics", "speed"])
+    assert result.exit_code == 2 and "'metrics' parameter" in result.output
 
 
 def test_bench_run_on_a_small_dataset(tmp_path):
@@ -146,3 +157,19 @@ def test_bench_hyperparameters_epochs_and_external_samples(tmp_path):
     (tmp_path / "broken.csv").write_text("a,b\n1,2\n")
     with pytest.raises(sim.DataError, match="lacks"):
         run_external(ds, "broken", tmp_path / "broken.csv", 0, tmp_path)
+
+
+def test_bench_command_with_privacy_budgets_metrics_and_json(tmp_path):
+    demo = sim.datasets.load_demo().sample(1500, random_state=1).reset_index(drop=True)
+    demo.iloc[:1200].to_csv(tmp_path / "adult_train.csv", index=False)
+    demo.iloc[1200:].to_csv(tmp_path / "adult_test.csv", index=False)
+    out = tmp_path / "runs.json"
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
+        "bench", "-d", "adult", "-m", "mst", "--epsilon", "1", "--epsilon", "10",
+        "--seeds", "1", "--datasets-dir", str(tmp_path), "--metrics", "fidelity",
+        "-p", "iterations=100", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["model"] for r in runs] == ["mst ε=1", "mst ε=10"]
+    assert all("trend" in r["figures"] and "TSTR ROC-AUC" not in r["figures"] for r in runs)
+    assert "2-way TVD" in result.output
