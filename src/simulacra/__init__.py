@@ -62,6 +62,7 @@ from simulacra.models import (
 )
 from simulacra.privacy import PrivacyBudget
 from simulacra.pseudonymize import pseudonymize
+from simulacra.schema import GenerationSchema, generate
 
 if TYPE_CHECKING:
     from simulacra.evaluation import EvaluationResult, Metric, evaluate
@@ -95,6 +96,7 @@ __all__ = [
     "FixedCombinations",
     "Formula",
     "GaussianCopula",
+    "GenerationSchema",
     "Id",
     "IndependentMarginals",
     "Inequality",
@@ -122,6 +124,7 @@ __all__ = [
     "constraints",
     "datasets",
     "evaluate",
+    "generate",
     "load",
     "pseudonymize",
     "read_table",

@@ -323,6 +323,50 @@ def pseudonymize(
 
 @app.command()
 @_friendly
+def generate(
+    schema_path: Annotated[Path, typer.Argument(help="YAML schema (see "
+                                                "docs/schema_generation.md).")],
+    n: Annotated[int | None, typer.Option(
+        "-n", "--rows", help="Rows of the (first) table; the other tables scale with it "
+        "(default: the schema's rows:).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="A .csv/.parquet file for one table, or a directory for one "
+        "file per table (default: SCHEMA.csv, or the directory SCHEMA/).")] = None,
+    file_format: Annotated[str, typer.Option(
+        "--format", help="File format in a directory: csv, csv.gz or parquet.")] = "csv",
+    seed: SeedOption = None,
+) -> None:
+    """Generate test data from a schema alone (no real data): one file per table."""
+    from simulacra.schema import GenerationSchema, generate_tables, write_generated
+    from simulacra.schema.writers import is_table_file
+
+    schema = GenerationSchema.load(schema_path)
+    if n is not None and n < 0:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError(f"-n must be at least 0, got {n}")
+    stem = schema_path.name.split(".")[0]
+    if output is None:
+        output = Path(f"{stem}.{file_format}") if len(schema.tables) == 1 else Path(stem)
+    started = time.perf_counter()
+    frames = generate_tables(schema, n, random_state=seed)
+    took = time.perf_counter() - started
+    paths = write_generated(frames, output, file_format=file_format)
+    table = Table(title=f"Generated in {took:.2f} s" + ("" if seed is None else
+                                                       f" (seed {seed})"),
+                  title_justify="left")
+    for col in ("table", "rows", "columns", "file"):
+        table.add_column(col, justify="right" if col in ("rows", "columns") else "left")
+    for (name, frame), path in zip(frames.items(), paths, strict=True):
+        table.add_row(name, f"{len(frame):,}", str(frame.shape[1]), str(path))
+    console.print(table)
+    where = output if is_table_file(output) else f"{output}/"
+    console.print(f"Generated {sum(len(f) for f in frames.values()):,} rows from "
+                  f"{schema_path} in {took:.2f} s; wrote [bold]{where}[/].")
+
+
+@app.command()
+@_friendly
 def impute(
     model_path: Annotated[Path, typer.Argument(help="Autoregressive model file "
                                                "(`simulacra fit -m autoregressive`).")],
