@@ -154,6 +154,31 @@ def test_conditional_columns_given_cases():
     assert member["retail"] < 0.15 and member["vip"] > 0.85
 
 
+def test_conditional_faker_locale_and_expression_cases():
+    df = one({
+        "country": {"categories": ["US", "DE"]},
+        "name": {"faker": "last_name", "given": "country",
+                 "cases": {"DE": {"locale": "de_DE"}}},
+        "x": {"kind": "integer", "min": 1, "max": 9},
+        "y": {"expression": "x * 2", "given": "country",
+              "cases": {"DE": {"expression": "x + 100"}}},
+    }, n=600)
+    us, de = (df[df["country"] == c] for c in ("US", "DE"))
+    assert de["name"].str.contains("[äöüß]").any()  # German names from the de_DE pool
+    assert not us["name"].str.contains("[äöüß]").any()
+    assert (us["y"] == us["x"] * 2).all() and (de["y"] == de["x"] + 100).all()
+
+
+def test_python_predicate_constraints_are_resampled():
+    df = sim.generate({"columns": {
+        "age": {"kind": "integer", "min": 16, "max": 70},
+        "years_employed": {"kind": "integer", "min": 0, "max": 50}},
+        "constraints": [sim.Predicate(lambda f: f["age"] >= f["years_employed"] + 16,
+                                      ("age", "years_employed"), name="career")]},
+        n=1000, random_state=0)
+    assert (df["age"] >= df["years_employed"] + 16).all()
+
+
 # -- distributions ------------------------------------------------------------------------------
 SE = 6  # tolerances in standard errors: loose enough to pass, tight enough to catch a bug
 

@@ -342,7 +342,7 @@ def _table_parents(schema: GenerationSchema, table: str) -> list[str]:
 def column_parents(schema: GenerationSchema, table: str, name: str, spec: ColumnSpec,
                    specs: Mapping[str, ColumnSpec]) -> list[str]:
     """The columns of ``table`` that column ``name`` needs before it can be drawn."""
-    out = list(spec.reads())
+    out = list(dict.fromkeys(c for part in (spec, *spec.cases.values()) for c in part.reads()))
     if spec.given is not None:
         out.append(spec.given)
     for ref in _links(spec):
@@ -431,7 +431,9 @@ def _table_problems(schema: GenerationSchema, table_name: str, table: TableSchem
                 out.append(f"{col}: a column cannot be given itself")
             else:
                 out += _case_key_problems(col, spec, specs[spec.given])
-        for operand in spec.reads() if isinstance(spec, ExpressionColumn) else ():
+        operands = [c for part in (spec, *spec.cases.values()) for c in part.reads()] \
+            if isinstance(spec, ExpressionColumn) else []
+        for operand in dict.fromkeys(operands):
             if operand not in specs:
                 out.append(f"{col}: expression uses {operand!r}, which is not a column of the "
                            f"table{_suggest(operand, specs)}")
@@ -507,7 +509,8 @@ def _kind_problems(schema: GenerationSchema, table: str, specs: Mapping[str, Col
         return [f"table {table!r}: {p}" for p in err.problems]
     for name, spec in specs.items():
         if isinstance(spec, ExpressionColumn):
-            for operand in spec.reads():
+            operands = [c for part in (spec, *spec.cases.values()) for c in part.reads()]
+            for operand in dict.fromkeys(operands):
                 kind = md[operand].kind
                 if kind not in ("numerical", "datetime", "boolean"):
                     out.append(f"table {table!r}, column {name!r}: expression operand "
