@@ -445,8 +445,11 @@ def test_schema_round_trip_and_row_rules(tmp_path):
         "c": {"columns": {"x": {"kind": "boolean"}}}}})
     assert two.rows(10) == {"a": 10, "b": 30, "c": 10}
     assert two.rows({"b": 7, "c": 1}) == {"a": 100, "b": 7, "c": 1}
+    assert two.rows(0) == {"a": 0, "b": 0, "c": 0}
     with pytest.raises(MetadataError, match="no row count"):
         two.rows()
+    with pytest.raises(MetadataError, match="take their rows from per_parent"):
+        schema.rows({"orders": 5})
     data = sim.generate(EXAMPLE, n=60, random_state=0)
     orders, lines = data["orders"], data["order_lines"]
     assert orders["customer_id"].isin(data["customers"]["customer_id"]).all()

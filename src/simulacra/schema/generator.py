@@ -154,7 +154,6 @@ class _Table:
         self.rngs: dict[str, np.random.Generator] = {}
         self.raw: dict[str, np.ndarray] = {}
         self.outputs: dict[tuple[str, bool], pd.Series] = {}
-        self.resampled_rows = 0
 
     # -- plumbing --------------------------------------------------------------------------
     def rng(self, column: str) -> np.random.Generator:
@@ -249,7 +248,7 @@ class _Table:
             spec = self.specs[column]
             values = self.unique(column) if spec.unique else \
                 self.draw(column, self.context(column))
-            self.raw[column] = np.array(values, copy=True)
+            self.raw[column] = np.require(values, requirements="W")  # re-sampling writes
 
     def children(self, column: str) -> np.ndarray:
         """Parent rows, each repeated as many times as it has children (shuffled)."""
@@ -391,7 +390,6 @@ class _Table:
                 bad = ~np.logical_and.reduce([constraints[j].check(full, self.metadata)
                                               for j in across])
                 failing = np.union1d(failing, np.flatnonzero(bad))
-        self.resampled_rows = drawn
         logger.info("table %r: %d candidate rows re-drawn to follow %d constraints", self.name,
                     drawn, len(constraints))
 

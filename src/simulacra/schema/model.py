@@ -217,12 +217,17 @@ class GenerationSchema:
             if unknown:
                 raise MetadataError(f"rows given for unknown tables {unknown}; tables are "
                                     f"{list(self.tables)}", header=_HEADER)
+            parented = [t for t in n if t not in sized]
+            if parented:
+                raise MetadataError(f"tables {parented} take their rows from per_parent "
+                                    "references; give rows for their parents instead",
+                                    header=_HEADER)
             out = {**sized, **{t: int(v) for t, v in n.items() if t in sized}}
         elif n is not None:
             main = next(iter(sized), None)
             base = sized.get(main) if main is not None else None
             out = {t: n if rows is None or t == main or not base else
-                   max(1, round(rows * n / base)) for t, rows in sized.items()}
+                   max(int(n > 0), round(rows * n / base)) for t, rows in sized.items()}
         else:
             out = dict(sized)
         missing = [t for t, rows in out.items() if rows is None]

@@ -150,7 +150,8 @@ class ColumnSpec(ABC):
     def to_dict(self) -> dict[str, Any]:
         """The YAML/JSON form; fields left at their default are omitted."""
         out: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
+        fields = sorted(dataclasses.fields(self), key=lambda f: f.name in COMMON_FIELDS)
+        for f in fields:  # the kind's own fields first, then null_rate, unique, …
             value = getattr(self, f.name)
             if f.name == "cases":
                 continue
