@@ -51,8 +51,9 @@ SchemaLike = GenerationSchema | Mapping[str, Any] | str | Path
 GIVE_UP_AFTER = 1_000_000
 #: ... or after this many (or 20 per row of the table, if more) in all.
 MAX_DRAWS = 20_000_000
-#: At most this many candidate rows are drawn in one round.
-MAX_BATCH = 2_000_000
+#: At most this many candidate rows are drawn in one round, and at least this many when the
+#: acceptance rate is low.
+MAX_BATCH, MIN_BATCH = 2_000_000, 20_000
 _MAX_CANDIDATES = 64
 _UNIQUE_ROUNDS = 200
 
@@ -362,8 +363,10 @@ class _Table:
         while failing.size:
             if drawn >= limit or (accepted == 0 and drawn >= GIVE_UP_AFTER):
                 raise DataError(self._give_up(failing.size, drawn, accepted, passed))
-            m = int(np.clip(np.ceil(2 / rate), 1, _MAX_CANDIDATES)) if rate > 0 else \
-                _MAX_CANDIDATES
+            # enough candidates per failing row for two expected passes, and batches of at
+            # least MIN_BATCH rows so a few stubborn rows do not take thousands of rounds
+            cap = max(_MAX_CANDIDATES, MIN_BATCH // failing.size)
+            m = int(min(np.ceil(2 / rate) if rate > 0 else cap, cap))
             m = max(1, min(m, MAX_BATCH // failing.size))
             rows = np.repeat(failing, m)
             cand: dict[str, np.ndarray] = {}
