@@ -133,6 +133,20 @@ def test_formula_parser_is_restricted():
             Formula(bad)
 
 
+def test_formula_datetime_plus_days_is_exact_to_the_second():
+    # measured from 1970, float64 loses hundreds of nanoseconds: 2024-10-18 23:58:36 + 1 day
+    # used to come out as 23:58:35.9999997 and print a second early
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 366 * 86400, 5000),
+                                                         unit="s")
+    df = pd.DataFrame({"start": start, "days": rng.integers(0, 30, 5000)})
+    values, null = Formula("end = start + days").derive(df, {}, "datetime64[ns]", None)
+    assert not null.any()
+    assert (values - df["start"] == pd.to_timedelta(df["days"], unit="D")).all()
+    gap = Formula("gap = end - start").derive(df.assign(end=values), {}, "float64", None)[0]
+    assert np.abs(gap - df["days"]).max() < 1e-9
+
+
 # -- transforms: reverse(transform(df)) == df ---------------------------------------------------
 def _round_trip(constraint, data: pd.DataFrame, md: sim.Metadata, private: bool = False):
     learned = constraint.learn(data, md, private=private)

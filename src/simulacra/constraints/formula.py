@@ -188,21 +188,34 @@ class Formula(Constraint):
         """The target as the expression gives it, in the target's storage; and its null mask."""
         scale = pd.Timedelta(1, unit=self.unit).value
         values, null = {}, np.zeros(len(frame), dtype=bool)
+        stamps: dict[str, np.ndarray] = {}
         for name in self.operands:
             kind = kinds.get(name)
             if is_datetime(frame[name], kind):
-                ns, missing = instants(frame[name], kind)
-                values[name] = ns / scale
+                stamps[name], missing = instants(frame[name], kind)
             else:
                 values[name], missing = numbers(frame[name])
             null |= missing
+        target_kind = kinds.get(self.target)
+        dated = _is_dated(target_kind, dtype)
+        # Datetimes are measured from a common reference instant when the expression is a
+        # datetime (``start + duration``) or a difference of datetimes: the reference cancels
+        # out, and float64 then keeps nanoseconds (from 1970, 2.2e-16 relative precision
+        # would lose hundreds of them, and a whole second could print as the one before).
+        ref = 0
+        if stamps and (dated or len(stamps) > 1):
+            present = np.concatenate([v[~null] for v in stamps.values()])
+            ref = int(present.min()) if len(present) else 0
+        for name, ns in stamps.items():
+            values[name] = (ns - ref) / scale
         result = np.broadcast_to(np.asarray(_evaluate(self._parsed[1], values), dtype=float),
                                  (len(frame),)).copy()
         null |= ~np.isfinite(result)
-        target_kind = kinds.get(self.target)
-        if _is_dated(target_kind, dtype):
+        if dated:
             ns = np.rint(np.where(null, 0, result) * scale).astype(np.int64)
-            return restore_datetimes(ns, null, dtype, target_kind), null
+            if all((v[~null] % 1000 == 0).all() for v in stamps.values()):
+                ns = (ns + 500) // 1000 * 1000  # operands on whole microseconds: so is the sum
+            return restore_datetimes(ns + ref, null, dtype, target_kind), null
         from simulacra.constraints.inequality import _cast
 
         return _cast(np.where(null, np.nan, result), dtype, decimals), null
