@@ -75,10 +75,21 @@ class ColumnMADE(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, C, K)`` of every column; padding positions are meaningless."""
-        x = self._inputs(tokens)
-        h1 = torch.relu(torch.addmm(self.b1, x, self.w1 * self.mask1)).reshape(-1, self.c, self.h)
-        h2 = torch.relu(torch.einsum("bch,chg->bcg", h1, self.w2) + self.b2) + h1
-        return torch.einsum("bch,chk->bck", h2, self.wo) + self.bo
+        return self.trace(tokens)[-1]
+
+    def trace(self, tokens: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``(x, z1, h1, z2, h2, logits)``: every layer's input and pre-activation.
+
+        What exact per-row gradient norms need (DP-SGD,
+        :mod:`~simulacra.models.autoregressive.private`); :meth:`forward` returns the last.
+        """
+        x = self._inputs(tokens)  # (B, C·d)
+        z1 = torch.addmm(self.b1, x, self.w1 * self.mask1)  # (B, C·h)
+        h1 = torch.relu(z1).reshape(-1, self.c, self.h)  # (B, C, h)
+        z2 = torch.einsum("bch,chg->bcg", h1, self.w2) + self.b2  # (B, C, h)
+        h2 = torch.relu(z2) + h1
+        logits = torch.einsum("bch,chk->bck", h2, self.wo) + self.bo  # (B, C, K)
+        return x, z1, h1, z2, h2, logits
 
     def column_logits(self, tokens: torch.Tensor, j: int) -> torch.Tensor:
         """Logits ``(B, sizes[j])`` of column ``j`` (only columns ``< j`` of ``tokens`` matter)."""
@@ -90,7 +101,10 @@ class ColumnMADE(nn.Module):
 
     def nll(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(B, C)`` negative log-likelihood of each row's token in each column."""
-        logits = self(tokens)
+        return self.token_nll(self(tokens), tokens)
+
+    def token_nll(self, logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """``(B, C)`` negative log-likelihood of ``tokens`` under ``logits`` ``(B, C, K)``."""
         with torch.no_grad():  # the shift cancels out of the log-softmax
             peak = logits.masked_fill(~self.valid, float("-inf")).amax(-1, keepdim=True)
         shifted = (logits - peak).clamp_min(EXP_FLOOR)

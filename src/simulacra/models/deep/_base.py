@@ -49,12 +49,28 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
+def training_threads() -> int:
+    """Torch threads for a fit: ``$OMP_NUM_THREADS`` when set, else the cores this process may
+    use (its CPU affinity, which container limits narrow, rather than the machine's count).
+
+    >>> training_threads() >= 1
+    True
+    """
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # no affinity on macOS / Windows
+        return os.cpu_count() or 1
+
+
 @contextmanager
 def torch_session(seed: int, device: torch.device) -> Iterator[torch.Generator]:
     """Reproducible, side-effect-free torch work: yields a seeded ``torch.Generator``.
 
     Torch's global random state (used by dropout) is forked and seeded, then restored; the
-    thread count is raised to the machine's cores and restored afterwards.
+    thread count is set to :func:`training_threads` and restored afterwards.
 
     Subnormal floats are flushed to zero on every torch thread for the session
     (:mod:`~simulacra.models.deep.denormals`: up to 100x faster late in training), then the
@@ -63,7 +79,7 @@ def torch_session(seed: int, device: torch.device) -> Iterator[torch.Generator]:
     torch = require_torch()
     previous = torch.get_num_threads()
     flushed = denormals_flushed()
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(training_threads())
     flush_denormals(torch, True)
     devices = [device.index or 0] if device.type == "cuda" else []
     try:
@@ -95,10 +111,18 @@ def _dims(value: object) -> object:
 class DeepSynthesizer(Synthesizer):
     """Options every deep model has: budget, progress, device, batch size and epochs."""
 
+    def _setting(self, name: str) -> Any:
+        """The value hyperparameter ``name`` takes in this fit.
+
+        The parameter as given; models with ``None`` ("automatic") defaults override this to
+        resolve them (e.g. to other values under a privacy budget).
+        """
+        return getattr(self, name)
+
     def _validate_common(self) -> None:
-        check_param("epochs", self.epochs, "an integer >= 1", _positive_int(self.epochs))
-        check_param("batch_size", self.batch_size, "an integer >= 1",
-                    _positive_int(self.batch_size))
+        epochs, batch_size = self._setting("epochs"), self._setting("batch_size")
+        check_param("epochs", epochs, "an integer >= 1", _positive_int(epochs))
+        check_param("batch_size", batch_size, "an integer >= 1", _positive_int(batch_size))
         check_param("embedding_dim", self.embedding_dim, "an integer >= 1",
                     _positive_int(self.embedding_dim))
         t = self.max_training_time
@@ -108,7 +132,7 @@ class DeepSynthesizer(Synthesizer):
         check_param("device", self.device, "'auto', 'cpu' or a torch device name like 'cuda:0'",
                     isinstance(self.device, str) and bool(self.device))
         check_param("early_stopping", self.early_stopping, "True or False",
-                    isinstance(self.early_stopping, bool))
+                    isinstance(self._setting("early_stopping"), bool))
         f = self.validation_fraction
         check_param("validation_fraction", f, "a number > 0 and <= 0.5",
                     _positive_float(f) and f <= 0.5)
@@ -152,13 +176,14 @@ class DeepSynthesizer(Synthesizer):
         Small tables still get a usable hold-out (at least ``min(50, n / 5)`` rows); below
         ``MIN_ROWS_TO_HOLD_OUT`` rows, or without early stopping, every row trains.
         """
-        if self.early_stopping and n >= MIN_ROWS_TO_HOLD_OUT:
+        early_stopping = self._setting("early_stopping")
+        if early_stopping and n >= MIN_ROWS_TO_HOLD_OUT:
             n_held = max(round(n * float(self.validation_fraction)), min(50, n // 5))
             perm = rng.permutation(n)
             return np.sort(perm[n_held:]), np.sort(perm[:n_held])
-        if self.early_stopping:
+        if early_stopping:
             logger.warning("%s: %d rows are too few to hold any out; training on all of them "
-                           "for %d epochs", self.name, n, self.epochs)
+                           "for %d epochs", self.name, n, self._setting("epochs"))
         return np.arange(n), np.zeros(0, dtype=np.int64)
 
     def _watch(self, enabled: bool, module: Any) -> Any:
@@ -228,8 +253,8 @@ class DeepSynthesizer(Synthesizer):
     # -- training loop scaffolding ------------------------------------------------------------
     @contextmanager
     def _epochs(self, loss_names: Sequence[str]) -> Iterator[_EpochLoop]:
-        loop = _EpochLoop(self.name, int(self.epochs), self.max_training_time, self.verbose,
-                          loss_names)
+        loop = _EpochLoop(self.name, int(self._setting("epochs")), self.max_training_time,
+                          self.verbose, loss_names)
         try:
             yield loop
         finally:

@@ -42,6 +42,7 @@ from simulacra.models.deep._base import _positive_float
 from simulacra.models.deep.private_transformer import PrivateTableEncoder
 from simulacra.models.discrete.columns import CategoricalDomain
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
+from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import gaussian_counts
 from simulacra.privacy.rdp import calibrate_noise, composed_report, require_opacus
 
@@ -100,7 +101,8 @@ class PrivateDeepMixin:
         b = self.bins
         check_param("bins", b, "an integer between 2 and 1000",
                     isinstance(b, int) and not isinstance(b, bool) and 2 <= b <= 1000)
-        if self.privacy is not None and getattr(self, "early_stopping", False):
+        early_stopping = self._setting("early_stopping")  # type: ignore[attr-defined]
+        if self.privacy is not None and early_stopping:
             raise ParameterError("early_stopping=True cannot be combined with privacy=...: a "
                                  "held-out score looks at real rows outside the privacy "
                                  "accountant; set a number of epochs instead")
@@ -117,11 +119,20 @@ class PrivateDeepMixin:
         encoder = PrivateTableEncoder(metadata, int(self.bins))
         encoder.fit(data, ledger, rng, rho * (1 - self.condition_share))
         self.dp_counts_: dict[str, np.ndarray] = {}
-        if self.condition_share:
-            self.dp_counts_ = _noisy_code_counts(encoder, data, ledger,
-                                                 rho * self.condition_share, rng)
+        self.dp_counts_sigma_ = 0.0  # the noise of each count
+        names, purpose = self._counted_columns(encoder)
+        if self.condition_share and names:
+            each = rho * self.condition_share / len(names)
+            self.dp_counts_ = _noisy_code_counts(encoder, data, ledger, each, rng, names,
+                                                 purpose)
+            self.dp_counts_sigma_ = gaussian_sigma(each)
         self._ledger = ledger
         return encoder, encoder.encode(data), encoder.encoded_columns_
+
+    def _counted_columns(self, encoder: PrivateTableEncoder) -> tuple[list[str], str]:
+        """Columns whose noisy code counts ``condition_share`` pays for, and what they are for."""
+        names = [n for n, d in encoder.domains_.items() if isinstance(d, CategoricalDomain)]
+        return names, "conditional vector"
 
     @classmethod
     def _encoder_from_state(cls, metadata: Metadata, state: dict[str, Any]) -> Any:
@@ -135,7 +146,8 @@ class PrivateDeepMixin:
         """Calibrate the noise for ``epochs × steps_per_epoch × updates_per_step`` DP steps."""
         ledger = self._ledger
         rate = min(1.0, batch / n)
-        steps = int(self.epochs) * steps_per_epoch * updates_per_step  # type: ignore[attr-defined]
+        epochs = int(self._setting("epochs"))  # type: ignore[attr-defined]
+        steps = epochs * steps_per_epoch * updates_per_step
         sigma = calibrate_noise(self.privacy.epsilon, ledger.delta - ledger.threshold_delta,
                                 sample_rate=rate, steps=steps, rho=ledger.spent_rho)
         logger.info("%s: DP-SGD with noise multiplier %.3f, sample rate %.4g, %d steps",
@@ -153,17 +165,15 @@ class PrivateDeepMixin:
 
 
 def _noisy_code_counts(encoder: PrivateTableEncoder, data: pd.DataFrame, ledger: PrivacyLedger,
-                       rho: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Noisy counts of every code of the categorical columns (one Gaussian histogram each)."""
-    names = [n for n, d in encoder.domains_.items() if isinstance(d, CategoricalDomain)]
-    if not names:
-        return {}
+                       each: float, rng: np.random.Generator, names: list[str], purpose: str
+                       ) -> dict[str, np.ndarray]:
+    """Noisy counts (rounded, at least 1) of every code of columns ``names``: one Gaussian
+    histogram per column, each ``each``-zCDP."""
     codes = encoder.transform(data)
     out = {}
     for name in names:
         size = encoder.domains_[name].size
-        each = rho / len(names)
-        ledger.spend("metadata", f"{name}: code counts (conditional vector)", each)
+        ledger.spend("metadata", f"{name}: code counts ({purpose})", each)
         counts = np.bincount(codes[name], minlength=size)[:size]
         out[name] = np.maximum(np.rint(gaussian_counts(counts, each, rng)), 1).astype(np.int64)
     return out

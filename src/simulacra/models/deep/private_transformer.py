@@ -78,6 +78,20 @@ class PrivateTableEncoder(Discretizer):
             out[name] = codes[name] + _position(domain, x, codes[name])
         return out
 
+    def spread(self, codes: Mapping[str, np.ndarray],
+               rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """What :meth:`encode` gives for integer ``codes``: numeric codes get a position in
+        their bin drawn from the bin's noisy fine histogram (the Discretizer's own decoding).
+
+        For models that learn the codes alone (the autoregressive network under DP).
+        """
+        out = dict(codes)
+        for name, domain in self.domains_.items():
+            if isinstance(domain, NumericDomain) and name in codes:
+                code = np.asarray(codes[name], dtype=np.int64)
+                out[name] = code + _position(domain, domain.inverse_transform(code, rng), code)
+        return out
+
     def discrete_codes(self, conditions: Mapping[str, Any]) -> dict[str, int]:
         """Codes of categorical columns that equality ``conditions`` pin down (for steering)."""
         out: dict[str, int] = {}
