@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -285,3 +286,16 @@ def test_missing_torch_explains_the_extra(mixed, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
     with pytest.raises(sim.SimulacraError, match=r"simulacra\[deep\]"):
         tiny("ctgan").fit(mixed)
+
+
+def test_training_threads_follow_omp_num_threads(monkeypatch):
+    import torch
+
+    from simulacra.models.deep._base import torch_session, training_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert training_threads() == 1
+    with torch_session(0, torch.device("cpu")):
+        assert torch.get_num_threads() == 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert 1 <= training_threads() <= (os.cpu_count() or 1)
