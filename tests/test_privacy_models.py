@@ -12,7 +12,7 @@ from simulacra.cli import app
 from simulacra.metadata import Metadata
 
 FAST = {"aim": {"rounds": 6, "iterations": 30, "bins": 16}, "mst": {"iterations": 200},
-        "privbayes": {}}
+        "privbayes": {}, "autoregressive": {"epochs": 2, "hidden_dim": 16}}
 PRIVATE = ["mst", "aim", "privbayes"]
 
 
@@ -64,10 +64,11 @@ def test_needs_a_budget_and_refuses_a_large_delta(name, people):
         fit(name, people, privacy={"epsilon": 1.0})
 
 
-def test_bounds_and_edges_are_never_the_datas_own(people):
+@pytest.mark.parametrize("name", ["mst", "autoregressive"])
+def test_bounds_and_edges_are_never_the_datas_own(name, people):
     data = people.copy()
     data.loc[0, "income"] = 9.9e8  # one extreme record
-    model = fit("mst", data, 1.0)
+    model = fit(name, data, 1.0)
     disc = model.table_encoder_
     income = disc.domains_["income"]
     assert income.maximum_ < 1e6 and income.maximum_ != data["income"].max()
@@ -125,23 +126,36 @@ def _audit(name: str, data: pd.DataFrame, seeds: range, **kw) -> float:
     return hits / len(seeds)
 
 
+def _neighbours() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """1,500 people, and the same with one 150-year-old added."""
+    rng = np.random.default_rng(1)
+    base = pd.DataFrame({"age": rng.integers(18, 90, 1500),
+                         "city": rng.choice(["Lyon", "Oslo", "Kyiv"], 1500)})
+    neighbour = pd.concat([base, pd.DataFrame({"age": [150], "city": ["Oslo"]})],
+                          ignore_index=True)
+    return base, neighbour
+
+
 def test_distinguishing_audit_one_extreme_record():
     """An attacker asks "was the 150-year-old in the data?" by looking for ages > 130.
 
     Without DP the answer is visible in most synthetic tables (the audit's power check); with
     ε = 1, tables from the data with and without that record look the same.
     """
-    rng = np.random.default_rng(1)
-    base = pd.DataFrame({"age": rng.integers(18, 90, 1500),
-                         "city": rng.choice(["Lyon", "Oslo", "Kyiv"], 1500)})
-    neighbour = pd.concat([base, pd.DataFrame({"age": [150], "city": ["Oslo"]})],
-                          ignore_index=True)
+    base, neighbour = _neighbours()
     seeds = range(8)
     assert _audit("gaussian_copula", base, seeds) == 0
     assert _audit("gaussian_copula", neighbour, seeds) >= 0.5  # a leak the audit catches
     with_record = _audit("mst", neighbour, seeds)
     without = _audit("mst", base, seeds)
     assert with_record == without == 0
+
+
+def test_distinguishing_audit_dp_sgd_network():
+    """The same audit against the autoregressive network trained with DP-SGD at ε = 1."""
+    base, neighbour = _neighbours()
+    seeds = range(4)
+    assert _audit("autoregressive", neighbour, seeds) == _audit("autoregressive", base, seeds) == 0
 
 
 def test_save_load_keeps_report_and_samples(people, tmp_path):

@@ -25,8 +25,12 @@ The clipped sum is then the same products weighted by each row's clipping factor
 ``min(1, C / ‖∇ℓ_b‖)`` — one forward and one backward pass, whatever the batch; equal to
 clipping materialized per-row gradients (tested against opacus's ``DPOptimizer``).
 
-Nothing else looks at the rows: no held-out loss, no early stopping, no training loss. The
-learning rate follows a cosine decay fixed in advance (post-processing).
+Noisy token counts, paid for in the metadata stage, start the heads' biases at the measured
+marginals and, after training, :func:`calibrate_marginals` tilts them so that every column's
+marginal is the measured one again (DP-SGD's noise moves marginals by a few percent; on Adult
+at ε = 1 this lifts shape from about 0.980 to 0.990 and trend from 0.957 to 0.969). Nothing else
+looks at the rows: no held-out loss, no early stopping, no training loss. The learning rate
+follows a cosine decay fixed in advance (post-processing).
 """
 
 from __future__ import annotations
@@ -45,7 +49,6 @@ from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, poisson_rows
 CHUNK_CELLS = 1 << 23
 #: Rows drawn to match the network's marginals to the noisy counts after training.
 CALIBRATION_ROWS = 20_000
-CALIBRATE = True
 
 
 def clipped_grad_sum(net: ColumnMADE, tokens: torch.Tensor, max_norm: float
@@ -125,9 +128,7 @@ def train(model: Any, tokens: np.ndarray, plan: DPPlan, seed: int, device: Any,
                     model.dp_steps_ += 1
                 loop.end_epoch({})
     net = net.cpu().eval()
-    if CALIBRATE:
-        calibrate_marginals(net, counts, sigma, CALIBRATION_ROWS,
-                            torch.Generator().manual_seed(seed))
+    calibrate_marginals(net, counts, sigma, CALIBRATION_ROWS, torch.Generator().manual_seed(seed))
     return net
 
 
