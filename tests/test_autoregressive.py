@@ -57,6 +57,57 @@ def test_tokenizer_bins_values_pooling_and_null_flags_first():
     assert np.array_equal(again.transform(data), tokens)
 
 
+def test_sub_tokens_code_many_valued_integers_exactly_and_only_them():
+    rng = np.random.default_rng(1)
+    n = 4000
+    # 74 ages and 99 hours, more than 16 bins: two digits, each value ≥ 2 / (16 × 16) of rows
+    data = {"age": rng.permutation(np.resize(np.arange(17.0, 91.0), n)),
+            "x": rng.normal(size=n),  # 4,000 distinct > marginal_resolution: one token
+            "hours#null": (rng.random(n) < 0.1).astype(np.int64),
+            "hours": rng.permutation(np.resize(np.arange(1.0, 100.0), n)),
+            "cents": rng.permutation(np.resize(np.arange(300.0), n))}  # > 16 × 16 / 2 values
+    cols = [EncodedColumn("age", "age", "continuous"), EncodedColumn("x", "x", "continuous"),
+            EncodedColumn("hours#null", "hours", "discrete", 2),
+            EncodedColumn("hours", "hours", "continuous"),
+            EncodedColumn("cents", "cents", "continuous")]
+    tok = Tokenizer(numeric_bins=16, sub_bins=16).fit(data, cols)
+    assert tok.names_ == ["age", "age#sub", "x", "hours#null", "hours", "hours#sub", "cents"]
+    assert tok.sizes_ == [16, 16, 16, 2, 16, 16, 16]
+    assert tok.source_["hours#sub"] == "hours" and tok.source_["x"] == "x"
+    tokens = tok.transform(data)
+    back = tok.inverse_transform(tokens, rng)
+    assert np.array_equal(back["age"], data["age"]) and np.array_equal(back["hours"],
+                                                                        data["hours"])
+    # one token alone cannot tell the 74 ages apart
+    coarse = Tokenizer(numeric_bins=16).fit(data, cols)
+    assert "age#sub" not in coarse.names_
+    assert not np.array_equal(coarse.inverse_transform(coarse.transform(data), rng)["age"],
+                              data["age"])
+    # a state saved before sub tokens existed (no "sub_bins", no "source") still loads
+    old = coarse.get_state()
+    del old["params"]["sub_bins"], old["source"]
+    assert np.array_equal(Tokenizer.from_state(old).transform(data), coarse.transform(data))
+
+
+def test_sub_tokens_end_to_end_keep_integer_values_and_their_dependence(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 3000
+    age = rng.integers(18, 90, n)
+    df = pd.DataFrame({"age": age, "retired": age + rng.normal(scale=3, size=n) > 65})
+    model = sim.AutoregressiveNetwork(random_state=0, epochs=30, numeric_bins=8,
+                                      numeric_sub_bins=32).fit(df)  # 72 ages ≤ 8 × 32 / 2
+    assert model.tokenizer_.names_[:2] == ["age", "age#sub"]
+    synth = model.sample(3000)
+    assert set(synth["age"]) <= set(age)  # whole real values, never in between
+    # the retirement flag follows age at a finer grain than the 8 bins (~9 years each)
+    old = synth.loc[synth["age"].between(70, 89), "retired"].mean()
+    young = synth.loc[synth["age"].between(18, 55), "retired"].mean()
+    assert old > 0.9 and young < 0.1
+    path = tmp_path / "ar.simz"
+    model.save(path)
+    assert sim.load(path).sample(50, rng=1).equals(model.sample(50, rng=1))
+
+
 def test_column_depends_only_on_earlier_columns():
     from simulacra.models.autoregressive.network import ColumnMADE
 

@@ -5,7 +5,9 @@ Algorithm:
 
 1. Tokens (:class:`~simulacra.models.autoregressive.tokenizer.Tokenizer`): category codes as
    they are; numbers as their value when they have few, else as one of ``numeric_bins``
-   equal-probability bins, decoded within the bin from the empirical quantile function.
+   equal-probability bins (a second token, one of ``numeric_sub_bins`` parts of the bin, when
+   the column has few enough distinct values to tell them apart: two digits of an age or an
+   amount), decoded within the bin (or part) from the empirical quantile function.
 2. Network (:class:`~simulacra.models.autoregressive.network.ColumnMADE`):
    ``p(x) = Π_j p(x_j | x_<j)``, all conditionals from one masked pass.
 3. Training: Adam on the mean negative log-likelihood; ``validation_fraction`` of the rows are
@@ -19,6 +21,13 @@ Algorithm:
 Conditions on discrete columns that lead the column order (``column_order``) are imposed
 directly — their tokens are fixed and the following columns drawn given them, an exact
 conditional; other conditions are met by keeping matching rows.
+
+With ``privacy=PrivacyBudget(ε, δ)`` (:mod:`~simulacra.models.autoregressive.private`): the
+tokens are DP codes (:class:`~simulacra.models.deep.private_transformer.PrivateTableEncoder`:
+DP bounds, bins and category sets; numbers decoded within their bin by its noisy histogram),
+the heads start from noisy token counts, and step 3 is DP-SGD (Poisson batches, per-row
+clipping, Gaussian noise calibrated so that everything stays within ε) for a fixed number of
+epochs, with no held-out rows.
 
 Needs PyTorch (``pip install "simulacra[deep]"``); torch is imported only when used.
 """
@@ -43,6 +52,8 @@ from simulacra.models.deep._base import (
     resolve_device,
     torch_session,
 )
+from simulacra.models.deep.dp_sgd import PrivateDeepMixin
+from simulacra.privacy import PrivacyBudget
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,9 +62,17 @@ logger = logging.getLogger(__name__)
 
 LR_PATIENCE = 2  # epochs without a better held-out loss before the learning rate halves
 MIN_STEPS = 20  # steps per epoch at least (smaller batches for small tables)
+MIN_DP_STEPS = 4  # under privacy: Poisson sample rate at most 1/4 (small tables)
+
+#: Values of the parameters left at ``None``: (without a privacy budget, under one). DP-SGD
+#: wants large batches (the noise is added once per batch), a fixed number of epochs and a
+#: larger learning rate (fewer, less noisy steps).
+AUTOMATIC: dict[str, tuple[Any, Any]] = {
+    "epochs": (200, 40), "batch_size": (512, 2048), "learning_rate": (5e-4, 1e-2),
+    "early_stopping": (True, False)}
 
 
-class AutoregressiveNetwork(DeepSynthesizer):
+class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
     """Chain-rule model of the table (one conditional per column); needs ``simulacra[deep]``.
 
     Parameters
@@ -65,27 +84,52 @@ class AutoregressiveNetwork(DeepSynthesizer):
     epochs, batch_size:
         At most this many passes over the training rows, and rows per step (tables with fewer
         than 20 × ``batch_size`` rows use smaller batches, for at least 20 steps per epoch).
+        ``None``: 200 and 512; under privacy 40 epochs exactly, and 2,048 as the *expected*
+        size of the Poisson-sampled batch (at most a quarter of the rows).
     embedding_dim, hidden_dim:
         Width of each column's token embedding and of each column's hidden block.
     learning_rate, weight_decay:
-        Adam's initial learning rate (halved on plateaus) and weight decay.
-    numeric_bins:
-        Tokens per numeric column with more distinct values than this.
+        Adam's initial learning rate (halved on plateaus) and weight decay. ``None``: 5e-4;
+        under privacy 1e-2, decayed along a cosine over the planned steps.
+    numeric_bins, numeric_sub_bins:
+        Numeric columns with more distinct values than ``numeric_bins`` become one of
+        ``numeric_bins`` equal-probability bins; those with at most
+        ``numeric_bins × numeric_sub_bins / 2`` distinct values (ages, hours, whole amounts)
+        also get a second token, one of ``numeric_sub_bins`` equal parts of the bin, so their
+        exact values are modelled (``1``: never).
     max_categories:
-        Tokens per discrete column; rarer categories share one token.
+        Tokens per discrete column; rarer categories share one token (not under privacy:
+        there every DP code has its own token).
     column_order:
         Source columns to model first (the rest follow in table order). Conditions on a
         leading run of discrete columns are exact and cost nothing.
     early_stopping, validation_fraction, patience:
         Hold out ``validation_fraction`` of the rows; stop after ``patience`` epochs without a
         better held-out loss and keep the best weights. With ``early_stopping=False`` all rows
-        train for ``epochs`` epochs.
+        train for ``epochs`` epochs. ``None``: on, except under privacy (a held-out loss would
+        look at rows outside the accountant; ``True`` with a budget is refused).
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
     verbose:
         Show a progress bar with the training and held-out loss.
     device:
         ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, …
+    privacy:
+        ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
+        ``simulacra[dp]``): every column becomes a DP code (DP bounds, bins of numbers, category
+        sets; :mod:`~simulacra.models.deep.private_transformer`), noisy token counts start the
+        heads' biases and, after training, tilt them so that every column's marginal is the
+        measured one, and the network is trained with DP-SGD
+        (:mod:`~simulacra.models.autoregressive.private`) with the noise calibrated so that
+        the whole fit stays within the budget; ``privacy_report_`` gives the ε reached.
+        ``numeric_bins``, ``numeric_sub_bins`` and ``max_categories`` do not apply.
+    max_grad_norm:
+        Under privacy, the bound every row's gradient is clipped to.
+    metadata_share:
+        Under privacy, the share of the budget spent outside DP-SGD: half on bounds, bins and
+        categories, half on the noisy token counts.
+    bins:
+        Under privacy, the codes (frequent values and quantile bins) of a numeric column.
 
     Examples
     --------
@@ -94,19 +138,32 @@ class AutoregressiveNetwork(DeepSynthesizer):
     >>> model = sim.AutoregressiveNetwork(epochs=3, random_state=0).fit(df)
     >>> model.sample(5).shape
     (5, 15)
+    >>> private = sim.AutoregressiveNetwork(privacy=sim.PrivacyBudget(1.0), epochs=2,
+    ...                                     random_state=0).fit(df)
+    >>> private.privacy_report_["epsilon"] <= 1.0, private.sample(5).shape
+    (True, (5, 15))
     """
 
     name: ClassVar[str] = "autoregressive"
+    #: Under privacy, the share of ``metadata_share`` spent on noisy token counts (the rest on
+    #: bounds, bins and categories).
+    condition_share: ClassVar[float] = 0.5
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
-                 epochs: int = 200, batch_size: int = 512, embedding_dim: int = 16,
-                 hidden_dim: int = 64, learning_rate: float = 5e-4, weight_decay: float = 1e-3,
-                 numeric_bins: int = 64, max_categories: int = 512,
-                 column_order: tuple[str, ...] | None = None, early_stopping: bool = True,
+                 epochs: int | None = None, batch_size: int | None = None,
+                 embedding_dim: int = 16, hidden_dim: int = 64,
+                 learning_rate: float | None = None, weight_decay: float = 1e-3,
+                 numeric_bins: int = 64, numeric_sub_bins: int = 16,
+                 max_categories: int = 512,
+                 column_order: tuple[str, ...] | None = None,
+                 early_stopping: bool | None = None,
                  validation_fraction: float = 0.1, patience: int = 6,
                  max_training_time: float | None = None, verbose: bool = False,
-                 device: str = "auto") -> None:
+                 device: str = "auto", privacy: PrivacyBudget | None = None,
+                 max_grad_norm: float = 1.0, metadata_share: float = 0.2, bins: int = 32) -> None:
         super().__init__(metadata, random_state=random_state)
+        self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
+                          metadata_share=metadata_share, bins=bins)
         self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
@@ -115,6 +172,7 @@ class AutoregressiveNetwork(DeepSynthesizer):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.numeric_bins = numeric_bins
+        self.numeric_sub_bins = numeric_sub_bins
         self.max_categories = max_categories
         self.column_order = (column_order if column_order is None or isinstance(column_order, str)
                              else tuple(column_order))
@@ -124,28 +182,45 @@ class AutoregressiveNetwork(DeepSynthesizer):
         self._validate_common()
         check_param("hidden_dim", self.hidden_dim, "an integer >= 1",
                     _positive_int(self.hidden_dim))
-        self._check_rate("learning_rate", self.learning_rate)
+        self._check_rate("learning_rate", self._setting("learning_rate"))
         self._check_nonnegative("weight_decay", self.weight_decay)
         check_param("numeric_bins", self.numeric_bins, "an integer between 2 and 100000",
                     _positive_int(self.numeric_bins) and 2 <= self.numeric_bins <= 100_000)
+        check_param("numeric_sub_bins", self.numeric_sub_bins, "an integer between 1 and 1000",
+                    _positive_int(self.numeric_sub_bins) and self.numeric_sub_bins <= 1000)
         check_param("max_categories", self.max_categories, "an integer between 2 and 100000",
                     _positive_int(self.max_categories) and 2 <= self.max_categories <= 100_000)
         order = self.column_order
         check_param("column_order", order, "None or a sequence of column names",
                     order is None or (isinstance(order, tuple)
                                       and all(isinstance(c, str) for c in order)))
+        self._validate_private()
+
+    def _setting(self, name: str) -> Any:
+        """A parameter left at ``None`` takes its :data:`AUTOMATIC` value (DP or not)."""
+        value = getattr(self, name)
+        if value is None and name in AUTOMATIC:
+            return AUTOMATIC[name][self.privacy is not None]
+        return value
+
+    def _counted_columns(self, encoder: Any) -> tuple[list[str], str]:
+        """Under privacy, noisy counts of every column's codes start the heads' biases."""
+        return list(encoder.domains_), "output biases"
 
     # -- fit --------------------------------------------------------------------------------
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
              rng: np.random.Generator) -> None:
         torch = require_torch()
-        from simulacra.models.autoregressive.network import ColumnMADE
         from simulacra.models.deep.networks import adam
 
         device = resolve_device(self.device)
+        if self.privacy is not None:
+            self._fit_private(encoded, columns, rng, device)
+            return
         started = time.perf_counter()
         columns = self._ordered(columns)
         self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
+                                    sub_bins=int(self.numeric_sub_bins),
                                     max_categories=int(self.max_categories)).fit(encoded, columns)
         tokens = self.tokenizer_.transform(encoded)
         n = len(tokens)
@@ -157,15 +232,14 @@ class AutoregressiveNetwork(DeepSynthesizer):
 
         seed = child_seed(rng)
         # small tables get smaller batches: at least MIN_STEPS steps per epoch
-        batch = min(int(self.batch_size), max(64, -(-len(train_rows) // MIN_STEPS)))
+        batch = min(int(self._setting("batch_size")), max(64, -(-len(train_rows) // MIN_STEPS)))
         with torch_session(seed, device) as gen:
-            net = ColumnMADE(self.tokenizer_.sizes_, int(self.embedding_dim),
-                             int(self.hidden_dim))
+            net = self._network()
             net.init_marginals([np.bincount(tokens[train_rows, j], minlength=k)
                                 for j, k in enumerate(self.tokenizer_.sizes_)])
             net = net.to(device)
-            opt = adam(net.parameters(), lr=float(self.learning_rate), betas=(0.9, 0.999),
-                       weight_decay=float(self.weight_decay))
+            opt = adam(net.parameters(), lr=float(self._setting("learning_rate")),
+                       betas=(0.9, 0.999), weight_decay=float(self.weight_decay))
             train = torch.from_numpy(tokens[train_rows]).to(device)
             held = torch.from_numpy(tokens[held_rows]).to(device)
             watch = self._watch(len(held_rows) > 0, net)
@@ -191,6 +265,38 @@ class AutoregressiveNetwork(DeepSynthesizer):
                             group["lr"] *= 0.5
             self._finish_watch(watch)
             self.network_ = net.cpu().eval()
+
+    def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any) -> None:
+        """DP codes as tokens, noisy token counts as the heads' biases, then DP-SGD."""
+        from simulacra.models.autoregressive import private
+
+        started = time.perf_counter()
+        # every column is a DP code; a number's position within its bin is not modelled
+        # (drawn again at sampling time, PrivateTableEncoder.spread)
+        codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
+        columns = [EncodedColumn(c.name, c.source, "discrete", c.cardinality)
+                   for c in self._ordered(columns)]
+        # every DP code keeps its token: pooling rare codes would rank them by true counts
+        largest = max([int(self.max_categories), *(c.cardinality for c in columns)])
+        self.tokenizer_ = Tokenizer(max_categories=largest).fit(codes, columns)
+        tokens = self.tokenizer_.transform(codes)
+        counts = [self.dp_counts_[name] for name in self.tokenizer_.names_]
+        n = len(tokens)
+        batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
+        plan = self._dp_plan(n, batch, max(round(n / batch), 1))
+        self.preprocess_seconds_ = time.perf_counter() - started
+        self.network_ = private.train(self, tokens, plan, child_seed(rng), device, counts,
+                                      self.dp_counts_sigma_)
+        self._finish_watch(None)
+        self._finish_private(plan, self.dp_steps_)
+
+    def _network(self) -> Any:
+        """The masked network over the tokenizer's columns."""
+        from simulacra.models.autoregressive.network import ColumnMADE
+
+        return ColumnMADE(self.tokenizer_.sizes_, int(self.embedding_dim),
+                          int(self.hidden_dim))
 
     def _ordered(self, columns: list[EncodedColumn]) -> list[EncodedColumn]:
         """``column_order``'s columns first (with their ``#null`` flags), then the rest."""
@@ -236,7 +342,14 @@ class AutoregressiveNetwork(DeepSynthesizer):
             return tokens
 
         tokens = self._sample_chunks(n, seed, net, draw)
-        return self.tokenizer_.inverse_transform(tokens, np.random.default_rng(seed))
+        return self._from_tokens(tokens, np.random.default_rng(seed))
+
+    def _from_tokens(self, tokens: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Encoded columns from tokens; under privacy numbers get a position in their DP bin."""
+        encoded = self.tokenizer_.inverse_transform(tokens, rng)
+        if self.privacy is not None:
+            encoded = self.table_encoder_.spread(encoded, rng)
+        return encoded
 
     def _sample_given(self, n: int, rng: np.random.Generator,
                       conditions: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -303,12 +416,13 @@ class AutoregressiveNetwork(DeepSynthesizer):
                 present = pool[col].dropna()
                 if len(present):
                     frame.loc[nulls[col].to_numpy(), col] = present.iloc[0]
-        tokens = tok.transform(encoder.transform(frame, generator))
+        tokens = tok.transform(encoder.transform(frame) if self.privacy is not None
+                               else encoder.transform(frame, generator))
         source = {c.name: c.source for c in encoder.encoded_columns_}
         known = np.ones(tokens.shape, dtype=bool)
         banned: dict[int, np.ndarray] = {}
         for j, name in enumerate(tok.names_):
-            col = source[name]
+            col = source[tok.source_[name]]
             rows = nulls[col].to_numpy()
             if not rows.any():
                 continue
@@ -316,7 +430,7 @@ class AutoregressiveNetwork(DeepSynthesizer):
                 tokens[rows, j] = self._token_of(name, 0)  # the value is there: "not null"
                 continue
             known[rows, j] = False
-            null_code = getattr(encoder.encoders_[col], "null_code_", None)
+            null_code = self._null_code(col)
             if tok.kinds_[name] == "codes" and null_code is not None:
                 banned[j] = np.array([self._token_of(name, int(null_code))])
         torch = require_torch()
@@ -324,15 +438,22 @@ class AutoregressiveNetwork(DeepSynthesizer):
         with torch_session(seed, torch.device("cpu")) as gen:
             filled = impute_tokens(self.network_.cpu().eval(), tokens, known, banned,
                                    int(draws), gen, np.random.default_rng(seed))
-        decoded = encoder.inverse_transform(tok.inverse_transform(filled, generator),
-                                            len(frame), generator)
+        decoded = encoder.inverse_transform(self._from_tokens(filled, generator), len(frame),
+                                            generator)
         out = data.copy()
         for col in encoder.columns_:
             rows = nulls[col].to_numpy()
-            if rows.any() and any(source[n] == col for n in tok.names_):
+            if rows.any() and any(source[tok.source_[n]] == col for n in tok.names_):
                 fill = decoded[col].set_axis(out.index)
                 out[col] = fill.where(pd.Series(rows, index=out.index), out[col])
         return out
+
+    def _null_code(self, column: str) -> int | None:
+        """The code of nulls in ``column``'s discrete encoding, if it has one."""
+        if self.privacy is not None:  # DP codes: nulls are a code of the column's domain
+            code = self.table_encoder_.domains_[column].null_code
+            return code if code >= 0 else None
+        return getattr(self.table_encoder_.encoders_[column], "null_code_", None)
 
     def _token_of(self, name: str, code: int) -> int:
         """The token of discrete code ``code`` in column ``name`` (the pooled token if rare)."""
@@ -344,18 +465,21 @@ class AutoregressiveNetwork(DeepSynthesizer):
     def _get_state(self) -> dict[str, Any]:
         from simulacra.models.deep import networks as nets
 
-        return {"tokenizer": self.tokenizer_.get_state(),
-                "network": nets.weights_to_numpy(self.network_),
-                "epochs_trained": int(self.epochs_trained_)}
+        state = {"tokenizer": self.tokenizer_.get_state(),
+                 "network": nets.weights_to_numpy(self.network_),
+                 "epochs_trained": int(self.epochs_trained_)}
+        if self.privacy is not None:
+            state["privacy_report"] = self.privacy_report_
+        return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
-        from simulacra.models.autoregressive.network import ColumnMADE
         from simulacra.models.deep import networks as nets
 
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
-        net = ColumnMADE(self.tokenizer_.sizes_, int(self.embedding_dim), int(self.hidden_dim))
+        net = self._network()
         nets.load_weights(net, state["network"])
         self.network_ = net.eval()
         self.epochs_trained_ = int(state["epochs_trained"])
+        self.privacy_report_ = state.get("privacy_report")
 

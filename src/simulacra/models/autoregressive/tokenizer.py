@@ -6,8 +6,16 @@
 * A numeric column with at most ``numeric_bins`` distinct values keeps each value as a token.
 * Any other numeric column is cut into ``numeric_bins`` equal-probability bins of its empirical
   distribution (:mod:`simulacra.models.marginals`): a value's token is the bin holding the
-  middle of its probability interval, and a token decodes to a draw from the empirical quantile
-  function restricted to its bin, so marginals are kept exactly, within-bin detail included.
+  middle of its probability interval. Tokens decode to a draw from the empirical quantile
+  function restricted to their bin, so marginals are kept exactly, within-bin detail included.
+* With ``sub_bins`` > 1, a binned column with at most ``numeric_bins × sub_bins / 2``
+  distinct values (ages, hours, amounts in whole units) gets a second token, ``<col>#sub``,
+  just after its bin: which of ``sub_bins`` equal parts of the bin holds the value. The two
+  tokens are two digits of the value's position (as TabularARGN's digit encodings): every
+  value with probability ≥ 2 / (bins × sub_bins) owns a cell, so it is told apart from its
+  neighbours and the columns after it see it exactly, while each softmax stays small.
+  Columns with more distinct values keep one token: their within-bin position carries
+  little but noise, and predicting it made the fits worse (``BENCHMARKS.md``).
 
 Columns come in the table's order, each ``<col>#null`` flag just before its column: the network
 decides first whether a value is missing, then what it is.
@@ -15,17 +23,19 @@ decides first whether a value is missing, then what it is.
 >>> import numpy as np
 >>> from simulacra.encoders.table import EncodedColumn
 >>> rng = np.random.default_rng(0)
->>> cols = [EncodedColumn("x", "x", "continuous"), EncodedColumn("c", "c", "discrete", 3)]
->>> data = {"x": rng.normal(size=1000), "c": rng.integers(0, 3, 1000)}
->>> tok = Tokenizer(numeric_bins=20).fit(data, cols)
->>> tok.names_, tok.sizes_
-(['x', 'c'], [20, 3])
+>>> cols = [EncodedColumn("x", "x", "continuous"), EncodedColumn("age", "age", "continuous"),
+...         EncodedColumn("c", "c", "discrete", 3)]
+>>> data = {"x": rng.normal(size=5000), "age": rng.integers(18, 90, 5000).astype(float),
+...         "c": rng.integers(0, 3, 5000)}
+>>> tok = Tokenizer(numeric_bins=20, sub_bins=10).fit(data, cols)
+>>> tok.names_, tok.sizes_, tok.source_["age#sub"]
+(['x', 'age', 'age#sub', 'c'], [20, 20, 10, 3], 'age')
 >>> tokens = tok.transform(data)
->>> np.bincount(tokens[:, 0]).tolist() == [50] * 20  # equal-probability bins
+>>> np.bincount(tokens[:, 0]).tolist() == [250] * 20  # equal-probability bins
 True
 >>> back = tok.inverse_transform(tokens, rng)
->>> bool((back["c"] == data["c"]).all())
-True
+>>> bool((back["c"] == data["c"]).all()), bool((back["age"] == data["age"]).all())
+(True, True)
 >>> bool(np.abs(np.sort(back["x"]) - np.sort(data["x"])).max() < 0.5)
 True
 """
@@ -44,13 +54,21 @@ from simulacra.models.marginals import (
     marginal_from_state,
 )
 
+#: suffix of the within-bin token that follows a binned numeric column's bin token
+SUB_SUFFIX = "#sub"
+
 
 class Tokenizer:
-    """Fitted per-column token maps; ``names_`` in network order and ``sizes_`` (vocabularies)."""
+    """Fitted per-column token maps; ``names_`` in network order and ``sizes_`` (vocabularies).
 
-    def __init__(self, *, numeric_bins: int = 64, max_categories: int = 512,
+    ``source_`` maps every token column to the encoded column it comes from (a ``#sub`` token
+    to its numeric column, every other token column to itself).
+    """
+
+    def __init__(self, *, numeric_bins: int = 64, sub_bins: int = 1, max_categories: int = 512,
                  marginal_resolution: int = 1000) -> None:
         self.numeric_bins = numeric_bins
+        self.sub_bins = sub_bins
         self.max_categories = max_categories
         self.marginal_resolution = marginal_resolution
 
@@ -61,14 +79,29 @@ class Tokenizer:
         self.keep_: dict[str, np.ndarray] = {}  # codes with their own token ("codes")
         self.pooled_: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # other codes, their counts
         self.marginals_: dict[str, Marginal] = {}
+        self.source_: dict[str, str] = {}
         for col in _network_order(columns):
             values = np.asarray(encoded[col.name])
+            self.names_.append(col.name)
+            self.source_[col.name] = col.name
             if col.output == "discrete":
                 self._fit_codes(col.name, values.astype(np.int64), max(col.cardinality, 1))
             else:
                 self._fit_numeric(col.name, values.astype(np.float64))
-            self.names_.append(col.name)
+            if self.kinds_[col.name] == "bins" and self._two_digits(self.marginals_[col.name]):
+                sub = col.name + SUB_SUFFIX
+                self.names_.append(sub)
+                self.sizes_.append(int(self.sub_bins))
+                self.kinds_[sub] = "sub"
+                self.source_[sub] = col.name
         return self
+
+    def _two_digits(self, marginal: Marginal) -> bool:
+        """Whether bin and part tokens can tell the values apart: at most half as many values
+        as cells (a value of average probability then spans two cells, one wholly its own)."""
+        cells = self.numeric_bins * self.sub_bins
+        return (self.sub_bins > 1 and isinstance(marginal, DiscreteMarginal)
+                and len(marginal.values) <= cells // 2)
 
     def _fit_codes(self, name: str, codes: np.ndarray, cardinality: int) -> None:
         self.kinds_[name] = "codes"
@@ -102,8 +135,10 @@ class Tokenizer:
         n = len(encoded[self.names_[0]]) if self.names_ else 0
         out = np.zeros((n, len(self.names_)), dtype=np.int64)
         for j, name in enumerate(self.names_):
-            values = np.asarray(encoded[name])
             kind = self.kinds_[name]
+            if kind == "sub":
+                continue  # written with its bin token
+            values = np.asarray(encoded[name])
             if kind == "codes":
                 keep = self.keep_[name]
                 if name in self.pooled_:
@@ -117,9 +152,17 @@ class Tokenizer:
                                     len(m.values) - 1)
             else:
                 left, right = self.marginals_[name].interval(values.astype(np.float64))
-                bins = np.floor((left + right) / 2 * self.numeric_bins).astype(np.int64)
-                out[:, j] = np.clip(bins, 0, self.numeric_bins - 1)
+                cells = self.numeric_bins * self._sub(name)
+                cell = np.clip(np.floor((left + right) / 2 * cells).astype(np.int64), 0,
+                               cells - 1)
+                out[:, j], rest = np.divmod(cell, self._sub(name))
+                if self._sub(name) > 1:
+                    out[:, j + 1] = rest
         return out
+
+    def _sub(self, name: str) -> int:
+        """Parts each bin of binned column ``name`` is cut into (1: no ``#sub`` token)."""
+        return int(self.sub_bins) if name + SUB_SUFFIX in self.kinds_ else 1
 
     def inverse_transform(self, tokens: np.ndarray,
                           rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -138,17 +181,21 @@ class Tokenizer:
                 out[name] = codes.astype(np.int64)
             elif kind == "values":
                 out[name] = self.marginals_[name].values[t]
-            else:
-                u = (t + rng.random(len(t))) / self.numeric_bins
+            elif kind == "bins":
+                sub = self._sub(name)
+                cell = t * sub + (tokens[:, j + 1] if sub > 1 else 0)
+                u = (cell + rng.random(len(t))) / (self.numeric_bins * sub)
                 out[name] = self.marginals_[name].from_uniform(u)
         return out
 
     # -- state --------------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         return {
-            "params": {"numeric_bins": self.numeric_bins, "max_categories": self.max_categories,
+            "params": {"numeric_bins": self.numeric_bins, "sub_bins": self.sub_bins,
+                       "max_categories": self.max_categories,
                        "marginal_resolution": self.marginal_resolution},
             "names": self.names_, "sizes": self.sizes_, "kinds": self.kinds_,
+            "source": self.source_,
             "keep": self.keep_,
             "pooled": {k: {"codes": r, "counts": c} for k, (r, c) in self.pooled_.items()},
             "marginals": {k: m.get_state() for k, m in self.marginals_.items()},
@@ -160,6 +207,9 @@ class Tokenizer:
         tok.names_ = [str(n) for n in state["names"]]
         tok.sizes_ = [int(s) for s in state["sizes"]]
         tok.kinds_ = {str(k): str(v) for k, v in state["kinds"].items()}
+        # models saved before #sub tokens existed: every token column is its own source
+        tok.source_ = {str(k): str(v)
+                       for k, v in state.get("source", {n: n for n in tok.names_}).items()}
         tok.keep_ = {k: np.asarray(v, dtype=np.int64) for k, v in state["keep"].items()}
         tok.pooled_ = {k: (np.asarray(v["codes"], dtype=np.int64),
                            np.asarray(v["counts"], dtype=np.float64))
