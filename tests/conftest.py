@@ -44,3 +44,19 @@ def mixed() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def adult_small() -> pd.DataFrame:
     return load_demo().sample(3000, random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def dp_table() -> pd.DataFrame:
+    """600 rows for the DP-SGD tests: related numbers (one with nulls), an integer, a
+    category, a date."""
+    rng = np.random.default_rng(0)
+    n = 600
+    x = rng.normal(50, 10, n)
+    return pd.DataFrame({
+        "x": x,
+        "y": np.where(rng.random(n) < 0.1, np.nan, 2 * x + rng.normal(0, 2, n)),
+        "k": rng.integers(0, 6, n),
+        "c": np.where(x > 50, "high", "low").astype(object),
+        "d": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
+    })

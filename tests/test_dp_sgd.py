@@ -34,18 +34,8 @@ def private(name: str, epsilon: float = 3.0, seed: int = 0, **kw) -> sim.Synthes
 
 
 @pytest.fixture(scope="module")
-def table() -> pd.DataFrame:
-    """600 rows: related numbers (one with nulls), an integer, a category, a date."""
-    rng = np.random.default_rng(0)
-    n = 600
-    x = rng.normal(50, 10, n)
-    return pd.DataFrame({
-        "x": x,
-        "y": np.where(rng.random(n) < 0.1, np.nan, 2 * x + rng.normal(0, 2, n)),
-        "k": rng.integers(0, 6, n),
-        "c": np.where(x > 50, "high", "low").astype(object),
-        "d": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
-    })
+def table(dp_table: pd.DataFrame) -> pd.DataFrame:
+    return dp_table
 
 
 @pytest.fixture(scope="module")
