@@ -60,3 +60,39 @@ def dp_table() -> pd.DataFrame:
         "c": np.where(x > 50, "high", "low").astype(object),
         "d": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
     })
+
+
+def assert_same_step_as_opacus(module, clipped_sum, row_loss, *rows, norms) -> None:
+    """Our noisy step on ``clipped_sum(norm)`` (the clipped per-row gradient sums, in
+    ``module.parameters()`` order) equals opacus's ``DPOptimizer`` step on per-row gradients
+    of ``row_loss`` over ``rows``, for every clipping bound in ``norms``."""
+    import torch
+    from opacus.optimizers import DPOptimizer
+
+    from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, per_row_grads
+
+    params = list(module.parameters())
+
+    class Record:  # an optimizer that keeps the gradients it is asked to step on
+        def step(self) -> None:
+            self.grads = [p.grad.clone() for p in params]
+
+        def zero_grad(self, set_to_none: bool = True) -> None:
+            pass
+
+    batch = len(rows[0])
+    for norm in norms:
+        plan = DPPlan(sample_rate=0.1, steps_per_epoch=10, noise_multiplier=0.8,
+                      max_grad_norm=norm, n_rows=400)
+        ours = Record()
+        noisy_step(ours, params, clipped_sum(norm), plan, torch.Generator().manual_seed(3))
+        opacus = DPOptimizer(torch.optim.SGD(params, lr=0.0), noise_multiplier=0.8,
+                             max_grad_norm=norm, expected_batch_size=batch,
+                             generator=torch.Generator().manual_seed(3))
+        grads = per_row_grads(module, row_loss, *rows)
+        for name, p in module.named_parameters():
+            p.grad_sample = grads[name]
+        opacus.pre_step()
+        for a, p in zip(ours.grads, params, strict=True):
+            torch.testing.assert_close(a, p.grad, rtol=1e-4, atol=1e-5)
+        opacus.zero_grad()

@@ -206,10 +206,9 @@ def test_cli_fit_prints_the_privacy_table(table, tmp_path):
 def test_ghost_clipping_step_equals_opacus_dp_optimizer():
     """TVAE's ghost-clipped step gives the gradients of opacus's DPOptimizer on per-row grads."""
     import torch
-    from opacus.optimizers import DPOptimizer
 
+    from conftest import assert_same_step_as_opacus
     from simulacra.models.deep import networks as nets
-    from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, per_row_grads
     from simulacra.models.deep.private_training import VAELoss, ghost_clipped_grads
     from simulacra.models.deep.transformer import Span
 
@@ -222,29 +221,5 @@ def test_ghost_clipping_step_equals_opacus_dp_optimizer():
     x[torch.arange(40), 1 + torch.randint(0, 3, (40,))] = 1
     x[torch.arange(40), 4 + torch.randint(0, 2, (40,))] = 1
     eps = torch.randn(40, 4)
-    params = list(vae.parameters())
-
-    class Record:  # an optimizer that keeps the gradients it is asked to step on
-        def step(self) -> None:
-            self.grads = [p.grad.clone() for p in params]
-
-        def zero_grad(self, set_to_none: bool = True) -> None:
-            pass
-
-    for norm in (5.0, 1e9):  # rows clipped, and not
-        plan = DPPlan(sample_rate=0.1, steps_per_epoch=10, noise_multiplier=0.8,
-                      max_grad_norm=norm, n_rows=400)
-        ours = Record()
-        noisy_step(ours, params, ghost_clipped_grads(vae, x, eps, norm), plan,
-                   torch.Generator().manual_seed(3))
-        mine = ours.grads
-        opacus = DPOptimizer(torch.optim.SGD(params, lr=0.0), noise_multiplier=0.8,
-                             max_grad_norm=norm, expected_batch_size=40,
-                             generator=torch.Generator().manual_seed(3))
-        grads = per_row_grads(vae, lambda call, *rows: call(*rows), x, eps)
-        for name, p in vae.named_parameters():
-            p.grad_sample = grads[name]
-        opacus.pre_step()
-        for a, p in zip(mine, params, strict=True):
-            torch.testing.assert_close(a, p.grad, rtol=1e-4, atol=1e-5)
-        opacus.zero_grad()
+    assert_same_step_as_opacus(vae, lambda norm: ghost_clipped_grads(vae, x, eps, norm),
+                               lambda call, *rows: call(*rows), x, eps, norms=(5.0, 1e9))

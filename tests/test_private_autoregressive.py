@@ -157,11 +157,10 @@ def test_cli_fit_with_epsilon(table, tmp_path):
 def test_clipped_sums_give_opacus_dp_optimizer_step():
     """Norms from layer outputs give the step of opacus's DPOptimizer on per-row gradients."""
     import torch
-    from opacus.optimizers import DPOptimizer
 
+    from conftest import assert_same_step_as_opacus
     from simulacra.models.autoregressive.network import ColumnMADE
     from simulacra.models.autoregressive.private import clipped_grad_sum
-    from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, per_row_grads
 
     torch.manual_seed(0)
     sizes = [3, 5, 2, 7]
@@ -171,32 +170,9 @@ def test_clipped_sums_give_opacus_dp_optimizer_step():
             p.add_(torch.randn_like(p) * 0.3)
     tokens = torch.stack([torch.randint(0, s, (40,)) for s in sizes], 1)
     names = [n for n, _ in net.named_parameters()]
-    params = [p for _, p in net.named_parameters()]
-
-    class Record:  # an optimizer that keeps the gradients it is asked to step on
-        def step(self) -> None:
-            self.grads = [p.grad.clone() for p in params]
-
-        def zero_grad(self, set_to_none: bool = True) -> None:
-            pass
-
-    for norm in (0.5, 1e9):  # rows clipped, and not
-        plan = DPPlan(sample_rate=0.1, steps_per_epoch=10, noise_multiplier=0.8,
-                      max_grad_norm=norm, n_rows=400)
-        ours = Record()
-        summed = clipped_grad_sum(net, tokens, norm)
-        noisy_step(ours, params, [summed[n] for n in names], plan,
-                   torch.Generator().manual_seed(3))
-        opacus = DPOptimizer(torch.optim.SGD(params, lr=0.0), noise_multiplier=0.8,
-                             max_grad_norm=norm, expected_batch_size=40,
-                             generator=torch.Generator().manual_seed(3))
-        grads = per_row_grads(net, lambda call, t: net.token_nll(call(t), t).sum(), tokens)
-        for name, p in net.named_parameters():
-            p.grad_sample = grads[name]
-        opacus.pre_step()
-        for a, p in zip(ours.grads, params, strict=True):
-            torch.testing.assert_close(a, p.grad, rtol=1e-4, atol=1e-5)
-        opacus.zero_grad()
+    assert_same_step_as_opacus(
+        net, lambda norm: [clipped_grad_sum(net, tokens, norm)[n] for n in names],
+        lambda call, t: net.token_nll(call(t), t).sum(), tokens, norms=(0.5, 1e9))
 
 
 def test_clipping_in_chunks_is_the_same_sum(monkeypatch):
