@@ -152,11 +152,12 @@ class Tokenizer:
                                     len(m.values) - 1)
             else:
                 left, right = self.marginals_[name].interval(values.astype(np.float64))
-                cells = self.numeric_bins * self._sub(name)
+                sub = self._sub(name)
+                cells = self.numeric_bins * sub
                 cell = np.clip(np.floor((left + right) / 2 * cells).astype(np.int64), 0,
                                cells - 1)
-                out[:, j], rest = np.divmod(cell, self._sub(name))
-                if self._sub(name) > 1:
+                out[:, j], rest = np.divmod(cell, sub)
+                if sub > 1:
                     out[:, j + 1] = rest
         return out
 
