@@ -175,6 +175,42 @@ def test_copula_keeps_correlation_independent_does_not():
     assert abs((indep.loc[indep["x"] > 1, "g"] == "hi").mean() - 0.5) < 0.1
 
 
+def test_mixture_copula_keeps_non_monotone_dependence_the_classic_copula_cannot():
+    # a nominal column set by |x|: no order of its codes makes the relation monotone
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=6000)
+    band = np.where(np.abs(x) > 1.2, "edge", np.where(np.abs(x) < 0.4, "middle", "between"))
+    df = pd.DataFrame({"x": x, "band": band, "y": rng.normal(size=6000)})
+
+    def edge_share(components: int | str) -> float:
+        model = sim.GaussianCopula(random_state=0, components=components).fit(df)
+        out = model.sample(6000)
+        return float((out.loc[out["x"].abs() > 1.5, "band"] == "edge").mean())
+
+    mixture = sim.GaussianCopula(random_state=0).fit(df)
+    assert mixture.n_components_ == 20 and mixture.nominal_ == ["band"]
+    assert edge_share("auto") > 0.85
+    assert edge_share(1) < 0.7
+    # the shares of the nominal column stay the data's
+    out = mixture.sample(20_000, rng=3)
+    real, fake = df["band"].value_counts(normalize=True), out["band"].value_counts(normalize=True)
+    assert 0.5 * np.abs(real - fake.reindex(real.index)).sum() < 0.015
+
+
+def test_mixture_copula_round_trip_and_components_parameter(mixed, tmp_path):
+    model = sim.GaussianCopula(random_state=4, components=3).fit(mixed)
+    assert model.n_components_ == 3 and model.mixture_ is not None
+    model.save(tmp_path / "m.simz")
+    loaded = sim.load(tmp_path / "m.simz")
+    assert loaded.n_components_ == 3 and loaded.nominal_ == model.nominal_
+    pd.testing.assert_frame_equal(loaded.sample(200, rng=1), model.sample(200, rng=1))
+    classic = sim.GaussianCopula(random_state=4, components=1).fit(mixed)
+    assert classic.mixture_ is None and classic.n_components_ == 1
+    for bad in (0, -1, 2.5, "many", True):
+        with pytest.raises(sim.ParameterError, match="components"):
+            sim.GaussianCopula(components=bad).fit(mixed)
+
+
 def test_user_metadata_is_used(mixed):
     md = sim.Metadata.detect(mixed).update_column("age", kind="categorical")
     model = sim.GaussianCopula(md, random_state=0).fit(mixed)
@@ -190,12 +226,15 @@ def test_association_order_keeps_a_one_to_one_category_number_relation():
     df = pd.DataFrame({"education": levels[idx], "years": years[idx],
                        "income": rng.normal(size=5000) + years[idx] / 3})
 
-    def consistency(order: str) -> float:
-        out = sim.GaussianCopula(random_state=0, category_order=order).fit(df).sample(5000)
+    def consistency(order: str, components: int | str = 1) -> float:
+        out = sim.GaussianCopula(random_state=0, category_order=order,
+                                 components=components).fit(df).sample(5000)
         expected = dict(zip(levels, years, strict=True))
         return float((out["education"].map(expected) == out["years"]).mean())
 
+    # the classic copula (one Gaussian) needs the order; a mixture finds the pairs either way
     assert consistency("association") > 0.95
     assert consistency("frequency") < 0.8
+    assert consistency("frequency", components="auto") > 0.95
     with pytest.raises(sim.ParameterError, match="category_order"):
         sim.GaussianCopula(category_order="alphabetical").fit(df)

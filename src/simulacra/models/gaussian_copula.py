@@ -14,6 +14,13 @@ Algorithm (Nelsen, *An Introduction to Copulas*, 2006, ch. 2; Sklar's theorem):
 Marginals are nonparametric, so every column's shape is kept; Σ keeps pairwise monotone
 dependence, across mixed kinds.
 
+With ``components > 1`` (the default on tables of a few thousand rows or more) the single
+Gaussian of step 3 becomes a mixture of Gaussians over the same scores, and nominal columns
+(no strong monotone tie to any other column) a categorical table per component
+(:mod:`~simulacra.models.copula_mixture`): the model then also keeps non-monotone and
+higher-order dependence, so conditional distributions (``sample(conditions=...)``) follow
+the data (Adult, ``income = ">50K"`` and age 60-70: shape 0.913 → 0.95; see BENCHMARKS.md).
+
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=2000)
@@ -36,6 +43,7 @@ from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models._marginal_base import MarginalModel
 from simulacra.models.category_order import association_order
+from simulacra.models.copula_mixture import Mixture, fit_mixture
 from simulacra.models.marginals import fit_marginal, normal_scores
 
 
@@ -73,21 +81,56 @@ class GaussianCopula(MarginalModel):
         such as education ↔ years of education become monotone and are kept (on Adult:
         trend 0.936 → 0.947, detection AUC 0.986 → 0.937); ``"frequency"`` keeps the
         most-frequent-first order.
+    components:
+        Gaussians in the mixture over normal scores; ``1`` is the classic Gaussian copula.
+        ``"auto"`` (default): one per ``ROWS_PER_COMPONENT`` rows, at most
+        ``MAX_COMPONENTS`` (Adult's 32,561 rows: 100; tables under 600 rows: 1).
+
+    Examples
+    --------
+    >>> import simulacra as sim
+    >>> df = sim.datasets.load_demo().head(3000)
+    >>> model = sim.GaussianCopula(random_state=0).fit(df)
+    >>> model.n_components_, sorted(model.nominal_)[:2]
+    (10, ['marital-status', 'native-country'])
+    >>> model.sample(5, conditions={"income": ">50K"})["income"].unique().tolist()
+    ['>50K']
     """
 
     name: ClassVar[str] = "gaussian_copula"
+    #: ``components="auto"``: one mixture component per this many rows ...
+    ROWS_PER_COMPONENT: ClassVar[int] = 300
+    #: ... and at most this many
+    MAX_COMPONENTS: ClassVar[int] = 100
+    #: rows the mixture is fitted on at most (a seeded subsample of larger tables)
+    MIXTURE_ROWS: ClassVar[int] = 100_000
+    #: a categorical column correlated at least this much with another stays in the Gaussian
+    #: part (its order carries the relation, e.g. education ↔ years of education); the others
+    #: are nominal and get a table per component
+    NOMINAL_MAX_CORRELATION: ClassVar[float] = 0.95
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  marginal_resolution: int = 1000,
-                 category_order: Literal["association", "frequency"] = "association") -> None:
+                 category_order: Literal["association", "frequency"] = "association",
+                 components: int | Literal["auto"] = "auto") -> None:
         super().__init__(metadata, random_state=random_state,
                          marginal_resolution=marginal_resolution)
         self.category_order = category_order
+        self.components = components
 
     def _validate_params(self) -> None:
         super()._validate_params()
         check_param("category_order", self.category_order, "'association' or 'frequency'",
                     self.category_order in ("association", "frequency"))
+        k = self.components
+        check_param("components", k, "'auto' or an integer between 1 and 1000",
+                    k == "auto" or (isinstance(k, int) and not isinstance(k, bool)
+                                    and 1 <= k <= 1000))
+
+    def _n_components(self, n_rows: int) -> int:
+        if self.components == "auto":
+            return int(np.clip(n_rows // self.ROWS_PER_COMPONENT, 1, self.MAX_COMPONENTS))
+        return int(self.components)
 
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
              rng: np.random.Generator) -> None:
@@ -108,6 +151,29 @@ class GaussianCopula(MarginalModel):
                 sub = np.corrcoef(z[:, varying], rowvar=False)
                 corr[np.ix_(varying, varying)] = np.nan_to_num(sub)
         self.correlation_ = nearest_correlation(corr) if names else corr
+        self.nominal_: list[str] = []
+        self.mixture_: Mixture | None = None
+        self.n_components_ = self._n_components(n)
+        if self.n_components_ > 1 and names:
+            self._fit_mixture(encoded, columns, z, rng)
+
+    def _fit_mixture(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     z: np.ndarray, rng: np.random.Generator) -> None:
+        """Mixture over the scores of the ordered columns and the codes of the nominal ones."""
+        names = list(self.marginals_)
+        strength = np.abs(self.correlation_ - np.eye(len(names)))
+        self.nominal_ = [c.name for c in columns
+                         if c.output == "discrete" and c.cardinality >= 3
+                         and strength[names.index(c.name)].max() < self.NOMINAL_MAX_CORRELATION]
+        latent = [j for j, name in enumerate(names) if name not in self.nominal_]
+        rows = np.arange(len(z))
+        if len(rows) > self.MIXTURE_ROWS:
+            rows = np.sort(rng.choice(len(rows), self.MIXTURE_ROWS, replace=False))
+        codes = np.column_stack([encoded[name][rows] for name in self.nominal_]
+                                ) if self.nominal_ else np.empty((len(rows), 0), dtype=np.int64)
+        cards = [next(c.cardinality for c in columns if c.name == name) for name in self.nominal_]
+        self.mixture_ = fit_mixture(z[np.ix_(rows, latent)], codes.astype(np.int64), cards,
+                                    components=self.n_components_, rng=rng)
 
     def _order_categories(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                           z: np.ndarray, passes: int = 2) -> None:
@@ -134,19 +200,35 @@ class GaussianCopula(MarginalModel):
         names = list(self.marginals_)
         if not names:
             return {}
-        chol = np.linalg.cholesky(self.correlation_)
-        z = rng.standard_normal((n, len(names))) @ chol.T
-        u = ndtr(z)
-        out = {name: self.marginals_[name].from_uniform(u[:, j]) for j, name in enumerate(names)}
+        if self.mixture_ is not None:
+            u, codes = self.mixture_.sample(n, rng)
+            latent = [name for name in names if name not in self.nominal_]
+            out = {name: self.marginals_[name].from_uniform(u[:, j])
+                   for j, name in enumerate(latent)}
+            out.update({name: codes[:, j] for j, name in enumerate(self.nominal_)})
+            out = {name: out[name] for name in names}
+        else:
+            chol = np.linalg.cholesky(self.correlation_)
+            u = ndtr(rng.standard_normal((n, len(names))) @ chol.T)
+            out = {name: self.marginals_[name].from_uniform(u[:, j])
+                   for j, name in enumerate(names)}
         for name, rank in self.orders_.items():
-            out[name] = np.argsort(rank)[out[name]]  # ranks back to the encoder's codes
+            if name not in self.nominal_:  # nominal codes come straight from their tables
+                out[name] = np.argsort(rank)[out[name]]  # ranks back to the encoder's codes
         return out
 
     def _get_state(self) -> dict[str, Any]:
-        return {**super()._get_state(), "correlation": self.correlation_,
-                "orders": self.orders_}
+        state = {**super()._get_state(), "correlation": self.correlation_,
+                 "orders": self.orders_}
+        if self.mixture_ is not None:
+            state["mixture"] = {**self.mixture_.get_state(), "nominal": list(self.nominal_)}
+        return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
         super()._set_state(state)
         self.correlation_ = np.asarray(state["correlation"], dtype=np.float64)
         self.orders_ = {n: np.asarray(r, dtype=np.int64) for n, r in state["orders"].items()}
+        mixture = state.get("mixture")  # absent in classic models and files before mixtures
+        self.mixture_ = Mixture.from_state(mixture) if mixture is not None else None
+        self.nominal_ = [str(name) for name in mixture["nominal"]] if mixture else []
+        self.n_components_ = self.mixture_.n_components if self.mixture_ is not None else 1
