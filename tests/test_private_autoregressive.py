@@ -9,6 +9,11 @@ import pandas as pd
 import pytest
 
 import simulacra as sim
+from conftest import (
+    assert_fewer_steps_report_the_smaller_epsilon,
+    assert_outlier_rare_category_and_dates_do_not_leak,
+    assert_same_seed_same_samples,
+)
 from simulacra.errors import ParameterError
 
 pytest.importorskip("torch")
@@ -94,31 +99,15 @@ def test_report_and_samples_survive_save_load(model, tmp_path):
 
 
 def test_same_seed_same_samples(table):
-    first = private(seed=5, epochs=1).fit(table).sample(200, rng=1)
-    again = private(seed=5, epochs=1).fit(table).sample(200, rng=1)
-    pd.testing.assert_frame_equal(first, again)
-    assert not first.equals(private(seed=6, epochs=1).fit(table).sample(200, rng=1))
+    assert_same_seed_same_samples(private, table)
 
 
 def test_outlier_rare_category_and_dates_do_not_leak(table):
-    df = table.copy()
-    df.loc[17, "x"] = 1e9
-    df.loc[0, "c"] = "unique-person"
-    model = private(epsilon=1.0, epochs=1).fit(df)
-    domain = model.table_encoder_.domains_["x"]
-    assert domain.maximum_ < 1e3 and domain.minimum_ != df["x"].min()
-    out = model.sample(3000)
-    assert out["x"].max() <= domain.maximum_
-    assert "unique-person" not in set(out["c"])
-    assert "unique-person" not in model.table_encoder_.domains_["c"].values_
-    assert (out["d"].min(), out["d"].max()) != (df["d"].min(), df["d"].max())
+    assert_outlier_rare_category_and_dates_do_not_leak(private, table)
 
 
 def test_fewer_steps_report_the_smaller_epsilon_reached(table):
-    model = private(max_training_time=1e-9).fit(table)  # stops before any step
-    report = model.privacy_report_
-    assert report["steps"] == 0 and report["stages"]["model"]["share"] == 0
-    assert 0 < report["epsilon"] < 0.5 * 3.0
+    assert_fewer_steps_report_the_smaller_epsilon(private, table)
 
 
 @pytest.mark.parametrize(("param", "value"), [

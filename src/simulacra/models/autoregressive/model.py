@@ -145,6 +145,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
     """
 
     name: ClassVar[str] = "autoregressive"
+    automatic: ClassVar[dict[str, tuple[Any, Any]]] = AUTOMATIC
     #: Under privacy, the share of ``metadata_share`` spent on noisy token counts (the rest on
     #: bounds, bins and categories).
     condition_share: ClassVar[float] = 0.5
@@ -195,13 +196,6 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                     order is None or (isinstance(order, tuple)
                                       and all(isinstance(c, str) for c in order)))
         self._validate_private()
-
-    def _setting(self, name: str) -> Any:
-        """A parameter left at ``None`` takes its :data:`AUTOMATIC` value (DP or not)."""
-        value = getattr(self, name)
-        if value is None and name in AUTOMATIC:
-            return AUTOMATIC[name][self.privacy is not None]
-        return value
 
     def _counted_columns(self, encoder: Any) -> tuple[list[str], str]:
         """Under privacy, noisy counts of every column's codes start the heads' biases."""

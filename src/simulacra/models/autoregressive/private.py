@@ -43,7 +43,7 @@ import torch
 
 from simulacra.models.autoregressive.network import ColumnMADE
 from simulacra.models.deep._base import torch_session
-from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, poisson_rows
+from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, poisson_batches
 
 #: Rows × columns × vocabulary size above which a batch is clipped in several chunks.
 CHUNK_CELLS = 1 << 23
@@ -103,9 +103,7 @@ def train(model: Any, tokens: np.ndarray, plan: DPPlan, seed: int, device: Any,
     """
     from simulacra.models.deep.networks import adam
 
-    n = len(tokens)
     loop_rng = np.random.default_rng(seed)
-    model.dp_steps_ = 0
     with torch_session(seed, device) as gen:
         net = ColumnMADE(model.tokenizer_.sizes_, int(model.embedding_dim),
                          int(model.hidden_dim))
@@ -117,16 +115,12 @@ def train(model: Any, tokens: np.ndarray, plan: DPPlan, seed: int, device: Any,
         opt = adam(params, lr=lr, betas=(0.9, 0.999), weight_decay=float(model.weight_decay))
         data = torch.from_numpy(tokens).to(device)
         total = int(model._setting("epochs")) * plan.steps_per_epoch
-        with model._epochs([]) as loop:
-            for _ in loop:
-                for _ in range(plan.steps_per_epoch):
-                    for group in opt.param_groups:  # cosine decay over the planned steps
-                        group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * model.dp_steps_ / total))
-                    rows = torch.from_numpy(poisson_rows(n, plan.sample_rate, loop_rng))
-                    summed = clipped_grad_sum(net, data[rows.to(device)], plan.max_grad_norm)
-                    noisy_step(opt, params, [summed[name] for name in names], plan, gen)
-                    model.dp_steps_ += 1
-                loop.end_epoch({})
+        for step, rows in enumerate(poisson_batches(model, plan, loop_rng)):
+            for group in opt.param_groups:  # cosine decay over the planned steps
+                group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total))
+            summed = clipped_grad_sum(net, data[torch.from_numpy(rows).to(device)],
+                                      plan.max_grad_norm)
+            noisy_step(opt, params, [summed[name] for name in names], plan, gen)
     net = net.cpu().eval()
     calibrate_marginals(net, counts, sigma, CALIBRATION_ROWS, torch.Generator().manual_seed(seed))
     return net

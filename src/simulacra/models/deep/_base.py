@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -111,13 +111,17 @@ def _dims(value: object) -> object:
 class DeepSynthesizer(Synthesizer):
     """Options every deep model has: budget, progress, device, batch size and epochs."""
 
-    def _setting(self, name: str) -> Any:
-        """The value hyperparameter ``name`` takes in this fit.
+    #: Values of the parameters left at ``None`` ("automatic"): ``name: (without a privacy
+    #: budget, under one)``.
+    automatic: ClassVar[dict[str, tuple[Any, Any]]] = {}
 
-        The parameter as given; models with ``None`` ("automatic") defaults override this to
-        resolve them (e.g. to other values under a privacy budget).
-        """
-        return getattr(self, name)
+    def _setting(self, name: str) -> Any:
+        """The value hyperparameter ``name`` takes in this fit: the parameter as given, or its
+        :attr:`automatic` value (with or without a privacy budget) when left at ``None``."""
+        value = getattr(self, name)
+        if value is None and name in self.automatic:
+            return self.automatic[name][getattr(self, "privacy", None) is not None]
+        return value
 
     def _validate_common(self) -> None:
         epochs, batch_size = self._setting("epochs"), self._setting("batch_size")

@@ -28,7 +28,7 @@ accountant. opacus is imported only when a private model is fitted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,18 @@ class DPPlan:
 def poisson_rows(n: int, rate: float, rng: np.random.Generator) -> np.ndarray:
     """Rows of a Poisson sample: each of ``n`` rows independently with probability ``rate``."""
     return np.flatnonzero(rng.random(n) < rate)
+
+
+def poisson_batches(model: Any, plan: DPPlan, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """The rows of every DP-SGD step of ``plan``, epoch by epoch, in ``model``'s epoch loop
+    (progress, ``max_training_time``); ``model.dp_steps_`` counts the steps taken."""
+    model.dp_steps_ = 0
+    with model._epochs([]) as loop:
+        for _ in loop:
+            for _ in range(plan.steps_per_epoch):
+                yield poisson_rows(plan.n_rows, plan.sample_rate, rng)
+                model.dp_steps_ += 1
+            loop.end_epoch({})
 
 
 class PrivateDeepMixin:

@@ -24,6 +24,7 @@ torch.Size([5])
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,14 @@ from torch import nn
 
 from simulacra.models.deep import networks as nets
 from simulacra.models.deep._base import torch_session
-from simulacra.models.deep.dp_sgd import DPPlan, dp_optimizer, dp_step, noisy_step, poisson_rows
+from simulacra.models.deep.dp_sgd import (
+    DPPlan,
+    dp_optimizer,
+    dp_step,
+    noisy_step,
+    poisson_batches,
+    poisson_rows,
+)
 
 GP_LAMBDA = 10.0
 GUMBEL_TAU = 0.2
@@ -65,9 +73,8 @@ class VAELoss(nn.Module):
 
 def train_tvae(model: Any, data: np.ndarray, plan: DPPlan, seed: int, device: Any) -> Any:
     """DP-SGD on TVAE; returns the decoder. Sets ``model.dp_steps_`` to the steps taken."""
-    n, data_dim = data.shape
+    data_dim = data.shape[1]
     loop_rng = np.random.default_rng(seed)
-    model.dp_steps_ = 0
     with torch_session(seed, device) as gen:
         layout = nets.OutputLayout(model.transformer_.spans_, [], device)
         enc = nets.Encoder(data_dim, model.compress_dims, model.embedding_dim).to(device)
@@ -77,19 +84,13 @@ def train_tvae(model: Any, data: np.ndarray, plan: DPPlan, seed: int, device: An
         opt = nets.adam(params, lr=model.learning_rate, betas=(0.9, 0.999),
                         weight_decay=model.l2scale)
         x_all = torch.from_numpy(data).to(device)
-        with model._epochs([]) as loop:
-            for _ in loop:
-                for _ in range(plan.steps_per_epoch):
-                    rows = poisson_rows(n, plan.sample_rate, loop_rng)
-                    x = x_all[torch.from_numpy(rows).to(device)]
-                    eps = torch.randn((len(rows), model.embedding_dim), generator=gen,
-                                      device=device)
-                    summed = ghost_clipped_grads(vae, x, eps, plan.max_grad_norm)
-                    noisy_step(opt, params, summed, plan, gen)
-                    model.dp_steps_ += 1
-                    with torch.no_grad():
-                        dec.sigma.clamp_(0.01, 1.0)
-                loop.end_epoch({})
+        for rows in poisson_batches(model, plan, loop_rng):
+            x = x_all[torch.from_numpy(rows).to(device)]
+            eps = torch.randn((len(rows), model.embedding_dim), generator=gen, device=device)
+            summed = ghost_clipped_grads(vae, x, eps, plan.max_grad_norm)
+            noisy_step(opt, params, summed, plan, gen)
+            with torch.no_grad():
+                dec.sigma.clamp_(0.01, 1.0)
     return dec.cpu().eval()
 
 
@@ -180,41 +181,64 @@ def _critic_pair(call: Any, real: Any, fake: Any, alpha: Any) -> Any:
     return call(fake).sum() - call(real).sum() + penalty
 
 
-
 def ghost_clipped_grads(vae: VAELoss, x: torch.Tensor, eps: torch.Tensor,
                         max_norm: float) -> list[torch.Tensor]:
-    """Σ over rows of each row's gradient clipped to ``max_norm``, per parameter of ``vae``.
+    """TVAE's clipped gradient sum (:func:`ghost_clipped_sum` of the negative ELBO); the
+    decoder's output scales are copied per row in the forward pass (``vae.sigma_rows``)."""
+    sigma = vae.dec.sigma
+
+    def copies() -> list[tuple[nn.Parameter, torch.Tensor]]:
+        return [(sigma, vae.sigma_rows)] if sigma.requires_grad else []
+
+    return ghost_clipped_sum(vae, lambda: vae(x, eps), max_norm, copies)
+
+
+def ghost_clipped_sum(module: nn.Module, row_losses: Callable[[], torch.Tensor],
+                      max_norm: float,
+                      row_copies: Callable[[], list[tuple[nn.Parameter, torch.Tensor]]]
+                      = lambda: []) -> list[torch.Tensor]:
+    """Σ over rows of each row's gradient clipped to ``max_norm``, per parameter of ``module``.
 
     Ghost clipping (Goodfellow 2015; Li et al. 2022): a row's gradient of a linear layer is the
     outer product of the layer's output gradient and input for that row, so its norm is
     ``‖g‖·‖(a, 1)‖`` — no per-row gradient is ever materialized. One backward pass gives the
     rows' norms, a second one the sum of the rows' losses weighted by their clipping factors.
     Equal to opacus's clipping of materialized per-row gradients (tested).
+
+    ``row_losses()`` runs the forward pass and returns one loss per row. Every trainable
+    parameter must be in a biased ``nn.Linear`` called once per forward pass on ``(rows,
+    features)``, or be given by ``row_copies()`` (called after the forward pass) as
+    ``(parameter, its copy expanded to (rows, …))``, whose gradient holds each row's share.
     """
     inputs: list[torch.Tensor] = []
     outputs: list[torch.Tensor] = []
 
-    def keep(module: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+    def keep(layer: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
         inputs.append(args[0].detach())
         outputs.append(out)
 
-    linears = [m for m in vae.modules() if isinstance(m, nn.Linear)]
-    covered = {id(p) for m in linears for p in m.parameters()} | {id(vae.dec.sigma)}
-    if any(id(p) not in covered for p in vae.parameters() if p.requires_grad) or \
-            any(m.bias is None for m in linears):
-        raise TypeError("ghost clipping covers biased linear layers and the output scales only")
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
     hooks = [m.register_forward_hook(keep) for m in linears]
     try:
-        losses = vae(x, eps)
+        losses = row_losses()
     finally:
         for h in hooks:
             h.remove()
-    scales = [vae.sigma_rows] if vae.dec.sigma.requires_grad else []
-    grads = torch.autograd.grad(losses.sum(), [*outputs, *scales], retain_graph=True)
-    norm2 = sum(((g ** 2).sum(1) for g in grads[len(outputs):]), torch.zeros(len(x)))
+    copies = row_copies()
+    covered = {id(p) for m in linears for p in m.parameters()} | {id(p) for p, _ in copies}
+    if any(id(p) not in covered for p in module.parameters() if p.requires_grad) or \
+            any(m.bias is None for m in linears) or len(inputs) != len(linears) or \
+            any(a.dim() != 2 for a in inputs):
+        raise TypeError("ghost clipping covers biased linear layers, each called once on "
+                        "(rows, features), and parameters copied per row only")
+    rows = [c for _, c in copies]
+    grads = torch.autograd.grad(losses.sum(), [*outputs, *rows], retain_graph=True)
+    norm2 = torch.zeros(len(losses), device=losses.device)
+    for g in grads[len(outputs):]:
+        norm2 = norm2 + (g ** 2).flatten(1).sum(1)
     for a, g in zip(inputs, grads[:len(outputs)], strict=True):
         norm2 = norm2 + (g ** 2).sum(1) * ((a ** 2).sum(1) + 1)
     factor = (max_norm / (norm2.sqrt() + 1e-6)).clamp(max=1.0)
-    params = [p for p in vae.parameters() if p.requires_grad]
+    params = [p for p in module.parameters() if p.requires_grad]
     summed = torch.autograd.grad((losses * factor.detach()).sum(), params, allow_unused=True)
     return [torch.zeros_like(p) if s is None else s for p, s in zip(params, summed, strict=True)]
