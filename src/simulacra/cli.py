@@ -36,7 +36,7 @@ ModelOption = Annotated[str, typer.Option("--model", "-m", help="Synthesizer nam
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible run).")]
 EpsilonOption = Annotated[float | None, typer.Option(
     "--epsilon", help="Differential privacy: total ε of the fit (models aim, mst, privbayes, "
-    "bayesian_network, autoregressive, tvae, ctgan).")]
+    "bayesian_network, autoregressive, tabddpm, tvae, ctgan).")]
 DeltaOption = Annotated[float | None, typer.Option(
     "--delta", help="Differential privacy: δ (default min(1e-5, 0.1/rows)); needs --epsilon.")]
 MetricsOption = Annotated[str, typer.Option(

@@ -18,6 +18,14 @@ Algorithm:
    all rows of a chunk at once; numbers decode through the quantile function, so marginals
    come back exactly in distribution.
 
+With ``privacy=PrivacyBudget(ε, δ)`` (:mod:`~simulacra.models.diffusion.private`): the columns
+are DP codes (:class:`~simulacra.models.deep.private_transformer.PrivateTableEncoder`: DP
+bounds, bins and category sets), step 1's quantile function is that of the numbers' DP codes
+(:class:`~simulacra.models.diffusion.quantile.BinQuantileNormal`, from noisy code counts), nulls
+of a number are a flag column, and step 3 is DP-SGD (Poisson batches, exact per-row clipping,
+Gaussian noise calibrated so that everything stays within ε) for a fixed number of epochs,
+with no held-out rows.
+
 Needs PyTorch (``pip install "simulacra[deep]"``); torch is imported only when used.
 """
 
@@ -30,7 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulacra._random import RandomState, child_seed
-from simulacra.encoders.table import EncodedColumn
+from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.deep._base import (
@@ -40,16 +48,31 @@ from simulacra.models.deep._base import (
     resolve_device,
     torch_session,
 )
-from simulacra.models.diffusion.quantile import LIMIT, QuantileNormal
+from simulacra.models.deep.dp_sgd import PrivateDeepMixin
+from simulacra.models.diffusion.quantile import (
+    LIMIT,
+    BinQuantileNormal,
+    QuantileNormal,
+    quantile_from_state,
+)
 from simulacra.models.diffusion.schedule import NoiseSchedule
+from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
 
 MIN_STEPS = 30  # steps per epoch at least (smaller batches for small tables)
 HELD_OUT_REPEATS = 4  # noise draws per held-out row: a steadier early-stopping signal
+MIN_DP_STEPS = 4  # under privacy: Poisson sample rate at most 1/4 (small tables)
+
+#: Values of the parameters left at ``None``: (without a privacy budget, under one). DP-SGD
+#: adds its noise once per batch, so it wants large batches, and a smaller network (fewer
+#: weights to add noise to, and faster per-row clipping).
+AUTOMATIC: dict[str, tuple[Any, Any]] = {
+    "epochs": (100, 100), "batch_size": (1024, 4096), "learning_rate": (2e-3, 5e-3),
+    "hidden_dims": ((512, 512, 512), (256, 256)), "early_stopping": (True, False)}
 
 
-class TabDDPM(DeepSynthesizer):
+class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
     """Gaussian + multinomial diffusion with an MLP denoiser; needs ``simulacra[deep]``.
 
     Parameters
@@ -60,25 +83,45 @@ class TabDDPM(DeepSynthesizer):
         Seed for every random draw; same seed → identical output on CPU.
     epochs, batch_size:
         At most this many passes over the training rows, and rows per step (small tables use
-        smaller batches, for at least 30 steps per epoch).
+        smaller batches, for at least 30 steps per epoch). ``None``: 100 and 1,024; under
+        privacy 100 epochs exactly, and 4,096 as the *expected* size of the Poisson-sampled
+        batch (at most a quarter of the rows).
     embedding_dim:
         Width of the input projection and of the step embedding.
     hidden_dims:
-        Widths of the denoiser's hidden layers.
+        Widths of the denoiser's hidden layers. ``None``: (512, 512, 512); under privacy
+        (256, 256).
     diffusion_steps, sampling_steps:
         Steps of the training schedule, and (evenly spaced) reverse steps when sampling.
     learning_rate, weight_decay, dropout:
         AdamW's initial learning rate (decaying linearly to 0), its weight decay, and dropout in
-        the denoiser.
+        the denoiser. ``None``: 2e-3; under privacy 5e-3.
     early_stopping, validation_fraction, patience:
         Hold out ``validation_fraction`` of the rows; stop after ``patience`` epochs without a
-        better held-out loss and keep the best weights.
+        better held-out loss and keep the best weights. ``None``: on, except under privacy (a
+        held-out loss would look at rows outside the accountant; ``True`` with a budget is
+        refused).
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
     verbose:
         Show a progress bar with the training and held-out loss.
     device:
         ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, …
+    privacy:
+        ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
+        ``simulacra[dp]``): every column becomes a DP code (DP bounds, bins of numbers,
+        category sets; :mod:`~simulacra.models.deep.private_transformer`), numbers are
+        mapped to normal scores by the quantile function of their codes' noisy counts, and
+        the denoiser is trained with DP-SGD (:mod:`~simulacra.models.diffusion.private`) with
+        the noise calibrated so that the whole fit stays within the budget;
+        ``privacy_report_`` gives the ε reached.
+    max_grad_norm:
+        Under privacy, the bound every row's gradient is clipped to.
+    metadata_share:
+        Under privacy, the share of the budget spent outside DP-SGD: half on bounds, bins and
+        categories, half on noisy counts of the numbers' codes (their quantile functions).
+    bins:
+        Under privacy, the codes (frequent values and quantile bins) of a numeric column.
 
     Examples
     --------
@@ -87,19 +130,32 @@ class TabDDPM(DeepSynthesizer):
     >>> model = sim.TabDDPM(epochs=2, sampling_steps=20, random_state=0).fit(df)
     >>> model.sample(5).shape
     (5, 15)
+    >>> private = sim.TabDDPM(privacy=sim.PrivacyBudget(1.0), epochs=2, sampling_steps=20,
+    ...                       random_state=0).fit(df)
+    >>> private.privacy_report_["epsilon"] <= 1.0, private.sample(5).shape
+    (True, (5, 15))
     """
 
     name: ClassVar[str] = "tabddpm"
+    automatic: ClassVar[dict[str, tuple[Any, Any]]] = AUTOMATIC
+    #: Under privacy, the share of ``metadata_share`` spent on noisy code counts of the
+    #: numeric columns (the rest on bounds, bins and categories).
+    condition_share: ClassVar[float] = 0.5
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
-                 epochs: int = 100, batch_size: int = 1024, embedding_dim: int = 128,
-                 hidden_dims: tuple[int, ...] = (512, 512, 512),
+                 epochs: int | None = None, batch_size: int | None = None,
+                 embedding_dim: int = 128, hidden_dims: tuple[int, ...] | None = None,
                  diffusion_steps: int = 1000, sampling_steps: int = 100,
-                 learning_rate: float = 2e-3, weight_decay: float = 1e-5, dropout: float = 0.0,
-                 early_stopping: bool = True, validation_fraction: float = 0.1,
-                 patience: int = 30, max_training_time: float | None = None,
-                 verbose: bool = False, device: str = "auto") -> None:
+                 learning_rate: float | None = None, weight_decay: float = 1e-5,
+                 dropout: float = 0.0, early_stopping: bool | None = None,
+                 validation_fraction: float = 0.1, patience: int = 30,
+                 max_training_time: float | None = None, verbose: bool = False,
+                 device: str = "auto", privacy: PrivacyBudget | None = None,
+                 max_grad_norm: float = 1.0, metadata_share: float = 0.2,
+                 bins: int = 32) -> None:
         super().__init__(metadata, random_state=random_state)
+        self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
+                          metadata_share=metadata_share, bins=bins)
         self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
@@ -114,31 +170,41 @@ class TabDDPM(DeepSynthesizer):
     def _validate_params(self) -> None:
         super()._validate_params()
         self._validate_common()
-        self._check_dims("hidden_dims", self.hidden_dims)
+        self._check_dims("hidden_dims", self._setting("hidden_dims"))
         check_param("diffusion_steps", self.diffusion_steps, "an integer between 2 and 100000",
                     _positive_int(self.diffusion_steps) and 2 <= self.diffusion_steps <= 100_000)
         check_param("sampling_steps", self.sampling_steps,
                     "an integer between 1 and diffusion_steps",
                     _positive_int(self.sampling_steps)
                     and self.sampling_steps <= int(self.diffusion_steps))
-        self._check_rate("learning_rate", self.learning_rate)
+        self._check_rate("learning_rate", self._setting("learning_rate"))
         self._check_nonnegative("weight_decay", self.weight_decay)
         d = self.dropout
         check_param("dropout", d, "a number in [0, 1)",
                     isinstance(d, int | float) and not isinstance(d, bool) and 0 <= d < 1)
+        self._validate_private()
+
+    def _counted_columns(self, encoder: Any) -> tuple[list[str], str]:
+        """Under privacy, noisy counts of the numbers' codes give their quantile functions."""
+        return [c.name for c in encoder.encoded_columns_ if c.output == "continuous"], \
+            "quantile transform"
 
     # -- fit --------------------------------------------------------------------------------
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
              rng: np.random.Generator) -> None:
         torch = require_torch()
         from simulacra.models.diffusion.denoiser import MLPDenoiser
-        from simulacra.models.diffusion.multinomial import Categories
+        from simulacra.models.diffusion.loss import DiffusionLoss
 
         device = resolve_device(self.device)
         started = time.perf_counter()
         self.numeric_ = [c.name for c in columns if c.output == "continuous"]
         self.discrete_ = [c.name for c in columns if c.output == "discrete"]
         self.sizes_ = [max(int(c.cardinality), 1) for c in columns if c.output == "discrete"]
+        self.null_flags_: list[str] = []  # under privacy: numbers whose nulls are a flag
+        if self.privacy is not None:
+            self._fit_private(encoded, rng, device, started)
+            return
         self.quantiles_ = {name: QuantileNormal().fit(encoded[name]) for name in self.numeric_}
         numbers, codes = self._to_arrays(encoded, rng)
         n = len(numbers)
@@ -146,14 +212,14 @@ class TabDDPM(DeepSynthesizer):
         self.preprocess_seconds_ = time.perf_counter() - started
 
         seed = child_seed(rng)
-        batch = min(int(self.batch_size), max(64, -(-len(train_rows) // MIN_STEPS)))
+        batch = min(int(self._setting("batch_size")), max(64, -(-len(train_rows) // MIN_STEPS)))
         schedule = NoiseSchedule.cosine(int(self.diffusion_steps))
         with torch_session(seed, device) as gen:
-            cats = Categories(self.sizes_, device)
             net = self._network(MLPDenoiser).to(device)
-            opt = torch.optim.AdamW(net.parameters(), lr=float(self.learning_rate),
+            learning_rate = float(self._setting("learning_rate"))
+            opt = torch.optim.AdamW(net.parameters(), lr=learning_rate,
                                     weight_decay=float(self.weight_decay))
-            alpha_bar = torch.tensor(schedule.alpha_bar, dtype=torch.float32, device=device)
+            diffusion = DiffusionLoss(net, self.sizes_, schedule.alpha_bar, device)
             x_num = torch.from_numpy(numbers).to(device)
             x_cat = torch.from_numpy(codes).to(device)
             train = torch.from_numpy(train_rows).to(device)
@@ -161,9 +227,10 @@ class TabDDPM(DeepSynthesizer):
             watch = self._watch(len(held_rows) > 0, net)
 
             def loss_of(rows: Any, g: Any) -> Any:
-                return self._loss(net, cats, alpha_bar, x_num[rows], x_cat[rows], g)
+                num, cat = x_num[rows], x_cat[rows]
+                return diffusion(num, cat, *diffusion.draw(num, cat, g))
 
-            epochs = int(self.epochs)
+            epochs = int(self._setting("epochs"))
             with self._epochs(["loss"]) as loop:
                 for epoch in loop:
                     net.train()
@@ -182,9 +249,36 @@ class TabDDPM(DeepSynthesizer):
                                        "held-out loss"):
                         break
                     for group in opt.param_groups:  # linear decay to 0 over `epochs`
-                        group["lr"] = float(self.learning_rate) * (1 - (epoch + 1) / epochs)
+                        group["lr"] = learning_rate * (1 - (epoch + 1) / epochs)
             self._finish_watch(watch)
             self.network_ = net.cpu().eval()
+
+    def _fit_private(self, encoded: dict[str, np.ndarray], rng: np.random.Generator,
+                     device: Any, started: float) -> None:
+        """DP codes; numbers through their codes' noisy quantile functions; then DP-SGD."""
+        from simulacra.models.diffusion import private
+
+        domains = self.table_encoder_.domains_
+        self.quantiles_ = {name: BinQuantileNormal.fit(domains[name], self.dp_counts_[name])
+                           for name in self.numeric_}
+        # nulls of a number: a flag column of their own (its score is drawn at random)
+        self.null_flags_ = [name for name in self.numeric_ if domains[name].nullable_]
+        encoded = dict(encoded)
+        for name in self.null_flags_:
+            code = np.floor(encoded[name]).astype(np.int64)
+            encoded[name + NULL_SUFFIX] = (code == domains[name].null_code).astype(np.int64)
+        self.discrete_ += [name + NULL_SUFFIX for name in self.null_flags_]
+        self.sizes_ += [2] * len(self.null_flags_)
+        numbers, codes = self._to_arrays(encoded, rng)
+        n = len(numbers)
+        batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
+        plan = self._dp_plan(n, batch, max(round(n / batch), 1))
+        self.preprocess_seconds_ = time.perf_counter() - started
+        alpha_bar = NoiseSchedule.cosine(int(self.diffusion_steps)).alpha_bar
+        self.network_ = private.train(self, numbers, codes, plan, child_seed(rng), device,
+                                      alpha_bar)
+        self._finish_watch(None)
+        self._finish_private(plan, self.dp_steps_)
 
     def _to_arrays(self, encoded: dict[str, np.ndarray],
                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -199,35 +293,8 @@ class TabDDPM(DeepSynthesizer):
 
     def _network(self, denoiser: Any) -> Any:
         d = len(self.numeric_) + sum(self.sizes_)
-        return denoiser(d, d, width=int(self.embedding_dim), hidden_dims=self.hidden_dims,
-                        dropout=float(self.dropout))
-
-    def _loss(self, net: Any, cats: Any, alpha_bar: Any, x0_num: Any, x0_cat: Any,
-              gen: Any) -> Any:
-        """Per-row loss at random steps: noise MSE + categorical posterior KL, column mean."""
-        torch = require_torch()
-        from simulacra.models.diffusion import gaussian
-
-        b, device = len(x0_num), x0_num.device
-        t = torch.randint(0, len(alpha_bar), (b,), generator=gen, device=device)
-        ab = alpha_bar[t]
-        ab_prev = torch.where(t > 0, alpha_bar[(t - 1).clamp_min(0)], torch.ones_like(ab))
-        alpha = ab / ab_prev
-        noise = torch.randn(x0_num.shape, generator=gen, device=device)
-        x_num = gaussian.noisy(x0_num, ab, noise)
-        x0_onehot = cats.one_hot(x0_cat)
-        x_cat = cats.sample(cats.marginal(x0_onehot, ab), gen)
-        out = net(torch.cat([x_num, cats.flat_one_hot(x_cat)], dim=1), t)
-        k = x0_num.shape[1]
-        per_column = []
-        if k:
-            per_column.append(((out[:, :k] - noise) ** 2).sum(1))
-        if cats.sizes:
-            x_t = cats.one_hot(x_cat)
-            true = cats.posterior(x_t, x0_onehot, alpha, ab_prev)
-            pred = cats.posterior(x_t, cats.probabilities(out[:, k:]), alpha, ab_prev)
-            per_column.append(cats.kl(true, pred).sum(1))
-        return sum(per_column) / max(k + len(cats.sizes), 1)
+        return denoiser(d, d, width=int(self.embedding_dim),
+                        hidden_dims=self._setting("hidden_dims"), dropout=float(self.dropout))
 
     @staticmethod
     def _held_out_loss(net: Any, loss_of: Any, held: Any, seed: int, device: Any) -> float:
@@ -279,16 +346,22 @@ class TabDDPM(DeepSynthesizer):
             result[name] = self.quantiles_[name].inverse_transform(out[:, j])
         for j, name in enumerate(self.discrete_):
             result[name] = np.rint(out[:, k + j]).astype(np.int64)
+        for name in self.null_flags_:  # under privacy: the null code
+            null = result.pop(name + NULL_SUFFIX) == 1
+            result[name][null] = self.table_encoder_.domains_[name].null_code
         return result
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
         from simulacra.models.deep import networks as nets
 
-        return {"numeric": self.numeric_, "discrete": self.discrete_, "sizes": self.sizes_,
-                "quantiles": {k: q.get_state() for k, q in self.quantiles_.items()},
-                "network": nets.weights_to_numpy(self.network_),
-                "epochs_trained": int(self.epochs_trained_)}
+        state = {"numeric": self.numeric_, "discrete": self.discrete_, "sizes": self.sizes_,
+                 "quantiles": {k: q.get_state() for k, q in self.quantiles_.items()},
+                 "network": nets.weights_to_numpy(self.network_),
+                 "epochs_trained": int(self.epochs_trained_), "null_flags": self.null_flags_}
+        if self.privacy is not None:
+            state["privacy_report"] = self.privacy_report_
+        return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
@@ -298,8 +371,9 @@ class TabDDPM(DeepSynthesizer):
         self.numeric_ = [str(c) for c in state["numeric"]]
         self.discrete_ = [str(c) for c in state["discrete"]]
         self.sizes_ = [int(s) for s in state["sizes"]]
-        self.quantiles_ = {k: QuantileNormal.from_state(s)
-                           for k, s in state["quantiles"].items()}
+        self.quantiles_ = {k: quantile_from_state(s) for k, s in state["quantiles"].items()}
+        self.privacy_report_ = state.get("privacy_report")
+        self.null_flags_ = [str(c) for c in state.get("null_flags", [])]
         net = self._network(MLPDenoiser)
         nets.load_weights(net, state["network"])
         self.network_ = net.eval()

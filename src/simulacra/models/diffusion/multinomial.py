@@ -64,8 +64,8 @@ class Categories:
     # -- layouts -----------------------------------------------------------------------------
     def one_hot(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(B, S)`` tokens → ``(B, S, K)`` padded one-hots."""
-        width = self.valid.shape[1]
-        return torch.nn.functional.one_hot(tokens, width).float()
+        width = self.valid.shape[1]  # a comparison, not F.one_hot: also under torch.func.vmap
+        return (tokens.unsqueeze(-1) == torch.arange(width, device=tokens.device)).float()
 
     def flat_one_hot(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(B, S)`` tokens → ``(B, Σ sizes)`` concatenated one-hots (the network's input)."""

@@ -1,0 +1,69 @@
+"""DP-SGD for TabDDPM (imports torch: imported only when used).
+
+Under a privacy budget every column of the table comes from DP statistics
+(:class:`~simulacra.models.deep.private_transformer.PrivateTableEncoder`: DP bounds, bins and
+category sets): numbers are normal scores through the quantile function of their DP codes'
+noisy counts (:class:`~simulacra.models.diffusion.quantile.BinQuantileNormal`), categories
+are their DP codes, and nulls of a number are a flag column.
+
+The denoiser is trained with DP-SGD (Abadi et al. 2016): each step takes a Poisson sample of
+the rows, draws a step, noise and noisy categories for each row
+(:meth:`~simulacra.models.diffusion.loss.DiffusionLoss.draw`), clips every row's gradient of
+its diffusion loss (plus the clean categories' cross-entropy, :data:`X0_WEIGHT`) to
+``max_grad_norm`` and adds Gaussian noise to their sum
+(:func:`~simulacra.models.deep.dp_sgd.noisy_step`). The denoiser is an MLP whose every linear
+layer is used once per row, so the clipping is exact ghost clipping
+(:func:`~simulacra.models.deep.private_training.ghost_clipped_sum`): row norms from the
+layers' inputs and output gradients, no per-row gradient materialized (tested equal to
+opacus's ``DPOptimizer``). The learning rate decays linearly to 0 over the planned steps
+(fixed in advance); no held-out loss, no early stopping, no training loss is looked at.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from simulacra.models.deep._base import torch_session
+from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, poisson_batches
+from simulacra.models.deep.private_training import ghost_clipped_sum
+from simulacra.models.diffusion.loss import DiffusionLoss
+
+#: Weight of the clean categories' cross-entropy added to the loss under DP (D3PM's hybrid
+#: loss). The posterior KL alone gives the category logits gradients too weak to stand above
+#: DP-SGD's noise: on 10,000 Adult rows at ε = 10⁴ (150 steps) the KL alone left categorical
+#: marginals far off (shape 0.76, trend 0.60), with the cross-entropy 0.97, 0.93.
+X0_WEIGHT = 1.0
+
+
+def train(model: Any, numbers: np.ndarray, codes: np.ndarray, plan: DPPlan, seed: int,
+          device: Any, alpha_bar: np.ndarray) -> Any:
+    """DP-SGD on a fresh denoiser of ``model``; returns it (on the CPU, in eval mode).
+
+    Sets ``model.dp_steps_`` to the steps taken (fewer than planned when
+    ``max_training_time`` stops training; the report then states the smaller ε reached).
+    """
+    from simulacra.models.diffusion.denoiser import MLPDenoiser
+
+    loop_rng = np.random.default_rng(seed)
+    with torch_session(seed, device) as gen:
+        net = model._network(MLPDenoiser).to(device)
+        loss = DiffusionLoss(net, model.sizes_, alpha_bar, device, X0_WEIGHT)
+        params = [p for p in loss.parameters() if p.requires_grad]
+        lr = float(model._setting("learning_rate"))
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=float(model.weight_decay))
+        x_num, x_cat = torch.from_numpy(numbers).to(device), torch.from_numpy(codes).to(device)
+        total = int(model._setting("epochs")) * plan.steps_per_epoch
+        net.train()
+        for step, rows in enumerate(poisson_batches(model, plan, loop_rng)):
+            for group in opt.param_groups:  # linear decay to 0 over the planned steps
+                group["lr"] = lr * (1 - step / total)
+            index = torch.from_numpy(rows).to(device)
+            num, cat = x_num[index], x_cat[index]
+            draws = loss.draw(num, cat, gen)
+            summed = ghost_clipped_sum(loss, lambda: loss(num, cat, *draws),  # noqa: B023
+                                       plan.max_grad_norm)
+            noisy_step(opt, params, summed, plan, gen)
+    return net.cpu().eval()
