@@ -60,8 +60,8 @@ class Mixture:
         """(n, K) log of weight × density of each row under each component.
 
         The Mahalanobis terms of all components come from two matrix products:
-        (z − μ)ᵀΛ(z − μ) = vec(z zᵀ)·vec(Λ) − 2 zᵀΛμ + μᵀΛμ (``zz``: the rows' vec(z zᵀ),
-        computed when not given).
+        (z − μ)ᵀΛ(z − μ) = vec(z zᵀ)·vec(Λ) − 2 zᵀΛμ + μᵀΛμ, over the upper triangle only
+        (``zz``: :func:`_outer_rows` of ``z``, computed when not given).
         """
         n, d = z.shape
         out = np.broadcast_to(np.log(np.maximum(self.weights, 1e-300)), (n, self.n_components))
@@ -71,7 +71,9 @@ class Mixture:
             precision = np.einsum("kji,kjl->kil", inv, inv)  # Λ = L⁻ᵀ L⁻¹
             pm = np.einsum("kij,kj->ki", precision, self.means)
             zz = _outer_rows(z) if zz is None else zz
-            quad = (zz @ precision.reshape(len(precision), -1).T
+            rows, cols = np.triu_indices(d)
+            weight = np.where(rows == cols, 1.0, 2.0)  # off-diagonal terms appear twice
+            quad = (zz @ (precision[:, rows, cols] * weight).T
                     - 2 * z @ pm.T + np.einsum("ki,ki->k", pm, self.means))
             log_det = np.log(np.diagonal(self.cholesky, axis1=1, axis2=2)).sum(axis=1)
             out += -0.5 * np.maximum(quad, 0.0) - log_det - 0.5 * d * np.log(2 * np.pi)
@@ -134,12 +136,14 @@ class Mixture:
 
 
 def fit_mixture(z: np.ndarray, codes: np.ndarray, cardinalities: list[int], *, components: int,
-                rng: np.random.Generator, max_iter: int = 100, tol: float = 1e-3,
+                rng: np.random.Generator, max_iter: int = 20, tol: float = 1e-3,
                 reg: float = 1e-3, smoothing: float = 1.0) -> Mixture:
     """EM for a mixture of Gaussians on ``z`` (n, d) times categorical tables on ``codes``.
 
     ``codes`` is (n, m) with column j in [0, cardinalities[j]). Stops when the mean
-    log-likelihood gains less than ``tol`` per row, or after ``max_iter`` iterations.
+    log-likelihood gains less than ``tol`` per row, or after ``max_iter`` iterations (on
+    Adult, 8, 20 and 60 iterations give the same conditional shape, trend and detection AUC
+    to ±0.005, from the k-means++ start).
     """
     n = len(z)
     components = max(1, min(components, n))
@@ -165,8 +169,9 @@ def fit_mixture(z: np.ndarray, codes: np.ndarray, cardinalities: list[int], *, c
 
 
 def _outer_rows(z: np.ndarray) -> np.ndarray:
-    """(n, d²): each row's outer product z zᵀ, flattened."""
-    return (z[:, :, None] * z[:, None, :]).reshape(len(z), -1)
+    """(n, d(d+1)/2): the upper triangle of each row's outer product z zᵀ."""
+    rows, cols = np.triu_indices(z.shape[1])
+    return z[:, rows] * z[:, cols]
 
 
 def _m_step(z: np.ndarray, zz: np.ndarray, onehots: list[sparse.csr_matrix],
@@ -176,9 +181,18 @@ def _m_step(z: np.ndarray, zz: np.ndarray, onehots: list[sparse.csr_matrix],
     d = z.shape[1]
     mass = resp.sum(axis=0) + 1e-10
     means = (resp.T @ z) / mass[:, None]
-    second = (resp.T @ zz).reshape(len(mass), d, d) / mass[:, None, None]
+    rows, cols = np.triu_indices(d)
+    second = np.empty((len(mass), d, d))
+    second[:, rows, cols] = (resp.T @ zz) / mass[:, None]
+    second[:, cols, rows] = second[:, rows, cols]
     cov = second - means[:, :, None] * means[:, None, :]
-    chol = np.linalg.cholesky(cov + reg * np.eye(d))
+    var = np.diagonal(cov, axis1=1, axis2=2)
+    # variances at least ``reg`` (scores of discrete columns are point masses), and a relative
+    # 1e-6 more: correlations shrink by 1e-6 only, so columns that determine each other
+    # (education ↔ years of education) stay in step (``+ reg`` on the diagonal put 7 % of
+    # Adult's rows one education level off, a relative 1e-3 still 4.5 %)
+    floor = np.maximum(var * (1 + 1e-6), reg) - var
+    chol = np.linalg.cholesky(cov + np.eye(d) * floor[:, None, :])
     # smoothed toward the overall frequencies: rare categories are not spread to every component
     tables = [(np.asarray((onehot.T @ resp).T) + smoothing * freq) / (mass[:, None] + smoothing)
               for onehot, freq in zip(onehots, overall, strict=True)]
