@@ -197,6 +197,16 @@ def test_mixture_copula_keeps_non_monotone_dependence_the_classic_copula_cannot(
     assert 0.5 * np.abs(real - fake.reindex(real.index)).sum() < 0.015
 
 
+def test_mixture_copula_keeps_columns_that_determine_each_other_in_step(adult_small):
+    # education and education-num are one column twice; a component's covariance must not
+    # loosen them (a ridge on its diagonal put 9 % of the rows one education level off)
+    model = sim.GaussianCopula(random_state=0).fit(adult_small)
+    assert model.n_components_ == 10 and "education" not in model.nominal_
+    out = model.sample(20_000)
+    years = adult_small.groupby("education")["education-num"].first()
+    assert (out["education"].map(years) == out["education-num"]).mean() > 0.99
+
+
 def test_mixture_copula_round_trip_and_components_parameter(mixed, tmp_path):
     model = sim.GaussianCopula(random_state=4, components=3).fit(mixed)
     assert model.n_components_ == 3 and model.mixture_ is not None
