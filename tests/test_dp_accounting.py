@@ -45,6 +45,18 @@ def test_conversion_beats_the_classic_bound_and_inverts(rho, delta):
     assert cdp_rho(eps, delta) == pytest.approx(rho, rel=1e-6)
 
 
+@pytest.mark.parametrize("epsilon", [1e3, 1e6, 1e9])
+def test_very_large_epsilon_converts_without_overflow(epsilon):
+    """δ is capped in log space (exp of a large ρ's exponent overflowed: 'math range error'),
+    and the minimising order may lie close to 1, so the round trip stays exact."""
+    rho = cdp_rho(epsilon, 1e-5)
+    assert cdp_epsilon(rho, 1e-5) == pytest.approx(epsilon, rel=1e-9)
+    assert cdp_delta(rho, 0.0) == 1.0
+    ledger = PrivacyLedger(PrivacyBudget(epsilon), 1000)
+    ledger.spend("metadata", "everything", ledger.total_rho)
+    assert ledger.report()["epsilon"] <= epsilon * (1 + 1e-9)
+
+
 def test_regression_values():
     """Values of the tight conversion (the same figures as the doctests of accounting.py)."""
     assert cdp_epsilon(0.5, 1e-5) == pytest.approx(4.728, abs=1e-3)

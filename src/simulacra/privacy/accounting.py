@@ -31,14 +31,16 @@ def cdp_delta(rho: float, epsilon: float) -> float:
         raise ValueError("rho and epsilon must be >= 0")
     if rho == 0:
         return 0.0
-    # The exponent is convex in α; bisect on its derivative for the minimising α.
+    # The exponent is convex in α; bisect on its derivative for the minimising α (always
+    # above 1, where the derivative tends to -∞; close to 1 for a large ρ).
     low, high = _bisect(
         lambda a: (2 * a - 1) * rho - epsilon + math.log1p(-1 / a) < 0,
-        1.01, (epsilon + 1) / (2 * rho) + 2)
+        1 + 1e-9, (epsilon + 1) / (2 * rho) + 2)
     alpha = (low + high) / 2
     log_delta = (alpha - 1) * (alpha * rho - epsilon) + alpha * math.log1p(-1 / alpha) \
         - math.log(alpha - 1)
-    return min(math.exp(log_delta), 1.0)
+    # δ is at most 1: cap in log space (exp of a large ρ's exponent would overflow)
+    return math.exp(min(log_delta, 0.0))
 
 
 def cdp_epsilon(rho: float, delta: float) -> float:
