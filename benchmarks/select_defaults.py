@@ -8,7 +8,13 @@ against the test part, which therefore stays unseen while settings are compared.
     python benchmarks/select_defaults.py -d california -d magic -m autoregressive \\
         -v "sub1:numeric_sub_bins=1" -v "sub16:numeric_sub_bins=16"
 
-Prints one line per (dataset, variant, seed) and a table of the means.
+Under a privacy budget (``--epsilon``, repeatable; ``--metadata`` for a declared schema):
+
+    python benchmarks/select_defaults.py -d adult -m tabddpm --epsilon 1 --epsilon 10 \\
+        --metadata benchmarks/adult_public_schema.yaml --metrics fidelity,utility \\
+        -v "auto:" -v "lr2e-3:learning_rate=2e-3"
+
+Prints one line per (dataset, variant, ε, seed) and a table of the means.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import simulacra as sim
 from simulacra.bench import DATASETS, default_datasets_dir
 from simulacra.models import get_model
 
-FIGURES = ("shape", "trend", "detection AUC", "TSTR")
+FIGURES = ("shape", "trend", "2-way TVD", "detection AUC", "TSTR")
 
 
 def inner_split(train: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -53,14 +59,27 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--datasets-dir", type=Path, default=None)
+    parser.add_argument("--epsilon", type=float, action="append", default=None,
+                        help="fit under PrivacyBudget(EPSILON) (repeatable)")
+    parser.add_argument("--metadata", type=Path, default=None,
+                        help="a metadata YAML (e.g. a public schema) given to the model")
+    parser.add_argument("--metrics", default="fidelity,detection,utility",
+                        help="metric groups of sim.evaluate, comma-separated")
     args = parser.parse_args()
+    budgets = args.epsilon or [None]
+    metadata = sim.Metadata.load(args.metadata) if args.metadata else None
     root = args.datasets_dir or default_datasets_dir()
     rows = []
     for name in args.dataset:
         spec = DATASETS[name]
         fit_part, val_part = inner_split(spec.load(root)[0])
-        for text in args.variant:
+        for text, eps in ((t, e) for t in args.variant for e in budgets):
             label, params = parse_variant(text)
+            if metadata is not None:
+                params["metadata"] = metadata
+            if eps is not None:
+                params["privacy"] = sim.PrivacyBudget(eps)
+                label = f"{label} ε={eps:g}"
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 model = get_model(args.model)(random_state=seed, **params)
                 started = time.perf_counter()
@@ -69,18 +88,25 @@ def main() -> None:
                 synth = model.sample(len(fit_part))
                 result = sim.evaluate(fit_part, synth, holdout=val_part, target=spec.target,
                                       random_state=seed,
-                                      metrics=["fidelity", "detection", "utility"])
+                                      metrics=args.metrics.split(","))
                 figures = {m.name: m.value for m in result.metrics}
-                tstr = next(v for k, v in figures.items() if k.startswith("TSTR"))
+                tstr = next((v for k, v in figures.items() if k.startswith("TSTR")), None)
+                bivariate = figures.get("bivariate accuracy")
+                report = getattr(model, "privacy_report_", None) or {}
                 row = {"dataset": name, "variant": label, "seed": seed, "fit s": fit_s,
                        "epochs": getattr(model, "epochs_trained_", None),
                        "shape": figures.get("shape"), "trend": figures.get("trend"),
-                       "detection AUC": figures.get("detection AUC"), "TSTR": tstr}
+                       "2-way TVD": None if bivariate is None else 1 - bivariate,
+                       "detection AUC": figures.get("detection AUC"), "TSTR": tstr,
+                       "noise multiplier": report.get("noise_multiplier"),
+                       "lr": getattr(model, "learning_rate_", None)}
                 rows.append(row)
                 print(" · ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                  for k, v in row.items()), flush=True)
-    table = pd.DataFrame(rows).groupby(["dataset", "variant"], sort=False)[
-        ["fit s", "epochs", *FIGURES]].mean()
+    columns = ["fit s", "epochs", *FIGURES]
+    frame = pd.DataFrame(rows)
+    frame[columns] = frame[columns].astype(float)  # None (not measured) -> NaN
+    table = frame.groupby(["dataset", "variant"], sort=False)[columns].mean()
     print(table.round(3).to_string())
 
 
