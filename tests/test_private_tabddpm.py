@@ -79,6 +79,32 @@ def test_defaults_under_a_budget_need_no_settings(table):
         [100, 1024, 2e-3, (512, 512, 512), True]
 
 
+def test_automatic_learning_rate_follows_the_noise_and_a_given_one_is_kept(model, table):
+    """Left at None, the DP learning rate shrinks with DP-SGD's noise (a larger ε), from 5e-3
+    at the noise it was chosen at down to the non-DP 2e-3; a given rate is used as it is."""
+    from simulacra.models.diffusion.private import (
+        DP_LEARNING_RATE,
+        MIN_LEARNING_RATE,
+        automatic_learning_rate,
+    )
+
+    rates = [automatic_learning_rate(sigma, 4096) for sigma in (50.0, 18.0, 6.8, 3.0, 0.5)]
+    assert rates[0] == rates[1] == DP_LEARNING_RATE
+    assert rates[1] > rates[2] > rates[3] > rates[4] == MIN_LEARNING_RATE
+    # the noise of the mean gradient counts: a larger batch, a smaller rate
+    assert automatic_learning_rate(6.8, 8192) < automatic_learning_rate(6.8, 4096)
+    # in a fit: the rate of the calibrated noise, smaller under a larger ε
+    report = model.privacy_report_  # ε = 10
+    assert model.learning_rate_ == automatic_learning_rate(
+        report["noise_multiplier"], report["sample_rate"] * len(table))
+    larger = private(100.0).fit(table)
+    assert larger.privacy_report_["noise_multiplier"] < report["noise_multiplier"]
+    assert MIN_LEARNING_RATE < larger.learning_rate_ < model.learning_rate_
+    assert larger.get_params()["learning_rate"] is None
+    given = private(100.0, learning_rate=1e-2).fit(table)
+    assert given.learning_rate_ == 1e-2 and given.get_params()["learning_rate"] == 1e-2
+
+
 def test_conditions_and_remaining_columns_work_under_privacy(model):
     low = model.sample(100, conditions={"c": "low"}, rng=1)
     assert (low["c"] == "low").all()

@@ -66,7 +66,9 @@ MIN_DP_STEPS = 4  # under privacy: Poisson sample rate at most 1/4 (small tables
 
 #: Values of the parameters left at ``None``: (without a privacy budget, under one). DP-SGD
 #: adds its noise once per batch, so it wants large batches, and a smaller network (fewer
-#: weights to add noise to, and faster per-row clipping).
+#: weights to add noise to, and faster per-row clipping). Under privacy the learning rate here
+#: is the largest one: the rate follows DP-SGD's noise
+#: (:func:`~simulacra.models.diffusion.private.automatic_learning_rate`).
 AUTOMATIC: dict[str, tuple[Any, Any]] = {
     "epochs": (100, 100), "batch_size": (1024, 4096), "learning_rate": (2e-3, 5e-3),
     "hidden_dims": ((512, 512, 512), (256, 256)), "early_stopping": (True, False)}
@@ -95,7 +97,12 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         Steps of the training schedule, and (evenly spaced) reverse steps when sampling.
     learning_rate, weight_decay, dropout:
         AdamW's initial learning rate (decaying linearly to 0), its weight decay, and dropout in
-        the denoiser. ``None``: 2e-3; under privacy 5e-3.
+        the denoiser. ``None``: 2e-3; under privacy it follows DP-SGD's noise,
+        ``5e-3 · sqrt(min(1, s / s_ref))`` and at least 2e-3, where ``s`` is the noise
+        multiplier over the expected batch and ``s_ref`` = 18 / 4,096 (ε = 1 on Adult, where
+        5e-3 was chosen): 5e-3 at ε = 1 on Adult, 3.1e-3 at ε = 3, 2e-3 at ε = 10
+        (:func:`~simulacra.models.diffusion.private.automatic_learning_rate`). The rate used
+        is ``learning_rate_``.
     early_stopping, validation_fraction, patience:
         Hold out ``validation_fraction`` of the rows; stop after ``patience`` epochs without a
         better held-out loss and keep the best weights. ``None``: on, except under privacy (a
@@ -216,7 +223,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         schedule = NoiseSchedule.cosine(int(self.diffusion_steps))
         with torch_session(seed, device) as gen:
             net = self._network(MLPDenoiser).to(device)
-            learning_rate = float(self._setting("learning_rate"))
+            learning_rate = self.learning_rate_ = float(self._setting("learning_rate"))
             opt = torch.optim.AdamW(net.parameters(), lr=learning_rate,
                                     weight_decay=float(self.weight_decay))
             diffusion = DiffusionLoss(net, self.sizes_, schedule.alpha_bar, device)
