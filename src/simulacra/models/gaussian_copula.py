@@ -19,7 +19,8 @@ Gaussian of step 3 becomes a mixture of Gaussians over the same scores, and nomi
 (no strong monotone tie to any other column) a categorical table per component
 (:mod:`~simulacra.models.copula_mixture`): the model then also keeps non-monotone and
 higher-order dependence, so conditional distributions (``sample(conditions=...)``) follow
-the data (Adult, ``income = ">50K"`` and age 60-70: shape 0.913 → 0.95; see BENCHMARKS.md).
+the data (Adult, ``income = ">50K"`` and age 60-70: shape 0.913 → 0.960; unconditionally
+trend 0.954 → 0.980 and detection AUC 0.884 → 0.694, fit in 2 s; see BENCHMARKS.md).
 
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
