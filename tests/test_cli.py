@@ -75,9 +75,10 @@ def test_fit_hyperparameters_and_conditional_sample(tmp_path, adult_small):
     adult_small.to_csv(data, index=False)
     model = tmp_path / "m.simz"
     r = invoke("fit", data, "-m", "gaussian_copula", "-o", model, "-p",
-               "category_order=association", "--seed", 0)
+               "category_order=association", "-p", "components=4", "--seed", 0)
     assert r.exit_code == 0, r.output
     assert sim.load(model).get_params()["category_order"] == "association"
+    assert sim.load(model).n_components_ == 4
     r = invoke("fit", data, "-m", "gaussian_copula", "-o", model, "-p", "epochs=3")
     assert r.exit_code == 2 and "no hyperparameter 'epochs'" in r.output
     assert "category_order" in r.output  # lists what the model has
