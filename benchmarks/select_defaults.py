@@ -46,8 +46,18 @@ def parse_variant(text: str) -> tuple[str, dict]:
     params = {}
     for item in filter(None, rest.split(",")):
         key, _, value = item.partition("=")
-        params[key.strip()] = yaml.safe_load(value)
+        params[key.strip()] = _number(yaml.safe_load(value))
     return label, params
+
+
+def _number(value: object) -> object:
+    """YAML 1.1 reads ``5e-3`` (no dot) as a string: take it as the number it is."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    return value
 
 
 def main() -> None:
