@@ -207,6 +207,34 @@ def test_mixture_copula_keeps_columns_that_determine_each_other_in_step(adult_sm
     assert (out["education"].map(years) == out["education-num"]).mean() > 0.99
 
 
+def test_mixture_components_follow_rows_and_width():
+    copula = sim.GaussianCopula()
+    assert copula._n_components(32_561, 9) == 100  # Adult
+    assert copula._n_components(1_000, 9) == 1  # too few rows for a mixture
+    assert 4 <= copula._n_components(20_000, 60) < 20_000 // 300  # wide: fewer
+    assert copula._n_components(20_000, 120) == 1  # wider still: the classic copula
+    assert sim.GaussianCopula(components=7)._n_components(100, 300) == 7  # as asked
+
+
+def test_mixture_em_in_chunks_equals_em_in_one_pass(monkeypatch):
+    from simulacra.models import copula_mixture
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(3000, 4))
+    codes = np.column_stack([rng.integers(0, 5, 3000), rng.integers(0, 3, 3000)])
+
+    def fit() -> copula_mixture.Mixture:
+        return copula_mixture.fit_mixture(z, codes, [5, 3], components=6,
+                                          rng=np.random.default_rng(1))
+
+    whole = fit()
+    monkeypatch.setattr(copula_mixture, "CHUNK_CELLS", 256 * 6)  # 256-row chunks
+    parts = fit()
+    for a, b in [(whole.weights, parts.weights), (whole.means, parts.means),
+                 (whole.cholesky, parts.cholesky), *zip(whole.tables, parts.tables, strict=True)]:
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
 def test_mixture_copula_round_trip_and_components_parameter(mixed, tmp_path):
     model = sim.GaussianCopula(random_state=4, components=3).fit(mixed)
     assert model.n_components_ == 3 and model.mixture_ is not None

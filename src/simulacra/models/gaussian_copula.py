@@ -85,7 +85,10 @@ class GaussianCopula(MarginalModel):
     components:
         Gaussians in the mixture over normal scores; ``1`` is the classic Gaussian copula.
         ``"auto"`` (default): one per ``ROWS_PER_COMPONENT`` rows, at most
-        ``MAX_COMPONENTS`` (Adult's 32,561 rows: 100; tables under 600 rows: 1).
+        ``MAX_COMPONENTS`` (Adult's 32,561 rows: 100; tables under 1,200 rows: 1), and on wide
+        tables few enough that an EM iteration stays within ``EM_BUDGET`` multiply-adds
+        (an iteration costs rows × components × d(d+1)/2 for d Gaussian coordinates); fewer
+        than 4 fall back to 1.
 
     Examples
     --------
@@ -105,6 +108,9 @@ class GaussianCopula(MarginalModel):
     MAX_COMPONENTS: ClassVar[int] = 100
     #: rows the mixture is fitted on at most (a seeded subsample of larger tables)
     MIXTURE_ROWS: ClassVar[int] = 100_000
+    #: ``components="auto"`` keeps one EM iteration under this many multiply-adds (about a
+    #: quarter of a second on one core); Adult needs 1.5e8 at 100 components
+    EM_BUDGET: ClassVar[float] = 5e8
     #: a categorical column correlated at least this much with another stays in the Gaussian
     #: part (its order carries the relation, e.g. education ↔ years of education); the others
     #: are nominal and get a table per component
@@ -128,10 +134,16 @@ class GaussianCopula(MarginalModel):
                     k == "auto" or (isinstance(k, int) and not isinstance(k, bool)
                                     and 1 <= k <= 1000))
 
-    def _n_components(self, n_rows: int) -> int:
-        if self.components == "auto":
-            return int(np.clip(n_rows // self.ROWS_PER_COMPONENT, 1, self.MAX_COMPONENTS))
-        return int(self.components)
+    def _n_components(self, n_rows: int, n_gaussian: int) -> int:
+        """Components for ``n_rows`` rows with ``n_gaussian`` Gaussian coordinates."""
+        if self.components != "auto":
+            return int(self.components)
+        by_rows = n_rows // self.ROWS_PER_COMPONENT
+        cost = min(n_rows, self.MIXTURE_ROWS) * max(n_gaussian * (n_gaussian + 1) // 2, 1)
+        components = int(min(by_rows, self.EM_BUDGET // cost, self.MAX_COMPONENTS))
+        # two or three components cost a wide table most of a larger mixture's time (the
+        # pairwise products of its columns) for little gain: the classic copula then
+        return components if components >= 4 else 1
 
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
              rng: np.random.Generator) -> None:
@@ -154,18 +166,19 @@ class GaussianCopula(MarginalModel):
         self.correlation_ = nearest_correlation(corr) if names else corr
         self.nominal_: list[str] = []
         self.mixture_: Mixture | None = None
-        self.n_components_ = self._n_components(n)
+        strength = np.abs(self.correlation_ - np.eye(len(names)))
+        nominal = [c.name for c in columns
+                   if c.output == "discrete" and c.cardinality >= 3
+                   and strength[names.index(c.name)].max() < self.NOMINAL_MAX_CORRELATION]
+        self.n_components_ = self._n_components(n, len(names) - len(nominal))
         if self.n_components_ > 1 and names:
+            self.nominal_ = nominal
             self._fit_mixture(encoded, columns, z, rng)
 
     def _fit_mixture(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      z: np.ndarray, rng: np.random.Generator) -> None:
         """Mixture over the scores of the ordered columns and the codes of the nominal ones."""
         names = list(self.marginals_)
-        strength = np.abs(self.correlation_ - np.eye(len(names)))
-        self.nominal_ = [c.name for c in columns
-                         if c.output == "discrete" and c.cardinality >= 3
-                         and strength[names.index(c.name)].max() < self.NOMINAL_MAX_CORRELATION]
         latent = [j for j, name in enumerate(names) if name not in self.nominal_]
         rows = np.arange(len(z))
         if len(rows) > self.MIXTURE_ROWS:
