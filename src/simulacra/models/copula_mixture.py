@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import solve_triangular
 from scipy.special import ndtr
 
 #: grid points of each coordinate's tabulated mixture distribution function
@@ -57,9 +56,7 @@ class Mixture:
         """Λ's upper triangle (off-diagonal doubled), Λμ and μᵀΛμ per component, computed once."""
         if self._terms is None:
             d = self.means.shape[1]
-            eye = np.eye(d)
-            inv = np.stack([solve_triangular(c, eye, lower=True, check_finite=False)
-                            for c in self.cholesky])  # L⁻¹
+            inv = np.linalg.inv(self.cholesky)  # L⁻¹, all components at once
             precision = np.einsum("kji,kjl->kil", inv, inv)  # Λ = L⁻ᵀ L⁻¹
             pm = np.einsum("kij,kj->ki", precision, self.means)
             rows, cols = np.triu_indices(d)
@@ -86,13 +83,17 @@ class Mixture:
         (``zz``: :func:`_outer_rows` of ``z``, computed when not given).
         """
         n, d = z.shape
-        out = np.broadcast_to(np.log(np.maximum(self.weights, 1e-300)), (n, self.n_components))
-        out = out.copy()
+        log_weight = np.log(np.maximum(self.weights, 1e-300))
         if d:
             packed, pm, constant = self._quadratic_terms()
-            zz = _outer_rows(z) if zz is None else zz
-            quad = zz @ packed.T - 2 * z @ pm.T + constant
-            out += -0.5 * np.maximum(quad, 0.0) - self._log_norm()
+            out = (_outer_rows(z) if zz is None else zz) @ packed.T  # in place from here on
+            out -= 2 * (z @ pm.T)
+            out += constant
+            np.maximum(out, 0.0, out=out)
+            out *= -0.5
+            out += log_weight - self._log_norm()
+        else:
+            out = np.tile(log_weight, (n, 1))
         for j, table in enumerate(self.tables):
             out += np.log(table).T[codes[:, j]]
         return out
