@@ -100,7 +100,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         the denoiser. ``None``: 2e-3; under privacy it follows DP-SGD's noise,
         ``5e-3 · sqrt(min(1, s / s_ref))`` and at least 2e-3, where ``s`` is the noise
         multiplier over the expected batch and ``s_ref`` = 18 / 4,096 (ε = 1 on Adult, where
-        5e-3 was chosen): 5e-3 at ε = 1 on Adult, 3.1e-3 at ε = 3, 2e-3 at ε = 10
+        5e-3 was chosen): on Adult 5e-3 at ε = 1, about 3e-3 at ε = 3, 2e-3 at ε = 10
         (:func:`~simulacra.models.diffusion.private.automatic_learning_rate`). The rate used
         is ``learning_rate_``.
     early_stopping, validation_fraction, patience:
