@@ -224,3 +224,43 @@ def test_impute_from_the_cli(model, related, tmp_path):
     expected = int(holes.isna().sum().sum())  # the 20 in x and y's own nulls
     assert f"Filled {expected} missing values" in r.output and "0 left" in r.output
     assert pd.read_csv(tmp_path / "filled.csv")["x"].notna().all()
+
+
+def test_token_masks_keep_every_token_a_matching_row_can_have(model, related):
+    from simulacra.models.autoregressive.pruning import allowed_tokens
+
+    tok, encoder = model.tokenizer_, model.table_encoder_
+    tokens = tok.transform(encoder.transform(related, np.random.default_rng(0)))
+    for conditions in ({"x": (4.2, 6.3)}, {"y": (-1.05, 3.0)}, {"kind": "rare"},
+                       {"group": "b", "x": (-100.0, 0.5)}, {"y": None}):
+        masks = allowed_tokens(tok, encoder, conditions)
+        assert masks  # every one of these is steered
+        match = np.ones(len(related), dtype=bool)
+        for column, value in conditions.items():
+            if value is None:
+                match &= related[column].isna().to_numpy()
+            elif isinstance(value, tuple):
+                match &= related[column].between(*value).to_numpy()
+            else:
+                match &= (related[column] == value).to_numpy()
+        for j, mask in masks.items():
+            assert mask[tokens[match, j]].all(), (conditions, tok.names_[j])  # conservative
+            assert not mask.all() or tok.names_[j].endswith("#null")  # and it prunes
+
+
+def test_pruned_conditional_sampling_keeps_the_conditional_distribution(model, monkeypatch):
+    from simulacra.models.autoregressive import model as module
+
+    conditions = {"x": (4.0, 6.0), "kind": "v"}
+    pruned = model.sample(3000, conditions=conditions, rng=3)
+    assert model.conditional_acceptance_ < 0.5 and len(pruned) == 3000
+    monkeypatch.setattr(module, "allowed_tokens", lambda *args: {})
+    plain = model.sample(3000, conditions=conditions, rng=4)
+    for rows in (pruned, plain):
+        assert rows["x"].between(4.0, 6.0).all() and (rows["kind"] == "v").all()
+    # same conditional law: group shares and y's distribution agree within sampling noise
+    shares = [rows["group"].value_counts(normalize=True) for rows in (pruned, plain)]
+    assert (shares[0] - shares[1]).abs().max() < 0.05
+    from scipy.stats import ks_2samp
+
+    assert ks_2samp(pruned["y"].dropna(), plain["y"].dropna()).pvalue > 0.001

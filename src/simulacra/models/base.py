@@ -217,6 +217,8 @@ class Synthesizer(ABC):
                         conditions: dict[str, Any] | None = None) -> pd.DataFrame:
         encoded = self._sample(n, rng) if not conditions else \
             self._sample_given(n, rng, conditions)
+        if conditions and encoded:  # steering may already have dropped rows that cannot match
+            n = len(next(iter(encoded.values())))
         frame = self.table_encoder_.inverse_transform(encoded, n, rng)
         rules = self._constraint_set()
         return frame if rules is None else rules.reverse(frame)
@@ -226,7 +228,9 @@ class Synthesizer(ABC):
         """Encoded rows aimed at ``conditions``, for :meth:`_sample_conditions` to filter.
 
         The base draws unconditionally; models that can steer generation (CTGAN's conditional
-        vector) override this to raise the acceptance rate. The rows are still checked.
+        vector) override this to raise the acceptance rate. The rows are still checked. A model
+        may return fewer than ``n`` rows when it drops, early, rows that cannot match (the
+        autoregressive network); they count as drawn and rejected.
         """
         return self._sample(n, rng)
 

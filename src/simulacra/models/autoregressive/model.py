@@ -44,6 +44,7 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
+from simulacra.models.autoregressive.pruning import allowed_tokens
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.deep._base import (
     DeepSynthesizer,
@@ -317,12 +318,19 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
 
     # -- sample -------------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator,
-                fixed: dict[int, int] | None = None) -> dict[str, np.ndarray]:
-        """Step 4; ``fixed`` maps leading column positions to tokens they are given."""
+                fixed: dict[int, int] | None = None,
+                allowed: dict[int, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Step 4; ``fixed`` maps leading column positions to tokens they are given.
+
+        ``allowed`` maps a column position to the tokens a row may take there; a row that
+        draws another is dropped at once (:mod:`~simulacra.models.autoregressive.pruning`),
+        so fewer than ``n`` rows may come back.
+        """
         torch = require_torch()
         seed = child_seed(rng)
         fixed = fixed or {}
         net = self.network_
+        masks = {j: torch.as_tensor(m) for j, m in (allowed or {}).items() if j not in fixed}
 
         def draw(net: Any, size: int, gen: Any, device: Any) -> Any:
             tokens = torch.zeros((size, net.c), dtype=torch.int64, device=device)
@@ -333,6 +341,8 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                 logits = net.column_logits(tokens, j)
                 u = torch.rand(logits.shape, generator=gen, device=device).clamp_(1e-12, 1.0)
                 tokens[:, j] = torch.argmax(logits - torch.log(-torch.log(u)), dim=1)
+                if j in masks:
+                    tokens = tokens[masks[j].to(device)[tokens[:, j]]]
             return tokens
 
         tokens = self._sample_chunks(n, seed, net, draw)
@@ -347,7 +357,8 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
 
     def _sample_given(self, n: int, rng: np.random.Generator,
                       conditions: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Fix the tokens of conditioned discrete columns that lead the column order."""
+        """Fix the tokens of conditioned discrete columns that lead the column order, and drop
+        rows as soon as a conditioned column's token rules them out (exact either way)."""
         codes = self.table_encoder_.discrete_codes(conditions)
         tok = self.tokenizer_
         fixed: dict[int, int] = {}
@@ -362,7 +373,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         if fixed:
             logger.info("autoregressive: conditions fix the leading columns %s",
                         [tok.names_[j] for j in fixed])
-        return self._sample(n, rng, fixed)
+        return self._sample(n, rng, fixed, allowed_tokens(tok, self.table_encoder_, conditions))
 
     # -- imputation ---------------------------------------------------------------------------
     def impute(self, data: pd.DataFrame, *, draws: int = 64,

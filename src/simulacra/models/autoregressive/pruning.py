@@ -1,0 +1,86 @@
+"""Which tokens can still meet a condition: conditional sampling drops doomed rows early.
+
+Conditional sampling draws rows and keeps those that match (exactly, in the decoded table).
+The network draws a row column by column, so a row whose ``age`` token already lies outside
+``age ∈ [60, 70]`` can be dropped before its later columns are drawn: the rows that survive
+are the same rows, drawn the same way, only fewer doomed ones are finished. Each mask here is
+conservative — it keeps every token that could decode to a matching value (a bin that merely
+overlaps the range, a pooled token that may stand for the wanted category) — so the final
+exact check still decides and the conditional distribution is unchanged.
+
+>>> import numpy as np
+>>> edges = np.array([0.0, 10.0, 20.0, 30.0, 40.0])
+>>> overlapping_bins(edges, 12.0, 25.0).tolist()
+[False, True, True, False]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from simulacra.encoders.numerical import NumericalEncoder
+from simulacra.models.autoregressive.tokenizer import Tokenizer
+
+
+def overlapping_bins(edges: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Bins ``[edges[t], edges[t + 1]]`` that meet the closed interval ``[low, high]``."""
+    return (edges[1:] >= low) & (edges[:-1] <= high)
+
+
+def allowed_tokens(tokenizer: Tokenizer, table_encoder: Any,
+                   conditions: dict[str, Any]) -> dict[int, np.ndarray]:
+    """Token position → boolean mask of the tokens that may still satisfy ``conditions``.
+
+    Equality conditions on discrete columns (and ``None`` through a null flag) use the
+    encoder's codes; ``(low, high)`` ranges on numerical columns use the tokenizer's bins or
+    values. Anything else (datetimes, text, columns a constraint rewrote) gets no mask and is
+    left to the exact check.
+    """
+    masks: dict[int, np.ndarray] = {}
+    position = {name: j for j, name in enumerate(tokenizer.names_)}
+    for name, code in table_encoder.discrete_codes(conditions).items():
+        if name in position and tokenizer.kinds_.get(name) == "codes":
+            masks[position[name]] = _code_mask(tokenizer, name, code)
+    encoders = getattr(table_encoder, "encoders_", None) or {}
+    for name, value in conditions.items():
+        encoder = encoders.get(name)
+        if (isinstance(value, tuple) and isinstance(encoder, NumericalEncoder)
+                and name in position and tokenizer.kinds_.get(name) in ("bins", "values")):
+            low, high = _encoded_range(encoder, float(value[0]), float(value[1]))
+            masks[position[name]] = _range_mask(tokenizer, name, low, high)
+    return masks
+
+
+def _code_mask(tokenizer: Tokenizer, name: str, code: int) -> np.ndarray:
+    keep = tokenizer.keep_[name]
+    mask = np.zeros(len(keep) + (1 if name in tokenizer.pooled_ else 0), dtype=bool)
+    hit = np.flatnonzero(keep == code)
+    if len(hit):
+        mask[hit] = True
+    else:
+        mask[len(keep):] = True  # a pooled category: its token stands for it
+    return mask
+
+
+def _encoded_range(encoder: NumericalEncoder, low: float, high: float) -> tuple[float, float]:
+    """Encoded values that may decode into ``[low, high]`` (rounding and clipping allowed for)."""
+    half = 0.5 * 10.0 ** -encoder.decimals_ if encoder.decimals_ is not None else 0.0
+    low, high = low - half - 1e-9 * (1 + abs(low)), high + half + 1e-9 * (1 + abs(high))
+    if encoder.minimum_ is not None and low <= encoder.minimum_:
+        low = -np.inf  # everything below the minimum decodes to it
+    if encoder.maximum_ is not None and high >= encoder.maximum_:
+        high = np.inf
+    return low, high
+
+
+def _range_mask(tokenizer: Tokenizer, name: str, low: float, high: float) -> np.ndarray:
+    marginal = tokenizer.marginals_[name]
+    if tokenizer.kinds_[name] == "values":
+        values = np.asarray(marginal.values, dtype=np.float64)
+        return (values >= low) & (values <= high)
+    # token t decodes through u in [t / bins, (t + 1) / bins) and a non-decreasing quantile
+    # function, so into [Q(t / bins), Q((t + 1) / bins)]
+    edges = marginal.from_uniform(np.linspace(0.0, 1.0, tokenizer.numeric_bins + 1))
+    return overlapping_bins(np.asarray(edges, dtype=np.float64), low, high)
