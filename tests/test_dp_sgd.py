@@ -34,22 +34,17 @@ def private(name: str, epsilon: float = 3.0, seed: int = 0, **kw) -> sim.Synthes
 
 
 @pytest.fixture(scope="module")
-def table(dp_table: pd.DataFrame) -> pd.DataFrame:
-    return dp_table
-
-
-@pytest.fixture(scope="module")
-def tvae(table) -> sim.Synthesizer:
-    return private("tvae").fit(table)
+def tvae(dp_table) -> sim.Synthesizer:
+    return private("tvae").fit(dp_table)
 
 
 # -- the models ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["tvae", "ctgan"])
-def test_private_fit_samples_valid_frames_and_spends_the_budget(name, table, tvae):
-    model = tvae if name == "tvae" else private(name).fit(table)
+def test_private_fit_samples_valid_frames_and_spends_the_budget(name, dp_table, tvae):
+    model = tvae if name == "tvae" else private(name).fit(dp_table)
     out = model.sample(300)
-    assert list(out.columns) == list(table.columns)
-    assert dict(out.dtypes) == dict(table.dtypes)
+    assert list(out.columns) == list(dp_table.columns)
+    assert dict(out.dtypes) == dict(dp_table.dtypes)
     assert set(out["c"].dropna()) <= {"high", "low"}
     assert out["c"].nunique() == 2 and out["k"].nunique() > 1  # no collapse to the mode
     report = model.privacy_report_
@@ -72,12 +67,12 @@ def test_report_and_samples_survive_save_load(tvae, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["tvae", "ctgan"])
-def test_same_seed_same_samples(name, table):
-    first = private(name, seed=5).fit(table).sample(200, rng=1)
-    again = private(name, seed=5).fit(table).sample(200, rng=1)
+def test_same_seed_same_samples(name, dp_table):
+    first = private(name, seed=5).fit(dp_table).sample(200, rng=1)
+    again = private(name, seed=5).fit(dp_table).sample(200, rng=1)
     pd.testing.assert_frame_equal(first, again)
     if name == "tvae":
-        other = private(name, seed=6).fit(table).sample(200, rng=1)
+        other = private(name, seed=6).fit(dp_table).sample(200, rng=1)
         assert not first.equals(other)
 
 
@@ -93,8 +88,8 @@ def test_outlier_does_not_set_the_bounds():
     assert out["v"].max() <= domain.maximum_ < 1e3
 
 
-def test_rare_category_and_datetime_bounds_do_not_leak(table):
-    df = table.copy()
+def test_rare_category_and_datetime_bounds_do_not_leak(dp_table):
+    df = dp_table.copy()
     df.loc[0, "c"] = "unique-person"
     model = private("tvae", epsilon=1.0).fit(df)
     out = model.sample(3000)
@@ -105,23 +100,23 @@ def test_rare_category_and_datetime_bounds_do_not_leak(table):
     assert (lo, hi) != (df["d"].min(), df["d"].max())
 
 
-def test_ctgan_private_conditions_and_packing(table):
-    model = private("ctgan", pac=10).fit(table)  # packs are not used under privacy
+def test_ctgan_private_conditions_and_packing(dp_table):
+    model = private("ctgan", pac=10).fit(dp_table)  # packs are not used under privacy
     out = model.sample(50, conditions={"c": "low"})
     assert (out["c"] == "low").all()
     counts = model.sampler_.counts_
     assert all(np.all(c >= 1) for c in counts)  # noisy counts, floored
 
 
-def test_fewer_steps_report_the_smaller_epsilon_reached(table):
-    model = private("tvae", max_training_time=1e-9).fit(table)  # stops before any step
+def test_fewer_steps_report_the_smaller_epsilon_reached(dp_table):
+    model = private("tvae", max_training_time=1e-9).fit(dp_table)  # stops before any step
     report = model.privacy_report_
     assert report["steps"] == 0 and report["stages"]["model"]["share"] == 0
     assert 0 < report["epsilon"] < 0.5 * 3.0
 
 
-def test_without_privacy_nothing_changes(table):
-    model = MODELS["tvae"](random_state=0, **SMALL["tvae"]).fit(table)
+def test_without_privacy_nothing_changes(dp_table):
+    model = MODELS["tvae"](random_state=0, **SMALL["tvae"]).fit(dp_table)
     assert model.privacy_report_ is None
     assert type(model.transformer_).__name__ == "ModeNormalizer"
 
@@ -133,22 +128,22 @@ def test_without_privacy_nothing_changes(table):
     ("max_grad_norm", "1"), ("max_grad_norm", True), ("metadata_share", 0.0),
     ("metadata_share", 0.9), ("bins", 1), ("privacy", 1.0),
 ])
-def test_bad_private_parameters_name_the_parameter(name, param, value, table):
+def test_bad_private_parameters_name_the_parameter(name, param, value, dp_table):
     kw = {"privacy": sim.PrivacyBudget(1.0), param: value}
     with pytest.raises(ParameterError, match=param):
-        MODELS[name](**{**SMALL[name], **kw}).fit(table)
+        MODELS[name](**{**SMALL[name], **kw}).fit(dp_table)
 
 
 @pytest.mark.parametrize("name", ["tvae", "ctgan"])
-def test_privacy_refuses_early_stopping(name, table):
+def test_privacy_refuses_early_stopping(name, dp_table):
     with pytest.raises(ParameterError, match="early_stopping"):
-        private(name, early_stopping=True).fit(table)
+        private(name, early_stopping=True).fit(dp_table)
 
 
-def test_missing_opacus_explains_the_extra(table, monkeypatch):
+def test_missing_opacus_explains_the_extra(dp_table, monkeypatch):
     monkeypatch.setitem(sys.modules, "opacus", None)  # makes `import opacus` fail
     with pytest.raises(SimulacraError, match=r"simulacra\[dp\]"):
-        private("tvae").fit(table)
+        private("tvae").fit(dp_table)
 
 
 # -- the accountant -------------------------------------------------------------------------------
@@ -185,13 +180,13 @@ def test_epsilon_is_monotone_and_calibration_meets_the_budget():
         calibrate_noise(0.1, 1e-5, sample_rate=0.01, steps=10, rho=1.0)
 
 
-def test_cli_fit_prints_the_privacy_table(table, tmp_path):
+def test_cli_fit_prints_the_privacy_table(dp_table, tmp_path):
     from typer.testing import CliRunner
 
     from simulacra.cli import app
 
     data = tmp_path / "t.csv"
-    table.to_csv(data, index=False)
+    dp_table.to_csv(data, index=False)
     out = tmp_path / "m.simz"
     result = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
         "fit", str(data), "--model", "tvae", "--epsilon", "3", "-o", str(out),

@@ -28,19 +28,14 @@ def private(epsilon: float = 3.0, seed: int = 0, **kw) -> sim.AutoregressiveNetw
 
 
 @pytest.fixture(scope="module")
-def table(dp_table: pd.DataFrame) -> pd.DataFrame:
-    return dp_table
+def model(dp_table) -> sim.AutoregressiveNetwork:
+    return private(column_order=("c",)).fit(dp_table)
 
 
-@pytest.fixture(scope="module")
-def model(table) -> sim.AutoregressiveNetwork:
-    return private(column_order=("c",)).fit(table)
-
-
-def test_private_fit_spends_the_budget_and_samples_valid_frames(model, table):
+def test_private_fit_spends_the_budget_and_samples_valid_frames(model, dp_table):
     out = model.sample(500)
-    assert list(out.columns) == list(table.columns)
-    assert dict(out.dtypes) == dict(table.dtypes)
+    assert list(out.columns) == list(dp_table.columns)
+    assert dict(out.dtypes) == dict(dp_table.dtypes)
     assert set(out["c"]) == {"high", "low"} and out["k"].nunique() > 1
     assert not out["x"].isna().any()  # a column without nulls gets no null code
     report = model.privacy_report_
@@ -50,19 +45,19 @@ def test_private_fit_spends_the_budget_and_samples_valid_frames(model, table):
     assert report["steps"] == 3 * 4 and report["sample_rate"] == pytest.approx(0.25)
     paid = [m["what"] for m in report["mechanisms"] if m["stage"] == "metadata"]
     # every column's token counts are paid for: they start the heads' biases
-    assert {w.split(":")[0] for w in paid if "code counts (output biases)" in w} == set(table)
+    assert {w.split(":")[0] for w in paid if "code counts (output biases)" in w} == set(dp_table)
     # all columns are DP codes (numbers too), each with a token of its own
     assert model.tokenizer_.names_[0] == "c" and set(model.tokenizer_.kinds_.values()) == {"codes"}
     sizes = dict(zip(model.tokenizer_.names_, model.tokenizer_.sizes_, strict=True))
     assert sizes == {n: d.size for n, d in model.table_encoder_.domains_.items()}
 
 
-def test_defaults_under_a_budget_need_no_settings(table):
+def test_defaults_under_a_budget_need_no_settings(dp_table):
     """``AutoregressiveNetwork(privacy=...)``: DP epochs, batch and learning rate, no hold-out."""
     from simulacra.models.autoregressive.model import AUTOMATIC
 
     model = sim.AutoregressiveNetwork(random_state=0, privacy=sim.PrivacyBudget(1.0),
-                                      embedding_dim=4, hidden_dim=8).fit(table.head(200))
+                                      embedding_dim=4, hidden_dim=8).fit(dp_table.head(200))
     params = model.get_params()
     assert params["epochs"] is None and params["early_stopping"] is None
     epochs = AUTOMATIC["epochs"][1]
@@ -74,12 +69,12 @@ def test_defaults_under_a_budget_need_no_settings(table):
         [200, 512, True]
 
 
-def test_conditions_and_imputation_work_under_privacy(model, table):
+def test_conditions_and_imputation_work_under_privacy(model, dp_table):
     low = model.sample(200, conditions={"c": "low"}, rng=1)
     assert (low["c"] == "low").all()
     rows = model.sample_remaining_columns(pd.DataFrame({"c": ["high", "low", "high"]}), rng=2)
     assert rows["c"].tolist() == ["high", "low", "high"]
-    holes = table.dropna().head(40).copy()
+    holes = dp_table.dropna().head(40).copy()
     holes.loc[holes.index[:10], "x"] = np.nan
     holes.loc[holes.index[10:20], "c"] = None
     filled = model.impute(holes, rng=0)
@@ -98,41 +93,41 @@ def test_report_and_samples_survive_save_load(model, tmp_path):
                                   model.sample(50, conditions={"c": "high"}, rng=4))
 
 
-def test_same_seed_same_samples(table):
-    assert_same_seed_same_samples(private, table)
+def test_same_seed_same_samples(dp_table):
+    assert_same_seed_same_samples(private, dp_table)
 
 
-def test_outlier_rare_category_and_dates_do_not_leak(table):
-    assert_outlier_rare_category_and_dates_do_not_leak(private, table)
+def test_outlier_rare_category_and_dates_do_not_leak(dp_table):
+    assert_outlier_rare_category_and_dates_do_not_leak(private, dp_table)
 
 
-def test_fewer_steps_report_the_smaller_epsilon_reached(table):
-    assert_fewer_steps_report_the_smaller_epsilon(private, table)
+def test_fewer_steps_report_the_smaller_epsilon_reached(dp_table):
+    assert_fewer_steps_report_the_smaller_epsilon(private, dp_table)
 
 
 @pytest.mark.parametrize(("param", "value"), [
     ("max_grad_norm", 0), ("metadata_share", 0.9), ("bins", 1), ("epochs", 0),
     ("learning_rate", -1.0), ("batch_size", 2.5),
 ])
-def test_bad_private_parameters_name_the_parameter(param, value, table):
+def test_bad_private_parameters_name_the_parameter(param, value, dp_table):
     with pytest.raises(ParameterError, match=param):
-        private(**{param: value}).fit(table)
+        private(**{param: value}).fit(dp_table)
     with pytest.raises(ParameterError, match="'privacy' parameter"):
-        sim.AutoregressiveNetwork(privacy=1.0).fit(table)
+        sim.AutoregressiveNetwork(privacy=1.0).fit(dp_table)
 
 
-def test_privacy_refuses_early_stopping(table):
+def test_privacy_refuses_early_stopping(dp_table):
     with pytest.raises(ParameterError, match="early_stopping"):
-        private(early_stopping=True).fit(table)
+        private(early_stopping=True).fit(dp_table)
 
 
-def test_cli_fit_with_epsilon(table, tmp_path):
+def test_cli_fit_with_epsilon(dp_table, tmp_path):
     from typer.testing import CliRunner
 
     from simulacra.cli import app
 
     data = tmp_path / "t.csv"
-    table.to_csv(data, index=False)
+    dp_table.to_csv(data, index=False)
     out = tmp_path / "m.simz"
     result = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
         "fit", str(data), "--model", "autoregressive", "--epsilon", "3", "-o", str(out),

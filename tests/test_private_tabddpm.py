@@ -27,19 +27,14 @@ def private(epsilon: float = 3.0, seed: int = 0, **kw) -> sim.TabDDPM:
 
 
 @pytest.fixture(scope="module")
-def table(dp_table: pd.DataFrame) -> pd.DataFrame:
-    return dp_table
+def model(dp_table) -> sim.TabDDPM:
+    return private(10.0).fit(dp_table)  # enough ε for y's 60 nulls to pass their noisy count
 
 
-@pytest.fixture(scope="module")
-def model(table) -> sim.TabDDPM:
-    return private(10.0).fit(table)  # enough ε for y's 60 nulls to pass their noisy count
-
-
-def test_private_fit_spends_the_budget_and_samples_valid_frames(model, table):
+def test_private_fit_spends_the_budget_and_samples_valid_frames(model, dp_table):
     out = model.sample(500)
-    assert list(out.columns) == list(table.columns)
-    assert dict(out.dtypes) == dict(table.dtypes)
+    assert list(out.columns) == list(dp_table.columns)
+    assert dict(out.dtypes) == dict(dp_table.dtypes)
     assert set(out["c"]) <= {"high", "low"} and out["k"].nunique() > 1
     assert not out["x"].isna().any()  # a column without nulls gets no null flag
     report = model.privacy_report_
@@ -59,12 +54,12 @@ def test_private_fit_spends_the_budget_and_samples_valid_frames(model, table):
     assert out["y"].isna().any()
 
 
-def test_defaults_under_a_budget_need_no_settings(table):
+def test_defaults_under_a_budget_need_no_settings(dp_table):
     """``TabDDPM(privacy=...)``: DP epochs, batch, learning rate and widths, no hold-out."""
     from simulacra.models.diffusion.model import AUTOMATIC
 
     model = sim.TabDDPM(random_state=0, privacy=sim.PrivacyBudget(1.0), diffusion_steps=50,
-                        sampling_steps=5).fit(table.head(200))
+                        sampling_steps=5).fit(dp_table.head(200))
     params = model.get_params()
     assert params["epochs"] is None and params["early_stopping"] is None
     epochs = AUTOMATIC["epochs"][1]
@@ -79,7 +74,7 @@ def test_defaults_under_a_budget_need_no_settings(table):
         [100, 1024, 2e-3, (512, 512, 512), True]
 
 
-def test_automatic_learning_rate_follows_the_noise_and_a_given_one_is_kept(model, table):
+def test_automatic_learning_rate_follows_the_noise_and_a_given_one_is_kept(model, dp_table):
     """Left at None, the DP learning rate shrinks with DP-SGD's noise (a larger ε), from 5e-3
     at the noise it was chosen at down to the non-DP 2e-3; a given rate is used as it is."""
     from simulacra.models.diffusion.private import (
@@ -96,12 +91,12 @@ def test_automatic_learning_rate_follows_the_noise_and_a_given_one_is_kept(model
     # in a fit: the rate of the calibrated noise, smaller under a larger ε
     report = model.privacy_report_  # ε = 10
     assert model.learning_rate_ == automatic_learning_rate(
-        report["noise_multiplier"], report["sample_rate"] * len(table))
-    larger = private(100.0).fit(table)
+        report["noise_multiplier"], report["sample_rate"] * len(dp_table))
+    larger = private(100.0).fit(dp_table)
     assert larger.privacy_report_["noise_multiplier"] < report["noise_multiplier"]
     assert MIN_LEARNING_RATE < larger.learning_rate_ < model.learning_rate_
     assert larger.get_params()["learning_rate"] is None
-    given = private(100.0, learning_rate=1e-2).fit(table)
+    given = private(100.0, learning_rate=1e-2).fit(dp_table)
     assert given.learning_rate_ == 1e-2 and given.get_params()["learning_rate"] == 1e-2
 
 
@@ -121,46 +116,46 @@ def test_report_and_samples_survive_save_load(model, tmp_path):
     pd.testing.assert_frame_equal(back.sample(300, rng=3), model.sample(300, rng=3))
 
 
-def test_same_seed_same_samples(table):
-    assert_same_seed_same_samples(private, table)
+def test_same_seed_same_samples(dp_table):
+    assert_same_seed_same_samples(private, dp_table)
 
 
-def test_outlier_rare_category_and_dates_do_not_leak(table):
-    model = assert_outlier_rare_category_and_dates_do_not_leak(private, table)
+def test_outlier_rare_category_and_dates_do_not_leak(dp_table):
+    model = assert_outlier_rare_category_and_dates_do_not_leak(private, dp_table)
     # nothing of the raw values in the model's state: DP codes, noisy counts, weights
     state = repr(model._get_state()) + repr(model.table_encoder_.get_state())
     assert "unique-person" not in state and "1000000000" not in state
 
 
-def test_fewer_steps_report_the_smaller_epsilon_reached(table):
-    assert_fewer_steps_report_the_smaller_epsilon(private, table)
+def test_fewer_steps_report_the_smaller_epsilon_reached(dp_table):
+    assert_fewer_steps_report_the_smaller_epsilon(private, dp_table)
 
 
 @pytest.mark.parametrize(("param", "value"), [
     ("max_grad_norm", 0), ("metadata_share", 0.9), ("bins", 1), ("epochs", 0),
     ("learning_rate", -1.0), ("hidden_dims", (0,)),
 ])
-def test_bad_private_parameters_name_the_parameter(param, value, table):
+def test_bad_private_parameters_name_the_parameter(param, value, dp_table):
     with pytest.raises(ParameterError, match=param):
-        private(**{param: value}).fit(table)
+        private(**{param: value}).fit(dp_table)
     with pytest.raises(ParameterError, match="'privacy' parameter"):
-        sim.TabDDPM(privacy=1.0).fit(table)
+        sim.TabDDPM(privacy=1.0).fit(dp_table)
 
 
-def test_privacy_refuses_early_stopping_and_a_large_delta(table):
+def test_privacy_refuses_early_stopping_and_a_large_delta(dp_table):
     with pytest.raises(ParameterError, match="early_stopping"):
-        private(early_stopping=True).fit(table)
+        private(early_stopping=True).fit(dp_table)
     with pytest.raises(ParameterError, match="'delta' parameter must be below 1/rows"):
-        sim.TabDDPM(privacy=sim.PrivacyBudget(1.0, delta=1e-2), **SMALL).fit(table)
+        sim.TabDDPM(privacy=sim.PrivacyBudget(1.0, delta=1e-2), **SMALL).fit(dp_table)
 
 
-def test_cli_fit_with_epsilon(table, tmp_path):
+def test_cli_fit_with_epsilon(dp_table, tmp_path):
     from typer.testing import CliRunner
 
     from simulacra.cli import app
 
     data = tmp_path / "t.csv"
-    table.to_csv(data, index=False)
+    dp_table.to_csv(data, index=False)
     out = tmp_path / "m.simz"
     result = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
         "fit", str(data), "--model", "tabddpm", "--epsilon", "3", "--delta", "1e-4",
