@@ -28,6 +28,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,11 +170,15 @@ def fit_mixture(z: np.ndarray, codes: np.ndarray, cardinalities: list[int], *, c
                                  shape=(n, card)) for j, card in enumerate(cardinalities)]
     overall = [np.asarray(o.sum(axis=0)).ravel() / n for o in onehots]
     labels = _kmeans_pp_start(z, codes, components, rng)
-    stats = _Statistics.of(z, onehots, components, lambda rows: np.eye(components)[labels[rows]])
+    stats, _ = _accumulate(z, onehots, components,
+                           lambda rows, zz: (np.eye(components)[labels[rows]], 0.0))
     previous = -np.inf
     for _ in range(max_iter):
         mixture = stats.mixture(overall, reg, smoothing)
-        stats, mean = _expectation(mixture, z, codes, onehots)
+        stats, log_lik = _accumulate(  # E-step
+            z, onehots, components,
+            lambda rows, zz, m=mixture: _posterior(m.log_joint(z[rows], codes[rows], zz)))
+        mean = log_lik / max(n, 1)
         if mean - previous < tol:
             break
         previous = mean
@@ -204,23 +209,11 @@ class _Statistics:
     second: np.ndarray
     counts: list[np.ndarray]
 
-    @classmethod
-    def of(cls, z: np.ndarray, onehots: list[sparse.csr_matrix], components: int,
-           responsibilities: Any) -> _Statistics:
-        """Sums over chunks, ``responsibilities(rows)`` giving each chunk's (rows, K) weights."""
-        d = z.shape[1]
-        stats = cls(np.zeros(components), np.zeros((components, d)),
-                    np.zeros((components, d * (d + 1) // 2)),
-                    [np.zeros((components, o.shape[1])) for o in onehots])
-        for rows in _chunks(len(z), max(components, d * (d + 1) // 2)):
-            stats.add(z[rows], [o[rows] for o in onehots], responsibilities(rows))
-        return stats
-
     def add(self, z: np.ndarray, onehots: list[sparse.csr_matrix], resp: np.ndarray,
-            zz: np.ndarray | None = None) -> None:
+            zz: np.ndarray) -> None:
         self.mass += resp.sum(axis=0)
         self.first += resp.T @ z
-        self.second += resp.T @ (_outer_rows(z) if zz is None else zz)
+        self.second += resp.T @ zz
         for counts, onehot in zip(self.counts, onehots, strict=True):
             counts += np.asarray((onehot.T @ resp).T)
 
@@ -247,25 +240,36 @@ class _Statistics:
         return Mixture(mass / mass.sum(), means, chol, tables)
 
 
-def _expectation(mixture: Mixture, z: np.ndarray, codes: np.ndarray,
-                 onehots: list[sparse.csr_matrix]) -> tuple[_Statistics, float]:
-    """E-step: the statistics under the current responsibilities, and the mean log-likelihood."""
-    d, components = z.shape[1], mixture.n_components
+def _accumulate(z: np.ndarray, onehots: list[sparse.csr_matrix], components: int,
+                weights: Callable[[slice, np.ndarray], tuple[np.ndarray, float]]
+                ) -> tuple[_Statistics, float]:
+    """The statistics summed over row chunks, and the summed log-likelihood.
+
+    ``weights(rows, zz)`` gives a chunk's (rows, K) responsibilities and log-likelihood
+    (``zz``: the chunk's :func:`_outer_rows`).
+    """
+    d = z.shape[1]
+    width = d * (d + 1) // 2
     stats = _Statistics(np.zeros(components), np.zeros((components, d)),
-                        np.zeros((components, d * (d + 1) // 2)),
-                        [np.zeros_like(t) for t in mixture.tables])
+                        np.zeros((components, width)),
+                        [np.zeros((components, o.shape[1])) for o in onehots])
     log_lik = 0.0
-    for rows in _chunks(len(z), max(components, d * (d + 1) // 2)):
+    for rows in _chunks(len(z), max(components, width)):
         zz = _outer_rows(z[rows])
-        resp = mixture.log_joint(z[rows], codes[rows], zz)
-        top = resp.max(axis=1, keepdims=True)
-        resp -= top
-        np.exp(resp, out=resp)
-        total = resp.sum(axis=1, keepdims=True)
-        resp /= total
-        log_lik += float((np.log(total) + top).sum())
+        resp, chunk_log_lik = weights(rows, zz)
+        log_lik += chunk_log_lik
         stats.add(z[rows], [o[rows] for o in onehots], resp, zz)
-    return stats, log_lik / max(len(z), 1)
+    return stats, log_lik
+
+
+def _posterior(log_joint: np.ndarray) -> tuple[np.ndarray, float]:
+    """Responsibilities from (rows, K) log joint densities (in place), and their log-likelihood."""
+    top = log_joint.max(axis=1, keepdims=True)
+    log_joint -= top
+    np.exp(log_joint, out=log_joint)
+    total = log_joint.sum(axis=1, keepdims=True)
+    log_joint /= total
+    return log_joint, float((np.log(total) + top).sum())
 
 
 def _kmeans_pp_start(z: np.ndarray, codes: np.ndarray, components: int,
@@ -279,13 +283,11 @@ def _kmeans_pp_start(z: np.ndarray, codes: np.ndarray, components: int,
     def distance(row: int) -> np.ndarray:
         return ((z - z[row]) ** 2).sum(axis=1) + (codes != codes[row]).sum(axis=1)
 
-    centres = [int(rng.integers(n))]
-    nearest = distance(centres[0])
+    nearest = distance(int(rng.integers(n)))
     closest = np.zeros(n, dtype=np.int64)
     for k in range(1, components):
         total = nearest.sum()
         row = int(rng.choice(n, p=nearest / total)) if total > 0 else int(rng.integers(n))
-        centres.append(row)
         dist = distance(row)
         closer = dist < nearest
         closest[closer] = k
