@@ -365,11 +365,10 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         for j, name in enumerate(tok.names_):
             if name not in codes or tok.kinds_[name] != "codes":
                 break
-            keep = tok.keep_[name]
-            hit = np.flatnonzero(keep == codes[name])
-            if len(hit) == 0:
+            token = tok.token_of(name, codes[name])
+            if token >= len(tok.keep_[name]):  # a pooled code: its token does not pin it
                 break
-            fixed[j] = int(hit[0])
+            fixed[j] = token
         if fixed:
             logger.info("autoregressive: conditions fix the leading columns %s",
                         [tok.names_[j] for j in fixed])
@@ -432,12 +431,12 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
             if not rows.any():
                 continue
             if name.endswith(NULL_SUFFIX):
-                tokens[rows, j] = self._token_of(name, 0)  # the value is there: "not null"
+                tokens[rows, j] = tok.token_of(name, 0)  # the value is there: "not null"
                 continue
             known[rows, j] = False
             null_code = self._null_code(col)
             if tok.kinds_[name] == "codes" and null_code is not None:
-                banned[j] = np.array([self._token_of(name, int(null_code))])
+                banned[j] = np.array([tok.token_of(name, int(null_code))])
         torch = require_torch()
         seed = child_seed(generator)
         with torch_session(seed, torch.device("cpu")) as gen:
@@ -459,12 +458,6 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
             code = self.table_encoder_.domains_[column].null_code
             return code if code >= 0 else None
         return getattr(self.table_encoder_.encoders_[column], "null_code_", None)
-
-    def _token_of(self, name: str, code: int) -> int:
-        """The token of discrete code ``code`` in column ``name`` (the pooled token if rare)."""
-        keep = self.tokenizer_.keep_[name]
-        hit = np.flatnonzero(keep == code)
-        return int(hit[0]) if len(hit) else len(keep)
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:

@@ -54,13 +54,9 @@ def allowed_tokens(tokenizer: Tokenizer, table_encoder: Any,
 
 
 def _code_mask(tokenizer: Tokenizer, name: str, code: int) -> np.ndarray:
-    keep = tokenizer.keep_[name]
-    mask = np.zeros(len(keep) + (1 if name in tokenizer.pooled_ else 0), dtype=bool)
-    hit = np.flatnonzero(keep == code)
-    if len(hit):
-        mask[hit] = True
-    else:
-        mask[len(keep):] = True  # a pooled category: its token stands for it
+    """Only the code's token (the pooled token, for a rare code)."""
+    mask = np.zeros(tokenizer.sizes_[tokenizer.names_.index(name)], dtype=bool)
+    mask[tokenizer.token_of(name, code)] = True
     return mask
 
 

@@ -161,6 +161,13 @@ class Tokenizer:
                     out[:, j + 1] = rest
         return out
 
+    def token_of(self, name: str, code: int) -> int:
+        """The token of discrete code ``code`` in ``"codes"`` column ``name``: its own, or the
+        pooled token ``len(keep_[name])`` that rare codes share."""
+        keep = self.keep_[name]
+        hit = np.flatnonzero(keep == code)
+        return int(hit[0]) if len(hit) else len(keep)
+
     def _sub(self, name: str) -> int:
         """Parts each bin of binned column ``name`` is cut into (1: no ``#sub`` token)."""
         return int(self.sub_bins) if name + SUB_SUFFIX in self.kinds_ else 1
