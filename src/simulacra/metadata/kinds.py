@@ -3,6 +3,20 @@
 A kind says how a column is modelled and generated, not how it is stored: the storage dtype
 (int64, string, datetime64, …) is learned at fit time and restored on output.
 
+Every kind carries its *traits* as class attributes, so code that treats families of kinds
+alike asks the trait, never a list of kind names (a new kind then touches no such list):
+
+* ``family`` — how models see the column: ``"continuous"`` (numbers on a scale),
+  ``"discrete"`` (one of a set) or ``"generated"`` (made fresh, never learned);
+* ``linear`` — the values lie on one line: ranges, inequalities, bounds and formulas apply;
+* ``groupable`` — a value can be part of a fixed combination of values;
+* ``temporal`` — a point in time.
+
+>>> Numerical.family, Datetime.linear and Datetime.temporal, Text.learned
+('continuous', True, False)
+>>> [k for k, cls in KINDS.items() if cls.groupable]
+['numerical', 'categorical', 'boolean']
+
 >>> Numerical(integer=True, minimum=17, maximum=90).to_dict()
 {'kind': 'numerical', 'integer': True, 'minimum': 17, 'maximum': 90}
 >>> column_from_dict({'kind': 'categorical'})
@@ -13,9 +27,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from simulacra.errors import MetadataError
+
+Family = Literal["continuous", "discrete", "generated"]
 
 PII_TYPES: tuple[str, ...] = (
     "email",
@@ -39,7 +55,22 @@ class ColumnKind:
     """Base of all column kinds. ``reason`` records why detection chose the kind."""
 
     kind: ClassVar[str] = ""
+    #: How models see the column: numbers on a scale, one of a set, or made fresh.
+    family: ClassVar[Family] = "discrete"
+    #: Values on one line: ranges, inequalities, bounds and formulas apply.
+    linear: ClassVar[bool] = False
+    #: A value can be part of a fixed combination (``FixedCombinations``).
+    groupable: ClassVar[bool] = False
+    #: A point in time.
+    temporal: ClassVar[bool] = False
     reason: str = field(default="", compare=False, repr=False, kw_only=True)
+
+    #: Whether models learn the column (else it is generated fresh); set from ``family``.
+    learned: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.learned = cls.family != "generated"
 
     def problems(self, name: str) -> list[str]:
         """Return what is inconsistent in this spec (empty when valid)."""
@@ -70,6 +101,9 @@ class Numerical(ColumnKind):
     """
 
     kind: ClassVar[str] = "numerical"
+    family: ClassVar[Family] = "continuous"
+    linear: ClassVar[bool] = True
+    groupable: ClassVar[bool] = True
     integer: bool | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -93,6 +127,7 @@ class Categorical(ColumnKind):
     """A value from a finite set. ``categories`` optionally fixes the allowed set and its order."""
 
     kind: ClassVar[str] = "categorical"
+    groupable: ClassVar[bool] = True
     ordered: bool = False
     categories: tuple[Any, ...] | None = None
 
@@ -111,6 +146,7 @@ class Boolean(ColumnKind):
     """True/False (stored as bool, 0/1, or two strings such as 'yes'/'no')."""
 
     kind: ClassVar[str] = "boolean"
+    groupable: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -122,6 +158,9 @@ class Datetime(ColumnKind):
     """
 
     kind: ClassVar[str] = "datetime"
+    family: ClassVar[Family] = "continuous"
+    linear: ClassVar[bool] = True
+    temporal: ClassVar[bool] = True
     format: str | None = None
     minimum: str | None = None
     maximum: str | None = None
@@ -148,6 +187,7 @@ class Id(ColumnKind):
     """A key or identifier: generated fresh, never copied, unique unless ``unique`` is False."""
 
     kind: ClassVar[str] = "id"
+    family: ClassVar[Family] = "generated"
     unique: bool = True
 
 
@@ -156,6 +196,7 @@ class PII(ColumnKind):
     """Personal data (``pii_type`` in :data:`PII_TYPES`): replaced by realistic fake values."""
 
     kind: ClassVar[str] = "pii"
+    family: ClassVar[Family] = "generated"
     pii_type: str = "name"
 
     def problems(self, name: str) -> list[str]:
@@ -170,6 +211,7 @@ class Text(ColumnKind):
     """Free text: generated from the column's vocabulary and length distribution."""
 
     kind: ClassVar[str] = "text"
+    family: ClassVar[Family] = "generated"
 
 
 KINDS: dict[str, type[ColumnKind]] = {
