@@ -114,12 +114,12 @@ def assert_outlier_rare_category_and_dates_do_not_leak(private, table: pd.DataFr
     df.loc[17, "x"] = 1e9
     df.loc[0, "c"] = "unique-person"
     model = private(epsilon=1.0, epochs=1).fit(df)
-    domain = model.table_encoder_.domains_["x"]
+    domain = model.codec_.domains_["x"]
     assert domain.maximum_ < 1e3 and domain.minimum_ != df["x"].min()
     out = model.sample(3000)
     assert out["x"].max() <= domain.maximum_
     assert "unique-person" not in set(out["c"])
-    assert "unique-person" not in model.table_encoder_.domains_["c"].values_
+    assert "unique-person" not in model.codec_.domains_["c"].values_
     assert (out["d"].min(), out["d"].max()) != (df["d"].min(), df["d"].max())
     return model
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import simulacra as sim
-from simulacra.encoders.table import EncodedColumn
+from simulacra.encoders import EncodedColumn
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 
 torch = pytest.importorskip("torch")
@@ -229,7 +229,7 @@ def test_impute_from_the_cli(model, related, tmp_path):
 def test_token_masks_keep_every_token_a_matching_row_can_have(model, related):
     from simulacra.models.autoregressive.pruning import allowed_tokens
 
-    tok, encoder = model.tokenizer_, model.table_encoder_
+    tok, encoder = model.tokenizer_, model.codec_
     tokens = tok.transform(encoder.transform(related, np.random.default_rng(0)))
     for conditions in ({"x": (4.2, 6.3)}, {"y": (-1.05, 3.0)}, {"kind": "rare"},
                        {"group": "b", "x": (-100.0, 0.5)}, {"y": None}):

@@ -81,7 +81,7 @@ def test_outlier_does_not_set_the_bounds():
     df = pd.DataFrame({"v": rng.uniform(0, 100, 1000), "c": rng.choice(list("ab"), 1000)})
     df.loc[17, "v"] = 1e9
     model = private("tvae", epsilon=1.0).fit(df)
-    domain = model.table_encoder_.domains_["v"]
+    domain = model.codec_.domains_["v"]
     assert domain.maximum_ < 1e3 and domain.maximum_ != df["v"].max()
     assert domain.minimum_ != df["v"].min()
     out = model.sample(2000)
@@ -94,7 +94,7 @@ def test_rare_category_and_datetime_bounds_do_not_leak(dp_table):
     model = private("tvae", epsilon=1.0).fit(df)
     out = model.sample(3000)
     assert "unique-person" not in set(out["c"])
-    assert "unique-person" not in model.table_encoder_.domains_["c"].values_
+    assert "unique-person" not in model.codec_.domains_["c"].values_
     # dates come from DP bounds: the data's first and last day are not copied as bounds
     lo, hi = out["d"].min(), out["d"].max()
     assert (lo, hi) != (df["d"].min(), df["d"].max())

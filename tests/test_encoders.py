@@ -669,15 +669,15 @@ def test_encoder_from_state_uses_the_registry_only() -> None:
         encoder_from_state({"encoder": "numerical", "column": "x", "dtype": "int64"})
 
 
-def test_table_encoder_discrete_codes_for_steering():
+def test_exact_codec_discrete_codes_for_steering():
     import numpy as np
 
-    from simulacra.encoders.table import TableEncoder
+    from simulacra.encoders import ExactCodec
     from simulacra.metadata import Metadata
 
     df = pd.DataFrame({"c": ["a", "b", "b", "b"], "x": [1.0, None, 2.0, 3.0],
                        "flag": [True, False, True, True]})
-    enc = TableEncoder(Metadata.detect(df)).fit(df, np.random.default_rng(0))
+    enc = ExactCodec(Metadata.detect(df)).fit(df, np.random.default_rng(0))
     codes = enc.discrete_codes({"c": "a", "flag": False, "x": None})
     encoded = enc.transform(df, np.random.default_rng(0))
     assert codes == {"c": int(encoded["c"][0]), "flag": int(encoded["flag"][1]), "x#null": 1}

@@ -69,7 +69,7 @@ def test_bounds_and_edges_are_never_the_datas_own(name, people):
     data = people.copy()
     data.loc[0, "income"] = 9.9e8  # one extreme record
     model = fit(name, data, 1.0)
-    disc = model.table_encoder_
+    disc = model.codec_
     income = disc.domains_["income"]
     assert income.maximum_ < 1e6 and income.maximum_ != data["income"].max()
     assert income.minimum_ != data["income"].min()
@@ -85,9 +85,9 @@ def test_declared_bounds_and_categories_are_used_as_given(people):
     md = Metadata.detect(people).update_column("age", minimum=0, maximum=120)
     md = md.update_column("city", categories=["Lyon", "Oslo", "Kyiv", "Lima", "Rome"])
     model = fit("mst", people, 1.0, metadata=md)
-    disc = model.table_encoder_
+    disc = model.codec_
     assert (disc.domains_["age"].minimum_, disc.domains_["age"].maximum_) == (0, 120)
-    assert set(disc.domains_["city"].categories_) == {"Lyon", "Oslo", "Kyiv", "Lima", "Rome"}
+    assert set(disc.domains_["city"].values_) == {"Lyon", "Oslo", "Kyiv", "Lima", "Rome"}
     paid = [m["what"] for m in model.privacy_report_["mechanisms"] if m["stage"] == "metadata"]
     assert not [w for w in paid if w.startswith("city:")]
     assert not [w for w in paid if w.startswith("age: bounds")]

@@ -49,7 +49,7 @@ def test_private_fit_spends_the_budget_and_samples_valid_frames(model, dp_table)
     # all columns are DP codes (numbers too), each with a token of its own
     assert model.tokenizer_.names_[0] == "c" and set(model.tokenizer_.kinds_.values()) == {"codes"}
     sizes = dict(zip(model.tokenizer_.names_, model.tokenizer_.sizes_, strict=True))
-    assert sizes == {n: d.size for n, d in model.table_encoder_.domains_.items()}
+    assert sizes == {n: d.size for n, d in model.codec_.domains_.items()}
 
 
 def test_defaults_under_a_budget_need_no_settings(dp_table):

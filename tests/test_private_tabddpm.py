@@ -123,7 +123,7 @@ def test_same_seed_same_samples(dp_table):
 def test_outlier_rare_category_and_dates_do_not_leak(dp_table):
     model = assert_outlier_rare_category_and_dates_do_not_leak(private, dp_table)
     # nothing of the raw values in the model's state: DP codes, noisy counts, weights
-    state = repr(model._get_state()) + repr(model.table_encoder_.get_state())
+    state = repr(model._get_state()) + repr(model.codec_.get_state())
     assert "unique-person" not in state and "1000000000" not in state
 
 
@@ -172,8 +172,8 @@ def test_code_quantiles_round_trip_codes_in_value_order():
     the same code and position."""
     from scipy.special import ndtr
 
+    from simulacra.encoders.domains import NumericDomain
     from simulacra.models.diffusion.quantile import BinQuantileNormal
-    from simulacra.models.discrete.columns import NumericDomain
 
     rng = np.random.default_rng(0)
     x = pd.Series(np.concatenate([np.full(400, 50.0), rng.uniform(0, 100, 600), [np.nan] * 50]))

@@ -95,7 +95,7 @@ def test_failed_save_leaves_nothing_behind(tmp_path, mixed):
     model = sim.GaussianCopula(random_state=0).fit(mixed)
     target = tmp_path / "out.simz"
     target.write_bytes(b"previous")
-    model.table_encoder_.encoders_["age"].dtype_ = object()  # not JSON-serializable
+    model.codec_.encoders_["age"].dtype_ = object()  # not JSON-serializable
     with pytest.raises(TypeError):
         model.save(target)
     assert target.read_bytes() == b"previous"

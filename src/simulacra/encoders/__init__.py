@@ -1,97 +1,84 @@
-"""Column encoders, one per column kind, found through one registry.
+"""Encoding: one reversible encoder per column kind, and the table codecs built on them.
 
->>> import pandas as pd
->>> from simulacra.metadata.kinds import Categorical, Numerical
->>> type(encoder_for(Numerical())).__name__
-'NumericalEncoder'
->>> encoder_for(Categorical(), min_frequency=5).min_frequency
-5
->>> enc = encoder_for(Numerical()).fit(pd.Series([1, 2, 3], name="n"))
->>> type(encoder_from_state(enc.get_state())).__name__
-'NumericalEncoder'
+* Column encoders (:mod:`~simulacra.encoders.base`), one per kind, found through
+  :data:`ENCODERS` (:func:`encoder_for`, :func:`encoder_from_state`).
+* Table codecs follow one written contract (:mod:`~simulacra.encoders.codec`) and are found
+  through :data:`CODECS`: ``"exact"`` (:class:`ExactCodec`: one column encoder per column,
+  nulls composed with a :class:`MissingIndicator`) and ``"binned"`` (:class:`BinnedCodec`:
+  every column as integer codes over DP-ready domains, optionally with the position within a
+  numeric bin, with or without a privacy budget).
 
-Options that some other encoder accepts are ignored by the encoders that do not (so one set
-of options can be passed for a whole table); an option no encoder accepts raises.
+>>> sorted(CODECS)
+['binned', 'exact']
+>>> import numpy as np, pandas as pd
+>>> from simulacra.metadata import Metadata
+>>> df = pd.DataFrame({"x": [1.5, None, 3.0], "c": ["a", "b", "a"]})
+>>> codec = codec_for("exact", Metadata.detect(df)).fit(df, np.random.default_rng(0))
+>>> [c.name for c in codec.encoded_columns_]
+['x', 'x#null', 'c']
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from simulacra.encoders.base import Encoder, State
+from simulacra.encoders.base import Encoder
+from simulacra.encoders.binned import BinnedCodec
 from simulacra.encoders.boolean import BooleanEncoder
 from simulacra.encoders.categorical import CategoricalEncoder
+from simulacra.encoders.codec import (
+    NULL_SUFFIX,
+    CodecBudget,
+    ConditionDomain,
+    EncodedColumn,
+    TableCodec,
+)
+from simulacra.encoders.columns import ENCODERS, encoder_class, encoder_for, encoder_from_state
 from simulacra.encoders.datetime import DatetimeEncoder
+from simulacra.encoders.exact import ExactCodec
 from simulacra.encoders.identifier import IdEncoder
 from simulacra.encoders.missing import GeneratedEncoder, MissingIndicator
 from simulacra.encoders.numerical import NumericalEncoder
 from simulacra.encoders.pii import PIIEncoder
 from simulacra.encoders.text import TextEncoder
-from simulacra.errors import ModelFileError, ParameterError
-from simulacra.metadata.kinds import ColumnKind
+from simulacra.errors import ParameterError
+from simulacra.metadata import Metadata
 
-#: Encoder classes by name; a column kind's encoder has the kind's name.
-ENCODERS: dict[str, type[Encoder]] = {
-    cls.name: cls
-    for cls in (NumericalEncoder, CategoricalEncoder, BooleanEncoder, DatetimeEncoder,
-                IdEncoder, PIIEncoder, TextEncoder)
-}
+#: Table codecs by the name a model file records.
+CODECS: dict[str, type[TableCodec]] = {cls.name: cls for cls in (ExactCodec, BinnedCodec)}
 
 
-def _options(cls: type[Encoder]) -> frozenset[str]:
-    params = inspect.signature(cls.__init__).parameters
-    return frozenset(p.name for p in params.values() if p.kind is p.KEYWORD_ONLY)
-
-
-_OPTIONS: dict[str, frozenset[str]] = {name: _options(cls) for name, cls in ENCODERS.items()}
-_ALL_OPTIONS: frozenset[str] = frozenset().union(*_OPTIONS.values())
-
-
-def encoder_for(spec: ColumnKind, **options: Any) -> Encoder:
-    """A new (unfitted) encoder for a column of kind ``spec``.
-
-    ``options`` are the encoders' keyword options (``min_frequency``, ``handle_unknown``,
-    ``locale``, ``min_word_count``); each encoder takes those it knows.
-    """
-    cls = ENCODERS.get(spec.kind)
+def codec_for(name: str, metadata: Metadata, **options: Any) -> TableCodec:
+    """A new (unfitted) table codec registered under ``name``, with its ``options``."""
+    cls = CODECS.get(name)
     if cls is None:
-        raise ParameterError(f"The 'spec' parameter must be a column kind with an encoder "
-                             f"({', '.join(ENCODERS)}). Got {spec!r} instead.")
-    unknown = sorted(set(options) - _ALL_OPTIONS)
-    if unknown:
-        raise ParameterError(f"The encoder options {unknown} are not known; use "
-                             f"{', '.join(sorted(_ALL_OPTIONS))}.")
-    return cls(spec, **{k: v for k, v in options.items() if k in _OPTIONS[spec.kind]})
-
-
-def encoder_from_state(state: State) -> Encoder:
-    """Rebuild a fitted encoder from :meth:`Encoder.get_state` output (registry lookup only)."""
-    name = state.get("encoder") if isinstance(state, dict) else None
-    cls = ENCODERS.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ModelFileError(f"unknown encoder {name!r} in the model file; known encoders: "
-                             f"{', '.join(ENCODERS)} (was it written by a newer simulacra?)")
-    try:
-        return cls.from_state(state)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"the state of the {name} encoder for column "
-                             f"{state.get('column')!r} is incomplete or corrupted ({exc!r})") \
-            from exc
+        raise ParameterError(f"The 'codec' parameter must be one of {', '.join(sorted(CODECS))}."
+                             f" Got {name!r} instead.")
+    return cls(metadata, **options)
 
 
 __all__ = [
+    "CODECS",
     "ENCODERS",
+    "NULL_SUFFIX",
+    "BinnedCodec",
     "BooleanEncoder",
     "CategoricalEncoder",
+    "CodecBudget",
+    "ConditionDomain",
     "DatetimeEncoder",
+    "EncodedColumn",
     "Encoder",
+    "ExactCodec",
     "GeneratedEncoder",
     "IdEncoder",
     "MissingIndicator",
     "NumericalEncoder",
     "PIIEncoder",
+    "TableCodec",
     "TextEncoder",
+    "codec_for",
+    "encoder_class",
     "encoder_for",
     "encoder_from_state",
 ]

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from simulacra.encoders.categorical import CategoricalEncoder, _show, _tag_of_type
+from simulacra.encoders.categorical import CategoricalEncoder, show_values, type_tag
 from simulacra.errors import DataError
 from simulacra.metadata.kinds import Boolean
 
@@ -60,7 +60,7 @@ def _sorted(values: list[Any]) -> list[Any]:
     try:
         return sorted(values)
     except TypeError:
-        return sorted(values, key=lambda v: (str(_tag_of_type(type(v))), str(v)))
+        return sorted(values, key=lambda v: (str(type_tag(type(v))), str(v)))
 
 
 class BooleanEncoder(CategoricalEncoder):
@@ -81,7 +81,7 @@ class BooleanEncoder(CategoricalEncoder):
         uniques, tags, counts = self._count(values)
         if len(uniques) > 2:
             raise DataError(f"column {self.column_!r} has {len(uniques)} distinct values "
-                            f"({_show(uniques)}), a boolean has at most two; declare it as "
+                            f"({show_values(uniques)}), a boolean has at most two; declare it as "
                             "categorical")
         self._layout(uniques, tags, counts, self._false_true(uniques))
 
@@ -98,6 +98,10 @@ class BooleanEncoder(CategoricalEncoder):
         if truth is None:
             return [value, value]
         return [_counterpart(value), value] if truth else [value, _counterpart(value)]
+
+    def declared_categories(self, series: pd.Series) -> tuple[Any, ...] | None:
+        """``(False, True)`` when the dtype is boolean (nothing to learn), else ``None``."""
+        return (False, True) if pd.api.types.is_bool_dtype(series.dtype) else None
 
     def _unknown_code(self) -> int:  # never reached: handle_unknown is always "error"
         raise DataError(f"column {self.column_!r} has values other than its two booleans")

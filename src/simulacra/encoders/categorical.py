@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.encoders.base import Encoder, Output, State
+from simulacra.encoders.codec import ConditionDomain
 from simulacra.encoders.missing import NULL_VALUES, null_kind
 from simulacra.errors import DataError, check_param
 from simulacra.metadata.kinds import Categorical, ColumnKind, column_from_dict
@@ -34,7 +35,7 @@ _HANDLE_UNKNOWN = ("error", "rare")
 _SHOWN = 5  # how many offending values an error message lists
 
 
-def _tag_of_type(t: type) -> str | None:
+def type_tag(t: type) -> str | None:
     if issubclass(t, bool | np.bool_):
         return _BOOL
     if issubclass(t, int | float | np.integer | np.floating):
@@ -49,7 +50,7 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _show(values: list[Any]) -> str:
+def show_values(values: list[Any]) -> str:
     shown = ", ".join(repr(_py(v))[:60] for v in values[:_SHOWN])
     return shown + (f", … ({len(values)} in all)" if len(values) > _SHOWN else "")
 
@@ -112,13 +113,13 @@ class CategoricalEncoder(Encoder):
             dtype = values.dtype
             self._dtype_categories = [_py(v) for v in dtype.categories.tolist()]
             self._check_tags(self._dtype_categories,
-                             [_tag_of_type(type(v)) for v in self._dtype_categories])
+                             [type_tag(type(v)) for v in self._dtype_categories])
             self._dtype_categories_dtype = str(dtype.categories.dtype)
             self._dtype_ordered = bool(dtype.ordered)
             counts = np.bincount(values.cat.codes.to_numpy(), minlength=len(dtype.categories))
             used = np.flatnonzero(counts)
             uniques = [_py(v) for v in dtype.categories[used].tolist()]
-            tags = self._check_tags(uniques, [_tag_of_type(type(v)) for v in uniques])
+            tags = self._check_tags(uniques, [type_tag(type(v)) for v in uniques])
             return uniques, tags, counts[used]
         uniques, tags, counts = [], [], []
         for tag, mask in self._groups(values):
@@ -148,12 +149,13 @@ class CategoricalEncoder(Encoder):
             return [(tag, None)]
         # Mixed object column: one Python call per row to get the types, the rest vectorized.
         types = values.map(type)
-        tag_of = {t: _tag_of_type(t) for t in types.unique()}
+        tag_of = {t: type_tag(t) for t in types.unique()}
         bad = [t for t, tag in tag_of.items() if tag is None]
         if bad:
             examples = values[types.isin(bad)].unique().tolist()
+            types_seen = ", ".join(sorted(t.__name__ for t in bad))
             raise DataError(f"column {self.column_!r} holds values of type "
-                            f"{', '.join(sorted(t.__name__ for t in bad))} ({_show(examples)}); "
+                            f"{types_seen} ({show_values(examples)}); "
                             f"{self.name} values must be str, int, float or bool: cast the "
                             "column to str (e.g. df[col].astype(str))")
         tags = types.map(tag_of).to_numpy()
@@ -163,7 +165,7 @@ class CategoricalEncoder(Encoder):
         bad = [v for v, t in zip(values, tags, strict=True) if t is None]
         if bad:
             raise DataError(f"column {self.column_!r}: categories must be str, int, float or "
-                            f"bool, got {_show(bad)}; cast the column to str "
+                            f"bool, got {show_values(bad)}; cast the column to str "
                             "(e.g. df[col].astype(str))")
         return tags  # type: ignore[return-value]
 
@@ -179,12 +181,12 @@ class CategoricalEncoder(Encoder):
             freqs = counts[order]
         else:
             cats = [_py(v) for v in fixed]
-            cat_tags = self._check_tags(cats, [_tag_of_type(type(v)) for v in cats])
+            cat_tags = self._check_tags(cats, [type_tag(type(v)) for v in cats])
             codes = _Lookup(cats, cat_tags, np.arange(len(cats))).codes_of_scalars(uniques, tags)
             outside = [u for u, c in zip(uniques, codes, strict=True) if c < 0]
             if outside:
                 raise DataError(f"column {self.column_!r} has values outside the declared "
-                                f"categories: {_show(outside)}; add them to the column's "
+                                f"categories: {show_values(outside)}; add them to the column's "
                                 "categories in the metadata or clean the data")
             freqs = np.zeros(len(cats), dtype=np.int64)
             np.add.at(freqs, codes, counts)
@@ -241,7 +243,7 @@ class CategoricalEncoder(Encoder):
             if self.handle_unknown == "error":
                 seen = values[unknown].unique().tolist()
                 raise DataError(f"column {self.column_!r} has values not seen at fit: "
-                                f"{_show(seen)}; refit on data that contains them or use "
+                                f"{show_values(seen)}; refit on data that contains them or use "
                                 "handle_unknown='rare'")
             codes[unknown] = self._unknown_code()
         return codes
@@ -282,6 +284,19 @@ class CategoricalEncoder(Encoder):
             return pd.Series(pd.Categorical(out, dtype=dtype), name=self.column_)
         series = pd.Series(out, dtype=object, name=self.column_)
         return series if self.dtype_ == "object" else series.astype(self.dtype_)
+
+    # -- what table codecs ask ------------------------------------------------------------------
+    def condition_domain(self) -> ConditionDomain:
+        self._check_fitted()
+        return ConditionDomain(categories=(*self.categories_, *self.rare_categories_))
+
+    def null_code(self) -> int | None:
+        self._check_fitted()
+        return self.null_code_
+
+    def declared_categories(self, series: pd.Series) -> tuple[Any, ...] | None:
+        """The categories known without looking at the values (the metadata's), if any."""
+        return getattr(self.spec, "categories", None)
 
     # -- state ----------------------------------------------------------------------------------
     def _get_state(self) -> State:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.encoders.base import Encoder, Output, State
+from simulacra.encoders.base import ContinuousEncoder, State
 from simulacra.errors import DataError
 from simulacra.metadata.kinds import Datetime, column_from_dict
 
@@ -35,7 +35,7 @@ _UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _STRINGS = ("string", "empty")
 
 
-class DatetimeEncoder(Encoder):
+class DatetimeEncoder(ContinuousEncoder):
     """Encode a datetime column as ``float64`` steps of ``resolution_`` since ``minimum_``.
 
     ``storage_`` says how the column stores time: ``"native"`` (datetime64), ``"string"``
@@ -44,7 +44,6 @@ class DatetimeEncoder(Encoder):
     """
 
     name: ClassVar[str] = "datetime"
-    output: ClassVar[Output] = "continuous"
 
     def __init__(self, spec: Datetime | None = None) -> None:
         super().__init__()
@@ -203,6 +202,37 @@ class DatetimeEncoder(Encoder):
         if storage == "date":
             return pd.Series(ts.dt.date, name=self.column_, dtype=object)
         return ts.astype(object)
+
+    # -- the grid of the binned codec: steps of the resolution since the epoch -------------------
+    def fit_grid(self, series: pd.Series) -> DatetimeEncoder:
+        self.fit(series)
+        self._min = self._max = self.origin_  # the data's own bounds are never kept
+        self._prepare()
+        return self
+
+    def to_grid(self, series: pd.Series) -> np.ndarray:
+        out = np.full((len(series), 1), np.nan)
+        ok = series.notna().to_numpy()
+        out[ok, 0] = (self._to_ints(series[ok]) - self.origin_) / self._step
+        return out
+
+    def from_grid(self, x: np.ndarray, bounds: list[tuple[float, float]],
+                  rng: np.random.Generator) -> pd.Series:
+        self._check_fitted()
+        steps = np.rint(np.clip(np.asarray(x)[:, 0], *bounds[0])).astype(np.int64)
+        return self._restore(self._timestamps(self.origin_ + steps * self._step))
+
+    def grid_bounds(self) -> list[tuple[float | None, float | None]]:
+        return [(self._grid(self.spec.minimum), self._grid(self.spec.maximum))]
+
+    def _grid(self, bound: str | None) -> float | None:
+        """A declared ISO bound in steps since the epoch."""
+        if bound is None:
+            return None
+        return float(self._bound(bound, 0) - self.origin_) / self._step
+
+    def grid_integer(self) -> list[bool]:
+        return [True]
 
     # -- state ------------------------------------------------------------------------------------
     def _get_state(self) -> State:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.encoders.base import State
+from simulacra.encoders.codec import ConditionDomain
 from simulacra.encoders.missing import GeneratedEncoder
 from simulacra.errors import DataError
 from simulacra.metadata.kinds import Id, column_from_dict
@@ -46,10 +47,17 @@ class IdEncoder(GeneratedEncoder):
     """
 
     name: ClassVar[str] = "id"
+    #: Keys are never null: under a privacy budget no null share is measured for them.
+    private_nulls: ClassVar[bool] = False
 
     def __init__(self, spec: Id | None = None) -> None:
         super().__init__()
         self.spec = spec if spec is not None else Id()
+
+    def condition_domain(self) -> ConditionDomain:
+        """The number range of integer and prefixed ids."""
+        self._check_fitted()
+        return ConditionDomain(low=self.minimum_, high=self.maximum_)
 
     # -- fit --------------------------------------------------------------------------------------
     def _fit(self, values: pd.Series) -> None:

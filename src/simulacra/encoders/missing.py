@@ -215,12 +215,24 @@ class GeneratedEncoder(Encoder):
     """
 
     output: ClassVar[Output] = "generated"
+    #: Under a privacy budget, whether the binned codec measures the column's null share
+    #: privately (fitted on a stand-in, the encoder itself knows none).
+    private_nulls: ClassVar[bool] = True
 
     def fit(self, series: pd.Series) -> GeneratedEncoder:
         missing = MissingIndicator().fit(series)
         super().fit(series)
         self.missing_ = missing
         return self
+
+    def fit_public(self, series: pd.Series) -> GeneratedEncoder:
+        """Fit on a public stand-in of ``series``'s dtype: nothing real is looked at."""
+        return self.fit(self._stand_in(series))
+
+    def _stand_in(self, series: pd.Series) -> pd.Series:
+        text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+        values = ["1", "2"] if text else [1, 2]
+        return pd.Series(values, name=series.name, dtype=object).astype(series.dtype)
 
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` fresh values with the fitted dtype and null share."""

@@ -9,12 +9,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from simulacra.encoders.base import Encoder, Output, State
+from simulacra.encoders.base import ContinuousEncoder, State
+from simulacra.encoders.codec import ConditionDomain
 from simulacra.errors import DataError
 from simulacra.metadata.kinds import Numerical, column_from_dict
 
@@ -22,7 +23,7 @@ _MAX_DECIMALS = 15
 _NUMERIC_OBJECTS = ("integer", "floating", "mixed-integer-float", "decimal", "empty")
 
 
-class NumericalEncoder(Encoder):
+class NumericalEncoder(ContinuousEncoder):
     """Encode a number column as ``float64``.
 
     Learned from the non-null values (``spec`` fields that are set take precedence):
@@ -36,7 +37,6 @@ class NumericalEncoder(Encoder):
     """
 
     name: ClassVar[str] = "numerical"
-    output: ClassVar[Output] = "continuous"
 
     def __init__(self, spec: Numerical | None = None) -> None:
         super().__init__()
@@ -91,15 +91,64 @@ class NumericalEncoder(Encoder):
         return self._as_float(values)
 
     def _inverse_transform(self, values: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        return self._decode(values, self.minimum_, self.maximum_)
+
+    def _decode(self, values: np.ndarray, low: float | None, high: float | None) -> pd.Series:
         # 1. clip to the bounds, 2. round, 3. cast back to the stored dtype.
         x = np.asarray(values, dtype=np.float64).reshape(-1)
-        lo = -np.inf if self.minimum_ is None else self.minimum_
-        hi = np.inf if self.maximum_ is None else self.maximum_
-        x = np.clip(x, lo, hi)
+        x = np.clip(x, -np.inf if low is None else low, np.inf if high is None else high)
         decimals = 0 if self.integer_ else self.decimals_
         if decimals is not None:
             x = np.round(x, decimals)
         return self._cast(x)
+
+    # -- what table codecs ask ------------------------------------------------------------------
+    def condition_domain(self) -> ConditionDomain:
+        return self.grid_condition_domain([(self.minimum_, self.maximum_)])
+
+    def encoded_interval(self, low: Any, high: Any) -> tuple[float, float]:
+        """Encoded values that may decode into ``[low, high]``: rounding and clipping allowed
+        for (everything below the minimum decodes to it, everything above the maximum too).
+
+        >>> enc = NumericalEncoder().fit(pd.Series([1.5, 2.25, 9.0]))
+        >>> lo, hi = enc.encoded_interval(2.0, 9.0)
+        >>> round(lo, 4), hi
+        (1.995, inf)
+        """
+        low, high = float(low), float(high)
+        half = 0.5 * 10.0 ** -self.decimals_ if self.decimals_ is not None else 0.0
+        low, high = low - half - 1e-9 * (1 + abs(low)), high + half + 1e-9 * (1 + abs(high))
+        if self.minimum_ is not None and low <= self.minimum_:
+            low = -np.inf
+        if self.maximum_ is not None and high >= self.maximum_:
+            high = np.inf
+        return low, high
+
+    # -- the grid of the binned codec: the numbers themselves ------------------------------------
+    def fit_grid(self, series: pd.Series) -> NumericalEncoder:
+        self.fit(series)
+        self.minimum_ = self.maximum_ = None
+        return self
+
+    def to_grid(self, series: pd.Series) -> np.ndarray:
+        out = np.full((len(series), 1), np.nan)
+        ok = series.notna().to_numpy()
+        out[ok, 0] = self.transform(series[ok])
+        return out
+
+    def from_grid(self, x: np.ndarray, bounds: list[tuple[float, float]],
+                  rng: np.random.Generator) -> pd.Series:
+        self._check_fitted()
+        return self._decode(np.asarray(x)[:, 0], *bounds[0])
+
+    def grid_bounds(self) -> list[tuple[float | None, float | None]]:
+        return [(self.spec.minimum, self.spec.maximum)]
+
+    def grid_integer(self) -> list[bool]:
+        return [bool(self.integer_)]
+
+    def grid_condition_domain(self, bounds: list[tuple[float, float]]) -> ConditionDomain:
+        return ConditionDomain(low=bounds[0][0], high=bounds[0][1])
 
     def _cast(self, x: np.ndarray) -> pd.Series:
         dtype = pd.api.types.pandas_dtype(self.dtype_)

@@ -40,6 +40,10 @@ class TextEncoder(GeneratedEncoder):
         self.spec = spec if spec is not None else Text()
         self.min_word_count = min_word_count
 
+    def _stand_in(self, series: pd.Series) -> pd.Series:
+        """No words at all (a vocabulary would leak): generated text is Faker's lorem words."""
+        return pd.Series([], name=series.name, dtype=object).astype(series.dtype)
+
     def _fit(self, values: pd.Series) -> None:
         check_param("min_word_count", self.min_word_count, "an integer >= 1",
                     isinstance(self.min_word_count, int | np.integer)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from simulacra._random import RandomState
-from simulacra.encoders.table import EncodedColumn
+from simulacra.encoders import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer

@@ -108,7 +108,7 @@ class AutoSynthesizer(Synthesizer):
         logger.info("auto: %d rows -> %s", n_rows, self.chosen_)
         self.model_ = cls(self.metadata, random_state=self.random_state, **params).fit(
             data, on_violation=on_violation)
-        for attribute in ("metadata_", "table_encoder_", "n_rows_", "fit_seconds_",
+        for attribute in ("metadata_", "codec_", "n_rows_", "fit_seconds_",
                           "constraints_", "constraint_report_"):
             setattr(self, attribute, getattr(self.model_, attribute))
         return self

@@ -3,7 +3,8 @@
 * ``Model(metadata=None, *, random_state=None, **hyperparameters)`` only stores its arguments;
 * ``fit(data) -> self`` detects metadata if none was given, checks the metadata's constraints
   on the data and applies their reversible transforms (:mod:`simulacra.constraints`), encodes
-  the table with a :class:`~simulacra.encoders.table.TableEncoder` and calls the subclass's
+  the table with the model's table codec (:mod:`simulacra.encoders.codec`: the ``"exact"``
+  codec unless the model declares another in ``_new_codec``) and calls the subclass's
   ``_fit``;
 * ``sample(n, *, conditions=None, rng=None) -> DataFrame`` draws encoded rows with ``_sample``,
   decodes them to the input's columns, order and dtypes, undoes the constraint transforms and
@@ -28,7 +29,13 @@ import numpy as np
 import pandas as pd
 
 from simulacra._random import RandomState, make_rng
-from simulacra.encoders.table import EncodedColumn, TableEncoder
+from simulacra.encoders import (
+    CodecBudget,
+    EncodedColumn,
+    ExactCodec,
+    TableCodec,
+    encoder_class,
+)
 from simulacra.errors import DataError, NotFittedError, ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.serialization import dump_model
@@ -105,10 +112,10 @@ class Synthesizer(ABC):
             constraints, kept, self.constraint_report_ = ConstraintSet.fit(
                 metadata, data, on_violation=on_violation, private=private)
             model_data, model_metadata = constraints.transform(kept), constraints.model_metadata
-        encoder, encoded, columns = self._encode(model_data, model_metadata, rng)
+        codec, encoded, columns = self._encode(model_data, model_metadata, rng)
         self.metadata_ = metadata
         self.constraints_ = constraints
-        self.table_encoder_ = encoder
+        self.codec_ = codec
         self.n_rows_ = len(data)
         self._fit(encoded, columns, rng)
         self._reset_sample_rng()
@@ -118,10 +125,27 @@ class Synthesizer(ABC):
         return self
 
     def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
-                ) -> tuple[Any, dict[str, np.ndarray], list[EncodedColumn]]:
-        """Fit the table encoder; return it, the encoded table and its columns."""
-        encoder = TableEncoder(metadata).fit(data, rng)
-        return encoder, encoder.transform(data, rng), encoder.encoded_columns_
+                ) -> tuple[TableCodec, dict[str, np.ndarray], list[EncodedColumn]]:
+        """Fit the model's codec (under its privacy budget, if any); return it, the encoded
+        table and its columns."""
+        codec = self._new_codec(metadata)
+        codec.fit(data, rng, budget=self._codec_budget(len(data)))
+        encoded = codec.transform(data, rng)
+        self._measure(codec, encoded, rng)
+        return codec, encoded, codec.encoded_columns_
+
+    def _new_codec(self, metadata: Metadata) -> TableCodec:
+        """The (unfitted) table codec this model encodes its table with."""
+        return ExactCodec(metadata)
+
+    def _codec_budget(self, n_rows: int) -> CodecBudget | None:
+        """The privacy budget the codec may spend (models with a privacy budget)."""
+        return None
+
+    def _measure(self, codec: TableCodec, encoded: dict[str, np.ndarray],
+                 rng: np.random.Generator) -> None:
+        """Statistics of the encoded table a model measures before ``_fit`` (none here)."""
+        return None
 
     def _reset_sample_rng(self) -> None:
         seed = self.random_state if isinstance(self.random_state, int | np.integer) else None
@@ -219,7 +243,7 @@ class Synthesizer(ABC):
             self._sample_given(n, rng, conditions)
         if conditions and encoded:  # steering may already have dropped rows that cannot match
             n = len(next(iter(encoded.values())))
-        frame = self.table_encoder_.inverse_transform(encoded, n, rng)
+        frame = self.codec_.inverse_transform(encoded, n, rng)
         rules = self._constraint_set()
         return frame if rules is None else rules.reverse(frame)
 
@@ -263,7 +287,7 @@ class Synthesizer(ABC):
             batch = int(min(max(needed, 1_000), 1_000_000))
             rows = self._sample_decoded(batch, rng, steer)
             drawn += batch
-            masks = [_matches(rows, conditions)]
+            masks = [self._matches(rows, conditions)]
             if rules is not None:
                 accepted = pd.concat(kept, ignore_index=True) if kept else None
                 checks = rules.valid(rows, accepted)
@@ -294,8 +318,8 @@ class Synthesizer(ABC):
                           "model")
 
     def _check_conditions(self, conditions: Mapping[str, Any]) -> None:
-        """Fail fast on unknown columns and on category values the model never saw."""
-        known = getattr(self, "metadata_", None) or self.table_encoder_.columns_
+        """Fail fast on unknown columns and on values the model can never generate."""
+        known = getattr(self, "metadata_", None) or self.codec_.columns_
         unknown = [c for c in conditions if c not in known]
         if unknown:
             raise ParameterError(f"conditions name columns that are not in the model: {unknown}")
@@ -303,23 +327,17 @@ class Synthesizer(ABC):
         for column, value in conditions.items():
             if rules is not None and column in rules.rewritten:
                 reason = rules.impossible(column, value)
-                if reason is not None:
-                    raise DataError(reason)
-                continue
-            encoder = self.table_encoder_.encoders_.get(column)
-            categories = getattr(encoder, "categories_", None)
-            if categories is not None:
-                categories = [*categories, *getattr(encoder, "rare_categories_", [])]
-            if categories is not None and value is not None and not isinstance(value, tuple) \
-                    and value not in categories:
-                raise DataError(f"condition {column}={value!r} is impossible: the model saw "
-                                f"{len(categories)} values in {column!r}, e.g. "
-                                f"{list(categories)[:5]}")
-            low, high = getattr(encoder, "minimum_", None), getattr(encoder, "maximum_", None)
-            if isinstance(value, tuple) and low is not None and high is not None \
-                    and categories is None and not _overlaps(value, low, high):
-                raise DataError(f"condition {column}={value!r} is impossible: generated values "
-                                f"of {column!r} stay within [{low:g}, {high:g}]")
+            else:
+                reason = self.codec_.condition_domain(column).problem(value, column)
+            if reason is not None:
+                raise DataError(reason)
+
+    def _matches(self, rows: pd.DataFrame, conditions: Mapping[str, Any]) -> np.ndarray:
+        """Rows that meet every condition, each read the way its column's kind reads values."""
+        mask = np.ones(len(rows), dtype=bool)
+        for column, condition in conditions.items():
+            mask &= encoder_class(self.metadata_[column]).matches(rows[column], condition)
+        return mask
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -334,7 +352,7 @@ class Synthesizer(ABC):
             "params": params,
             "metadata": self.metadata_.to_dict(),
             "n_rows": self.n_rows_,
-            "table_encoder": self.table_encoder_.get_state(),
+            "table_encoder": self.codec_.get_state(),
             "model": self._get_state(),
         }
         rules = getattr(self, "constraints_", None)
@@ -361,17 +379,13 @@ class Synthesizer(ABC):
 
             model.constraints_ = ConstraintSet.from_state(metadata, payload["constraints"])
             model_metadata = model.constraints_.model_metadata
-        model.table_encoder_ = cls._encoder_from_state(model_metadata, payload["table_encoder"])
+        model.codec_ = model._new_codec(model_metadata).set_state(payload["table_encoder"])
         model._set_state(payload["model"])
         model._reset_sample_rng()
         return model
 
-    @classmethod
-    def _encoder_from_state(cls, metadata: Metadata, state: dict[str, Any]) -> Any:
-        return TableEncoder.from_state(metadata, state)
-
     def _check_fitted(self) -> None:
-        if not hasattr(self, "table_encoder_"):
+        if not hasattr(self, "codec_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call "
                                  "fit(data) before sample() or save()")
 
@@ -392,27 +406,3 @@ class Synthesizer(ABC):
 
     @abstractmethod
     def _set_state(self, state: dict[str, Any]) -> None: ...
-
-
-def _overlaps(bounds: tuple[Any, Any], low: float, high: float) -> bool:
-    """Whether the inclusive range ``bounds`` (either end may be None) meets ``[low, high]``."""
-    try:
-        lo = -np.inf if bounds[0] is None else float(bounds[0])
-        hi = np.inf if bounds[1] is None else float(bounds[1])
-    except (TypeError, ValueError):
-        return True  # not numbers (e.g. dates): leave it to sampling
-    return lo <= high and hi >= low
-
-
-def _matches(rows: pd.DataFrame, conditions: Mapping[str, Any]) -> np.ndarray:
-    mask = np.ones(len(rows), dtype=bool)
-    for column, cond in conditions.items():
-        values = rows[column]
-        if isinstance(cond, tuple) and len(cond) == 2:
-            low, high = cond
-            mask &= ((values >= low) & (values <= high)).fillna(False).to_numpy(dtype=bool)
-        elif cond is None:
-            mask &= values.isna().to_numpy()
-        else:
-            mask &= (values == cond).fillna(False).to_numpy(dtype=bool)
-    return mask

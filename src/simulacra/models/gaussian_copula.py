@@ -2,7 +2,7 @@
 
 Algorithm (Nelsen, *An Introduction to Copulas*, 2006, ch. 2; Sklar's theorem):
 
-1. Encode the table (:class:`~simulacra.encoders.table.TableEncoder`): numbers and datetimes
+1. Encode the table (:class:`~simulacra.encoders.exact.ExactCodec`): numbers and datetimes
    as floats, categories, booleans and null indicators as codes.
 2. Order each categorical column's codes along its strongest association with the other
    columns (:mod:`~simulacra.models.category_order`), so the copula can see it.
@@ -39,7 +39,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from simulacra._random import RandomState
-from simulacra.encoders.table import EncodedColumn
+from simulacra.encoders import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models._marginal_base import MarginalModel

@@ -3,7 +3,7 @@
 A fit of a deep model under a budget has two stages that look at the data:
 
 * ``metadata``: bounds, bins and category sets learned by the private
-  :class:`~simulacra.models.discrete.Discretizer`, accounted in ρ-zCDP by a
+  :class:`~simulacra.encoders.binned.BinnedCodec`, accounted in ρ-zCDP by a
   :class:`~simulacra.privacy.PrivacyLedger`. ρ-zCDP is RDP of order α with ε(α) = ρ·α for every
   α > 1 (Bun & Steinke 2016);
 * ``model``: DP-SGD (Abadi et al. 2016), ``steps`` noisy gradient steps on Poisson-sampled

@@ -23,7 +23,7 @@ directly — their tokens are fixed and the following columns drawn given them, 
 conditional; other conditions are met by keeping matching rows.
 
 With ``privacy=PrivacyBudget(ε, δ)`` (:mod:`~simulacra.models.autoregressive.private`): the
-tokens are DP codes (:class:`~simulacra.models.deep.private_transformer.PrivateTableEncoder`:
+tokens are DP codes (:class:`~simulacra.encoders.binned.BinnedCodec`:
 DP bounds, bins and category sets; numbers decoded within their bin by its noisy histogram),
 the heads start from noisy token counts, and step 3 is DP-SGD (Poisson batches, per-row
 clipping, Gaussian noise calibrated so that everything stays within ε) for a fixed number of
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from simulacra._random import RandomState, child_seed
-from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
+from simulacra.encoders import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.pruning import allowed_tokens
@@ -118,7 +118,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
     privacy:
         ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
         ``simulacra[dp]``): every column becomes a DP code (DP bounds, bins of numbers, category
-        sets; :mod:`~simulacra.models.deep.private_transformer`), noisy token counts start the
+        sets; :class:`~simulacra.encoders.binned.BinnedCodec`), noisy token counts start the
         heads' biases and, after training, tilt them so that every column's marginal is the
         measured one, and the network is trained with DP-SGD
         (:mod:`~simulacra.models.autoregressive.private`) with the noise calibrated so that
@@ -268,7 +268,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
 
         started = time.perf_counter()
         # every column is a DP code; a number's position within its bin is not modelled
-        # (drawn again at sampling time, PrivateTableEncoder.spread)
+        # (drawn again at sampling time, BinnedCodec.spread)
         codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
         columns = [EncodedColumn(c.name, c.source, "discrete", c.cardinality)
                    for c in self._ordered(columns)]
@@ -352,14 +352,14 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         """Encoded columns from tokens; under privacy numbers get a position in their DP bin."""
         encoded = self.tokenizer_.inverse_transform(tokens, rng)
         if self.privacy is not None:
-            encoded = self.table_encoder_.spread(encoded, rng)
+            encoded = self.codec_.spread(encoded, rng)
         return encoded
 
     def _sample_given(self, n: int, rng: np.random.Generator,
                       conditions: dict[str, Any]) -> dict[str, np.ndarray]:
         """Fix the tokens of conditioned discrete columns that lead the column order, and drop
         rows as soon as a conditioned column's token rules them out (exact either way)."""
-        codes = self.table_encoder_.discrete_codes(conditions)
+        codes = self.codec_.discrete_codes(conditions)
         tok = self.tokenizer_
         fixed: dict[int, int] = {}
         for j, name in enumerate(tok.names_):
@@ -372,7 +372,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         if fixed:
             logger.info("autoregressive: conditions fix the leading columns %s",
                         [tok.names_[j] for j in fixed])
-        return self._sample(n, rng, fixed, allowed_tokens(tok, self.table_encoder_, conditions))
+        return self._sample(n, rng, fixed, allowed_tokens(tok, self.codec_, conditions))
 
     # -- imputation ---------------------------------------------------------------------------
     def impute(self, data: pd.DataFrame, *, draws: int = 64,
@@ -404,7 +404,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
             raise DataError(f"impute() expects a pandas DataFrame, got {type(data).__name__}")
         check_param("draws", draws, "an integer >= 1", _positive_int(draws))
         generator = self._sample_rng if rng is None else make_rng(rng)
-        encoder, tok = self.table_encoder_, self.tokenizer_
+        encoder, tok = self.codec_, self.tokenizer_
         missing_cols = [c for c in encoder.columns_ if c not in data.columns]
         if missing_cols:
             raise DataError(f"impute() needs every column the model was fitted on; missing: "
@@ -420,8 +420,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                 present = pool[col].dropna()
                 if len(present):
                     frame.loc[nulls[col].to_numpy(), col] = present.iloc[0]
-        tokens = tok.transform(encoder.transform(frame) if self.privacy is not None
-                               else encoder.transform(frame, generator))
+        tokens = tok.transform(encoder.transform(frame, generator))
         source = {c.name: c.source for c in encoder.encoded_columns_}
         known = np.ones(tokens.shape, dtype=bool)
         banned: dict[int, np.ndarray] = {}
@@ -434,7 +433,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                 tokens[rows, j] = tok.token_of(name, 0)  # the value is there: "not null"
                 continue
             known[rows, j] = False
-            null_code = self._null_code(col)
+            null_code = encoder.null_code(col)
             if tok.kinds_[name] == "codes" and null_code is not None:
                 banned[j] = np.array([tok.token_of(name, int(null_code))])
         torch = require_torch()
@@ -451,13 +450,6 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                 fill = decoded[col].set_axis(out.index)
                 out[col] = fill.where(pd.Series(rows, index=out.index), out[col])
         return out
-
-    def _null_code(self, column: str) -> int | None:
-        """The code of nulls in ``column``'s discrete encoding, if it has one."""
-        if self.privacy is not None:  # DP codes: nulls are a code of the column's domain
-            code = self.table_encoder_.domains_[column].null_code
-            return code if code >= 0 else None
-        return getattr(self.table_encoder_.encoders_[column], "null_code_", None)
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:

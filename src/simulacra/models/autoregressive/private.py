@@ -1,7 +1,7 @@
 """DP-SGD for the autoregressive network: exact per-row clipping without per-row gradients.
 
 Under a privacy budget every column of the table is a DP code
-(:class:`~simulacra.models.deep.private_transformer.PrivateTableEncoder`), the codes are the
+(:class:`~simulacra.encoders.binned.BinnedCodec`), the codes are the
 tokens, and :class:`~simulacra.models.autoregressive.network.ColumnMADE` is trained with
 DP-SGD (Abadi et al. 2016): each step takes a Poisson sample of the rows, clips every row's
 gradient of its negative log-likelihood to ``max_grad_norm`` and adds Gaussian noise to their

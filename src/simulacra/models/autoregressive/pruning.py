@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from simulacra.encoders.numerical import NumericalEncoder
+from simulacra.encoders import TableCodec
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 
 
@@ -29,27 +29,28 @@ def overlapping_bins(edges: np.ndarray, low: float, high: float) -> np.ndarray:
     return (edges[1:] >= low) & (edges[:-1] <= high)
 
 
-def allowed_tokens(tokenizer: Tokenizer, table_encoder: Any,
+def allowed_tokens(tokenizer: Tokenizer, codec: TableCodec,
                    conditions: dict[str, Any]) -> dict[int, np.ndarray]:
     """Token position → boolean mask of the tokens that may still satisfy ``conditions``.
 
     Equality conditions on discrete columns (and ``None`` through a null flag) use the
-    encoder's codes; ``(low, high)`` ranges on numerical columns use the tokenizer's bins or
-    values. Anything else (datetimes, text, columns a constraint rewrote) gets no mask and is
-    left to the exact check.
+    codec's codes; ``(low, high)`` ranges use the tokenizer's bins or values where the codec
+    can say which encoded values may decode into the range (numbers). Anything else
+    (datetimes, text, columns a constraint rewrote) gets no mask and is left to the exact
+    check.
     """
     masks: dict[int, np.ndarray] = {}
     position = {name: j for j, name in enumerate(tokenizer.names_)}
-    for name, code in table_encoder.discrete_codes(conditions).items():
+    for name, code in codec.discrete_codes(conditions).items():
         if name in position and tokenizer.kinds_.get(name) == "codes":
             masks[position[name]] = _code_mask(tokenizer, name, code)
-    encoders = getattr(table_encoder, "encoders_", None) or {}
     for name, value in conditions.items():
-        encoder = encoders.get(name)
-        if (isinstance(value, tuple) and isinstance(encoder, NumericalEncoder)
-                and name in position and tokenizer.kinds_.get(name) in ("bins", "values")):
-            low, high = _encoded_range(encoder, float(value[0]), float(value[1]))
-            masks[position[name]] = _range_mask(tokenizer, name, low, high)
+        if not (isinstance(value, tuple) and name in position
+                and tokenizer.kinds_.get(name) in ("bins", "values")):
+            continue
+        interval = codec.encoded_interval(name, value[0], value[1])
+        if interval is not None:
+            masks[position[name]] = _range_mask(tokenizer, name, *interval)
     return masks
 
 
@@ -58,17 +59,6 @@ def _code_mask(tokenizer: Tokenizer, name: str, code: int) -> np.ndarray:
     mask = np.zeros(tokenizer.sizes_[tokenizer.names_.index(name)], dtype=bool)
     mask[tokenizer.token_of(name, code)] = True
     return mask
-
-
-def _encoded_range(encoder: NumericalEncoder, low: float, high: float) -> tuple[float, float]:
-    """Encoded values that may decode into ``[low, high]`` (rounding and clipping allowed for)."""
-    half = 0.5 * 10.0 ** -encoder.decimals_ if encoder.decimals_ is not None else 0.0
-    low, high = low - half - 1e-9 * (1 + abs(low)), high + half + 1e-9 * (1 + abs(high))
-    if encoder.minimum_ is not None and low <= encoder.minimum_:
-        low = -np.inf  # everything below the minimum decodes to it
-    if encoder.maximum_ is not None and high >= encoder.maximum_:
-        high = np.inf
-    return low, high
 
 
 def _range_mask(tokenizer: Tokenizer, name: str, low: float, high: float) -> np.ndarray:

@@ -21,7 +21,7 @@ Columns come in the table's order, each ``<col>#null`` flag just before its colu
 decides first whether a value is missing, then what it is.
 
 >>> import numpy as np
->>> from simulacra.encoders.table import EncodedColumn
+>>> from simulacra.encoders import EncodedColumn
 >>> rng = np.random.default_rng(0)
 >>> cols = [EncodedColumn("x", "x", "continuous"), EncodedColumn("age", "age", "continuous"),
 ...         EncodedColumn("c", "c", "discrete", 3)]
@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
+from simulacra.encoders import NULL_SUFFIX, EncodedColumn
 from simulacra.models.marginals import (
     DiscreteMarginal,
     Marginal,
@@ -230,9 +230,8 @@ def _network_order(columns: list[EncodedColumn]) -> list[EncodedColumn]:
     """Table order, each ``#null`` flag moved just before the column it flags."""
     order: list[EncodedColumn] = []
     for col in columns:
-        if col.name.endswith(NULL_SUFFIX):
-            source = col.name.removesuffix(NULL_SUFFIX)
-            at = next((i for i, c in enumerate(order) if c.name == source), len(order))
+        if col.name.endswith(NULL_SUFFIX):  # before the first encoded column of its source
+            at = next((i for i, c in enumerate(order) if c.source == col.source), len(order))
             order.insert(at, col)
         else:
             order.append(col)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from simulacra.encoders.table import EncodedColumn
+from simulacra.encoders import EncodedColumn
 from simulacra.errors import ParameterError, SimulacraError, check_param
 from simulacra.models.base import Synthesizer
 from simulacra.models.deep.denormals import denormals_flushed, flush_denormals

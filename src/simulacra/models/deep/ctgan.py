@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulacra._random import RandomState, child_seed
-from simulacra.encoders.table import EncodedColumn
+from simulacra.encoders import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.deep._base import (
@@ -39,8 +39,8 @@ from simulacra.models.deep._base import (
     resolve_device,
     torch_session,
 )
+from simulacra.models.deep.bin_normalizer import transformer_from_state
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
-from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.deep.transformer import ModeNormalizer
 from simulacra.privacy import PrivacyBudget
@@ -86,7 +86,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
     privacy:
         ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
         ``simulacra[dp]``): the table is transformed with DP bounds, bins and categories
-        (:mod:`~simulacra.models.deep.private_transformer`), the critic is trained with DP-SGD
+        (:class:`~simulacra.encoders.binned.BinnedCodec`), the critic is trained with DP-SGD
         (the generator only sees the critic's scores), with the noise calibrated to the
         budget; ``privacy_report_`` gives the ε reached. Under privacy the critic neither packs
         rows (``pac`` is treated as 1) nor drops units out, real rows are Poisson-sampled
@@ -268,8 +268,8 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                      rng: np.random.Generator, device: Any) -> None:
         """DP mode-specific normalization, then DP-SGD on the critic (generator: post-processing).
         """
+        from simulacra.models.deep.bin_normalizer import BinNormalizer
         from simulacra.models.deep.private_training import train_ctgan
-        from simulacra.models.deep.private_transformer import BinNormalizer
 
         self.transformer_ = BinNormalizer().fit(columns)
         data = self.transformer_.transform(encoded)
@@ -339,7 +339,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         the conditional vector of every row; the base class then keeps the rows that match all
         conditions, so the vector only has to raise the acceptance rate.
         """
-        codes = self.table_encoder_.discrete_codes(conditions)
+        codes = self.codec_.discrete_codes(conditions)
         names = [s.column for s in self.transformer_.discrete_spans_]
         options = [(self.sampler_.counts_[names.index(name)][code], names.index(name), code)
                    for name, code in codes.items()

@@ -3,7 +3,8 @@
 What a model with ``privacy=PrivacyBudget(ε, δ)`` does (:class:`PrivateDeepMixin`):
 
 1. ``metadata_share`` of the budget (in ρ-zCDP) goes to the private data transformation
-   (:mod:`~simulacra.models.deep.private_transformer`: DP bounds, bins and category sets);
+   (:class:`~simulacra.encoders.binned.BinnedCodec` with positions within bins: DP bounds,
+   bins and category sets; :class:`~simulacra.models.private.PrivateFit`);
 2. the rest goes to DP-SGD (Abadi et al. 2016): each step trains on a Poisson sample of the
    rows (rate ``q = batch_size / n``), every row's gradient is clipped to ``max_grad_norm``
    and Gaussian noise of ``noise_multiplier × max_grad_norm`` is added to their sum (noise
@@ -33,14 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from simulacra.encoders.table import EncodedColumn, TableEncoder
+from simulacra.encoders import BinnedCodec, CodecBudget, TableCodec
+from simulacra.encoders.domains import CategoricalDomain
 from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.models.deep._base import _positive_float
-from simulacra.models.deep.private_transformer import PrivateTableEncoder
-from simulacra.models.discrete.columns import CategoricalDomain
+from simulacra.models.private import PrivateFit
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import gaussian_counts
@@ -81,7 +81,7 @@ def poisson_batches(model: Any, plan: DPPlan, rng: np.random.Generator) -> Itera
             loop.end_epoch({})
 
 
-class PrivateDeepMixin:
+class PrivateDeepMixin(PrivateFit):
     """``privacy``, ``max_grad_norm``, ``metadata_share`` and ``bins`` for a deep model.
 
     Subclasses call :meth:`_set_private` in ``__init__`` and :meth:`_validate_private` in
@@ -89,7 +89,6 @@ class PrivateDeepMixin:
     metadata budget on noisy code counts of its categorical columns (``dp_counts_``).
     """
 
-    supports_privacy = True
     condition_share = 0.0
     privacy: PrivacyBudget | None
 
@@ -101,18 +100,9 @@ class PrivateDeepMixin:
         self.bins = bins
 
     def _validate_private(self) -> None:
-        if self.privacy is not None and not isinstance(self.privacy, PrivacyBudget):
-            raise ParameterError(f"The 'privacy' parameter must be a simulacra PrivacyBudget "
-                                 f"(e.g. sim.PrivacyBudget(epsilon=1.0)) or None. Got "
-                                 f"{self.privacy!r} instead.")
+        self._validate_privacy()
         check_param("max_grad_norm", self.max_grad_norm, "a number > 0 (the per-row gradient "
                     "clipping bound of DP-SGD)", _positive_float(self.max_grad_norm))
-        s = self.metadata_share
-        check_param("metadata_share", s, "a number in (0, 0.5]",
-                    isinstance(s, int | float) and not isinstance(s, bool) and 0 < s <= 0.5)
-        b = self.bins
-        check_param("bins", b, "an integer between 2 and 1000",
-                    isinstance(b, int) and not isinstance(b, bool) and 2 <= b <= 1000)
         early_stopping = self._setting("early_stopping")  # type: ignore[attr-defined]
         if self.privacy is not None and early_stopping:
             raise ParameterError("early_stopping=True cannot be combined with privacy=...: a "
@@ -120,37 +110,38 @@ class PrivateDeepMixin:
                                  "accountant; set a number of epochs instead")
 
     # -- data transformation ------------------------------------------------------------------
-    def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
-                ) -> tuple[Any, dict[str, np.ndarray], list[EncodedColumn]]:
+    def _new_codec(self, metadata: Metadata) -> TableCodec:
+        """Under a budget, DP codes with each number's position in its bin (the binned codec
+        with ``positions``); without one, the model's own (exact) codec."""
+        if self.privacy is None:
+            return super()._new_codec(metadata)  # type: ignore[misc]
+        return self._binned_codec(metadata, positions=True)
+
+    def _codec_budget(self, n_rows: int) -> CodecBudget | None:
+        if self.privacy is not None:
+            require_opacus()
+        return super()._codec_budget(n_rows)
+
+    def _measure(self, codec: TableCodec, encoded: dict[str, np.ndarray],
+                 rng: np.random.Generator) -> None:
+        """Under a budget, noisy counts of the codes of the columns ``_counted_columns``
+        names, paid with ``condition_share`` of the encoding stage's ρ (``dp_counts_``)."""
         self.privacy_report_: dict[str, Any] | None = None
         if self.privacy is None:
-            return super()._encode(data, metadata, rng)  # type: ignore[misc]
-        require_opacus()
-        ledger = PrivacyLedger(self.privacy, len(data))
-        rho = ledger.total_rho * float(self.metadata_share)
-        encoder = PrivateTableEncoder(metadata, int(self.bins))
-        encoder.fit(data, ledger, rng, rho * (1 - self.condition_share))
+            return
         self.dp_counts_: dict[str, np.ndarray] = {}
         self.dp_counts_sigma_ = 0.0  # the noise of each count
-        names, purpose = self._counted_columns(encoder)
+        names, purpose = self._counted_columns(codec)
         if self.condition_share and names:
-            each = rho * self.condition_share / len(names)
-            self.dp_counts_ = _noisy_code_counts(encoder, data, ledger, each, rng, names,
-                                                 purpose)
+            each = self._metadata_rho() * self.condition_share / len(names)
+            self.dp_counts_ = _noisy_code_counts(codec, encoded, self._ledger, each, rng,
+                                                 names, purpose)
             self.dp_counts_sigma_ = gaussian_sigma(each)
-        self._ledger = ledger
-        return encoder, encoder.encode(data), encoder.encoded_columns_
 
-    def _counted_columns(self, encoder: PrivateTableEncoder) -> tuple[list[str], str]:
+    def _counted_columns(self, codec: BinnedCodec) -> tuple[list[str], str]:
         """Columns whose noisy code counts ``condition_share`` pays for, and what they are for."""
-        names = [n for n, d in encoder.domains_.items() if isinstance(d, CategoricalDomain)]
+        names = [n for n, d in codec.domains_.items() if isinstance(d, CategoricalDomain)]
         return names, "conditional vector"
-
-    @classmethod
-    def _encoder_from_state(cls, metadata: Metadata, state: dict[str, Any]) -> Any:
-        if "domains" in state:
-            return PrivateTableEncoder.from_state(metadata, state)
-        return TableEncoder.from_state(metadata, state)
 
     # -- DP-SGD schedule and report -----------------------------------------------------------
     def _dp_plan(self, n: int, batch: int, steps_per_epoch: int, updates_per_step: int = 1
@@ -176,17 +167,17 @@ class PrivateDeepMixin:
         del self._ledger
 
 
-def _noisy_code_counts(encoder: PrivateTableEncoder, data: pd.DataFrame, ledger: PrivacyLedger,
-                       each: float, rng: np.random.Generator, names: list[str], purpose: str
-                       ) -> dict[str, np.ndarray]:
+def _noisy_code_counts(codec: BinnedCodec, encoded: dict[str, np.ndarray],
+                       ledger: PrivacyLedger, each: float, rng: np.random.Generator,
+                       names: list[str], purpose: str) -> dict[str, np.ndarray]:
     """Noisy counts (rounded, at least 1) of every code of columns ``names``: one Gaussian
     histogram per column, each ``each``-zCDP."""
-    codes = encoder.transform(data)
     out = {}
     for name in names:
-        size = encoder.domains_[name].size
+        size = codec.domains_[name].size
         ledger.spend("metadata", f"{name}: code counts ({purpose})", each)
-        counts = np.bincount(codes[name], minlength=size)[:size]
+        codes = np.floor(encoded[name]).astype(np.int64)  # numbers: code + position in bin
+        counts = np.bincount(codes, minlength=size)[:size]
         out[name] = np.maximum(np.rint(gaussian_counts(counts, each, rng)), 1).astype(np.int64)
     return out
 

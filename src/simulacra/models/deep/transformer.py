@@ -11,7 +11,7 @@ Discrete columns (categories, booleans, ``<col>#null`` indicators) become one-ho
 operation is vectorized over rows; the fitted state is plain arrays.
 
 >>> import numpy as np
->>> from simulacra.encoders.table import EncodedColumn
+>>> from simulacra.encoders import EncodedColumn
 >>> rng = np.random.default_rng(0)
 >>> x = np.concatenate([rng.normal(-5, 1, 500), rng.normal(5, 1, 500)])
 >>> cols = [EncodedColumn("x", "x", "continuous"), EncodedColumn("c", "c", "discrete", 3)]
@@ -34,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simulacra._random import child_seed
-from simulacra.encoders.table import EncodedColumn
+from simulacra.encoders import EncodedColumn
 
 
 @dataclass(frozen=True)

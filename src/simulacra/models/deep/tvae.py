@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulacra._random import RandomState, child_seed
-from simulacra.encoders.table import EncodedColumn
+from simulacra.encoders import EncodedColumn
 from simulacra.metadata import Metadata
 from simulacra.models.deep._base import (
     DeepSynthesizer,
@@ -33,8 +33,8 @@ from simulacra.models.deep._base import (
     resolve_device,
     torch_session,
 )
+from simulacra.models.deep.bin_normalizer import transformer_from_state
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
-from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.transformer import ModeNormalizer
 from simulacra.privacy import PrivacyBudget
 
@@ -74,7 +74,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
     privacy:
         ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
         ``simulacra[dp]``): the table is transformed with DP bounds, bins and categories
-        (:mod:`~simulacra.models.deep.private_transformer`), the encoder and decoder are
+        (:class:`~simulacra.encoders.binned.BinnedCodec`), the encoder and decoder are
         trained with DP-SGD (:mod:`~simulacra.models.deep.dp_sgd`) with the noise calibrated
         to the budget, and ``privacy_report_`` gives the ε reached. Sampling then draws each
         one-hot from the decoder's softmax (not its argmax). Not with early stopping.
@@ -197,8 +197,8 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any) -> None:
         """DP mode-specific normalization, then DP-SGD on the encoder and decoder."""
+        from simulacra.models.deep.bin_normalizer import BinNormalizer
         from simulacra.models.deep.private_training import train_tvae
-        from simulacra.models.deep.private_transformer import BinNormalizer
 
         self.transformer_ = BinNormalizer().fit(columns)
         data = self.transformer_.transform(encoded)

@@ -19,7 +19,7 @@ Algorithm:
    come back exactly in distribution.
 
 With ``privacy=PrivacyBudget(ε, δ)`` (:mod:`~simulacra.models.diffusion.private`): the columns
-are DP codes (:class:`~simulacra.models.deep.private_transformer.PrivateTableEncoder`: DP
+are DP codes (:class:`~simulacra.encoders.binned.BinnedCodec`: DP
 bounds, bins and category sets), step 1's quantile function is that of the numbers' DP codes
 (:class:`~simulacra.models.diffusion.quantile.BinQuantileNormal`, from noisy code counts), nulls
 of a number are a flag column, and step 3 is DP-SGD (Poisson batches, exact per-row clipping,
@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulacra._random import RandomState, child_seed
-from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
+from simulacra.encoders import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.deep._base import (
@@ -117,7 +117,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
     privacy:
         ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
         ``simulacra[dp]``): every column becomes a DP code (DP bounds, bins of numbers,
-        category sets; :mod:`~simulacra.models.deep.private_transformer`), numbers are
+        category sets; :class:`~simulacra.encoders.binned.BinnedCodec`), numbers are
         mapped to normal scores by the quantile function of their codes' noisy counts, and
         the denoiser is trained with DP-SGD (:mod:`~simulacra.models.diffusion.private`) with
         the noise calibrated so that the whole fit stays within the budget;
@@ -265,7 +265,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         """DP codes; numbers through their codes' noisy quantile functions; then DP-SGD."""
         from simulacra.models.diffusion import private
 
-        domains = self.table_encoder_.domains_
+        domains = self.codec_.domains_
         self.quantiles_ = {name: BinQuantileNormal.fit(domains[name], self.dp_counts_[name])
                            for name in self.numeric_}
         # nulls of a number: a flag column of their own (its score is drawn at random)
@@ -355,7 +355,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
             result[name] = np.rint(out[:, k + j]).astype(np.int64)
         for name in self.null_flags_:  # under privacy: the null code
             null = result.pop(name + NULL_SUFFIX) == 1
-            result[name][null] = self.table_encoder_.domains_[name].null_code
+            result[name][null] = self.codec_.domains_[name].null_code
         return result
 
     # -- state --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """DP-SGD for TabDDPM (imports torch: imported only when used).
 
 Under a privacy budget every column of the table comes from DP statistics
-(:class:`~simulacra.models.deep.private_transformer.PrivateTableEncoder`: DP bounds, bins and
+(:class:`~simulacra.encoders.binned.BinnedCodec`: DP bounds, bins and
 category sets): numbers are normal scores through the quantile function of their DP codes'
 noisy counts (:class:`~simulacra.models.diffusion.quantile.BinQuantileNormal`), categories
 are their DP codes, and nulls of a number are a flag column.

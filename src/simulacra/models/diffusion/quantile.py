@@ -64,7 +64,7 @@ class QuantileNormal:
 class BinQuantileNormal:
     """A numeric column under a privacy budget ↔ normal scores, from DP statistics only.
 
-    The column arrives as :class:`~simulacra.models.deep.private_transformer.PrivateTableEncoder`
+    The column arrives as :class:`~simulacra.encoders.binned.BinnedCodec`
     gives it, ``code + position within the bin`` for DP codes (frequent exact values, quantile
     bins between DP bounds, null). Its quantile function is that of the codes' noisy counts,
     codes in the order of their values (a frequent value where it falls among the bins; the
@@ -72,7 +72,7 @@ class BinQuantileNormal:
     evenly over it. As in :class:`QuantileNormal` a frequent value spreads over its whole
     probability interval; nulls get a random score.
 
-    >>> from simulacra.models.discrete.columns import NumericDomain
+    >>> from simulacra.encoders.domains import NumericDomain
     >>> import pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> x = pd.Series(np.concatenate([np.zeros(500), np.arange(1.0, 501)]))
@@ -101,7 +101,7 @@ class BinQuantileNormal:
 
     @classmethod
     def fit(cls, domain: Any, counts: np.ndarray) -> BinQuantileNormal:
-        """From a DP :class:`~simulacra.models.discrete.columns.NumericDomain` and the noisy
+        """From a DP :class:`~simulacra.encoders.domains.NumericDomain` and the noisy
         counts of its codes."""
         k, edges = len(domain.atoms_), np.asarray(domain.edges_, dtype=np.float64)
         where = np.concatenate([np.asarray(domain.atoms_, dtype=np.float64),

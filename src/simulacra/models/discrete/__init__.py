@@ -1,5 +1,1 @@
-"""Models over a discretized table: Bayesian networks, PrivBayes, MST and AIM."""
-
-from simulacra.models.discrete.discretizer import Discretizer
-
-__all__ = ["Discretizer"]
+"""Models over a binned table: Bayesian networks, PrivBayes, MST and AIM."""

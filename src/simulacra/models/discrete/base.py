@@ -2,9 +2,10 @@
 
 Subclasses implement ``_fit_codes(codes, sizes, ledger, rng)`` (``ledger`` is ``None``
 without a privacy budget) and ``_sample(n, rng)`` returning codes per column, plus
-``_get_state`` / ``_set_state``. The base spends ``metadata_share`` of the budget on the
-discretization (categories, bounds, bins: :class:`~simulacra.models.discrete.Discretizer`)
-and records the ledger's report as ``privacy_report_``.
+``_get_state`` / ``_set_state``. The table is encoded by the binned codec
+(:class:`~simulacra.encoders.binned.BinnedCodec`: categories, bounds, bins), which spends
+``metadata_share`` of the budget (:class:`~simulacra.models.private.PrivateFit`); the base
+records the ledger's report as ``privacy_report_``.
 """
 
 from __future__ import annotations
@@ -13,23 +14,21 @@ import logging
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from simulacra._random import RandomState
-from simulacra.encoders.table import EncodedColumn
-from simulacra.errors import ParameterError, check_param
+from simulacra.encoders import EncodedColumn, TableCodec
+from simulacra.errors import ParameterError
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
-from simulacra.models.discrete.discretizer import Discretizer
+from simulacra.models.private import PrivateFit
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 
 logger = logging.getLogger(__name__)
 
 
-class DiscreteSynthesizer(Synthesizer):
+class DiscreteSynthesizer(PrivateFit, Synthesizer):
     """Shared parameters: ``privacy``, ``bins``, ``metadata_share``."""
 
-    supports_privacy = True
     #: Whether the model needs a budget (PrivBayes, MST, AIM) or only accepts one.
     requires_privacy = False
 
@@ -43,29 +42,14 @@ class DiscreteSynthesizer(Synthesizer):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        if self.privacy is not None and not isinstance(self.privacy, PrivacyBudget):
-            raise ParameterError(f"The 'privacy' parameter must be a simulacra PrivacyBudget "
-                                 f"(e.g. sim.PrivacyBudget(epsilon=1.0)) or None. Got "
-                                 f"{self.privacy!r} instead.")
+        self._validate_privacy()
         if self.privacy is None and self.requires_privacy:
             raise ParameterError(f"{type(self).__name__} is a differentially private model and "
                                  "needs privacy=PrivacyBudget(epsilon=..., delta=...)")
-        b = self.bins
-        check_param("bins", b, "an integer between 2 and 1000",
-                    isinstance(b, int) and not isinstance(b, bool) and 2 <= b <= 1000)
-        s = self.metadata_share
-        check_param("metadata_share", s, "a number in (0, 0.5]",
-                    isinstance(s, int | float) and not isinstance(s, bool) and 0 < s <= 0.5)
 
     # -- fit ----------------------------------------------------------------------------------
-    def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
-                ) -> tuple[Any, dict[str, np.ndarray], list[EncodedColumn]]:
-        self._ledger = PrivacyLedger(self.privacy, len(data)) if self.privacy else None
-        rho = self._ledger.total_rho * self.metadata_share if self._ledger else 0.0
-        disc = Discretizer(metadata, self.bins).fit(data, self._ledger, rng, rho)
-        codes = disc.transform(data)
-        columns = [EncodedColumn(n, n, "discrete", s) for n, s in disc.sizes_.items()]
-        return disc, codes, columns
+    def _new_codec(self, metadata: Metadata) -> TableCodec:
+        return self._binned_codec(metadata)
 
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
              rng: np.random.Generator) -> None:
@@ -82,10 +66,6 @@ class DiscreteSynthesizer(Synthesizer):
         raise NotImplementedError
 
     # -- state --------------------------------------------------------------------------------
-    @classmethod
-    def _encoder_from_state(cls, metadata: Metadata, state: dict[str, Any]) -> Discretizer:
-        return Discretizer.from_state(metadata, state)
-
     def _get_state(self) -> dict[str, Any]:
         return {"privacy_report": self.privacy_report_, **self._get_model_state()}
 

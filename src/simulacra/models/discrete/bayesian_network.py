@@ -47,7 +47,7 @@ from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.discrete.base import DiscreteSynthesizer
 from simulacra.models.discrete.marginals import histogram
-from simulacra.models.discrete.pgm.model import _draw
+from simulacra.models.discrete.pgm.model import draw_rows
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import exponential_mechanism, gaussian_counts
@@ -247,7 +247,7 @@ class BayesianNetwork(DiscreteSynthesizer):
             config = np.ravel_multi_index([out[p] for p in parents],
                                           [sizes[p] for p in parents]) if parents else \
                 np.zeros(n, np.int64)
-            out[child] = _draw(self._cdfs[child], config, rng).astype(np.int64)
+            out[child] = draw_rows(self._cdfs[child], config, rng).astype(np.int64)
         return {a: out[a] for a in self.attrs_}
 
     # -- state --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ differentially private synthetic data" (JPC 2021). With the model's share ρ of 
 3. measure the chosen pairs (ρ/3 in all);
 4. estimate a graphical model from all measurements with Private-PGM and sample from it.
 
-Numeric values are decoded within their bin (see :mod:`~simulacra.models.discrete.columns`).
+Numeric values are decoded within their bin (see :mod:`~simulacra.encoders.domains`).
 
 >>> import pandas as pd, simulacra as sim
 >>> df = sim.datasets.load_demo().head(3000)

@@ -160,7 +160,7 @@ class GraphicalModel:
         for root in tree.roots():
             b = beliefs[root]
             p = np.exp(b.values).ravel()
-            flat = _draw(np.cumsum(p / p.sum())[None, :], np.zeros(n, np.int64), rng)
+            flat = draw_rows(np.cumsum(p / p.sum())[None, :], np.zeros(n, np.int64), rng)
             for a, codes in zip(b.attrs, np.unravel_index(flat, b.values.shape), strict=True):
                 out[a] = codes.astype(np.int64)
         for parent, child in tree.edges:
@@ -174,7 +174,7 @@ class GraphicalModel:
             table = table / np.maximum(table.sum(axis=1, keepdims=True), 1e-300)
             config = np.ravel_multi_index([out[a] for a in sep], [sizes[a] for a in sep]) \
                 if sep else np.zeros(n, np.int64)
-            flat = _draw(np.cumsum(table, axis=1), config, rng)
+            flat = draw_rows(np.cumsum(table, axis=1), config, rng)
             shape = [sizes[a] for a in new]
             for a, codes in zip(new, np.unravel_index(flat, shape), strict=True):
                 out[a] = codes.astype(np.int64)
@@ -204,7 +204,7 @@ def _absorb(potential: Factor, messages: list[Factor]) -> Factor:
     return Factor(potential.attrs, values)
 
 
-def _draw(cdf: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def draw_rows(cdf: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """For each row ``r``, an index drawn from the distribution with CDF ``cdf[rows[r]]``.
 
     Row ``k``'s CDF is shifted by ``k`` so that one ``searchsorted`` over the flattened,

@@ -1,60 +1,70 @@
-"""``TableEncoder``: maps a whole table to numeric columns and back, driven by metadata.
+"""``ExactCodec`` (``"exact"``): one reversible encoder per column, driven by metadata.
 
-Each column gets the encoder of its kind (see :func:`~simulacra.encoders.encoder_for`).
-Numerical and datetime columns with nulls are composed with one
-:class:`~simulacra.encoders.missing.MissingIndicator`, which adds a discrete ``<column>#null``
-column; categorical and boolean encoders code nulls themselves. Generated kinds (ids, PII,
-free text) encode to nothing and are made fresh on the way back.
+Each column gets the encoder of its kind (:func:`~simulacra.encoders.columns.encoder_for`):
+numbers and datetimes stay numbers (continuous), categories and booleans become codes
+(discrete); a column of several parts becomes one encoded column per part
+(``<column><part>``). Continuous columns with nulls are composed with one
+:class:`~simulacra.encoders.missing.MissingIndicator`, which adds a discrete
+``<column>#null`` column; categorical and boolean encoders code nulls themselves. Generated
+kinds (ids, PII, free text) encode to nothing and are made fresh on the way back. Everything
+is read off the data exactly, so this codec takes no privacy budget.
 
 >>> import numpy as np, pandas as pd
 >>> from simulacra.metadata import Metadata
 >>> df = pd.DataFrame({"x": [1.5, None, 3.0], "c": ["a", "b", "a"]})
->>> te = TableEncoder(Metadata.detect(df)).fit(df, np.random.default_rng(0))
->>> [(c.name, c.output, c.cardinality) for c in te.encoded_columns_]
+>>> codec = ExactCodec(Metadata.detect(df)).fit(df, np.random.default_rng(0))
+>>> [(c.name, c.output, c.cardinality) for c in codec.encoded_columns_]
 [('x', 'continuous', 0), ('x#null', 'discrete', 2), ('c', 'discrete', 2)]
+>>> codec.condition_domain("c").categories, codec.null_code("c")
+(('a', 'b'), None)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from simulacra.encoders import MissingIndicator, encoder_for, encoder_from_state
 from simulacra.encoders.base import Encoder
-from simulacra.errors import DataError, NotFittedError
+from simulacra.encoders.codec import (
+    NULL_SUFFIX,
+    CodecBudget,
+    ConditionDomain,
+    EncodedColumn,
+    TableCodec,
+)
+from simulacra.encoders.columns import encoder_for, encoder_from_state
+from simulacra.encoders.missing import MissingIndicator
+from simulacra.errors import DataError, ParameterError
 from simulacra.metadata import Metadata
 
-NULL_SUFFIX = "#null"
 
+class ExactCodec(TableCodec):
+    """Reversible encoding of a DataFrame into named numeric arrays, one encoder a column.
 
-@dataclass(frozen=True)
-class EncodedColumn:
-    """One numeric column of the encoded table."""
+    ``encoder_options`` go to the column encoders (``min_frequency``, ``handle_unknown``,
+    ``locale``, ``min_word_count``); each takes those it knows.
+    """
 
-    name: str
-    source: str
-    output: Literal["continuous", "discrete"]
-    cardinality: int = 0
-
-
-class TableEncoder:
-    """Reversible encoding of a DataFrame into named numeric arrays."""
+    name: ClassVar[str] = "exact"
 
     def __init__(self, metadata: Metadata, **encoder_options: Any) -> None:
-        self.metadata = metadata
+        super().__init__(metadata)
         self.encoder_options = encoder_options
-        self.encoders_: dict[str, Encoder] | None = None
 
     # -- fit / transform ----------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, rng: np.random.Generator) -> TableEncoder:
+    def fit(self, data: pd.DataFrame, rng: np.random.Generator, *,
+            budget: CodecBudget | None = None) -> ExactCodec:
+        if budget is not None:
+            raise ParameterError("the exact codec reads every statistic off the data, so it "
+                                 "cannot fit under a privacy budget; use the binned codec")
         self.columns_ = list(data.columns)
         self.dtypes_: dict[str, str] = {c: str(data[c].dtype) for c in data.columns}
         self.all_null_: list[str] = [c for c in data.columns if data[c].isna().all()]
-        self.encoders_, self.missing_ = {}, {}
+        self.encoders_: dict[str, Encoder] = {}
+        self.missing_: dict[str, MissingIndicator] = {}
         for name in self.columns_:
             if name in self.all_null_:
                 continue
@@ -74,69 +84,80 @@ class TableEncoder:
 
     @property
     def encoded_columns_(self) -> list[EncodedColumn]:
-        encoders = self._fitted()
+        self._check_fitted()
         out = []
-        for name, enc in encoders.items():
+        for name, enc in self.encoders_.items():
             if enc.output == "generated":
                 continue
-            out.append(EncodedColumn(name, name, enc.output, enc.cardinality))
+            out += [EncodedColumn(name + part, name, enc.output, enc.cardinality)
+                    for part in enc.parts]
             if name in self.missing_:
                 out.append(EncodedColumn(name + NULL_SUFFIX, name, "discrete", 2))
         return out
 
     def transform(self, data: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Encode ``data``; nulls in numerical/datetime columns are imputed with draws from rng."""
-        encoders = self._fitted()
+        """Encode ``data``; nulls in continuous columns are imputed with draws from rng."""
+        self._check_fitted()
         missing = [c for c in self.columns_ if c not in data.columns]
         if missing:
             raise DataError(f"columns {missing} are missing from the data to encode")
         out: dict[str, np.ndarray] = {}
-        for name, enc in encoders.items():
+        for name, enc in self.encoders_.items():
             if enc.output == "generated":
                 continue
             column = data[name]
+            flags = None
             if name in self.missing_:
                 indicator = self.missing_[name]
-                out[name + NULL_SUFFIX] = indicator.transform(column)
+                flags = indicator.transform(column)
                 column = indicator.impute(column, rng)
             elif not enc.handles_nulls and column.isna().any():
                 raise DataError(f"column {name!r} has nulls but had none when the encoder was "
                                 "fitted; refit on data that includes nulls")
-            out[name] = enc.transform(column)
-        return dict(sorted(out.items(), key=lambda kv: self._order(kv[0])))
+            values = enc.transform(column)
+            if len(enc.parts) == 1:
+                out[name + enc.parts[0]] = values
+            else:
+                out.update({name + part: values[:, i] for i, part in enumerate(enc.parts)})
+            if flags is not None:
+                out[name + NULL_SUFFIX] = flags
+        return out
 
-    def inverse_transform(
-        self, encoded: Mapping[str, np.ndarray], n: int, rng: np.random.Generator
-    ) -> pd.DataFrame:
+    def inverse_transform(self, encoded: Mapping[str, np.ndarray], n: int,
+                          rng: np.random.Generator) -> pd.DataFrame:
         """Decode arrays (as :meth:`transform` makes them) into a DataFrame of ``n`` rows."""
-        encoders = self._fitted()
+        self._check_fitted()
         columns: dict[str, pd.Series] = {}
         for name in self.columns_:
             if name in self.all_null_:
                 columns[name] = _all_null(n, self.dtypes_[name])
                 continue
-            enc = encoders[name]
+            enc = self.encoders_[name]
             if enc.output == "generated":
                 series = enc.generate(n, rng)
             else:
-                series = enc.inverse_transform(encoded[name], rng)
+                values = encoded[name + enc.parts[0]] if len(enc.parts) == 1 else \
+                    np.column_stack([encoded[name + part] for part in enc.parts])
+                series = enc.inverse_transform(values, rng)
                 if name in self.missing_:
                     series = self.missing_[name].apply(series, encoded[name + NULL_SUFFIX])
             columns[name] = series.reset_index(drop=True)
         return pd.DataFrame(columns, columns=pd.Index(self.columns_, dtype=object))
 
-    def discrete_codes(self, conditions: Mapping[str, Any]) -> dict[str, int]:
-        """Encoded discrete columns and codes that equality ``conditions`` pin down.
+    # -- what conditions may ask --------------------------------------------------------------
+    def condition_domain(self, column: str) -> ConditionDomain:
+        self._check_fitted()
+        encoder = self.encoders_.get(column)
+        return ConditionDomain() if encoder is None else encoder.condition_domain()
 
-        ``{column: value}`` gives the column's code when its encoder is discrete (and, when the
-        column has a null indicator, ``column#null`` = 0); ``{column: None}`` gives
-        ``column#null`` = 1, or the categorical null code. Ranges and values that cannot be
-        encoded are skipped: callers use this only to steer sampling, never to filter.
-        """
-        encoders = self._fitted()
+    def discrete_codes(self, conditions: Mapping[str, Any]) -> dict[str, int]:
+        """``{column: value}`` gives the column's code when its encoder is discrete (and, when
+        the column has a null indicator, ``column#null`` = 0); ``{column: None}`` gives
+        ``column#null`` = 1, or the categorical null code."""
+        self._check_fitted()
         codes: dict[str, int] = {}
         for column, value in conditions.items():
-            enc = encoders.get(column)
+            enc = self.encoders_.get(column)
             if enc is None or isinstance(value, tuple):
                 continue
             indicator = column + NULL_SUFFIX
@@ -156,36 +177,36 @@ class TableEncoder:
                     codes[column] = code
         return codes
 
+    def null_code(self, column: str) -> int | None:
+        self._check_fitted()
+        encoder = self.encoders_.get(column)
+        return None if encoder is None else encoder.null_code()
+
+    def encoded_interval(self, column: str, low: Any, high: Any
+                         ) -> tuple[float, float] | None:
+        self._check_fitted()
+        encoder = self.encoders_.get(column)
+        return None if encoder is None else encoder.encoded_interval(low, high)
+
     # -- state ----------------------------------------------------------------------------------
-    def get_state(self) -> dict[str, Any]:
-        encoders = self._fitted()
+    def options(self) -> dict[str, Any]:
+        return {"encoder_options": dict(self.encoder_options)}
+
+    def _get_state(self) -> dict[str, Any]:
         return {
             "columns": self.columns_,
             "dtypes": self.dtypes_,
             "all_null": self.all_null_,
-            "encoders": {name: enc.get_state() for name, enc in encoders.items()},
+            "encoders": {name: enc.get_state() for name, enc in self.encoders_.items()},
             "missing": {name: mi.get_state() for name, mi in self.missing_.items()},
         }
 
-    @classmethod
-    def from_state(cls, metadata: Metadata, state: Mapping[str, Any]) -> TableEncoder:
-        te = cls(metadata)
-        te.columns_ = list(state["columns"])
-        te.dtypes_ = dict(state["dtypes"])
-        te.all_null_ = list(state["all_null"])
-        te.encoders_ = {n: encoder_from_state(s) for n, s in state["encoders"].items()}
-        te.missing_ = {n: MissingIndicator.from_state(s) for n, s in state["missing"].items()}
-        return te
-
-    # -- helpers --------------------------------------------------------------------------------
-    def _fitted(self) -> dict[str, Encoder]:
-        if self.encoders_ is None:
-            raise NotFittedError("TableEncoder is not fitted; call fit() first")
-        return self.encoders_
-
-    def _order(self, encoded_name: str) -> tuple[int, int]:
-        source = encoded_name.removesuffix(NULL_SUFFIX)
-        return self.columns_.index(source), int(encoded_name.endswith(NULL_SUFFIX))
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self.columns_ = list(state["columns"])
+        self.dtypes_ = dict(state["dtypes"])
+        self.all_null_ = list(state["all_null"])
+        self.encoders_ = {n: encoder_from_state(s) for n, s in state["encoders"].items()}
+        self.missing_ = {n: MissingIndicator.from_state(s) for n, s in state["missing"].items()}
 
 
 def _try_code(encoder: Encoder, value: pd.Series) -> int | None:

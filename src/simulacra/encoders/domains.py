@@ -1,4 +1,4 @@
-"""One column of a discretized table: values ↔ integer codes, learned with or without DP.
+"""Domains of the binned codec: one column's values ↔ integer codes, with or without DP.
 
 A column has a null code when it has nulls; under a privacy budget, when its noisy null count
 (measured with the same histogram as its values) passes 3σ, so that noise alone does not put
@@ -90,10 +90,6 @@ class CategoricalDomain:
     def null_code(self) -> int:
         """The code of nulls (−1, matching no code, when the column has none)."""
         return self.size - 1 if self.nullable_ else -1
-
-    @property
-    def categories_(self) -> list[Any]:  # for condition checks in Synthesizer
-        return self.values_
 
     def transform(self, column: pd.Series) -> np.ndarray:
         index = pd.Index(self.values_, dtype=object)
