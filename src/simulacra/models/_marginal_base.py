@@ -8,10 +8,10 @@ import numpy as np
 
 from simulacra._random import RandomState
 from simulacra.encoders import EncodedColumn
-from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
 from simulacra.models.marginals import Marginal, fit_marginals, marginal_from_state
+from simulacra.params import Integer
 
 
 class MarginalModel(Synthesizer):
@@ -21,16 +21,12 @@ class MarginalModel(Synthesizer):
     distribution; others are represented by this many quantiles.
     """
 
+    params = {"marginal_resolution": Integer(10, 100_000)}
+
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  marginal_resolution: int = 1000) -> None:
         super().__init__(metadata, random_state=random_state)
         self.marginal_resolution = marginal_resolution
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        r = self.marginal_resolution
-        check_param("marginal_resolution", r, "an integer between 10 and 100000",
-                    isinstance(r, int) and not isinstance(r, bool) and 10 <= r <= 100_000)
 
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
              rng: np.random.Generator) -> None:

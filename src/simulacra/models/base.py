@@ -38,6 +38,7 @@ from simulacra.encoders import (
 )
 from simulacra.errors import DataError, NotFittedError, ParameterError, check_param
 from simulacra.metadata import Metadata
+from simulacra.params import Either, InstanceOf, Integer, Optional, Rule
 from simulacra.serialization import dump_model
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ class Synthesizer(ABC):
     name: ClassVar[str]
     #: Whether the model takes ``privacy=PrivacyBudget(...)`` (differential privacy).
     supports_privacy: ClassVar[bool] = False
+    #: What this class's own hyperparameters may be (:mod:`simulacra.params`); the rules of
+    #: every base class apply as well, and are checked together before fitting.
+    params: ClassVar[dict[str, Rule]] = {
+        "random_state": Optional(Either(Integer(0), InstanceOf(np.random.Generator,
+                                                               "a numpy Generator"))),
+    }
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Synthesizer:
         if kwargs.get("privacy") is not None and not cls.supports_privacy:
@@ -73,15 +80,25 @@ class Synthesizer(ABC):
         """Constructor arguments except metadata, as given."""
         return {name: getattr(self, name) for name in self._param_names()}
 
+    @classmethod
+    def _rules(cls) -> dict[str, Rule]:
+        """Every declared rule of the class and its bases (a subclass's rule wins)."""
+        rules: dict[str, Rule] = {}
+        for klass in reversed(cls.__mro__):
+            rules.update(vars(klass).get("params", {}))
+        return rules
+
+    def _setting(self, name: str) -> Any:
+        """The value hyperparameter ``name`` takes in this fit (the parameter as given)."""
+        return getattr(self, name)
+
     def _validate_params(self) -> None:
-        """Check hyperparameters; subclasses extend with their own checks."""
-        rs = self.random_state
-        ok = rs is None or isinstance(rs, np.random.Generator) or (
-            isinstance(rs, int | np.integer) and not isinstance(rs, bool) and rs >= 0)
-        check_param("random_state", rs, "None, an int >= 0 or a numpy Generator", ok)
+        """Check every declared rule; subclasses add checks that tie parameters together."""
         if self.metadata is not None and not isinstance(self.metadata, Metadata):
             raise ParameterError(f"The 'metadata' parameter must be a simulacra Metadata or None. "
                                  f"Got {type(self.metadata).__name__} instead.")
+        for name, rule in self._rules().items():
+            rule.check(name, self._setting(name))
 
     # -- fit ----------------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> Synthesizer:

@@ -40,12 +40,12 @@ from scipy.special import ndtr
 
 from simulacra._random import RandomState
 from simulacra.encoders import EncodedColumn
-from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models._marginal_base import MarginalModel
 from simulacra.models.category_order import association_order
 from simulacra.models.copula_mixture import Mixture, fit_mixture
 from simulacra.models.marginals import fit_marginal, normal_scores
+from simulacra.params import Either, Integer, OneOf
 
 
 def nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
@@ -116,6 +116,9 @@ class GaussianCopula(MarginalModel):
     #: are nominal and get a table per component
     NOMINAL_MAX_CORRELATION: ClassVar[float] = 0.95
 
+    params = {"category_order": OneOf("association", "frequency"),
+              "components": Either(OneOf("auto"), Integer(1, 1000))}
+
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  marginal_resolution: int = 1000,
                  category_order: Literal["association", "frequency"] = "association",
@@ -124,15 +127,6 @@ class GaussianCopula(MarginalModel):
                          marginal_resolution=marginal_resolution)
         self.category_order = category_order
         self.components = components
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_param("category_order", self.category_order, "'association' or 'frequency'",
-                    self.category_order in ("association", "frequency"))
-        k = self.components
-        check_param("components", k, "'auto' or an integer between 1 and 1000",
-                    k == "auto" or (isinstance(k, int) and not isinstance(k, bool)
-                                    and 1 <= k <= 1000))
 
     def _n_components(self, n_rows: int, n_gaussian: int) -> int:
         """Components for ``n_rows`` rows with ``n_gaussian`` Gaussian coordinates."""

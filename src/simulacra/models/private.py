@@ -18,37 +18,31 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from simulacra.encoders import BinnedCodec, CodecBudget
-from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
+from simulacra.params import InstanceOf, Integer, Number, Optional, Rule
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 
 
 class PrivateFit:
     """``privacy``, ``metadata_share`` and ``bins``, and the ledger of a fit under a budget.
 
-    Subclasses call :meth:`_validate_privacy` from ``_validate_params``; ``_ledger`` is the
-    fit's open ledger (``None`` without a budget) until the model closes it.
+    ``_ledger`` is the fit's open ledger (``None`` without a budget) until the model closes
+    it.
     """
 
     supports_privacy: ClassVar[bool] = True
     #: Share of the metadata budget the model spends on its own noisy code counts (the rest
     #: goes to the codec).
     condition_share: ClassVar[float] = 0.0
+    params: ClassVar[dict[str, Rule]] = {
+        "privacy": Optional(InstanceOf(PrivacyBudget, "a simulacra PrivacyBudget (e.g. "
+                                                      "sim.PrivacyBudget(epsilon=1.0))")),
+        "bins": Integer(2, 1000),
+        "metadata_share": Number(0, 0.5, low_open=True),
+    }
     privacy: PrivacyBudget | None
     metadata_share: float
     bins: int
-
-    def _validate_privacy(self) -> None:
-        if self.privacy is not None and not isinstance(self.privacy, PrivacyBudget):
-            raise ParameterError(f"The 'privacy' parameter must be a simulacra PrivacyBudget "
-                                 f"(e.g. sim.PrivacyBudget(epsilon=1.0)) or None. Got "
-                                 f"{self.privacy!r} instead.")
-        b = self.bins
-        check_param("bins", b, "an integer between 2 and 1000",
-                    isinstance(b, int) and not isinstance(b, bool) and 2 <= b <= 1000)
-        s = self.metadata_share
-        check_param("metadata_share", s, "a number in (0, 0.5]",
-                    isinstance(s, int | float) and not isinstance(s, bool) and 0 < s <= 0.5)
 
     def _binned_codec(self, metadata: Metadata, *, positions: bool = False) -> BinnedCodec:
         return BinnedCodec(metadata, bins=int(self.bins), positions=positions)

@@ -100,7 +100,6 @@ class PrivateDeepMixin(PrivateFit):
         self.bins = bins
 
     def _validate_private(self) -> None:
-        self._validate_privacy()
         check_param("max_grad_norm", self.max_grad_norm, "a number > 0 (the per-row gradient "
                     "clipping bound of DP-SGD)", _positive_float(self.max_grad_norm))
         early_stopping = self._setting("early_stopping")  # type: ignore[attr-defined]

@@ -32,13 +32,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulacra._random import RandomState
-from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.discrete.base import DiscreteSynthesizer
 from simulacra.models.discrete.marginals import histogram, measure
 from simulacra.models.discrete.pgm.estimation import estimate, estimate_total
 from simulacra.models.discrete.pgm.junction_tree import JunctionTree
 from simulacra.models.discrete.pgm.model import Clique, GraphicalModel
+from simulacra.params import Integer, Number, Optional
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.mechanisms import exponential_mechanism
 
@@ -76,6 +76,9 @@ class AIM(DiscreteSynthesizer):
 
     name: ClassVar[str] = "aim"
     requires_privacy: ClassVar[bool] = True
+    params = {"workload_degree": Integer(1, 4), "rounds": Optional(Integer(1, 100_000)),
+              "max_model_cells": Integer(1_000, 10**9), "iterations": Integer(1, 100_000),
+              "max_training_time": Optional(Number(0, low_open=True, unit="seconds"))}
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  privacy: PrivacyBudget | None = None, bins: int = 32,
@@ -89,25 +92,6 @@ class AIM(DiscreteSynthesizer):
         self.max_model_cells = max_model_cells
         self.iterations = iterations
         self.max_training_time = max_training_time
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-
-        def integer(name: str, low: int, high: int, optional: bool = False) -> None:
-            v = getattr(self, name)
-            ok = (optional and v is None) or (isinstance(v, int) and not isinstance(v, bool)
-                                              and low <= v <= high)
-            check_param(name, v, f"an integer between {low} and {high}"
-                        + (" or None" if optional else ""), ok)
-
-        integer("workload_degree", 1, 4)
-        integer("rounds", 1, 100_000, optional=True)
-        integer("max_model_cells", 1_000, 10**9)
-        integer("iterations", 1, 100_000)
-        t = self.max_training_time
-        check_param("max_training_time", t, "a number of seconds > 0 or None",
-                    t is None or (isinstance(t, int | float) and not isinstance(t, bool)
-                                  and t > 0))
 
     # -- fit ----------------------------------------------------------------------------------
     def _fit_codes(self, codes: dict[str, np.ndarray], sizes: dict[str, int],

@@ -42,7 +42,6 @@ class DiscreteSynthesizer(PrivateFit, Synthesizer):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        self._validate_privacy()
         if self.privacy is None and self.requires_privacy:
             raise ParameterError(f"{type(self).__name__} is a differentially private model and "
                                  "needs privacy=PrivacyBudget(epsilon=..., delta=...)")

@@ -43,11 +43,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulacra._random import RandomState
-from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.discrete.base import DiscreteSynthesizer
 from simulacra.models.discrete.marginals import histogram
 from simulacra.models.discrete.pgm.model import draw_rows
+from simulacra.params import Integer, Number
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import exponential_mechanism, gaussian_counts
@@ -95,6 +95,10 @@ class BayesianNetwork(DiscreteSynthesizer):
     """
 
     name: ClassVar[str] = "bayesian_network"
+    params = {"degree": Integer(0, 4), "max_cells": Integer(4, 10**8),
+              "max_candidates": Integer(1, 10**6),
+              "structure_share": Number(0, 1, low_open=True, high_open=True),
+              "smoothing": Number(0), "usefulness": Number(0, low_open=True)}
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  privacy: PrivacyBudget | None = None, bins: int = 16,
@@ -109,26 +113,6 @@ class BayesianNetwork(DiscreteSynthesizer):
         self.max_candidates = max_candidates
         self.smoothing = smoothing
         self.usefulness = usefulness
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-
-        def integer(name: str, low: int, high: int) -> None:
-            v = getattr(self, name)
-            check_param(name, v, f"an integer between {low} and {high}",
-                        isinstance(v, int) and not isinstance(v, bool) and low <= v <= high)
-
-        def number(name: str, allowed: str, ok: Any) -> None:
-            v = getattr(self, name)
-            valid = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            check_param(name, v, allowed, valid and ok(v))
-
-        integer("degree", 0, 4)
-        integer("max_cells", 4, 10**8)
-        integer("max_candidates", 1, 10**6)
-        number("structure_share", "a number in (0, 1)", lambda v: 0 < v < 1)
-        number("smoothing", "a number >= 0", lambda v: v >= 0)
-        number("usefulness", "a number > 0", lambda v: v > 0)
 
     # -- fit ----------------------------------------------------------------------------------
     def _fit_codes(self, codes: dict[str, np.ndarray], sizes: dict[str, int],

@@ -28,12 +28,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulacra._random import RandomState
-from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.discrete.base import DiscreteSynthesizer
 from simulacra.models.discrete.marginals import histogram, measure
 from simulacra.models.discrete.pgm.estimation import estimate, estimate_total
 from simulacra.models.discrete.pgm.model import GraphicalModel
+from simulacra.params import Integer
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.mechanisms import exponential_mechanism
 
@@ -60,6 +60,7 @@ class MST(DiscreteSynthesizer):
 
     name: ClassVar[str] = "mst"
     requires_privacy: ClassVar[bool] = True
+    params = {"iterations": Integer(1, 100_000)}
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  privacy: PrivacyBudget | None = None, bins: int = 32,
@@ -67,12 +68,6 @@ class MST(DiscreteSynthesizer):
         super().__init__(metadata, random_state=random_state, privacy=privacy, bins=bins,
                          metadata_share=metadata_share)
         self.iterations = iterations
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        it = self.iterations
-        check_param("iterations", it, "an integer between 1 and 100000",
-                    isinstance(it, int) and not isinstance(it, bool) and 1 <= it <= 100_000)
 
     def _fit_codes(self, codes: dict[str, np.ndarray], sizes: dict[str, int],
                    ledger: PrivacyLedger | None, rng: np.random.Generator) -> None:
