@@ -46,14 +46,9 @@ from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.pruning import allowed_tokens
 from simulacra.models.autoregressive.tokenizer import Tokenizer
-from simulacra.models.deep._base import (
-    DeepSynthesizer,
-    _positive_int,
-    require_torch,
-    resolve_device,
-    torch_session,
-)
+from simulacra.models.deep._base import DeepSynthesizer, _positive_int
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
+from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
 if TYPE_CHECKING:

@@ -42,8 +42,8 @@ import numpy as np
 import torch
 
 from simulacra.models.autoregressive.network import ColumnMADE
-from simulacra.models.deep._base import torch_session
 from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, poisson_batches
+from simulacra.models.neural.torch import torch_session
 
 #: Rows × columns × vocabulary size above which a batch is clipped in several chunks.
 CHUNK_CELLS = 1 << 23

@@ -31,18 +31,12 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import (
-    DeepSynthesizer,
-    _dims,
-    _positive_int,
-    require_torch,
-    resolve_device,
-    torch_session,
-)
+from simulacra.models.deep._base import DeepSynthesizer, _dims, _positive_int
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,6 @@ import torch
 from torch import nn
 
 from simulacra.models.deep import networks as nets
-from simulacra.models.deep._base import torch_session
 from simulacra.models.deep.dp_sgd import (
     DPPlan,
     dp_optimizer,
@@ -41,6 +40,7 @@ from simulacra.models.deep.dp_sgd import (
     poisson_batches,
     poisson_rows,
 )
+from simulacra.models.neural.torch import torch_session
 
 GP_LAMBDA = 10.0
 GUMBEL_TAU = 0.2

@@ -26,16 +26,11 @@ import numpy as np
 from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import (
-    DeepSynthesizer,
-    _dims,
-    require_torch,
-    resolve_device,
-    torch_session,
-)
+from simulacra.models.deep._base import DeepSynthesizer, _dims
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)

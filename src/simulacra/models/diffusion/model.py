@@ -41,13 +41,7 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import (
-    DeepSynthesizer,
-    _positive_int,
-    require_torch,
-    resolve_device,
-    torch_session,
-)
+from simulacra.models.deep._base import DeepSynthesizer, _positive_int
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.diffusion.quantile import (
     LIMIT,
@@ -56,6 +50,7 @@ from simulacra.models.diffusion.quantile import (
     quantile_from_state,
 )
 from simulacra.models.diffusion.schedule import NoiseSchedule
+from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)

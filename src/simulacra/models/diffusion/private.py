@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from simulacra.models.deep._base import torch_session
 from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, poisson_batches
 from simulacra.models.deep.private_training import ghost_clipped_sum
 from simulacra.models.diffusion.loss import DiffusionLoss
+from simulacra.models.neural.torch import torch_session
 
 #: Weight of the clean categories' cross-entropy added to the loss under DP (D3PM's hybrid
 #: loss). The posterior KL alone gives the category logits gradients too weak to stand above

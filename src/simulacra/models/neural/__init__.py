@@ -1,0 +1,9 @@
+"""The floor every torch model stands on (CTGAN, TVAE, the autoregressive network, TabDDPM).
+
+One concern per module, nothing model-specific:
+
+* :mod:`~simulacra.models.neural.torch`: lazy torch import, devices, threads and the
+  reproducible torch session (with :mod:`~simulacra.models.neural.denormals`).
+
+Importing this package does not import torch.
+"""
