@@ -201,7 +201,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
              rng: np.random.Generator) -> None:
         torch = require_torch()
-        from simulacra.models.deep.networks import adam
+        from simulacra.models.neural.optim import adam
 
         device = resolve_device(self.device)
         if self.privacy is not None:
@@ -456,10 +456,10 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.weights import weights_to_numpy
 
         state = {"tokenizer": self.tokenizer_.get_state(),
-                 "network": nets.weights_to_numpy(self.network_),
+                 "network": weights_to_numpy(self.network_),
                  "epochs_trained": int(self.epochs_trained_)}
         if self.privacy is not None:
             state["privacy_report"] = self.privacy_report_
@@ -467,11 +467,11 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
-        from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.weights import load_weights
 
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
         net = self._network()
-        nets.load_weights(net, state["network"])
+        load_weights(net, state["network"])
         self.network_ = net.eval()
         self.epochs_trained_ = int(state["epochs_trained"])
         self.privacy_report_ = state.get("privacy_report")

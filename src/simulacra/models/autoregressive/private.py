@@ -101,7 +101,7 @@ def train(model: Any, tokens: np.ndarray, plan: DPPlan, seed: int, device: Any,
     Sets ``model.dp_steps_`` to the steps taken (fewer than planned when
     ``max_training_time`` stops training; the report then states the smaller ε reached).
     """
-    from simulacra.models.deep.networks import adam
+    from simulacra.models.neural.optim import adam
 
     loop_rng = np.random.default_rng(seed)
     with torch_session(seed, device) as gen:

@@ -153,6 +153,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
              rng: np.random.Generator) -> None:
         torch = require_torch()
         from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.optim import adam
 
         device = resolve_device(self.device)
         if self.privacy is not None:
@@ -182,9 +183,9 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                                data_dim).to(device)
             D = nets.Discriminator(data_dim + cond_dim, self.discriminator_dim, pac).to(device)
             D.use_generator(gen)
-            opt_g = nets.adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
+            opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
                               weight_decay=self.generator_decay)
-            opt_d = nets.adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
+            opt_d = adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
                               weight_decay=self.discriminator_decay)
             real_all = torch.from_numpy(data).to(device)
 
@@ -345,11 +346,11 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.weights import weights_to_numpy
 
         state = {"transformer": self.transformer_.get_state(),
                  "sampler": self.sampler_.get_state(),
-                 "generator": nets.weights_to_numpy(self.generator_),
+                 "generator": weights_to_numpy(self.generator_),
                  "epochs_trained": int(self.epochs_trained_)}
         if self.privacy is not None:
             state["privacy_report"] = self.privacy_report_
@@ -358,12 +359,13 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
         from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.weights import load_weights
 
         self.transformer_ = transformer_from_state(state["transformer"])
         self.privacy_report_ = state.get("privacy_report")
         self.sampler_ = ConditionalSampler.from_state(state["sampler"])
         G = nets.Generator(self.embedding_dim + self.sampler_.n_categories_,
                            self.generator_dim, self.transformer_.output_dim_)
-        nets.load_weights(G, state["generator"])
+        load_weights(G, state["generator"])
         self.generator_ = G.eval()
         self.epochs_trained_ = int(state["epochs_trained"])

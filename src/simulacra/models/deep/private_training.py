@@ -40,6 +40,8 @@ from simulacra.models.deep.dp_sgd import (
     poisson_batches,
     poisson_rows,
 )
+from simulacra.models.neural.denormals import EXP_FLOOR
+from simulacra.models.neural.optim import adam
 from simulacra.models.neural.torch import torch_session
 
 GP_LAMBDA = 10.0
@@ -58,7 +60,7 @@ class VAELoss(nn.Module):
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         mu, logvar = self.enc(x)
-        var = logvar.clamp_min(nets.EXP_FLOOR).exp()
+        var = logvar.clamp_min(EXP_FLOOR).exp()
         raw = self.dec(eps * var.sqrt() + mu)
         tanh_idx = self.layout.tanh_idx
         # the output scales, one copy per row: their gradient then holds each row's share
@@ -81,7 +83,7 @@ def train_tvae(model: Any, data: np.ndarray, plan: DPPlan, seed: int, device: An
         dec = nets.Decoder(model.embedding_dim, model.decompress_dims, data_dim).to(device)
         vae = VAELoss(enc, dec, layout, model.loss_factor)
         params = [p for p in vae.parameters() if p.requires_grad]
-        opt = nets.adam(params, lr=model.learning_rate, betas=(0.9, 0.999),
+        opt = adam(params, lr=model.learning_rate, betas=(0.9, 0.999),
                         weight_decay=model.l2scale)
         x_all = torch.from_numpy(data).to(device)
         for rows in poisson_batches(model, plan, loop_rng):
@@ -113,9 +115,9 @@ def train_ctgan(model: Any, data: np.ndarray, codes: np.ndarray, plan: DPPlan, s
                            data_dim).to(device)
         D = nets.Discriminator(data_dim + cond_dim, model.discriminator_dim, 1).to(device)
         D.eval()  # no dropout: per-row gradients are taken through the critic
-        opt_g = nets.adam(G.parameters(), lr=model.generator_lr, betas=(0.5, 0.9),
+        opt_g = adam(G.parameters(), lr=model.generator_lr, betas=(0.5, 0.9),
                           weight_decay=model.generator_decay)
-        opt_d = dp_optimizer(nets.adam(D.parameters(), lr=model.discriminator_lr,
+        opt_d = dp_optimizer(adam(D.parameters(), lr=model.discriminator_lr,
                                        betas=(0.5, 0.9), weight_decay=model.discriminator_decay),
                              plan, gen)
         real_all = torch.from_numpy(data).to(device)

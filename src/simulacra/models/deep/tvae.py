@@ -30,6 +30,7 @@ from simulacra.models.deep._base import DeepSynthesizer, _dims
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.models.neural.denormals import EXP_FLOOR
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
@@ -128,6 +129,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
              rng: np.random.Generator) -> None:
         torch = require_torch()
         from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.optim import adam
 
         device = resolve_device(self.device)
         if self.privacy is not None:
@@ -149,7 +151,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
             layout = nets.OutputLayout(self.transformer_.spans_, [], device)
             enc = nets.Encoder(data_dim, self.compress_dims, self.embedding_dim).to(device)
             dec = nets.Decoder(self.embedding_dim, self.decompress_dims, data_dim).to(device)
-            opt = nets.adam([*enc.parameters(), *dec.parameters()], lr=self.learning_rate,
+            opt = adam([*enc.parameters(), *dec.parameters()], lr=self.learning_rate,
                             betas=(0.9, 0.999), weight_decay=self.l2scale)
             x_all = torch.from_numpy(data).to(device)
             tanh_idx = layout.tanh_idx
@@ -165,7 +167,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
                         mu, logvar = enc(x)
                         # exp of a very negative input is ~100x slower on x86 (even with
                         # flush-to-zero); σ² below e^-30 is 0 to float precision
-                        var = logvar.clamp_min(nets.EXP_FLOOR).exp()
+                        var = logvar.clamp_min(EXP_FLOOR).exp()
                         eps = torch.randn(mu.shape, generator=gen, device=device)
                         raw = dec(eps * var.sqrt() + mu)
                         # 3. reconstruction (α: Gaussian with learnable σ; one-hots: CE) + KL
@@ -241,10 +243,10 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.weights import weights_to_numpy
 
         state = {"transformer": self.transformer_.get_state(),
-                 "decoder": nets.weights_to_numpy(self.decoder_),
+                 "decoder": weights_to_numpy(self.decoder_),
                  "epochs_trained": int(self.epochs_trained_)}
         if self.privacy is not None:
             state["privacy_report"] = self.privacy_report_
@@ -253,11 +255,12 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
         from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.weights import load_weights
 
         self.transformer_ = transformer_from_state(state["transformer"])
         self.privacy_report_ = state.get("privacy_report")
         dec = nets.Decoder(self.embedding_dim, self.decompress_dims,
                            self.transformer_.output_dim_)
-        nets.load_weights(dec, state["decoder"])
+        load_weights(dec, state["decoder"])
         self.decoder_ = dec.eval()
         self.epochs_trained_ = int(state["epochs_trained"])

@@ -355,11 +355,11 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.weights import weights_to_numpy
 
         state = {"numeric": self.numeric_, "discrete": self.discrete_, "sizes": self.sizes_,
                  "quantiles": {k: q.get_state() for k, q in self.quantiles_.items()},
-                 "network": nets.weights_to_numpy(self.network_),
+                 "network": weights_to_numpy(self.network_),
                  "epochs_trained": int(self.epochs_trained_), "null_flags": self.null_flags_}
         if self.privacy is not None:
             state["privacy_report"] = self.privacy_report_
@@ -367,8 +367,8 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
-        from simulacra.models.deep import networks as nets
         from simulacra.models.diffusion.denoiser import MLPDenoiser
+        from simulacra.models.neural.weights import load_weights
 
         self.numeric_ = [str(c) for c in state["numeric"]]
         self.discrete_ = [str(c) for c in state["discrete"]]
@@ -377,6 +377,6 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         self.privacy_report_ = state.get("privacy_report")
         self.null_flags_ = [str(c) for c in state.get("null_flags", [])]
         net = self._network(MLPDenoiser)
-        nets.load_weights(net, state["network"])
+        load_weights(net, state["network"])
         self.network_ = net.eval()
         self.epochs_trained_ = int(state["epochs_trained"])

@@ -3,7 +3,10 @@
 One concern per module, nothing model-specific:
 
 * :mod:`~simulacra.models.neural.torch`: lazy torch import, devices, threads and the
-  reproducible torch session (with :mod:`~simulacra.models.neural.denormals`).
+  reproducible torch session (with :mod:`~simulacra.models.neural.denormals`: flush-to-zero,
+  and ``EXP_FLOOR`` for the networks' exponentials);
+* :mod:`~simulacra.models.neural.weights`: network weights to and from the model file;
+  :mod:`~simulacra.models.neural.optim`: the optimizer.
 
 Importing this package does not import torch.
 """
