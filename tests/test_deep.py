@@ -102,7 +102,7 @@ def test_early_stopping_keeps_the_best_epoch(name, related):
 def test_early_stopping_restores_the_best_weights():
     import torch
 
-    from simulacra.models.deep.validation import Watch
+    from simulacra.models.neural.validation import Watch
 
     module = torch.nn.Linear(2, 1)
     watch = Watch(patience=2, module=module)

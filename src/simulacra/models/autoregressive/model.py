@@ -232,9 +232,8 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                        betas=(0.9, 0.999), weight_decay=float(self.weight_decay))
             train = torch.from_numpy(tokens[train_rows]).to(device)
             held = torch.from_numpy(tokens[held_rows]).to(device)
-            watch = self._watch(len(held_rows) > 0, net)
-            with self._epochs(["loss"]) as loop:
-                for epoch in loop:
+            with self._epochs(["loss"], net if len(held_rows) else None) as loop:
+                for _ in loop:
                     net.train()
                     order = torch.randperm(len(train), generator=gen, device=device)
                     total = 0.0
@@ -245,15 +244,12 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                         loss.backward()
                         opt.step()
                         total += loss.item() * len(x)
-                    if self._end_epoch(loop, {"loss": total / len(train)}, watch, epoch,
-                                       lambda: self._held_out_loss(net, held, batch * 8),
-                                       "held-out loss"):
+                    if loop.end_epoch({"loss": total / len(train)},
+                                      lambda: self._held_out_loss(net, held, batch * 8)):
                         break
-                    if watch is not None and watch.epochs_since_best \
-                            and watch.epochs_since_best % LR_PATIENCE == 0:
+                    if loop.epochs_since_best and loop.epochs_since_best % LR_PATIENCE == 0:
                         for group in opt.param_groups:
                             group["lr"] *= 0.5
-            self._finish_watch(watch)
             self.network_ = net.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
@@ -278,7 +274,6 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         self.preprocess_seconds_ = time.perf_counter() - started
         self.network_ = private.train(self, tokens, plan, child_seed(rng), device, counts,
                                       self.dp_counts_sigma_)
-        self._finish_watch(None)
         self._finish_private(plan, self.dp_steps_)
 
     def _network(self) -> Any:

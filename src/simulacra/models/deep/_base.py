@@ -14,6 +14,8 @@ from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.models.base import Synthesizer
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.neural.training import EpochLoop
+from simulacra.models.neural.validation import BinnedDistance, Watch, split_rows
 
 if TYPE_CHECKING:
     pass
@@ -90,11 +92,9 @@ class DeepSynthesizer(Synthesizer):
         """``(training rows, distance to held-out rows or None)``; no draws without early stopping.
 
         With ``early_stopping``, ``validation_fraction`` of the rows are held out and the
-        returned :class:`~simulacra.models.deep.validation.BinnedDistance` scores generated
+        returned :class:`~simulacra.models.neural.validation.BinnedDistance` scores generated
         rows against them.
         """
-        from simulacra.models.deep.validation import BinnedDistance, split_rows
-
         if not self.early_stopping:
             return encoded, None
         train, held = split_rows(self.n_rows_, float(self.validation_fraction), rng)
@@ -118,23 +118,6 @@ class DeepSynthesizer(Synthesizer):
             logger.warning("%s: %d rows are too few to hold any out; training on all of them "
                            "for %d epochs", self.name, n, self._setting("epochs"))
         return np.arange(n), np.zeros(0, dtype=np.int64)
-
-    def _watch(self, enabled: bool, module: Any) -> Any:
-        """A :class:`~simulacra.models.deep.validation.Watch` over ``module``, or None."""
-        from simulacra.models.deep.validation import Watch
-
-        return Watch(int(self.patience), module) if enabled else None
-
-    @staticmethod
-    def _end_epoch(loop: _EpochLoop, losses: dict[str, float], watch: Any, epoch: int,
-                   score: Callable[[], float], label: str) -> bool:
-        """Close an epoch (with its held-out ``score`` when watched); True when training stops."""
-        stop = False
-        if watch is not None:
-            losses[label] = score()
-            stop = watch.update(epoch, losses[label])
-        loop.end_epoch(losses)
-        return stop
 
     def _finish_watch(self, watch: Any) -> None:
         """Restore the best weights and record the validation history (empty without a watch)."""
@@ -185,9 +168,16 @@ class DeepSynthesizer(Synthesizer):
 
     # -- training loop scaffolding ------------------------------------------------------------
     @contextmanager
-    def _epochs(self, loss_names: Sequence[str]) -> Iterator[_EpochLoop]:
-        loop = _EpochLoop(self.name, int(self._setting("epochs")), self.max_training_time,
-                          self.verbose, loss_names)
+    def _epochs(self, loss_names: Sequence[str], watched: Any = None) -> Iterator[EpochLoop]:
+        """The epoch loop of a fit (:class:`~simulacra.models.neural.training.EpochLoop`).
+
+        With a ``watched`` module, a :class:`~simulacra.models.neural.validation.Watch` keeps
+        its best weights (``patience``); they are restored when the loop ends. Records
+        ``epochs_trained_``, ``training_seconds_``, ``losses_`` and the validation history.
+        """
+        watch = Watch(int(self.patience), watched) if watched is not None else None
+        loop = EpochLoop(self.name, int(self._setting("epochs")), self.max_training_time,
+                         self.verbose, loss_names, watch)
         try:
             yield loop
         finally:
@@ -195,52 +185,4 @@ class DeepSynthesizer(Synthesizer):
             self.epochs_trained_ = loop.done
             self.training_seconds_ = time.perf_counter() - loop.started
             self.losses_ = loop.last
-
-
-class _EpochLoop:
-    """Iterates epochs until done or out of time; shows a rich progress bar when verbose."""
-
-    def __init__(self, name: str, epochs: int, budget: float | None, verbose: bool,
-                 loss_names: Sequence[str]) -> None:
-        self.name, self.epochs, self.budget = name, epochs, budget
-        self.loss_names = list(loss_names)
-        self.done = 0
-        self.last: dict[str, float] = {}
-        self.started = time.perf_counter()
-        self.progress = None
-        if verbose:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self.progress = Progress(TextColumn(f"{name}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), TextColumn("{task.description}"))
-            self.progress.start()
-            self.task = self.progress.add_task("", total=epochs)
-
-    def __iter__(self) -> Iterator[int]:
-        for epoch in range(self.epochs):
-            if self.budget is not None and time.perf_counter() - self.started >= self.budget:
-                logger.info("%s: max_training_time of %.1f s reached after %d of %d epochs",
-                            self.name, self.budget, epoch, self.epochs)
-                return
-            yield epoch
-
-    def end_epoch(self, losses: dict[str, float]) -> None:
-        self.done += 1
-        self.last = losses
-        text = " ".join(f"{k} {v:.4f}" if k.startswith("held-out") else f"{k} {v:+.3f}"
-                        for k, v in losses.items())
-        if self.progress is not None:
-            self.progress.update(self.task, advance=1, description=text)
-        logger.debug("%s epoch %d/%d: %s", self.name, self.done, self.epochs, text)
-
-    def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-        logger.info("%s trained %d epochs in %.1f s", self.name, self.done,
-                    time.perf_counter() - self.started)
+        self._finish_watch(watch)

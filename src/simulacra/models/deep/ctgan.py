@@ -69,7 +69,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
     early_stopping, validation_fraction, patience:
         With ``early_stopping``, ``validation_fraction`` of the rows are held out of training;
         after every epoch, rows generated with fixed noise are compared with them (binned 1- and
-        2-way distance, :mod:`~simulacra.models.deep.validation`), training stops after
+        2-way distance, :mod:`~simulacra.models.neural.validation`), training stops after
         ``patience`` epochs without improvement and the best epoch's generator is kept.
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
@@ -226,9 +226,9 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                 return loss_d
 
             steps = max(n // batch, 1)
-            watch = self._watch(distance is not None, G)
-            with self._epochs(["loss_g", "loss_d"]) as loop:
-                for epoch in loop:
+            watched = G if distance is not None else None
+            with self._epochs(["loss_g", "loss_d"], watched) as loop:
+                for _ in loop:
                     for _ in range(steps):
                         for _ in range(int(self.discriminator_steps) - 1):
                             cond, col, cat = condition(batch)
@@ -252,11 +252,9 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                         loss_g.backward()
                         opt_g.step()
                     losses = {"loss_g": loss_g.item(), "loss_d": loss_d.item()}
-                    if self._end_epoch(loop, losses, watch, epoch,
-                                       lambda: self._validate(distance, G, device, seed),
-                                       "held-out distance"):
+                    if loop.end_epoch(losses, lambda: self._validate(distance, G, device, seed),
+                                      "held-out distance"):
                         break
-            self._finish_watch(watch)
             self.generator_ = G.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
@@ -278,7 +276,6 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         steps = max(n // batch, 1)
         plan = self._dp_plan(n, batch, steps, int(self.discriminator_steps))
         self.generator_ = train_ctgan(self, data, codes, plan, child_seed(rng), device)
-        self._finish_watch(None)
         self._finish_private(plan, self.dp_steps_)
 
     def _validate(self, distance: Any, G: Any, device: Any, seed: int) -> float:

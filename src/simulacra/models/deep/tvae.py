@@ -59,7 +59,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
     early_stopping, validation_fraction, patience:
         With ``early_stopping``, ``validation_fraction`` of the rows are held out of training;
         after every epoch, rows decoded from fixed noise are compared with them (binned 1- and
-        2-way distance, :mod:`~simulacra.models.deep.validation`), training stops after
+        2-way distance, :mod:`~simulacra.models.neural.validation`), training stops after
         ``patience`` epochs without improvement and the best epoch's decoder is kept.
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
@@ -155,9 +155,8 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
                             betas=(0.9, 0.999), weight_decay=self.l2scale)
             x_all = torch.from_numpy(data).to(device)
             tanh_idx = layout.tanh_idx
-            watch = self._watch(distance is not None, dec)
-            with self._epochs(["loss"]) as loop:
-                for epoch in loop:
+            with self._epochs(["loss"], dec if distance is not None else None) as loop:
+                for _ in loop:
                     order = torch.randperm(n, generator=gen, device=device)
                     total = 0.0
                     for start in range(0, n, batch):
@@ -184,11 +183,9 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
                             dec.sigma.clamp_(0.01, 1.0)
                         total += loss.item() * b
                     losses = {"loss": total / n}
-                    if self._end_epoch(loop, losses, watch, epoch,
-                                       lambda: self._validate(distance, dec, device, seed),
-                                       "held-out distance"):
+                    if loop.end_epoch(losses, lambda: self._validate(distance, dec, device, seed),
+                                      "held-out distance"):
                         break
-            self._finish_watch(watch)
             self.decoder_ = dec.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
@@ -203,7 +200,6 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
         batch = min(int(self.batch_size), n)
         plan = self._dp_plan(n, batch, max(round(n / batch), 1))
         self.decoder_ = train_tvae(self, data, plan, child_seed(rng), device)
-        self._finish_watch(None)
         self._finish_private(plan, self.dp_steps_)
 
     def _validate(self, distance: Any, dec: Any, device: Any, seed: int) -> float:

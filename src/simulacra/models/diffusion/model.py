@@ -226,14 +226,13 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
             x_cat = torch.from_numpy(codes).to(device)
             train = torch.from_numpy(train_rows).to(device)
             held = torch.from_numpy(held_rows).to(device)
-            watch = self._watch(len(held_rows) > 0, net)
 
             def loss_of(rows: Any, g: Any) -> Any:
                 num, cat = x_num[rows], x_cat[rows]
                 return diffusion(num, cat, *diffusion.draw(num, cat, g))
 
             epochs = int(self._setting("epochs"))
-            with self._epochs(["loss"]) as loop:
+            with self._epochs(["loss"], net if len(held_rows) else None) as loop:
                 for epoch in loop:
                     net.train()
                     order = train[torch.randperm(len(train), generator=gen, device=device)]
@@ -245,14 +244,12 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
                         loss.backward()
                         opt.step()
                         total += loss.item() * len(rows)
-                    if self._end_epoch(loop, {"loss": total / len(train)}, watch, epoch,
-                                       lambda: self._held_out_loss(net, loss_of, held, seed,
-                                                                   device),
-                                       "held-out loss"):
+                    if loop.end_epoch({"loss": total / len(train)},
+                                      lambda: self._held_out_loss(net, loss_of, held, seed,
+                                                                  device)):
                         break
                     for group in opt.param_groups:  # linear decay to 0 over `epochs`
                         group["lr"] = learning_rate * (1 - (epoch + 1) / epochs)
-            self._finish_watch(watch)
             self.network_ = net.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], rng: np.random.Generator,
@@ -279,7 +276,6 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         alpha_bar = NoiseSchedule.cosine(int(self.diffusion_steps)).alpha_bar
         self.network_ = private.train(self, numbers, codes, plan, child_seed(rng), device,
                                       alpha_bar)
-        self._finish_watch(None)
         self._finish_private(plan, self.dp_steps_)
 
     def _to_arrays(self, encoded: dict[str, np.ndarray],

@@ -5,6 +5,8 @@ One concern per module, nothing model-specific:
 * :mod:`~simulacra.models.neural.torch`: lazy torch import, devices, threads and the
   reproducible torch session (with :mod:`~simulacra.models.neural.denormals`: flush-to-zero,
   and ``EXP_FLOOR`` for the networks' exponentials);
+* :mod:`~simulacra.models.neural.training` and :mod:`~simulacra.models.neural.validation`:
+  the epoch loop (time budget, progress bar) and early stopping on held-out rows;
 * :mod:`~simulacra.models.neural.weights`: network weights to and from the model file;
   :mod:`~simulacra.models.neural.optim`: the optimizer.
 
