@@ -46,8 +46,9 @@ from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.pruning import allowed_tokens
 from simulacra.models.autoregressive.tokenizer import Tokenizer
-from simulacra.models.deep._base import DeepSynthesizer, _positive_int
+from simulacra.models.deep._base import DeepSynthesizer
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
+from simulacra.models.neural.params import positive_int
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
@@ -178,15 +179,15 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         super()._validate_params()
         self._validate_common()
         check_param("hidden_dim", self.hidden_dim, "an integer >= 1",
-                    _positive_int(self.hidden_dim))
+                    positive_int(self.hidden_dim))
         self._check_rate("learning_rate", self._setting("learning_rate"))
         self._check_nonnegative("weight_decay", self.weight_decay)
         check_param("numeric_bins", self.numeric_bins, "an integer between 2 and 100000",
-                    _positive_int(self.numeric_bins) and 2 <= self.numeric_bins <= 100_000)
+                    positive_int(self.numeric_bins) and 2 <= self.numeric_bins <= 100_000)
         check_param("numeric_sub_bins", self.numeric_sub_bins, "an integer between 1 and 1000",
-                    _positive_int(self.numeric_sub_bins) and self.numeric_sub_bins <= 1000)
+                    positive_int(self.numeric_sub_bins) and self.numeric_sub_bins <= 1000)
         check_param("max_categories", self.max_categories, "an integer between 2 and 100000",
-                    _positive_int(self.max_categories) and 2 <= self.max_categories <= 100_000)
+                    positive_int(self.max_categories) and 2 <= self.max_categories <= 100_000)
         order = self.column_order
         check_param("column_order", order, "None or a sequence of column names",
                     order is None or (isinstance(order, tuple)
@@ -392,7 +393,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         self._check_fitted()
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"impute() expects a pandas DataFrame, got {type(data).__name__}")
-        check_param("draws", draws, "an integer >= 1", _positive_int(draws))
+        check_param("draws", draws, "an integer >= 1", positive_int(draws))
         generator = self._sample_rng if rng is None else make_rng(rng)
         encoder, tok = self.table_encoder_, self.tokenizer_
         missing_cols = [c for c in encoder.columns_ if c not in data.columns]

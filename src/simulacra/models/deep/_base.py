@@ -13,6 +13,7 @@ import numpy as np
 from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.models.base import Synthesizer
+from simulacra.models.neural.params import positive_float, positive_int
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.models.neural.training import EpochLoop
 from simulacra.models.neural.validation import BinnedDistance, Watch, split_rows
@@ -23,20 +24,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MIN_ROWS_TO_HOLD_OUT = 20  # fewer rows than this: no hold-out, every row trains
-
-
-def _positive_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
-
-
-def _positive_float(value: object) -> bool:
-    return (isinstance(value, int | float | np.floating) and not isinstance(value, bool)
-            and np.isfinite(value) and value > 0)
-
-
-def _dims(value: object) -> object:
-    """Tuples for sequences, so that parameters survive a JSON round trip unchanged."""
-    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 class DeepSynthesizer(Synthesizer):
@@ -56,13 +43,13 @@ class DeepSynthesizer(Synthesizer):
 
     def _validate_common(self) -> None:
         epochs, batch_size = self._setting("epochs"), self._setting("batch_size")
-        check_param("epochs", epochs, "an integer >= 1", _positive_int(epochs))
-        check_param("batch_size", batch_size, "an integer >= 1", _positive_int(batch_size))
+        check_param("epochs", epochs, "an integer >= 1", positive_int(epochs))
+        check_param("batch_size", batch_size, "an integer >= 1", positive_int(batch_size))
         check_param("embedding_dim", self.embedding_dim, "an integer >= 1",
-                    _positive_int(self.embedding_dim))
+                    positive_int(self.embedding_dim))
         t = self.max_training_time
         check_param("max_training_time", t, "None or a number of seconds > 0",
-                    t is None or _positive_float(t))
+                    t is None or positive_float(t))
         check_param("verbose", self.verbose, "True or False", isinstance(self.verbose, bool))
         check_param("device", self.device, "'auto', 'cpu' or a torch device name like 'cuda:0'",
                     isinstance(self.device, str) and bool(self.device))
@@ -70,8 +57,8 @@ class DeepSynthesizer(Synthesizer):
                     isinstance(self._setting("early_stopping"), bool))
         f = self.validation_fraction
         check_param("validation_fraction", f, "a number > 0 and <= 0.5",
-                    _positive_float(f) and f <= 0.5)
-        check_param("patience", self.patience, "an integer >= 1", _positive_int(self.patience))
+                    positive_float(f) and f <= 0.5)
+        check_param("patience", self.patience, "an integer >= 1", positive_int(self.patience))
 
     def _set_common(self, *, epochs: int, batch_size: int, embedding_dim: int,
                     early_stopping: bool, validation_fraction: float, patience: int,
@@ -133,12 +120,12 @@ class DeepSynthesizer(Synthesizer):
 
     @staticmethod
     def _check_dims(name: str, value: object) -> None:
-        ok = isinstance(value, tuple) and len(value) >= 1 and all(_positive_int(v) for v in value)
+        ok = isinstance(value, tuple) and len(value) >= 1 and all(positive_int(v) for v in value)
         check_param(name, value, "a non-empty tuple of positive integers (layer widths)", ok)
 
     @staticmethod
     def _check_rate(name: str, value: object) -> None:
-        check_param(name, value, "a number > 0", _positive_float(value))
+        check_param(name, value, "a number > 0", positive_float(value))
 
     @staticmethod
     def _check_nonnegative(name: str, value: object) -> None:

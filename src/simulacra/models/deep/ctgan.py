@@ -31,11 +31,12 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import DeepSynthesizer, _dims, _positive_int
+from simulacra.models.deep._base import DeepSynthesizer
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
@@ -119,8 +120,8 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.generator_dim = _dims(generator_dim)
-        self.discriminator_dim = _dims(discriminator_dim)
+        self.generator_dim = layer_widths(generator_dim)
+        self.discriminator_dim = layer_widths(discriminator_dim)
         self.generator_lr = generator_lr
         self.generator_decay = generator_decay
         self.discriminator_lr = discriminator_lr
@@ -132,7 +133,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
     def _validate_params(self) -> None:
         super()._validate_params()
         self._validate_common()
-        check_param("pac", self.pac, "an integer >= 1", _positive_int(self.pac))
+        check_param("pac", self.pac, "an integer >= 1", positive_int(self.pac))
         check_param("batch_size", self.batch_size,
                     f"a multiple of pac={self.pac} (rows are packed by pac)",
                     self.batch_size % self.pac == 0)
@@ -143,7 +144,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         self._check_nonnegative("generator_decay", self.generator_decay)
         self._check_nonnegative("discriminator_decay", self.discriminator_decay)
         check_param("discriminator_steps", self.discriminator_steps, "an integer >= 1",
-                    _positive_int(self.discriminator_steps))
+                    positive_int(self.discriminator_steps))
         check_param("log_frequency", self.log_frequency, "True or False",
                     isinstance(self.log_frequency, bool))
         self._validate_private()

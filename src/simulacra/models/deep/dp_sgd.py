@@ -38,9 +38,9 @@ import pandas as pd
 from simulacra.encoders.table import EncodedColumn, TableEncoder
 from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import _positive_float
 from simulacra.models.deep.private_transformer import PrivateTableEncoder
 from simulacra.models.discrete.columns import CategoricalDomain
+from simulacra.models.neural.params import positive_float
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import gaussian_counts
@@ -106,7 +106,7 @@ class PrivateDeepMixin:
                                  f"(e.g. sim.PrivacyBudget(epsilon=1.0)) or None. Got "
                                  f"{self.privacy!r} instead.")
         check_param("max_grad_norm", self.max_grad_norm, "a number > 0 (the per-row gradient "
-                    "clipping bound of DP-SGD)", _positive_float(self.max_grad_norm))
+                    "clipping bound of DP-SGD)", positive_float(self.max_grad_norm))
         s = self.metadata_share
         check_param("metadata_share", s, "a number in (0, 0.5]",
                     isinstance(s, int | float) and not isinstance(s, bool) and 0 < s <= 0.5)

@@ -26,11 +26,12 @@ import numpy as np
 from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import DeepSynthesizer, _dims
+from simulacra.models.deep._base import DeepSynthesizer
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.transformer import ModeNormalizer
 from simulacra.models.neural.denormals import EXP_FLOOR
+from simulacra.models.neural.params import layer_widths
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
@@ -108,8 +109,8 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.compress_dims = _dims(compress_dims)
-        self.decompress_dims = _dims(decompress_dims)
+        self.compress_dims = layer_widths(compress_dims)
+        self.decompress_dims = layer_widths(decompress_dims)
         self.l2scale = l2scale
         self.learning_rate = learning_rate
         self.loss_factor = loss_factor

@@ -41,7 +41,7 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import DeepSynthesizer, _positive_int
+from simulacra.models.deep._base import DeepSynthesizer
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.diffusion.quantile import (
     LIMIT,
@@ -50,6 +50,7 @@ from simulacra.models.diffusion.quantile import (
     quantile_from_state,
 )
 from simulacra.models.diffusion.schedule import NoiseSchedule
+from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
@@ -162,7 +163,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.hidden_dims = tuple(hidden_dims) if isinstance(hidden_dims, list) else hidden_dims
+        self.hidden_dims = layer_widths(hidden_dims)
         self.diffusion_steps = diffusion_steps
         self.sampling_steps = sampling_steps
         self.learning_rate = learning_rate
@@ -174,10 +175,10 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         self._validate_common()
         self._check_dims("hidden_dims", self._setting("hidden_dims"))
         check_param("diffusion_steps", self.diffusion_steps, "an integer between 2 and 100000",
-                    _positive_int(self.diffusion_steps) and 2 <= self.diffusion_steps <= 100_000)
+                    positive_int(self.diffusion_steps) and 2 <= self.diffusion_steps <= 100_000)
         check_param("sampling_steps", self.sampling_steps,
                     "an integer between 1 and diffusion_steps",
-                    _positive_int(self.sampling_steps)
+                    positive_int(self.sampling_steps)
                     and self.sampling_steps <= int(self.diffusion_steps))
         self._check_rate("learning_rate", self._setting("learning_rate"))
         self._check_nonnegative("weight_decay", self.weight_decay)
