@@ -47,8 +47,8 @@ from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.pruning import allowed_tokens
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.deep._base import DeepSynthesizer
-from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.neural.params import positive_int
+from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
@@ -69,7 +69,7 @@ AUTOMATIC: dict[str, tuple[Any, Any]] = {
     "early_stopping": (True, False)}
 
 
-class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
+class AutoregressiveNetwork(PrivateNeuralMixin, DeepSynthesizer):
     """Chain-rule model of the table (one conditional per column); needs ``simulacra[deep]``.
 
     Parameters
@@ -256,7 +256,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any) -> None:
         """DP codes as tokens, noisy token counts as the heads' biases, then DP-SGD."""
-        from simulacra.models.autoregressive import private
+        from simulacra.models.autoregressive.private import NetworkSettings, train
 
         started = time.perf_counter()
         # every column is a DP code; a number's position within its bin is not modelled
@@ -273,9 +273,16 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
         plan = self._dp_plan(n, batch, max(round(n / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started
-        self.network_ = private.train(self, tokens, plan, child_seed(rng), device, counts,
-                                      self.dp_counts_sigma_)
-        self._finish_private(plan, self.dp_steps_)
+        settings = NetworkSettings(
+            embedding_dim=int(self.embedding_dim), hidden_dim=int(self.hidden_dim),
+            learning_rate=float(self._setting("learning_rate")),
+            weight_decay=float(self.weight_decay), epochs=int(self._setting("epochs")))
+        with self._epochs([]) as loop:
+            result = train(settings, tokens, self.tokenizer_.sizes_, counts,
+                           self.dp_counts_sigma_, plan=plan, seed=child_seed(rng),
+                           device=device, loop=loop)
+        self.network_ = result.network
+        self._finish_private(plan, result)
 
     def _network(self) -> Any:
         """The masked network over the tokenizer's columns."""

@@ -32,11 +32,11 @@ from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.deep._base import DeepSynthesizer
-from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.deep.transformer import ModeNormalizer
 from simulacra.models.neural.params import layer_widths, positive_int
+from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
@@ -46,7 +46,7 @@ GP_LAMBDA = 10.0
 GUMBEL_TAU = 0.2
 
 
-class CTGAN(PrivateDeepMixin, DeepSynthesizer):
+class CTGAN(PrivateNeuralMixin, DeepSynthesizer):
     """Conditional tabular GAN (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
 
     Parameters
@@ -262,7 +262,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                      rng: np.random.Generator, device: Any) -> None:
         """DP mode-specific normalization, then DP-SGD on the critic (generator: post-processing).
         """
-        from simulacra.models.deep.private_training import train_ctgan
+        from simulacra.models.deep.private_training import CTGANSettings, train_ctgan
         from simulacra.models.deep.private_transformer import BinNormalizer
 
         self.transformer_ = BinNormalizer().fit(columns)
@@ -276,8 +276,19 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         batch = min(int(self.batch_size), n)
         steps = max(n // batch, 1)
         plan = self._dp_plan(n, batch, steps, int(self.discriminator_steps))
-        self.generator_ = train_ctgan(self, data, codes, plan, child_seed(rng), device)
-        self._finish_private(plan, self.dp_steps_)
+        settings = CTGANSettings(
+            embedding_dim=int(self.embedding_dim), generator_dim=tuple(self.generator_dim),
+            discriminator_dim=tuple(self.discriminator_dim),
+            generator_lr=float(self.generator_lr), generator_decay=float(self.generator_decay),
+            discriminator_lr=float(self.discriminator_lr),
+            discriminator_decay=float(self.discriminator_decay),
+            discriminator_steps=int(self.discriminator_steps), batch_size=int(self.batch_size))
+        with self._epochs(["loss_g"]) as loop:
+            result = train_ctgan(settings, data, codes, self.sampler_, self.transformer_.spans_,
+                                 self.transformer_.discrete_spans_, plan=plan,
+                                 seed=child_seed(rng), device=device, loop=loop)
+        self.generator_ = result.network
+        self._finish_private(plan, result)
 
     def _validate(self, distance: Any, G: Any, device: Any, seed: int) -> float:
         """Score rows generated with the same noise every epoch against the held-out rows."""

@@ -27,18 +27,18 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.metadata import Metadata
 from simulacra.models.deep._base import DeepSynthesizer
-from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.transformer import ModeNormalizer
 from simulacra.models.neural.denormals import EXP_FLOOR
 from simulacra.models.neural.params import layer_widths
+from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
 
 
-class TVAE(PrivateDeepMixin, DeepSynthesizer):
+class TVAE(PrivateNeuralMixin, DeepSynthesizer):
     """Tabular variational autoencoder (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
 
     Parameters
@@ -72,7 +72,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
         ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
         ``simulacra[dp]``): the table is transformed with DP bounds, bins and categories
         (:mod:`~simulacra.models.deep.private_transformer`), the encoder and decoder are
-        trained with DP-SGD (:mod:`~simulacra.models.deep.dp_sgd`) with the noise calibrated
+        trained with DP-SGD (:mod:`~simulacra.models.neural.dp_sgd`) with the noise calibrated
         to the budget, and ``privacy_report_`` gives the ε reached. Sampling then draws each
         one-hot from the decoder's softmax (not its argmax). Not with early stopping.
     max_grad_norm:
@@ -192,7 +192,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any) -> None:
         """DP mode-specific normalization, then DP-SGD on the encoder and decoder."""
-        from simulacra.models.deep.private_training import train_tvae
+        from simulacra.models.deep.private_training import TVAESettings, train_tvae
         from simulacra.models.deep.private_transformer import BinNormalizer
 
         self.transformer_ = BinNormalizer().fit(columns)
@@ -200,8 +200,15 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
         n = len(data)
         batch = min(int(self.batch_size), n)
         plan = self._dp_plan(n, batch, max(round(n / batch), 1))
-        self.decoder_ = train_tvae(self, data, plan, child_seed(rng), device)
-        self._finish_private(plan, self.dp_steps_)
+        settings = TVAESettings(
+            embedding_dim=int(self.embedding_dim), compress_dims=tuple(self.compress_dims),
+            decompress_dims=tuple(self.decompress_dims), learning_rate=float(self.learning_rate),
+            l2scale=float(self.l2scale), loss_factor=float(self.loss_factor))
+        with self._epochs([]) as loop:
+            result = train_tvae(settings, data, self.transformer_.spans_, plan=plan,
+                                seed=child_seed(rng), device=device, loop=loop)
+        self.decoder_ = result.network
+        self._finish_private(plan, result)
 
     def _validate(self, distance: Any, dec: Any, device: Any, seed: int) -> float:
         """Score rows decoded from the same noise every epoch against the held-out rows."""

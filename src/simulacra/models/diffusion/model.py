@@ -42,7 +42,6 @@ from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.deep._base import DeepSynthesizer
-from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.diffusion.quantile import (
     LIMIT,
     BinQuantileNormal,
@@ -51,6 +50,7 @@ from simulacra.models.diffusion.quantile import (
 )
 from simulacra.models.diffusion.schedule import NoiseSchedule
 from simulacra.models.neural.params import layer_widths, positive_int
+from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.privacy import PrivacyBudget
 
@@ -70,7 +70,7 @@ AUTOMATIC: dict[str, tuple[Any, Any]] = {
     "hidden_dims": ((512, 512, 512), (256, 256)), "early_stopping": (True, False)}
 
 
-class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
+class TabDDPM(PrivateNeuralMixin, DeepSynthesizer):
     """Gaussian + multinomial diffusion with an MLP denoiser; needs ``simulacra[deep]``.
 
     Parameters
@@ -256,7 +256,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
     def _fit_private(self, encoded: dict[str, np.ndarray], rng: np.random.Generator,
                      device: Any, started: float) -> None:
         """DP codes; numbers through their codes' noisy quantile functions; then DP-SGD."""
-        from simulacra.models.diffusion import private
+        from simulacra.models.diffusion.private import DenoiserSettings, train
 
         domains = self.table_encoder_.domains_
         self.quantiles_ = {name: BinQuantileNormal.fit(domains[name], self.dp_counts_[name])
@@ -274,10 +274,18 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
         plan = self._dp_plan(n, batch, max(round(n / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started
-        alpha_bar = NoiseSchedule.cosine(int(self.diffusion_steps)).alpha_bar
-        self.network_ = private.train(self, numbers, codes, plan, child_seed(rng), device,
-                                      alpha_bar)
-        self._finish_private(plan, self.dp_steps_)
+        settings = DenoiserSettings(
+            embedding_dim=int(self.embedding_dim),
+            hidden_dims=tuple(self._setting("hidden_dims")), dropout=float(self.dropout),
+            diffusion_steps=int(self.diffusion_steps),
+            learning_rate=None if self.learning_rate is None else float(self.learning_rate),
+            weight_decay=float(self.weight_decay), epochs=int(self._setting("epochs")))
+        with self._epochs([]) as loop:
+            result = train(settings, numbers, codes, self.sizes_, plan=plan,
+                           seed=child_seed(rng), device=device, loop=loop)
+        self.network_ = result.network
+        self.learning_rate_ = result.learning_rate
+        self._finish_private(plan, result)
 
     def _to_arrays(self, encoded: dict[str, np.ndarray],
                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,10 @@ One concern per module, nothing model-specific:
   and ``EXP_FLOOR`` for the networks' exponentials);
 * :mod:`~simulacra.models.neural.training` and :mod:`~simulacra.models.neural.validation`:
   the epoch loop (time budget, progress bar) and early stopping on held-out rows;
+* :mod:`~simulacra.models.neural.dp_sgd` and :mod:`~simulacra.models.neural.clipping`: DP-SGD
+  (the frozen plan, Poisson batches, per-row clipping, the noisy step);
+* :mod:`~simulacra.models.neural.private`: the ``privacy=`` half of a model (DP encoding,
+  calibrating the plan, the privacy report);
 * :mod:`~simulacra.models.neural.params`: value tests the hyperparameter checks share;
 * :mod:`~simulacra.models.neural.weights`: network weights to and from the model file;
   :mod:`~simulacra.models.neural.optim`: the optimizer.
