@@ -46,10 +46,10 @@ from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.pruning import allowed_tokens
 from simulacra.models.autoregressive.tokenizer import Tokenizer
-from simulacra.models.deep._base import DeepSynthesizer
+from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.params import positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ AUTOMATIC: dict[str, tuple[Any, Any]] = {
     "early_stopping": (True, False)}
 
 
-class AutoregressiveNetwork(PrivateNeuralMixin, DeepSynthesizer):
+class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     """Chain-rule model of the table (one conditional per column); needs ``simulacra[deep]``.
 
     Parameters
@@ -199,16 +199,11 @@ class AutoregressiveNetwork(PrivateNeuralMixin, DeepSynthesizer):
         return list(encoder.domains_), "output biases"
 
     # -- fit --------------------------------------------------------------------------------
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-             rng: np.random.Generator) -> None:
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
         from simulacra.models.neural.optim import adam
 
-        device = resolve_device(self.device)
-        if self.privacy is not None:
-            self._fit_private(encoded, columns, rng, device)
-            return
-        started = time.perf_counter()
         columns = self._ordered(columns)
         self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
                                     sub_bins=int(self.numeric_sub_bins),
@@ -254,11 +249,10 @@ class AutoregressiveNetwork(PrivateNeuralMixin, DeepSynthesizer):
             self.network_ = net.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-                     rng: np.random.Generator, device: Any) -> None:
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         """DP codes as tokens, noisy token counts as the heads' biases, then DP-SGD."""
         from simulacra.models.autoregressive.private import NetworkSettings, train
 
-        started = time.perf_counter()
         # every column is a DP code; a number's position within its bin is not modelled
         # (drawn again at sampling time, PrivateTableEncoder.spread)
         codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
@@ -458,24 +452,8 @@ class AutoregressiveNetwork(PrivateNeuralMixin, DeepSynthesizer):
         return getattr(self.table_encoder_.encoders_[column], "null_code_", None)
 
     # -- state --------------------------------------------------------------------------------
-    def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.neural.weights import weights_to_numpy
+    def _data_state(self) -> dict[str, Any]:
+        return {"tokenizer": self.tokenizer_.get_state()}
 
-        state = {"tokenizer": self.tokenizer_.get_state(),
-                 "network": weights_to_numpy(self.network_),
-                 "epochs_trained": int(self.epochs_trained_)}
-        if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
-        return state
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        require_torch()
-        from simulacra.models.neural.weights import load_weights
-
+    def _load_data_state(self, state: dict[str, Any]) -> None:
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
-        net = self._network()
-        load_weights(net, state["network"])
-        self.network_ = net.eval()
-        self.epochs_trained_ = int(state["epochs_trained"])
-        self.privacy_report_ = state.get("privacy_report")
-

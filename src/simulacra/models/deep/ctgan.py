@@ -31,13 +31,13 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import DeepSynthesizer
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ GP_LAMBDA = 10.0
 GUMBEL_TAU = 0.2
 
 
-class CTGAN(PrivateNeuralMixin, DeepSynthesizer):
+class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
     """Conditional tabular GAN (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
 
     Parameters
@@ -98,6 +98,7 @@ class CTGAN(PrivateNeuralMixin, DeepSynthesizer):
     """
 
     name: ClassVar[str] = "ctgan"
+    network_name: ClassVar[str] = "generator"
     #: Under privacy, the share of the metadata budget spent on noisy category counts.
     condition_share: ClassVar[float] = 0.25
 
@@ -150,17 +151,12 @@ class CTGAN(PrivateNeuralMixin, DeepSynthesizer):
         self._validate_private()
 
     # -- fit --------------------------------------------------------------------------------
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-             rng: np.random.Generator) -> None:
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
         from simulacra.models.deep import networks as nets
         from simulacra.models.neural.optim import adam
 
-        device = resolve_device(self.device)
-        if self.privacy is not None:
-            self._fit_private(encoded, columns, rng, device)
-            return
-        started = time.perf_counter()
         encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization
         self.transformer_ = ModeNormalizer().fit(encoded, columns, rng)
@@ -180,8 +176,7 @@ class CTGAN(PrivateNeuralMixin, DeepSynthesizer):
         with torch_session(seed, device) as gen:
             layout = nets.OutputLayout(self.transformer_.spans_,
                                        self.transformer_.discrete_spans_, device)
-            G = nets.Generator(self.embedding_dim + cond_dim, self.generator_dim,
-                               data_dim).to(device)
+            G = self._network().to(device)
             D = nets.Discriminator(data_dim + cond_dim, self.discriminator_dim, pac).to(device)
             D.use_generator(gen)
             opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
@@ -259,7 +254,7 @@ class CTGAN(PrivateNeuralMixin, DeepSynthesizer):
             self.generator_ = G.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-                     rng: np.random.Generator, device: Any) -> None:
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         """DP mode-specific normalization, then DP-SGD on the critic (generator: post-processing).
         """
         from simulacra.models.deep.private_training import CTGANSettings, train_ctgan
@@ -354,27 +349,17 @@ class CTGAN(PrivateNeuralMixin, DeepSynthesizer):
         return self._sample(n, rng, fixed=(column, category))
 
     # -- state --------------------------------------------------------------------------------
-    def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.neural.weights import weights_to_numpy
-
-        state = {"transformer": self.transformer_.get_state(),
-                 "sampler": self.sampler_.get_state(),
-                 "generator": weights_to_numpy(self.generator_),
-                 "epochs_trained": int(self.epochs_trained_)}
-        if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
-        return state
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        require_torch()
+    def _network(self) -> Any:
+        """The generator: noise and the conditional vector in, the transformed row out."""
         from simulacra.models.deep import networks as nets
-        from simulacra.models.neural.weights import load_weights
 
+        return nets.Generator(self.embedding_dim + self.sampler_.n_categories_,
+                              self.generator_dim, self.transformer_.output_dim_)
+
+    def _data_state(self) -> dict[str, Any]:
+        return {"transformer": self.transformer_.get_state(),
+                "sampler": self.sampler_.get_state()}
+
+    def _load_data_state(self, state: dict[str, Any]) -> None:
         self.transformer_ = transformer_from_state(state["transformer"])
-        self.privacy_report_ = state.get("privacy_report")
         self.sampler_ = ConditionalSampler.from_state(state["sampler"])
-        G = nets.Generator(self.embedding_dim + self.sampler_.n_categories_,
-                           self.generator_dim, self.transformer_.output_dim_)
-        load_weights(G, state["generator"])
-        self.generator_ = G.eval()
-        self.epochs_trained_ = int(state["epochs_trained"])

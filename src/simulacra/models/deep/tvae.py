@@ -26,19 +26,19 @@ import numpy as np
 from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import DeepSynthesizer
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.denormals import EXP_FLOOR
 from simulacra.models.neural.params import layer_widths
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
 
 
-class TVAE(PrivateNeuralMixin, DeepSynthesizer):
+class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
     """Tabular variational autoencoder (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
 
     Parameters
@@ -91,6 +91,7 @@ class TVAE(PrivateNeuralMixin, DeepSynthesizer):
     """
 
     name: ClassVar[str] = "tvae"
+    network_name: ClassVar[str] = "decoder"
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  epochs: int = 300, batch_size: int = 500, embedding_dim: int = 128,
@@ -126,17 +127,12 @@ class TVAE(PrivateNeuralMixin, DeepSynthesizer):
         self._validate_private()
 
     # -- fit --------------------------------------------------------------------------------
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-             rng: np.random.Generator) -> None:
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
         from simulacra.models.deep import networks as nets
         from simulacra.models.neural.optim import adam
 
-        device = resolve_device(self.device)
-        if self.privacy is not None:
-            self._fit_private(encoded, columns, rng, device)
-            return
-        started = time.perf_counter()
         encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization
         self.transformer_ = ModeNormalizer().fit(encoded, columns, rng)
@@ -151,7 +147,7 @@ class TVAE(PrivateNeuralMixin, DeepSynthesizer):
         with torch_session(seed, device) as gen:
             layout = nets.OutputLayout(self.transformer_.spans_, [], device)
             enc = nets.Encoder(data_dim, self.compress_dims, self.embedding_dim).to(device)
-            dec = nets.Decoder(self.embedding_dim, self.decompress_dims, data_dim).to(device)
+            dec = self._network().to(device)
             opt = adam([*enc.parameters(), *dec.parameters()], lr=self.learning_rate,
                             betas=(0.9, 0.999), weight_decay=self.l2scale)
             x_all = torch.from_numpy(data).to(device)
@@ -190,7 +186,7 @@ class TVAE(PrivateNeuralMixin, DeepSynthesizer):
             self.decoder_ = dec.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-                     rng: np.random.Generator, device: Any) -> None:
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         """DP mode-specific normalization, then DP-SGD on the encoder and decoder."""
         from simulacra.models.deep.private_training import TVAESettings, train_tvae
         from simulacra.models.deep.private_transformer import BinNormalizer
@@ -246,25 +242,15 @@ class TVAE(PrivateNeuralMixin, DeepSynthesizer):
             self._sample_chunks(n, child_seed(rng), self.decoder_, self._decode))
 
     # -- state --------------------------------------------------------------------------------
-    def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.neural.weights import weights_to_numpy
-
-        state = {"transformer": self.transformer_.get_state(),
-                 "decoder": weights_to_numpy(self.decoder_),
-                 "epochs_trained": int(self.epochs_trained_)}
-        if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
-        return state
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        require_torch()
+    def _network(self) -> Any:
+        """The decoder: a latent code in, the transformed row out (with its output scales)."""
         from simulacra.models.deep import networks as nets
-        from simulacra.models.neural.weights import load_weights
 
+        return nets.Decoder(self.embedding_dim, self.decompress_dims,
+                            self.transformer_.output_dim_)
+
+    def _data_state(self) -> dict[str, Any]:
+        return {"transformer": self.transformer_.get_state()}
+
+    def _load_data_state(self, state: dict[str, Any]) -> None:
         self.transformer_ = transformer_from_state(state["transformer"])
-        self.privacy_report_ = state.get("privacy_report")
-        dec = nets.Decoder(self.embedding_dim, self.decompress_dims,
-                           self.transformer_.output_dim_)
-        load_weights(dec, state["decoder"])
-        self.decoder_ = dec.eval()
-        self.epochs_trained_ = int(state["epochs_trained"])

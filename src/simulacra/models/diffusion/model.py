@@ -41,7 +41,6 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import DeepSynthesizer
 from simulacra.models.diffusion.quantile import (
     LIMIT,
     BinQuantileNormal,
@@ -49,9 +48,10 @@ from simulacra.models.diffusion.quantile import (
     quantile_from_state,
 )
 from simulacra.models.diffusion.schedule import NoiseSchedule
+from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ AUTOMATIC: dict[str, tuple[Any, Any]] = {
     "hidden_dims": ((512, 512, 512), (256, 256)), "early_stopping": (True, False)}
 
 
-class TabDDPM(PrivateNeuralMixin, DeepSynthesizer):
+class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
     """Gaussian + multinomial diffusion with an MLP denoiser; needs ``simulacra[deep]``.
 
     Parameters
@@ -193,21 +193,12 @@ class TabDDPM(PrivateNeuralMixin, DeepSynthesizer):
             "quantile transform"
 
     # -- fit --------------------------------------------------------------------------------
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-             rng: np.random.Generator) -> None:
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
-        from simulacra.models.diffusion.denoiser import MLPDenoiser
         from simulacra.models.diffusion.loss import DiffusionLoss
 
-        device = resolve_device(self.device)
-        started = time.perf_counter()
-        self.numeric_ = [c.name for c in columns if c.output == "continuous"]
-        self.discrete_ = [c.name for c in columns if c.output == "discrete"]
-        self.sizes_ = [max(int(c.cardinality), 1) for c in columns if c.output == "discrete"]
-        self.null_flags_: list[str] = []  # under privacy: numbers whose nulls are a flag
-        if self.privacy is not None:
-            self._fit_private(encoded, rng, device, started)
-            return
+        self._split_columns(columns)
         self.quantiles_ = {name: QuantileNormal().fit(encoded[name]) for name in self.numeric_}
         numbers, codes = self._to_arrays(encoded, rng)
         n = len(numbers)
@@ -218,7 +209,7 @@ class TabDDPM(PrivateNeuralMixin, DeepSynthesizer):
         batch = min(int(self._setting("batch_size")), max(64, -(-len(train_rows) // MIN_STEPS)))
         schedule = NoiseSchedule.cosine(int(self.diffusion_steps))
         with torch_session(seed, device) as gen:
-            net = self._network(MLPDenoiser).to(device)
+            net = self._network().to(device)
             learning_rate = self.learning_rate_ = float(self._setting("learning_rate"))
             opt = torch.optim.AdamW(net.parameters(), lr=learning_rate,
                                     weight_decay=float(self.weight_decay))
@@ -253,11 +244,12 @@ class TabDDPM(PrivateNeuralMixin, DeepSynthesizer):
                         group["lr"] = learning_rate * (1 - (epoch + 1) / epochs)
             self.network_ = net.cpu().eval()
 
-    def _fit_private(self, encoded: dict[str, np.ndarray], rng: np.random.Generator,
-                     device: Any, started: float) -> None:
+    def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         """DP codes; numbers through their codes' noisy quantile functions; then DP-SGD."""
         from simulacra.models.diffusion.private import DenoiserSettings, train
 
+        self._split_columns(columns)
         domains = self.table_encoder_.domains_
         self.quantiles_ = {name: BinQuantileNormal.fit(domains[name], self.dp_counts_[name])
                            for name in self.numeric_}
@@ -298,10 +290,20 @@ class TabDDPM(PrivateNeuralMixin, DeepSynthesizer):
             codes[:, j] = np.clip(np.asarray(encoded[name], dtype=np.int64), 0, k - 1)
         return numbers, codes
 
-    def _network(self, denoiser: Any) -> Any:
+    def _split_columns(self, columns: list[EncodedColumn]) -> None:
+        """Numbers (``numeric_``) and categories (``discrete_``, of ``sizes_`` codes)."""
+        self.numeric_ = [c.name for c in columns if c.output == "continuous"]
+        self.discrete_ = [c.name for c in columns if c.output == "discrete"]
+        self.sizes_ = [max(int(c.cardinality), 1) for c in columns if c.output == "discrete"]
+        self.null_flags_: list[str] = []  # under privacy: numbers whose nulls are a flag
+
+    def _network(self) -> Any:
+        """The denoiser: numbers and one-hots of the categories in, noise and logits out."""
+        from simulacra.models.diffusion.denoiser import MLPDenoiser
+
         d = len(self.numeric_) + sum(self.sizes_)
-        return denoiser(d, d, width=int(self.embedding_dim),
-                        hidden_dims=self._setting("hidden_dims"), dropout=float(self.dropout))
+        return MLPDenoiser(d, d, width=int(self.embedding_dim),
+                           hidden_dims=self._setting("hidden_dims"), dropout=float(self.dropout))
 
     @staticmethod
     def _held_out_loss(net: Any, loss_of: Any, held: Any, seed: int, device: Any) -> float:
@@ -359,29 +361,14 @@ class TabDDPM(PrivateNeuralMixin, DeepSynthesizer):
         return result
 
     # -- state --------------------------------------------------------------------------------
-    def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.neural.weights import weights_to_numpy
+    def _data_state(self) -> dict[str, Any]:
+        return {"numeric": self.numeric_, "discrete": self.discrete_, "sizes": self.sizes_,
+                "quantiles": {k: q.get_state() for k, q in self.quantiles_.items()},
+                "null_flags": self.null_flags_}
 
-        state = {"numeric": self.numeric_, "discrete": self.discrete_, "sizes": self.sizes_,
-                 "quantiles": {k: q.get_state() for k, q in self.quantiles_.items()},
-                 "network": weights_to_numpy(self.network_),
-                 "epochs_trained": int(self.epochs_trained_), "null_flags": self.null_flags_}
-        if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
-        return state
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        require_torch()
-        from simulacra.models.diffusion.denoiser import MLPDenoiser
-        from simulacra.models.neural.weights import load_weights
-
+    def _load_data_state(self, state: dict[str, Any]) -> None:
         self.numeric_ = [str(c) for c in state["numeric"]]
         self.discrete_ = [str(c) for c in state["discrete"]]
         self.sizes_ = [int(s) for s in state["sizes"]]
         self.quantiles_ = {k: quantile_from_state(s) for k, s in state["quantiles"].items()}
-        self.privacy_report_ = state.get("privacy_report")
         self.null_flags_ = [str(c) for c in state.get("null_flags", [])]
-        net = self._network(MLPDenoiser)
-        load_weights(net, state["network"])
-        self.network_ = net.eval()
-        self.epochs_trained_ = int(state["epochs_trained"])

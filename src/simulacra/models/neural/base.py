@@ -1,12 +1,30 @@
-"""What CTGAN and TVAE share: lazy torch, reproducible torch sessions, budgets, progress."""
+"""``NeuralSynthesizer``: what every torch model (CTGAN, TVAE, the autoregressive network,
+TabDDPM) does the same way.
+
+* the hyperparameters they all have (``epochs``, ``batch_size``, ``embedding_dim``, early
+  stopping, ``max_training_time``, ``verbose``, ``device``), their checks, and the
+  :attr:`~NeuralSynthesizer.automatic` values of those left at ``None``;
+* the opening of ``fit``: torch, the device and the timer, then ``_fit_private`` under a
+  privacy budget or ``_fit_network`` without one;
+* the epoch loop of a fit (``_epochs``: time budget, progress, early stopping with the best
+  weights restored) and its held-out rows;
+* sampling in chunks in a reproducible torch session (``_sample_chunks``);
+* the saved state every torch model has — its network's weights (under
+  :attr:`~NeuralSynthesizer.network_name`), ``epochs_trained`` and the ``privacy_report`` —
+  written and read here; a model adds what it learned about the data (``_data_state`` /
+  ``_load_data_state``) and builds its network of the fitted shape (``_network``).
+
+Torch is imported only when a model is fitted, sampled or loaded.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,20 +36,19 @@ from simulacra.models.neural.torch import require_torch, resolve_device, torch_s
 from simulacra.models.neural.training import EpochLoop
 from simulacra.models.neural.validation import BinnedDistance, Watch, split_rows
 
-if TYPE_CHECKING:
-    pass
-
 logger = logging.getLogger(__name__)
 
 MIN_ROWS_TO_HOLD_OUT = 20  # fewer rows than this: no hold-out, every row trains
 
 
-class DeepSynthesizer(Synthesizer):
-    """Options every deep model has: budget, progress, device, batch size and epochs."""
+class NeuralSynthesizer(Synthesizer):
+    """A synthesizer trained with torch: budget, progress, device, batch size and epochs."""
 
     #: Values of the parameters left at ``None`` ("automatic"): ``name: (without a privacy
     #: budget, under one)``.
     automatic: ClassVar[dict[str, tuple[Any, Any]]] = {}
+    #: The fitted network: the attribute ``<network_name>_`` and its key in the saved state.
+    network_name: ClassVar[str] = "network"
 
     def _setting(self, name: str) -> Any:
         """The value hyperparameter ``name`` takes in this fit: the parameter as given, or its
@@ -72,6 +89,26 @@ class DeepSynthesizer(Synthesizer):
         self.max_training_time = max_training_time
         self.verbose = verbose
         self.device = device
+
+    # -- fit ----------------------------------------------------------------------------------
+    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+             rng: np.random.Generator) -> None:
+        """Torch, the device and the timer; then the private fit or the plain one."""
+        require_torch()
+        device = resolve_device(self.device)
+        started = time.perf_counter()
+        fit = self._fit_network if getattr(self, "privacy", None) is None else self._fit_private
+        fit(encoded, columns, rng, device, started)
+
+    @abstractmethod
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
+        """Fit without a privacy budget (``started``: when the fit began, for the timings)."""
+
+    @abstractmethod
+    def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
+        """Fit under the privacy budget: DP-SGD (:mod:`~simulacra.models.neural.private`)."""
 
     # -- early stopping -------------------------------------------------------------------------
     def _hold_out(self, encoded: dict[str, np.ndarray], columns: Sequence[EncodedColumn],
@@ -173,3 +210,37 @@ class DeepSynthesizer(Synthesizer):
             self.training_seconds_ = time.perf_counter() - loop.started
             self.losses_ = loop.last
         self._finish_watch(watch)
+
+    # -- state --------------------------------------------------------------------------------
+    @abstractmethod
+    def _network(self) -> Any:
+        """A fresh network of the fitted shape (its weights are then trained or loaded)."""
+
+    @abstractmethod
+    def _data_state(self) -> dict[str, Any]:
+        """What the model learned about the data besides its weights (JSON-safe, arrays)."""
+
+    @abstractmethod
+    def _load_data_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`_data_state` saved."""
+
+    def _get_state(self) -> dict[str, Any]:
+        from simulacra.models.neural.weights import weights_to_numpy
+
+        state = self._data_state()
+        state[self.network_name] = weights_to_numpy(getattr(self, self.network_name + "_"))
+        state["epochs_trained"] = int(self.epochs_trained_)
+        if getattr(self, "privacy", None) is not None:
+            state["privacy_report"] = self.privacy_report_
+        return state
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        require_torch()
+        from simulacra.models.neural.weights import load_weights
+
+        self._load_data_state(state)
+        self.privacy_report_ = state.get("privacy_report")
+        network = self._network()
+        load_weights(network, state[self.network_name])
+        setattr(self, self.network_name + "_", network.eval())
+        self.epochs_trained_ = int(state["epochs_trained"])
