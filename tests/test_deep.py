@@ -125,8 +125,8 @@ def test_early_stopping_needs_enough_rows(mixed):
 def test_segment_softmax_and_cross_entropies_match_torch():
     import torch
 
+    from simulacra.models.deep.mode_normalizer import Span
     from simulacra.models.deep.networks import OutputLayout
-    from simulacra.models.deep.transformer import Span
 
     spans = [Span(0, 1, "tanh", "x"), Span(1, 3, "softmax", "x"), Span(4, 4, "softmax", "c"),
              Span(8, 2, "softmax", "d")]

@@ -4,7 +4,7 @@
 Algorithm (paper §4, defaults of the reference implementation):
 
 1. Mode-specific normalization of continuous columns, one-hots for discrete ones
-   (:class:`~simulacra.models.deep.transformer.ModeNormalizer`).
+   (:class:`~simulacra.models.deep.mode_normalizer.ModeNormalizer`).
 2. Training-by-sampling (§4.3, :class:`~simulacra.models.deep.sampler.ConditionalSampler`):
    a conditional vector picks a discrete column uniformly and one of its categories
    ∝ log(frequency + 1); the critic sees real rows having that category.
@@ -31,9 +31,9 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
+from simulacra.models.deep.mode_normalizer import ModeNormalizer
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.sampler import ConditionalSampler
-from simulacra.models.deep.transformer import ModeNormalizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from simulacra.models.deep.transformer import Span
+from simulacra.models.deep.mode_normalizer import Span
 from simulacra.models.neural.denormals import EXP_FLOOR
 
 

@@ -19,7 +19,7 @@ the model's epoch loop, and hands back a :class:`~simulacra.models.neural.dp_sgd
 
 >>> import torch
 >>> from simulacra.models.deep.networks import Decoder, Encoder, OutputLayout
->>> from simulacra.models.deep.transformer import Span
+>>> from simulacra.models.deep.mode_normalizer import Span
 >>> layout = OutputLayout([Span(0, 1, "tanh", "x"), Span(1, 2, "softmax", "x")], [], "cpu")
 >>> vae = VAELoss(Encoder(3, (8,), 4), Decoder(4, (8,), 3), layout, loss_factor=2.0)
 >>> vae(torch.zeros(5, 3), torch.zeros(5, 4)).shape  # one loss per row
@@ -37,8 +37,8 @@ import torch
 from torch import nn
 
 from simulacra.models.deep import networks as nets
+from simulacra.models.deep.mode_normalizer import Span
 from simulacra.models.deep.sampler import ConditionalSampler
-from simulacra.models.deep.transformer import Span
 from simulacra.models.neural.clipping import dp_step, ghost_clipped_sum
 from simulacra.models.neural.denormals import EXP_FLOOR
 from simulacra.models.neural.dp_sgd import (

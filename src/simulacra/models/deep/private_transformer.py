@@ -1,7 +1,7 @@
 """The data transformation of the deep models under a privacy budget.
 
 Without a budget CTGAN and TVAE fit a Gaussian mixture per continuous column (mode-specific
-normalization, :mod:`~simulacra.models.deep.transformer`): its modes, and the bounds the
+normalization, :mod:`~simulacra.models.deep.mode_normalizer`): its modes, and the bounds the
 values are clipped to, are read off the data. Under a budget everything learned about the
 values must come from DP mechanisms, so the table goes through the private
 :class:`~simulacra.models.discrete.Discretizer` instead (DP bounds, frequent exact values,
@@ -16,7 +16,7 @@ nulls as a code of their own) and the networks see a *DP mode-specific normaliza
 :class:`PrivateTableEncoder` is the model's table encoder (DataFrame ↔ per-column arrays,
 numeric columns as one float ``code + position``); :class:`BinNormalizer` turns those arrays
 into the matrix the networks train on, with the span layout of
-:class:`~simulacra.models.deep.transformer.ModeNormalizer`.
+:class:`~simulacra.models.deep.mode_normalizer.ModeNormalizer`.
 
 >>> import pandas as pd
 >>> from simulacra.metadata import Metadata
@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.encoders.table import EncodedColumn
-from simulacra.models.deep.transformer import ModeNormalizer, Span
+from simulacra.models.deep.mode_normalizer import ModeNormalizer, Span
 from simulacra.models.discrete.columns import CategoricalDomain, NumericDomain
 from simulacra.models.discrete.discretizer import Discretizer
 
@@ -146,7 +146,7 @@ def _values(domain: NumericDomain, codes: np.ndarray, position: np.ndarray) -> n
 class BinNormalizer:
     """Per-column arrays of :class:`PrivateTableEncoder` ↔ the matrix the networks train on.
 
-    Same interface as :class:`~simulacra.models.deep.transformer.ModeNormalizer`
+    Same interface as :class:`~simulacra.models.deep.mode_normalizer.ModeNormalizer`
     (``spans_``, ``discrete_spans_``, ``output_dim_``, state as plain lists); nothing is
     learned from the data, only the layout of the columns.
     """

@@ -3,7 +3,7 @@
 Algorithm (defaults of the reference implementation):
 
 1. The same mode-specific normalization as CTGAN
-   (:class:`~simulacra.models.deep.transformer.ModeNormalizer`).
+   (:class:`~simulacra.models.deep.mode_normalizer.ModeNormalizer`).
 2. Encoder ``q(z | x) = N(μ(x), σ²(x))`` and decoder, ReLU MLPs 128-128, latent width 128.
 3. Loss per row (the negative ELBO): ``loss_factor ×`` [ Σ over α values of
    (α − tanh(out))² / (2σ_j²) + log σ_j  +  Σ over one-hot spans of cross-entropy ]
@@ -26,8 +26,8 @@ import numpy as np
 from simulacra._random import RandomState, child_seed
 from simulacra.encoders.table import EncodedColumn
 from simulacra.metadata import Metadata
+from simulacra.models.deep.mode_normalizer import ModeNormalizer
 from simulacra.models.deep.private_transformer import transformer_from_state
-from simulacra.models.deep.transformer import ModeNormalizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.denormals import EXP_FLOOR
 from simulacra.models.neural.params import layer_widths
