@@ -275,7 +275,6 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
             result = train(settings, tokens, self.tokenizer_.sizes_, counts,
                            self.dp_counts_sigma_, plan=plan, seed=child_seed(rng),
                            device=device, loop=loop)
-        self.network_ = result.network
         self._finish_private(plan, result)
 
     def _network(self) -> Any:

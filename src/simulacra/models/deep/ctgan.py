@@ -180,9 +180,9 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
             D = nets.Discriminator(data_dim + cond_dim, self.discriminator_dim, pac).to(device)
             D.use_generator(gen)
             opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
-                              weight_decay=self.generator_decay)
+                         weight_decay=self.generator_decay)
             opt_d = adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
-                              weight_decay=self.discriminator_decay)
+                         weight_decay=self.discriminator_decay)
             real_all = torch.from_numpy(data).to(device)
 
             def condition(size: int) -> tuple[Any, Any, Any]:
@@ -282,7 +282,6 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
             result = train_ctgan(settings, data, codes, self.sampler_, self.transformer_.spans_,
                                  self.transformer_.discrete_spans_, plan=plan,
                                  seed=child_seed(rng), device=device, loop=loop)
-        self.generator_ = result.network
         self._finish_private(plan, result)
 
     def _validate(self, distance: Any, G: Any, device: Any, seed: int) -> float:

@@ -149,7 +149,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
             enc = nets.Encoder(data_dim, self.compress_dims, self.embedding_dim).to(device)
             dec = self._network().to(device)
             opt = adam([*enc.parameters(), *dec.parameters()], lr=self.learning_rate,
-                            betas=(0.9, 0.999), weight_decay=self.l2scale)
+                       betas=(0.9, 0.999), weight_decay=self.l2scale)
             x_all = torch.from_numpy(data).to(device)
             tanh_idx = layout.tanh_idx
             with self._epochs(["loss"], dec if distance is not None else None) as loop:
@@ -203,7 +203,6 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
         with self._epochs([]) as loop:
             result = train_tvae(settings, data, self.transformer_.spans_, plan=plan,
                                 seed=child_seed(rng), device=device, loop=loop)
-        self.decoder_ = result.network
         self._finish_private(plan, result)
 
     def _validate(self, distance: Any, dec: Any, device: Any, seed: int) -> float:

@@ -275,8 +275,6 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
         with self._epochs([]) as loop:
             result = train(settings, numbers, codes, self.sizes_, plan=plan,
                            seed=child_seed(rng), device=device, loop=loop)
-        self.network_ = result.network
-        self.learning_rate_ = result.learning_rate
         self._finish_private(plan, result)
 
     def _to_arrays(self, encoded: dict[str, np.ndarray],

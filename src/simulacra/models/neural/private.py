@@ -138,7 +138,11 @@ class PrivateNeuralMixin:
         return DPPlan(rate, steps_per_epoch, sigma, float(self.max_grad_norm), n)
 
     def _finish_private(self, plan: DPPlan, result: DPResult) -> None:
-        """Record the DP-SGD steps ``result`` took (``dp_steps_``) and the ε they reached."""
+        """Keep what a DP-SGD trainer returned: the network, the steps it took (``dp_steps_``),
+        the learning rate it chose (``learning_rate_``, if it chose one), and the ε reached."""
+        setattr(self, self.network_name + "_", result.network)  # type: ignore[attr-defined]
+        if result.learning_rate is not None:
+            self.learning_rate_ = result.learning_rate
         self.dp_steps_ = result.steps
         self.privacy_report_ = composed_report(
             ledger=self._ledger, sample_rate=plan.sample_rate,
