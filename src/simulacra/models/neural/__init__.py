@@ -2,6 +2,9 @@
 
 One concern per module, nothing model-specific:
 
+* :mod:`~simulacra.models.neural.base`: ``NeuralSynthesizer``, the shared hyperparameters,
+  the opening of ``fit``, the epoch loop of a fit, chunked sampling and the saved state every
+  torch model has;
 * :mod:`~simulacra.models.neural.torch`: lazy torch import, devices, threads and the
   reproducible torch session (with :mod:`~simulacra.models.neural.denormals`: flush-to-zero,
   and ``EXP_FLOOR`` for the networks' exponentials);
