@@ -65,7 +65,7 @@ def main() -> None:
     classes = {"ctgan": CTGANSynthesizer, "tvae": TVAESynthesizer}
     for name in args.model or ["ctgan", "tvae"]:
         random.seed(args.seed)
-        np.random.seed(args.seed)  # noqa: NPY002 (SDV draws from numpy's global state)
+        np.random.seed(args.seed)  # noqa: NPY002 (SDV draws from the global state)
         torch.manual_seed(args.seed)
         synth = classes[name](metadata)
         t0 = time.perf_counter()

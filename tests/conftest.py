@@ -69,7 +69,8 @@ def assert_same_step_as_opacus(module, clipped_sum, row_loss, *rows, norms) -> N
     import torch
     from opacus.optimizers import DPOptimizer
 
-    from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, per_row_grads
+    from simulacra.models.neural.clipping import per_row_grads
+    from simulacra.models.neural.dp_sgd import DPPlan, noisy_step
 
     params = list(module.parameters())
 

@@ -204,8 +204,8 @@ def test_ghost_clipping_step_equals_opacus_dp_optimizer():
 
     from conftest import assert_same_step_as_opacus
     from simulacra.models.deep import networks as nets
+    from simulacra.models.deep.mode_normalizer import Span
     from simulacra.models.deep.private_training import VAELoss, ghost_clipped_grads
-    from simulacra.models.deep.transformer import Span
 
     spans = [Span(0, 1, "tanh", "a"), Span(1, 3, "softmax", "a"), Span(4, 2, "softmax", "b")]
     layout = nets.OutputLayout(spans, [], torch.device("cpu"))

@@ -209,10 +209,10 @@ def test_ghost_clipping_gives_opacus_dp_optimizer_step():
     import torch
 
     from conftest import assert_same_step_as_opacus
-    from simulacra.models.deep.private_training import ghost_clipped_sum
     from simulacra.models.diffusion.denoiser import MLPDenoiser
     from simulacra.models.diffusion.loss import DiffusionLoss
     from simulacra.models.diffusion.schedule import NoiseSchedule
+    from simulacra.models.neural.clipping import ghost_clipped_sum
 
     torch.manual_seed(0)
     sizes = [3, 2, 4]
@@ -231,7 +231,7 @@ def test_ghost_clipping_refuses_a_layer_used_twice():
     import torch
     from torch import nn
 
-    from simulacra.models.deep.private_training import ghost_clipped_sum
+    from simulacra.models.neural.clipping import ghost_clipped_sum
 
     layer = nn.Linear(3, 3)
     x = torch.randn(5, 3)

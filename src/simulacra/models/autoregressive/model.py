@@ -46,14 +46,10 @@ from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.pruning import allowed_tokens
 from simulacra.models.autoregressive.tokenizer import Tokenizer
-from simulacra.models.deep._base import (
-    DeepSynthesizer,
-    _positive_int,
-    require_torch,
-    resolve_device,
-    torch_session,
-)
-from simulacra.models.deep.dp_sgd import PrivateDeepMixin
+from simulacra.models.neural.base import NeuralSynthesizer
+from simulacra.models.neural.params import positive_int
+from simulacra.models.neural.private import PrivateNeuralMixin
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
 
 if TYPE_CHECKING:
@@ -73,7 +69,7 @@ AUTOMATIC: dict[str, tuple[Any, Any]] = {
     "early_stopping": (True, False)}
 
 
-class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
+class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     """Chain-rule model of the table (one conditional per column); needs ``simulacra[deep]``.
 
     Parameters
@@ -183,15 +179,15 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         super()._validate_params()
         self._validate_common()
         check_param("hidden_dim", self.hidden_dim, "an integer >= 1",
-                    _positive_int(self.hidden_dim))
+                    positive_int(self.hidden_dim))
         self._check_rate("learning_rate", self._setting("learning_rate"))
         self._check_nonnegative("weight_decay", self.weight_decay)
         check_param("numeric_bins", self.numeric_bins, "an integer between 2 and 100000",
-                    _positive_int(self.numeric_bins) and 2 <= self.numeric_bins <= 100_000)
+                    positive_int(self.numeric_bins) and 2 <= self.numeric_bins <= 100_000)
         check_param("numeric_sub_bins", self.numeric_sub_bins, "an integer between 1 and 1000",
-                    _positive_int(self.numeric_sub_bins) and self.numeric_sub_bins <= 1000)
+                    positive_int(self.numeric_sub_bins) and self.numeric_sub_bins <= 1000)
         check_param("max_categories", self.max_categories, "an integer between 2 and 100000",
-                    _positive_int(self.max_categories) and 2 <= self.max_categories <= 100_000)
+                    positive_int(self.max_categories) and 2 <= self.max_categories <= 100_000)
         order = self.column_order
         check_param("column_order", order, "None or a sequence of column names",
                     order is None or (isinstance(order, tuple)
@@ -203,16 +199,11 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         return list(encoder.domains_), "output biases"
 
     # -- fit --------------------------------------------------------------------------------
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-             rng: np.random.Generator) -> None:
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
-        from simulacra.models.deep.networks import adam
+        from simulacra.models.neural.optim import adam
 
-        device = resolve_device(self.device)
-        if self.privacy is not None:
-            self._fit_private(encoded, columns, rng, device)
-            return
-        started = time.perf_counter()
         columns = self._ordered(columns)
         self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
                                     sub_bins=int(self.numeric_sub_bins),
@@ -237,9 +228,8 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                        betas=(0.9, 0.999), weight_decay=float(self.weight_decay))
             train = torch.from_numpy(tokens[train_rows]).to(device)
             held = torch.from_numpy(tokens[held_rows]).to(device)
-            watch = self._watch(len(held_rows) > 0, net)
-            with self._epochs(["loss"]) as loop:
-                for epoch in loop:
+            with self._epochs(["loss"], net if len(held_rows) else None) as loop:
+                for _ in loop:
                     net.train()
                     order = torch.randperm(len(train), generator=gen, device=device)
                     total = 0.0
@@ -250,23 +240,19 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                         loss.backward()
                         opt.step()
                         total += loss.item() * len(x)
-                    if self._end_epoch(loop, {"loss": total / len(train)}, watch, epoch,
-                                       lambda: self._held_out_loss(net, held, batch * 8),
-                                       "held-out loss"):
+                    if loop.end_epoch({"loss": total / len(train)},
+                                      lambda: self._held_out_loss(net, held, batch * 8)):
                         break
-                    if watch is not None and watch.epochs_since_best \
-                            and watch.epochs_since_best % LR_PATIENCE == 0:
+                    if loop.epochs_since_best and loop.epochs_since_best % LR_PATIENCE == 0:
                         for group in opt.param_groups:
                             group["lr"] *= 0.5
-            self._finish_watch(watch)
             self.network_ = net.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-                     rng: np.random.Generator, device: Any) -> None:
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         """DP codes as tokens, noisy token counts as the heads' biases, then DP-SGD."""
-        from simulacra.models.autoregressive import private
+        from simulacra.models.autoregressive.private import NetworkSettings, train
 
-        started = time.perf_counter()
         # every column is a DP code; a number's position within its bin is not modelled
         # (drawn again at sampling time, BinnedCodec.spread)
         codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
@@ -281,10 +267,15 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
         plan = self._dp_plan(n, batch, max(round(n / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started
-        self.network_ = private.train(self, tokens, plan, child_seed(rng), device, counts,
-                                      self.dp_counts_sigma_)
-        self._finish_watch(None)
-        self._finish_private(plan, self.dp_steps_)
+        settings = NetworkSettings(
+            embedding_dim=int(self.embedding_dim), hidden_dim=int(self.hidden_dim),
+            learning_rate=float(self._setting("learning_rate")),
+            weight_decay=float(self.weight_decay), epochs=int(self._setting("epochs")))
+        with self._epochs([]) as loop:
+            result = train(settings, tokens, self.tokenizer_.sizes_, counts,
+                           self.dp_counts_sigma_, plan=plan, seed=child_seed(rng),
+                           device=device, loop=loop)
+        self._finish_private(plan, result)
 
     def _network(self) -> Any:
         """The masked network over the tokenizer's columns."""
@@ -402,7 +393,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         self._check_fitted()
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"impute() expects a pandas DataFrame, got {type(data).__name__}")
-        check_param("draws", draws, "an integer >= 1", _positive_int(draws))
+        check_param("draws", draws, "an integer >= 1", positive_int(draws))
         generator = self._sample_rng if rng is None else make_rng(rng)
         encoder, tok = self.codec_, self.tokenizer_
         missing_cols = [c for c in encoder.columns_ if c not in data.columns]
@@ -452,24 +443,8 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         return out
 
     # -- state --------------------------------------------------------------------------------
-    def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.deep import networks as nets
+    def _data_state(self) -> dict[str, Any]:
+        return {"tokenizer": self.tokenizer_.get_state()}
 
-        state = {"tokenizer": self.tokenizer_.get_state(),
-                 "network": nets.weights_to_numpy(self.network_),
-                 "epochs_trained": int(self.epochs_trained_)}
-        if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
-        return state
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        require_torch()
-        from simulacra.models.deep import networks as nets
-
+    def _load_data_state(self, state: dict[str, Any]) -> None:
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
-        net = self._network()
-        nets.load_weights(net, state["network"])
-        self.network_ = net.eval()
-        self.epochs_trained_ = int(state["epochs_trained"])
-        self.privacy_report_ = state.get("privacy_report")
-

@@ -23,10 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-#: logits more than 30 below a column's largest count as probability 0 (see
-#: :data:`simulacra.models.deep.networks.EXP_FLOOR`: no float32 subnormals, exact to float
-#: precision).
-EXP_FLOOR = -30.0
+from simulacra.models.neural.denormals import EXP_FLOOR
 
 
 class ColumnMADE(nn.Module):

@@ -5,7 +5,7 @@ Under a privacy budget every column of the table is a DP code
 tokens, and :class:`~simulacra.models.autoregressive.network.ColumnMADE` is trained with
 DP-SGD (Abadi et al. 2016): each step takes a Poisson sample of the rows, clips every row's
 gradient of its negative log-likelihood to ``max_grad_norm`` and adds Gaussian noise to their
-sum (:func:`~simulacra.models.deep.dp_sgd.noisy_step`).
+sum (:func:`~simulacra.models.neural.dp_sgd.noisy_step`).
 
 Per-row clipping (:func:`clipped_grad_sum`) needs each row's gradient norm. Every parameter of
 the network is used linearly once per row, so the norms follow from one backward pass to the
@@ -36,14 +36,18 @@ follows a cosine decay fixed in advance (post-processing).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from simulacra.models.autoregressive.network import ColumnMADE
-from simulacra.models.deep._base import torch_session
-from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, poisson_batches
+from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
+from simulacra.models.neural.optim import adam
+from simulacra.models.neural.torch import torch_session
+from simulacra.models.neural.training import EpochLoop
 
 #: Rows × columns × vocabulary size above which a batch is clipped in several chunks.
 CHUNK_CELLS = 1 << 23
@@ -92,30 +96,38 @@ def _add_clipped(net: ColumnMADE, tokens: torch.Tensor, max_norm: float,
         sums["bo"] += torch.einsum("b,bck->ck", f, go)
 
 
-def train(model: Any, tokens: np.ndarray, plan: DPPlan, seed: int, device: Any,
-          counts: list[np.ndarray], sigma: float) -> ColumnMADE:
-    """DP-SGD on the network, started and finished by ``counts`` (noisy token counts of noise
-    ``sigma``): they set the heads' biases first, and the marginals last
-    (:func:`calibrate_marginals`).
+@dataclass(frozen=True)
+class NetworkSettings:
+    """The hyperparameters of the network's DP-SGD training (``learning_rate``: the initial
+    rate of the cosine decay over ``epochs``)."""
 
-    Sets ``model.dp_steps_`` to the steps taken (fewer than planned when
-    ``max_training_time`` stops training; the report then states the smaller ε reached).
+    embedding_dim: int
+    hidden_dim: int
+    learning_rate: float
+    weight_decay: float
+    epochs: int
+
+
+def train(settings: NetworkSettings, tokens: np.ndarray, sizes: Sequence[int],
+          counts: list[np.ndarray], sigma: float, *, plan: DPPlan, seed: int, device: Any,
+          loop: EpochLoop) -> DPResult:
+    """DP-SGD on a network over ``tokens`` (``sizes`` tokens per column), started and finished
+    by ``counts`` (noisy token counts of noise ``sigma``): they set the heads' biases first,
+    and the marginals last (:func:`calibrate_marginals`). The result holds the network.
     """
-    from simulacra.models.deep.networks import adam
-
     loop_rng = np.random.default_rng(seed)
     with torch_session(seed, device) as gen:
-        net = ColumnMADE(model.tokenizer_.sizes_, int(model.embedding_dim),
-                         int(model.hidden_dim))
+        net = ColumnMADE(sizes, settings.embedding_dim, settings.hidden_dim)
         net.init_marginals(counts)
         net = net.to(device)
         names = [name for name, _ in net.named_parameters()]
         params = [p for _, p in net.named_parameters()]
-        lr = float(model._setting("learning_rate"))
-        opt = adam(params, lr=lr, betas=(0.9, 0.999), weight_decay=float(model.weight_decay))
+        lr = settings.learning_rate
+        opt = adam(params, lr=lr, betas=(0.9, 0.999), weight_decay=settings.weight_decay)
         data = torch.from_numpy(tokens).to(device)
-        total = int(model._setting("epochs")) * plan.steps_per_epoch
-        for step, rows in enumerate(poisson_batches(model, plan, loop_rng)):
+        total = settings.epochs * plan.steps_per_epoch
+        batches = PoissonBatches(plan, loop_rng, loop)
+        for step, rows in enumerate(batches):
             for group in opt.param_groups:  # cosine decay over the planned steps
                 group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total))
             summed = clipped_grad_sum(net, data[torch.from_numpy(rows).to(device)],
@@ -123,7 +135,7 @@ def train(model: Any, tokens: np.ndarray, plan: DPPlan, seed: int, device: Any,
             noisy_step(opt, params, [summed[name] for name in names], plan, gen)
     net = net.cpu().eval()
     calibrate_marginals(net, counts, sigma, CALIBRATION_ROWS, torch.Generator().manual_seed(seed))
-    return net
+    return DPResult(net, batches.steps)
 
 
 def calibrate_marginals(net: ColumnMADE, counts: list[np.ndarray], sigma: float, rows: int,

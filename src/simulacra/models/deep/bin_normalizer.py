@@ -1,7 +1,7 @@
 """The networks' matrix for DP codes: :class:`BinNormalizer`.
 
 Without a budget CTGAN and TVAE fit a Gaussian mixture per continuous column (mode-specific
-normalization, :mod:`~simulacra.models.deep.transformer`): its modes, and the bounds the
+normalization, :mod:`~simulacra.models.deep.mode_normalizer`): its modes, and the bounds the
 values are clipped to, are read off the data. Under a budget everything learned about the
 values must come from DP mechanisms, so the table goes through the binned codec with
 positions (:class:`~simulacra.encoders.binned.BinnedCodec`: DP bounds, frequent exact values,
@@ -15,7 +15,7 @@ nulls as a code of their own) and the networks see a *DP mode-specific normaliza
 
 :class:`BinNormalizer` turns the codec's arrays (numeric columns as one float
 ``code + position``) into the matrix the networks train on, with the span layout of
-:class:`~simulacra.models.deep.transformer.ModeNormalizer`.
+:class:`~simulacra.models.deep.mode_normalizer.ModeNormalizer`.
 
 >>> import pandas as pd
 >>> from simulacra.encoders import BinnedCodec, CodecBudget
@@ -50,13 +50,13 @@ import numpy as np
 
 from simulacra.encoders import EncodedColumn
 from simulacra.encoders.binned import TOP_POSITION
-from simulacra.models.deep.transformer import ModeNormalizer, Span
+from simulacra.models.deep.mode_normalizer import ModeNormalizer, Span
 
 
 class BinNormalizer:
     """Per-column arrays of the binned codec with positions ↔ the matrix the networks train on.
 
-    Same interface as :class:`~simulacra.models.deep.transformer.ModeNormalizer`
+    Same interface as :class:`~simulacra.models.deep.mode_normalizer.ModeNormalizer`
     (``spans_``, ``discrete_spans_``, ``output_dim_``, state as plain lists); nothing is
     learned from the data, only the layout of the columns.
     """

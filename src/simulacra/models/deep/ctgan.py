@@ -4,7 +4,7 @@
 Algorithm (paper §4, defaults of the reference implementation):
 
 1. Mode-specific normalization of continuous columns, one-hots for discrete ones
-   (:class:`~simulacra.models.deep.transformer.ModeNormalizer`).
+   (:class:`~simulacra.models.deep.mode_normalizer.ModeNormalizer`).
 2. Training-by-sampling (§4.3, :class:`~simulacra.models.deep.sampler.ConditionalSampler`):
    a conditional vector picks a discrete column uniformly and one of its categories
    ∝ log(frequency + 1); the critic sees real rows having that category.
@@ -31,18 +31,13 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import (
-    DeepSynthesizer,
-    _dims,
-    _positive_int,
-    require_torch,
-    resolve_device,
-    torch_session,
-)
 from simulacra.models.deep.bin_normalizer import transformer_from_state
-from simulacra.models.deep.dp_sgd import PrivateDeepMixin
+from simulacra.models.deep.mode_normalizer import ModeNormalizer
 from simulacra.models.deep.sampler import ConditionalSampler
-from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.models.neural.base import NeuralSynthesizer
+from simulacra.models.neural.params import layer_widths, positive_int
+from simulacra.models.neural.private import PrivateNeuralMixin
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
@@ -51,7 +46,7 @@ GP_LAMBDA = 10.0
 GUMBEL_TAU = 0.2
 
 
-class CTGAN(PrivateDeepMixin, DeepSynthesizer):
+class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
     """Conditional tabular GAN (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
 
     Parameters
@@ -75,7 +70,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
     early_stopping, validation_fraction, patience:
         With ``early_stopping``, ``validation_fraction`` of the rows are held out of training;
         after every epoch, rows generated with fixed noise are compared with them (binned 1- and
-        2-way distance, :mod:`~simulacra.models.deep.validation`), training stops after
+        2-way distance, :mod:`~simulacra.models.neural.validation`), training stops after
         ``patience`` epochs without improvement and the best epoch's generator is kept.
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
@@ -103,6 +98,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
     """
 
     name: ClassVar[str] = "ctgan"
+    network_name: ClassVar[str] = "generator"
     #: Under privacy, the share of the metadata budget spent on noisy category counts.
     condition_share: ClassVar[float] = 0.25
 
@@ -125,8 +121,8 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.generator_dim = _dims(generator_dim)
-        self.discriminator_dim = _dims(discriminator_dim)
+        self.generator_dim = layer_widths(generator_dim)
+        self.discriminator_dim = layer_widths(discriminator_dim)
         self.generator_lr = generator_lr
         self.generator_decay = generator_decay
         self.discriminator_lr = discriminator_lr
@@ -138,7 +134,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
     def _validate_params(self) -> None:
         super()._validate_params()
         self._validate_common()
-        check_param("pac", self.pac, "an integer >= 1", _positive_int(self.pac))
+        check_param("pac", self.pac, "an integer >= 1", positive_int(self.pac))
         check_param("batch_size", self.batch_size,
                     f"a multiple of pac={self.pac} (rows are packed by pac)",
                     self.batch_size % self.pac == 0)
@@ -149,22 +145,18 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         self._check_nonnegative("generator_decay", self.generator_decay)
         self._check_nonnegative("discriminator_decay", self.discriminator_decay)
         check_param("discriminator_steps", self.discriminator_steps, "an integer >= 1",
-                    _positive_int(self.discriminator_steps))
+                    positive_int(self.discriminator_steps))
         check_param("log_frequency", self.log_frequency, "True or False",
                     isinstance(self.log_frequency, bool))
         self._validate_private()
 
     # -- fit --------------------------------------------------------------------------------
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-             rng: np.random.Generator) -> None:
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
         from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.optim import adam
 
-        device = resolve_device(self.device)
-        if self.privacy is not None:
-            self._fit_private(encoded, columns, rng, device)
-            return
-        started = time.perf_counter()
         encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization
         self.transformer_ = ModeNormalizer().fit(encoded, columns, rng)
@@ -184,14 +176,13 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         with torch_session(seed, device) as gen:
             layout = nets.OutputLayout(self.transformer_.spans_,
                                        self.transformer_.discrete_spans_, device)
-            G = nets.Generator(self.embedding_dim + cond_dim, self.generator_dim,
-                               data_dim).to(device)
+            G = self._network().to(device)
             D = nets.Discriminator(data_dim + cond_dim, self.discriminator_dim, pac).to(device)
             D.use_generator(gen)
-            opt_g = nets.adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
-                              weight_decay=self.generator_decay)
-            opt_d = nets.adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
-                              weight_decay=self.discriminator_decay)
+            opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
+                         weight_decay=self.generator_decay)
+            opt_d = adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
+                         weight_decay=self.discriminator_decay)
             real_all = torch.from_numpy(data).to(device)
 
             def condition(size: int) -> tuple[Any, Any, Any]:
@@ -231,9 +222,9 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                 return loss_d
 
             steps = max(n // batch, 1)
-            watch = self._watch(distance is not None, G)
-            with self._epochs(["loss_g", "loss_d"]) as loop:
-                for epoch in loop:
+            watched = G if distance is not None else None
+            with self._epochs(["loss_g", "loss_d"], watched) as loop:
+                for _ in loop:
                     for _ in range(steps):
                         for _ in range(int(self.discriminator_steps) - 1):
                             cond, col, cat = condition(batch)
@@ -257,19 +248,17 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                         loss_g.backward()
                         opt_g.step()
                     losses = {"loss_g": loss_g.item(), "loss_d": loss_d.item()}
-                    if self._end_epoch(loop, losses, watch, epoch,
-                                       lambda: self._validate(distance, G, device, seed),
-                                       "held-out distance"):
+                    if loop.end_epoch(losses, lambda: self._validate(distance, G, device, seed),
+                                      "held-out distance"):
                         break
-            self._finish_watch(watch)
             self.generator_ = G.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-                     rng: np.random.Generator, device: Any) -> None:
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         """DP mode-specific normalization, then DP-SGD on the critic (generator: post-processing).
         """
         from simulacra.models.deep.bin_normalizer import BinNormalizer
-        from simulacra.models.deep.private_training import train_ctgan
+        from simulacra.models.deep.private_training import CTGANSettings, train_ctgan
 
         self.transformer_ = BinNormalizer().fit(columns)
         data = self.transformer_.transform(encoded)
@@ -282,9 +271,18 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         batch = min(int(self.batch_size), n)
         steps = max(n // batch, 1)
         plan = self._dp_plan(n, batch, steps, int(self.discriminator_steps))
-        self.generator_ = train_ctgan(self, data, codes, plan, child_seed(rng), device)
-        self._finish_watch(None)
-        self._finish_private(plan, self.dp_steps_)
+        settings = CTGANSettings(
+            embedding_dim=int(self.embedding_dim), generator_dim=tuple(self.generator_dim),
+            discriminator_dim=tuple(self.discriminator_dim),
+            generator_lr=float(self.generator_lr), generator_decay=float(self.generator_decay),
+            discriminator_lr=float(self.discriminator_lr),
+            discriminator_decay=float(self.discriminator_decay),
+            discriminator_steps=int(self.discriminator_steps), batch_size=int(self.batch_size))
+        with self._epochs(["loss_g"]) as loop:
+            result = train_ctgan(settings, data, codes, self.sampler_, self.transformer_.spans_,
+                                 self.transformer_.discrete_spans_, plan=plan,
+                                 seed=child_seed(rng), device=device, loop=loop)
+        self._finish_private(plan, result)
 
     def _validate(self, distance: Any, G: Any, device: Any, seed: int) -> float:
         """Score rows generated with the same noise every epoch against the held-out rows."""
@@ -350,26 +348,17 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         return self._sample(n, rng, fixed=(column, category))
 
     # -- state --------------------------------------------------------------------------------
-    def _get_state(self) -> dict[str, Any]:
+    def _network(self) -> Any:
+        """The generator: noise and the conditional vector in, the transformed row out."""
         from simulacra.models.deep import networks as nets
 
-        state = {"transformer": self.transformer_.get_state(),
-                 "sampler": self.sampler_.get_state(),
-                 "generator": nets.weights_to_numpy(self.generator_),
-                 "epochs_trained": int(self.epochs_trained_)}
-        if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
-        return state
+        return nets.Generator(self.embedding_dim + self.sampler_.n_categories_,
+                              self.generator_dim, self.transformer_.output_dim_)
 
-    def _set_state(self, state: dict[str, Any]) -> None:
-        require_torch()
-        from simulacra.models.deep import networks as nets
+    def _data_state(self) -> dict[str, Any]:
+        return {"transformer": self.transformer_.get_state(),
+                "sampler": self.sampler_.get_state()}
 
+    def _load_data_state(self, state: dict[str, Any]) -> None:
         self.transformer_ = transformer_from_state(state["transformer"])
-        self.privacy_report_ = state.get("privacy_report")
         self.sampler_ = ConditionalSampler.from_state(state["sampler"])
-        G = nets.Generator(self.embedding_dim + self.sampler_.n_categories_,
-                           self.generator_dim, self.transformer_.output_dim_)
-        nets.load_weights(G, state["generator"])
-        self.generator_ = G.eval()
-        self.epochs_trained_ = int(state["epochs_trained"])

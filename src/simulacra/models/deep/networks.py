@@ -18,13 +18,13 @@ sampled or loaded.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from simulacra.models.deep.transformer import Span
+from simulacra.models.deep.mode_normalizer import Span
+from simulacra.models.neural.denormals import EXP_FLOOR
 
 
 class _Residual(nn.Module):
@@ -152,13 +152,6 @@ class Decoder(nn.Module):
         return self.seq(z)
 
 
-#: Logit gaps below this are treated as probability 0. exp(-30) ≈ 9e-14 is far below float32
-#: resolution next to the span's largest term (1), so results equal the exact softmax to float
-#: precision, while no exp ever underflows into the subnormal range — on x86 CPUs exp of large
-#: negative numbers and arithmetic on subnormals are up to 100x slower than normal floats.
-EXP_FLOOR = -30.0
-
-
 class OutputLayout:
     """Index tensors over the transformed matrix, built once from its spans.
 
@@ -248,23 +241,3 @@ class OutputLayout:
         shifted = (logits - peak).clamp_min(EXP_FLOOR)
         lse = torch.log((torch.exp(shifted) * mask).sum(1)) + peak.squeeze(1)
         return (lse - logits.gather(1, cat.unsqueeze(1)).squeeze(1)).mean()
-
-
-def adam(params: Any, *, lr: float, betas: tuple[float, float],
-         weight_decay: float) -> torch.optim.Adam:
-    """Adam, fused into one kernel where torch supports it (several times faster on CPU)."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay,
-                                fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay)
-
-
-def weights_to_numpy(module: nn.Module) -> dict[str, np.ndarray]:
-    """A module's parameters and buffers as numpy arrays (for the safetensors model file)."""
-    return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
-
-
-def load_weights(module: nn.Module, weights: dict[str, np.ndarray]) -> None:
-    module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})

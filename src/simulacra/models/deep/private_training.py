@@ -1,5 +1,9 @@
 """The DP-SGD training loops of TVAE and CTGAN (imports torch: imported only when used).
 
+Each trainer takes a frozen settings object (:class:`TVAESettings`, :class:`CTGANSettings`:
+the hyperparameters it needs), the data and its span layout, the plan, a seed, the device and
+the model's epoch loop, and hands back a :class:`~simulacra.models.neural.dp_sgd.DPResult`.
+
 * TVAE: the whole encoder + decoder (and the decoder's learnable output scales) is trained
   with DP-SGD on the per-row negative ELBO, clipped by ghost clipping
   (:func:`ghost_clipped_grads`: no per-row gradient is materialized).
@@ -15,7 +19,7 @@
 
 >>> import torch
 >>> from simulacra.models.deep.networks import Decoder, Encoder, OutputLayout
->>> from simulacra.models.deep.transformer import Span
+>>> from simulacra.models.deep.mode_normalizer import Span
 >>> layout = OutputLayout([Span(0, 1, "tanh", "x"), Span(1, 2, "softmax", "x")], [], "cpu")
 >>> vae = VAELoss(Encoder(3, (8,), 4), Decoder(4, (8,), 3), layout, loss_factor=2.0)
 >>> vae(torch.zeros(5, 3), torch.zeros(5, 4)).shape  # one loss per row
@@ -24,7 +28,8 @@ torch.Size([5])
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,18 +37,51 @@ import torch
 from torch import nn
 
 from simulacra.models.deep import networks as nets
-from simulacra.models.deep._base import torch_session
-from simulacra.models.deep.dp_sgd import (
+from simulacra.models.deep.mode_normalizer import Span
+from simulacra.models.deep.sampler import ConditionalSampler
+from simulacra.models.neural.clipping import dp_step, ghost_clipped_sum
+from simulacra.models.neural.denormals import EXP_FLOOR
+from simulacra.models.neural.dp_sgd import (
     DPPlan,
+    DPResult,
+    PoissonBatches,
     dp_optimizer,
-    dp_step,
     noisy_step,
-    poisson_batches,
     poisson_rows,
 )
+from simulacra.models.neural.optim import adam
+from simulacra.models.neural.torch import torch_session
+from simulacra.models.neural.training import EpochLoop
 
 GP_LAMBDA = 10.0
 GUMBEL_TAU = 0.2
+
+
+@dataclass(frozen=True)
+class TVAESettings:
+    """The hyperparameters of TVAE's DP-SGD training."""
+
+    embedding_dim: int
+    compress_dims: tuple[int, ...]
+    decompress_dims: tuple[int, ...]
+    learning_rate: float
+    l2scale: float
+    loss_factor: float
+
+
+@dataclass(frozen=True)
+class CTGANSettings:
+    """The hyperparameters of CTGAN's DP-SGD training (``pac`` is 1 under DP)."""
+
+    embedding_dim: int
+    generator_dim: tuple[int, ...]
+    discriminator_dim: tuple[int, ...]
+    generator_lr: float
+    generator_decay: float
+    discriminator_lr: float
+    discriminator_decay: float
+    discriminator_steps: int
+    batch_size: int
 
 
 class VAELoss(nn.Module):
@@ -58,7 +96,7 @@ class VAELoss(nn.Module):
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         mu, logvar = self.enc(x)
-        var = logvar.clamp_min(nets.EXP_FLOOR).exp()
+        var = logvar.clamp_min(EXP_FLOOR).exp()
         raw = self.dec(eps * var.sqrt() + mu)
         tanh_idx = self.layout.tanh_idx
         # the output scales, one copy per row: their gradient then holds each row's share
@@ -71,58 +109,63 @@ class VAELoss(nn.Module):
         return rec * self.loss_factor + kld
 
 
-def train_tvae(model: Any, data: np.ndarray, plan: DPPlan, seed: int, device: Any) -> Any:
-    """DP-SGD on TVAE; returns the decoder. Sets ``model.dp_steps_`` to the steps taken."""
+def train_tvae(settings: TVAESettings, data: np.ndarray, spans: Sequence[Span], *,
+               plan: DPPlan, seed: int, device: Any, loop: EpochLoop) -> DPResult:
+    """DP-SGD on TVAE over ``data`` (laid out in ``spans``); the result holds the decoder."""
     data_dim = data.shape[1]
     loop_rng = np.random.default_rng(seed)
     with torch_session(seed, device) as gen:
-        layout = nets.OutputLayout(model.transformer_.spans_, [], device)
-        enc = nets.Encoder(data_dim, model.compress_dims, model.embedding_dim).to(device)
-        dec = nets.Decoder(model.embedding_dim, model.decompress_dims, data_dim).to(device)
-        vae = VAELoss(enc, dec, layout, model.loss_factor)
+        layout = nets.OutputLayout(spans, [], device)
+        enc = nets.Encoder(data_dim, settings.compress_dims, settings.embedding_dim).to(device)
+        dec = nets.Decoder(settings.embedding_dim, settings.decompress_dims,
+                           data_dim).to(device)
+        vae = VAELoss(enc, dec, layout, settings.loss_factor)
         params = [p for p in vae.parameters() if p.requires_grad]
-        opt = nets.adam(params, lr=model.learning_rate, betas=(0.9, 0.999),
-                        weight_decay=model.l2scale)
+        opt = adam(params, lr=settings.learning_rate, betas=(0.9, 0.999),
+                   weight_decay=settings.l2scale)
         x_all = torch.from_numpy(data).to(device)
-        for rows in poisson_batches(model, plan, loop_rng):
+        batches = PoissonBatches(plan, loop_rng, loop)
+        for rows in batches:
             x = x_all[torch.from_numpy(rows).to(device)]
-            eps = torch.randn((len(rows), model.embedding_dim), generator=gen, device=device)
+            eps = torch.randn((len(rows), settings.embedding_dim), generator=gen, device=device)
             summed = ghost_clipped_grads(vae, x, eps, plan.max_grad_norm)
             noisy_step(opt, params, summed, plan, gen)
             with torch.no_grad():
                 dec.sigma.clamp_(0.01, 1.0)
-    return dec.cpu().eval()
+    return DPResult(dec.cpu().eval(), batches.steps)
 
 
-def train_ctgan(model: Any, data: np.ndarray, codes: np.ndarray, plan: DPPlan, seed: int,
-                device: Any) -> Any:
-    """DP-SGD on CTGAN's critic, plain Adam on its generator; returns the generator.
+def train_ctgan(settings: CTGANSettings, data: np.ndarray, codes: np.ndarray,
+                sampler: ConditionalSampler, spans: Sequence[Span], discrete_spans: Sequence[Span],
+                *, plan: DPPlan, seed: int, device: Any, loop: EpochLoop) -> DPResult:
+    """DP-SGD on CTGAN's critic, plain Adam on its generator; the result holds the generator.
 
-    ``codes`` (n, discrete columns) are the rows' categorical codes, for their own conditions.
+    ``data`` is laid out in ``spans`` (``discrete_spans`` in conditional-vector order, as in
+    ``sampler``, which draws generated rows' conditions from the DP counts); ``codes``
+    (n, discrete columns) are the rows' categorical codes, for their own conditions. The
+    result's steps are the critic's DP-SGD steps.
     """
     n, data_dim = data.shape
-    sampler = model.sampler_
     cond_dim = sampler.n_categories_
     loop_rng = np.random.default_rng(seed)
-    batch = int(model.batch_size)
-    model.dp_steps_ = 0
+    batch = settings.batch_size
+    dp_steps = 0
     with torch_session(seed, device) as gen:
-        layout = nets.OutputLayout(model.transformer_.spans_, model.transformer_.discrete_spans_,
-                                   device)
-        G = nets.Generator(model.embedding_dim + cond_dim, model.generator_dim,
+        layout = nets.OutputLayout(spans, discrete_spans, device)
+        G = nets.Generator(settings.embedding_dim + cond_dim, settings.generator_dim,
                            data_dim).to(device)
-        D = nets.Discriminator(data_dim + cond_dim, model.discriminator_dim, 1).to(device)
+        D = nets.Discriminator(data_dim + cond_dim, settings.discriminator_dim, 1).to(device)
         D.eval()  # no dropout: per-row gradients are taken through the critic
-        opt_g = nets.adam(G.parameters(), lr=model.generator_lr, betas=(0.5, 0.9),
-                          weight_decay=model.generator_decay)
-        opt_d = dp_optimizer(nets.adam(D.parameters(), lr=model.discriminator_lr,
-                                       betas=(0.5, 0.9), weight_decay=model.discriminator_decay),
+        opt_g = adam(G.parameters(), lr=settings.generator_lr, betas=(0.5, 0.9),
+                     weight_decay=settings.generator_decay)
+        opt_d = dp_optimizer(adam(D.parameters(), lr=settings.discriminator_lr,
+                                  betas=(0.5, 0.9), weight_decay=settings.discriminator_decay),
                              plan, gen)
         real_all = torch.from_numpy(data).to(device)
 
         def fake_rows(size: int) -> tuple[Any, Any, Any, Any]:
             """(raw output, activated rows ⊕ condition, column, category) for ``size`` rows."""
-            z = torch.randn(size, model.embedding_dim, generator=gen, device=device)
+            z = torch.randn(size, settings.embedding_dim, generator=gen, device=device)
             if not cond_dim:
                 raw = G(z)
                 return raw, layout.activate(raw, tau=GUMBEL_TAU, generator=gen), None, None
@@ -142,33 +185,32 @@ def train_ctgan(model: Any, data: np.ndarray, codes: np.ndarray, plan: DPPlan, s
             return torch.cat([real, torch.from_numpy(cond).to(device)], dim=1)
 
         def critic_step() -> None:
+            nonlocal dp_steps
             rows = poisson_rows(n, plan.sample_rate, loop_rng)
             real = real_rows(rows)
             with torch.no_grad():
                 _, fake, _, _ = fake_rows(len(rows))
             alpha = torch.rand((len(rows), 1), generator=gen, device=device)
             dp_step(D, opt_d, _critic_pair, real, fake, alpha)
-            model.dp_steps_ += 1
+            dp_steps += 1
 
         steps = max(n // batch, 1)
-        with model._epochs(["loss_g"]) as loop:
-            for _ in loop:
-                for _ in range(steps):
-                    for _ in range(int(model.discriminator_steps)):
-                        critic_step()
-                    raw, fake, col, cat = fake_rows(batch)
-                    D.requires_grad_(False)
-                    loss_g = -D(fake).mean()
-                    D.requires_grad_(True)
-                    if cond_dim:
-                        loss_g = loss_g + layout.conditional_cross_entropy(
-                            raw, torch.from_numpy(col).to(device),
-                            torch.from_numpy(cat).to(device))
-                    opt_g.zero_grad(set_to_none=True)
-                    loss_g.backward()
-                    opt_g.step()
-                loop.end_epoch({"loss_g": loss_g.item()})
-    return G.cpu().eval()
+        for _ in loop:
+            for _ in range(steps):
+                for _ in range(settings.discriminator_steps):
+                    critic_step()
+                raw, fake, col, cat = fake_rows(batch)
+                D.requires_grad_(False)
+                loss_g = -D(fake).mean()
+                D.requires_grad_(True)
+                if cond_dim:
+                    loss_g = loss_g + layout.conditional_cross_entropy(
+                        raw, torch.from_numpy(col).to(device), torch.from_numpy(cat).to(device))
+                opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                opt_g.step()
+            loop.end_epoch({"loss_g": loss_g.item()})
+    return DPResult(G.cpu().eval(), dp_steps)
 
 
 def _critic_pair(call: Any, real: Any, fake: Any, alpha: Any) -> Any:
@@ -191,54 +233,3 @@ def ghost_clipped_grads(vae: VAELoss, x: torch.Tensor, eps: torch.Tensor,
         return [(sigma, vae.sigma_rows)] if sigma.requires_grad else []
 
     return ghost_clipped_sum(vae, lambda: vae(x, eps), max_norm, copies)
-
-
-def ghost_clipped_sum(module: nn.Module, row_losses: Callable[[], torch.Tensor],
-                      max_norm: float,
-                      row_copies: Callable[[], list[tuple[nn.Parameter, torch.Tensor]]]
-                      = lambda: []) -> list[torch.Tensor]:
-    """Σ over rows of each row's gradient clipped to ``max_norm``, per parameter of ``module``.
-
-    Ghost clipping (Goodfellow 2015; Li et al. 2022): a row's gradient of a linear layer is the
-    outer product of the layer's output gradient and input for that row, so its norm is
-    ``‖g‖·‖(a, 1)‖`` — no per-row gradient is ever materialized. One backward pass gives the
-    rows' norms, a second one the sum of the rows' losses weighted by their clipping factors.
-    Equal to opacus's clipping of materialized per-row gradients (tested).
-
-    ``row_losses()`` runs the forward pass and returns one loss per row. Every trainable
-    parameter must be in a biased ``nn.Linear`` called once per forward pass on ``(rows,
-    features)``, or be given by ``row_copies()`` (called after the forward pass) as
-    ``(parameter, its copy expanded to (rows, …))``, whose gradient holds each row's share.
-    """
-    inputs: list[torch.Tensor] = []
-    outputs: list[torch.Tensor] = []
-
-    def keep(layer: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
-        inputs.append(args[0].detach())
-        outputs.append(out)
-
-    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
-    hooks = [m.register_forward_hook(keep) for m in linears]
-    try:
-        losses = row_losses()
-    finally:
-        for h in hooks:
-            h.remove()
-    copies = row_copies()
-    covered = {id(p) for m in linears for p in m.parameters()} | {id(p) for p, _ in copies}
-    if any(id(p) not in covered for p in module.parameters() if p.requires_grad) or \
-            any(m.bias is None for m in linears) or len(inputs) != len(linears) or \
-            any(a.dim() != 2 for a in inputs):
-        raise TypeError("ghost clipping covers biased linear layers, each called once on "
-                        "(rows, features), and parameters copied per row only")
-    rows = [c for _, c in copies]
-    grads = torch.autograd.grad(losses.sum(), [*outputs, *rows], retain_graph=True)
-    norm2 = torch.zeros(len(losses), device=losses.device)
-    for g in grads[len(outputs):]:
-        norm2 = norm2 + (g ** 2).flatten(1).sum(1)
-    for a, g in zip(inputs, grads[:len(outputs)], strict=True):
-        norm2 = norm2 + (g ** 2).sum(1) * ((a ** 2).sum(1) + 1)
-    factor = (max_norm / (norm2.sqrt() + 1e-6)).clamp(max=1.0)
-    params = [p for p in module.parameters() if p.requires_grad]
-    summed = torch.autograd.grad((losses * factor.detach()).sum(), params, allow_unused=True)
-    return [torch.zeros_like(p) if s is None else s for p, s in zip(params, summed, strict=True)]

@@ -3,7 +3,7 @@
 Algorithm (defaults of the reference implementation):
 
 1. The same mode-specific normalization as CTGAN
-   (:class:`~simulacra.models.deep.transformer.ModeNormalizer`).
+   (:class:`~simulacra.models.deep.mode_normalizer.ModeNormalizer`).
 2. Encoder ``q(z | x) = N(μ(x), σ²(x))`` and decoder, ReLU MLPs 128-128, latent width 128.
 3. Loss per row (the negative ELBO): ``loss_factor ×`` [ Σ over α values of
    (α − tanh(out))² / (2σ_j²) + log σ_j  +  Σ over one-hot spans of cross-entropy ]
@@ -26,22 +26,19 @@ import numpy as np
 from simulacra._random import RandomState, child_seed
 from simulacra.encoders import EncodedColumn
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import (
-    DeepSynthesizer,
-    _dims,
-    require_torch,
-    resolve_device,
-    torch_session,
-)
 from simulacra.models.deep.bin_normalizer import transformer_from_state
-from simulacra.models.deep.dp_sgd import PrivateDeepMixin
-from simulacra.models.deep.transformer import ModeNormalizer
+from simulacra.models.deep.mode_normalizer import ModeNormalizer
+from simulacra.models.neural.base import NeuralSynthesizer
+from simulacra.models.neural.denormals import EXP_FLOOR
+from simulacra.models.neural.params import layer_widths
+from simulacra.models.neural.private import PrivateNeuralMixin
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
 
 
-class TVAE(PrivateDeepMixin, DeepSynthesizer):
+class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
     """Tabular variational autoencoder (Xu et al., NeurIPS 2019); needs ``simulacra[deep]``.
 
     Parameters
@@ -63,7 +60,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
     early_stopping, validation_fraction, patience:
         With ``early_stopping``, ``validation_fraction`` of the rows are held out of training;
         after every epoch, rows decoded from fixed noise are compared with them (binned 1- and
-        2-way distance, :mod:`~simulacra.models.deep.validation`), training stops after
+        2-way distance, :mod:`~simulacra.models.neural.validation`), training stops after
         ``patience`` epochs without improvement and the best epoch's decoder is kept.
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
@@ -75,7 +72,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
         ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
         ``simulacra[dp]``): the table is transformed with DP bounds, bins and categories
         (:class:`~simulacra.encoders.binned.BinnedCodec`), the encoder and decoder are
-        trained with DP-SGD (:mod:`~simulacra.models.deep.dp_sgd`) with the noise calibrated
+        trained with DP-SGD (:mod:`~simulacra.models.neural.dp_sgd`) with the noise calibrated
         to the budget, and ``privacy_report_`` gives the ε reached. Sampling then draws each
         one-hot from the decoder's softmax (not its argmax). Not with early stopping.
     max_grad_norm:
@@ -94,6 +91,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
     """
 
     name: ClassVar[str] = "tvae"
+    network_name: ClassVar[str] = "decoder"
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  epochs: int = 300, batch_size: int = 500, embedding_dim: int = 128,
@@ -112,8 +110,8 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.compress_dims = _dims(compress_dims)
-        self.decompress_dims = _dims(decompress_dims)
+        self.compress_dims = layer_widths(compress_dims)
+        self.decompress_dims = layer_widths(decompress_dims)
         self.l2scale = l2scale
         self.learning_rate = learning_rate
         self.loss_factor = loss_factor
@@ -129,16 +127,12 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
         self._validate_private()
 
     # -- fit --------------------------------------------------------------------------------
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-             rng: np.random.Generator) -> None:
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
         from simulacra.models.deep import networks as nets
+        from simulacra.models.neural.optim import adam
 
-        device = resolve_device(self.device)
-        if self.privacy is not None:
-            self._fit_private(encoded, columns, rng, device)
-            return
-        started = time.perf_counter()
         encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization
         self.transformer_ = ModeNormalizer().fit(encoded, columns, rng)
@@ -153,14 +147,13 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
         with torch_session(seed, device) as gen:
             layout = nets.OutputLayout(self.transformer_.spans_, [], device)
             enc = nets.Encoder(data_dim, self.compress_dims, self.embedding_dim).to(device)
-            dec = nets.Decoder(self.embedding_dim, self.decompress_dims, data_dim).to(device)
-            opt = nets.adam([*enc.parameters(), *dec.parameters()], lr=self.learning_rate,
-                            betas=(0.9, 0.999), weight_decay=self.l2scale)
+            dec = self._network().to(device)
+            opt = adam([*enc.parameters(), *dec.parameters()], lr=self.learning_rate,
+                       betas=(0.9, 0.999), weight_decay=self.l2scale)
             x_all = torch.from_numpy(data).to(device)
             tanh_idx = layout.tanh_idx
-            watch = self._watch(distance is not None, dec)
-            with self._epochs(["loss"]) as loop:
-                for epoch in loop:
+            with self._epochs(["loss"], dec if distance is not None else None) as loop:
+                for _ in loop:
                     order = torch.randperm(n, generator=gen, device=device)
                     total = 0.0
                     for start in range(0, n, batch):
@@ -170,7 +163,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
                         mu, logvar = enc(x)
                         # exp of a very negative input is ~100x slower on x86 (even with
                         # flush-to-zero); σ² below e^-30 is 0 to float precision
-                        var = logvar.clamp_min(nets.EXP_FLOOR).exp()
+                        var = logvar.clamp_min(EXP_FLOOR).exp()
                         eps = torch.randn(mu.shape, generator=gen, device=device)
                         raw = dec(eps * var.sqrt() + mu)
                         # 3. reconstruction (α: Gaussian with learnable σ; one-hots: CE) + KL
@@ -187,27 +180,30 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
                             dec.sigma.clamp_(0.01, 1.0)
                         total += loss.item() * b
                     losses = {"loss": total / n}
-                    if self._end_epoch(loop, losses, watch, epoch,
-                                       lambda: self._validate(distance, dec, device, seed),
-                                       "held-out distance"):
+                    if loop.end_epoch(losses, lambda: self._validate(distance, dec, device, seed),
+                                      "held-out distance"):
                         break
-            self._finish_watch(watch)
             self.decoder_ = dec.cpu().eval()
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-                     rng: np.random.Generator, device: Any) -> None:
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         """DP mode-specific normalization, then DP-SGD on the encoder and decoder."""
         from simulacra.models.deep.bin_normalizer import BinNormalizer
-        from simulacra.models.deep.private_training import train_tvae
+        from simulacra.models.deep.private_training import TVAESettings, train_tvae
 
         self.transformer_ = BinNormalizer().fit(columns)
         data = self.transformer_.transform(encoded)
         n = len(data)
         batch = min(int(self.batch_size), n)
         plan = self._dp_plan(n, batch, max(round(n / batch), 1))
-        self.decoder_ = train_tvae(self, data, plan, child_seed(rng), device)
-        self._finish_watch(None)
-        self._finish_private(plan, self.dp_steps_)
+        settings = TVAESettings(
+            embedding_dim=int(self.embedding_dim), compress_dims=tuple(self.compress_dims),
+            decompress_dims=tuple(self.decompress_dims), learning_rate=float(self.learning_rate),
+            l2scale=float(self.l2scale), loss_factor=float(self.loss_factor))
+        with self._epochs([]) as loop:
+            result = train_tvae(settings, data, self.transformer_.spans_, plan=plan,
+                                seed=child_seed(rng), device=device, loop=loop)
+        self._finish_private(plan, result)
 
     def _validate(self, distance: Any, dec: Any, device: Any, seed: int) -> float:
         """Score rows decoded from the same noise every epoch against the held-out rows."""
@@ -245,24 +241,15 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
             self._sample_chunks(n, child_seed(rng), self.decoder_, self._decode))
 
     # -- state --------------------------------------------------------------------------------
-    def _get_state(self) -> dict[str, Any]:
+    def _network(self) -> Any:
+        """The decoder: a latent code in, the transformed row out (with its output scales)."""
         from simulacra.models.deep import networks as nets
 
-        state = {"transformer": self.transformer_.get_state(),
-                 "decoder": nets.weights_to_numpy(self.decoder_),
-                 "epochs_trained": int(self.epochs_trained_)}
-        if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
-        return state
+        return nets.Decoder(self.embedding_dim, self.decompress_dims,
+                            self.transformer_.output_dim_)
 
-    def _set_state(self, state: dict[str, Any]) -> None:
-        require_torch()
-        from simulacra.models.deep import networks as nets
+    def _data_state(self) -> dict[str, Any]:
+        return {"transformer": self.transformer_.get_state()}
 
+    def _load_data_state(self, state: dict[str, Any]) -> None:
         self.transformer_ = transformer_from_state(state["transformer"])
-        self.privacy_report_ = state.get("privacy_report")
-        dec = nets.Decoder(self.embedding_dim, self.decompress_dims,
-                           self.transformer_.output_dim_)
-        nets.load_weights(dec, state["decoder"])
-        self.decoder_ = dec.eval()
-        self.epochs_trained_ = int(state["epochs_trained"])

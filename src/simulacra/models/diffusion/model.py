@@ -41,14 +41,6 @@ from simulacra._random import RandomState, child_seed
 from simulacra.encoders import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.deep._base import (
-    DeepSynthesizer,
-    _positive_int,
-    require_torch,
-    resolve_device,
-    torch_session,
-)
-from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.diffusion.quantile import (
     LIMIT,
     BinQuantileNormal,
@@ -56,6 +48,10 @@ from simulacra.models.diffusion.quantile import (
     quantile_from_state,
 )
 from simulacra.models.diffusion.schedule import NoiseSchedule
+from simulacra.models.neural.base import NeuralSynthesizer
+from simulacra.models.neural.params import layer_widths, positive_int
+from simulacra.models.neural.private import PrivateNeuralMixin
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
 
 logger = logging.getLogger(__name__)
@@ -74,7 +70,7 @@ AUTOMATIC: dict[str, tuple[Any, Any]] = {
     "hidden_dims": ((512, 512, 512), (256, 256)), "early_stopping": (True, False)}
 
 
-class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
+class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
     """Gaussian + multinomial diffusion with an MLP denoiser; needs ``simulacra[deep]``.
 
     Parameters
@@ -167,7 +163,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.hidden_dims = tuple(hidden_dims) if isinstance(hidden_dims, list) else hidden_dims
+        self.hidden_dims = layer_widths(hidden_dims)
         self.diffusion_steps = diffusion_steps
         self.sampling_steps = sampling_steps
         self.learning_rate = learning_rate
@@ -179,10 +175,10 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         self._validate_common()
         self._check_dims("hidden_dims", self._setting("hidden_dims"))
         check_param("diffusion_steps", self.diffusion_steps, "an integer between 2 and 100000",
-                    _positive_int(self.diffusion_steps) and 2 <= self.diffusion_steps <= 100_000)
+                    positive_int(self.diffusion_steps) and 2 <= self.diffusion_steps <= 100_000)
         check_param("sampling_steps", self.sampling_steps,
                     "an integer between 1 and diffusion_steps",
-                    _positive_int(self.sampling_steps)
+                    positive_int(self.sampling_steps)
                     and self.sampling_steps <= int(self.diffusion_steps))
         self._check_rate("learning_rate", self._setting("learning_rate"))
         self._check_nonnegative("weight_decay", self.weight_decay)
@@ -197,21 +193,12 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
             "quantile transform"
 
     # -- fit --------------------------------------------------------------------------------
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
-             rng: np.random.Generator) -> None:
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
-        from simulacra.models.diffusion.denoiser import MLPDenoiser
         from simulacra.models.diffusion.loss import DiffusionLoss
 
-        device = resolve_device(self.device)
-        started = time.perf_counter()
-        self.numeric_ = [c.name for c in columns if c.output == "continuous"]
-        self.discrete_ = [c.name for c in columns if c.output == "discrete"]
-        self.sizes_ = [max(int(c.cardinality), 1) for c in columns if c.output == "discrete"]
-        self.null_flags_: list[str] = []  # under privacy: numbers whose nulls are a flag
-        if self.privacy is not None:
-            self._fit_private(encoded, rng, device, started)
-            return
+        self._split_columns(columns)
         self.quantiles_ = {name: QuantileNormal().fit(encoded[name]) for name in self.numeric_}
         numbers, codes = self._to_arrays(encoded, rng)
         n = len(numbers)
@@ -222,7 +209,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         batch = min(int(self._setting("batch_size")), max(64, -(-len(train_rows) // MIN_STEPS)))
         schedule = NoiseSchedule.cosine(int(self.diffusion_steps))
         with torch_session(seed, device) as gen:
-            net = self._network(MLPDenoiser).to(device)
+            net = self._network().to(device)
             learning_rate = self.learning_rate_ = float(self._setting("learning_rate"))
             opt = torch.optim.AdamW(net.parameters(), lr=learning_rate,
                                     weight_decay=float(self.weight_decay))
@@ -231,14 +218,13 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
             x_cat = torch.from_numpy(codes).to(device)
             train = torch.from_numpy(train_rows).to(device)
             held = torch.from_numpy(held_rows).to(device)
-            watch = self._watch(len(held_rows) > 0, net)
 
             def loss_of(rows: Any, g: Any) -> Any:
                 num, cat = x_num[rows], x_cat[rows]
                 return diffusion(num, cat, *diffusion.draw(num, cat, g))
 
             epochs = int(self._setting("epochs"))
-            with self._epochs(["loss"]) as loop:
+            with self._epochs(["loss"], net if len(held_rows) else None) as loop:
                 for epoch in loop:
                     net.train()
                     order = train[torch.randperm(len(train), generator=gen, device=device)]
@@ -250,21 +236,20 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
                         loss.backward()
                         opt.step()
                         total += loss.item() * len(rows)
-                    if self._end_epoch(loop, {"loss": total / len(train)}, watch, epoch,
-                                       lambda: self._held_out_loss(net, loss_of, held, seed,
-                                                                   device),
-                                       "held-out loss"):
+                    if loop.end_epoch({"loss": total / len(train)},
+                                      lambda: self._held_out_loss(net, loss_of, held, seed,
+                                                                  device)):
                         break
                     for group in opt.param_groups:  # linear decay to 0 over `epochs`
                         group["lr"] = learning_rate * (1 - (epoch + 1) / epochs)
-            self._finish_watch(watch)
             self.network_ = net.cpu().eval()
 
-    def _fit_private(self, encoded: dict[str, np.ndarray], rng: np.random.Generator,
-                     device: Any, started: float) -> None:
+    def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
         """DP codes; numbers through their codes' noisy quantile functions; then DP-SGD."""
-        from simulacra.models.diffusion import private
+        from simulacra.models.diffusion.private import DenoiserSettings, train
 
+        self._split_columns(columns)
         domains = self.codec_.domains_
         self.quantiles_ = {name: BinQuantileNormal.fit(domains[name], self.dp_counts_[name])
                            for name in self.numeric_}
@@ -281,11 +266,16 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
         plan = self._dp_plan(n, batch, max(round(n / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started
-        alpha_bar = NoiseSchedule.cosine(int(self.diffusion_steps)).alpha_bar
-        self.network_ = private.train(self, numbers, codes, plan, child_seed(rng), device,
-                                      alpha_bar)
-        self._finish_watch(None)
-        self._finish_private(plan, self.dp_steps_)
+        settings = DenoiserSettings(
+            embedding_dim=int(self.embedding_dim),
+            hidden_dims=tuple(self._setting("hidden_dims")), dropout=float(self.dropout),
+            diffusion_steps=int(self.diffusion_steps),
+            learning_rate=None if self.learning_rate is None else float(self.learning_rate),
+            weight_decay=float(self.weight_decay), epochs=int(self._setting("epochs")))
+        with self._epochs([]) as loop:
+            result = train(settings, numbers, codes, self.sizes_, plan=plan,
+                           seed=child_seed(rng), device=device, loop=loop)
+        self._finish_private(plan, result)
 
     def _to_arrays(self, encoded: dict[str, np.ndarray],
                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -298,10 +288,20 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
             codes[:, j] = np.clip(np.asarray(encoded[name], dtype=np.int64), 0, k - 1)
         return numbers, codes
 
-    def _network(self, denoiser: Any) -> Any:
+    def _split_columns(self, columns: list[EncodedColumn]) -> None:
+        """Numbers (``numeric_``) and categories (``discrete_``, of ``sizes_`` codes)."""
+        self.numeric_ = [c.name for c in columns if c.output == "continuous"]
+        self.discrete_ = [c.name for c in columns if c.output == "discrete"]
+        self.sizes_ = [max(int(c.cardinality), 1) for c in columns if c.output == "discrete"]
+        self.null_flags_: list[str] = []  # under privacy: numbers whose nulls are a flag
+
+    def _network(self) -> Any:
+        """The denoiser: numbers and one-hots of the categories in, noise and logits out."""
+        from simulacra.models.diffusion.denoiser import MLPDenoiser
+
         d = len(self.numeric_) + sum(self.sizes_)
-        return denoiser(d, d, width=int(self.embedding_dim),
-                        hidden_dims=self._setting("hidden_dims"), dropout=float(self.dropout))
+        return MLPDenoiser(d, d, width=int(self.embedding_dim),
+                           hidden_dims=self._setting("hidden_dims"), dropout=float(self.dropout))
 
     @staticmethod
     def _held_out_loss(net: Any, loss_of: Any, held: Any, seed: int, device: Any) -> float:
@@ -359,29 +359,14 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         return result
 
     # -- state --------------------------------------------------------------------------------
-    def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.deep import networks as nets
+    def _data_state(self) -> dict[str, Any]:
+        return {"numeric": self.numeric_, "discrete": self.discrete_, "sizes": self.sizes_,
+                "quantiles": {k: q.get_state() for k, q in self.quantiles_.items()},
+                "null_flags": self.null_flags_}
 
-        state = {"numeric": self.numeric_, "discrete": self.discrete_, "sizes": self.sizes_,
-                 "quantiles": {k: q.get_state() for k, q in self.quantiles_.items()},
-                 "network": nets.weights_to_numpy(self.network_),
-                 "epochs_trained": int(self.epochs_trained_), "null_flags": self.null_flags_}
-        if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
-        return state
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        require_torch()
-        from simulacra.models.deep import networks as nets
-        from simulacra.models.diffusion.denoiser import MLPDenoiser
-
+    def _load_data_state(self, state: dict[str, Any]) -> None:
         self.numeric_ = [str(c) for c in state["numeric"]]
         self.discrete_ = [str(c) for c in state["discrete"]]
         self.sizes_ = [int(s) for s in state["sizes"]]
         self.quantiles_ = {k: quantile_from_state(s) for k, s in state["quantiles"].items()}
-        self.privacy_report_ = state.get("privacy_report")
         self.null_flags_ = [str(c) for c in state.get("null_flags", [])]
-        net = self._network(MLPDenoiser)
-        nets.load_weights(net, state["network"])
-        self.network_ = net.eval()
-        self.epochs_trained_ = int(state["epochs_trained"])

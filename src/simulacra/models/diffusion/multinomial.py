@@ -32,10 +32,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from simulacra.models.neural.denormals import EXP_FLOOR
+
 #: probabilities are floored here before logs (float32-normal, no subnormal arithmetic)
 PROB_FLOOR = 1e-30
-#: logit gaps below this count as probability 0 (no exp of large negative numbers)
-EXP_FLOOR = -30.0
 
 
 class Categories:

@@ -11,9 +11,9 @@ the rows, draws a step, noise and noisy categories for each row
 (:meth:`~simulacra.models.diffusion.loss.DiffusionLoss.draw`), clips every row's gradient of
 its diffusion loss (plus the clean categories' cross-entropy, :data:`X0_WEIGHT`) to
 ``max_grad_norm`` and adds Gaussian noise to their sum
-(:func:`~simulacra.models.deep.dp_sgd.noisy_step`). The denoiser is an MLP whose every linear
+(:func:`~simulacra.models.neural.dp_sgd.noisy_step`). The denoiser is an MLP whose every linear
 layer is used once per row, so the clipping is exact ghost clipping
-(:func:`~simulacra.models.deep.private_training.ghost_clipped_sum`): row norms from the
+(:func:`~simulacra.models.neural.clipping.ghost_clipped_sum`): row norms from the
 layers' inputs and output gradients, no per-row gradient materialized (tested equal to
 opacus's ``DPOptimizer``). The learning rate decays linearly to 0 over the planned steps
 (fixed in advance); no held-out loss, no early stopping, no training loss is looked at.
@@ -27,15 +27,19 @@ progress through heavy noise (small ε) overshoots when the noise is small (larg
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from simulacra.models.deep._base import torch_session
-from simulacra.models.deep.dp_sgd import DPPlan, noisy_step, poisson_batches
-from simulacra.models.deep.private_training import ghost_clipped_sum
 from simulacra.models.diffusion.loss import DiffusionLoss
+from simulacra.models.diffusion.schedule import NoiseSchedule
+from simulacra.models.neural.clipping import ghost_clipped_sum
+from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
+from simulacra.models.neural.torch import torch_session
+from simulacra.models.neural.training import EpochLoop
 
 #: Weight of the clean categories' cross-entropy added to the loss under DP (D3PM's hybrid
 #: loss). The posterior KL alone gives the category logits gradients too weak to stand above
@@ -67,30 +71,46 @@ def automatic_learning_rate(noise_multiplier: float, expected_batch: float) -> f
 
 
 
-def train(model: Any, numbers: np.ndarray, codes: np.ndarray, plan: DPPlan, seed: int,
-          device: Any, alpha_bar: np.ndarray) -> Any:
-    """DP-SGD on a fresh denoiser of ``model``; returns it (on the CPU, in eval mode).
+@dataclass(frozen=True)
+class DenoiserSettings:
+    """The hyperparameters of TabDDPM's DP-SGD training (``learning_rate``: the initial rate of
+    the linear decay over ``epochs``, or ``None`` for :func:`automatic_learning_rate`)."""
 
-    Sets ``model.dp_steps_`` to the steps taken (fewer than planned when
-    ``max_training_time`` stops training; the report then states the smaller ε reached) and
-    ``model.learning_rate_`` to the initial learning rate (``learning_rate`` as given, or
-    :func:`automatic_learning_rate` of the plan's noise).
+    embedding_dim: int
+    hidden_dims: tuple[int, ...]
+    dropout: float
+    diffusion_steps: int
+    learning_rate: float | None
+    weight_decay: float
+    epochs: int
+
+
+def train(settings: DenoiserSettings, numbers: np.ndarray, codes: np.ndarray,
+          sizes: Sequence[int], *, plan: DPPlan, seed: int, device: Any,
+          loop: EpochLoop) -> DPResult:
+    """DP-SGD on a fresh denoiser of ``numbers`` (normal scores) and ``codes`` (``sizes``
+    categories per column); the result holds it (on the CPU, in eval mode) and the initial
+    learning rate (``learning_rate`` as given, or :func:`automatic_learning_rate` of the
+    plan's noise).
     """
     from simulacra.models.diffusion.denoiser import MLPDenoiser
 
     loop_rng = np.random.default_rng(seed)
+    alpha_bar = NoiseSchedule.cosine(settings.diffusion_steps).alpha_bar
     with torch_session(seed, device) as gen:
-        net = model._network(MLPDenoiser).to(device)
-        loss = DiffusionLoss(net, model.sizes_, alpha_bar, device, X0_WEIGHT)
+        d = numbers.shape[1] + sum(sizes)
+        net = MLPDenoiser(d, d, width=settings.embedding_dim, hidden_dims=settings.hidden_dims,
+                          dropout=settings.dropout).to(device)
+        loss = DiffusionLoss(net, sizes, alpha_bar, device, X0_WEIGHT)
         params = [p for p in loss.parameters() if p.requires_grad]
-        lr = float(model.learning_rate if model.learning_rate is not None
+        lr = float(settings.learning_rate if settings.learning_rate is not None
                    else automatic_learning_rate(plan.noise_multiplier, plan.expected_batch))
-        model.learning_rate_ = lr
-        opt = torch.optim.AdamW(params, lr=lr, weight_decay=float(model.weight_decay))
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=settings.weight_decay)
         x_num, x_cat = torch.from_numpy(numbers).to(device), torch.from_numpy(codes).to(device)
-        total = int(model._setting("epochs")) * plan.steps_per_epoch
+        total = settings.epochs * plan.steps_per_epoch
         net.train()
-        for step, rows in enumerate(poisson_batches(model, plan, loop_rng)):
+        batches = PoissonBatches(plan, loop_rng, loop)
+        for step, rows in enumerate(batches):
             for group in opt.param_groups:  # linear decay to 0 over the planned steps
                 group["lr"] = lr * (1 - step / total)
             index = torch.from_numpy(rows).to(device)
@@ -99,4 +119,4 @@ def train(model: Any, numbers: np.ndarray, codes: np.ndarray, plan: DPPlan, seed
             summed = ghost_clipped_sum(loss, lambda: loss(num, cat, *draws),  # noqa: B023
                                        plan.max_grad_norm)
             noisy_step(opt, params, summed, plan, gen)
-    return net.cpu().eval()
+    return DPResult(net.cpu().eval(), batches.steps, lr)

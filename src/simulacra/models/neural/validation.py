@@ -1,4 +1,4 @@
-"""Early stopping for the deep models: a held-out fidelity signal and a patience rule.
+"""Early stopping for the neural models: a held-out fidelity signal and a patience rule.
 
 The signal is the binned distance between rows the model generates and real rows it never
 trained on — the same 1-way / 2-way binned total-variation idea as the evaluation's

@@ -1,0 +1,246 @@
+"""``NeuralSynthesizer``: what every torch model (CTGAN, TVAE, the autoregressive network,
+TabDDPM) does the same way.
+
+* the hyperparameters they all have (``epochs``, ``batch_size``, ``embedding_dim``, early
+  stopping, ``max_training_time``, ``verbose``, ``device``), their checks, and the
+  :attr:`~NeuralSynthesizer.automatic` values of those left at ``None``;
+* the opening of ``fit``: torch, the device and the timer, then ``_fit_private`` under a
+  privacy budget or ``_fit_network`` without one;
+* the epoch loop of a fit (``_epochs``: time budget, progress, early stopping with the best
+  weights restored) and its held-out rows;
+* sampling in chunks in a reproducible torch session (``_sample_chunks``);
+* the saved state every torch model has — its network's weights (under
+  :attr:`~NeuralSynthesizer.network_name`), ``epochs_trained`` and the ``privacy_report`` —
+  written and read here; a model adds what it learned about the data (``_data_state`` /
+  ``_load_data_state``) and builds its network of the fitted shape (``_network``).
+
+Torch is imported only when a model is fitted, sampled or loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simulacra.encoders import EncodedColumn
+from simulacra.errors import check_param
+from simulacra.models.base import Synthesizer
+from simulacra.models.neural.params import positive_float, positive_int
+from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.neural.training import EpochLoop
+from simulacra.models.neural.validation import BinnedDistance, Watch, split_rows
+
+logger = logging.getLogger(__name__)
+
+MIN_ROWS_TO_HOLD_OUT = 20  # fewer rows than this: no hold-out, every row trains
+
+
+class NeuralSynthesizer(Synthesizer):
+    """A synthesizer trained with torch: budget, progress, device, batch size and epochs."""
+
+    #: Values of the parameters left at ``None`` ("automatic"): ``name: (without a privacy
+    #: budget, under one)``.
+    automatic: ClassVar[dict[str, tuple[Any, Any]]] = {}
+    #: The fitted network: the attribute ``<network_name>_`` and its key in the saved state.
+    network_name: ClassVar[str] = "network"
+
+    def _setting(self, name: str) -> Any:
+        """The value hyperparameter ``name`` takes in this fit: the parameter as given, or its
+        :attr:`automatic` value (with or without a privacy budget) when left at ``None``."""
+        value = getattr(self, name)
+        if value is None and name in self.automatic:
+            return self.automatic[name][getattr(self, "privacy", None) is not None]
+        return value
+
+    def _validate_common(self) -> None:
+        epochs, batch_size = self._setting("epochs"), self._setting("batch_size")
+        check_param("epochs", epochs, "an integer >= 1", positive_int(epochs))
+        check_param("batch_size", batch_size, "an integer >= 1", positive_int(batch_size))
+        check_param("embedding_dim", self.embedding_dim, "an integer >= 1",
+                    positive_int(self.embedding_dim))
+        t = self.max_training_time
+        check_param("max_training_time", t, "None or a number of seconds > 0",
+                    t is None or positive_float(t))
+        check_param("verbose", self.verbose, "True or False", isinstance(self.verbose, bool))
+        check_param("device", self.device, "'auto', 'cpu' or a torch device name like 'cuda:0'",
+                    isinstance(self.device, str) and bool(self.device))
+        check_param("early_stopping", self.early_stopping, "True or False",
+                    isinstance(self._setting("early_stopping"), bool))
+        f = self.validation_fraction
+        check_param("validation_fraction", f, "a number > 0 and <= 0.5",
+                    positive_float(f) and f <= 0.5)
+        check_param("patience", self.patience, "an integer >= 1", positive_int(self.patience))
+
+    def _set_common(self, *, epochs: int, batch_size: int, embedding_dim: int,
+                    early_stopping: bool, validation_fraction: float, patience: int,
+                    max_training_time: float | None, verbose: bool, device: str) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.max_training_time = max_training_time
+        self.verbose = verbose
+        self.device = device
+
+    # -- fit ----------------------------------------------------------------------------------
+    def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+             rng: np.random.Generator) -> None:
+        """Torch, the device and the timer; then the private fit or the plain one."""
+        require_torch()
+        device = resolve_device(self.device)
+        started = time.perf_counter()
+        fit = self._fit_network if getattr(self, "privacy", None) is None else self._fit_private
+        fit(encoded, columns, rng, device, started)
+
+    @abstractmethod
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
+        """Fit without a privacy budget (``started``: when the fit began, for the timings)."""
+
+    @abstractmethod
+    def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
+        """Fit under the privacy budget: DP-SGD (:mod:`~simulacra.models.neural.private`)."""
+
+    # -- early stopping -------------------------------------------------------------------------
+    def _hold_out(self, encoded: dict[str, np.ndarray], columns: Sequence[EncodedColumn],
+                  rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any]:
+        """``(training rows, distance to held-out rows or None)``; no draws without early stopping.
+
+        With ``early_stopping``, ``validation_fraction`` of the rows are held out and the
+        returned :class:`~simulacra.models.neural.validation.BinnedDistance` scores generated
+        rows against them.
+        """
+        if not self.early_stopping:
+            return encoded, None
+        train, held = split_rows(self.n_rows_, float(self.validation_fraction), rng)
+        discrete = {c.name: c.output == "discrete" for c in columns}
+        distance = BinnedDistance({k: v[held] for k, v in encoded.items()}, discrete, rng)
+        self._n_validation = len(held)
+        return {k: v[train] for k, v in encoded.items()}, distance
+
+    def _split_rows(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``(train rows, held-out rows)`` for models that early-stop on a held-out loss.
+
+        Small tables still get a usable hold-out (at least ``min(50, n / 5)`` rows); below
+        ``MIN_ROWS_TO_HOLD_OUT`` rows, or without early stopping, every row trains.
+        """
+        early_stopping = self._setting("early_stopping")
+        if early_stopping and n >= MIN_ROWS_TO_HOLD_OUT:
+            n_held = max(round(n * float(self.validation_fraction)), min(50, n // 5))
+            perm = rng.permutation(n)
+            return np.sort(perm[n_held:]), np.sort(perm[:n_held])
+        if early_stopping:
+            logger.warning("%s: %d rows are too few to hold any out; training on all of them "
+                           "for %d epochs", self.name, n, self._setting("epochs"))
+        return np.arange(n), np.zeros(0, dtype=np.int64)
+
+    def _finish_watch(self, watch: Any) -> None:
+        """Restore the best weights and record the validation history (empty without a watch)."""
+        self.validation_history_: list[tuple[int, float]] = []
+        self.best_epoch_: int | None = None
+        if watch is None or not watch.stopper.history:
+            return
+        watch.restore()
+        self.validation_history_ = list(watch.stopper.history)
+        self.best_epoch_ = watch.stopper.best_epoch + 1
+        logger.info("%s: best held-out score %.4f after epoch %d of %d", self.name,
+                    watch.stopper.best, self.best_epoch_, len(self.validation_history_))
+
+    @staticmethod
+    def _check_dims(name: str, value: object) -> None:
+        ok = isinstance(value, tuple) and len(value) >= 1 and all(positive_int(v) for v in value)
+        check_param(name, value, "a non-empty tuple of positive integers (layer widths)", ok)
+
+    @staticmethod
+    def _check_rate(name: str, value: object) -> None:
+        check_param(name, value, "a number > 0", positive_float(value))
+
+    @staticmethod
+    def _check_nonnegative(name: str, value: object) -> None:
+        ok = (isinstance(value, int | float | np.floating) and not isinstance(value, bool)
+              and np.isfinite(value) and value >= 0)
+        check_param(name, value, "a number >= 0", ok)
+
+    # -- sampling scaffolding -----------------------------------------------------------------
+    def _sample_chunks(self, n: int, seed: int, network: Any,
+                       draw: Callable[[Any, int, Any, Any], Any],
+                       chunk: int = 10_000) -> np.ndarray:
+        """Rows of network output, ``chunk`` at a time, in a reproducible torch session.
+
+        ``draw(net, size, generator, device)`` returns one chunk's output tensor; the network
+        runs in eval mode without gradients and goes back to the CPU afterwards.
+        """
+        torch = require_torch()
+        device = resolve_device(self.device)
+        parts = []
+        with torch_session(seed, device) as gen, torch.no_grad():
+            net = network.to(device).eval()
+            for start in range(0, n, chunk):
+                size = min(chunk, n - start)
+                parts.append(draw(net, size, gen, device).cpu().numpy())
+            network.cpu()
+        return np.concatenate(parts)
+
+    # -- training loop scaffolding ------------------------------------------------------------
+    @contextmanager
+    def _epochs(self, loss_names: Sequence[str], watched: Any = None) -> Iterator[EpochLoop]:
+        """The epoch loop of a fit (:class:`~simulacra.models.neural.training.EpochLoop`).
+
+        With a ``watched`` module, a :class:`~simulacra.models.neural.validation.Watch` keeps
+        its best weights (``patience``); they are restored when the loop ends. Records
+        ``epochs_trained_``, ``training_seconds_``, ``losses_`` and the validation history.
+        """
+        watch = Watch(int(self.patience), watched) if watched is not None else None
+        loop = EpochLoop(self.name, int(self._setting("epochs")), self.max_training_time,
+                         self.verbose, loss_names, watch)
+        try:
+            yield loop
+        finally:
+            loop.close()
+            self.epochs_trained_ = loop.done
+            self.training_seconds_ = time.perf_counter() - loop.started
+            self.losses_ = loop.last
+        self._finish_watch(watch)
+
+    # -- state --------------------------------------------------------------------------------
+    @abstractmethod
+    def _network(self) -> Any:
+        """A fresh network of the fitted shape (its weights are then trained or loaded)."""
+
+    @abstractmethod
+    def _data_state(self) -> dict[str, Any]:
+        """What the model learned about the data besides its weights (JSON-safe, arrays)."""
+
+    @abstractmethod
+    def _load_data_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`_data_state` saved."""
+
+    def _get_state(self) -> dict[str, Any]:
+        from simulacra.models.neural.weights import weights_to_numpy
+
+        state = self._data_state()
+        state[self.network_name] = weights_to_numpy(getattr(self, self.network_name + "_"))
+        state["epochs_trained"] = int(self.epochs_trained_)
+        if getattr(self, "privacy", None) is not None:
+            state["privacy_report"] = self.privacy_report_
+        return state
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        require_torch()
+        from simulacra.models.neural.weights import load_weights
+
+        self._load_data_state(state)
+        self.privacy_report_ = state.get("privacy_report")
+        network = self._network()
+        load_weights(network, state[self.network_name])
+        setattr(self, self.network_name + "_", network.eval())
+        self.epochs_trained_ = int(state["epochs_trained"])
