@@ -23,8 +23,8 @@ def require_torch() -> Any:
     try:
         import torch
     except ImportError:
-        raise SimulacraError('the deep models (ctgan, tvae) need PyTorch: '
-                             'pip install "simulacra[deep]"') from None
+        raise SimulacraError("the neural models (autoregressive, tabddpm, ctgan, tvae) need "
+                             'PyTorch: pip install "simulacra[deep]"') from None
     return torch
 
 
