@@ -23,8 +23,9 @@ import pandas as pd
 from simulacra._random import make_rng
 from simulacra.errors import ParameterError
 from simulacra.evaluation import detection, fidelity, privacy, utility
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels, prepare
-from simulacra.evaluation.result import EvaluationResult, Metric
+from simulacra.evaluation.result import EvaluationResult
 from simulacra.metadata import Metadata
 
 logger = logging.getLogger(__name__)

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
-from simulacra.evaluation.result import Metric
 
 #: SDMetrics' KSComplement rounds values to this many decimals before the test.
 KS_DECIMALS = sys.float_info.dig - 1

@@ -22,8 +22,8 @@ from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_sco
 
 from simulacra._random import child_seed
 from simulacra.errors import DataError, ParameterError, check_param
+from simulacra.evaluation.metric import Direction, Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels
-from simulacra.evaluation.result import Direction, Metric
 
 MAX_ROWS = 100_000
 #: The model settings, fixed so that TSTR and TRTR differ only in the training data.

@@ -9,8 +9,9 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from simulacra.errors import check_param
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels
-from simulacra.evaluation.privacy._common import (
+from simulacra.evaluation.privacy.attack_tools import (
     _CONTINUOUS,
     _TIE,
     _Z95,
@@ -26,7 +27,6 @@ from simulacra.evaluation.privacy._common import (
     _wilson_interval,
     symmetric_featurizer,
 )
-from simulacra.evaluation.result import Metric
 
 
 def exact_copies(data: EvalData) -> Metric:

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import ParameterError, check_param
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels
-from simulacra.evaluation.privacy._common import (
+from simulacra.evaluation.privacy.attack_tools import (
     _CONTINUOUS,
     MAX_REFERENCE,
     N_ATTACKS,
@@ -23,7 +24,6 @@ from simulacra.evaluation.privacy._common import (
     _subsample,
     symmetric_featurizer,
 )
-from simulacra.evaluation.result import Metric
 
 
 def attribute_inference(

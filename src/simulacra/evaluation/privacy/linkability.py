@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import check_param
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
-from simulacra.evaluation.privacy._common import (
+from simulacra.evaluation.privacy.attack_tools import (
     MAX_REFERENCE,
     N_ATTACKS,
     _block_range,
@@ -22,7 +23,6 @@ from simulacra.evaluation.privacy._common import (
     _subsample,
     symmetric_featurizer,
 )
-from simulacra.evaluation.result import Metric
 
 
 def linkability(

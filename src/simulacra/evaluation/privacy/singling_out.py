@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import check_param
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, as_float, as_labels
-from simulacra.evaluation.privacy._common import (
+from simulacra.evaluation.privacy.attack_tools import (
     _CHUNK,
     _CONTINUOUS,
     MAX_REFERENCE,
@@ -21,7 +22,6 @@ from simulacra.evaluation.privacy._common import (
     _sample_note,
     _subsample,
 )
-from simulacra.evaluation.result import Metric
 
 
 def singling_out(

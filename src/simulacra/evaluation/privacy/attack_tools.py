@@ -1,4 +1,4 @@
-"""Shared pieces of the privacy figures: limits, nearest neighbours, Wilson intervals, risks."""
+"""Helpers every privacy attack shares: limits, nearest neighbours, Wilson intervals, risks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import ParameterError
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
-from simulacra.evaluation.result import Metric
 
 MAX_QUERIES = 20_000
 
