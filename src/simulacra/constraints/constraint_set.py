@@ -14,22 +14,41 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import ItemsView, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from simulacra.constraints.base import Constraint, Transform
 from simulacra.errors import DataError, check_param
-
-if TYPE_CHECKING:
-    from simulacra.metadata import Metadata
+from simulacra.metadata.kinds import ColumnKind
 
 logger = logging.getLogger(__name__)
 
 ON_VIOLATION = ("drop", "keep", "error")
 _EXAMPLES = 5
+
+
+class Table(Protocol):
+    """What a :class:`ConstraintSet` reads of a table's metadata (a ``Metadata`` is one):
+    its column kinds in order, its primary key and constraints, and a copy with other columns.
+    """
+
+    primary_key: str | None
+    constraints: list[Constraint]
+
+    def __getitem__(self, name: str) -> ColumnKind: ...
+
+    def __contains__(self, name: object) -> bool: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def __len__(self) -> int: ...
+
+    def items(self) -> ItemsView[str, ColumnKind]: ...
+
+    def with_columns(self, columns: Mapping[str, ColumnKind]) -> Table: ...
 
 
 class ConstraintViolationWarning(UserWarning):
@@ -39,7 +58,7 @@ class ConstraintViolationWarning(UserWarning):
 class ConstraintSet:
     """Fitted constraints (``constraints``) with their transforms (``None``: re-sampling)."""
 
-    def __init__(self, metadata: Metadata, constraints: Sequence[Constraint],
+    def __init__(self, metadata: Table, constraints: Sequence[Constraint],
                  transforms: Sequence[Transform | None]):
         self.metadata = metadata
         self.constraints = list(constraints)
@@ -51,7 +70,7 @@ class ConstraintSet:
 
     # -- fit ------------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, metadata: Metadata, data: pd.DataFrame, *, on_violation: str = "drop",
+    def fit(cls, metadata: Table, data: pd.DataFrame, *, on_violation: str = "drop",
             private: bool = False) -> tuple[ConstraintSet, pd.DataFrame, dict[str, Any]]:
         """Check ``data``, handle violations; return the set, the rows to learn from, a report."""
         check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
@@ -99,9 +118,7 @@ class ConstraintSet:
         """Original columns the model does not see as they are."""
         return {c for t in self.transforms if t is not None for c in t.removes}
 
-    def _model_metadata(self) -> Metadata:
-        from simulacra.metadata import Metadata
-
+    def _model_metadata(self) -> Table:
         items = list(self.metadata.items())
         for transform in self.transforms:
             if transform is None:
@@ -110,9 +127,7 @@ class ConstraintSet:
             position = min(names.index(c) for c in transform.removes)
             items = [(n, k) for n, k in items if n not in transform.removes]
             items[position:position] = list(transform.adds.items())
-        columns = dict(items)
-        key = self.metadata.primary_key
-        return Metadata(columns, primary_key=key if key in columns else None)
+        return self.metadata.with_columns(dict(items))
 
     def transform(self, data: pd.DataFrame) -> pd.DataFrame:
         frame = data
@@ -164,7 +179,7 @@ class ConstraintSet:
                 for c, t in zip(self.constraints, self.transforms, strict=True)]
 
     @classmethod
-    def from_state(cls, metadata: Metadata, state: list[dict[str, Any]]) -> ConstraintSet:
+    def from_state(cls, metadata: Table, state: list[dict[str, Any]]) -> ConstraintSet:
         from simulacra.constraints import TRANSFORMS, constraint_from_dict
 
         constraints, transforms = [], []
