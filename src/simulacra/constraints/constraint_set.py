@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.constraints.base import Constraint, Transform
+from simulacra.constraints.report import ConstraintCheck, ConstraintReport
 from simulacra.errors import DataError, check_param
 from simulacra.metadata.kinds import ColumnKind
 
@@ -71,17 +72,18 @@ class ConstraintSet:
     # -- fit ------------------------------------------------------------------------------------
     @classmethod
     def fit(cls, metadata: Table, data: pd.DataFrame, *, on_violation: str = "drop",
-            private: bool = False) -> tuple[ConstraintSet, pd.DataFrame, dict[str, Any]]:
+            private: bool = False) -> tuple[ConstraintSet, pd.DataFrame, ConstraintReport]:
         """Check ``data``, handle violations; return the set, the rows to learn from, a report."""
         check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
                     on_violation in ON_VIOLATION)
         learned = [c.learn(data, metadata, private=private) for c in metadata.constraints]
         masks = [c.check(data, metadata) for c in learned]
-        report = _report(learned, masks, data, on_violation)
+        checks = _checks(learned, masks, data)
+        n_rows = len(data)
         bad = ~np.logical_and.reduce(masks) if masks else np.zeros(len(data), dtype=bool)
         if bad.any():
-            lines = [f"{v['constraint']}: {v['violations']:,} of {len(data):,} rows, e.g. "
-                     f"{v['examples'][:2]}" for v in report["constraints"] if v["violations"]]
+            lines = [f"{c.constraint}: {c.violations:,} of {len(data):,} rows, e.g. "
+                     f"{list(c.examples[:2])}" for c in checks if c.violations]
             if on_violation == "error":
                 raise DataError("the data breaks its constraints (pass on_violation='drop' or "
                                 "'keep' to fit anyway):\n  - " + "\n  - ".join(lines))
@@ -95,7 +97,6 @@ class ConstraintSet:
                 raise DataError("every row breaks at least one constraint; nothing is left to "
                                 "learn from (check the constraints against the data)")
             data = data.loc[~bad].reset_index(drop=True)
-        report["rows_used"] = len(data)
         transforms: list[Transform | None] = []
         rewritten: set[str] = set()
         frame = data
@@ -108,8 +109,10 @@ class ConstraintSet:
                 frame = transform.transform(frame)
             transforms.append(transform)
         fitted = cls(metadata, learned, transforms)
-        report["by_construction"] = [str(c) for c, t in zip(learned, transforms, strict=True)
-                                     if t is not None]
+        report = ConstraintReport(
+            rows=n_rows, on_violation=on_violation, rows_used=len(data), checks=checks,
+            by_construction=tuple(str(c) for c, t in zip(learned, transforms, strict=True)
+                                  if t is not None))
         return fitted, data, report
 
     # -- the table the model sees ---------------------------------------------------------------
@@ -192,17 +195,17 @@ class ConstraintSet:
         return cls(metadata, constraints, transforms)
 
 
-def _report(constraints: list[Constraint], masks: list[np.ndarray], data: pd.DataFrame,
-            on_violation: str) -> dict[str, Any]:
-    entries = []
+def _checks(constraints: list[Constraint], masks: list[np.ndarray], data: pd.DataFrame
+            ) -> tuple[ConstraintCheck, ...]:
+    checks = []
     for constraint, mask in zip(constraints, masks, strict=True):
         failing = data.loc[~mask, list(constraint.columns)].head(_EXAMPLES)
-        examples = [{k: _shown(v) for k, v in row.items()}
-                    for row in failing.to_dict(orient="records")]
-        entries.append({"constraint": str(constraint), "violations": int((~mask).sum()),
-                        "rows": [int(i) for i in np.flatnonzero(~mask)[:_EXAMPLES]],
-                        "examples": examples})
-    return {"rows": len(data), "on_violation": on_violation, "constraints": entries}
+        examples = tuple({k: _shown(v) for k, v in row.items()}
+                         for row in failing.to_dict(orient="records"))
+        checks.append(ConstraintCheck(str(constraint), int((~mask).sum()),
+                                      tuple(int(i) for i in np.flatnonzero(~mask)[:_EXAMPLES]),
+                                      examples))
+    return tuple(checks)
 
 
 def _shown(value: Any) -> Any:

@@ -54,7 +54,7 @@ from simulacra.models.deep._base import (
     torch_session,
 )
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
-from simulacra.privacy import PrivacyBudget
+from simulacra.privacy import PrivacyBudget, dump_report, load_report
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,7 +141,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
     (5, 15)
     >>> private = sim.AutoregressiveNetwork(privacy=sim.PrivacyBudget(1.0), epochs=2,
     ...                                     random_state=0).fit(df)
-    >>> private.privacy_report_["epsilon"] <= 1.0, private.sample(5).shape
+    >>> private.privacy_report_.epsilon <= 1.0, private.sample(5).shape
     (True, (5, 15))
     """
 
@@ -467,7 +467,7 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
                  "network": nets.weights_to_numpy(self.network_),
                  "epochs_trained": int(self.epochs_trained_)}
         if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
+            state["privacy_report"] = dump_report(self.privacy_report_)
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -479,5 +479,5 @@ class AutoregressiveNetwork(PrivateDeepMixin, DeepSynthesizer):
         nets.load_weights(net, state["network"])
         self.network_ = net.eval()
         self.epochs_trained_ = int(state["epochs_trained"])
-        self.privacy_report_ = state.get("privacy_report")
+        self.privacy_report_ = load_report(state.get("privacy_report"))
 

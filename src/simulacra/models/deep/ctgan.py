@@ -43,7 +43,7 @@ from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.deep.transformer import ModeNormalizer
-from simulacra.privacy import PrivacyBudget
+from simulacra.privacy import PrivacyBudget, dump_report, load_report
 
 logger = logging.getLogger(__name__)
 
@@ -358,7 +358,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
                  "generator": nets.weights_to_numpy(self.generator_),
                  "epochs_trained": int(self.epochs_trained_)}
         if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
+            state["privacy_report"] = dump_report(self.privacy_report_)
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -366,7 +366,7 @@ class CTGAN(PrivateDeepMixin, DeepSynthesizer):
         from simulacra.models.deep import networks as nets
 
         self.transformer_ = transformer_from_state(state["transformer"])
-        self.privacy_report_ = state.get("privacy_report")
+        self.privacy_report_ = load_report(state.get("privacy_report"))
         self.sampler_ = ConditionalSampler.from_state(state["sampler"])
         G = nets.Generator(self.embedding_dim + self.sampler_.n_categories_,
                            self.generator_dim, self.transformer_.output_dim_)

@@ -41,7 +41,7 @@ from simulacra.metadata import Metadata
 from simulacra.models.deep._base import _positive_float
 from simulacra.models.deep.private_transformer import PrivateTableEncoder
 from simulacra.models.discrete.columns import CategoricalDomain
-from simulacra.privacy import PrivacyBudget, PrivacyLedger
+from simulacra.privacy import PrivacyBudget, PrivacyLedger, PrivacyReport
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import gaussian_counts
 from simulacra.privacy.rdp import calibrate_noise, composed_report, require_opacus
@@ -122,7 +122,7 @@ class PrivateDeepMixin:
     # -- data transformation ------------------------------------------------------------------
     def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
                 ) -> tuple[Any, dict[str, np.ndarray], list[EncodedColumn]]:
-        self.privacy_report_: dict[str, Any] | None = None
+        self.privacy_report_: PrivacyReport | None = None
         if self.privacy is None:
             return super()._encode(data, metadata, rng)  # type: ignore[misc]
         require_opacus()
@@ -172,7 +172,7 @@ class PrivateDeepMixin:
             noise_multiplier=plan.noise_multiplier, steps=steps,
             max_grad_norm=plan.max_grad_norm)
         logger.info("%s: spent ε=%.3f (δ=%.2g) of ε=%.3f", type(self).__name__,
-                    self.privacy_report_["epsilon"], self._ledger.delta, self.privacy.epsilon)
+                    self.privacy_report_.epsilon, self._ledger.delta, self.privacy.epsilon)
         del self._ledger
 
 

@@ -36,7 +36,7 @@ from simulacra.models.deep._base import (
 from simulacra.models.deep.dp_sgd import PrivateDeepMixin
 from simulacra.models.deep.private_transformer import transformer_from_state
 from simulacra.models.deep.transformer import ModeNormalizer
-from simulacra.privacy import PrivacyBudget
+from simulacra.privacy import PrivacyBudget, dump_report, load_report
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
     >>> import simulacra as sim
     >>> df = pd.DataFrame({"x": range(600), "c": list("ab") * 300})
     >>> model = TVAE(random_state=0, epochs=2, privacy=sim.PrivacyBudget(3.0)).fit(df)
-    >>> model.privacy_report_["epsilon"] <= 3.0, model.sample(5).shape
+    >>> model.privacy_report_.epsilon <= 3.0, model.sample(5).shape
     (True, (5, 2))
     """
 
@@ -252,7 +252,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
                  "decoder": nets.weights_to_numpy(self.decoder_),
                  "epochs_trained": int(self.epochs_trained_)}
         if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
+            state["privacy_report"] = dump_report(self.privacy_report_)
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -260,7 +260,7 @@ class TVAE(PrivateDeepMixin, DeepSynthesizer):
         from simulacra.models.deep import networks as nets
 
         self.transformer_ = transformer_from_state(state["transformer"])
-        self.privacy_report_ = state.get("privacy_report")
+        self.privacy_report_ = load_report(state.get("privacy_report"))
         dec = nets.Decoder(self.embedding_dim, self.decompress_dims,
                            self.transformer_.output_dim_)
         nets.load_weights(dec, state["decoder"])

@@ -56,7 +56,7 @@ from simulacra.models.diffusion.quantile import (
     quantile_from_state,
 )
 from simulacra.models.diffusion.schedule import NoiseSchedule
-from simulacra.privacy import PrivacyBudget
+from simulacra.privacy import PrivacyBudget, dump_report, load_report
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
     (5, 15)
     >>> private = sim.TabDDPM(privacy=sim.PrivacyBudget(1.0), epochs=2, sampling_steps=20,
     ...                       random_state=0).fit(df)
-    >>> private.privacy_report_["epsilon"] <= 1.0, private.sample(5).shape
+    >>> private.privacy_report_.epsilon <= 1.0, private.sample(5).shape
     (True, (5, 15))
     """
 
@@ -367,7 +367,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
                  "network": nets.weights_to_numpy(self.network_),
                  "epochs_trained": int(self.epochs_trained_), "null_flags": self.null_flags_}
         if self.privacy is not None:
-            state["privacy_report"] = self.privacy_report_
+            state["privacy_report"] = dump_report(self.privacy_report_)
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -379,7 +379,7 @@ class TabDDPM(PrivateDeepMixin, DeepSynthesizer):
         self.discrete_ = [str(c) for c in state["discrete"]]
         self.sizes_ = [int(s) for s in state["sizes"]]
         self.quantiles_ = {k: quantile_from_state(s) for k, s in state["quantiles"].items()}
-        self.privacy_report_ = state.get("privacy_report")
+        self.privacy_report_ = load_report(state.get("privacy_report"))
         self.null_flags_ = [str(c) for c in state.get("null_flags", [])]
         net = self._network(MLPDenoiser)
         nets.load_weights(net, state["network"])
