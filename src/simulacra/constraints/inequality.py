@@ -64,7 +64,7 @@ class Inequality(Constraint):
         out += kind_problem(self, metadata, self.high, ordered, "ordered")
         if self.low == self.high:
             out.append(f"{self}: low and high are the same column")
-        if not out and metadata[self.low].kind != metadata[self.high].kind:
+        if not out and metadata[self.low].temporal != metadata[self.high].temporal:
             out.append(f"{self}: {self.low!r} is {metadata[self.low].kind} but {self.high!r} "
                        f"is {metadata[self.high].kind}; compare columns of one kind")
         if not isinstance(self.strict, bool):

@@ -22,7 +22,6 @@ to a chosen network; the copula needs far less than any budget).
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import logging
 from typing import Any, ClassVar
 
@@ -86,14 +85,15 @@ class AutoSynthesizer:
         self.max_training_time = max_training_time
         self.verbose = verbose
 
+    #: The constructor's arguments but ``metadata`` (what ``-p KEY=VALUE`` may set).
+    PARAMS: ClassVar[tuple[str, ...]] = ("random_state", "max_training_time", "verbose")
+
     @classmethod
     def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p not in ("self", "metadata")]
+        return list(cls.PARAMS)
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor arguments except metadata, as given."""
-        return {name: getattr(self, name) for name in self._param_names()}
+        return {name: getattr(self, name) for name in self.PARAMS}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -26,15 +26,7 @@ from simulacra.metadata.detect.pii import (
     is_phone_name,
     is_postcode_name,
 )
-from simulacra.metadata.kinds import (
-    PII,
-    Boolean,
-    Categorical,
-    ColumnKind,
-    Datetime,
-    Id,
-    Numerical,
-)
+from simulacra.metadata.kinds import PII, Boolean, Categorical, ColumnKind, Datetime, Id, Numerical
 
 
 def detect_numeric(col: Column, numbers: pd.Series, threshold: int | None, *,

@@ -20,15 +20,7 @@ from simulacra.metadata.detect.evidence import (
 )
 from simulacra.metadata.detect.numbers import detect_numeric
 from simulacra.metadata.detect.pii import UUID_PATTERN, detect_pii, full_match
-from simulacra.metadata.kinds import (
-    PII,
-    Boolean,
-    Categorical,
-    ColumnKind,
-    Datetime,
-    Id,
-    Text,
-)
+from simulacra.metadata.kinds import PII, Boolean, Categorical, ColumnKind, Datetime, Id, Text
 
 UUID_MIN_SHARE = 0.95
 TEXT_MIN_WORDS = 4.0
