@@ -207,41 +207,41 @@ class Featurizer:
 
     def ordinal(self, view: FrameView, rows: np.ndarray | None = None) -> np.ndarray:
         """Rows × columns floats: numbers as they are (NaN for null), categories as codes."""
-        return self._matrix("ordinal", view, rows)
+        return self._whole_or_rows(self._ordinal, view, rows)
 
     def distance(self, view: FrameView, rows: np.ndarray | None = None) -> np.ndarray:
         """Rows × features float32 for Euclidean distances (see the class docstring)."""
-        return self._matrix("distance", view, rows)
+        return self._whole_or_rows(self._distance, view, rows)
 
-    def _matrix(self, name: str, view: FrameView, rows: np.ndarray | None) -> np.ndarray:
-        whole = rows is None or np.array_equal(rows, np.arange(len(view)))
-        if not whole:
-            return self._build(name, view, rows)
-        key = (name, id(view))
+    def _whole_or_rows(self, build: Callable[[FrameView, np.ndarray | None], np.ndarray],
+                       view: FrameView, rows: np.ndarray | None) -> np.ndarray:
+        """``build(view, rows)``; the whole table's matrix is built once and then shared."""
+        if rows is not None and not np.array_equal(rows, np.arange(len(view))):
+            return build(view, rows)
+        key = (build.__name__, id(view))
         kept = self._whole.get(key)
         if kept is None or kept[0] is not view:  # the view is kept, so its id stays its own
-            kept = (view, self._build(name, view, None))
+            kept = (view, build(view, None))
             kept[1].flags.writeable = False
             self._whole[key] = kept
         return kept[1]
 
-    def _build(self, name: str, view: FrameView, rows: np.ndarray | None) -> np.ndarray:
-        def take(values: np.ndarray) -> np.ndarray:
-            return values if rows is None else values[rows]
+    def _ordinal(self, view: FrameView, rows: np.ndarray | None) -> np.ndarray:
+        cols = []
+        for column, kind in self.kinds.items():
+            if kind.family == "continuous":
+                cols.append(_take(view.floats(column), rows))
+            else:
+                labels = _take(view.labels(column), rows)
+                cols.append(self._codes(column, labels).astype(np.float64))
+        return np.column_stack(cols) if cols else np.empty((_rows(view, rows), 0))
 
-        n = len(view) if rows is None else len(rows)
-        if name == "ordinal":
-            cols = []
-            for column, kind in self.kinds.items():
-                if kind.family == "continuous":
-                    cols.append(take(view.floats(column)))
-                else:
-                    cols.append(self._codes(column, take(view.labels(column))).astype(np.float64))
-            return np.column_stack(cols) if cols else np.empty((n, 0))
+    def _distance(self, view: FrameView, rows: np.ndarray | None) -> np.ndarray:
+        n = _rows(view, rows)
         blocks: list[np.ndarray] = []
         for column, kind in self.kinds.items():
             if kind.family == "continuous":
-                values = take(view.floats(column))
+                values = _take(view.floats(column), rows)
                 ref = self.sorted_[column]
                 null = np.isnan(values)
                 cdf = np.searchsorted(ref, np.where(null, 0, values), side="right") / max(
@@ -250,7 +250,7 @@ class Featurizer:
                 if self.has_null_[column]:
                     blocks.append(null.astype(np.float64)[:, None])
             else:
-                codes = self._codes(column, take(view.labels(column)))
+                codes = self._codes(column, _take(view.labels(column), rows))
                 k = len(self.categories_[column]) + 1
                 onehot = np.zeros((n, k))
                 onehot[np.arange(n), codes] = 1 / np.sqrt(2)
@@ -263,3 +263,11 @@ class Featurizer:
         """Codes 0..K-1 of the kept categories; K for anything else (rare or unseen)."""
         codes = self._lookups[column].get_indexer(labels)
         return np.where(codes < 0, len(self.categories_[column]), codes)
+
+
+def _take(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
+def _rows(view: FrameView, rows: np.ndarray | None) -> int:
+    return len(view) if rows is None else len(rows)
