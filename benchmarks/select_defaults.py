@@ -102,13 +102,13 @@ def main() -> None:
                 figures = {m.name: m.value for m in result.metrics}
                 tstr = next((v for k, v in figures.items() if k.startswith("TSTR")), None)
                 bivariate = figures.get("bivariate accuracy")
-                report = getattr(model, "privacy_report_", None) or {}
+                report = getattr(model, "privacy_report_", None)
                 row = {"dataset": name, "variant": label, "seed": seed, "fit s": fit_s,
                        "epochs": getattr(model, "epochs_trained_", None),
                        "shape": figures.get("shape"), "trend": figures.get("trend"),
                        "2-way TVD": None if bivariate is None else 1 - bivariate,
                        "detection AUC": figures.get("detection AUC"), "TSTR": tstr,
-                       "noise multiplier": report.get("noise_multiplier"),
+                       "noise multiplier": getattr(report, "noise_multiplier", None),
                        "lr": getattr(model, "learning_rate_", None)}
                 rows.append(row)
                 print(" · ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"

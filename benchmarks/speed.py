@@ -57,9 +57,8 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
     print(f"data: {args.data} ({len(real):,} x {real.shape[1]}), model: {args.model}")
-    model = sim.MODELS[args.model](random_state=args.seed)
     t0 = time.perf_counter()
-    model.fit(real)
+    model = sim.MODELS[args.model](random_state=args.seed).fit(real)  # "auto": the model chosen
     print(f"fit: {time.perf_counter() - t0:.2f} s (includes metadata detection)")
     for n in args.rows or [len(real), 1_000_000]:
         t0 = time.perf_counter()

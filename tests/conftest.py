@@ -128,5 +128,5 @@ def assert_outlier_rare_category_and_dates_do_not_leak(private, table: pd.DataFr
 def assert_fewer_steps_report_the_smaller_epsilon(private, table: pd.DataFrame) -> None:
     model = private(max_training_time=1e-9).fit(table)  # stops before any step
     report = model.privacy_report_
-    assert report["steps"] == 0 and report["stages"]["model"]["share"] == 0
-    assert 0 < report["epsilon"] < 0.5 * model.privacy.epsilon
+    assert report.steps == 0 and report.stages["model"].share == 0
+    assert 0 < report.epsilon < 0.5 * model.privacy.epsilon

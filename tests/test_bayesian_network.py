@@ -120,10 +120,10 @@ def test_privbayes_spends_exactly_the_budget() -> None:
     df = sim.datasets.load_demo().head(2000)
     model = sim.PrivBayes(privacy=budget(0.7), random_state=0).fit(df)
     report = model.privacy_report_
-    assert abs(report["epsilon"] - 0.7) < 1e-6
-    assert set(report["stages"]) == {"metadata", "model"}
-    assert report["stages"]["metadata"]["share"] == pytest.approx(0.1, abs=1e-6)
-    whats = [m["what"] for m in report["mechanisms"] if m["stage"] == "model"]
+    assert abs(report.epsilon - 0.7) < 1e-6
+    assert set(report.stages) == {"metadata", "model"}
+    assert report.stages["metadata"].share == pytest.approx(0.1, abs=1e-6)
+    whats = [m.what for m in report.mechanisms if m.stage == "model"]
     d = len(model.network_)
     assert sum(w.startswith("conditional") for w in whats) == d
     assert 0 < sum(w.startswith("structure") for w in whats) <= d - 1
@@ -138,7 +138,7 @@ def test_bayesian_network_with_budget_is_privbayes() -> None:
     b = sim.PrivBayes(privacy=budget(), random_state=2).fit(df)
     assert a.network_ == b.network_
     pd.testing.assert_frame_equal(a.sample(200), b.sample(200))
-    assert a.privacy_report_["epsilon"] == pytest.approx(b.privacy_report_["epsilon"])
+    assert a.privacy_report_.epsilon == pytest.approx(b.privacy_report_.epsilon)
 
 
 def test_structure_at_huge_epsilon_is_the_greedy_one() -> None:
@@ -162,7 +162,7 @@ def test_structure_at_tiny_epsilon_is_noisy() -> None:
     # with θ-usefulness, tables this noisy are not worth a parent: independent columns
     model = sim.PrivBayes(md, degree=1, privacy=budget(0.02), random_state=0).fit(df)
     assert edges(model) == set()
-    assert all(m["what"].startswith("conditional") for m in model.privacy_report_["mechanisms"])
+    assert all(m.what.startswith("conditional") for m in model.privacy_report_.mechanisms)
 
 
 def test_sensitivity_bounds_one_row_changes() -> None:

@@ -203,7 +203,7 @@ def test_a_column_rewritten_once_then_held_by_resampling(table):
                               Inequality("start", "end", strict=True)])
     rules, _, report = ConstraintSet.fit(md, table)
     assert [t is not None for t in rules.transforms] == [True, False]
-    assert report["by_construction"] == [str(md.constraints[0])]
+    assert report.by_construction == (str(md.constraints[0]),)
     assert list(rules.model_metadata) == [c for c in table.columns if c != "end"]
 
 
@@ -214,15 +214,15 @@ def test_violations_are_reported_and_dropped_kept_or_refused(table):
     md = metadata_for(broken, [Inequality("low", "high"), Positive("a")])
     with pytest.warns(ConstraintViolationWarning, match=r"3 of 300 rows.*dropped"):
         model = sim.GaussianCopula(md, random_state=0).fit(broken)
-    entry = model.constraint_report_["constraints"][0]
-    assert entry["violations"] == 3 and entry["rows"] == [3, 7, 11]
-    assert entry["examples"][0] == {"low": broken.loc[3, "low"], "high": broken.loc[3, "high"]}
-    assert model.constraint_report_["rows_used"] == 297
-    assert model.constraint_report_["constraints"][1]["violations"] == 0
+    entry = model.constraint_report_.checks[0]
+    assert entry.violations == 3 and entry.rows == (3, 7, 11)
+    assert entry.examples[0] == {"low": broken.loc[3, "low"], "high": broken.loc[3, "high"]}
+    assert model.constraint_report_.rows_used == 297
+    assert model.constraint_report_.checks[1].violations == 0
     assert_valid(model.sample(500), md)
     with pytest.warns(ConstraintViolationWarning, match="kept"):
         kept = sim.GaussianCopula(md, random_state=0).fit(broken, on_violation="keep")
-    assert kept.constraint_report_["rows_used"] == 300
+    assert kept.constraint_report_.rows_used == 300
     assert_valid(kept.sample(500), md)
     with pytest.raises(sim.DataError, match=r"inequality\(low='low', high='high'\): 3 of 300"):
         sim.GaussianCopula(md).fit(broken, on_violation="error")

@@ -54,7 +54,7 @@ def test_very_large_epsilon_converts_without_overflow(epsilon):
     assert cdp_delta(rho, 0.0) == 1.0
     ledger = PrivacyLedger(PrivacyBudget(epsilon), 1000)
     ledger.spend("metadata", "everything", ledger.total_rho)
-    assert ledger.report()["epsilon"] <= epsilon * (1 + 1e-9)
+    assert ledger.report().epsilon <= epsilon * (1 + 1e-9)
 
 
 def test_regression_values():
@@ -97,11 +97,11 @@ def test_ledger_spends_exactly_the_budget_and_refuses_more():
     ledger.spend("metadata", "bounds", ledger.total_rho * 0.1, delta=ledger.threshold_delta / 2)
     ledger.spend("model", "marginals", ledger.remaining_rho)
     report = ledger.report()
-    assert report["epsilon"] == pytest.approx(2.0, rel=1e-6)
-    assert report["delta"] == 1e-6
-    assert report["stages"]["metadata"]["share"] == pytest.approx(0.1)
-    assert report["stages"]["model"]["share"] == pytest.approx(0.9)
-    assert "zCDP" in report["accountant"]
+    assert report.epsilon == pytest.approx(2.0, rel=1e-6)
+    assert report.delta == 1e-6
+    assert report.stages["metadata"].share == pytest.approx(0.1)
+    assert report.stages["model"].share == pytest.approx(0.9)
+    assert "zCDP" in report.accountant
     with pytest.raises(RuntimeError, match="overspent"):
         ledger.spend("model", "one more", 1e-3)
     with pytest.raises(RuntimeError, match="threshold δ overspent"):

@@ -48,13 +48,13 @@ def test_private_fit_samples_valid_frames_and_spends_the_budget(name, dp_table, 
     assert set(out["c"].dropna()) <= {"high", "low"}
     assert out["c"].nunique() == 2 and out["k"].nunique() > 1  # no collapse to the mode
     report = model.privacy_report_
-    assert 0.9 * 3.0 <= report["epsilon"] <= 3.0
-    assert report["delta"] == pytest.approx(1e-5) and report["budget"]["epsilon"] == 3.0
-    assert set(report["stages"]) == {"metadata", "model"}
-    assert report["stages"]["model"]["share"] > report["stages"]["metadata"]["share"] > 0
-    assert "Rényi" in report["accountant"] and "zCDP" in report["accountant"]
-    assert report["steps"] > 0 and report["noise_multiplier"] > 0
-    assert report["max_grad_norm"] == 1.0 and 0 < report["sample_rate"] < 1
+    assert 0.9 * 3.0 <= report.epsilon <= 3.0
+    assert report.delta == pytest.approx(1e-5) and report.budget.epsilon == 3.0
+    assert set(report.stages) == {"metadata", "model"}
+    assert report.stages["model"].share > report.stages["metadata"].share > 0
+    assert "Rényi" in report.accountant and "zCDP" in report.accountant
+    assert report.steps > 0 and report.noise_multiplier > 0
+    assert report.max_grad_norm == 1.0 and 0 < report.sample_rate < 1
 
 
 def test_report_and_samples_survive_save_load(tvae, tmp_path):
@@ -111,8 +111,8 @@ def test_ctgan_private_conditions_and_packing(dp_table):
 def test_fewer_steps_report_the_smaller_epsilon_reached(dp_table):
     model = private("tvae", max_training_time=1e-9).fit(dp_table)  # stops before any step
     report = model.privacy_report_
-    assert report["steps"] == 0 and report["stages"]["model"]["share"] == 0
-    assert 0 < report["epsilon"] < 0.5 * 3.0
+    assert report.steps == 0 and report.stages["model"].share == 0
+    assert 0 < report.epsilon < 0.5 * 3.0
 
 
 def test_without_privacy_nothing_changes(dp_table):
@@ -194,7 +194,7 @@ def test_cli_fit_prints_the_privacy_table(dp_table, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Differential privacy" in result.output
     assert "metadata" in result.output and "model" in result.output
-    assert sim.load(out).privacy_report_["epsilon"] <= 3.0
+    assert sim.load(out).privacy_report_.epsilon <= 3.0
 
 
 # -- the noisy step -------------------------------------------------------------------------------

@@ -44,13 +44,13 @@ def people() -> pd.DataFrame:
 def test_spends_exactly_the_budget_and_reports_it_by_stage(name, epsilon, people):
     model = fit(name, people, epsilon)
     report = model.privacy_report_
-    assert report["epsilon"] == pytest.approx(epsilon, rel=1e-6)
-    assert report["delta"] == pytest.approx(min(1e-5, 0.1 / len(people)))
-    assert report["budget"] == {"epsilon": epsilon, "delta": None}
-    assert set(report["stages"]) == {"metadata", "model"}
-    assert report["stages"]["metadata"]["share"] == pytest.approx(0.1, abs=1e-6)
-    assert "zCDP" in report["accountant"]
-    assert sum(m["rho"] for m in report["mechanisms"]) == pytest.approx(report["rho"])
+    assert report.epsilon == pytest.approx(epsilon, rel=1e-6)
+    assert report.delta == pytest.approx(min(1e-5, 0.1 / len(people)))
+    assert report.budget == sim.PrivacyBudget(epsilon)
+    assert set(report.stages) == {"metadata", "model"}
+    assert report.stages["metadata"].share == pytest.approx(0.1, abs=1e-6)
+    assert "zCDP" in report.accountant
+    assert sum(m.rho for m in report.mechanisms) == pytest.approx(report.rho)
     assert len(model.sample(50)) == 50
 
 
@@ -88,7 +88,7 @@ def test_declared_bounds_and_categories_are_used_as_given(people):
     disc = model.codec_
     assert (disc.domains_["age"].minimum_, disc.domains_["age"].maximum_) == (0, 120)
     assert set(disc.domains_["city"].values_) == {"Lyon", "Oslo", "Kyiv", "Lima", "Rome"}
-    paid = [m["what"] for m in model.privacy_report_["mechanisms"] if m["stage"] == "metadata"]
+    paid = [m.what for m in model.privacy_report_.mechanisms if m.stage == "metadata"]
     assert not [w for w in paid if w.startswith("city:")]
     assert not [w for w in paid if w.startswith("age: bounds")]
     assert [w for w in paid if w.startswith("income: bounds")]
@@ -177,7 +177,7 @@ def test_cli_fit_with_epsilon_prints_the_spend(tmp_path, people):
     assert r.exit_code == 0, r.output
     assert "ε = 2" in r.output and "metadata" in r.output and "model" in r.output
     report = sim.load(out).privacy_report_
-    assert report["epsilon"] == pytest.approx(2.0, rel=1e-6) and report["delta"] == 1e-6
+    assert report.epsilon == pytest.approx(2.0, rel=1e-6) and report.delta == 1e-6
     r = invoke("fit", data, "--model", "gaussian_copula", "--epsilon", "1", "-o", out)
     assert r.exit_code == 2 and "no differentially private mode" in r.output
     r = invoke("fit", data, "--model", "mst", "--delta", "1e-6", "-o", out)

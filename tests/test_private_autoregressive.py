@@ -39,11 +39,11 @@ def test_private_fit_spends_the_budget_and_samples_valid_frames(model, dp_table)
     assert set(out["c"]) == {"high", "low"} and out["k"].nunique() > 1
     assert not out["x"].isna().any()  # a column without nulls gets no null code
     report = model.privacy_report_
-    assert 0.95 * 3.0 <= report["epsilon"] <= 3.0
-    assert set(report["stages"]) == {"metadata", "model"}
-    assert report["stages"]["model"]["share"] > report["stages"]["metadata"]["share"] > 0
-    assert report["steps"] == 3 * 4 and report["sample_rate"] == pytest.approx(0.25)
-    paid = [m["what"] for m in report["mechanisms"] if m["stage"] == "metadata"]
+    assert 0.95 * 3.0 <= report.epsilon <= 3.0
+    assert set(report.stages) == {"metadata", "model"}
+    assert report.stages["model"].share > report.stages["metadata"].share > 0
+    assert report.steps == 3 * 4 and report.sample_rate == pytest.approx(0.25)
+    paid = [m.what for m in report.mechanisms if m.stage == "metadata"]
     # every column's token counts are paid for: they start the heads' biases
     assert {w.split(":")[0] for w in paid if "code counts (output biases)" in w} == set(dp_table)
     # all columns are DP codes (numbers too), each with a token of its own
@@ -62,8 +62,8 @@ def test_defaults_under_a_budget_need_no_settings(dp_table):
     assert params["epochs"] is None and params["early_stopping"] is None
     epochs = AUTOMATIC["epochs"][1]
     assert model.epochs_trained_ == epochs and model.best_epoch_ is None
-    assert model.privacy_report_["steps"] == epochs * 4  # small table: batch 50 of 200 rows
-    assert model.privacy_report_["epsilon"] <= 1.0
+    assert model.privacy_report_.steps == epochs * 4  # small table: batch 50 of 200 rows
+    assert model.privacy_report_.epsilon <= 1.0
     plain = sim.AutoregressiveNetwork()  # without a budget the defaults are as before
     assert [plain._setting(p) for p in ("epochs", "batch_size", "early_stopping")] == \
         [200, 512, True]
@@ -134,7 +134,7 @@ def test_cli_fit_with_epsilon(dp_table, tmp_path):
         "-p", "epochs=1", "-p", "hidden_dim=8"])
     assert result.exit_code == 0, result.output
     assert "Differential privacy" in result.output and "metadata" in result.output
-    assert sim.load(out).privacy_report_["epsilon"] <= 3.0
+    assert sim.load(out).privacy_report_.epsilon <= 3.0
 
 
 # -- per-row clipping -----------------------------------------------------------------------------

@@ -38,13 +38,13 @@ def test_private_fit_spends_the_budget_and_samples_valid_frames(model, dp_table)
     assert set(out["c"]) <= {"high", "low"} and out["k"].nunique() > 1
     assert not out["x"].isna().any()  # a column without nulls gets no null flag
     report = model.privacy_report_
-    assert 0.95 * 10.0 <= report["epsilon"] <= 10.0
-    assert report["delta"] == pytest.approx(1e-5) and report["budget"]["epsilon"] == 10.0
-    assert set(report["stages"]) == {"metadata", "model"}
-    assert report["stages"]["model"]["share"] > report["stages"]["metadata"]["share"] > 0
-    assert "Rényi" in report["accountant"] and "zCDP" in report["accountant"]
-    assert report["steps"] == 3 * 4 and report["sample_rate"] == pytest.approx(0.25)
-    paid = [m["what"] for m in report["mechanisms"] if m["stage"] == "metadata"]
+    assert 0.95 * 10.0 <= report.epsilon <= 10.0
+    assert report.delta == pytest.approx(1e-5) and report.budget.epsilon == 10.0
+    assert set(report.stages) == {"metadata", "model"}
+    assert report.stages["model"].share > report.stages["metadata"].share > 0
+    assert "Rényi" in report.accountant and "zCDP" in report.accountant
+    assert report.steps == 3 * 4 and report.sample_rate == pytest.approx(0.25)
+    paid = [m.what for m in report.mechanisms if m.stage == "metadata"]
     # the numbers' code counts are paid for: they give the quantile functions
     assert {w.split(":")[0] for w in paid if "code counts (quantile transform)" in w} == \
         {"x", "y", "k", "d"}
@@ -64,8 +64,8 @@ def test_defaults_under_a_budget_need_no_settings(dp_table):
     assert params["epochs"] is None and params["early_stopping"] is None
     epochs = AUTOMATIC["epochs"][1]
     assert model.epochs_trained_ == epochs and model.best_epoch_ is None
-    assert model.privacy_report_["steps"] == epochs * 4  # small table: batch 50 of 200 rows
-    assert model.privacy_report_["epsilon"] <= 1.0
+    assert model.privacy_report_.steps == epochs * 4  # small table: batch 50 of 200 rows
+    assert model.privacy_report_.epsilon <= 1.0
     widths = [m.out_features for m in model.network_.mlp if hasattr(m, "out_features")]
     assert tuple(widths[:-1]) == AUTOMATIC["hidden_dims"][1]
     plain = sim.TabDDPM()  # without a budget the defaults are as before
@@ -91,9 +91,9 @@ def test_automatic_learning_rate_follows_the_noise_and_a_given_one_is_kept(model
     # in a fit: the rate of the calibrated noise, smaller under a larger ε
     report = model.privacy_report_  # ε = 10
     assert model.learning_rate_ == automatic_learning_rate(
-        report["noise_multiplier"], report["sample_rate"] * len(dp_table))
+        report.noise_multiplier, report.sample_rate * len(dp_table))
     larger = private(100.0).fit(dp_table)
-    assert larger.privacy_report_["noise_multiplier"] < report["noise_multiplier"]
+    assert larger.privacy_report_.noise_multiplier < report.noise_multiplier
     assert MIN_LEARNING_RATE < larger.learning_rate_ < model.learning_rate_
     assert larger.get_params()["learning_rate"] is None
     given = private(100.0, learning_rate=1e-2).fit(dp_table)
@@ -163,7 +163,7 @@ def test_cli_fit_with_epsilon(dp_table, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Differential privacy" in result.output and "metadata" in result.output
     report = sim.load(out).privacy_report_
-    assert report["epsilon"] <= 3.0 and report["delta"] == 1e-4
+    assert report.epsilon <= 3.0 and report.delta == 1e-4
 
 
 # -- the quantile function of DP codes -------------------------------------------------------------

@@ -102,9 +102,9 @@ def _write_case(directory: Path, real: pd.DataFrame, synth: pd.DataFrame) -> Eva
     directory.mkdir(parents=True)
     columns = {}
     for column, kind in data.kinds.items():
-        meta = {"sdtype": kind}
-        fmt = getattr(data.metadata[column], "format", None)
-        if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(real[column].dtype):
+        meta = {"sdtype": kind.kind}
+        fmt = getattr(kind, "format", None)
+        if kind.temporal and not pd.api.types.is_datetime64_any_dtype(real[column].dtype):
             meta["datetime_format"] = fmt
         columns[column] = meta
     (directory / "metadata.json").write_text(json.dumps({"columns": columns}))

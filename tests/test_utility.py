@@ -10,6 +10,7 @@ import pytest
 from simulacra.errors import ParameterError
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.evaluation.utility import utility
+from simulacra.metadata.kinds import Categorical
 
 N = 800
 
@@ -148,7 +149,7 @@ def test_holdout_and_target_are_checked(real):
     with pytest.raises(ParameterError, match="single class"):
         utility(data, Featurizer(data), "bought", np.random.default_rng(0))
     only = EvalData(train[["bought"]], train[["bought"]], real[1][["bought"]],
-                    {"bought": "categorical"}, data.metadata)
+                    {"bought": Categorical()}, data.metadata)
     with pytest.raises(ParameterError, match="besides the target"):
         utility(only, Featurizer(only), "bought", np.random.default_rng(0))
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from simulacra import constraints, datasets
 from simulacra._version import __version__
 from simulacra.constraints import (
+    ConstraintReport,
     FixedCombinations,
     Formula,
     Inequality,
@@ -60,7 +61,7 @@ from simulacra.models import (
     TabDDPM,
     load,
 )
-from simulacra.privacy import PrivacyBudget
+from simulacra.privacy import PrivacyBudget, PrivacyReport
 from simulacra.pseudonymize import pseudonymize
 from simulacra.schema import GenerationSchema, generate
 
@@ -90,6 +91,7 @@ __all__ = [
     "Boolean",
     "Categorical",
     "ColumnKind",
+    "ConstraintReport",
     "DataError",
     "Datetime",
     "EvaluationResult",
@@ -113,6 +115,7 @@ __all__ = [
     "Predicate",
     "PrivBayes",
     "PrivacyBudget",
+    "PrivacyReport",
     "Range",
     "Regex",
     "SimulacraError",

@@ -7,27 +7,36 @@ seeds) — the model sees train only and generates as many rows as train has; fi
 that its peak memory is the model's own.
 
 The package does not ship these datasets: point ``datasets_dir`` at a folder holding them
-(the project's own ``../shared/datasets`` in development).
+(the project's own ``../shared/datasets`` in development). :func:`run_benchmark` runs a whole
+sweep (datasets × models × budgets × seeds, plus rows other tools generated) and
+:func:`report_block` writes its BENCHMARKS.md section; ``simulacra bench`` is a thin layer over
+the two.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import json
 import multiprocessing as mp
 import os
 import platform
 import resource
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from simulacra.errors import DataError, ParameterError
 from simulacra.io import read_table
+
+if TYPE_CHECKING:
+    from simulacra.metadata import Metadata
 
 
 @dataclass(frozen=True)
@@ -251,3 +260,82 @@ def resolve_datasets(names: list[str]) -> list[BenchDataset]:
         raise ParameterError(f"unknown benchmark dataset(s) {unknown}; choose from "
                              f"{', '.join(DATASETS)} or 'all'")
     return [DATASETS[n] for n in names]
+
+
+def run_benchmark(
+    datasets: Sequence[str],
+    models: Sequence[str] = (),
+    *,
+    seeds: int = 3,
+    root: Path | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    epsilons: Sequence[float] = (),
+    delta: float | None = None,
+    metadata: Metadata | None = None,
+    metrics: Sequence[str] | str = "all",
+    synthetic: Sequence[Path] = (),
+    starting: Callable[[str], None] | None = None,
+    finished: Callable[[BenchRun], None] | None = None,
+) -> list[BenchRun]:
+    """Every run of a sweep: the rows of ``synthetic`` files first, then each model.
+
+    ``datasets`` are names of :data:`DATASETS` (or ``["all"]``); ``models`` default to the
+    Gaussian copula unless ``synthetic`` files are given. Each model is fitted with its
+    ``params``, on ``metadata`` when given, under each budget ε of ``epsilons`` (labelled
+    "name ε=…"; none: without privacy), for seeds ``0..seeds-1``. A ``synthetic`` file named
+    ``NAME_seedK`` is seed K of NAME; a same-named ``.json`` beside it gives its timing.
+    ``starting`` is told what runs next, ``finished`` gets each finished model run.
+    """
+    from simulacra.models import get_model
+    from simulacra.privacy import PrivacyBudget
+
+    if seeds < 1:
+        raise ParameterError(f"The 'seeds' parameter must be at least 1. Got {seeds} instead.")
+    model_names = list(models) or ([] if synthetic else ["gaussian_copula"])
+    for name in model_names:
+        get_model(name)
+    root = root or default_datasets_dir()
+    chosen = resolve_datasets(list(datasets))
+    if synthetic and len(chosen) != 1:
+        raise ParameterError("--synthetic scores one dataset's rows: give one --dataset")
+    runs = []
+    for path in synthetic:
+        timing_path = path.with_suffix(".json")
+        timing = json.loads(timing_path.read_text()) if timing_path.exists() else None
+        # "<label>_seed<k>" files are seed k of one label, summarized together
+        label, _, seed_text = path.stem.rpartition("_seed")
+        ext_seed = int(seed_text) if label and seed_text.isdigit() else 0
+        label = label if label and seed_text.isdigit() else path.stem
+        if starting is not None:
+            starting(f"{chosen[0].name} · {path.stem}")
+        runs.append(run_external(chosen[0], label, path, ext_seed, root, timing, metrics))
+    budgets: list[float | None] = list(epsilons) or [None]
+    for ds in chosen:
+        for name, eps in itertools.product(model_names, budgets):
+            kwargs = dict((params or {}).get(name, {}))
+            if metadata is not None:
+                kwargs["metadata"] = metadata
+            if eps is not None:
+                kwargs["privacy"] = PrivacyBudget(eps, delta)
+            label = name if eps is None else f"{name} ε={eps:g}"
+            for seed in range(seeds):
+                if starting is not None:
+                    starting(f"{ds.name} · {label} · seed {seed}")
+                run = dataclasses.replace(run_one(ds, name, seed, root, kwargs, metrics),
+                                          model=label)
+                runs.append(run)
+                if finished is not None:
+                    finished(run)
+    return runs
+
+
+def report_block(runs: list[BenchRun], command: str) -> str:
+    """The BENCHMARKS.md section of a sweep: the command, the machine, the date, the table."""
+    return (f"\n### `{command}`\n\nMachine: {machine_line()}; "
+            f"{time.strftime('%Y-%m-%d')}.\n\n{markdown_table(summarize(runs))}\n")
+
+
+def runs_json(runs: list[BenchRun], command: str) -> str:
+    """Every run's figures (one record per dataset, model and seed) as JSON, e.g. for plots."""
+    records = [dataclasses.asdict(r) for r in runs]
+    return json.dumps({"command": command, "runs": records}, indent=1, default=float) + "\n"

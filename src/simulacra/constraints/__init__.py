@@ -27,6 +27,7 @@ from simulacra.constraints.fixed_combinations import FixedCombinations, Merge, O
 from simulacra.constraints.formula import Formula, _Derived
 from simulacra.constraints.inequality import Inequality, _Difference
 from simulacra.constraints.range import Negative, Positive, Range
+from simulacra.constraints.report import ConstraintCheck, ConstraintReport
 from simulacra.constraints.rules import Predicate, Regex, Unique
 from simulacra.errors import MetadataError
 
@@ -70,6 +71,8 @@ __all__ = [
     "CONSTRAINTS",
     "ON_VIOLATION",
     "Constraint",
+    "ConstraintCheck",
+    "ConstraintReport",
     "ConstraintSet",
     "ConstraintViolationWarning",
     "FixedCombinations",

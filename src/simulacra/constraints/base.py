@@ -12,23 +12,32 @@ satisfy it (:meth:`Constraint.check`). Two optional hooks make it hold *by const
 Constraints without a transform hold by exact re-sampling of the failing rows
 (:class:`~simulacra.constraints.ConstraintSet`). Nulls: unless a constraint says
 otherwise, a row in which any of its columns is null satisfies it.
+
+A constraint reads the table's column kinds as a plain mapping (:data:`Columns`; a
+:class:`~simulacra.metadata.Metadata` is one) and asks their traits, never their names:
+
+>>> from simulacra.metadata.kinds import Categorical, Datetime, Numerical
+>>> columns = {"age": Numerical(), "city": Categorical(), "born": Datetime()}
+>>> problem, = kind_problem("range(column='city')", columns, "city", ordered, "ordered")
+>>> problem.split(": ", 1)[1]
+"column 'city' is categorical, but this constraint needs ordered columns (numerical or datetime)"
 """
 
 from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from simulacra.metadata.kinds import ColumnKind, Datetime
-
-if TYPE_CHECKING:
-    from simulacra.metadata import Metadata
+from simulacra.metadata.kinds import KINDS, ColumnKind
 
 State = dict[str, Any]
+#: The column kinds of a table by name, as a constraint reads them (a ``Metadata`` is one).
+Columns = Mapping[str, ColumnKind]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,19 +53,19 @@ class Constraint(ABC):
     across_rows: ClassVar[bool] = False
 
     @abstractmethod
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         """A boolean array: True where the row satisfies the constraint."""
 
-    def problems(self, metadata: Metadata) -> list[str]:
+    def problems(self, metadata: Columns) -> list[str]:
         """What is inconsistent between this constraint and ``metadata`` (empty when valid)."""
         return [f"{self}: no column {c!r} in the metadata" for c in self.columns
                 if c not in metadata]
 
-    def learn(self, data: pd.DataFrame, metadata: Metadata, *, private: bool) -> Constraint:
+    def learn(self, data: pd.DataFrame, metadata: Columns, *, private: bool) -> Constraint:
         """This constraint with what it needs from the real data (default: unchanged)."""
         return self
 
-    def transformer(self, data: pd.DataFrame, metadata: Metadata, *,
+    def transformer(self, data: pd.DataFrame, metadata: Columns, *,
                     private: bool) -> Transform | None:
         """A fitted reversible transform that makes the rule hold by construction, or None."""
         return None
@@ -113,14 +122,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def kind_of(metadata: Metadata | None, column: str) -> ColumnKind | None:
+def kind_of(metadata: Columns | None, column: str) -> ColumnKind | None:
     if metadata is None or column not in metadata:
         return None
     return metadata[column]
 
 
 def is_datetime(series: pd.Series, kind: ColumnKind | None) -> bool:
-    return isinstance(kind, Datetime) or isinstance(series.dtype, pd.DatetimeTZDtype) \
+    return (kind is not None and kind.temporal) or isinstance(series.dtype, pd.DatetimeTZDtype) \
         or series.dtype.kind == "M"
 
 
@@ -177,13 +186,33 @@ def comparable(series: pd.Series, kind: ColumnKind | None) -> tuple[np.ndarray, 
     return numbers(series)
 
 
-def kind_problem(constraint: Constraint, metadata: Metadata, column: str,
-                 allowed: tuple[str, ...]) -> list[str]:
+def ordered(kind: type[ColumnKind]) -> bool:
+    """Values on one line (numbers, datetimes): ranges, inequalities and formulas apply."""
+    return kind.linear
+
+
+def signed(kind: type[ColumnKind]) -> bool:
+    """Numbers with a sign: values on one line that are not points in time."""
+    return kind.linear and not kind.temporal
+
+
+def groupable(kind: type[ColumnKind]) -> bool:
+    """Values that can form a fixed combination with other columns' values."""
+    return kind.groupable
+
+
+def kind_problem(constraint: Constraint | str, metadata: Columns, column: str,
+                 accepts: Callable[[type[ColumnKind]], bool], needs: str) -> list[str]:
+    """Why ``column`` cannot take part in ``constraint`` (empty when its kind ``accepts``).
+
+    ``accepts`` asks the kind's traits (e.g. :func:`ordered`); ``needs`` says in plain
+    words what it asks for, and the message lists the kinds that have it.
+    """
     if column not in metadata:
         return [f"{constraint}: no column {column!r} in the metadata"]
-    kind = metadata[column].kind
-    if kind not in allowed:
-        return [f"{constraint}: column {column!r} is {kind}, but this constraint needs "
-                f"{' or '.join(allowed)} columns"]
+    kind = metadata[column]
+    if not accepts(type(kind)):
+        accepted = " or ".join(name for name, cls in KINDS.items() if accepts(cls))
+        return [f"{constraint}: column {column!r} is {kind.kind}, but this constraint needs "
+                f"{needs} columns ({accepted})"]
     return []
-

@@ -14,22 +14,42 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import ItemsView, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from simulacra.constraints.base import Constraint, Transform
+from simulacra.constraints.report import ConstraintCheck, ConstraintReport
 from simulacra.errors import DataError, check_param
-
-if TYPE_CHECKING:
-    from simulacra.metadata import Metadata
+from simulacra.metadata.kinds import ColumnKind
 
 logger = logging.getLogger(__name__)
 
 ON_VIOLATION = ("drop", "keep", "error")
 _EXAMPLES = 5
+
+
+class Table(Protocol):
+    """What a :class:`ConstraintSet` reads of a table's metadata (a ``Metadata`` is one):
+    its column kinds in order, its primary key and constraints, and a copy with other columns.
+    """
+
+    primary_key: str | None
+    constraints: list[Constraint]
+
+    def __getitem__(self, name: str) -> ColumnKind: ...
+
+    def __contains__(self, name: object) -> bool: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def __len__(self) -> int: ...
+
+    def items(self) -> ItemsView[str, ColumnKind]: ...
+
+    def with_columns(self, columns: Mapping[str, ColumnKind]) -> Table: ...
 
 
 class ConstraintViolationWarning(UserWarning):
@@ -39,7 +59,7 @@ class ConstraintViolationWarning(UserWarning):
 class ConstraintSet:
     """Fitted constraints (``constraints``) with their transforms (``None``: re-sampling)."""
 
-    def __init__(self, metadata: Metadata, constraints: Sequence[Constraint],
+    def __init__(self, metadata: Table, constraints: Sequence[Constraint],
                  transforms: Sequence[Transform | None]):
         self.metadata = metadata
         self.constraints = list(constraints)
@@ -51,18 +71,19 @@ class ConstraintSet:
 
     # -- fit ------------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, metadata: Metadata, data: pd.DataFrame, *, on_violation: str = "drop",
-            private: bool = False) -> tuple[ConstraintSet, pd.DataFrame, dict[str, Any]]:
+    def fit(cls, metadata: Table, data: pd.DataFrame, *, on_violation: str = "drop",
+            private: bool = False) -> tuple[ConstraintSet, pd.DataFrame, ConstraintReport]:
         """Check ``data``, handle violations; return the set, the rows to learn from, a report."""
         check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
                     on_violation in ON_VIOLATION)
         learned = [c.learn(data, metadata, private=private) for c in metadata.constraints]
         masks = [c.check(data, metadata) for c in learned]
-        report = _report(learned, masks, data, on_violation)
+        checks = _checks(learned, masks, data)
+        n_rows = len(data)
         bad = ~np.logical_and.reduce(masks) if masks else np.zeros(len(data), dtype=bool)
         if bad.any():
-            lines = [f"{v['constraint']}: {v['violations']:,} of {len(data):,} rows, e.g. "
-                     f"{v['examples'][:2]}" for v in report["constraints"] if v["violations"]]
+            lines = [f"{c.constraint}: {c.violations:,} of {len(data):,} rows, e.g. "
+                     f"{list(c.examples[:2])}" for c in checks if c.violations]
             if on_violation == "error":
                 raise DataError("the data breaks its constraints (pass on_violation='drop' or "
                                 "'keep' to fit anyway):\n  - " + "\n  - ".join(lines))
@@ -76,7 +97,6 @@ class ConstraintSet:
                 raise DataError("every row breaks at least one constraint; nothing is left to "
                                 "learn from (check the constraints against the data)")
             data = data.loc[~bad].reset_index(drop=True)
-        report["rows_used"] = len(data)
         transforms: list[Transform | None] = []
         rewritten: set[str] = set()
         frame = data
@@ -89,8 +109,10 @@ class ConstraintSet:
                 frame = transform.transform(frame)
             transforms.append(transform)
         fitted = cls(metadata, learned, transforms)
-        report["by_construction"] = [str(c) for c, t in zip(learned, transforms, strict=True)
-                                     if t is not None]
+        report = ConstraintReport(
+            rows=n_rows, on_violation=on_violation, rows_used=len(data), checks=checks,
+            by_construction=tuple(str(c) for c, t in zip(learned, transforms, strict=True)
+                                  if t is not None))
         return fitted, data, report
 
     # -- the table the model sees ---------------------------------------------------------------
@@ -99,9 +121,7 @@ class ConstraintSet:
         """Original columns the model does not see as they are."""
         return {c for t in self.transforms if t is not None for c in t.removes}
 
-    def _model_metadata(self) -> Metadata:
-        from simulacra.metadata import Metadata
-
+    def _model_metadata(self) -> Table:
         items = list(self.metadata.items())
         for transform in self.transforms:
             if transform is None:
@@ -110,9 +130,7 @@ class ConstraintSet:
             position = min(names.index(c) for c in transform.removes)
             items = [(n, k) for n, k in items if n not in transform.removes]
             items[position:position] = list(transform.adds.items())
-        columns = dict(items)
-        key = self.metadata.primary_key
-        return Metadata(columns, primary_key=key if key in columns else None)
+        return self.metadata.with_columns(dict(items))
 
     def transform(self, data: pd.DataFrame) -> pd.DataFrame:
         frame = data
@@ -164,7 +182,7 @@ class ConstraintSet:
                 for c, t in zip(self.constraints, self.transforms, strict=True)]
 
     @classmethod
-    def from_state(cls, metadata: Metadata, state: list[dict[str, Any]]) -> ConstraintSet:
+    def from_state(cls, metadata: Table, state: list[dict[str, Any]]) -> ConstraintSet:
         from simulacra.constraints import TRANSFORMS, constraint_from_dict
 
         constraints, transforms = [], []
@@ -177,17 +195,17 @@ class ConstraintSet:
         return cls(metadata, constraints, transforms)
 
 
-def _report(constraints: list[Constraint], masks: list[np.ndarray], data: pd.DataFrame,
-            on_violation: str) -> dict[str, Any]:
-    entries = []
+def _checks(constraints: list[Constraint], masks: list[np.ndarray], data: pd.DataFrame
+            ) -> tuple[ConstraintCheck, ...]:
+    checks = []
     for constraint, mask in zip(constraints, masks, strict=True):
         failing = data.loc[~mask, list(constraint.columns)].head(_EXAMPLES)
-        examples = [{k: _shown(v) for k, v in row.items()}
-                    for row in failing.to_dict(orient="records")]
-        entries.append({"constraint": str(constraint), "violations": int((~mask).sum()),
-                        "rows": [int(i) for i in np.flatnonzero(~mask)[:_EXAMPLES]],
-                        "examples": examples})
-    return {"rows": len(data), "on_violation": on_violation, "constraints": entries}
+        examples = tuple({k: _shown(v) for k, v in row.items()}
+                         for row in failing.to_dict(orient="records"))
+        checks.append(ConstraintCheck(str(constraint), int((~mask).sum()),
+                                      tuple(int(i) for i in np.flatnonzero(~mask)[:_EXAMPLES]),
+                                      examples))
+    return tuple(checks)
 
 
 def _shown(value: Any) -> Any:

@@ -18,19 +18,21 @@ import dataclasses
 from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from simulacra.constraints.base import Constraint, State, Transform, kind_problem
+from simulacra.constraints.base import (
+    Columns,
+    Constraint,
+    State,
+    Transform,
+    groupable,
+    kind_problem,
+)
 from simulacra.errors import ParameterError
 from simulacra.metadata.kinds import Categorical
-
-if TYPE_CHECKING:
-    from simulacra.metadata import Metadata
-
-_GROUPABLE = ("categorical", "boolean", "numerical")
 
 
 def _key(value: Any) -> Hashable:
@@ -71,21 +73,21 @@ class FixedCombinations(Constraint):
             f", {len(self.combinations)} combinations"
         return f"{self.type}(columns={list(self.columns)}{learned})"
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         if self.combinations is None:
             return np.ones(len(frame), dtype=bool)  # nothing learned yet: nothing to check
         allowed = set(self.combinations)
         return np.fromiter((row in allowed for row in _rows(frame, self.columns)), dtype=bool,
                            count=len(frame))
 
-    def problems(self, metadata: Metadata) -> list[str]:
+    def problems(self, metadata: Columns) -> list[str]:
         out = []
         if len(self.columns) < 2:
             out.append(f"{self}: give at least two columns")
         if len(set(self.columns)) != len(self.columns):
             out.append(f"{self}: a column appears twice")
         for column in self.columns:
-            out += kind_problem(self, metadata, column, _GROUPABLE)
+            out += kind_problem(self, metadata, column, groupable, "groupable")
         for combo in self.combinations or ():
             if len(combo) != len(self.columns):
                 out.append(f"{self}: combination {list(combo)} has {len(combo)} values for "
@@ -93,7 +95,7 @@ class FixedCombinations(Constraint):
                 break
         return out
 
-    def learn(self, data: pd.DataFrame, metadata: Metadata, *, private: bool) -> Constraint:
+    def learn(self, data: pd.DataFrame, metadata: Columns, *, private: bool) -> Constraint:
         if self.combinations is not None:
             return self
         if private:
@@ -105,7 +107,7 @@ class FixedCombinations(Constraint):
         ordered = sorted(counts, key=lambda combo: -counts[combo])
         return dataclasses.replace(self, combinations=tuple(ordered))
 
-    def transformer(self, data: pd.DataFrame, metadata: Metadata, *,
+    def transformer(self, data: pd.DataFrame, metadata: Columns, *,
                     private: bool) -> Transform | None:
         if not self.combinations:
             return None
@@ -134,19 +136,19 @@ class OneHot(Constraint):
         k = len(self.columns)
         return tuple(tuple(int(i == j) for j in range(k)) for i in range(k))
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         values = np.column_stack([pd.to_numeric(frame[c].astype(object), errors="coerce")
                                   .astype("float64").to_numpy() for c in self.columns])
         valid = np.isin(values, (0.0, 1.0)).all(axis=1)
         return valid & (np.nansum(values, axis=1) == 1)
 
-    def problems(self, metadata: Metadata) -> list[str]:
+    def problems(self, metadata: Columns) -> list[str]:
         out = [] if len(self.columns) >= 2 else [f"{self}: give at least two columns"]
         for column in self.columns:
-            out += kind_problem(self, metadata, column, ("boolean", "numerical", "categorical"))
+            out += kind_problem(self, metadata, column, groupable, "groupable")
         return out
 
-    def transformer(self, data: pd.DataFrame, metadata: Metadata, *,
+    def transformer(self, data: pd.DataFrame, metadata: Columns, *,
                     private: bool) -> Transform | None:
         return Merge(self, self.combinations, data)
 

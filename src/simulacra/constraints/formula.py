@@ -17,12 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from simulacra.constraints.base import (
+    Columns,
     Constraint,
     State,
     Transform,
@@ -31,13 +32,11 @@ from simulacra.constraints.base import (
     kind_of,
     kind_problem,
     numbers,
+    ordered,
     restore_datetimes,
 )
 from simulacra.errors import MetadataError
 from simulacra.metadata.kinds import ColumnKind, column_from_dict
-
-if TYPE_CHECKING:
-    from simulacra.metadata import Metadata
 
 _TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)"
                     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|`(?P<quoted>[^`]+)`"
@@ -220,7 +219,7 @@ class Formula(Constraint):
 
         return _cast(np.where(null, np.nan, result), dtype, decimals), null
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         kinds = {c: kind_of(metadata, c) for c in self.columns}
         actual = frame[self.target]
         dtype = str(actual.dtype)
@@ -235,15 +234,15 @@ class Formula(Constraint):
         d, _ = numbers(derived)
         return null | a_null | np.isclose(a, d, rtol=1e-9, atol=1e-12)
 
-    def problems(self, metadata: Metadata) -> list[str]:
+    def problems(self, metadata: Columns) -> list[str]:
         out = []
         for column in self.columns:
-            out += kind_problem(self, metadata, column, ("numerical", "datetime"))
+            out += kind_problem(self, metadata, column, ordered, "ordered")
         if self.target in self.operands:
             out.append(f"{self}: {self.target!r} appears on both sides")
         return out
 
-    def transformer(self, data: pd.DataFrame, metadata: Metadata, *,
+    def transformer(self, data: pd.DataFrame, metadata: Columns, *,
                     private: bool) -> Transform | None:
         kinds = {c: metadata[c] for c in self.columns}
         dtype = str(data[self.target].dtype)
@@ -256,7 +255,7 @@ class Formula(Constraint):
 
 
 def _is_dated(kind: ColumnKind | None, dtype: str) -> bool:
-    return (kind is not None and kind.kind == "datetime") or dtype.startswith("datetime64")
+    return (kind is not None and kind.temporal) or dtype.startswith("datetime64")
 
 
 def _decimals_of(series: pd.Series) -> int | None:

@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from simulacra.constraints.base import (
+    Columns,
     Constraint,
     State,
     Transform,
@@ -26,14 +27,10 @@ from simulacra.constraints.base import (
     kind_of,
     kind_problem,
     numbers,
+    ordered,
     restore_datetimes,
 )
 from simulacra.metadata.kinds import ColumnKind, Numerical, column_from_dict
-
-if TYPE_CHECKING:
-    from simulacra.metadata import Metadata
-
-_ORDERED = ("numerical", "datetime")
 
 
 @dataclass(frozen=True)
@@ -56,25 +53,25 @@ class Inequality(Constraint):
     def columns(self) -> tuple[str, ...]:
         return (self.low, self.high)
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         lo, lo_null = comparable(frame[self.low], kind_of(metadata, self.low))
         hi, hi_null = comparable(frame[self.high], kind_of(metadata, self.high))
         ok = lo < hi if self.strict else lo <= hi
         return lo_null | hi_null | ok
 
-    def problems(self, metadata: Metadata) -> list[str]:
-        out = kind_problem(self, metadata, self.low, _ORDERED)
-        out += kind_problem(self, metadata, self.high, _ORDERED)
+    def problems(self, metadata: Columns) -> list[str]:
+        out = kind_problem(self, metadata, self.low, ordered, "ordered")
+        out += kind_problem(self, metadata, self.high, ordered, "ordered")
         if self.low == self.high:
             out.append(f"{self}: low and high are the same column")
-        if not out and metadata[self.low].kind != metadata[self.high].kind:
+        if not out and metadata[self.low].temporal != metadata[self.high].temporal:
             out.append(f"{self}: {self.low!r} is {metadata[self.low].kind} but {self.high!r} "
                        f"is {metadata[self.high].kind}; compare columns of one kind")
         if not isinstance(self.strict, bool):
             out.append(f"{self}: strict must be true or false")
         return out
 
-    def transformer(self, data: pd.DataFrame, metadata: Metadata, *,
+    def transformer(self, data: pd.DataFrame, metadata: Columns, *,
                     private: bool) -> Transform | None:
         low_kind, high_kind = metadata[self.low], metadata[self.high]
         dated = is_datetime(data[self.high], high_kind)

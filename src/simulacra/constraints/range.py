@@ -13,17 +13,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from simulacra.constraints.base import Constraint, comparable, is_datetime, kind_of, kind_problem
+from simulacra.constraints.base import (
+    Columns,
+    Constraint,
+    comparable,
+    is_datetime,
+    kind_of,
+    kind_problem,
+    ordered,
+    signed,
+)
 
-if TYPE_CHECKING:
-    from simulacra.metadata import Metadata
-
-_ORDERED = ("numerical", "datetime")
 Bound = str | int | float | None
 
 
@@ -55,7 +60,7 @@ class Range(Constraint):
             return not _is_timestamp(bound)
         return bound in names
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         kind = kind_of(metadata, self.column)
         x, null = comparable(frame[self.column], kind)
         dated = is_datetime(frame[self.column], kind)
@@ -76,8 +81,8 @@ class Range(Constraint):
                 ok &= x < b if self.strict else x <= b
         return null | ok
 
-    def problems(self, metadata: Metadata) -> list[str]:
-        out = kind_problem(self, metadata, self.column, _ORDERED)
+    def problems(self, metadata: Columns) -> list[str]:
+        out = kind_problem(self, metadata, self.column, ordered, "ordered")
         if self.low is None and self.high is None:
             out.append(f"{self}: give low, high or both")
         for bound in (self.low, self.high):
@@ -86,7 +91,7 @@ class Range(Constraint):
                     out.append(f"{self}: a bound must be a column, a number or a date")
                 continue
             if isinstance(bound, str) and bound in metadata:
-                out += kind_problem(self, metadata, bound, _ORDERED)
+                out += kind_problem(self, metadata, bound, ordered, "ordered")
             elif isinstance(bound, str) and not _is_timestamp(bound):
                 out.append(f"{self}: no column {bound!r} in the metadata (and it is not a date)")
             elif not isinstance(bound, str | int | float):
@@ -113,15 +118,15 @@ class Positive(Constraint):
     def columns(self) -> tuple[str, ...]:
         return (self.column,)
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         x, null = comparable(frame[self.column], None)
         return null | self._ok(x)
 
     def _ok(self, x: np.ndarray) -> np.ndarray:
         return x > 0 if self.strict else x >= 0
 
-    def problems(self, metadata: Metadata) -> list[str]:
-        return kind_problem(self, metadata, self.column, ("numerical",))
+    def problems(self, metadata: Columns) -> list[str]:
+        return kind_problem(self, metadata, self.column, signed, "signed")
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from simulacra.constraints.base import Constraint
+from simulacra.constraints.base import Columns, Constraint
 from simulacra.errors import DataError, ParameterError
-
-if TYPE_CHECKING:
-    from simulacra.metadata import Metadata
 
 
 @dataclass(frozen=True)
@@ -45,12 +42,12 @@ class Unique(Constraint):
         columns = (self.columns,) if isinstance(self.columns, str) else tuple(self.columns)
         object.__setattr__(self, "columns", columns)
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         part = frame[list(self.columns)]
         null = part.isna().any(axis=1).to_numpy()
         return null | ~part.duplicated(keep="first").to_numpy()
 
-    def problems(self, metadata: Metadata) -> list[str]:
+    def problems(self, metadata: Columns) -> list[str]:
         out = super().problems(metadata)
         return out + ([f"{self}: give at least one column"] if not self.columns else [])
 
@@ -73,14 +70,14 @@ class Regex(Constraint):
     def columns(self) -> tuple[str, ...]:
         return (self.column,)
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         values = frame[self.column]
         null = values.isna().to_numpy()
         text = values.astype(object).where(~null, "").astype(str)
         ok = text.str.fullmatch(self.pattern).fillna(False).to_numpy(dtype=bool)
         return null | ok
 
-    def problems(self, metadata: Metadata) -> list[str]:
+    def problems(self, metadata: Columns) -> list[str]:
         out = super().problems(metadata)
         try:
             re.compile(self.pattern)
@@ -116,7 +113,7 @@ class Predicate(Constraint):
         label = self.name or getattr(self.func, "__name__", "func")
         return f"predicate({label} on {list(self.columns)})"
 
-    def check(self, frame: pd.DataFrame, metadata: Metadata | None = None) -> np.ndarray:
+    def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         try:
             result = self.func(frame[list(self.columns)].copy())
         except Exception as err:  # the user's code: report which rule failed

@@ -18,8 +18,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from simulacra._random import child_seed
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
-from simulacra.evaluation.result import Metric
 
 #: Fixed, modest classifier settings: same figure on every run with the same seed.
 CLASSIFIER_PARAMS = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31,
@@ -51,10 +51,10 @@ def detection_auc(
     Reference: D. Lopez-Paz, M. Oquab, "Revisiting Classifier Two-Sample Tests", ICLR 2017.
     """
     if data.holdout is not None:
-        real, label = data.holdout, "holdout"
+        real, label = data.holdout_view, "holdout"
         note = "real rows are the holdout table"
     else:
-        real, label = data.real, "train"
+        real, label = data.real_view, "train"
         note = ("no holdout given: real rows are the training table, which the synthesizer "
                 "saw, so memorised rows are harder to detect")
     n = min(len(real), len(data.synth), max_rows)
@@ -64,8 +64,8 @@ def detection_auc(
         return Metric("detection AUC", "fidelity", math.nan, definition=definition,
                       direction="closer", ideal=0.5,
                       note=f"not computed: needs at least {folds} rows per side and a column")
-    X = np.vstack([featurizer.ordinal(real.iloc[_pick(len(real), n, rng)]),
-                   featurizer.ordinal(data.synth.iloc[_pick(len(data.synth), n, rng)])])
+    X = np.vstack([featurizer.ordinal(real, _pick(len(real), n, rng)),
+                   featurizer.ordinal(data.synth_view, _pick(len(data.synth), n, rng))])
     y = np.repeat([0, 1], n)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=child_seed(rng))
     seed = child_seed(rng)

@@ -23,8 +23,9 @@ import pandas as pd
 from simulacra._random import make_rng
 from simulacra.errors import ParameterError
 from simulacra.evaluation import detection, fidelity, privacy, utility
-from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels, prepare
-from simulacra.evaluation.result import EvaluationResult, Metric
+from simulacra.evaluation.metric import Metric
+from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
+from simulacra.evaluation.result import EvaluationResult
 from simulacra.metadata import Metadata
 
 logger = logging.getLogger(__name__)
@@ -89,9 +90,9 @@ def evaluate(
         stage("fidelity", lambda: _fidelity(data, featurizer, rng))
         if data.holdout is not None:
             stage("fidelity of the holdout (reference)",
-                  lambda: _with_holdout_reference(found, data, rng))
+                  lambda: _with_holdout_reference(found, data, featurizer, rng))
         figures["association"] = fidelity.association_matrices(data)
-        figures["distributions"] = column_distributions(data)
+        figures["distributions"] = fidelity.column_distributions(data)
     if "detection" in groups:
         stage("detection", lambda: detection.detection_auc(data, featurizer, rng))
     if "utility" in groups and target is not None and data.holdout is not None:
@@ -138,15 +139,15 @@ def _fidelity(data: EvalData, featurizer: Featurizer, rng: np.random.Generator) 
     ]
 
 
-def _with_holdout_reference(found: list[Metric], data: EvalData,
+def _with_holdout_reference(found: list[Metric], data: EvalData, featurizer: Featurizer,
                             rng: np.random.Generator) -> list[Metric]:
     """Score the real holdout as if it were synthetic: the ceiling sampling noise allows.
 
     Each fidelity figure gets the holdout's score as its ``reference`` (replaced in place in
     ``found``), so a reader sees e.g. that real unseen rows reach a trend of 0.98, not 1.
     """
-    ceiling = EvalData(data.real, data.holdout, None, data.kinds, data.metadata, data.skipped)
-    reference = {m.name: m.value for m in _fidelity(ceiling, Featurizer(ceiling), rng)}
+    ceiling = data.holdout_as_synthetic()  # the featurizer is the real table's, as before
+    reference = {m.name: m.value for m in _fidelity(ceiling, featurizer, rng)}
     for i, metric in enumerate(found):
         if metric.group == "fidelity" and metric.name in reference:
             found[i] = dataclasses.replace(metric, reference=reference[metric.name],
@@ -172,45 +173,4 @@ def _not_computed(groups: set[str], target: str | None, data: EvalData) -> list[
     if "privacy" in groups and data.holdout is None:
         out.append("privacy distances, membership inference and Anonymeter-style risks: "
                    "need a holdout table to say what a real unseen record would score")
-    return out
-
-
-def column_distributions(data: EvalData, bins: int = 30, top: int = 20) -> dict[str, Any]:
-    """Per-column real vs synthetic distributions for the report's plots.
-
-    Continuous columns: densities over common histogram bins (datetimes as dates); discrete
-    columns: shares of the ``top`` most frequent real categories plus the rest pooled.
-    """
-    out: dict[str, Any] = {}
-    for column, kind in data.kinds.items():
-        real, synth = data.real[column], data.synth[column]
-        if kind in ("numerical", "datetime"):
-            r, s = as_float(real), as_float(synth)
-            r, s = r[~np.isnan(r)], s[~np.isnan(s)]
-            if len(r) == 0:
-                continue
-            lo, hi = np.nanquantile(r, [0.001, 0.999]) if len(r) > 1000 else (r.min(), r.max())
-            if hi <= lo:
-                lo, hi = lo - 0.5, hi + 0.5
-            edges = np.linspace(lo, hi, bins + 1)
-            out[column] = {
-                "kind": kind,
-                "edges": edges.tolist(),
-                "real": (np.histogram(np.clip(r, lo, hi), edges)[0] / max(len(r), 1)).tolist(),
-                "synthetic": (np.histogram(np.clip(s, lo, hi), edges)[0]
-                              / max(len(s), 1)).tolist(),
-                "null_share": [float(real.isna().mean()), float(synth.isna().mean())],
-            }
-        else:
-            rl = pd.Series(as_labels(real)).value_counts(normalize=True)
-            sl = pd.Series(as_labels(synth)).value_counts(normalize=True)
-            keep = list(rl.index[:top])
-            labels = keep + (["(other)"] if len(rl) > top else [])
-            rv = [float(rl.get(k, 0.0)) for k in keep]
-            sv = [float(sl.get(k, 0.0)) for k in keep]
-            if len(rl) > top:
-                rv.append(float(1 - sum(rv)))
-                sv.append(float(max(0.0, 1 - sum(sv))))
-            out[column] = {"kind": kind, "labels": [str(x) for x in labels], "real": rv,
-                           "synthetic": sv}
     return out

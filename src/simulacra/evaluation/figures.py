@@ -39,7 +39,7 @@ def distribution_figure(column: str, dist: dict[str, Any]) -> str:
         centres = (edges[:-1] + edges[1:]) / 2
         width = edges[1] - edges[0]
         x = centres
-        if dist["kind"] == "datetime":
+        if dist.get("temporal"):
             x = (centres * 1e9).astype("datetime64[ns]")
             width = np.timedelta64(int(width * 1e9), "ns")
             ax.plot(x, dist["real"], color=REAL_COLOUR, label="real", lw=1.6)

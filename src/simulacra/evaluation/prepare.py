@@ -2,52 +2,99 @@
 
 ``prepare`` checks the tables share columns, picks the columns that can be compared (ids,
 PII and free text are generated fresh, so they are skipped and listed), converts datetime strings
-to timestamps, and returns :class:`EvalData`. :class:`Featurizer` (fitted on the real table)
-gives the two numeric views the metrics need: an ordinal matrix for gradient-boosted trees and
-a scaled matrix for nearest-neighbour distances.
+to timestamps, and returns :class:`EvalData`: the tables, their column kinds, and one
+:class:`~simulacra.evaluation.views.FrameView` per table that every metric shares.
+:class:`Featurizer` (fitted on the real table) gives the two numeric views the metrics need: an
+ordinal matrix for gradient-boosted trees and a scaled matrix for nearest-neighbour distances.
 
 >>> import pandas as pd
 >>> real = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": ["a", "b", "a", "a"]})
 >>> data = prepare(real, real.copy())
->>> data.kinds
+>>> {column: kind.kind for column, kind in data.kinds.items()}
 {'x': 'numerical', 'c': 'categorical'}
->>> Featurizer(data).distance(real).shape
+>>> Featurizer(data).distance(data.real_view).shape
 (4, 4)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from simulacra.errors import DataError
+from simulacra.evaluation.views import FrameView
 from simulacra.metadata import Metadata
+from simulacra.metadata.kinds import Categorical, ColumnKind
 
-EVALUATED_KINDS = ("numerical", "datetime", "categorical", "boolean")
-MISSING_LABEL = "(missing)"
 OTHER_LABEL = "(other)"
+T = TypeVar("T")
 
 
 @dataclass
 class EvalData:
-    """Tables restricted to the comparable columns, datetimes as timestamps."""
+    """Tables restricted to the comparable columns, datetimes as timestamps.
+
+    ``kinds`` maps each compared column to its kind (a
+    :class:`~simulacra.metadata.kinds.ColumnKind`, asked for its traits);
+    ``real_view``, ``synth_view`` and ``holdout_view`` hold each table's per-column views,
+    computed once for every metric.
+    """
 
     real: pd.DataFrame
     synth: pd.DataFrame
     holdout: pd.DataFrame | None
-    kinds: dict[str, str]
+    kinds: dict[str, ColumnKind]
     metadata: Metadata
     skipped: dict[str, str] = field(default_factory=dict)
+    views: dict[str, FrameView] = field(init=False, repr=False, compare=False)
+    _shared: dict[Hashable, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.views = {name: FrameView(frame) for name, frame in
+                      (("real", self.real), ("synthetic", self.synth), ("holdout", self.holdout))
+                      if frame is not None}
+        self._shared = {}
+
+    def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """What ``compute()`` returns, computed once for these tables and then shared
+        (e.g. the binned codes that several fidelity figures read)."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
+
+    @property
+    def real_view(self) -> FrameView:
+        return self.views["real"]
+
+    @property
+    def synth_view(self) -> FrameView:
+        return self.views["synthetic"]
+
+    @property
+    def holdout_view(self) -> FrameView:
+        if self.holdout is None:
+            raise DataError("this evaluation has no holdout table")
+        return self.views["holdout"]
 
     @property
     def continuous(self) -> list[str]:
-        return [c for c, k in self.kinds.items() if k in ("numerical", "datetime")]
+        return [c for c, k in self.kinds.items() if k.family == "continuous"]
 
     @property
     def discrete(self) -> list[str]:
-        return [c for c, k in self.kinds.items() if k in ("categorical", "boolean")]
+        return [c for c, k in self.kinds.items() if k.family == "discrete"]
+
+    def holdout_as_synthetic(self) -> EvalData:
+        """The real table against the holdout in the synthetic's place (views shared)."""
+        if self.holdout is None:
+            raise DataError("this evaluation has no holdout table")
+        out = EvalData(self.real, self.holdout, None, self.kinds, self.metadata, self.skipped)
+        out.views = {"real": self.real_view, "synthetic": self.holdout_view}
+        return out
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out = {"real": self.real, "synthetic": self.synth}
@@ -80,15 +127,15 @@ def prepare(
         if missing or extra:
             raise DataError(f"the {label} table's columns differ from the real table's: "
                             f"missing {missing}, extra {extra}")
-    kinds: dict[str, str] = {}
+    kinds: dict[str, ColumnKind] = {}
     skipped: dict[str, str] = {}
     for column in real.columns:
-        kind = metadata[column].kind if column in metadata else "categorical"
-        if kind in EVALUATED_KINDS and not real[column].isna().all():
+        kind = metadata[column] if column in metadata else Categorical()
+        if kind.learned and not real[column].isna().all():
             kinds[column] = kind
         else:
-            skipped[column] = ("all values are null" if kind in EVALUATED_KINDS
-                               else f"{kind} columns are generated fresh, not learned")
+            skipped[column] = ("all values are null" if kind.learned
+                               else f"{kind.kind} columns are generated fresh, not learned")
     columns = list(kinds)
 
     def convert(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -96,8 +143,8 @@ def prepare(
             return None
         out = frame[columns].reset_index(drop=True)
         for column, kind in kinds.items():
-            if kind == "datetime":
-                out[column] = _to_datetime(out[column], getattr(metadata[column], "format", None))
+            if kind.temporal:
+                out[column] = _to_datetime(out[column], getattr(kind, "format", None))
         return out
 
     return EvalData(convert(real), convert(synth), convert(holdout), kinds, metadata,
@@ -113,22 +160,6 @@ def _to_datetime(column: pd.Series, fmt: str | None) -> pd.Series:
     return pd.to_datetime(values, format=fmt, errors="coerce")
 
 
-def as_float(column: pd.Series) -> np.ndarray:
-    """Numbers as float64; datetimes as seconds since the epoch; nulls as NaN."""
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        values = column.to_numpy(dtype="datetime64[ns]")
-        out = values.astype("int64").astype(np.float64) / 1e9
-        out[np.isnat(values)] = np.nan
-        return out
-    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def as_labels(column: pd.Series) -> np.ndarray:
-    """Category labels as strings, nulls as ``(missing)`` (so nulls are a category of their own)."""
-    out = column.astype(object).where(column.notna(), MISSING_LABEL)
-    return out.map(str).to_numpy(dtype=object)
-
-
 class Featurizer:
     """Numeric views of a table, learned from the real (training) table.
 
@@ -139,38 +170,78 @@ class Featurizer:
       in [0, 1] whatever its scale or skew) plus a null flag if it has nulls; each categorical
       column one-hot over its most frequent values scaled by 1/√2, so two rows that differ in
       one category are at distance 1, as are rows at opposite ends of one numeric range.
+
+    Both take a :class:`~simulacra.evaluation.views.FrameView` and optionally the positions of
+    the rows wanted; the matrix of a whole table is computed once and then shared (read-only).
     """
 
     def __init__(self, data: EvalData, *, max_categories: int = 32) -> None:
-        self.kinds = data.kinds
-        real = data.real
+        self._learn(data.kinds, data.real_view, max_categories)
+
+    @classmethod
+    def learned_from(cls, kinds: dict[str, ColumnKind], view: FrameView, *,
+                     max_categories: int = 32) -> Featurizer:
+        """A featurizer of the columns ``kinds`` learned from the table ``view``."""
+        out = cls.__new__(cls)
+        out._learn(kinds, view, max_categories)
+        return out
+
+    def _learn(self, kinds: dict[str, ColumnKind], view: FrameView, max_categories: int
+               ) -> None:
+        self.kinds = kinds
         self.sorted_: dict[str, np.ndarray] = {}
         self.has_null_: dict[str, bool] = {}
         self.categories_: dict[str, list[str]] = {}
-        for column in data.continuous:
-            values = as_float(real[column])
-            self.sorted_[column] = np.sort(values[~np.isnan(values)])
-            self.has_null_[column] = bool(np.isnan(values).any())
-        for column in data.discrete:
-            counts = pd.Series(as_labels(real[column])).value_counts(sort=True)
-            self.categories_[column] = [str(c) for c in counts.index[: max_categories - 1]]
-        self.categorical_mask = np.array([k in ("categorical", "boolean")
-                                          for k in self.kinds.values()])
+        self._lookups: dict[str, pd.Index] = {}
+        self._whole: dict[tuple[str, int], tuple[FrameView, np.ndarray]] = {}
+        for column, kind in kinds.items():
+            if kind.family == "continuous":
+                values = view.floats(column)
+                self.sorted_[column] = np.sort(values[~np.isnan(values)])
+                self.has_null_[column] = bool(np.isnan(values).any())
+            else:
+                counts = pd.Series(view.labels(column)).value_counts(sort=True)
+                self.categories_[column] = [str(c) for c in counts.index[: max_categories - 1]]
+                self._lookups[column] = pd.Index(self.categories_[column])
+        self.categorical_mask = np.array([k.family == "discrete" for k in kinds.values()])
 
-    def ordinal(self, frame: pd.DataFrame) -> np.ndarray:
+    def ordinal(self, view: FrameView, rows: np.ndarray | None = None) -> np.ndarray:
+        """Rows × columns floats: numbers as they are (NaN for null), categories as codes."""
+        return self._whole_or_rows(self._ordinal, view, rows)
+
+    def distance(self, view: FrameView, rows: np.ndarray | None = None) -> np.ndarray:
+        """Rows × features float32 for Euclidean distances (see the class docstring)."""
+        return self._whole_or_rows(self._distance, view, rows)
+
+    def _whole_or_rows(self, build: Callable[[FrameView, np.ndarray | None], np.ndarray],
+                       view: FrameView, rows: np.ndarray | None) -> np.ndarray:
+        """``build(view, rows)``; the whole table's matrix is built once and then shared."""
+        if rows is not None and not np.array_equal(rows, np.arange(len(view))):
+            return build(view, rows)
+        key = (build.__name__, id(view))
+        kept = self._whole.get(key)
+        if kept is None or kept[0] is not view:  # the view is kept, so its id stays its own
+            kept = (view, build(view, None))
+            kept[1].flags.writeable = False
+            self._whole[key] = kept
+        return kept[1]
+
+    def _ordinal(self, view: FrameView, rows: np.ndarray | None) -> np.ndarray:
         cols = []
         for column, kind in self.kinds.items():
-            if kind in ("numerical", "datetime"):
-                cols.append(as_float(frame[column]))
+            if kind.family == "continuous":
+                cols.append(_take(view.floats(column), rows))
             else:
-                cols.append(self._codes(frame[column]).astype(np.float64))
-        return np.column_stack(cols) if cols else np.empty((len(frame), 0))
+                labels = _take(view.labels(column), rows)
+                cols.append(self._codes(column, labels).astype(np.float64))
+        return np.column_stack(cols) if cols else np.empty((_rows(view, rows), 0))
 
-    def distance(self, frame: pd.DataFrame) -> np.ndarray:
+    def _distance(self, view: FrameView, rows: np.ndarray | None) -> np.ndarray:
+        n = _rows(view, rows)
         blocks: list[np.ndarray] = []
         for column, kind in self.kinds.items():
-            if kind in ("numerical", "datetime"):
-                values = as_float(frame[column])
+            if kind.family == "continuous":
+                values = _take(view.floats(column), rows)
                 ref = self.sorted_[column]
                 null = np.isnan(values)
                 cdf = np.searchsorted(ref, np.where(null, 0, values), side="right") / max(
@@ -179,18 +250,24 @@ class Featurizer:
                 if self.has_null_[column]:
                     blocks.append(null.astype(np.float64)[:, None])
             else:
-                codes = self._codes(frame[column])
+                codes = self._codes(column, _take(view.labels(column), rows))
                 k = len(self.categories_[column]) + 1
-                onehot = np.zeros((len(frame), k))
-                onehot[np.arange(len(frame)), codes] = 1 / np.sqrt(2)
+                onehot = np.zeros((n, k))
+                onehot[np.arange(n), codes] = 1 / np.sqrt(2)
                 blocks.append(onehot)
         if not blocks:
-            return np.empty((len(frame), 0), dtype=np.float32)
+            return np.empty((n, 0), dtype=np.float32)
         return np.hstack(blocks).astype(np.float32)
 
-    def _codes(self, column: pd.Series) -> np.ndarray:
+    def _codes(self, column: str, labels: np.ndarray) -> np.ndarray:
         """Codes 0..K-1 of the kept categories; K for anything else (rare or unseen)."""
-        cats = self.categories_[column.name]
-        lookup = pd.Index(cats)
-        codes = lookup.get_indexer(as_labels(column))
-        return np.where(codes < 0, len(cats), codes)
+        codes = self._lookups[column].get_indexer(labels)
+        return np.where(codes < 0, len(self.categories_[column]), codes)
+
+
+def _take(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
+def _rows(view: FrameView, rows: np.ndarray | None) -> int:
+    return len(view) if rows is None else len(rows)

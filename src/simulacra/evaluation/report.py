@@ -1,4 +1,4 @@
-"""Rendering an :class:`EvaluationResult` as one self-contained HTML file.
+"""Rendering the metrics of an evaluation as one self-contained HTML file.
 
 Everything the page needs is inside it: CSS inline, figures as base64 PNG, no scripts, no
 network. Each section opens with one sentence on what it shows and what good looks like.
@@ -7,16 +7,13 @@ network. Each section opens with one sentence on what it shows and what good loo
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from simulacra._version import __version__
-from simulacra.evaluation import figures
-from simulacra.evaluation.result import Metric
-
-if TYPE_CHECKING:
-    from simulacra.evaluation.result import EvaluationResult
+from simulacra.evaluation import figures as plots
+from simulacra.evaluation.metric import Metric
 
 #: Figures shown as cards at the top, in order, when present.
 SCORECARD = ("shape", "trend", "detection AUC", "TSTR ROC-AUC", "TSTR R2", "DCR share",
@@ -49,12 +46,16 @@ def status(metric: Metric) -> str:
     return "unknown"
 
 
-def render_report(result: EvaluationResult, *, title: str = "Synthetic data quality report"
-                  ) -> str:
+def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[str, Any],
+                  title: str = "Synthetic data quality report") -> str:
+    """The report page: ``metrics`` with the run's ``info`` and the plots' data (``figures``).
+
+    ``figures`` holds ``distributions`` and ``association`` as :func:`simulacra.evaluate`
+    computes them; either may be absent.
+    """
     env = Environment(loader=PackageLoader("simulacra.evaluation", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = _fmt
-    metrics = result.metrics
     by_name = {m.name: m for m in metrics}
     cards = [(by_name[name], status(by_name[name])) for name in SCORECARD if name in by_name]
 
@@ -62,17 +63,17 @@ def render_report(result: EvaluationResult, *, title: str = "Synthetic data qual
               by_name["shape"].details.get("columns", [])} if "shape" in by_name else {}
     distributions = [
         {"column": column, "score": shapes.get(column),
-         "img": figures.distribution_figure(column, dist)}
-        for column, dist in result.figures.get("distributions", {}).items()
+         "img": plots.distribution_figure(column, dist)}
+        for column, dist in figures.get("distributions", {}).items()
     ]
-    heatmap = (figures.heatmaps_figure(result.figures["association"])
-               if result.figures.get("association", {}).get("columns") else None)
+    heatmap = (plots.heatmaps_figure(figures["association"])
+               if figures.get("association", {}).get("columns") else None)
     pairs = sorted(by_name["trend"].details.get("pairs", []),
                    key=lambda p: (p["score"] if p["score"] == p["score"] else 2.0)
                    )[:10] if "trend" in by_name else []
     dcr = by_name.get("DCR share")
     hist = dcr.details.get("histograms") if dcr is not None else None
-    distance_img = figures.distance_figure(hist) if hist else None
+    distance_img = plots.distance_figure(hist) if hist else None
     groups: dict[str, list[tuple[Metric, str]]] = {"fidelity": [], "utility": [], "privacy": []}
     for m in metrics:
         groups[m.group].append((m, status(m)))
@@ -81,7 +82,7 @@ def render_report(result: EvaluationResult, *, title: str = "Synthetic data qual
         title=title,
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
-        info=result.info,
+        info=info,
         cards=cards,
         groups=groups,
         distributions=distributions,

@@ -22,8 +22,9 @@ from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_sco
 
 from simulacra._random import child_seed
 from simulacra.errors import DataError, ParameterError, check_param
-from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels
-from simulacra.evaluation.result import Direction, Metric
+from simulacra.evaluation.metric import Direction, Metric
+from simulacra.evaluation.prepare import EvalData, Featurizer
+from simulacra.evaluation.views import FrameView
 
 MAX_ROWS = 100_000
 #: The model settings, fixed so that TSTR and TRTR differ only in the training data.
@@ -36,6 +37,14 @@ MODEL_PARAMS: dict[str, Any] = {
     "early_stopping": False,
 }
 _REFERENCE_LABEL = "trained on real"
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Some rows (positions ``rows``) of one table's views."""
+
+    view: FrameView
+    rows: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -82,12 +91,13 @@ def utility(
     if len(data.kinds) < 2:
         raise ParameterError(f"utility needs at least one column besides the target "
                              f"{target!r} to predict it from")
-    frames = {"synthetic": data.synth, "real": data.real, "holdout": data.holdout}
-    rows = {name: _subsample(len(frame), max_rows, rng) for name, frame in frames.items()}
+    views = {"synthetic": data.synth_view, "real": data.real_view,
+             "holdout": data.holdout_view}
+    rows = {name: _subsample(len(view), max_rows, rng) for name, view in views.items()}
     seed = child_seed(rng)
-    sampled = {name: frames[name].iloc[rows[name]] for name in frames}
-    note = _sample_note({name: (len(rows[name]), len(frames[name])) for name in frames})
-    if data.kinds[target] in ("categorical", "boolean"):
+    sampled = {name: _Rows(views[name], rows[name]) for name in views}
+    note = _sample_note({name: (len(rows[name]), len(views[name])) for name in views})
+    if data.kinds[target].family == "discrete":
         return _classification(sampled, featurizer, target, seed, note)
     return _regression(sampled, featurizer, target, seed, note)
 
@@ -97,9 +107,9 @@ def utility(
 # --------------------------------------------------------------------------------------------
 
 
-def _classification(frames: dict[str, pd.DataFrame], featurizer: Featurizer, target: str,
+def _classification(frames: dict[str, _Rows], featurizer: Featurizer, target: str,
                     seed: int, note: str) -> list[Metric]:
-    labels = {name: as_labels(frame[target]) for name, frame in frames.items()}
+    labels = {name: part.view.labels(target)[part.rows] for name, part in frames.items()}
     classes, counts = np.unique(labels["real"], return_counts=True)
     if len(classes) < 2:
         raise ParameterError(f"The 'target' column {target!r} has a single class "
@@ -181,9 +191,9 @@ def _auc(truth: np.ndarray, score: np.ndarray) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def _regression(frames: dict[str, pd.DataFrame], featurizer: Featurizer, target: str,
+def _regression(frames: dict[str, _Rows], featurizer: Featurizer, target: str,
                 seed: int, note: str) -> list[Metric]:
-    values = {name: as_float(frame[target]) for name, frame in frames.items()}
+    values = {name: part.view.floats(target)[part.rows] for name, part in frames.items()}
     split = _features(frames, featurizer, target, values, keep=lambda y: ~np.isnan(y))
     for name, y in split.y.items():
         if len(y) < 2:
@@ -202,7 +212,7 @@ def _regression(frames: dict[str, pd.DataFrame], featurizer: Featurizer, target:
     if any(split.dropped.values()):
         notes.append("rows with a null target left out: " + ", ".join(
             f"{n} {name}" for name, n in split.dropped.items() if n))
-    unit = "seconds" if featurizer.kinds[target] == "datetime" else "target units"
+    unit = "seconds" if featurizer.kinds[target].temporal else "target units"
     common = {"task": "regression", "positive_class": None, "target": target, "unit": unit,
               "rows": {k: len(v) for k, v in split.y.items()}, "model": _model_name(False)}
     return [
@@ -218,15 +228,15 @@ def _regression(frames: dict[str, pd.DataFrame], featurizer: Featurizer, target:
 # --------------------------------------------------------------------------------------------
 
 
-def _features(frames: dict[str, pd.DataFrame], featurizer: Featurizer, target: str,
+def _features(frames: dict[str, _Rows], featurizer: Featurizer, target: str,
               targets: dict[str, np.ndarray], keep: Callable[[np.ndarray], np.ndarray]
               ) -> _Split:
     """Ordinal features without the target column, for the rows whose target ``keep``s."""
     columns = [c != target for c in featurizer.kinds]
     X, y, dropped = {}, {}, {}
-    for name, frame in frames.items():
+    for name, part in frames.items():
         ok = keep(targets[name])
-        X[name] = featurizer.ordinal(frame)[ok][:, columns]
+        X[name] = featurizer.ordinal(part.view, part.rows)[ok][:, columns]
         y[name] = targets[name][ok]
         dropped[name] = int((~ok).sum())
     return _Split(X, y, dropped)

@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from simulacra.errors import MetadataError
-from simulacra.metadata.kinds import KINDS, ColumnKind, column_from_dict
+from simulacra.metadata.kinds import KINDS, ColumnKind, Id, Numerical, column_from_dict
 
 if TYPE_CHECKING:
     from simulacra.constraints import Constraint
@@ -122,7 +122,7 @@ class Metadata(Mapping[str, ColumnKind]):
             else:
                 columns[name] = detect_column(data[name],
                                               categorical_threshold=categorical_threshold)
-        ids = [n for n, k in columns.items() if k.kind == "id"]
+        ids = [n for n, k in columns.items() if isinstance(k, Id)]
         return cls(columns, primary_key=ids[0] if len(ids) == 1 else None)
 
     def explain(self) -> str:
@@ -172,6 +172,21 @@ class Metadata(Mapping[str, ColumnKind]):
         self.constraints.append(constraint)
         return self
 
+    def with_columns(self, columns: Mapping[str, ColumnKind]) -> Metadata:
+        """New metadata with these ``columns``, the primary key kept if it is among them.
+
+        Constraints are not carried over: they name columns that may be gone.
+
+        >>> import simulacra as sim
+        >>> md = Metadata({"id": sim.Id(), "x": sim.Numerical()}, primary_key="id")
+        >>> md.with_columns({"id": sim.Id(), "y": sim.Categorical()})
+        Metadata(id: id, y: categorical)
+        >>> md.with_columns({"x": sim.Numerical()}).primary_key is None
+        True
+        """
+        key = self.primary_key
+        return Metadata(columns, primary_key=key if key in columns else None)
+
     def remove_column(self, name: str) -> Metadata:
         self[name]
         users = [str(c) for c in self.constraints if name in c.columns]
@@ -197,7 +212,7 @@ class Metadata(Mapping[str, ColumnKind]):
         if self.primary_key is not None:
             if self.primary_key not in self._columns:
                 problems.append(f"primary_key {self.primary_key!r} is not a column")
-            elif self._columns[self.primary_key].kind != "id":
+            elif not isinstance(self._columns[self.primary_key], Id):
                 problems.append(f"primary_key {self.primary_key!r} must be of kind 'id', not "
                                 f"{self._columns[self.primary_key].kind!r}")
         problems += self._constraint_problems()
@@ -333,7 +348,7 @@ def _as_kind(value: ColumnKind | str, name: str) -> ColumnKind:
 def _data_problems(name: str, kind: ColumnKind, column: pd.Series) -> list[str]:
     """Checks that would make fitting fail later, reported up front."""
     values = column.dropna()
-    if kind.kind == "numerical" and len(values):
+    if isinstance(kind, Numerical) and len(values):
         numeric = pd.to_numeric(values, errors="coerce")
         bad = values[numeric.isna()]
         if len(bad):

@@ -17,15 +17,17 @@ from simulacra.models.gaussian_copula import GaussianCopula
 from simulacra.models.independent import IndependentMarginals
 from simulacra.serialization import read_model
 
-MODELS: dict[str, type[Synthesizer]] = {
+#: Every synthesizer by name, and ``"auto"``: the factory that picks one of them for the data.
+MODELS: dict[str, type[Synthesizer] | type[AutoSynthesizer]] = {
     cls.name: cls for cls in (AutoSynthesizer, IndependentMarginals, GaussianCopula,
                                 AutoregressiveNetwork, TabDDPM, CTGAN, TVAE, BayesianNetwork,
                                 PrivBayes, MST, AIM)
 }
 
 
-def get_model(name: str) -> type[Synthesizer]:
-    """The synthesizer class registered under ``name``."""
+def get_model(name: str) -> type[Synthesizer] | type[AutoSynthesizer]:
+    """The synthesizer class registered under ``name`` (``"auto"``: the factory whose ``fit``
+    returns the synthesizer it chose, fitted)."""
     try:
         return MODELS[name]
     except KeyError:

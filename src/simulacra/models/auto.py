@@ -8,34 +8,29 @@ The choice rests on the benchmarks in BENCHMARKS.md (Adult and five more tables,
 * otherwise the Gaussian copula: it needs no torch, fits in seconds, and on a few dozen rows a
   network has too little to learn from (it could only memorize).
 
-``max_training_time`` is passed to the chosen network (the copula needs far less than any
-budget). The fitted chooser delegates ``sample`` to the chosen model, and ``save`` writes that
-model's own file, so ``sim.load`` gives it back directly.
+``AutoSynthesizer`` is a factory, not a model: its ``fit`` returns the chosen synthesizer,
+fitted, so sampling, saving and loading are that model's own (``max_training_time`` is passed
+to a chosen network; the copula needs far less than any budget).
 
 >>> import simulacra as sim
 >>> df = sim.datasets.load_demo().head(100)
->>> auto = sim.AutoSynthesizer(random_state=0).fit(df)
->>> auto.chosen_
-'gaussian_copula'
->>> auto.sample(3).shape
-(3, 15)
+>>> model = sim.AutoSynthesizer(random_state=0).fit(df)
+>>> type(model).__name__, model.sample(3).shape
+('GaussianCopula', (3, 15))
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
 from simulacra._random import RandomState
-from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
+from simulacra.params import Flag, Number, Optional, Rule, check_all
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +53,13 @@ def choose_model(n_rows: int, *, torch_available: bool | None = None) -> str:
     return "gaussian_copula"
 
 
-class AutoSynthesizer(Synthesizer):
-    """Chooses and fits the best default model (:func:`choose_model`), then acts as it.
+class AutoSynthesizer:
+    """Chooses the best default synthesizer for a table (:func:`choose_model`) and fits it.
+
+    ``fit`` returns the fitted chosen synthesizer — an
+    :class:`~simulacra.models.autoregressive.AutoregressiveNetwork` or a
+    :class:`~simulacra.models.gaussian_copula.GaussianCopula` —, not ``self``; ``choose``
+    returns it unfitted, for a look before fitting.
 
     Parameters
     ----------
@@ -71,77 +71,56 @@ class AutoSynthesizer(Synthesizer):
         Seconds the chosen model may train (networks stop between epochs); ``None``: no limit.
     verbose:
         Progress bar while a network trains.
-
-    Attributes
-    ----------
-    chosen_:
-        Name of the chosen synthesizer; ``model_`` is the fitted synthesizer itself.
     """
 
     name: ClassVar[str] = "auto"
+    #: The factory takes no privacy budget (``model="auto"`` is for non-private fits).
+    supports_privacy: ClassVar[bool] = False
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  max_training_time: float | None = None, verbose: bool = False) -> None:
-        super().__init__(metadata, random_state=random_state)
+        self.metadata = metadata
+        self.random_state = random_state
         self.max_training_time = max_training_time
         self.verbose = verbose
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        t = self.max_training_time
-        check_param("max_training_time", t, "None or a number of seconds > 0",
-                    t is None or (isinstance(t, int | float | np.floating)
-                                  and not isinstance(t, bool) and t > 0))
-        check_param("verbose", self.verbose, "True or False", isinstance(self.verbose, bool))
+    #: What the factory's own parameters may be (``random_state`` is the chosen model's).
+    params: ClassVar[dict[str, Rule]] = {
+        "max_training_time": Optional(Number(0, low_open=True, unit="seconds")),
+        "verbose": Flag(),
+    }
 
-    def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> AutoSynthesizer:
-        """Choose a model for ``data`` (never modified), fit it, and return ``self``."""
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The constructor's arguments but ``metadata`` (what ``-p KEY=VALUE`` may set)."""
+        return ["random_state", *cls.params]
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"AutoSynthesizer({args})"
+
+    def choose(self, data: pd.DataFrame) -> Synthesizer:
+        """The synthesizer chosen for ``data``, configured with these parameters, unfitted.
+
+        >>> import pandas as pd
+        >>> type(AutoSynthesizer(random_state=0).choose(pd.DataFrame({"x": range(10)}))).__name__
+        'GaussianCopula'
+        """
         from simulacra.models import get_model
 
-        self._validate_params()
+        check_all(self.params, self.get_params())
         n_rows = len(data) if isinstance(data, pd.DataFrame) else 0
-        self.chosen_ = choose_model(n_rows)
-        cls = get_model(self.chosen_)
+        chosen = choose_model(n_rows)
+        logger.info("auto: %d rows -> %s", n_rows, chosen)
+        cls = get_model(chosen)
         params: dict[str, Any] = {}
         if "max_training_time" in cls._param_names():
             params = {"max_training_time": self.max_training_time, "verbose": self.verbose}
-        logger.info("auto: %d rows -> %s", n_rows, self.chosen_)
-        self.model_ = cls(self.metadata, random_state=self.random_state, **params).fit(
-            data, on_violation=on_violation)
-        for attribute in ("metadata_", "codec_", "n_rows_", "fit_seconds_",
-                          "constraints_", "constraint_report_"):
-            setattr(self, attribute, getattr(self.model_, attribute))
-        return self
+        return cls(self.metadata, random_state=self.random_state, **params)
 
-    def sample(self, n: int, *, conditions: Mapping[str, Any] | None = None,
-               rebalance: Mapping[str, Mapping[Any, float]] | None = None,
-               rng: RandomState = None) -> pd.DataFrame:
-        self._check_fitted()
-        return self.model_.sample(n, conditions=conditions, rebalance=rebalance, rng=rng)
-
-    def sample_remaining_columns(self, known: pd.DataFrame, *, rng: RandomState = None
-                                 ) -> pd.DataFrame:
-        self._check_fitted()
-        return self.model_.sample_remaining_columns(known, rng=rng)
-
-    def save(self, path: str | Path) -> None:
-        """Write the chosen model's own file (``sim.load`` returns that model)."""
-        self._check_fitted()
-        self.model_.save(path)
-
-    @property
-    def conditional_acceptance_(self) -> float | None:  # type: ignore[override]
-        return getattr(self.model_, "conditional_acceptance_", None)
-
-    # the chosen model does the work; these are never reached through the public API
-    def _fit(self, encoded: dict[str, np.ndarray], columns: list, rng: Any) -> None:
-        raise NotImplementedError("AutoSynthesizer fits through the model it chooses")
-
-    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        return self.model_._sample(n, rng)
-
-    def _get_state(self) -> dict[str, Any]:
-        return self.model_._get_state()
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        raise NotImplementedError("a saved auto model loads as the model it chose")
+    def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> Synthesizer:
+        """Choose a synthesizer for ``data`` (never modified), fit it and return it."""
+        return self.choose(data).fit(data, on_violation=on_violation)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra._random import RandomState, make_rng
+from simulacra.constraints.report import ConstraintReport, dump_report, load_report
 from simulacra.encoders import (
     CodecBudget,
     EncodedColumn,
@@ -121,7 +122,7 @@ class Synthesizer(ABC):
                     on_violation in ("drop", "keep", "error"))
         rng = make_rng(self.random_state)
         constraints, model_data, model_metadata = None, data, metadata
-        self.constraint_report_: dict[str, Any] | None = None
+        self.constraint_report_: ConstraintReport | None = None
         if metadata.constraints:
             from simulacra.constraints import ConstraintSet
 
@@ -375,7 +376,7 @@ class Synthesizer(ABC):
         rules = getattr(self, "constraints_", None)
         if rules is not None:
             payload["constraints"] = rules.get_state()
-            payload["constraint_report"] = self.constraint_report_
+            payload["constraint_report"] = dump_report(self.constraint_report_)
         dump_model(path, self.name, payload)
 
     @classmethod
@@ -389,7 +390,8 @@ class Synthesizer(ABC):
         model = cls(metadata, **params)
         model.metadata_ = metadata
         model.n_rows_ = int(payload["n_rows"])
-        model.constraints_, model.constraint_report_ = None, payload.get("constraint_report")
+        model.constraints_ = None
+        model.constraint_report_ = load_report(payload.get("constraint_report"))
         model_metadata = metadata
         if payload.get("constraints") is not None:
             from simulacra.constraints import ConstraintSet

@@ -4,14 +4,17 @@
 >>> ledger = PrivacyLedger(budget, n_rows=1000)
 >>> ledger.spend("model", "2-way marginals", ledger.remaining_rho)
 >>> report = ledger.report()
->>> report["epsilon"] <= 1.0, report["stages"]["model"]["share"]
+>>> report.epsilon <= 1.0, report.stages["model"].share
 (True, 1.0)
+>>> PrivacyReport.from_dict(report.to_dict()) == report
+True
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from simulacra.errors import ParameterError
@@ -69,6 +72,104 @@ class PrivacyBudget:
         return {"epsilon": self.epsilon, "delta": self.delta}
 
 
+@dataclass(frozen=True)
+class StageSpend:
+    """What one stage of a fit (``metadata``, ``model``) spent."""
+
+    #: ρ-zCDP spent (for an RDP-accounted stage: its RDP at the conversion order / order).
+    rho: float
+    #: Failure probability spent by thresholded histograms.
+    delta: float
+    #: This stage's part of the total.
+    share: float
+    #: ε of this stage alone, where the accountant gives it (DP-SGD).
+    epsilon_alone: float | None = None
+
+    def to_dict(self) -> dict[str, float]:
+        out = {"rho": self.rho, "delta": self.delta, "share": self.share}
+        if self.epsilon_alone is not None:
+            out["epsilon_alone"] = self.epsilon_alone
+        return out
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One use of the data: ``what`` was measured in ``stage`` at cost ``rho`` (and ``delta``)."""
+
+    stage: str
+    what: str
+    rho: float
+    delta: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "what": self.what, "rho": self.rho, "delta": self.delta}
+
+
+@dataclass(frozen=True)
+class PrivacyReport:
+    """The (ε, δ) guarantee a private fit reached, with what each stage and mechanism spent.
+
+    Models keep it as ``privacy_report_``; model files hold :meth:`to_dict` (and older files,
+    written as that dict, load through :meth:`from_dict`). DP-SGD fits also state their
+    ``rdp_order``, ``noise_multiplier``, ``max_grad_norm``, ``sample_rate`` and ``steps``.
+    """
+
+    epsilon: float
+    delta: float
+    budget: PrivacyBudget
+    #: Total ρ-zCDP (RDP-accounted fits: the total RDP at the conversion order / order).
+    rho: float
+    accountant: str
+    stages: Mapping[str, StageSpend] = field(default_factory=dict)
+    mechanisms: tuple[Mechanism, ...] = ()
+    rdp_order: float | None = None
+    noise_multiplier: float | None = None
+    max_grad_norm: float | None = None
+    sample_rate: float | None = None
+    steps: int | None = None
+
+    _SGD = ("noise_multiplier", "max_grad_norm", "sample_rate", "steps")
+
+    def __str__(self) -> str:
+        stages = ", ".join(f"{name} {spent.share:.0%}" for name, spent in self.stages.items())
+        return (f"ε = {self.epsilon:.4g}, δ = {self.delta:.3g} (budget ε = "
+                f"{self.budget.epsilon:g}); ρ by stage: {stages or 'none'}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form kept in model files."""
+        out: dict[str, Any] = {"epsilon": self.epsilon, "delta": self.delta,
+                               "budget": self.budget.to_dict(), "rho": self.rho,
+                               "accountant": self.accountant}
+        if self.rdp_order is not None:
+            out["rdp_order"] = self.rdp_order
+        out["stages"] = {name: spent.to_dict() for name, spent in self.stages.items()}
+        out["mechanisms"] = [m.to_dict() for m in self.mechanisms]
+        out.update({k: getattr(self, k) for k in self._SGD if getattr(self, k) is not None})
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PrivacyReport:
+        """A report from :meth:`to_dict`'s form (as every model file has it)."""
+        return cls(
+            epsilon=data["epsilon"], delta=data["delta"],
+            budget=PrivacyBudget(**data["budget"]), rho=data["rho"],
+            accountant=data["accountant"],
+            stages={name: StageSpend(**spent) for name, spent in data["stages"].items()},
+            mechanisms=tuple(Mechanism(**m) for m in data["mechanisms"]),
+            rdp_order=data.get("rdp_order"),
+            **{k: data.get(k) for k in cls._SGD})
+
+
+def dump_report(report: PrivacyReport | None) -> dict[str, Any] | None:
+    """What a model file keeps of a model's ``privacy_report_`` (None: not private)."""
+    return None if report is None else report.to_dict()
+
+
+def load_report(data: Mapping[str, Any] | None) -> PrivacyReport | None:
+    """A model's ``privacy_report_`` back from its model file (None: not private)."""
+    return None if data is None else PrivacyReport.from_dict(data)
+
+
 class PrivacyLedger:
     """Spends a budget in ρ-zCDP, stage by stage, and reports the (ε, δ) reached.
 
@@ -107,23 +208,23 @@ class PrivacyLedger:
         self.entries.append({"stage": stage, "what": what, "rho": float(rho),
                              "delta": float(delta)})
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> PrivacyReport:
         """The (ε, δ) guarantee of everything spent, with ρ by stage and by mechanism."""
         rho = self.spent_rho
         conversion_delta = self.delta - self.threshold_delta
-        stages: dict[str, dict[str, float]] = {}
+        sums: dict[str, dict[str, float]] = {}
         for e in self.entries:
-            s = stages.setdefault(e["stage"], {"rho": 0.0, "delta": 0.0})
+            s = sums.setdefault(e["stage"], {"rho": 0.0, "delta": 0.0})
             s["rho"] += e["rho"]
             s["delta"] += e["delta"]
-        for s in stages.values():
-            s["share"] = round(s["rho"] / rho, 6) if rho else 0.0
-        return {
-            "epsilon": cdp_epsilon(rho, conversion_delta) if rho else 0.0,
-            "delta": self.delta,
-            "budget": self.budget.to_dict(),
-            "rho": rho,
-            "accountant": ACCOUNTANT,
-            "stages": stages,
-            "mechanisms": list(self.entries),
-        }
+        stages = {name: StageSpend(s["rho"], s["delta"], round(s["rho"] / rho, 6) if rho
+                                   else 0.0) for name, s in sums.items()}
+        return PrivacyReport(
+            epsilon=cdp_epsilon(rho, conversion_delta) if rho else 0.0,
+            delta=self.delta,
+            budget=self.budget,
+            rho=rho,
+            accountant=ACCOUNTANT,
+            stages=stages,
+            mechanisms=tuple(Mechanism(**e) for e in self.entries),
+        )

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from simulacra.privacy.budget import Mechanism, PrivacyReport, StageSpend
+
 #: RDP orders: opacus's ``RDPAccountant.DEFAULT_ALPHAS`` and larger ones (small ε and zCDP
 #: stages reach their best conversion at high orders).
 DEFAULT_ORDERS = np.array([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64))
@@ -117,7 +119,7 @@ def calibrate_noise(epsilon: float, delta: float, *, sample_rate: float, steps: 
 
 
 def composed_report(*, ledger: Any, sample_rate: float, noise_multiplier: float, steps: int,
-                    max_grad_norm: float, orders: np.ndarray = DEFAULT_ORDERS) -> dict[str, Any]:
+                    max_grad_norm: float, orders: np.ndarray = DEFAULT_ORDERS) -> PrivacyReport:
     """The privacy report of a metadata ledger composed with DP-SGD, as the discrete models'.
 
     ``epsilon`` is what the steps actually taken reached; each stage's ``rho`` is its RDP at
@@ -132,25 +134,24 @@ def composed_report(*, ledger: Any, sample_rate: float, noise_multiplier: float,
     total = meta[at] + sgd[at]
     base = ledger.report()
     stages = {
-        "metadata": {"rho": float(ledger.spent_rho), "delta": float(ledger.spent_delta),
-                     "share": round(float(meta[at] / total), 6) if total else 0.0},
-        "model": {"rho": float(sgd[at] / order), "delta": 0.0,
-                  "share": round(float(sgd[at] / total), 6) if total else 0.0,
-                  "epsilon_alone": rdp_epsilon(sgd, orders, conversion_delta)[0]},
+        "metadata": StageSpend(float(ledger.spent_rho), float(ledger.spent_delta),
+                               round(float(meta[at] / total), 6) if total else 0.0),
+        "model": StageSpend(float(sgd[at] / order), 0.0,
+                            round(float(sgd[at] / total), 6) if total else 0.0,
+                            epsilon_alone=rdp_epsilon(sgd, orders, conversion_delta)[0]),
     }
-    return {
-        "epsilon": epsilon,
-        "delta": float(ledger.delta),
-        "budget": base["budget"],
-        "rho": float(total / order),
-        "accountant": ACCOUNTANT,
-        "rdp_order": order,
-        "stages": stages,
-        "mechanisms": [*base["mechanisms"],
-                       {"stage": "model", "what": "DP-SGD (subsampled Gaussian)",
-                        "rho": float(sgd[at] / order), "delta": 0.0}],
-        "noise_multiplier": float(noise_multiplier),
-        "max_grad_norm": float(max_grad_norm),
-        "sample_rate": float(sample_rate),
-        "steps": int(steps),
-    }
+    return PrivacyReport(
+        epsilon=epsilon,
+        delta=float(ledger.delta),
+        budget=base.budget,
+        rho=float(total / order),
+        accountant=ACCOUNTANT,
+        rdp_order=order,
+        stages=stages,
+        mechanisms=(*base.mechanisms,
+                    Mechanism("model", "DP-SGD (subsampled Gaussian)", float(sgd[at] / order))),
+        noise_multiplier=float(noise_multiplier),
+        max_grad_norm=float(max_grad_norm),
+        sample_rate=float(sample_rate),
+        steps=int(steps),
+    )

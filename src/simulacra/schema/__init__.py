@@ -33,8 +33,10 @@ True
 """
 
 from simulacra.schema.distributions import DISTRIBUTIONS
+from simulacra.schema.document import SCHEMA_VERSION, GenerationSchema, TableSchema
 from simulacra.schema.generator import as_schema, generate, generate_tables
 from simulacra.schema.kinds import (
+    COLUMN_KINDS,
     BooleanColumn,
     CategoricalColumn,
     ConstantColumn,
@@ -49,9 +51,9 @@ from simulacra.schema.kinds import (
     PatternColumn,
     ReferenceColumn,
     UuidColumn,
+    column_from_dict,
 )
-from simulacra.schema.model import SCHEMA_VERSION, GenerationSchema, TableSchema
-from simulacra.schema.spec import COLUMN_KINDS, ColumnSpec, column_from_dict
+from simulacra.schema.spec import ColumnSpec
 from simulacra.schema.writers import write_generated
 
 __all__ = [

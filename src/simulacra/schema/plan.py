@@ -16,7 +16,7 @@ re-drawn exactly by the generator. What this module makes hold *by construction*
 The rest (inequalities, regular expressions, composite uniqueness, bounds that are columns)
 hold by exact re-sampling.
 
->>> from simulacra.schema.model import GenerationSchema
+>>> from simulacra.schema.document import GenerationSchema
 >>> schema = GenerationSchema.from_dict({"columns": {
 ...     "x": {"kind": "float", "distribution": "normal", "mean": 0, "std": 1}},
 ...     "constraints": [{"type": "positive", "column": "x"}]})
@@ -48,6 +48,7 @@ from simulacra.constraints import (
 from simulacra.constraints.fixed_combinations import _key
 from simulacra.errors import MetadataError
 from simulacra.metadata.kinds import ColumnKind
+from simulacra.schema.document import GenerationSchema
 from simulacra.schema.kinds import (
     BooleanColumn,
     CategoricalColumn,
@@ -58,7 +59,6 @@ from simulacra.schema.kinds import (
     IntegerColumn,
 )
 from simulacra.schema.kinds.choices import object_array
-from simulacra.schema.model import GenerationSchema
 from simulacra.schema.spec import ColumnSpec, DrawContext, to_timestamp
 
 

@@ -1,14 +1,16 @@
 """The column-spec protocol: what every kind of schema column declares and how it draws.
 
-A column spec is a frozen value object (one class per ``kind``, registered in
-:data:`COLUMN_KINDS`). It validates its own fields (:meth:`ColumnSpec.problems`), names the
-columns of its table it reads (:meth:`ColumnSpec.reads`), draws *raw* values vectorized
-(:meth:`ColumnSpec.draw`: floats, datetime64, objects or row indices, nulls excluded) and turns
-raw values into the column a user sees (:meth:`ColumnSpec.output`). Everything that is the same
+A column spec is a frozen value object (one class per ``kind``, listed in
+:data:`simulacra.schema.kinds.COLUMN_KINDS`). It validates its own fields
+(:meth:`ColumnSpec.problems`), names the columns of its table it reads
+(:meth:`ColumnSpec.reads`), draws *raw* values vectorized (:meth:`ColumnSpec.draw`: floats,
+datetime64, objects or row indices, nulls excluded) and turns raw values into the column a user
+sees (:meth:`ColumnSpec.output`). Everything that is the same
 for every kind — nulls (``null_rate``), ``unique``, ``hidden``, and values that depend on
 another column (``given`` with ``cases``) — is done once, by the generator.
 
->>> spec = column_from_dict({"kind": "integer", "min": 1, "max": 6}, name="die")
+>>> from simulacra.schema.kinds import IntegerColumn
+>>> spec = spec_from_dict(IntegerColumn, {"min": 1, "max": 6}, name="die")
 >>> spec
 IntegerColumn(min=1, max=6)
 >>> spec.to_dict()
@@ -195,28 +197,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-#: Column kinds by ``kind`` name; filled by :func:`register`.
-COLUMN_KINDS: dict[str, type[ColumnSpec]] = {}
-#: A key that, present without ``kind``, says which kind the column is.
-MARKERS: dict[str, str] = {}
+def spec_from_dict(cls: type[ColumnSpec], data: Mapping[str, Any], *,
+                   name: str = "?") -> ColumnSpec:
+    """Build a column spec of class ``cls`` from its YAML/dict form, listing every problem.
 
-
-def register(cls: type[ColumnSpec], marker: str | None = None) -> type[ColumnSpec]:
-    COLUMN_KINDS[cls.kind] = cls
-    if marker is not None:
-        MARKERS[marker] = cls.kind
-    return cls
-
-
-def column_from_dict(data: Mapping[str, Any], *, name: str = "?") -> ColumnSpec:
-    """Build a column spec from its YAML/dict form, listing every problem at once.
-
-    ``kind`` may be left out when a key says it (``faker:``, ``expression:``,
-    ``references:``, ``lookup:``, ``pattern:``, ``value:``, ``categories:``). ``cases`` maps
-    a value of the ``given`` column to the fields that change for rows with that value.
+    ``kind`` in ``data``, if given, must be ``cls.kind``; the registry of kinds
+    (:func:`simulacra.schema.kinds.column_from_dict`) chooses the class from it.
     """
     problems: list[str] = []
-    spec = _build(data, name, problems)
+    spec = build_spec(cls, data, name, problems)
+    return checked(spec, name, problems)
+
+
+def checked(spec: ColumnSpec | None, name: str, problems: list[str]) -> ColumnSpec:
+    """``spec`` once its own and the common checks pass; else every problem, raised at once."""
     if spec is not None:
         problems += spec.problems(name)
         problems += common_problems(spec, name)
@@ -226,25 +220,10 @@ def column_from_dict(data: Mapping[str, Any], *, name: str = "?") -> ColumnSpec:
     return spec
 
 
-def _build(data: Mapping[str, Any], name: str, problems: list[str]) -> ColumnSpec | None:
-    from simulacra.schema import kinds  # noqa: F401  (registers every kind)
-
-    if not isinstance(data, Mapping):
-        problems.append(f"column {name!r}: expected a mapping such as {{kind: integer, min: 0, "
-                        f"max: 9}}, got {data!r}")
-        return None
-    kind = data.get("kind")
-    if kind is None:
-        found = [MARKERS[k] for k in data if k in MARKERS]
-        if not found:
-            problems.append(f"column {name!r}: give a kind (one of {', '.join(COLUMN_KINDS)})")
-            return None
-        kind = found[0]
-    cls = COLUMN_KINDS.get(kind)
-    if cls is None:
-        problems.append(f"column {name!r}: unknown kind {kind!r}{_suggest(kind, COLUMN_KINDS)}; "
-                        f"use one of {', '.join(COLUMN_KINDS)}")
-        return None
+def build_spec(cls: type[ColumnSpec], data: Mapping[str, Any], name: str,
+               problems: list[str]) -> ColumnSpec | None:
+    """``cls`` built from ``data`` (with its ``cases``), or None; problems are appended."""
+    kind = cls.kind
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
     takes_params = "params" in fields
     kwargs: dict[str, Any] = {}
@@ -286,12 +265,9 @@ def _build(data: Mapping[str, Any], name: str, problems: list[str]) -> ColumnSpe
         if bad:
             problems.append(f"column {where}: a case cannot change {', '.join(bad)}")
             continue
-        merged = {**base, **change}
-        if "kind" not in base:
-            merged["kind"] = kind
-        merged = {k: v for k, v in merged.items() if v is not None}
+        merged = {k: v for k, v in {**base, **change}.items() if v is not None}
         case_problems: list[str] = []
-        case = _build(merged, name, case_problems)
+        case = build_spec(cls, merged, name, case_problems)
         if case is not None:
             case_problems += case.problems(name)
             if not 0 <= case.null_rate <= 1:

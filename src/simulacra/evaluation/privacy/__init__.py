@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
-from simulacra.evaluation.privacy._common import (
+from simulacra.evaluation.privacy.attack_tools import (
     HISTOGRAM_BINS,
     MAX_MEMBERS,
     MAX_QUERIES,
@@ -53,7 +54,6 @@ from simulacra.evaluation.privacy.distances import (
 from simulacra.evaluation.privacy.inference import attribute_inference
 from simulacra.evaluation.privacy.linkability import linkability
 from simulacra.evaluation.privacy.singling_out import singling_out
-from simulacra.evaluation.result import Metric
 
 
 def privacy(

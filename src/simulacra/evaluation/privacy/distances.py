@@ -9,9 +9,9 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from simulacra.errors import check_param
-from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels
-from simulacra.evaluation.privacy._common import (
-    _CONTINUOUS,
+from simulacra.evaluation.metric import Metric
+from simulacra.evaluation.prepare import EvalData, Featurizer
+from simulacra.evaluation.privacy.attack_tools import (
     _TIE,
     _Z95,
     HISTOGRAM_BINS,
@@ -26,7 +26,8 @@ from simulacra.evaluation.privacy._common import (
     _wilson_interval,
     symmetric_featurizer,
 )
-from simulacra.evaluation.result import Metric
+from simulacra.evaluation.views import FrameView, as_labels
+from simulacra.metadata.kinds import ColumnKind
 
 
 def exact_copies(data: EvalData) -> Metric:
@@ -37,13 +38,13 @@ def exact_copies(data: EvalData) -> Metric:
     combined), so it is exact up to hash collisions (≈ n²/2⁶⁴) and runs on millions of
     rows. Small discrete tables repeat rows by chance: the holdout's rate says how often.
     """
-    train = _row_hashes(data.real, data.kinds)
-    synth = _row_hashes(data.synth, data.kinds)
+    train = _row_hashes(data.real_view, data.kinds)
+    synth = _row_hashes(data.synth_view, data.kinds)
     copies = int(np.isin(synth, train).sum())
     share = copies / len(synth)
     reference = None
     if data.holdout is not None:
-        reference = float(np.isin(_row_hashes(data.holdout, data.kinds), train).mean())
+        reference = float(np.isin(_row_hashes(data.holdout_view, data.kinds), train).mean())
     lo, hi = _wilson_interval(copies, len(synth))
     return Metric(
         "exact copies", "privacy", share,
@@ -89,9 +90,9 @@ def distance_to_closest_record(
     hold_idx = _subsample(len(holdout), max_reference, rng)
     syn_idx = _subsample(len(data.synth), max_queries, rng)
     hq_pos = _subsample(len(hold_idx), max_queries, rng)  # holdout rows as queries
-    X_train = featurizer.distance(data.real.iloc[train_idx])
-    X_hold = featurizer.distance(holdout.iloc[hold_idx])
-    X_syn = featurizer.distance(data.synth.iloc[syn_idx])
+    X_train = featurizer.distance(data.real_view, train_idx)
+    X_hold = featurizer.distance(data.holdout_view, hold_idx)
+    X_syn = featurizer.distance(data.synth_view, syn_idx)
 
     # 1-2. closest training and holdout rows of each synthetic row, with tie counts
     syn_train = _nearest(X_syn, X_train, k=2, ties=True)
@@ -181,9 +182,9 @@ def membership_inference(
     member_idx = _subsample(len(data.real), n, rng)
     other_idx = _subsample(len(holdout), n, rng)
     syn_idx = _subsample(len(data.synth), max_reference, rng)
-    X_syn = featurizer.distance(data.synth.iloc[syn_idx])
-    d_member = _nearest(featurizer.distance(data.real.iloc[member_idx]), X_syn).d2[:, 0]
-    d_other = _nearest(featurizer.distance(holdout.iloc[other_idx]), X_syn).d2[:, 0]
+    X_syn = featurizer.distance(data.synth_view, syn_idx)
+    d_member = _nearest(featurizer.distance(data.real_view, member_idx), X_syn).d2[:, 0]
+    d_other = _nearest(featurizer.distance(data.holdout_view, other_idx), X_syn).d2[:, 0]
     scores = -np.sqrt(np.concatenate([d_member, d_other]))
     labels = np.r_[np.ones(n), np.zeros(n)]
     auc = float(roc_auc_score(labels, scores))
@@ -249,19 +250,19 @@ def _histograms(distances: dict[str, np.ndarray], bins: int) -> dict[str, list[f
     return out
 
 
-def _row_hashes(frame: pd.DataFrame, kinds: dict[str, str]) -> np.ndarray:
+def _row_hashes(view: FrameView, kinds: dict[str, ColumnKind]) -> np.ndarray:
     """One uint64 per row, from normalised values: floats for numbers and datetimes (one NaN,
     0.0 for -0.0), label strings for categories (``(missing)`` for null). Columns are hashed
     one at a time (:func:`pandas.util.hash_array`) and combined, so memory stays at one
     column's worth."""
-    out = np.zeros(len(frame), dtype=np.uint64)
+    out = np.zeros(len(view), dtype=np.uint64)
     for column, kind in kinds.items():
-        if kind in _CONTINUOUS:
-            x = as_float(frame[column]) + 0.0  # -0.0 -> 0.0
+        if kind.family == "continuous":
+            x = view.floats(column) + 0.0  # -0.0 -> 0.0
             values = np.where(np.isnan(x), np.nan, x)
             hashed = pd.util.hash_array(values)
         else:  # hash each distinct label once
-            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+            codes, uniques = pd.factorize(view.frame[column], use_na_sentinel=False)
             hashed = pd.util.hash_array(as_labels(pd.Series(uniques, dtype=object)))[codes]
         out = out * np.uint64(1_000_003) ^ hashed
     return out

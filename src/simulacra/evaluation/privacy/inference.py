@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from simulacra.errors import ParameterError, check_param
-from simulacra.evaluation.prepare import EvalData, Featurizer, as_float, as_labels
-from simulacra.evaluation.privacy._common import (
-    _CONTINUOUS,
+from simulacra.evaluation.metric import Metric
+from simulacra.evaluation.prepare import EvalData, Featurizer
+from simulacra.evaluation.privacy.attack_tools import (
     MAX_REFERENCE,
     N_ATTACKS,
     _column_blocks,
@@ -23,7 +22,8 @@ from simulacra.evaluation.privacy._common import (
     _subsample,
     symmetric_featurizer,
 )
-from simulacra.evaluation.result import Metric
+from simulacra.evaluation.views import FrameView
+from simulacra.metadata.kinds import ColumnKind
 
 
 def attribute_inference(
@@ -64,22 +64,26 @@ def attribute_inference(
     secrets = [secret] if secret is not None else columns
     n = min(n_attacks, len(data.real), len(holdout))
     syn_idx = _subsample(len(data.synth), max_reference, rng)
-    synth = data.synth.iloc[syn_idx]
-    X_syn = featurizer.distance(synth)
+    X_syn = featurizer.distance(data.synth_view, syn_idx)
     blocks = _column_blocks(featurizer)
-    train_rows = data.real.iloc[_subsample(len(data.real), n, rng)]
-    hold_rows = holdout.iloc[_subsample(len(holdout), n, rng)]
-    guesses_train = _guess_secrets(featurizer.distance(train_rows), X_syn, blocks, secrets)
-    guesses_hold = _guess_secrets(featurizer.distance(hold_rows), X_syn, blocks, secrets)
+    train_idx = _subsample(len(data.real), n, rng)
+    hold_idx = _subsample(len(holdout), n, rng)
+    guesses_train = _guess_secrets(featurizer.distance(data.real_view, train_idx), X_syn,
+                                   blocks, secrets)
+    guesses_hold = _guess_secrets(featurizer.distance(data.holdout_view, hold_idx), X_syn,
+                                  blocks, secrets)
     random_rows = rng.integers(0, len(syn_idx), size=n)
     per_secret = {}
     for s in secrets:
         right = _guess_checker(data, s, tolerance)
-        syn_values = synth[s]
+        values = _secret_values(data.kinds[s], s)
+        syn_values = values(data.synth_view)[syn_idx]
+        train_values, hold_values = values(data.real_view)[train_idx], \
+            values(data.holdout_view)[hold_idx]
         per_secret[s] = {
-            "attack": float(right(train_rows[s], syn_values.iloc[guesses_train[s]]).mean()),
-            "control": float(right(hold_rows[s], syn_values.iloc[guesses_hold[s]]).mean()),
-            "baseline": float(right(train_rows[s], syn_values.iloc[random_rows]).mean()),
+            "attack": float(right(train_values, syn_values[guesses_train[s]]).mean()),
+            "control": float(right(hold_values, syn_values[guesses_hold[s]]).mean()),
+            "baseline": float(right(train_values, syn_values[random_rows]).mean()),
         }
         value, ci = _residual_risk(per_secret[s]["attack"] * n, n,
                                    per_secret[s]["control"] * n, n)
@@ -139,20 +143,27 @@ def _guess_secrets(X_targets: np.ndarray, X_syn: np.ndarray, blocks: dict[str, s
     return out
 
 
+def _secret_values(kind: ColumnKind, column: str) -> Callable[[FrameView], np.ndarray]:
+    """How a secret column is compared: its labels (categories) or its floats (numbers)."""
+    if kind.family == "continuous":
+        return lambda view: view.floats(column)
+    return lambda view: view.labels(column)
+
+
 def _guess_checker(data: EvalData, column: str, tolerance: float
-                   ) -> Callable[[pd.Series, pd.Series], np.ndarray]:
-    """A function (secrets, guesses) -> bool array of right guesses for ``column``."""
+                   ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A function (secrets, guesses) -> bool array of right guesses for ``column``, both as
+    :func:`_secret_values` gives them."""
     kind = data.kinds[column]
-    if kind not in _CONTINUOUS:
-        return lambda truth, guess: as_labels(truth) == as_labels(guess)
+    if kind.family != "continuous":
+        return lambda truth, guess: truth == guess
     scale = None
-    if kind == "datetime":
-        values = as_float(data.real[column])
+    if kind.temporal:
+        values = data.real_view.floats(column)
         scale = float(np.nanmax(values) - np.nanmin(values)) if np.isfinite(values).any() \
             else 0.0
 
-    def right(truth: pd.Series, guess: pd.Series) -> np.ndarray:
-        t, g = as_float(truth), as_float(guess)
+    def right(t: np.ndarray, g: np.ndarray) -> np.ndarray:
         allowed = tolerance * (np.abs(t) if scale is None else scale)
         with np.errstate(invalid="ignore"):
             close = np.abs(g - t) <= allowed

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from simulacra.errors import check_param
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
-from simulacra.evaluation.privacy._common import (
+from simulacra.evaluation.privacy.attack_tools import (
     MAX_REFERENCE,
     N_ATTACKS,
     _block_range,
@@ -22,7 +22,7 @@ from simulacra.evaluation.privacy._common import (
     _subsample,
     symmetric_featurizer,
 )
-from simulacra.evaluation.result import Metric
+from simulacra.evaluation.views import FrameView
 
 
 def linkability(
@@ -69,15 +69,15 @@ def linkability(
     blocks = _column_blocks(featurizer)
     cols_a = np.concatenate([_block_range(blocks[c]) for c in aux_a])
     cols_b = np.concatenate([_block_range(blocks[c]) for c in aux_b])
-    X_syn = featurizer.distance(data.synth.iloc[syn_idx])
+    X_syn = featurizer.distance(data.synth_view, syn_idx)
 
-    def links(frame: pd.DataFrame) -> int:
-        X = featurizer.distance(frame.iloc[_subsample(len(frame), n, rng)])
+    def links(view: FrameView) -> int:
+        X = featurizer.distance(view, _subsample(len(view), n, rng))
         idx_a = _nearest(X[:, cols_a], X_syn[:, cols_a], k=k).idx
         idx_b = _nearest(X[:, cols_b], X_syn[:, cols_b], k=k).idx
         return int(_share_a_row(idx_a, idx_b).sum())
 
-    n_attack, n_control = links(data.real), links(holdout)
+    n_attack, n_control = links(data.real_view), links(data.holdout_view)
     random_a = _random_sets(len(syn_idx), n, k, rng)
     random_b = _random_sets(len(syn_idx), n, k, rng)
     n_baseline = int(_share_a_row(random_a, random_b).sum())

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import check_param
-from simulacra.evaluation.prepare import EvalData, as_float, as_labels
-from simulacra.evaluation.privacy._common import (
+from simulacra.evaluation.metric import Metric
+from simulacra.evaluation.prepare import EvalData
+from simulacra.evaluation.privacy.attack_tools import (
     _CHUNK,
-    _CONTINUOUS,
     MAX_REFERENCE,
     N_ATTACKS,
     _join,
@@ -21,7 +21,8 @@ from simulacra.evaluation.privacy._common import (
     _sample_note,
     _subsample,
 )
-from simulacra.evaluation.result import Metric
+from simulacra.evaluation.views import FrameView
+from simulacra.metadata.kinds import ColumnKind
 
 
 def singling_out(
@@ -63,9 +64,9 @@ def singling_out(
     train_idx = _subsample(len(data.real), n_ref, rng)
     hold_idx = _subsample(len(holdout), n_ref, rng)
     V_syn, V_train, V_hold = _code_matrices(
-        [data.synth.iloc[syn_idx], data.real.iloc[train_idx], holdout.iloc[hold_idx]],
+        [(data.synth_view, syn_idx), (data.real_view, train_idx), (data.holdout_view, hold_idx)],
         data.kinds)
-    is_cat = np.array([k not in _CONTINUOUS for k in data.kinds.values()])
+    is_cat = np.array([k.family != "continuous" for k in data.kinds.values()])
 
     # 1. predicates singling out one synthetic row
     if mode == "univariate":
@@ -139,20 +140,22 @@ class _Queries:
                           for f in ("columns", "lo", "hi")))
 
 
-def _code_matrices(frames: list[pd.DataFrame], kinds: dict[str, str]) -> list[np.ndarray]:
+def _code_matrices(frames: list[tuple[FrameView, np.ndarray]], kinds: dict[str, ColumnKind]
+                   ) -> list[np.ndarray]:
     """Each frame as int32 codes (rows, columns), shared by all frames: numbers and datetimes
     by rank of value (order kept, -1 for null), categories by label (null a label of its own).
     Every predicate is then a range of codes, checked with integer compares."""
-    out = [np.empty((len(f), len(kinds)), dtype=np.int32) for f in frames]
-    bounds = np.cumsum([0] + [len(f) for f in frames])
+    out = [np.empty((len(rows), len(kinds)), dtype=np.int32) for _, rows in frames]
+    bounds = np.cumsum([0] + [len(rows) for _, rows in frames])
     for j, (column, kind) in enumerate(kinds.items()):
-        if kind in _CONTINUOUS:
-            x = np.concatenate([as_float(f[column]) for f in frames])
+        if kind.family == "continuous":
+            x = np.concatenate([view.floats(column)[rows] for view, rows in frames])
             null = np.isnan(x)
             codes = np.full(len(x), _NULL, dtype=np.int64)
             codes[~null] = np.unique(x[~null], return_inverse=True)[1]
         else:
-            codes = pd.factorize(np.concatenate([as_labels(f[column]) for f in frames]))[0]
+            codes = pd.factorize(np.concatenate([view.labels(column)[rows]
+                                                 for view, rows in frames]))[0]
         for i, matrix in enumerate(out):
             matrix[:, j] = codes[bounds[i]: bounds[i + 1]]
     return out

@@ -137,7 +137,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     (5, 15)
     >>> private = sim.AutoregressiveNetwork(privacy=sim.PrivacyBudget(1.0), epochs=2,
     ...                                     random_state=0).fit(df)
-    >>> private.privacy_report_["epsilon"] <= 1.0, private.sample(5).shape
+    >>> private.privacy_report_.epsilon <= 1.0, private.sample(5).shape
     (True, (5, 15))
     """
 

@@ -86,7 +86,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
     >>> import simulacra as sim
     >>> df = pd.DataFrame({"x": range(600), "c": list("ab") * 300})
     >>> model = TVAE(random_state=0, epochs=2, privacy=sim.PrivacyBudget(3.0)).fit(df)
-    >>> model.privacy_report_["epsilon"] <= 3.0, model.sample(5).shape
+    >>> model.privacy_report_.epsilon <= 3.0, model.sample(5).shape
     (True, (5, 2))
     """
 

@@ -135,7 +135,7 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
     (5, 15)
     >>> private = sim.TabDDPM(privacy=sim.PrivacyBudget(1.0), epochs=2, sampling_steps=20,
     ...                       random_state=0).fit(df)
-    >>> private.privacy_report_["epsilon"] <= 1.0, private.sample(5).shape
+    >>> private.privacy_report_.epsilon <= 1.0, private.sample(5).shape
     (True, (5, 15))
     """
 

@@ -17,7 +17,7 @@ share ρ of the budget and ``T`` rounds:
 >>> import simulacra as sim
 >>> df = sim.datasets.load_demo().head(2000)[["age", "education", "sex", "income"]]
 >>> model = AIM(privacy=sim.PrivacyBudget(epsilon=1.0), random_state=0, bins=8).fit(df)
->>> model.sample(3).shape, round(model.privacy_report_["epsilon"], 3)
+>>> model.sample(3).shape, round(model.privacy_report_.epsilon, 3)
 ((3, 4), 1.0)
 """
 

@@ -21,7 +21,13 @@ from simulacra.errors import ParameterError
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
 from simulacra.models.private import PrivateFit
-from simulacra.privacy import PrivacyBudget, PrivacyLedger
+from simulacra.privacy import (
+    PrivacyBudget,
+    PrivacyLedger,
+    PrivacyReport,
+    dump_report,
+    load_report,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +60,10 @@ class DiscreteSynthesizer(PrivateFit, Synthesizer):
              rng: np.random.Generator) -> None:
         ledger = self._ledger
         self._fit_codes(encoded, {c.name: c.cardinality for c in columns}, ledger, rng)
-        self.privacy_report_: dict[str, Any] | None = ledger.report() if ledger else None
+        self.privacy_report_: PrivacyReport | None = ledger.report() if ledger else None
         if ledger is not None:
             logger.info("%s: spent ε=%.3f (δ=%.2g) of ε=%.3f", self.name,
-                        self.privacy_report_["epsilon"], ledger.delta, self.privacy.epsilon)
+                        self.privacy_report_.epsilon, ledger.delta, self.privacy.epsilon)
         del self._ledger
 
     def _fit_codes(self, codes: dict[str, np.ndarray], sizes: dict[str, int],
@@ -66,10 +72,10 @@ class DiscreteSynthesizer(PrivateFit, Synthesizer):
 
     # -- state --------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
-        return {"privacy_report": self.privacy_report_, **self._get_model_state()}
+        return {"privacy_report": dump_report(self.privacy_report_), **self._get_model_state()}
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        self.privacy_report_ = state.get("privacy_report")
+        self.privacy_report_ = load_report(state.get("privacy_report"))
         self._set_model_state(state)
 
     def _get_model_state(self) -> dict[str, Any]:

@@ -29,7 +29,7 @@ conditional are picked by the parents' codes and drawn with one uniform per row.
 >>> model.sample(5).shape, max(len(parents) for _, parents in model.network_)
 ((5, 15), 2)
 >>> private = PrivBayes(privacy=sim.PrivacyBudget(epsilon=1.0), random_state=0).fit(df)
->>> round(private.privacy_report_["epsilon"], 3), sorted(private.privacy_report_["stages"])
+>>> round(private.privacy_report_.epsilon, 3), sorted(private.privacy_report_.stages)
 (1.0, ['metadata', 'model'])
 """
 

@@ -16,7 +16,7 @@ Numeric values are decoded within their bin (see :mod:`~simulacra.encoders.domai
 >>> import pandas as pd, simulacra as sim
 >>> df = sim.datasets.load_demo().head(3000)
 >>> model = MST(privacy=sim.PrivacyBudget(epsilon=1.0), random_state=0).fit(df)
->>> model.sample(5).shape, round(model.privacy_report_["epsilon"], 3)
+>>> model.sample(5).shape, round(model.privacy_report_.epsilon, 3)
 ((5, 15), 1.0)
 """
 

@@ -35,6 +35,7 @@ from simulacra.models.neural.params import positive_float, positive_int
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.models.neural.training import EpochLoop
 from simulacra.models.neural.validation import BinnedDistance, Watch, split_rows
+from simulacra.privacy import dump_report, load_report
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +232,7 @@ class NeuralSynthesizer(Synthesizer):
         state[self.network_name] = weights_to_numpy(getattr(self, self.network_name + "_"))
         state["epochs_trained"] = int(self.epochs_trained_)
         if getattr(self, "privacy", None) is not None:
-            state["privacy_report"] = self.privacy_report_
+            state["privacy_report"] = dump_report(self.privacy_report_)
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -239,7 +240,7 @@ class NeuralSynthesizer(Synthesizer):
         from simulacra.models.neural.weights import load_weights
 
         self._load_data_state(state)
-        self.privacy_report_ = state.get("privacy_report")
+        self.privacy_report_ = load_report(state.get("privacy_report"))
         network = self._network()
         load_weights(network, state[self.network_name])
         setattr(self, self.network_name + "_", network.eval())

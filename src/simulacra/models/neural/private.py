@@ -25,7 +25,6 @@ accountant. opacus is imported only when a private model is fitted.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 
@@ -36,7 +35,7 @@ from simulacra.metadata import Metadata
 from simulacra.models.neural.dp_sgd import DPPlan, DPResult
 from simulacra.models.neural.params import positive_float
 from simulacra.models.private import PrivateFit
-from simulacra.privacy import PrivacyBudget, PrivacyLedger
+from simulacra.privacy import PrivacyBudget, PrivacyLedger, PrivacyReport
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import gaussian_counts
 from simulacra.privacy.rdp import calibrate_noise, composed_report, require_opacus
@@ -88,7 +87,7 @@ class PrivateNeuralMixin(PrivateFit):
                  rng: np.random.Generator) -> None:
         """Under a budget, noisy counts of the codes of the columns ``_counted_columns``
         names, paid with ``condition_share`` of the encoding stage's ρ (``dp_counts_``)."""
-        self.privacy_report_: dict[str, Any] | None = None
+        self.privacy_report_: PrivacyReport | None = None
         if self.privacy is None:
             return
         self.dp_counts_: dict[str, np.ndarray] = {}
@@ -131,7 +130,7 @@ class PrivateNeuralMixin(PrivateFit):
             noise_multiplier=plan.noise_multiplier, steps=result.steps,
             max_grad_norm=plan.max_grad_norm)
         logger.info("%s: spent ε=%.3f (δ=%.2g) of ε=%.3f", type(self).__name__,
-                    self.privacy_report_["epsilon"], self._ledger.delta, self.privacy.epsilon)
+                    self.privacy_report_.epsilon, self._ledger.delta, self.privacy.epsilon)
         del self._ledger
 
 

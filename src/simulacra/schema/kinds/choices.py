@@ -1,6 +1,7 @@
 """Values from a list: ``categorical`` (with optional weights) and ``constant``.
 
->>> from simulacra.schema.spec import bare_context, column_from_dict
+>>> from simulacra.schema.kinds import column_from_dict
+>>> from simulacra.schema.spec import bare_context
 >>> plan = column_from_dict({"categories": {"free": 6, "pro": 3, "team": 1}}, name="plan")
 >>> plan.categories, plan.probabilities().tolist()
 (('free', 'pro', 'team'), [0.6, 0.3, 0.1])
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.metadata.kinds import Boolean, Categorical, ColumnKind, Datetime, Numerical
-from simulacra.schema.spec import ColumnSpec, DrawContext, infer_output, register
+from simulacra.schema.spec import ColumnSpec, DrawContext, infer_output
 
 
 def object_array(values: Any) -> np.ndarray:
@@ -183,5 +184,3 @@ def _key(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-register(CategoricalColumn, marker="categories")
-register(ConstantColumn, marker="value")

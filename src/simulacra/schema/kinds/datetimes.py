@@ -7,7 +7,8 @@ Values lie on a grid of ``resolution`` (``s`` for datetimes, ``D`` for dates; al
 ``min``) are truncated to the range. Without ``format`` the column is ``datetime64[ns]``; with
 one (strftime, e.g. ``"%d/%m/%Y"``) it is text.
 
->>> from simulacra.schema.spec import bare_context, column_from_dict
+>>> from simulacra.schema.kinds import column_from_dict
+>>> from simulacra.schema.spec import bare_context
 >>> day = column_from_dict({"kind": "date", "min": "2024-01-01", "max": "2024-01-31",
 ...                         "format": "%d.%m.%Y"}, name="day")
 >>> ctx = bare_context()
@@ -32,7 +33,6 @@ from simulacra.schema.spec import (
     DrawContext,
     _suggest,
     as_text,
-    register,
     to_timestamp,
     unknown_keys,
 )
@@ -197,5 +197,3 @@ def datetime_output(raw: np.ndarray, fmt: str | None) -> pd.Series:
     return as_text(values.dt.strftime(fmt).to_numpy(dtype=object))
 
 
-register(DatetimeColumn)
-register(DateColumn)

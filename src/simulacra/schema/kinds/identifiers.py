@@ -3,7 +3,8 @@
 Both are unique by construction and never re-drawn: rows that constraints re-sample keep
 their key.
 
->>> from simulacra.schema.spec import bare_context, column_from_dict
+>>> from simulacra.schema.kinds import column_from_dict
+>>> from simulacra.schema.spec import bare_context
 >>> ids = column_from_dict({"kind": "id", "start": 41, "format": "CUST-{:06d}"}, name="c")
 >>> ctx = bare_context(rows=3)
 >>> ids.output(ids.draw(3, ctx), formatted=True, ctx=ctx).tolist()
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.metadata.kinds import ColumnKind, Id
-from simulacra.schema.spec import ColumnSpec, DrawContext, as_text, register
+from simulacra.schema.spec import ColumnSpec, DrawContext, as_text
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
@@ -144,5 +145,3 @@ class UuidColumn(ColumnSpec):
         return Id()
 
 
-register(IdColumn)
-register(UuidColumn)

@@ -7,7 +7,8 @@ are drawn on ``[min - 0.5, max + 0.5]`` so every whole number keeps its share), 
 places for ``float``.
 
 >>> import numpy as np
->>> from simulacra.schema.spec import bare_context, column_from_dict
+>>> from simulacra.schema.kinds import column_from_dict
+>>> from simulacra.schema.spec import bare_context
 >>> age = column_from_dict({"kind": "integer", "distribution": "normal", "mean": 40,
 ...                         "std": 12, "min": 18, "max": 90}, name="age")
 >>> age.params, age.capacity()
@@ -33,7 +34,6 @@ from simulacra.schema.spec import (
     ColumnSpec,
     DrawContext,
     _suggest,
-    register,
     unknown_keys,
 )
 
@@ -187,7 +187,4 @@ class BooleanColumn(ColumnSpec):
         return Boolean()
 
 
-register(FloatColumn)
-register(IntegerColumn)
-register(BooleanColumn)
 

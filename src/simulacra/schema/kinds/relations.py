@@ -12,7 +12,7 @@
 * ``lookup: customers.segment`` with ``via: customer_id`` — the value of another column of the
   row that a reference column points to (e.g. the customer's segment on each order).
 
->>> from simulacra.schema.spec import column_from_dict
+>>> from simulacra.schema.kinds import column_from_dict
 >>> total = column_from_dict({"expression": "price * quantity", "decimals": 2}, name="total")
 >>> total.reads()
 ('price', 'quantity')
@@ -34,7 +34,8 @@ from simulacra.constraints.formula import Formula
 from simulacra.errors import DataError, MetadataError
 from simulacra.metadata.kinds import ColumnKind, Datetime, Numerical
 from simulacra.schema.kinds.datetimes import datetime_output
-from simulacra.schema.spec import ColumnSpec, DrawContext, register
+from simulacra.schema.kinds.numbers import IntegerColumn
+from simulacra.schema.spec import ColumnSpec, DrawContext, spec_from_dict
 
 _TARGET = "__expression__"
 
@@ -167,8 +168,6 @@ class ReferenceColumn(ColumnSpec):
 
     def children(self) -> ColumnSpec:
         """The integer column that draws how many rows each parent row gets."""
-        from simulacra.schema.spec import column_from_dict
-
         spec = self.per_parent
         if isinstance(spec, int) and not isinstance(spec, bool):
             data: dict[str, Any] = {"min": spec, "max": spec}
@@ -180,7 +179,7 @@ class ReferenceColumn(ColumnSpec):
             raise MetadataError(f"give a number, a [min, max] range or an integer "
                                 f"distribution such as {{distribution: poisson, lam: 3}}; "
                                 f"got {spec!r}")
-        children = column_from_dict({**data, "kind": "integer"}, name="per_parent")
+        children = spec_from_dict(IntegerColumn, data, name="per_parent")
         if children.min is None or children.min < 0:  # type: ignore[attr-defined]
             raise MetadataError("the number of rows per parent cannot be negative: give min: 0")
         return children
@@ -252,6 +251,3 @@ class LookupColumn(ColumnSpec):
         return resolve(self.lookup).to_kind(resolve)
 
 
-register(ExpressionColumn, marker="expression")
-register(ReferenceColumn, marker="references")
-register(LookupColumn, marker="lookup")

@@ -1,7 +1,8 @@
 """Text: ``faker`` providers (pooled, see :mod:`simulacra.schema.faker_pool`) and ``pattern``
 strings that match a regular expression (see :mod:`simulacra.schema.patterns`).
 
->>> from simulacra.schema.spec import bare_context, column_from_dict
+>>> from simulacra.schema.kinds import column_from_dict
+>>> from simulacra.schema.spec import bare_context
 >>> sku = column_from_dict({"pattern": "SKU-[A-F0-9]{6}"}, name="sku")
 >>> ctx = bare_context()
 >>> sku.output(sku.draw(2, ctx), formatted=True, ctx=ctx).str.len().tolist()
@@ -23,7 +24,7 @@ from simulacra.errors import MetadataError
 from simulacra.metadata.kinds import ColumnKind, Text
 from simulacra.schema import faker_pool
 from simulacra.schema.patterns import compile_pattern
-from simulacra.schema.spec import ColumnSpec, DrawContext, as_text, infer_output, register
+from simulacra.schema.spec import ColumnSpec, DrawContext, as_text, infer_output
 
 
 @dataclass(frozen=True, repr=False)
@@ -114,5 +115,3 @@ class PatternColumn(ColumnSpec):
         return Text()
 
 
-register(FakerColumn, marker="faker")
-register(PatternColumn, marker="pattern")

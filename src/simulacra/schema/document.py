@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from simulacra.constraints import Constraint, FixedCombinations, constraint_from_dict
@@ -39,11 +38,11 @@ from simulacra.schema.kinds import (
     LookupColumn,
     ReferenceColumn,
     UuidColumn,
+    column_from_dict,
 )
-from simulacra.schema.spec import ColumnSpec, _suggest, column_from_dict
+from simulacra.schema.spec import ColumnSpec, _suggest
 
 if TYPE_CHECKING:
-    from simulacra._random import RandomState
     from simulacra.metadata import Metadata
 
 SCHEMA_VERSION = 1
@@ -240,13 +239,6 @@ class GenerationSchema:
             raise MetadataError(f"row counts must be whole numbers >= 0, got {bad}",
                                 header=_HEADER)
         return {t: out.get(t) for t in self.tables}
-
-    def generate(self, n: int | Mapping[str, int] | None = None, *,
-                 random_state: RandomState = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
-        """Generate the data; see :func:`simulacra.schema.generate`."""
-        from simulacra.schema.generator import generate
-
-        return generate(self, n, random_state=random_state)
 
 
 # -- parsing --------------------------------------------------------------------------------

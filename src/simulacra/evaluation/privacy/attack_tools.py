@@ -1,17 +1,18 @@
-"""Shared pieces of the privacy figures: limits, nearest neighbours, Wilson intervals, risks."""
+"""Helpers every privacy attack shares: limits, nearest neighbours, Wilson intervals, risks."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simulacra.errors import ParameterError
+from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
-from simulacra.evaluation.result import Metric
+from simulacra.evaluation.views import FrameView
 
 MAX_QUERIES = 20_000
 
@@ -35,9 +36,6 @@ _TIE = 1e-9  # squared distances closer than this are a tie
 
 
 _CHUNK = 1 << 22  # elements per temporary block (16-32 MB)
-
-
-_CONTINUOUS = ("numerical", "datetime")
 
 
 def _wilson(successes: float, total: int) -> tuple[float, float]:
@@ -158,7 +156,7 @@ def _column_blocks(featurizer: Featurizer) -> dict[str, slice]:
     """Which entries of a :meth:`Featurizer.distance` row belong to each column."""
     blocks, start = {}, 0
     for column, kind in featurizer.kinds.items():
-        if kind in _CONTINUOUS:
+        if kind.family == "continuous":
             width = 1 + int(featurizer.has_null_[column])
         else:
             width = len(featurizer.categories_[column]) + 1
@@ -189,7 +187,7 @@ def symmetric_featurizer(featurizer: Featurizer, data: EvalData, rng: np.random.
     pooled = _subsample(n_real + len(data.holdout), max_rows, rng)
     rows = pd.concat([data.real.iloc[pooled[pooled < n_real]],
                       data.holdout.iloc[pooled[pooled >= n_real] - n_real]], ignore_index=True)
-    out = type(featurizer)(replace(data, real=rows, holdout=None))
+    out = Featurizer.learned_from(data.kinds, FrameView(rows))
     out.fitted_on_holdout_ = True  # type: ignore[attr-defined]
     return out
 

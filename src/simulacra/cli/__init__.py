@@ -1,0 +1,55 @@
+"""The ``simulacra`` command: a thin layer over the library.
+
+Every command maps to one library call; errors from the library are shown as one clear message
+and exit with status 2. The commands live by what they do — :mod:`.modelling` (metadata, fit,
+sample, impute, models, demo), :mod:`.tables` (pseudonymize, generate) and :mod:`.measuring`
+(evaluate, bench) — and are registered here, in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from simulacra._version import __version__
+from simulacra.cli.common import console
+from simulacra.cli.measuring import bench, evaluate
+from simulacra.cli.modelling import demo, fit, impute, metadata, models, sample
+from simulacra.cli.tables import generate, pseudonymize
+
+app = typer.Typer(
+    name="simulacra",
+    help="Synthetic data that keeps the statistical shape of real tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"simulacra {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Synthetic data that keeps the statistical shape of real tables."""
+
+
+for command in (metadata, fit, sample, pseudonymize, generate, impute, evaluate, bench, models,
+                demo):
+    app.command()(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""What every command shares: the consoles, the option types, ``KEY=VALUE`` parsing, a
+model's hyperparameters, the privacy budget, and errors shown as one clear message.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from simulacra.errors import SimulacraError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ModelOption = Annotated[str, typer.Option("--model", "-m", help="Synthesizer name "
+                                          "(see `simulacra models`).")]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible run).")]
+EpsilonOption = Annotated[float | None, typer.Option(
+    "--epsilon", help="Differential privacy: total ε of the fit (models aim, mst, privbayes, "
+    "bayesian_network, autoregressive, tabddpm, tvae, ctgan).")]
+DeltaOption = Annotated[float | None, typer.Option(
+    "--delta", help="Differential privacy: δ (default min(1e-5, 0.1/rows)); needs --epsilon.")]
+MetricsOption = Annotated[str, typer.Option(
+    "--metrics", help="Metric groups to compute: 'all' or a comma list of fidelity, detection, "
+    "utility, privacy (e.g. fidelity,detection,utility for a faster sweep).")]
+ParamOption = Annotated[list[str] | None, typer.Option(
+    "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
+    "-p early_stopping=true -p generator_dim=[256,256].")]
+
+
+def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}``, values read as YAML scalars/lists."""
+    import yaml
+
+    from simulacra.errors import ParameterError
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"{option} expects KEY=VALUE, got {pair!r}")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        out[key.strip()] = tuple(value) if isinstance(value, list) else value
+    return out
+
+
+def model_params(model: str, pairs: list[str] | None) -> dict[str, Any]:
+    """Hyperparameters from ``--param`` pairs, checked against the model's constructor."""
+    from simulacra.errors import ParameterError
+    from simulacra.models import get_model
+
+    params = parse_pairs(pairs, "--param")
+    known = [p for p in get_model(model)._param_names() if p != "random_state"]
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ParameterError(f"{model} has no hyperparameter {', '.join(map(repr, unknown))}; "
+                             f"it has: {', '.join(known)}")
+    return params
+
+
+def privacy_option(epsilon: float | None, delta: float | None) -> dict[str, Any]:
+    """``{"privacy": PrivacyBudget}`` for --epsilon/--delta, or nothing."""
+    from simulacra.errors import ParameterError
+    from simulacra.privacy import PrivacyBudget
+
+    if epsilon is None:
+        if delta is not None:
+            raise ParameterError("--delta needs --epsilon (the privacy budget's ε)")
+        return {}
+    return {"privacy": PrivacyBudget(epsilon, delta)}
+
+
+def metric_groups(text: str) -> str | list[str]:
+    """``--metrics``: "all" or the comma-separated groups."""
+    return "all" if text.strip() == "all" else [g.strip() for g in text.split(",") if g.strip()]
+
+
+def friendly(func: F) -> F:
+    """Run ``func``; a library error is printed as one line and exits with status 2."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SimulacraError as err:
+            err_console.print(f"[bold red]error:[/] {err}")
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_metadata(md: Any, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("column")
+    table.add_column("kind")
+    table.add_column("why")
+    for name, kind in md.items():
+        table.add_row(name, kind.kind, kind.reason or "")
+    console.print(table)

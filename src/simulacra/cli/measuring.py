@@ -1,0 +1,158 @@
+"""Commands that measure synthetic data: ``evaluate`` (one table) and ``bench`` (a sweep over
+benchmark datasets, a thin layer over :func:`simulacra.bench.run_benchmark`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from simulacra.cli.common import (
+    DeltaOption,
+    MetricsOption,
+    ParamOption,
+    console,
+    friendly,
+    metric_groups,
+    model_params,
+    privacy_option,
+)
+
+if TYPE_CHECKING:
+    from simulacra.bench import BenchRun
+
+
+@friendly
+def evaluate(
+    real: Annotated[Path, typer.Argument(help="The real table the model was trained on.")],
+    synthetic: Annotated[Path, typer.Argument(help="The synthetic table.")],
+    holdout: Annotated[Path | None, typer.Option(
+        "--holdout", help="Real rows the model never saw (for utility and privacy).")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Column to predict "
+                                               "(utility: TSTR vs TRTR).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")
+                      ] = None,
+    metric_groups_text: MetricsOption = "all",
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write figures as JSON.")
+                         ] = None,
+    metadata_path: Annotated[Path | None, typer.Option(
+        "--metadata", help="Metadata YAML/JSON; detected from the real table if absent.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for subsamples and models.")] = 0,
+) -> None:
+    """Measure fidelity, utility and privacy of a synthetic table."""
+    from simulacra.evaluation import evaluate as run_evaluation
+    from simulacra.io import read_table
+    from simulacra.metadata import Metadata
+
+    md = Metadata.load(metadata_path) if metadata_path else None
+    with console.status("evaluating…") as status:
+        result = run_evaluation(
+            read_table(real), read_table(synthetic),
+            holdout=read_table(holdout) if holdout else None, metadata=md, target=target,
+            random_state=seed, metrics=metric_groups(metric_groups_text),
+            progress=lambda stage: status.update(f"evaluating: {stage}…"))
+    _print_result(result)
+    if json_path is not None:
+        result.to_json(json_path)
+        console.print(f"Wrote figures to [bold]{json_path}[/].")
+    if report is not None:
+        result.to_html(report)
+        console.print(f"Wrote the HTML report to [bold]{report}[/].")
+
+
+def _print_result(result: Any) -> None:
+    from simulacra.evaluation.report import status
+
+    table = Table(title=f"Evaluation ({result.info['seconds']} s)", title_justify="left")
+    for col in ("group", "figure", "value", "ideal", "reference", "reading"):
+        table.add_column(col, justify="right" if col in ("value", "ideal", "reference")
+                         else "left")
+    colours = {"good": "green", "fair": "yellow", "poor": "red", "unknown": "white"}
+    for m in result.metrics:
+        st = status(m)
+        ref = "" if m.reference is None else f"{m.reference:.3f} ({m.reference_label})"
+        table.add_row(m.group, m.name, f"[{colours[st]}]{m.value:.3f}[/]",
+                      "" if m.ideal is None else f"{m.ideal:g}", ref, st)
+    console.print(table)
+    for note in result.info.get("not_computed", []):
+        console.print(f"[dim]not computed: {note}[/]")
+
+
+@friendly
+def bench(
+    dataset: Annotated[list[str], typer.Option(
+        "--dataset", "-d", help="Benchmark dataset (repeat, or 'all').")] = ["adult"],  # noqa: B006
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", help="Synthesizer (repeat for several; default gaussian_copula unless "
+        "--synthetic is given).")] = None,
+    seeds: Annotated[int, typer.Option("--seeds", help="Number of seeds (0..seeds-1).")] = 3,
+    datasets_dir: Annotated[Path | None, typer.Option(
+        "--datasets-dir", help="Folder with the benchmark CSVs "
+        "(default: $SIMULACRA_DATASETS or ../shared/datasets).")] = None,
+    append: Annotated[Path | None, typer.Option(
+        "--append", help="Append the markdown table to this file (e.g. BENCHMARKS.md).")
+    ] = None,
+    param: ParamOption = None,
+    epsilon: Annotated[list[float] | None, typer.Option(
+        "--epsilon", help="Fit every model under each of these privacy budgets ε (repeat); "
+        "the model is labelled 'name ε=…'.")] = None,
+    delta: DeltaOption = None,
+    metadata_path: Annotated[Path | None, typer.Option(
+        "--metadata", help="Metadata YAML/JSON handed to every model (e.g. a public schema "
+        "with declared bounds and categories for DP runs); detected if absent.")] = None,
+    metric_groups_text: MetricsOption = "all",
+    json_path: Annotated[Path | None, typer.Option(
+        "--json", help="Also write every run's figures (one record per dataset, model, seed) "
+        "to this JSON file, e.g. for plots.")] = None,
+    synthetic: Annotated[list[Path] | None, typer.Option(
+        "--synthetic", help="Also score rows another tool generated from the dataset's train "
+        "split (repeat); labelled by file name (NAME_seedK files are seeds of NAME); times "
+        "from a same-named .json if present.")
+    ] = None,
+) -> None:
+    """Run models on benchmark datasets under the evaluation protocol; print a markdown table."""
+    import shlex
+    import sys
+
+    from simulacra.bench import report_block, run_benchmark, runs_json
+    from simulacra.errors import ParameterError
+    from simulacra.io import write_text_atomic
+    from simulacra.metadata import Metadata
+    from simulacra.models import get_model
+
+    if seeds < 1:
+        raise ParameterError(f"--seeds must be at least 1, got {seeds}")
+    if not epsilon:
+        privacy_option(None, delta)  # --delta needs --epsilon
+    model_names = model or ([] if synthetic else ["gaussian_copula"])
+    for name in model_names:
+        get_model(name)
+    params = {name: model_params(name, param) for name in model_names}
+
+    def finished(run: BenchRun) -> None:
+        console.print(f"{run.dataset} · {run.model} · seed {run.seed}: fit {run.fit_s:.2f} s, "
+                      f"sample {run.sample_s:.2f} s, shape "
+                      f"{run.figures.get('shape', float('nan')):.3f}, trend "
+                      f"{run.figures.get('trend', float('nan')):.3f}")
+
+    with console.status("benchmarking…") as status:
+        runs = run_benchmark(
+            dataset, model_names, seeds=seeds, root=datasets_dir, params=params,
+            epsilons=epsilon or (), delta=delta,
+            metadata=Metadata.load(metadata_path) if metadata_path is not None else None,
+            metrics=metric_groups(metric_groups_text), synthetic=synthetic or (),
+            starting=lambda what: status.update(f"{what}…"), finished=finished)
+    command = "simulacra " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    block = report_block(runs, command)
+    console.print(block, markup=False)
+    if json_path is not None:
+        write_text_atomic(json_path, runs_json(runs, command))
+        console.print(f"Wrote [bold]{json_path}[/].")
+    if append is not None:
+        existing = append.read_text(encoding="utf-8") if append.exists() else ""
+        write_text_atomic(append, existing.rstrip("\n") + "\n" + block)
+        console.print(f"Appended to [bold]{append}[/].")

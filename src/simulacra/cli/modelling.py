@@ -1,0 +1,273 @@
+"""Commands around a model: ``metadata``, ``fit``, ``sample``, ``impute``, ``models``, ``demo``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from simulacra.cli.common import (
+    DeltaOption,
+    EpsilonOption,
+    ModelOption,
+    ParamOption,
+    SeedOption,
+    console,
+    friendly,
+    model_params,
+    parse_pairs,
+    print_metadata,
+    privacy_option,
+)
+
+if TYPE_CHECKING:
+    from simulacra.constraints import ConstraintReport
+    from simulacra.privacy import PrivacyReport
+
+
+@friendly
+def metadata(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write metadata (.yaml or .json).")] = None,
+) -> None:
+    """Detect column kinds, explain each decision, and optionally save them for editing.
+
+    When the output file exists and declares constraints, they are kept in the new file.
+    """
+    from simulacra.io import read_table
+    from simulacra.metadata import Metadata
+
+    md = Metadata.detect(read_table(data))
+    print_metadata(md, f"Metadata of {data}")
+    if output is not None:
+        if output.exists():
+            for constraint in Metadata.load(output).constraints:
+                md.add_constraint(constraint)
+            if md.constraints:
+                console.print(f"Kept {len(md.constraints)} constraints from {output}.")
+        md.save(output)
+        console.print(f"Saved metadata to [bold]{output}[/]; edit it, then pass it with "
+                      "--metadata.")
+
+
+@friendly
+def fit(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet training table.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.simz).")],
+    model: ModelOption = "gaussian_copula",
+    metadata_path: Annotated[Path | None, typer.Option(
+        "--metadata", help="Metadata YAML/JSON (from `simulacra metadata`); detected if absent.")
+    ] = None,
+    seed: SeedOption = None,
+    param: ParamOption = None,
+    epsilon: EpsilonOption = None,
+    delta: DeltaOption = None,
+    on_violation: Annotated[str, typer.Option(
+        "--on-violation", help="Rows that break the metadata's constraints: drop, keep or "
+        "error.")] = "drop",
+) -> None:
+    """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
+
+    With --epsilon (and optionally --delta) the fit is differentially private and the budget
+    spent is printed by stage. Constraints in the --metadata file are checked on the data and
+    followed by every sampled row.
+    """
+    from simulacra.io import read_table
+    from simulacra.metadata import Metadata
+    from simulacra.models import get_model
+
+    frame = read_table(data)
+    md = Metadata.load(metadata_path) if metadata_path else Metadata.detect(frame)
+    print_metadata(md, "Metadata" + (f" from {metadata_path}" if metadata_path else
+                                      " (detected)"))
+    privacy = privacy_option(epsilon, delta)
+    maker = get_model(model)(md, random_state=seed, **model_params(model, param), **privacy)
+    started = time.perf_counter()
+    synth = maker.fit(frame, on_violation=on_violation)  # "auto" returns the model it chose
+    fitted = time.perf_counter() - started
+    synth.save(output)
+    if synth.name != model:
+        model = f"{model} → {synth.name}"
+    console.print(f"Fitted [bold]{model}[/] on {len(frame):,} rows x {frame.shape[1]} columns "
+                  f"in {fitted:.2f} s; saved to [bold]{output}[/] "
+                  f"({output.stat().st_size / 1024:,.0f} KiB).")
+    report = getattr(synth, "privacy_report_", None)
+    if report is not None:
+        _print_privacy(report)
+    rules = getattr(synth, "constraint_report_", None)
+    if rules is not None:
+        _print_constraints(rules)
+
+
+def _print_constraints(report: ConstraintReport) -> None:
+    table = Table(title=f"Constraints ({report.rows_used:,} of {report.rows:,} rows used, "
+                        f"on_violation={report.on_violation})", title_justify="left")
+    table.add_column("constraint")
+    table.add_column("violations", justify="right")
+    table.add_column("held by")
+    for check in report.checks:
+        table.add_row(check.constraint, f"{check.violations:,}", report.held_by(check))
+    console.print(table)
+
+
+def _print_privacy(report: PrivacyReport) -> None:
+    table = Table(title=f"Differential privacy: ε = {report.epsilon:.4g}, "
+                        f"δ = {report.delta:.3g} (budget ε = {report.budget.epsilon:g})",
+                  title_justify="left", caption=report.accountant, caption_justify="left")
+    table.add_column("stage")
+    table.add_column("ρ (zCDP)", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("δ used", justify="right")
+    for stage, spent in report.stages.items():
+        table.add_row(stage, f"{spent.rho:.4g}", f"{spent.share:.0%}", f"{spent.delta:.2g}")
+    console.print(table)
+
+
+@friendly
+def sample(
+    model_path: Annotated[Path, typer.Argument(help="Model file from `simulacra fit`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
+    n: Annotated[int | None, typer.Option("-n", "--rows",
+                                          help="Rows to generate (default: as many as "
+                                          "the training table had).")] = None,
+    seed: SeedOption = None,
+    condition: Annotated[list[str] | None, typer.Option(
+        "--condition", "-c", help="Only rows with COLUMN=VALUE (repeat; VALUE in YAML, "
+        "null for missing, [low, high] for a range).")] = None,
+    known_path: Annotated[Path | None, typer.Option(
+        "--known", help="CSV/Parquet of known values (some columns): one synthetic row per "
+        "row, with those values and the other columns drawn given them.")] = None,
+    rebalance: Annotated[str | None, typer.Option(
+        "--rebalance", "-r", help="Target shares of one column's categories, COLUMN=SHARES "
+        "with SHARES in YAML, e.g. -r 'income={\">50K\": 0.5}'; other categories share the "
+        "rest as the model has them.")] = None,
+) -> None:
+    """Generate a synthetic table from a saved model."""
+    from simulacra.io import write_table
+    from simulacra.models import load
+
+    synth = load(model_path)
+    rows = synth.n_rows_ if n is None else n
+    conditions = parse_pairs(condition, "--condition")
+    started = time.perf_counter()
+    shares = parse_pairs([rebalance], "--rebalance") if rebalance else None
+    if known_path is not None:
+        from simulacra.errors import ParameterError
+        from simulacra.io import read_table
+
+        if conditions or shares or n is not None:
+            raise ParameterError("--known gives the rows to complete: it does not combine "
+                                 "with -n, --condition or --rebalance")
+        frame = synth.sample_remaining_columns(read_table(known_path), rng=seed)
+    else:
+        frame = synth.sample(rows, rng=seed, conditions=conditions or None, rebalance=shares)
+    took = time.perf_counter() - started
+    write_table(frame, output)
+    console.print(f"Sampled {len(frame):,} rows x {frame.shape[1]} columns in {took:.2f} s; "
+                  f"wrote [bold]{output}[/].")
+
+
+@friendly
+def impute(
+    model_path: Annotated[Path, typer.Argument(help="Autoregressive model file "
+                                               "(`simulacra fit -m autoregressive`).")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet table with missing values.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
+    seed: SeedOption = None,
+) -> None:
+    """Fill the missing values of a table, each given the rest of its row."""
+    from simulacra.errors import ParameterError
+    from simulacra.io import read_table, write_table
+    from simulacra.models import load
+
+    synth = load(model_path)
+    if not hasattr(synth, "impute"):
+        raise ParameterError(f"{model_path} holds a {synth.name} model, which cannot impute; "
+                             "fit one with --model autoregressive")
+    frame = read_table(data)
+    started = time.perf_counter()
+    filled = synth.impute(frame, rng=seed)
+    took = time.perf_counter() - started
+    write_table(filled, output)
+    before, after = int(frame.isna().sum().sum()), int(filled.isna().sum().sum())
+    console.print(f"Filled {before - after:,} missing values in {took:.2f} s "
+                  f"({after:,} left in columns the model does not cover); "
+                  f"wrote [bold]{output}[/].")
+
+
+def models() -> None:
+    """List the available synthesizers."""
+    from simulacra.models import MODELS
+
+    table = Table(title="Synthesizers", title_justify="left")
+    table.add_column("name")
+    table.add_column("what it is")
+    for name, cls in MODELS.items():
+        table.add_row(name, (cls.__doc__ or "").strip().splitlines()[0])
+    console.print(table)
+
+
+@friendly
+def demo(
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o",
+                                             help="Where to write the results.")
+                          ] = Path("simulacra-demo"),
+    model: ModelOption = "auto",
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    seed: SeedOption = 0,
+) -> None:
+    """Fit a synthesizer on the bundled Adult census table and write a synthetic copy."""
+    from simulacra.datasets import load_demo
+    from simulacra.errors import ParameterError
+    from simulacra.evaluation import evaluate
+    from simulacra.io import write_table
+    from simulacra.metadata import Metadata
+    from simulacra.models import get_model
+
+    if file_format not in ("csv", "parquet"):
+        raise ParameterError(f"--format must be csv or parquet, got {file_format!r}")
+    real = load_demo()
+    md = Metadata.detect(real)
+    maker = get_model(model)(md, random_state=seed)
+    t0 = time.perf_counter()
+    synth = maker.fit(real)  # "auto" returns the model it chose
+    t1 = time.perf_counter()
+    fake = synth.sample(len(real))
+    t2 = time.perf_counter()
+    out = output_dir / f"adult_synthetic.{file_format}"
+    write_table(fake, out)
+    md.save(output_dir / "adult_metadata.yaml")
+    synth.save(output_dir / "adult_model.simz")
+
+    label = model if synth.name == model else f"{model} → {synth.name}"
+    table = Table(title=f"simulacra demo: {label} on Adult (UCI, CC BY 4.0)",
+                  title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("real rows x columns", f"{len(real):,} x {real.shape[1]}")
+    table.add_row("synthetic rows x columns", f"{len(fake):,} x {fake.shape[1]}")
+    table.add_row("fit time", f"{t1 - t0:.2f} s")
+    table.add_row("sample time", f"{t2 - t1:.2f} s")
+    same = sum(str(real[c].dtype) == str(fake[c].dtype) for c in real.columns)
+    table.add_row("columns with the real dtype", f"{same} of {real.shape[1]}")
+    quality = evaluate(real, fake, metadata=md, metrics=["fidelity"])
+    table.add_row("shape / trend (1 = perfect)",
+                  f"{quality.value('shape'):.3f} / {quality.value('trend'):.3f}  "
+                  "(full report: simulacra evaluate)")
+    table.add_row("synthetic data", str(out))
+    table.add_row("metadata", str(output_dir / "adult_metadata.yaml"))
+    table.add_row("model", str(output_dir / "adult_model.simz"))
+    console.print(table)
+    preview = Table(title="First three synthetic rows, one column per line",
+                    title_justify="left")
+    preview.add_column("column", no_wrap=True, min_width=14)
+    preview.add_column("kind", no_wrap=True, min_width=11)
+    for i in range(3):
+        preview.add_column(f"row {i}", overflow="ellipsis", no_wrap=True, max_width=16)
+    for col in fake.columns:
+        preview.add_row(col, md[col].kind, *(str(v) for v in fake[col].head(3)))
+    console.print(preview)

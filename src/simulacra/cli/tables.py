@@ -1,0 +1,93 @@
+"""Commands that make tables without a model: ``pseudonymize`` and ``generate``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from simulacra.cli.common import SeedOption, console, friendly
+
+
+@friendly
+def pseudonymize(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet table with PII columns.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
+    key_file: Annotated[Path | None, typer.Option(
+        "--key-file", help="File holding the secret key (else $SIMULACRA_PSEUDONYM_KEY); the "
+        "same key gives the same mapping.")] = None,
+    metadata_path: Annotated[Path | None, typer.Option(
+        "--metadata", help="Metadata YAML/JSON naming the PII columns; detected if absent.")
+    ] = None,
+    locale: Annotated[str, typer.Option("--locale", help="Faker locale.")] = "en_US",
+    keep_email_domain: Annotated[bool, typer.Option(
+        "--keep-email-domain", help="Keep the real domain of e-mail addresses.")] = False,
+) -> None:
+    """Replace the PII columns of a real table by consistent, keyed fake values."""
+    import os
+
+    from simulacra.errors import ParameterError
+    from simulacra.io import read_table, write_table
+    from simulacra.metadata import PII, Metadata
+    from simulacra.pseudonymize import pseudonymize as run
+
+    if key_file is not None:
+        key = key_file.read_text(encoding="utf-8").strip()
+    else:
+        key = os.environ.get("SIMULACRA_PSEUDONYM_KEY", "")
+    if not key:
+        raise ParameterError("a secret key is needed: --key-file PATH or the environment "
+                             "variable SIMULACRA_PSEUDONYM_KEY")
+    frame = read_table(data)
+    md = Metadata.load(metadata_path) if metadata_path else Metadata.detect(frame)
+    out = run(frame, md, key=key, locale=locale, keep_email_domain=keep_email_domain)
+    write_table(out, output)
+    pii = [n for n, spec in md.items() if isinstance(spec, PII)]
+    console.print(f"Pseudonymized {len(pii)} PII column(s) {pii} in {len(out):,} rows; wrote "
+                  f"[bold]{output}[/].")
+
+
+@friendly
+def generate(
+    schema_path: Annotated[Path, typer.Argument(help="YAML schema (see "
+                                                "docs/schema_generation.md).")],
+    n: Annotated[int | None, typer.Option(
+        "-n", "--rows", help="Rows of the (first) table; the other tables scale with it "
+        "(default: the schema's rows:).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="A .csv/.parquet file for one table, or a directory for one "
+        "file per table (default: SCHEMA.csv, or the directory SCHEMA/).")] = None,
+    file_format: Annotated[str, typer.Option(
+        "--format", help="File format in a directory: csv, csv.gz or parquet.")] = "csv",
+    seed: SeedOption = None,
+) -> None:
+    """Generate test data from a schema alone (no real data): one file per table."""
+    from simulacra.schema import GenerationSchema, generate_tables, write_generated
+    from simulacra.schema.writers import is_table_file
+
+    schema = GenerationSchema.load(schema_path)
+    if n is not None and n < 0:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError(f"-n must be at least 0, got {n}")
+    stem = schema_path.name.split(".")[0]
+    if output is None:
+        output = Path(f"{stem}.{file_format}") if len(schema.tables) == 1 else Path(stem)
+    started = time.perf_counter()
+    frames = generate_tables(schema, n, random_state=seed)
+    took = time.perf_counter() - started
+    paths = write_generated(frames, output, file_format=file_format)
+    table = Table(title=f"Generated in {took:.2f} s" + ("" if seed is None else
+                                                       f" (seed {seed})"),
+                  title_justify="left")
+    for col in ("table", "rows", "columns", "file"):
+        table.add_column(col, justify="right" if col in ("rows", "columns") else "left")
+    for (name, frame), path in zip(frames.items(), paths, strict=True):
+        table.add_row(name, f"{len(frame):,}", str(frame.shape[1]), str(path))
+    console.print(table)
+    where = output if is_table_file(output) else f"{output}/"
+    console.print(f"Generated {sum(len(f) for f in frames.values()):,} rows from "
+                  f"{schema_path} in {took:.2f} s; wrote [bold]{where}[/].")

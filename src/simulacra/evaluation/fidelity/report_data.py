@@ -1,0 +1,99 @@
+"""What the report draws of the fidelity: association heatmaps and per-column distributions.
+
+The figures themselves are drawn by :mod:`simulacra.evaluation.figures`; this module computes
+the numbers behind them.
+
+>>> import pandas as pd
+>>> from simulacra.evaluation.prepare import prepare
+>>> real = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": ["a", "b", "a", "b"]})
+>>> association_matrices(prepare(real, real.copy()))["columns"]
+['x', 'c']
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulacra.evaluation.fidelity.binned import binned_codes
+from simulacra.evaluation.fidelity.statistics import cramers_v, dense_corr, pearson, real_table
+from simulacra.evaluation.prepare import EvalData
+
+
+def association_matrices(data: EvalData) -> dict[str, Any]:
+    """Pairwise association in each table, for the report's heatmaps.
+
+    Entries are |Pearson ρ| (pairwise-complete rows) for two numerical/datetime columns and
+    bias-corrected Cramér's V (Bergsma 2013) of the binned columns (:func:`binned_codes`)
+    otherwise; the diagonal is 1 and undefined entries are NaN.
+    Returns ``{"columns": [...], "real": [[...]], "synthetic": [[...]]}``.
+    """
+    columns = list(data.kinds)
+    binned = binned_codes(data)
+    k = len(columns)
+    real, synth = np.eye(k), np.eye(k)
+    continuous = data.continuous
+    values = {c: (data.real_view.nanoseconds(c), data.synth_view.nanoseconds(c))
+              for c in continuous}
+    dense = [dense_corr([values[c][side] for c in continuous]) for side in (0, 1)]
+    position = {c: i for i, c in enumerate(continuous)}
+    for i, j in itertools.combinations(range(k), 2):
+        a, b = columns[i], columns[j]
+        if a in values and b in values:
+            pair = tuple(
+                abs(float(rho)) if not np.isnan(rho := dense[side][position[a], position[b]])
+                else abs(pearson(values[a][side], values[b][side])) for side in (0, 1))
+        else:
+            ba, bb = binned[a], binned[b]
+            pair = tuple(
+                cramers_v(real_table(ca * bb.size + cb, ba.size, bb.size),
+                          bias_correction=True)
+                for ca, cb in ((ba.real, bb.real), (ba.synth, bb.synth)))
+        real[i, j] = real[j, i] = pair[0]
+        synth[i, j] = synth[j, i] = pair[1]
+    return {"columns": columns, "real": real.tolist(), "synthetic": synth.tolist()}
+
+
+def column_distributions(data: EvalData, bins: int = 30, top: int = 20) -> dict[str, Any]:
+    """Per-column real vs synthetic distributions for the report's plots.
+
+    Continuous columns: densities over common histogram bins (datetimes as dates); discrete
+    columns: shares of the ``top`` most frequent real categories plus the rest pooled.
+    """
+    out: dict[str, Any] = {}
+    for column, kind in data.kinds.items():
+        real, synth = data.real[column], data.synth[column]
+        if kind.family == "continuous":
+            r, s = data.real_view.floats(column), data.synth_view.floats(column)
+            r, s = r[~np.isnan(r)], s[~np.isnan(s)]
+            if len(r) == 0:
+                continue
+            lo, hi = np.nanquantile(r, [0.001, 0.999]) if len(r) > 1000 else (r.min(), r.max())
+            if hi <= lo:
+                lo, hi = lo - 0.5, hi + 0.5
+            edges = np.linspace(lo, hi, bins + 1)
+            out[column] = {
+                "kind": kind.kind,
+                "temporal": kind.temporal,
+                "edges": edges.tolist(),
+                "real": (np.histogram(np.clip(r, lo, hi), edges)[0] / max(len(r), 1)).tolist(),
+                "synthetic": (np.histogram(np.clip(s, lo, hi), edges)[0]
+                              / max(len(s), 1)).tolist(),
+                "null_share": [float(real.isna().mean()), float(synth.isna().mean())],
+            }
+        else:
+            rl = pd.Series(data.real_view.labels(column)).value_counts(normalize=True)
+            sl = pd.Series(data.synth_view.labels(column)).value_counts(normalize=True)
+            keep = list(rl.index[:top])
+            labels = keep + (["(other)"] if len(rl) > top else [])
+            rv = [float(rl.get(k, 0.0)) for k in keep]
+            sv = [float(sl.get(k, 0.0)) for k in keep]
+            if len(rl) > top:
+                rv.append(float(1 - sum(rv)))
+                sv.append(float(max(0.0, 1 - sum(sv))))
+            out[column] = {"kind": kind.kind, "labels": [str(x) for x in labels], "real": rv,
+                           "synthetic": sv}
+    return out
