@@ -172,6 +172,18 @@ def restore_datetimes(ns: np.ndarray, null: np.ndarray, dtype: str,
     return out.where(~null, None) if dtype == "object" else out
 
 
+def cast_numbers(values: np.ndarray, dtype: str, decimals: int | None) -> pd.Series:
+    """Numbers back to the storage of a column of ``dtype`` written with ``decimals``."""
+    target = pd.api.types.pandas_dtype(dtype)
+    if decimals is not None:
+        values = np.round(values, decimals)
+    if target.kind in "iu":
+        values = np.rint(values)
+        if isinstance(target, np.dtype) and np.isnan(values).any():
+            return pd.Series(values)  # nulls cannot live in a numpy integer column
+    return pd.Series(values).astype(target)
+
+
 def numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """A column as float64 with a null mask (non-numeric values count as null)."""
     x = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()

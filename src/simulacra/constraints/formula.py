@@ -27,6 +27,7 @@ from simulacra.constraints.base import (
     Constraint,
     State,
     Transform,
+    cast_numbers,
     instants,
     is_datetime,
     kind_of,
@@ -37,6 +38,7 @@ from simulacra.constraints.base import (
 )
 from simulacra.errors import MetadataError
 from simulacra.metadata.kinds import ColumnKind, column_from_dict
+from simulacra.precision import decimals_of
 
 _TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)"
                     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|`(?P<quoted>[^`]+)`"
@@ -215,16 +217,14 @@ class Formula(Constraint):
             if all((v[~null] % 1000 == 0).all() for v in stamps.values()):
                 ns = (ns + 500) // 1000 * 1000  # operands on whole microseconds: so is the sum
             return restore_datetimes(ns + ref, null, dtype, target_kind), null
-        from simulacra.constraints.inequality import _cast
-
-        return _cast(np.where(null, np.nan, result), dtype, decimals), null
+        return cast_numbers(np.where(null, np.nan, result), dtype, decimals), null
 
     def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         kinds = {c: kind_of(metadata, c) for c in self.columns}
         actual = frame[self.target]
         dtype = str(actual.dtype)
         dated = _is_dated(kinds[self.target], dtype)
-        decimals = None if dated else _decimals_of(actual)
+        decimals = None if dated else decimals_of(actual)
         derived, null = self.derive(frame, kinds, dtype, decimals)
         if dated:
             a, a_null = instants(actual, kinds[self.target])
@@ -247,7 +247,7 @@ class Formula(Constraint):
         kinds = {c: metadata[c] for c in self.columns}
         dtype = str(data[self.target].dtype)
         decimals = None if private or _is_dated(kinds[self.target], dtype) else \
-            _decimals_of(data[self.target])
+            decimals_of(data[self.target])
         _, null = self.derive(data, kinds, dtype, decimals)
         if np.any(null & data[self.target].notna().to_numpy()):
             return None  # the target is known where the expression is not: re-sample instead
@@ -258,10 +258,6 @@ def _is_dated(kind: ColumnKind | None, dtype: str) -> bool:
     return (kind is not None and kind.temporal) or dtype.startswith("datetime64")
 
 
-def _decimals_of(series: pd.Series) -> int | None:
-    from simulacra.constraints.inequality import _decimals
-
-    return _decimals(series)
 
 
 class _Derived(Transform):

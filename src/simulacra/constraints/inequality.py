@@ -21,6 +21,7 @@ from simulacra.constraints.base import (
     Constraint,
     State,
     Transform,
+    cast_numbers,
     comparable,
     instants,
     is_datetime,
@@ -31,6 +32,7 @@ from simulacra.constraints.base import (
     restore_datetimes,
 )
 from simulacra.metadata.kinds import ColumnKind, Numerical, column_from_dict
+from simulacra.precision import RESOLUTIONS, decimals_of
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Inequality(Constraint):
             return None  # high would be lost where low is null
         return _Difference(self, low_kind, high_kind, str(data[self.high].dtype), dated,
                            _resolution(data, self, low_kind, high_kind) if dated else None,
-                           None if dated or private else _decimals(data[self.high]))
+                           None if dated or private else decimals_of(data[self.high]))
 
 
 class _Difference(Transform):
@@ -125,7 +127,7 @@ class _Difference(Transform):
                                      self.high_kind)
         else:
             lo, lo_null = numbers(frame[c.low])
-            high = _cast(lo + diff, self.dtype, self.decimals)
+            high = cast_numbers(lo + diff, self.dtype, self.decimals)
         high.index = frame.index
         return _replace(frame, self.name, c.high, high)
 
@@ -144,8 +146,6 @@ class _Difference(Transform):
 def _resolution(data: pd.DataFrame, c: Inequality, low_kind: ColumnKind,
                 high_kind: ColumnKind) -> int:
     """The coarsest step (ns) that divides every difference exactly."""
-    from simulacra.encoders.datetime import RESOLUTIONS
-
     lo, lo_null = instants(data[c.low], low_kind)
     hi, hi_null = instants(data[c.high], high_kind)
     diff = (hi - lo)[~(lo_null | hi_null)]
@@ -153,27 +153,6 @@ def _resolution(data: pd.DataFrame, c: Inequality, low_kind: ColumnKind,
         if not np.any(diff % step):
             return int(step)
     return 1
-
-
-def _decimals(series: pd.Series) -> int | None:
-    from simulacra.encoders.numerical import NumericalEncoder
-
-    values = series.dropna()
-    if values.empty:
-        return None
-    return NumericalEncoder().fit(values).decimals_
-
-
-def _cast(values: np.ndarray, dtype: str, decimals: int | None) -> pd.Series:
-    """Numbers back to the storage of the original column."""
-    target = pd.api.types.pandas_dtype(dtype)
-    if decimals is not None:
-        values = np.round(values, decimals)
-    if target.kind in "iu":
-        values = np.rint(values)
-        if isinstance(target, np.dtype) and np.isnan(values).any():
-            return pd.Series(values)  # nulls cannot live in a numpy integer column
-    return pd.Series(values).astype(target)
 
 
 def _replace(frame: pd.DataFrame, old: str, new: str, values: pd.Series) -> pd.DataFrame:

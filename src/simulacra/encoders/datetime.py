@@ -26,11 +26,8 @@ import pandas as pd
 from simulacra.encoders.base import ContinuousEncoder, State
 from simulacra.errors import DataError
 from simulacra.metadata.kinds import Datetime, column_from_dict
+from simulacra.precision import RESOLUTIONS
 
-#: Candidate resolutions, coarsest first, in nanoseconds.
-RESOLUTIONS: dict[str, int] = {"day": 86_400 * 10**9, "hour": 3_600 * 10**9,
-                               "minute": 60 * 10**9, "second": 10**9, "ms": 10**6,
-                               "us": 10**3, "ns": 1}
 _UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _STRINGS = ("string", "empty")
 

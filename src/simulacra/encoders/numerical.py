@@ -18,8 +18,8 @@ from simulacra.encoders.base import ContinuousEncoder, State
 from simulacra.encoders.codec import ConditionDomain
 from simulacra.errors import DataError
 from simulacra.metadata.kinds import Numerical, column_from_dict
+from simulacra.precision import fewest_decimals, float_precision
 
-_MAX_DECIMALS = 15
 _NUMERIC_OBJECTS = ("integer", "floating", "mixed-integer-float", "decimal", "empty")
 
 
@@ -57,7 +57,7 @@ class NumericalEncoder(ContinuousEncoder):
         elif self.integer_:
             self.decimals_ = 0
         else:
-            self.decimals_ = _fewest_decimals(x, _float_precision(dtype))
+            self.decimals_ = fewest_decimals(x, float_precision(dtype))
         self.minimum_ = _bound(self.spec.minimum, x.min() if x.size else None)
         self.maximum_ = _bound(self.spec.maximum, x.max() if x.size else None)
 
@@ -181,28 +181,3 @@ class NumericalEncoder(ContinuousEncoder):
 def _bound(given: float | None, observed: float | None) -> float | None:
     value = given if given is not None else observed
     return None if value is None else float(value)
-
-
-def _float_precision(dtype: object) -> np.dtype | None:
-    """The numpy float dtype values are stored in when narrower than float64."""
-    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
-    if isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f" and numpy_dtype.itemsize < 8:
-        return numpy_dtype
-    return None
-
-
-def _fewest_decimals(x: np.ndarray, precision: np.dtype | None) -> int | None:
-    """Smallest ``d`` in 0..15 such that rounding to ``d`` decimals reproduces every value.
-
-    >>> _fewest_decimals(np.array([0.5, 1.25]), None), _fewest_decimals(np.array([1/3]), None)
-    (2, None)
-    """
-    unique = np.unique(x)
-    with np.errstate(over="ignore", invalid="ignore"):  # huge values overflow, then mismatch
-        for d in range(_MAX_DECIMALS + 1):
-            rounded = np.round(unique, d)
-            if precision is not None:
-                rounded = rounded.astype(precision).astype(np.float64)
-            if np.array_equal(rounded, unique):
-                return d
-    return None
