@@ -10,7 +10,7 @@ import pytest
 
 import simulacra as sim
 from simulacra.errors import ParameterError
-from simulacra.metadata.kinds import Categorical
+from simulacra.kinds import Categorical
 from simulacra.models.discrete.bayesian_network import _mi_sensitivity, _mutual_information
 
 LEVELS = ("p", "q", "r", "s")

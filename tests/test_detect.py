@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulacra.errors import DataError, ParameterError
-from simulacra.metadata.detect import SAMPLE_SIZE, detect_column, infer_datetime_format
-from simulacra.metadata.kinds import (
+from simulacra.kinds import (
     PII,
     Boolean,
     Categorical,
@@ -23,6 +22,7 @@ from simulacra.metadata.kinds import (
     Numerical,
     Text,
 )
+from simulacra.metadata.detect import SAMPLE_SIZE, detect_column, infer_datetime_format
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 

@@ -28,7 +28,7 @@ from simulacra.encoders import (
     encoder_from_state,
 )
 from simulacra.errors import DataError, ModelFileError, NotFittedError, ParameterError
-from simulacra.metadata.kinds import (
+from simulacra.kinds import (
     KINDS,
     PII,
     PII_TYPES,

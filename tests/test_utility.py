@@ -10,7 +10,7 @@ import pytest
 from simulacra.errors import ParameterError
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.evaluation.utility import utility
-from simulacra.metadata.kinds import Categorical
+from simulacra.kinds import Categorical
 
 N = 800
 

@@ -36,8 +36,8 @@ import pandas as pd
 
 from simulacra.encoders.pii import FAKER_METHODS, make_faker
 from simulacra.errors import ParameterError
+from simulacra.kinds import PII
 from simulacra.metadata import Metadata
-from simulacra.metadata.kinds import PII
 
 #: PII types whose format is kept digit by digit.
 DIGIT_TYPES = frozenset({"phone", "ssn", "credit_card", "iban"})

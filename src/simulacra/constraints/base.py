@@ -16,7 +16,7 @@ otherwise, a row in which any of its columns is null satisfies it.
 A constraint reads the table's column kinds as a plain mapping (:data:`Columns`; a
 :class:`~simulacra.metadata.Metadata` is one) and asks their traits, never their names:
 
->>> from simulacra.metadata.kinds import Categorical, Datetime, Numerical
+>>> from simulacra.kinds import Categorical, Datetime, Numerical
 >>> columns = {"age": Numerical(), "city": Categorical(), "born": Datetime()}
 >>> problem, = kind_problem("range(column='city')", columns, "city", ordered, "ordered")
 >>> problem.split(": ", 1)[1]
@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.metadata.kinds import KINDS, ColumnKind
+from simulacra.kinds import KINDS, ColumnKind
 
 State = dict[str, Any]
 #: The column kinds of a table by name, as a constraint reads them (a ``Metadata`` is one).

@@ -23,7 +23,7 @@ import pandas as pd
 from simulacra.constraints.base import Constraint, Transform
 from simulacra.constraints.report import ConstraintCheck, ConstraintReport
 from simulacra.errors import DataError, check_param
-from simulacra.metadata.kinds import ColumnKind
+from simulacra.kinds import ColumnKind
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from simulacra.constraints.base import (
     kind_problem,
 )
 from simulacra.errors import ParameterError
-from simulacra.metadata.kinds import Categorical
+from simulacra.kinds import Categorical
 
 
 def _key(value: Any) -> Hashable:

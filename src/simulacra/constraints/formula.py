@@ -37,7 +37,7 @@ from simulacra.constraints.base import (
     restore_datetimes,
 )
 from simulacra.errors import MetadataError
-from simulacra.metadata.kinds import ColumnKind, column_from_dict
+from simulacra.kinds import ColumnKind, column_from_dict
 from simulacra.precision import decimals_of
 
 _TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)"

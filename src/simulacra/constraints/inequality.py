@@ -31,7 +31,7 @@ from simulacra.constraints.base import (
     ordered,
     restore_datetimes,
 )
-from simulacra.metadata.kinds import ColumnKind, Numerical, column_from_dict
+from simulacra.kinds import ColumnKind, Numerical, column_from_dict
 from simulacra.precision import RESOLUTIONS, decimals_of
 
 

@@ -42,7 +42,7 @@ import pandas as pd
 
 from simulacra.encoders.codec import ConditionDomain
 from simulacra.errors import DataError, NotFittedError
-from simulacra.metadata.kinds import ColumnKind
+from simulacra.kinds import ColumnKind
 
 Output = Literal["continuous", "discrete", "generated"]
 State = dict[str, Any]

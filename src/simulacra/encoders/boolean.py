@@ -21,7 +21,7 @@ import pandas as pd
 
 from simulacra.encoders.categorical import CategoricalEncoder, show_values, type_tag
 from simulacra.errors import DataError
-from simulacra.metadata.kinds import Boolean
+from simulacra.kinds import Boolean
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})

@@ -25,7 +25,7 @@ from simulacra.encoders.base import Encoder, Output, State
 from simulacra.encoders.codec import ConditionDomain
 from simulacra.encoders.missing import NULL_VALUES, null_kind
 from simulacra.errors import DataError, check_param
-from simulacra.metadata.kinds import Categorical, ColumnKind, column_from_dict
+from simulacra.kinds import Categorical, ColumnKind, column_from_dict
 
 #: Type tags: values are only ever matched against categories of the same tag.
 _BOOL, _NUM, _STR = "bool", "num", "str"

@@ -1,7 +1,7 @@
 """One encoder per column kind: the registry, and how to make or rebuild an encoder.
 
 >>> import pandas as pd
->>> from simulacra.metadata.kinds import Categorical, Numerical
+>>> from simulacra.kinds import Categorical, Numerical
 >>> type(encoder_for(Numerical())).__name__
 'NumericalEncoder'
 >>> encoder_for(Categorical(), min_frequency=5).min_frequency
@@ -28,7 +28,7 @@ from simulacra.encoders.numerical import NumericalEncoder
 from simulacra.encoders.pii import PIIEncoder
 from simulacra.encoders.text import TextEncoder
 from simulacra.errors import ModelFileError, ParameterError
-from simulacra.metadata.kinds import ColumnKind
+from simulacra.kinds import ColumnKind
 
 #: Encoder classes by name; a column kind's encoder has the kind's name.
 ENCODERS: dict[str, type[Encoder]] = {
@@ -50,7 +50,7 @@ _ALL_OPTIONS: frozenset[str] = frozenset().union(*_OPTIONS.values())
 def encoder_class(spec: ColumnKind) -> type[Encoder]:
     """The encoder class of column kind ``spec``.
 
-    >>> from simulacra.metadata.kinds import Datetime
+    >>> from simulacra.kinds import Datetime
     >>> encoder_class(Datetime()).name
     'datetime'
     """

@@ -25,7 +25,7 @@ import pandas as pd
 
 from simulacra.encoders.base import ContinuousEncoder, State
 from simulacra.errors import DataError
-from simulacra.metadata.kinds import Datetime, column_from_dict
+from simulacra.kinds import Datetime, column_from_dict
 from simulacra.precision import RESOLUTIONS
 
 _UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}

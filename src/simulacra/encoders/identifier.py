@@ -31,7 +31,7 @@ from simulacra.encoders.base import State
 from simulacra.encoders.codec import ConditionDomain
 from simulacra.encoders.missing import GeneratedEncoder
 from simulacra.errors import DataError
-from simulacra.metadata.kinds import Id, column_from_dict
+from simulacra.kinds import Id, column_from_dict
 
 _PREFIXED = r"^(.*?)(\d+)$"
 _MAX_WIDTH = 18  # digits that fit an int64

@@ -17,7 +17,7 @@ import pandas as pd
 from simulacra.encoders.base import ContinuousEncoder, State
 from simulacra.encoders.codec import ConditionDomain
 from simulacra.errors import DataError
-from simulacra.metadata.kinds import Numerical, column_from_dict
+from simulacra.kinds import Numerical, column_from_dict
 from simulacra.precision import fewest_decimals, float_precision
 
 _NUMERIC_OBJECTS = ("integer", "floating", "mixed-integer-float", "decimal", "empty")

@@ -20,7 +20,7 @@ from simulacra._random import child_seed
 from simulacra.encoders.base import State
 from simulacra.encoders.missing import GeneratedEncoder
 from simulacra.errors import DataError, ParameterError
-from simulacra.metadata.kinds import PII, column_from_dict
+from simulacra.kinds import PII, column_from_dict
 
 #: Faker provider method for each ``pii_type``.
 FAKER_METHODS: dict[str, str] = {

@@ -25,7 +25,7 @@ from simulacra.encoders.base import State
 from simulacra.encoders.missing import GeneratedEncoder
 from simulacra.encoders.pii import make_faker
 from simulacra.errors import check_param
-from simulacra.metadata.kinds import Text, column_from_dict
+from simulacra.kinds import Text, column_from_dict
 
 _FALLBACK_LENGTH = 5  # words per value when the column had no values at all
 

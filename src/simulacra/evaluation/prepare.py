@@ -27,8 +27,8 @@ import pandas as pd
 
 from simulacra.errors import DataError
 from simulacra.evaluation.views import FrameView
+from simulacra.kinds import Categorical, ColumnKind
 from simulacra.metadata import Metadata
-from simulacra.metadata.kinds import Categorical, ColumnKind
 
 OTHER_LABEL = "(other)"
 T = TypeVar("T")
@@ -39,7 +39,7 @@ class EvalData:
     """Tables restricted to the comparable columns, datetimes as timestamps.
 
     ``kinds`` maps each compared column to its kind (a
-    :class:`~simulacra.metadata.kinds.ColumnKind`, asked for its traits);
+    :class:`~simulacra.kinds.ColumnKind`, asked for its traits);
     ``real_view``, ``synth_view`` and ``holdout_view`` hold each table's per-column views,
     computed once for every metric.
     """

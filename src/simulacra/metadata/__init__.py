@@ -1,6 +1,6 @@
 """Metadata: column kinds, detection with reasons, validation, YAML/JSON round trip."""
 
-from simulacra.metadata.kinds import (
+from simulacra.kinds import (
     KINDS,
     PII,
     PII_TYPES,

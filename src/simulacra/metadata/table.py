@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from simulacra.errors import MetadataError
-from simulacra.metadata.kinds import KINDS, ColumnKind, Id, Numerical, column_from_dict
+from simulacra.kinds import KINDS, ColumnKind, Id, Numerical, column_from_dict
 
 if TYPE_CHECKING:
     from simulacra.constraints import Constraint
@@ -49,7 +49,7 @@ def check_column_names(columns: pd.Index) -> None:
 class Metadata(Mapping[str, ColumnKind]):
     """Column kinds of one table, in column order, plus an optional primary key.
 
-    A read-only mapping from column name to :class:`~simulacra.metadata.kinds.ColumnKind`;
+    A read-only mapping from column name to :class:`~simulacra.kinds.ColumnKind`;
     edit it with :meth:`update_column` / :meth:`set_column`, which validate as they go.
     ``constraints`` are business rules every synthetic row must follow (see
     :mod:`simulacra.constraints`); add them with :meth:`add_constraint`.

@@ -47,7 +47,7 @@ from simulacra.constraints import (
 )
 from simulacra.constraints.fixed_combinations import _key
 from simulacra.errors import MetadataError
-from simulacra.metadata.kinds import ColumnKind
+from simulacra.kinds import ColumnKind
 from simulacra.schema.document import GenerationSchema
 from simulacra.schema.kinds import (
     BooleanColumn,

@@ -32,7 +32,7 @@ import pandas as pd
 from simulacra.errors import MetadataError
 
 if TYPE_CHECKING:
-    from simulacra.metadata.kinds import ColumnKind
+    from simulacra.kinds import ColumnKind
 
 #: Fields every column kind has (handled by the generator, not by the kind).
 COMMON_FIELDS = ("kind", "null_rate", "unique", "hidden", "given", "cases", "description")

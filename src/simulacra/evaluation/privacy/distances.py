@@ -27,7 +27,7 @@ from simulacra.evaluation.privacy.attack_tools import (
     symmetric_featurizer,
 )
 from simulacra.evaluation.views import FrameView, as_labels
-from simulacra.metadata.kinds import ColumnKind
+from simulacra.kinds import ColumnKind
 
 
 def exact_copies(data: EvalData) -> Metric:

@@ -23,7 +23,7 @@ from simulacra.evaluation.privacy.attack_tools import (
     symmetric_featurizer,
 )
 from simulacra.evaluation.views import FrameView
-from simulacra.metadata.kinds import ColumnKind
+from simulacra.kinds import ColumnKind
 
 
 def attribute_inference(

@@ -22,7 +22,7 @@ from simulacra.evaluation.privacy.attack_tools import (
     _subsample,
 )
 from simulacra.evaluation.views import FrameView
-from simulacra.metadata.kinds import ColumnKind
+from simulacra.kinds import ColumnKind
 
 
 def singling_out(

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import DataError, check_param
+from simulacra.kinds import Boolean, Categorical, ColumnKind, Datetime, Numerical
 from simulacra.metadata.detect.dates import DATETIME_FORMATS, best_datetime_format
 from simulacra.metadata.detect.evidence import (
     DATE_TOKENS,
@@ -61,7 +62,6 @@ from simulacra.metadata.detect.evidence import (
 )
 from simulacra.metadata.detect.numbers import detect_numeric
 from simulacra.metadata.detect.strings import detect_codes_or_text, detect_strings
-from simulacra.metadata.kinds import Boolean, Categorical, ColumnKind, Datetime, Numerical
 
 __all__ = [
     "DATETIME_FORMATS",

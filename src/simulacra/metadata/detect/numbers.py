@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulacra.kinds import PII, Boolean, Categorical, ColumnKind, Datetime, Id, Numerical
 from simulacra.metadata.detect.evidence import (
     Column,
     count_distinct,
@@ -26,7 +27,6 @@ from simulacra.metadata.detect.pii import (
     is_phone_name,
     is_postcode_name,
 )
-from simulacra.metadata.kinds import PII, Boolean, Categorical, ColumnKind, Datetime, Id, Numerical
 
 
 def detect_numeric(col: Column, numbers: pd.Series, threshold: int | None, *,

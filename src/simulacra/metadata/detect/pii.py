@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simulacra.kinds import PII
 from simulacra.metadata.detect.evidence import Column, of_values, percent
-from simulacra.metadata.kinds import PII
 
 PII_MIN_SHARE = 0.90
 QUASI_IDENTIFIER_MIN_DISTINCT = 50

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from simulacra.kinds import PII, Boolean, Categorical, ColumnKind, Datetime, Id, Text
 from simulacra.metadata.detect.dates import best_datetime_format
 from simulacra.metadata.detect.evidence import (
     MISSING_MARKERS,
@@ -20,7 +21,6 @@ from simulacra.metadata.detect.evidence import (
 )
 from simulacra.metadata.detect.numbers import detect_numeric
 from simulacra.metadata.detect.pii import UUID_PATTERN, detect_pii, full_match
-from simulacra.metadata.kinds import PII, Boolean, Categorical, ColumnKind, Datetime, Id, Text
 
 UUID_MIN_SHARE = 0.95
 TEXT_MIN_WORDS = 4.0

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.metadata.kinds import Boolean, Categorical, ColumnKind, Datetime, Numerical
+from simulacra.kinds import Boolean, Categorical, ColumnKind, Datetime, Numerical
 from simulacra.schema.spec import ColumnSpec, DrawContext, infer_output
 
 

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.metadata.kinds import ColumnKind, Datetime
+from simulacra.kinds import ColumnKind, Datetime
 from simulacra.schema.distributions import DISTRIBUTIONS
 from simulacra.schema.spec import (
     ColumnSpec,

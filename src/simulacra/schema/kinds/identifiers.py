@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.metadata.kinds import ColumnKind, Id
+from simulacra.kinds import ColumnKind, Id
 from simulacra.schema.spec import ColumnSpec, DrawContext, as_text
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.metadata.kinds import Boolean, ColumnKind, Numerical
+from simulacra.kinds import Boolean, ColumnKind, Numerical
 from simulacra.schema.distributions import DISTRIBUTIONS
 from simulacra.schema.spec import (
     ColumnSpec,

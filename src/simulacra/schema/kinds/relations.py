@@ -32,7 +32,7 @@ import pandas as pd
 
 from simulacra.constraints.formula import Formula
 from simulacra.errors import DataError, MetadataError
-from simulacra.metadata.kinds import ColumnKind, Datetime, Numerical
+from simulacra.kinds import ColumnKind, Datetime, Numerical
 from simulacra.schema.kinds.datetimes import datetime_output
 from simulacra.schema.kinds.numbers import IntegerColumn
 from simulacra.schema.spec import ColumnSpec, DrawContext, spec_from_dict
