@@ -229,19 +229,19 @@ def test_nearest_neighbours_are_exact():
     rng = np.random.default_rng(0)
     reference, queries = rng.random((700, 6)), rng.random((300, 6))
     queries[:5] = reference[10:15]  # exact matches
-    found = attack_tools._nearest(queries, reference, k=3, ties=True)
+    found = attack_tools.nearest(queries, reference, k=3, ties=True)
     full = cdist(queries, reference, "sqeuclidean")
     np.testing.assert_array_equal(found.idx, np.argsort(full, axis=1)[:, :3])
     np.testing.assert_allclose(found.d2, np.sort(full, axis=1)[:, :3], atol=1e-12)
     assert (found.d2[:5, 0] == 0).all() and (found.ties == 1).all()
-    found2 = attack_tools._nearest(queries, reference, k=2)
+    found2 = attack_tools.nearest(queries, reference, k=2)
     np.testing.assert_array_equal(found2.idx, found.idx[:, :2])
 
 
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(1, 2000), a=st.floats(0, 1), c=st.floats(0, 1))
 def test_risk_is_bounded_and_inside_its_interval(n, a, c):
-    risk, (lo, hi) = attack_tools._residual_risk(a * n, n, c * n, n)
+    risk, (lo, hi) = attack_tools.residual_risk(a * n, n, c * n, n)
     assert 0.0 <= lo <= risk <= hi <= 1.0
     if a <= c:
         assert risk == 0.0

@@ -24,8 +24,8 @@ from simulacra.constraints.constraint_set import (
     ConstraintViolationWarning,
 )
 from simulacra.constraints.fixed_combinations import FixedCombinations, Merge, OneHot
-from simulacra.constraints.formula import Formula, _Derived
-from simulacra.constraints.inequality import Inequality, _Difference
+from simulacra.constraints.formula import Derived, Formula
+from simulacra.constraints.inequality import Difference, Inequality
 from simulacra.constraints.range import Negative, Positive, Range
 from simulacra.constraints.report import ConstraintCheck, ConstraintReport
 from simulacra.constraints.rules import Predicate, Regex, Unique
@@ -38,8 +38,8 @@ CONSTRAINTS: dict[str, type[Constraint]] = {
 }
 #: The transform class of each constraint that can hold by construction.
 TRANSFORMS: dict[str, type[Transform]] = {
-    "inequality": _Difference, "fixed_combinations": Merge, "one_hot": Merge,
-    "formula": _Derived,
+    "inequality": Difference, "fixed_combinations": Merge, "one_hot": Merge,
+    "formula": Derived,
 }
 
 

@@ -162,14 +162,14 @@ class ConstraintSet:
 
     def impossible(self, column: str, value: Any) -> str | None:
         """Why ``{column: value}`` can never be met, when a merged group says so."""
-        from simulacra.constraints.fixed_combinations import Merge, _key
+        from simulacra.constraints.fixed_combinations import Merge, value_key
 
         for transform in self.transforms:
             if isinstance(transform, Merge) and column in transform.removes \
                     and not isinstance(value, tuple):
                 j = transform.removes.index(column)
                 seen = list(dict.fromkeys(combo[j] for combo in transform.combinations))
-                if _key(value) not in seen:
+                if value_key(value) not in seen:
                     return (f"condition {column}={value!r} is impossible under "
                             f"{transform.constraint}: allowed values are {seen[:5]}"
                             + (" …" if len(seen) > 5 else ""))

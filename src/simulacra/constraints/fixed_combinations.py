@@ -35,7 +35,7 @@ from simulacra.errors import ParameterError
 from simulacra.kinds import Categorical
 
 
-def _key(value: Any) -> Hashable:
+def value_key(value: Any) -> Hashable:
     """A hashable, JSON-safe form of one value (nulls are ``None``; 13.0 and 13 are equal)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
@@ -44,7 +44,7 @@ def _key(value: Any) -> Hashable:
 
 def _rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[Hashable, ...]]:
     arrays = [frame[c].to_numpy(dtype=object) for c in columns]
-    return [tuple(_key(v) for v in row) for row in zip(*arrays, strict=True)]
+    return [tuple(value_key(v) for v in row) for row in zip(*arrays, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class FixedCombinations(Constraint):
         object.__setattr__(self, "columns", tuple(self.columns))
         if self.combinations is not None:
             object.__setattr__(self, "combinations", tuple(
-                tuple(_key(v) for v in combo) for combo in self.combinations))
+                tuple(value_key(v) for v in combo) for combo in self.combinations))
 
     def __str__(self) -> str:
         learned = "" if self.combinations is None else \
@@ -211,7 +211,7 @@ class Merge(Transform):
 def _dtype_state(series: pd.Series) -> dict[str, Any]:
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return {"dtype": "category", "categories": [_key(v) for v in dtype.categories],
+        return {"dtype": "category", "categories": [value_key(v) for v in dtype.categories],
                 "ordered": bool(dtype.ordered)}
     return {"dtype": str(dtype)}
 

@@ -251,7 +251,7 @@ class Formula(Constraint):
         _, null = self.derive(data, kinds, dtype, decimals)
         if np.any(null & data[self.target].notna().to_numpy()):
             return None  # the target is known where the expression is not: re-sample instead
-        return _Derived(self, kinds, dtype, decimals)
+        return Derived(self, kinds, dtype, decimals)
 
 
 def _is_dated(kind: ColumnKind | None, dtype: str) -> bool:
@@ -260,7 +260,7 @@ def _is_dated(kind: ColumnKind | None, dtype: str) -> bool:
 
 
 
-class _Derived(Transform):
+class Derived(Transform):
     """Leave the target out of the model; compute it after sampling."""
 
     def __init__(self, constraint: Formula, kinds: dict[str, ColumnKind], dtype: str,
@@ -284,6 +284,6 @@ class _Derived(Transform):
                 "decimals": self.decimals}
 
     @classmethod
-    def from_state(cls, constraint: Any, state: State) -> _Derived:
+    def from_state(cls, constraint: Any, state: State) -> Derived:
         kinds = {c: column_from_dict(k, name=c) for c, k in state["kinds"].items()}
         return cls(constraint, kinds, state["dtype"], state["decimals"])

@@ -83,12 +83,12 @@ class Inequality(Constraint):
         _, hi_null = comparable(data[self.high], high_kind)
         if np.any(lo_null & ~hi_null):
             return None  # high would be lost where low is null
-        return _Difference(self, low_kind, high_kind, str(data[self.high].dtype), dated,
+        return Difference(self, low_kind, high_kind, str(data[self.high].dtype), dated,
                            _resolution(data, self, low_kind, high_kind) if dated else None,
                            None if dated or private else decimals_of(data[self.high]))
 
 
-class _Difference(Transform):
+class Difference(Transform):
     """``high`` → ``high - low`` (in steps of the coarsest exact resolution for datetimes)."""
 
     def __init__(self, constraint: Inequality, low_kind: ColumnKind, high_kind: ColumnKind,
@@ -137,7 +137,7 @@ class _Difference(Transform):
                 "decimals": self.decimals}
 
     @classmethod
-    def from_state(cls, constraint: Any, state: State) -> _Difference:
+    def from_state(cls, constraint: Any, state: State) -> Difference:
         return cls(constraint, column_from_dict(state["low_kind"], name=constraint.low),
                    column_from_dict(state["high_kind"], name=constraint.high), state["dtype"],
                    bool(state["dated"]), state["resolution"], state["decimals"])

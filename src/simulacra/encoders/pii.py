@@ -16,11 +16,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra._random import child_seed
 from simulacra.encoders.base import State
 from simulacra.encoders.missing import GeneratedEncoder
 from simulacra.errors import DataError, ParameterError
 from simulacra.kinds import PII, column_from_dict
+from simulacra.randomness import child_seed
 
 #: Faker provider method for each ``pii_type``.
 FAKER_METHODS: dict[str, str] = {

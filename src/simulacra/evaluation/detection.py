@@ -17,9 +17,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from simulacra._random import child_seed
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
+from simulacra.randomness import child_seed
 
 #: Fixed, modest classifier settings: same figure on every run with the same seed.
 CLASSIFIER_PARAMS = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31,

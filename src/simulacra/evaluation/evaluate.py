@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulacra._random import make_rng
 from simulacra.errors import ParameterError
 from simulacra.evaluation import detection, fidelity, privacy, utility
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.evaluation.result import EvaluationResult
 from simulacra.metadata import Metadata
+from simulacra.randomness import make_rng
 
 logger = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_score, roc_auc_score
 
-from simulacra._random import child_seed
 from simulacra.errors import DataError, ParameterError, check_param
 from simulacra.evaluation.metric import Direction, Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
 from simulacra.evaluation.views import FrameView
+from simulacra.randomness import child_seed
 
 MAX_ROWS = 100_000
 #: The model settings, fixed so that TSTR and TRTR differ only in the training data.

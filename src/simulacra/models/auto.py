@@ -27,10 +27,10 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from simulacra._random import RandomState
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
 from simulacra.params import Flag, Number, Optional, Rule, check_all
+from simulacra.randomness import RandomState
 
 logger = logging.getLogger(__name__)
 

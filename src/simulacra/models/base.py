@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra._random import RandomState, make_rng
 from simulacra.constraints.report import ConstraintReport, dump_report, load_report
 from simulacra.encoders import (
     CodecBudget,
@@ -40,6 +39,7 @@ from simulacra.encoders import (
 from simulacra.errors import DataError, NotFittedError, ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.params import Either, InstanceOf, Integer, Optional, Rule
+from simulacra.randomness import RandomState, make_rng
 from simulacra.serialization import dump_model
 
 logger = logging.getLogger(__name__)

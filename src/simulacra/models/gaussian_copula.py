@@ -38,14 +38,14 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from scipy.special import ndtr
 
-from simulacra._random import RandomState
 from simulacra.encoders import EncodedColumn
 from simulacra.metadata import Metadata
-from simulacra.models._marginal_base import MarginalModel
 from simulacra.models.category_order import association_order
 from simulacra.models.copula_mixture import Mixture, fit_mixture
+from simulacra.models.marginal_base import MarginalModel
 from simulacra.models.marginals import fit_marginal, normal_scores
 from simulacra.params import Either, Integer, OneOf
+from simulacra.randomness import RandomState
 
 
 def nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:

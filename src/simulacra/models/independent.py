@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from simulacra.models._marginal_base import MarginalModel
+from simulacra.models.marginal_base import MarginalModel
 
 
 class IndependentMarginals(MarginalModel):

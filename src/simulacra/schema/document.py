@@ -40,7 +40,7 @@ from simulacra.schema.kinds import (
     UuidColumn,
     column_from_dict,
 )
-from simulacra.schema.spec import ColumnSpec, _suggest
+from simulacra.schema.spec import ColumnSpec, suggest
 
 if TYPE_CHECKING:
     from simulacra.metadata import Metadata
@@ -106,7 +106,7 @@ class GenerationSchema:
         problems: list[str] = []
         unknown = [k for k in data if k not in _TOP_KEYS]
         for key in unknown:
-            problems.append(f"unknown top-level key {key!r}{_suggest(key, _TOP_KEYS)} (keys: "
+            problems.append(f"unknown top-level key {key!r}{suggest(key, _TOP_KEYS)} (keys: "
                             f"{', '.join(_TOP_KEYS)})")
         version = data.get("schema_version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION:
@@ -250,7 +250,7 @@ def _table_from_dict(name: str, data: Any, problems: list[str], locale: str
         return None
     for key in data:
         if key not in _TABLE_KEYS:
-            problems.append(f"{where}: unknown key {key!r}{_suggest(key, _TABLE_KEYS)} (keys: "
+            problems.append(f"{where}: unknown key {key!r}{suggest(key, _TABLE_KEYS)} (keys: "
                             f"{', '.join(_TABLE_KEYS)})")
     raw_columns = data.get("columns")
     if not isinstance(raw_columns, Mapping) or not raw_columns:
@@ -301,14 +301,14 @@ def _resolve(tables: Mapping[str, TableSchema], table: str, ref: str) -> tuple[s
     other, dot, column = ref.partition(".")
     if not dot:
         raise MetadataError(f"{ref!r} is not a column of table {table!r}"
-                            f"{_suggest(ref, tables[table].columns)}; name another table's "
+                            f"{suggest(ref, tables[table].columns)}; name another table's "
                             "column as table.column")
     if other not in tables:
         raise MetadataError(f"{ref!r} names table {other!r}, which is not in the schema"
-                            f"{_suggest(other, tables)} (tables: {', '.join(tables)})")
+                            f"{suggest(other, tables)} (tables: {', '.join(tables)})")
     if column not in tables[other].columns:
         raise MetadataError(f"{ref!r}: table {other!r} has no column {column!r}"
-                            f"{_suggest(column, tables[other].columns)}")
+                            f"{suggest(column, tables[other].columns)}")
     return other, column
 
 
@@ -412,7 +412,7 @@ def _table_problems(schema: GenerationSchema, table_name: str, table: TableSchem
     key = table.primary_key
     if key is not None:
         if key not in specs:
-            out.append(f"{where}: primary_key {key!r} is not a column{_suggest(key, specs)}")
+            out.append(f"{where}: primary_key {key!r} is not a column{suggest(key, specs)}")
         elif not (isinstance(specs[key], IdColumn | UuidColumn) or specs[key].unique):
             out.append(f"{where}: primary_key {key!r} must be an id or uuid column, or set "
                        "unique: true")
@@ -423,7 +423,7 @@ def _table_problems(schema: GenerationSchema, table_name: str, table: TableSchem
         if spec.given is not None:
             if spec.given not in specs:
                 out.append(f"{col}: given {spec.given!r} is not a column of the table"
-                           f"{_suggest(spec.given, specs)}")
+                           f"{suggest(spec.given, specs)}")
             elif spec.given == name:
                 out.append(f"{col}: a column cannot be given itself")
             else:
@@ -433,7 +433,7 @@ def _table_problems(schema: GenerationSchema, table_name: str, table: TableSchem
         for operand in dict.fromkeys(operands):
             if operand not in specs:
                 out.append(f"{col}: expression uses {operand!r}, which is not a column of the "
-                           f"table{_suggest(operand, specs)}")
+                           f"table{suggest(operand, specs)}")
         for ref in _links(spec):
             try:
                 other, column = schema.resolve(table_name, ref)

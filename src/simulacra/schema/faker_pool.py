@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulacra._random import child_seed
 from simulacra.encoders.pii import FAKER_METHODS, make_faker
 from simulacra.errors import DataError
+from simulacra.randomness import child_seed
 
 #: Unique columns up to this size are distinct Faker values, shuffled.
 DIRECT = 20_000

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulacra._random import RandomState, child_seed, make_rng
 from simulacra.constraints import ConstraintSet
 from simulacra.errors import DataError, ParameterError
+from simulacra.randomness import RandomState, child_seed, make_rng
 from simulacra.schema.document import GenerationSchema, column_parents
 from simulacra.schema.plan import plan_table
 from simulacra.schema.spec import ColumnSpec, DrawContext

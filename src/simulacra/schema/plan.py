@@ -45,7 +45,7 @@ from simulacra.constraints import (
     Range,
     Unique,
 )
-from simulacra.constraints.fixed_combinations import _key
+from simulacra.constraints.fixed_combinations import value_key
 from simulacra.errors import MetadataError
 from simulacra.kinds import ColumnKind
 from simulacra.schema.document import GenerationSchema
@@ -196,7 +196,7 @@ def _constant_bounds(constraint: Positive | Range, spec: ColumnSpec, names: Coll
 
 def _probability(spec: ColumnSpec, value: Any) -> float:
     """P(column = value) for a plain categorical, boolean or constant column."""
-    value = _key(value)
+    value = value_key(value)
     if value is None:
         return spec.null_rate
     keep = 1 - spec.null_rate
@@ -208,7 +208,7 @@ def _probability(spec: ColumnSpec, value: Any) -> float:
             return keep * spec.p
         return keep * (1 - spec.p) if value in (False, 0) else 0.0
     if isinstance(spec, ConstantColumn):
-        return keep * float(_key(spec.value) == value)
+        return keep * float(value_key(spec.value) == value)
     return 0.0
 
 

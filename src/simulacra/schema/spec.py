@@ -238,7 +238,7 @@ def build_spec(cls: type[ColumnSpec], data: Mapping[str, Any], name: str,
         else:
             allowed = sorted(fields - {"cases"})
             problems.append(f"column {name!r}: {kind} has no field {key!r}"
-                            f"{_suggest(key, allowed)} (fields: {', '.join(allowed)})")
+                            f"{suggest(key, allowed)} (fields: {', '.join(allowed)})")
     if takes_params:
         kwargs["params"] = params
     try:
@@ -314,13 +314,13 @@ def unknown_keys(spec: ColumnSpec, name: str, params: Any, family: str,
     for key in params:
         if key not in allowed:
             out.append(f"column {name!r}: {spec.kind} has no field {key!r}"
-                       f"{_suggest(key, [*fields, *allowed])}; its fields are "
+                       f"{suggest(key, [*fields, *allowed])}; its fields are "
                        f"{', '.join(fields)}, plus the parameters of its distribution "
                        f"({family}: {', '.join(allowed) or 'none'})")
     return out
 
 
-def _suggest(word: str, options: Any) -> str:
+def suggest(word: str, options: Any) -> str:
     close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -29,13 +29,13 @@ N_ATTACKS = 500
 HISTOGRAM_BINS = 40
 
 
-_Z95 = 1.959963984540054
+Z95 = 1.959963984540054
 
 
-_TIE = 1e-9  # squared distances closer than this are a tie
+TIE = 1e-9  # squared distances closer than this are a tie
 
 
-_CHUNK = 1 << 22  # elements per temporary block (16-32 MB)
+CHUNK = 1 << 22  # elements per temporary block (16-32 MB)
 
 
 def _wilson(successes: float, total: int) -> tuple[float, float]:
@@ -45,29 +45,29 @@ def _wilson(successes: float, total: int) -> tuple[float, float]:
     >>> round(c, 3), round(h, 3)
     (0.5, 0.096)
     """
-    z2 = _Z95 * _Z95
+    z2 = Z95 * Z95
     denominator = total + z2
     centre = (successes + z2 / 2) / denominator
     spread = successes * (total - successes) / total
-    half = _Z95 / denominator * math.sqrt(max(spread, 0.0) + z2 / 4)
+    half = Z95 / denominator * math.sqrt(max(spread, 0.0) + z2 / 4)
     return centre, half
 
 
-def _wilson_interval(successes: float, total: int) -> tuple[float, float]:
+def wilson_interval(successes: float, total: int) -> tuple[float, float]:
     centre, half = _wilson(successes, total)
     return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
-def _residual_risk(attack: float, n_attack: int, control: float, n_control: int
+def residual_risk(attack: float, n_attack: int, control: float, n_control: int
                    ) -> tuple[float, tuple[float, float]]:
     """Anonymeter's risk from success counts: (a − c)/(1 − c) on Wilson-centred rates.
 
     The error is propagated from both Wilson half-widths; value and interval are clipped to
     [0, 1]. A training set attacked no more successfully than the holdout gives 0.
 
-    >>> _residual_risk(500, 500, 250, 500)[0] > 0.98
+    >>> residual_risk(500, 500, 250, 500)[0] > 0.98
     True
-    >>> risk, (lo, hi) = _residual_risk(250, 500, 250, 500)
+    >>> risk, (lo, hi) = residual_risk(250, 500, 250, 500)
     >>> risk, lo, round(hi, 3)
     (0.0, 0.0, 0.123)
     """
@@ -79,11 +79,11 @@ def _residual_risk(attack: float, n_attack: int, control: float, n_control: int
     return clip(risk), (clip(risk - error), clip(risk + error))
 
 
-def _risk_metric(name: str, definition: str, n: int, attack: float, control: float,
+def risk_metric(name: str, definition: str, n: int, attack: float, control: float,
                  baseline: float, note: str, extra: dict[str, Any]) -> Metric:
-    value, ci = _residual_risk(attack, n, control, n)
+    value, ci = residual_risk(attack, n, control, n)
     if baseline >= attack:
-        note = _join(note, "the attack did no better than random guessing (baseline); the "
+        note = join_notes(note, "the attack did no better than random guessing (baseline); the "
                            "risk says little either way")
     return Metric(
         name, "privacy", value, definition=definition, direction="lower", ideal=0.0, ci=ci,
@@ -93,19 +93,19 @@ def _risk_metric(name: str, definition: str, n: int, attack: float, control: flo
     )
 
 
-def _no_attack_metric(name: str, definition: str, reason: str, note: str) -> Metric:
+def no_attack_metric(name: str, definition: str, reason: str, note: str) -> Metric:
     return Metric(name, "privacy", float("nan"), definition=definition, direction="lower",
-                  ideal=0.0, note=_join(note, f"not computed: {reason}"))
+                  ideal=0.0, note=join_notes(note, f"not computed: {reason}"))
 
 
 @dataclass(frozen=True)
 class _Neighbours:
     d2: np.ndarray  # (n_queries, k) squared distances, ascending
     idx: np.ndarray  # (n_queries, k) reference row positions
-    ties: np.ndarray | None  # (n_queries,) reference rows within _TIE of the closest
+    ties: np.ndarray | None  # (n_queries,) reference rows within TIE of the closest
 
 
-def _nearest(queries: np.ndarray, reference: np.ndarray, k: int = 1, *, ties: bool = False
+def nearest(queries: np.ndarray, reference: np.ndarray, k: int = 1, *, ties: bool = False
              ) -> _Neighbours:
     """The ``k`` closest reference rows of every query row (Euclidean, brute force).
 
@@ -122,11 +122,11 @@ def _nearest(queries: np.ndarray, reference: np.ndarray, k: int = 1, *, ties: bo
     Rt = np.ascontiguousarray(R.T, dtype=np.float32)
     Q2 = (-2.0 * Q).astype(np.float32)
     r_sq = np.einsum("ij,ij->i", R, R)
-    slack = 1e-6 * (np.einsum("ij,ij->i", Q, Q) + r_sq.max(initial=0.0)) + _TIE
+    slack = 1e-6 * (np.einsum("ij,ij->i", Q, Q) + r_sq.max(initial=0.0)) + TIE
     r_sq = r_sq.astype(np.float32)
     idx_out = np.empty((len(Q), k), dtype=np.intp)
     tie_out = np.empty(len(Q), dtype=np.int64) if ties else None
-    step = max(64, _CHUNK // max(len(R), 1))
+    step = max(64, CHUNK // max(len(R), 1))
     for start in range(0, len(Q), step):
         stop = min(start + step, len(Q))
         d2 = Q2[start:stop] @ Rt  # (chunk, n_reference): ‖r‖² − 2q·r after the next line
@@ -152,7 +152,7 @@ def _nearest(queries: np.ndarray, reference: np.ndarray, k: int = 1, *, ties: bo
     return _Neighbours(d2_out, idx_out, tie_out)
 
 
-def _column_blocks(featurizer: Featurizer) -> dict[str, slice]:
+def column_blocks(featurizer: Featurizer) -> dict[str, slice]:
     """Which entries of a :meth:`Featurizer.distance` row belong to each column."""
     blocks, start = {}, 0
     for column, kind in featurizer.kinds.items():
@@ -165,7 +165,7 @@ def _column_blocks(featurizer: Featurizer) -> dict[str, slice]:
     return blocks
 
 
-def _block_range(block: slice) -> np.ndarray:
+def block_range(block: slice) -> np.ndarray:
     return np.arange(block.start, block.stop)
 
 
@@ -184,7 +184,7 @@ def symmetric_featurizer(featurizer: Featurizer, data: EvalData, rng: np.random.
     if getattr(featurizer, "fitted_on_holdout_", False) or data.holdout is None:
         return featurizer
     n_real = len(data.real)
-    pooled = _subsample(n_real + len(data.holdout), max_rows, rng)
+    pooled = subsample(n_real + len(data.holdout), max_rows, rng)
     rows = pd.concat([data.real.iloc[pooled[pooled < n_real]],
                       data.holdout.iloc[pooled[pooled >= n_real] - n_real]], ignore_index=True)
     out = Featurizer.learned_from(data.kinds, FrameView(rows))
@@ -192,27 +192,27 @@ def symmetric_featurizer(featurizer: Featurizer, data: EvalData, rng: np.random.
     return out
 
 
-def _require_holdout(data: EvalData, what: str) -> pd.DataFrame:
+def require_holdout(data: EvalData, what: str) -> pd.DataFrame:
     if data.holdout is None:
         raise ParameterError(f"{what} needs a 'holdout' table: real rows the synthesizer never "
                              "saw, to say what an unseen record scores. Pass holdout=...")
     return data.holdout
 
 
-def _subsample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+def subsample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """Sorted positions of ``min(n, size)`` rows drawn without replacement (all if n <= size)."""
     if n <= size:
         return np.arange(n)
     return np.sort(rng.choice(n, size=size, replace=False))
 
 
-def _sample_note(parts: list[tuple[str, int, int]]) -> str:
+def sample_note(parts: list[tuple[str, int, int]]) -> str:
     """'random subsample: 20,000 of 32,561 synthetic rows, ...' for the parts subsampled."""
     used = [f"{k:,} of {n:,} {label} rows" for label, k, n in parts if k < n]
     return "random subsample: " + ", ".join(used) if used else ""
 
 
-def _join(*notes: str) -> str:
+def join_notes(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
 
 

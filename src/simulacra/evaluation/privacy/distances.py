@@ -12,19 +12,19 @@ from simulacra.errors import check_param
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
 from simulacra.evaluation.privacy.attack_tools import (
-    _TIE,
-    _Z95,
     HISTOGRAM_BINS,
     MAX_MEMBERS,
     MAX_QUERIES,
     MAX_REFERENCE,
-    _join,
-    _nearest,
-    _require_holdout,
-    _sample_note,
-    _subsample,
-    _wilson_interval,
+    TIE,
+    Z95,
+    join_notes,
+    nearest,
+    require_holdout,
+    sample_note,
+    subsample,
     symmetric_featurizer,
+    wilson_interval,
 )
 from simulacra.evaluation.views import FrameView, as_labels
 from simulacra.kinds import ColumnKind
@@ -45,7 +45,7 @@ def exact_copies(data: EvalData) -> Metric:
     reference = None
     if data.holdout is not None:
         reference = float(np.isin(_row_hashes(data.holdout_view, data.kinds), train).mean())
-    lo, hi = _wilson_interval(copies, len(synth))
+    lo, hi = wilson_interval(copies, len(synth))
     return Metric(
         "exact copies", "privacy", share,
         definition="share of synthetic rows identical to a training row (all compared columns, "
@@ -83,21 +83,21 @@ def distance_to_closest_record(
        values far below the holdout's mean that synthetic rows sit on top of individual
        training records.
     """
-    holdout = _require_holdout(data, "distance to closest record")
+    holdout = require_holdout(data, "distance to closest record")
     featurizer = symmetric_featurizer(featurizer, data, rng, 2 * max_reference)
     check_param("max_queries", max_queries, "an integer >= 1", max_queries >= 1)
-    train_idx = _subsample(len(data.real), max_reference, rng)
-    hold_idx = _subsample(len(holdout), max_reference, rng)
-    syn_idx = _subsample(len(data.synth), max_queries, rng)
-    hq_pos = _subsample(len(hold_idx), max_queries, rng)  # holdout rows as queries
+    train_idx = subsample(len(data.real), max_reference, rng)
+    hold_idx = subsample(len(holdout), max_reference, rng)
+    syn_idx = subsample(len(data.synth), max_queries, rng)
+    hq_pos = subsample(len(hold_idx), max_queries, rng)  # holdout rows as queries
     X_train = featurizer.distance(data.real_view, train_idx)
     X_hold = featurizer.distance(data.holdout_view, hold_idx)
     X_syn = featurizer.distance(data.synth_view, syn_idx)
 
     # 1-2. closest training and holdout rows of each synthetic row, with tie counts
-    syn_train = _nearest(X_syn, X_train, k=2, ties=True)
-    syn_hold = _nearest(X_syn, X_hold, k=1, ties=True)
-    hold_train = _nearest(X_hold[hq_pos], X_train, k=2)
+    syn_train = nearest(X_syn, X_train, k=2, ties=True)
+    syn_hold = nearest(X_syn, X_hold, k=1, ties=True)
+    hold_train = nearest(X_hold[hq_pos], X_train, k=2)
     scores = _closest_is_train(syn_train.d2[:, 0], syn_train.ties, syn_hold.d2[:, 0],
                                syn_hold.ties)
     p, n = float(scores.mean()), len(scores)
@@ -105,16 +105,16 @@ def distance_to_closest_record(
 
     # 3. equal-size scale
     share = _equal_size_share(p, pi)
-    lo, hi = (_equal_size_share(x, pi) for x in _wilson_interval(p * n, n))
+    lo, hi = (_equal_size_share(x, pi) for x in wilson_interval(p * n, n))
     d_syn, d_syn_hold = np.sqrt(syn_train.d2[:, 0]), np.sqrt(syn_hold.d2[:, 0])
     d_hold = np.sqrt(hold_train.d2[:, 0])
     histograms = _histograms({"synthetic_to_train": d_syn, "synthetic_to_holdout": d_syn_hold,
                               "holdout_to_train": d_hold}, bins)
-    note = _sample_note([("synthetic", len(syn_idx), len(data.synth)),
+    note = sample_note([("synthetic", len(syn_idx), len(data.synth)),
                          ("training", len(train_idx), len(data.real)),
                          ("holdout", len(hold_idx), len(holdout))])
     if len(train_idx) < len(data.real):
-        note = _join(note, "copies of training rows outside the subsample are not seen here; "
+        note = join_notes(note, "copies of training rows outside the subsample are not seen here; "
                            "exact copies counts all rows")
     sizes = {"synthetic_queries": n, "holdout_queries": len(hq_pos),
              "training_rows": len(train_idx), "holdout_rows": len(hold_idx)}
@@ -175,29 +175,29 @@ def membership_inference(
     positive rate at 1% false positives, which reveals attacks that work on a few records
     only (Carlini et al. 2022).
     """
-    holdout = _require_holdout(data, "membership inference")
+    holdout = require_holdout(data, "membership inference")
     featurizer = symmetric_featurizer(featurizer, data, rng, 2 * max_reference)
     check_param("max_members", max_members, "an integer >= 1", max_members >= 1)
     n = min(len(data.real), len(holdout), max_members)
-    member_idx = _subsample(len(data.real), n, rng)
-    other_idx = _subsample(len(holdout), n, rng)
-    syn_idx = _subsample(len(data.synth), max_reference, rng)
+    member_idx = subsample(len(data.real), n, rng)
+    other_idx = subsample(len(holdout), n, rng)
+    syn_idx = subsample(len(data.synth), max_reference, rng)
     X_syn = featurizer.distance(data.synth_view, syn_idx)
-    d_member = _nearest(featurizer.distance(data.real_view, member_idx), X_syn).d2[:, 0]
-    d_other = _nearest(featurizer.distance(data.holdout_view, other_idx), X_syn).d2[:, 0]
+    d_member = nearest(featurizer.distance(data.real_view, member_idx), X_syn).d2[:, 0]
+    d_other = nearest(featurizer.distance(data.holdout_view, other_idx), X_syn).d2[:, 0]
     scores = -np.sqrt(np.concatenate([d_member, d_other]))
     labels = np.r_[np.ones(n), np.zeros(n)]
     auc = float(roc_auc_score(labels, scores))
     se = _hanley_mcneil_se(auc, n, n)
     fpr, tpr, _ = roc_curve(labels, scores)
-    note = _sample_note([("training", n, len(data.real)), ("holdout", n, len(holdout)),
+    note = sample_note([("training", n, len(data.real)), ("holdout", n, len(holdout)),
                          ("synthetic", len(syn_idx), len(data.synth))])
     return Metric(
         "membership inference AUC", "privacy", auc,
         definition="ROC-AUC of telling training rows from holdout rows by their distance to "
                    "the closest synthetic row (0.5: membership cannot be inferred)",
         direction="closer", ideal=0.5, reference=0.5, reference_label="independent sample",
-        ci=(max(auc - _Z95 * se, 0.0), min(auc + _Z95 * se, 1.0)), note=note,
+        ci=(max(auc - Z95 * se, 0.0), min(auc + Z95 * se, 1.0)), note=note,
         details={"members": n, "non_members": n, "synthetic_rows": len(syn_idx),
                  "tpr_at_1pct_fpr": float(np.interp(0.01, fpr, tpr)),
                  "member_median_distance": float(np.median(np.sqrt(d_member))),
@@ -227,8 +227,8 @@ def _equal_size_share(p: float, pi: float) -> float:
 def _closest_is_train(d_train: np.ndarray, ties_train: np.ndarray, d_hold: np.ndarray,
                       ties_hold: np.ndarray) -> np.ndarray:
     """Share of training rows among the real rows at the closest distance, per query."""
-    train_first = d_train < d_hold - _TIE
-    hold_first = d_hold < d_train - _TIE
+    train_first = d_train < d_hold - TIE
+    hold_first = d_hold < d_train - TIE
     tied = ties_train / (ties_train + ties_hold)
     return np.where(train_first, 1.0, np.where(hold_first, 0.0, tied))
 

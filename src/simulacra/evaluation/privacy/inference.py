@@ -12,14 +12,14 @@ from simulacra.evaluation.prepare import EvalData, Featurizer
 from simulacra.evaluation.privacy.attack_tools import (
     MAX_REFERENCE,
     N_ATTACKS,
-    _column_blocks,
-    _join,
-    _no_attack_metric,
-    _require_holdout,
-    _residual_risk,
-    _risk_metric,
-    _sample_note,
-    _subsample,
+    column_blocks,
+    join_notes,
+    no_attack_metric,
+    require_holdout,
+    residual_risk,
+    risk_metric,
+    sample_note,
+    subsample,
     symmetric_featurizer,
 )
 from simulacra.evaluation.views import FrameView
@@ -51,7 +51,7 @@ def attribute_inference(
     share targets). ``details["per_secret"]`` lists every column and ``max_risk_column`` the
     worst one.
     """
-    holdout = _require_holdout(data, "attribute inference")
+    holdout = require_holdout(data, "attribute inference")
     featurizer = symmetric_featurizer(featurizer, data, rng, 2 * max_reference)
     check_param("n_attacks", n_attacks, "an integer >= 1", n_attacks >= 1)
     columns = list(data.kinds)
@@ -59,15 +59,15 @@ def attribute_inference(
         raise ParameterError(f"The 'secret' parameter must be one of the evaluated columns "
                              f"{columns}. Got {secret!r} instead.")
     if len(columns) < 2:
-        return _no_attack_metric("attribute inference risk", _INFERENCE_DEFINITION,
+        return no_attack_metric("attribute inference risk", _INFERENCE_DEFINITION,
                                  "needs at least one column besides the secret", "")
     secrets = [secret] if secret is not None else columns
     n = min(n_attacks, len(data.real), len(holdout))
-    syn_idx = _subsample(len(data.synth), max_reference, rng)
+    syn_idx = subsample(len(data.synth), max_reference, rng)
     X_syn = featurizer.distance(data.synth_view, syn_idx)
-    blocks = _column_blocks(featurizer)
-    train_idx = _subsample(len(data.real), n, rng)
-    hold_idx = _subsample(len(holdout), n, rng)
+    blocks = column_blocks(featurizer)
+    train_idx = subsample(len(data.real), n, rng)
+    hold_idx = subsample(len(holdout), n, rng)
     guesses_train = _guess_secrets(featurizer.distance(data.real_view, train_idx), X_syn,
                                    blocks, secrets)
     guesses_hold = _guess_secrets(featurizer.distance(data.holdout_view, hold_idx), X_syn,
@@ -85,17 +85,17 @@ def attribute_inference(
             "control": float(right(hold_values, syn_values[guesses_hold[s]]).mean()),
             "baseline": float(right(train_values, syn_values[random_rows]).mean()),
         }
-        value, ci = _residual_risk(per_secret[s]["attack"] * n, n,
+        value, ci = residual_risk(per_secret[s]["attack"] * n, n,
                                    per_secret[s]["control"] * n, n)
         per_secret[s].update(risk=value, ci=list(ci))
     mean = {key: float(np.mean([v[key] for v in per_secret.values()]))
             for key in ("attack", "control", "baseline")}
     worst = max(per_secret, key=lambda s: per_secret[s]["risk"])
-    note = _sample_note([("synthetic", len(syn_idx), len(data.synth))])
+    note = sample_note([("synthetic", len(syn_idx), len(data.synth))])
     if secret is None:
-        note = _join(note, f"mean over {len(secrets)} secret columns; worst: {worst} "
+        note = join_notes(note, f"mean over {len(secrets)} secret columns; worst: {worst} "
                            f"(risk {per_secret[worst]['risk']:.3f})")
-    return _risk_metric(
+    return risk_metric(
         "attribute inference risk", _INFERENCE_DEFINITION, n, mean["attack"] * n,
         mean["control"] * n, mean["baseline"] * n, note,
         {"aggregate": "single secret" if secret is not None else "mean over secret columns",

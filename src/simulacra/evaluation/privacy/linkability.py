@@ -12,14 +12,14 @@ from simulacra.evaluation.prepare import EvalData, Featurizer
 from simulacra.evaluation.privacy.attack_tools import (
     MAX_REFERENCE,
     N_ATTACKS,
-    _block_range,
-    _column_blocks,
-    _nearest,
-    _no_attack_metric,
-    _require_holdout,
-    _risk_metric,
-    _sample_note,
-    _subsample,
+    block_range,
+    column_blocks,
+    nearest,
+    no_attack_metric,
+    require_holdout,
+    risk_metric,
+    sample_note,
+    subsample,
     symmetric_featurizer,
 )
 from simulacra.evaluation.views import FrameView
@@ -48,7 +48,7 @@ def linkability(
     3. The link succeeds when the two neighbour sets share a row. Attack: training records;
        control: holdout records; baseline: two random neighbour sets.
     """
-    holdout = _require_holdout(data, "linkability")
+    holdout = require_holdout(data, "linkability")
     featurizer = symmetric_featurizer(featurizer, data, rng, 2 * max_reference)
     check_param("n_attacks", n_attacks, "an integer >= 1", n_attacks >= 1)
     check_param("n_neighbors", n_neighbors, "an integer >= 1", n_neighbors >= 1)
@@ -61,28 +61,28 @@ def linkability(
         check_param("aux_columns", aux_columns, f"two lists of evaluated columns {columns}",
                     not unknown and bool(aux_a) and bool(aux_b))
     if not aux_a or not aux_b:
-        return _no_attack_metric("linkability risk", _LINKABILITY_DEFINITION,
+        return no_attack_metric("linkability risk", _LINKABILITY_DEFINITION,
                                  "needs at least two columns to split", "")
     n = min(n_attacks, len(data.real), len(holdout))
-    syn_idx = _subsample(len(data.synth), max_reference, rng)
+    syn_idx = subsample(len(data.synth), max_reference, rng)
     k = min(n_neighbors, len(syn_idx))
-    blocks = _column_blocks(featurizer)
-    cols_a = np.concatenate([_block_range(blocks[c]) for c in aux_a])
-    cols_b = np.concatenate([_block_range(blocks[c]) for c in aux_b])
+    blocks = column_blocks(featurizer)
+    cols_a = np.concatenate([block_range(blocks[c]) for c in aux_a])
+    cols_b = np.concatenate([block_range(blocks[c]) for c in aux_b])
     X_syn = featurizer.distance(data.synth_view, syn_idx)
 
     def links(view: FrameView) -> int:
-        X = featurizer.distance(view, _subsample(len(view), n, rng))
-        idx_a = _nearest(X[:, cols_a], X_syn[:, cols_a], k=k).idx
-        idx_b = _nearest(X[:, cols_b], X_syn[:, cols_b], k=k).idx
+        X = featurizer.distance(view, subsample(len(view), n, rng))
+        idx_a = nearest(X[:, cols_a], X_syn[:, cols_a], k=k).idx
+        idx_b = nearest(X[:, cols_b], X_syn[:, cols_b], k=k).idx
         return int(_share_a_row(idx_a, idx_b).sum())
 
     n_attack, n_control = links(data.real_view), links(data.holdout_view)
     random_a = _random_sets(len(syn_idx), n, k, rng)
     random_b = _random_sets(len(syn_idx), n, k, rng)
     n_baseline = int(_share_a_row(random_a, random_b).sum())
-    note = _sample_note([("synthetic", len(syn_idx), len(data.synth))])
-    return _risk_metric(
+    note = sample_note([("synthetic", len(syn_idx), len(data.synth))])
+    return risk_metric(
         "linkability risk", _LINKABILITY_DEFINITION, n, n_attack, n_control, n_baseline, note,
         {"aux_columns": [aux_a, aux_b], "n_neighbors": k})
 

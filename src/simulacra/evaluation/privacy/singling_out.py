@@ -11,15 +11,15 @@ from simulacra.errors import check_param
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData
 from simulacra.evaluation.privacy.attack_tools import (
-    _CHUNK,
+    CHUNK,
     MAX_REFERENCE,
     N_ATTACKS,
-    _join,
-    _no_attack_metric,
-    _require_holdout,
-    _risk_metric,
-    _sample_note,
-    _subsample,
+    join_notes,
+    no_attack_metric,
+    require_holdout,
+    risk_metric,
+    sample_note,
+    subsample,
 )
 from simulacra.evaluation.views import FrameView
 from simulacra.kinds import ColumnKind
@@ -51,7 +51,7 @@ def singling_out(
     3. Baseline: random predicates (random columns, values and operators) on the training
        set — an attacker without the synthetic data.
     """
-    holdout = _require_holdout(data, "singling out")
+    holdout = require_holdout(data, "singling out")
     check_param("n_attacks", n_attacks, "an integer >= 1", n_attacks >= 1)
     check_param("mode", mode, "'multivariate' or 'univariate'",
                 mode in ("multivariate", "univariate"))
@@ -60,9 +60,9 @@ def singling_out(
     check_param("n_cols", n_cols, "an integer >= 1", n_cols >= 1)
     max_attempts = 500 * n_attacks if max_attempts is None else max_attempts
     n_ref = min(len(data.real), max_reference)
-    syn_idx = _subsample(len(data.synth), max_reference, rng)
-    train_idx = _subsample(len(data.real), n_ref, rng)
-    hold_idx = _subsample(len(holdout), n_ref, rng)
+    syn_idx = subsample(len(data.synth), max_reference, rng)
+    train_idx = subsample(len(data.real), n_ref, rng)
+    hold_idx = subsample(len(holdout), n_ref, rng)
     V_syn, V_train, V_hold = _code_matrices(
         [(data.synth_view, syn_idx), (data.real_view, train_idx), (data.holdout_view, hold_idx)],
         data.kinds)
@@ -74,14 +74,14 @@ def singling_out(
     else:
         queries = _multivariate_queries(V_syn, is_cat, n_attacks, n_cols, max_attempts, rng)
     n_queries = len(queries)
-    note = _sample_note([("synthetic", len(syn_idx), len(data.synth)),
+    note = sample_note([("synthetic", len(syn_idx), len(data.synth)),
                          ("training", len(train_idx), len(data.real)),
                          ("holdout", len(hold_idx), len(holdout))])
     if n_queries == 0:
-        return _no_attack_metric("singling-out risk", _SINGLING_OUT_DEFINITION,
+        return no_attack_metric("singling-out risk", _SINGLING_OUT_DEFINITION,
                                  "no predicate singled out a synthetic row", note)
     if n_queries < n_attacks:
-        note = _join(note, f"only {n_queries} distinct predicates singling out a synthetic "
+        note = join_notes(note, f"only {n_queries} distinct predicates singling out a synthetic "
                            f"row were found ({n_attacks} wanted): a wider interval")
 
     # 2. attack vs control
@@ -95,7 +95,7 @@ def singling_out(
     # 3. baseline
     baseline = _random_queries(V_syn, is_cat, n_queries, n_cols, rng)
     n_baseline = int((_match_counts(V_train, baseline) == 1).sum())
-    return _risk_metric(
+    return risk_metric(
         "singling-out risk", _SINGLING_OUT_DEFINITION, n_queries, n_attack, n_control,
         n_baseline, note,
         {"mode": mode, "n_cols": n_cols, "control_size_correction": correction,
@@ -167,7 +167,7 @@ def _match_counts(V: np.ndarray, queries: _Queries) -> np.ndarray:
     counts = np.zeros(n_q, dtype=np.int64)
     flat = queries.columns.ravel()
     width = (queries.hi - queries.lo).astype(np.uint32)  # lo <= x <= hi  <=>  x - lo <= width
-    step = max(1, _CHUNK // max(n_q * n_c, 1))
+    step = max(1, CHUNK // max(n_q * n_c, 1))
     for start in range(0, len(V), step):
         values = V[start:start + step][:, flat].reshape(-1, n_q, n_c)
         hit = ((values - queries.lo).view(np.uint32) <= width).all(axis=2)
@@ -212,7 +212,7 @@ def _multivariate_queries(V: np.ndarray, is_cat: np.ndarray, n_queries: int, n_c
     they match exactly one synthetic row (distinct predicates only)."""
     medians = np.array([np.median(col[col != _NULL]) if not cat and (col != _NULL).any()
                         else 0.0 for col, cat in zip(V.T, is_cat, strict=True)])
-    cascade = [_subsample(len(V), size, rng) for size in (128, 1024, 8192)
+    cascade = [subsample(len(V), size, rng) for size in (128, 1024, 8192)
                if size < len(V) // 2]
     found: list[_Queries] = []
     seen: set[bytes] = set()
@@ -294,7 +294,7 @@ def _size_correction(V: np.ndarray, queries: _Queries, target_size: int,
     for size in sizes:
         for _ in range(repeats if size < n else 1):
             xs.append(size)
-            ys.append(float((_match_counts(V[_subsample(n, size, rng)], queries) == 1).sum()))
+            ys.append(float((_match_counts(V[subsample(n, size, rng)], queries) == 1).sum()))
     x, y = np.array(xs, dtype=np.float64), np.array(ys)
     if not y.any():
         return 1.0

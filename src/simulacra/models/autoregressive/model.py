@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from simulacra._random import RandomState, child_seed
 from simulacra.encoders import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import ParameterError, check_param
 from simulacra.metadata import Metadata
@@ -51,6 +50,7 @@ from simulacra.models.neural.params import positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
+from simulacra.randomness import RandomState, child_seed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -386,9 +386,9 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         """
         import pandas as pd
 
-        from simulacra._random import make_rng
         from simulacra.errors import DataError
         from simulacra.models.autoregressive.impute import impute_tokens
+        from simulacra.randomness import make_rng
 
         self._check_fitted()
         if not isinstance(data, pd.DataFrame):

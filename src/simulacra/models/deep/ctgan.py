@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simulacra._random import RandomState, child_seed
 from simulacra.encoders import EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
@@ -39,6 +38,7 @@ from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
+from simulacra.randomness import RandomState, child_seed
 
 logger = logging.getLogger(__name__)
 
@@ -263,8 +263,7 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
         self.transformer_ = BinNormalizer().fit(columns)
         data = self.transformer_.transform(encoded)
         names = [s.column for s in self.transformer_.discrete_spans_]
-        self.sampler_ = ConditionalSampler()
-        self.sampler_._set_counts([self.dp_counts_[name] for name in names])
+        self.sampler_ = ConditionalSampler.from_counts([self.dp_counts_[name] for name in names])
         codes = np.stack([encoded[name] for name in names], axis=1) if names else \
             np.zeros((len(data), 0), dtype=np.int64)
         n = len(data)

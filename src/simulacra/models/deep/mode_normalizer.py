@@ -33,8 +33,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from simulacra._random import child_seed
 from simulacra.encoders import EncodedColumn
+from simulacra.randomness import child_seed
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,14 @@ class ConditionalSampler:
                              if codes else np.zeros(0, dtype=np.int64))
         return self
 
+    @classmethod
+    def from_counts(cls, counts: list[np.ndarray]) -> ConditionalSampler:
+        """A sampler of conditional vectors with these category counts (e.g. noisy ones) and
+        no rows to pick from: it draws conditions, never training rows."""
+        sampler = cls()
+        sampler._set_counts(counts)
+        return sampler
+
     def _set_counts(self, counts: list[np.ndarray]) -> None:
         self.counts_ = [np.asarray(c, dtype=np.int64) for c in counts]
         d = len(self.counts_)

@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simulacra._random import RandomState, child_seed
 from simulacra.encoders import EncodedColumn
 from simulacra.metadata import Metadata
 from simulacra.models.deep.bin_normalizer import transformer_from_state
@@ -34,6 +33,7 @@ from simulacra.models.neural.params import layer_widths
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
+from simulacra.randomness import RandomState, child_seed
 
 logger = logging.getLogger(__name__)
 

@@ -37,7 +37,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simulacra._random import RandomState, child_seed
 from simulacra.encoders import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
@@ -53,6 +52,7 @@ from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.privacy import PrivacyBudget
+from simulacra.randomness import RandomState, child_seed
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simulacra._random import RandomState
 from simulacra.metadata import Metadata
 from simulacra.models.discrete.base import DiscreteSynthesizer
 from simulacra.models.discrete.marginals import histogram, measure
@@ -41,6 +40,7 @@ from simulacra.models.discrete.pgm.model import Clique, GraphicalModel
 from simulacra.params import Integer, Number, Optional
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.mechanisms import exponential_mechanism
+from simulacra.randomness import RandomState
 
 logger = logging.getLogger(__name__)
 

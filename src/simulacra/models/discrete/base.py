@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from simulacra._random import RandomState
 from simulacra.encoders import EncodedColumn, TableCodec
 from simulacra.errors import ParameterError
 from simulacra.metadata import Metadata
@@ -28,6 +27,7 @@ from simulacra.privacy import (
     dump_report,
     load_report,
 )
+from simulacra.randomness import RandomState
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simulacra._random import RandomState
 from simulacra.metadata import Metadata
 from simulacra.models.discrete.base import DiscreteSynthesizer
 from simulacra.models.discrete.marginals import histogram
@@ -51,6 +50,7 @@ from simulacra.params import Integer, Number
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import exponential_mechanism, gaussian_counts
+from simulacra.randomness import RandomState
 
 logger = logging.getLogger(__name__)
 

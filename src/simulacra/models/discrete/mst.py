@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simulacra._random import RandomState
 from simulacra.metadata import Metadata
 from simulacra.models.discrete.base import DiscreteSynthesizer
 from simulacra.models.discrete.marginals import histogram, measure
@@ -36,6 +35,7 @@ from simulacra.models.discrete.pgm.model import GraphicalModel
 from simulacra.params import Integer
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.mechanisms import exponential_mechanism
+from simulacra.randomness import RandomState
 
 
 class MST(DiscreteSynthesizer):

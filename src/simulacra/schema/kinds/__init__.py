@@ -25,7 +25,7 @@ from simulacra.schema.kinds.identifiers import IdColumn, UuidColumn
 from simulacra.schema.kinds.numbers import BooleanColumn, FloatColumn, IntegerColumn
 from simulacra.schema.kinds.relations import ExpressionColumn, LookupColumn, ReferenceColumn
 from simulacra.schema.kinds.text import FakerColumn, PatternColumn
-from simulacra.schema.spec import ColumnSpec, _suggest, build_spec, checked
+from simulacra.schema.spec import ColumnSpec, build_spec, checked, suggest
 
 #: Column kinds by ``kind`` name.
 COLUMN_KINDS: dict[str, type[ColumnSpec]] = {cls.kind: cls for cls in (
@@ -67,7 +67,7 @@ def _kind_class(data: Any, name: str, problems: list[str]) -> type[ColumnSpec] |
         kind = found[0]
     cls = COLUMN_KINDS.get(kind)
     if cls is None:
-        problems.append(f"column {name!r}: unknown kind {kind!r}{_suggest(kind, COLUMN_KINDS)}; "
+        problems.append(f"column {name!r}: unknown kind {kind!r}{suggest(kind, COLUMN_KINDS)}; "
                         f"use one of {', '.join(COLUMN_KINDS)}")
     return cls
 

@@ -31,8 +31,8 @@ from simulacra.schema.distributions import DISTRIBUTIONS
 from simulacra.schema.spec import (
     ColumnSpec,
     DrawContext,
-    _suggest,
     as_text,
+    suggest,
     to_timestamp,
     unknown_keys,
 )
@@ -84,7 +84,7 @@ class DatetimeColumn(ColumnSpec):
                        f"{self.format!r}")
         if self.distribution not in _FAMILIES:
             out.append(f"{where}: unknown distribution {self.distribution!r} for a "
-                       f"{self.kind}{_suggest(self.distribution, _FAMILIES)}; use one of "
+                       f"{self.kind}{suggest(self.distribution, _FAMILIES)}; use one of "
                        f"{', '.join(_FAMILIES)}")
         if out:
             return out

@@ -33,7 +33,7 @@ from simulacra.schema.distributions import DISTRIBUTIONS
 from simulacra.schema.spec import (
     ColumnSpec,
     DrawContext,
-    _suggest,
+    suggest,
     unknown_keys,
 )
 
@@ -64,7 +64,7 @@ class FloatColumn(ColumnSpec):
             else None
         if family is None:
             out.append(f"{where}: unknown distribution {self.distribution!r}"
-                       f"{_suggest(self.distribution, DISTRIBUTIONS)}; use one of "
+                       f"{suggest(self.distribution, DISTRIBUTIONS)}; use one of "
                        f"{', '.join(DISTRIBUTIONS)}")
         for bound in ("min", "max"):
             value = getattr(self, bound)

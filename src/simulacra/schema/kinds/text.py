@@ -18,10 +18,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra._random import child_seed
 from simulacra.encoders.pii import POOL_SIZE
 from simulacra.errors import MetadataError
 from simulacra.kinds import ColumnKind, Text
+from simulacra.randomness import child_seed
 from simulacra.schema import faker_pool
 from simulacra.schema.patterns import compile_pattern
 from simulacra.schema.spec import ColumnSpec, DrawContext, as_text, infer_output

@@ -6,12 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from simulacra._random import RandomState
 from simulacra.encoders import EncodedColumn
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
 from simulacra.models.marginals import Marginal, fit_marginals, marginal_from_state
 from simulacra.params import Integer
+from simulacra.randomness import RandomState
 
 
 class MarginalModel(Synthesizer):
