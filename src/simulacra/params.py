@@ -208,6 +208,16 @@ def Optional(rule: Rule) -> Either:  # noqa: N802 (reads like the typing form it
     return Either(_NoneRule(), rule)
 
 
+def as_tuple(value: Any) -> Any:
+    """Tuples for lists and tuples (other values unchanged), so that parameters such as layer
+    widths survive a JSON round trip equal to what was given.
+
+    >>> as_tuple([256, 256]), as_tuple(None)
+    ((256, 256), None)
+    """
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def check_all(rules: Mapping[str, Rule], values: Mapping[str, Any]) -> None:
     """Check every ``values[name]`` against ``rules[name]``, in the rules' order."""
     for name, rule in rules.items():

@@ -41,14 +41,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from simulacra.encoders import NULL_SUFFIX, EncodedColumn
-from simulacra.errors import ParameterError, check_param
+from simulacra.errors import ParameterError
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.pruning import allowed_tokens
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
-from simulacra.models.neural.params import positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.params import Integer, Names, Number, Optional, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
 
@@ -142,6 +142,10 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     """
 
     name: ClassVar[str] = "autoregressive"
+    params = {"hidden_dim": Integer(1), "learning_rate": Number(0, low_open=True),
+              "weight_decay": Number(0), "numeric_bins": Integer(2, 100_000),
+              "numeric_sub_bins": Integer(1, 1000), "max_categories": Integer(2, 100_000),
+              "column_order": Optional(Names())}
     automatic: ClassVar[dict[str, tuple[Any, Any]]] = AUTOMATIC
     #: Under privacy, the share of ``metadata_share`` spent on noisy token counts (the rest on
     #: bounds, bins and categories).
@@ -172,26 +176,10 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.numeric_bins = numeric_bins
         self.numeric_sub_bins = numeric_sub_bins
         self.max_categories = max_categories
-        self.column_order = (column_order if column_order is None or isinstance(column_order, str)
-                             else tuple(column_order))
+        self.column_order = as_tuple(column_order)
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        self._validate_common()
-        check_param("hidden_dim", self.hidden_dim, "an integer >= 1",
-                    positive_int(self.hidden_dim))
-        self._check_rate("learning_rate", self._setting("learning_rate"))
-        self._check_nonnegative("weight_decay", self.weight_decay)
-        check_param("numeric_bins", self.numeric_bins, "an integer between 2 and 100000",
-                    positive_int(self.numeric_bins) and 2 <= self.numeric_bins <= 100_000)
-        check_param("numeric_sub_bins", self.numeric_sub_bins, "an integer between 1 and 1000",
-                    positive_int(self.numeric_sub_bins) and self.numeric_sub_bins <= 1000)
-        check_param("max_categories", self.max_categories, "an integer between 2 and 100000",
-                    positive_int(self.max_categories) and 2 <= self.max_categories <= 100_000)
-        order = self.column_order
-        check_param("column_order", order, "None or a sequence of column names",
-                    order is None or (isinstance(order, tuple)
-                                      and all(isinstance(c, str) for c in order)))
         self._validate_private()
 
     def _counted_columns(self, encoder: Any) -> tuple[list[str], str]:
@@ -393,7 +381,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self._check_fitted()
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"impute() expects a pandas DataFrame, got {type(data).__name__}")
-        check_param("draws", draws, "an integer >= 1", positive_int(draws))
+        Integer(1).check("draws", draws)
         generator = self._sample_rng if rng is None else make_rng(rng)
         encoder, tok = self.codec_, self.tokenizer_
         missing_cols = [c for c in encoder.columns_ if c not in data.columns]

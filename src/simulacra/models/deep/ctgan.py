@@ -34,9 +34,9 @@ from simulacra.models.deep.bin_normalizer import transformer_from_state
 from simulacra.models.deep.mode_normalizer import ModeNormalizer
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.neural.base import NeuralSynthesizer
-from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.params import Flag, Integer, Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
 
@@ -98,6 +98,11 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
     """
 
     name: ClassVar[str] = "ctgan"
+    params = {"pac": Integer(1), "generator_dim": Widths(), "discriminator_dim": Widths(),
+              "generator_lr": Number(0, low_open=True),
+              "discriminator_lr": Number(0, low_open=True),
+              "generator_decay": Number(0), "discriminator_decay": Number(0),
+              "discriminator_steps": Integer(1), "log_frequency": Flag()}
     network_name: ClassVar[str] = "generator"
     #: Under privacy, the share of the metadata budget spent on noisy category counts.
     condition_share: ClassVar[float] = 0.25
@@ -121,8 +126,8 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.generator_dim = layer_widths(generator_dim)
-        self.discriminator_dim = layer_widths(discriminator_dim)
+        self.generator_dim = as_tuple(generator_dim)
+        self.discriminator_dim = as_tuple(discriminator_dim)
         self.generator_lr = generator_lr
         self.generator_decay = generator_decay
         self.discriminator_lr = discriminator_lr
@@ -133,21 +138,9 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        self._validate_common()
-        check_param("pac", self.pac, "an integer >= 1", positive_int(self.pac))
         check_param("batch_size", self.batch_size,
                     f"a multiple of pac={self.pac} (rows are packed by pac)",
                     self.batch_size % self.pac == 0)
-        self._check_dims("generator_dim", self.generator_dim)
-        self._check_dims("discriminator_dim", self.discriminator_dim)
-        self._check_rate("generator_lr", self.generator_lr)
-        self._check_rate("discriminator_lr", self.discriminator_lr)
-        self._check_nonnegative("generator_decay", self.generator_decay)
-        self._check_nonnegative("discriminator_decay", self.discriminator_decay)
-        check_param("discriminator_steps", self.discriminator_steps, "an integer >= 1",
-                    positive_int(self.discriminator_steps))
-        check_param("log_frequency", self.log_frequency, "True or False",
-                    isinstance(self.log_frequency, bool))
         self._validate_private()
 
     # -- fit --------------------------------------------------------------------------------

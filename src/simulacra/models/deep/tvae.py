@@ -29,9 +29,9 @@ from simulacra.models.deep.bin_normalizer import transformer_from_state
 from simulacra.models.deep.mode_normalizer import ModeNormalizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.denormals import EXP_FLOOR
-from simulacra.models.neural.params import layer_widths
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.params import Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
 
@@ -91,6 +91,9 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
     """
 
     name: ClassVar[str] = "tvae"
+    params = {"compress_dims": Widths(), "decompress_dims": Widths(), "l2scale": Number(0),
+              "learning_rate": Number(0, low_open=True),
+              "loss_factor": Number(0, low_open=True)}
     network_name: ClassVar[str] = "decoder"
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
@@ -110,20 +113,14 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.compress_dims = layer_widths(compress_dims)
-        self.decompress_dims = layer_widths(decompress_dims)
+        self.compress_dims = as_tuple(compress_dims)
+        self.decompress_dims = as_tuple(decompress_dims)
         self.l2scale = l2scale
         self.learning_rate = learning_rate
         self.loss_factor = loss_factor
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        self._validate_common()
-        self._check_dims("compress_dims", self.compress_dims)
-        self._check_dims("decompress_dims", self.decompress_dims)
-        self._check_nonnegative("l2scale", self.l2scale)
-        self._check_rate("learning_rate", self.learning_rate)
-        self._check_rate("loss_factor", self.loss_factor)
         self._validate_private()
 
     # -- fit --------------------------------------------------------------------------------

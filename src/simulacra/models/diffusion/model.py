@@ -48,9 +48,9 @@ from simulacra.models.diffusion.quantile import (
 )
 from simulacra.models.diffusion.schedule import NoiseSchedule
 from simulacra.models.neural.base import NeuralSynthesizer
-from simulacra.models.neural.params import layer_widths, positive_int
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.params import Integer, Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
 
@@ -140,6 +140,9 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
     """
 
     name: ClassVar[str] = "tabddpm"
+    params = {"hidden_dims": Widths(), "diffusion_steps": Integer(2, 100_000),
+              "sampling_steps": Integer(1), "learning_rate": Number(0, low_open=True),
+              "weight_decay": Number(0), "dropout": Number(0, 1, high_open=True)}
     automatic: ClassVar[dict[str, tuple[Any, Any]]] = AUTOMATIC
     #: Under privacy, the share of ``metadata_share`` spent on noisy code counts of the
     #: numeric columns (the rest on bounds, bins and categories).
@@ -163,7 +166,7 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
                          verbose=verbose, device=device)
-        self.hidden_dims = layer_widths(hidden_dims)
+        self.hidden_dims = as_tuple(hidden_dims)
         self.diffusion_steps = diffusion_steps
         self.sampling_steps = sampling_steps
         self.learning_rate = learning_rate
@@ -172,19 +175,9 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        self._validate_common()
-        self._check_dims("hidden_dims", self._setting("hidden_dims"))
-        check_param("diffusion_steps", self.diffusion_steps, "an integer between 2 and 100000",
-                    positive_int(self.diffusion_steps) and 2 <= self.diffusion_steps <= 100_000)
         check_param("sampling_steps", self.sampling_steps,
                     "an integer between 1 and diffusion_steps",
-                    positive_int(self.sampling_steps)
-                    and self.sampling_steps <= int(self.diffusion_steps))
-        self._check_rate("learning_rate", self._setting("learning_rate"))
-        self._check_nonnegative("weight_decay", self.weight_decay)
-        d = self.dropout
-        check_param("dropout", d, "a number in [0, 1)",
-                    isinstance(d, int | float) and not isinstance(d, bool) and 0 <= d < 1)
+                    self.sampling_steps <= int(self.diffusion_steps))
         self._validate_private()
 
     def _counted_columns(self, encoder: Any) -> tuple[list[str], str]:

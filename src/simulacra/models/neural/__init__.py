@@ -14,7 +14,6 @@ One concern per module, nothing model-specific:
   (the frozen plan, Poisson batches, per-row clipping, the noisy step);
 * :mod:`~simulacra.models.neural.private`: the ``privacy=`` half of a model (DP encoding,
   calibrating the plan, the privacy report);
-* :mod:`~simulacra.models.neural.params`: value tests the hyperparameter checks share;
 * :mod:`~simulacra.models.neural.weights`: network weights to and from the model file;
   :mod:`~simulacra.models.neural.optim`: the optimizer.
 

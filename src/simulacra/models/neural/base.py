@@ -29,12 +29,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulacra.encoders import EncodedColumn
-from simulacra.errors import check_param
 from simulacra.models.base import Synthesizer
-from simulacra.models.neural.params import positive_float, positive_int
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.models.neural.training import EpochLoop
 from simulacra.models.neural.validation import BinnedDistance, Watch, split_rows
+from simulacra.params import Flag, Integer, Number, Optional, Text
 from simulacra.privacy import dump_report, load_report
 
 logger = logging.getLogger(__name__)
@@ -50,6 +49,14 @@ class NeuralSynthesizer(Synthesizer):
     automatic: ClassVar[dict[str, tuple[Any, Any]]] = {}
     #: The fitted network: the attribute ``<network_name>_`` and its key in the saved state.
     network_name: ClassVar[str] = "network"
+    params = {
+        "epochs": Integer(1), "batch_size": Integer(1), "embedding_dim": Integer(1),
+        "max_training_time": Optional(Number(0, low_open=True, unit="seconds")),
+        "verbose": Flag(),
+        "device": Text("'auto', 'cpu' or a torch device name like 'cuda:0'"),
+        "early_stopping": Flag(), "validation_fraction": Number(0, 0.5, low_open=True),
+        "patience": Integer(1),
+    }
 
     def _setting(self, name: str) -> Any:
         """The value hyperparameter ``name`` takes in this fit: the parameter as given, or its
@@ -58,25 +65,6 @@ class NeuralSynthesizer(Synthesizer):
         if value is None and name in self.automatic:
             return self.automatic[name][getattr(self, "privacy", None) is not None]
         return value
-
-    def _validate_common(self) -> None:
-        epochs, batch_size = self._setting("epochs"), self._setting("batch_size")
-        check_param("epochs", epochs, "an integer >= 1", positive_int(epochs))
-        check_param("batch_size", batch_size, "an integer >= 1", positive_int(batch_size))
-        check_param("embedding_dim", self.embedding_dim, "an integer >= 1",
-                    positive_int(self.embedding_dim))
-        t = self.max_training_time
-        check_param("max_training_time", t, "None or a number of seconds > 0",
-                    t is None or positive_float(t))
-        check_param("verbose", self.verbose, "True or False", isinstance(self.verbose, bool))
-        check_param("device", self.device, "'auto', 'cpu' or a torch device name like 'cuda:0'",
-                    isinstance(self.device, str) and bool(self.device))
-        check_param("early_stopping", self.early_stopping, "True or False",
-                    isinstance(self._setting("early_stopping"), bool))
-        f = self.validation_fraction
-        check_param("validation_fraction", f, "a number > 0 and <= 0.5",
-                    positive_float(f) and f <= 0.5)
-        check_param("patience", self.patience, "an integer >= 1", positive_int(self.patience))
 
     def _set_common(self, *, epochs: int, batch_size: int, embedding_dim: int,
                     early_stopping: bool, validation_fraction: float, patience: int,
@@ -155,21 +143,6 @@ class NeuralSynthesizer(Synthesizer):
         self.best_epoch_ = watch.stopper.best_epoch + 1
         logger.info("%s: best held-out score %.4f after epoch %d of %d", self.name,
                     watch.stopper.best, self.best_epoch_, len(self.validation_history_))
-
-    @staticmethod
-    def _check_dims(name: str, value: object) -> None:
-        ok = isinstance(value, tuple) and len(value) >= 1 and all(positive_int(v) for v in value)
-        check_param(name, value, "a non-empty tuple of positive integers (layer widths)", ok)
-
-    @staticmethod
-    def _check_rate(name: str, value: object) -> None:
-        check_param(name, value, "a number > 0", positive_float(value))
-
-    @staticmethod
-    def _check_nonnegative(name: str, value: object) -> None:
-        ok = (isinstance(value, int | float | np.floating) and not isinstance(value, bool)
-              and np.isfinite(value) and value >= 0)
-        check_param(name, value, "a number >= 0", ok)
 
     # -- sampling scaffolding -----------------------------------------------------------------
     def _sample_chunks(self, n: int, seed: int, network: Any,

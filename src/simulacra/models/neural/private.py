@@ -30,11 +30,11 @@ import numpy as np
 
 from simulacra.encoders import BinnedCodec, CodecBudget, TableCodec
 from simulacra.encoders.domains import CategoricalDomain
-from simulacra.errors import ParameterError, check_param
+from simulacra.errors import ParameterError
 from simulacra.metadata import Metadata
 from simulacra.models.neural.dp_sgd import DPPlan, DPResult
-from simulacra.models.neural.params import positive_float
 from simulacra.models.private import PrivateFit
+from simulacra.params import Number
 from simulacra.privacy import PrivacyBudget, PrivacyLedger, PrivacyReport
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import gaussian_counts
@@ -52,6 +52,8 @@ class PrivateNeuralMixin(PrivateFit):
     """
 
     condition_share = 0.0
+    params = {"max_grad_norm": Number(0, low_open=True,
+                                      note="the per-row gradient clipping bound of DP-SGD")}
     privacy: PrivacyBudget | None
 
     def _set_private(self, *, privacy: PrivacyBudget | None, max_grad_norm: float,
@@ -62,8 +64,6 @@ class PrivateNeuralMixin(PrivateFit):
         self.bins = bins
 
     def _validate_private(self) -> None:
-        check_param("max_grad_norm", self.max_grad_norm, "a number > 0 (the per-row gradient "
-                    "clipping bound of DP-SGD)", positive_float(self.max_grad_norm))
         early_stopping = self._setting("early_stopping")  # type: ignore[attr-defined]
         if self.privacy is not None and early_stopping:
             raise ParameterError("early_stopping=True cannot be combined with privacy=...: a "
