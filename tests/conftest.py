@@ -97,36 +97,3 @@ def assert_same_step_as_opacus(module, clipped_sum, row_loss, *rows, norms) -> N
         for a, p in zip(ours.grads, params, strict=True):
             torch.testing.assert_close(a, p.grad, rtol=1e-4, atol=1e-5)
         opacus.zero_grad()
-
-
-# -- DP-SGD models: checks every private network passes (``private(epsilon=…, seed=…, **kw)``
-# makes a small private model) -------------------------------------------------------------
-def assert_same_seed_same_samples(private, table: pd.DataFrame) -> None:
-    first = private(seed=5, epochs=1).fit(table).sample(200, rng=1)
-    again = private(seed=5, epochs=1).fit(table).sample(200, rng=1)
-    pd.testing.assert_frame_equal(first, again)
-    assert not first.equals(private(seed=6, epochs=1).fit(table).sample(200, rng=1))
-
-
-def assert_outlier_rare_category_and_dates_do_not_leak(private, table: pd.DataFrame):
-    """An outlier of ``x`` does not set its bounds, a one-row category of ``c`` is not kept,
-    the dates of ``d`` do not come back with the data's first and last day; returns the model."""
-    df = table.copy()
-    df.loc[17, "x"] = 1e9
-    df.loc[0, "c"] = "unique-person"
-    model = private(epsilon=1.0, epochs=1).fit(df)
-    domain = model.codec_.domains_["x"]
-    assert domain.maximum_ < 1e3 and domain.minimum_ != df["x"].min()
-    out = model.sample(3000)
-    assert out["x"].max() <= domain.maximum_
-    assert "unique-person" not in set(out["c"])
-    assert "unique-person" not in model.codec_.domains_["c"].values_
-    assert (out["d"].min(), out["d"].max()) != (df["d"].min(), df["d"].max())
-    return model
-
-
-def assert_fewer_steps_report_the_smaller_epsilon(private, table: pd.DataFrame) -> None:
-    model = private(max_training_time=1e-9).fit(table)  # stops before any step
-    report = model.privacy_report_
-    assert report.steps == 0 and report.stages["model"].share == 0
-    assert 0 < report.epsilon < 0.5 * model.privacy.epsilon

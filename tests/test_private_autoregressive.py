@@ -9,11 +9,6 @@ import pandas as pd
 import pytest
 
 import simulacra as sim
-from conftest import (
-    assert_fewer_steps_report_the_smaller_epsilon,
-    assert_outlier_rare_category_and_dates_do_not_leak,
-    assert_same_seed_same_samples,
-)
 from simulacra.errors import ParameterError
 
 pytest.importorskip("torch")
@@ -93,18 +88,6 @@ def test_report_and_samples_survive_save_load(model, tmp_path):
                                   model.sample(50, conditions={"c": "high"}, rng=4))
 
 
-def test_same_seed_same_samples(dp_table):
-    assert_same_seed_same_samples(private, dp_table)
-
-
-def test_outlier_rare_category_and_dates_do_not_leak(dp_table):
-    assert_outlier_rare_category_and_dates_do_not_leak(private, dp_table)
-
-
-def test_fewer_steps_report_the_smaller_epsilon_reached(dp_table):
-    assert_fewer_steps_report_the_smaller_epsilon(private, dp_table)
-
-
 @pytest.mark.parametrize(("param", "value"), [
     ("max_grad_norm", 0), ("metadata_share", 0.9), ("bins", 1), ("epochs", 0),
     ("learning_rate", -1.0), ("batch_size", 2.5),
@@ -114,11 +97,6 @@ def test_bad_private_parameters_name_the_parameter(param, value, dp_table):
         private(**{param: value}).fit(dp_table)
     with pytest.raises(ParameterError, match="'privacy' parameter"):
         sim.AutoregressiveNetwork(privacy=1.0).fit(dp_table)
-
-
-def test_privacy_refuses_early_stopping(dp_table):
-    with pytest.raises(ParameterError, match="early_stopping"):
-        private(early_stopping=True).fit(dp_table)
 
 
 def test_cli_fit_with_epsilon(dp_table, tmp_path):

@@ -7,11 +7,6 @@ import pandas as pd
 import pytest
 
 import simulacra as sim
-from conftest import (
-    assert_fewer_steps_report_the_smaller_epsilon,
-    assert_outlier_rare_category_and_dates_do_not_leak,
-    assert_same_seed_same_samples,
-)
 from simulacra.errors import ParameterError
 
 pytest.importorskip("torch")
@@ -114,21 +109,6 @@ def test_report_and_samples_survive_save_load(model, tmp_path):
     assert back.privacy_report_ == model.privacy_report_ and back.privacy == model.privacy
     assert back.null_flags_ == model.null_flags_
     pd.testing.assert_frame_equal(back.sample(300, rng=3), model.sample(300, rng=3))
-
-
-def test_same_seed_same_samples(dp_table):
-    assert_same_seed_same_samples(private, dp_table)
-
-
-def test_outlier_rare_category_and_dates_do_not_leak(dp_table):
-    model = assert_outlier_rare_category_and_dates_do_not_leak(private, dp_table)
-    # nothing of the raw values in the model's state: DP codes, noisy counts, weights
-    state = repr(model._get_state()) + repr(model.codec_.get_state())
-    assert "unique-person" not in state and "1000000000" not in state
-
-
-def test_fewer_steps_report_the_smaller_epsilon_reached(dp_table):
-    assert_fewer_steps_report_the_smaller_epsilon(private, dp_table)
 
 
 @pytest.mark.parametrize(("param", "value"), [
