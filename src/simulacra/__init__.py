@@ -10,7 +10,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-from simulacra import constraints, datasets
+from simulacra import constraints, datasets, kinds
 from simulacra._version import __version__
 from simulacra.constraints import (
     ConstraintReport,
@@ -34,17 +34,8 @@ from simulacra.errors import (
     SimulacraError,
 )
 from simulacra.io import read_table, write_table
-from simulacra.metadata import (
-    PII,
-    Boolean,
-    Categorical,
-    ColumnKind,
-    Datetime,
-    Id,
-    Metadata,
-    Numerical,
-    Text,
-)
+from simulacra.kinds import *  # noqa: F403 (every column kind: the kinds' own __all__)
+from simulacra.metadata import Metadata
 from simulacra.models import (
     AIM,
     CTGAN,
@@ -83,23 +74,17 @@ __all__ = [
     "CTGAN",
     "MODELS",
     "MST",
-    "PII",
     "TVAE",
     "AutoSynthesizer",
     "AutoregressiveNetwork",
     "BayesianNetwork",
-    "Boolean",
-    "Categorical",
-    "ColumnKind",
     "ConstraintReport",
     "DataError",
-    "Datetime",
     "EvaluationResult",
     "FixedCombinations",
     "Formula",
     "GaussianCopula",
     "GenerationSchema",
-    "Id",
     "IndependentMarginals",
     "Inequality",
     "Metadata",
@@ -108,7 +93,6 @@ __all__ = [
     "ModelFileError",
     "Negative",
     "NotFittedError",
-    "Numerical",
     "OneHot",
     "ParameterError",
     "Positive",
@@ -121,7 +105,6 @@ __all__ = [
     "SimulacraError",
     "Synthesizer",
     "TabDDPM",
-    "Text",
     "Unique",
     "__version__",
     "constraints",
@@ -132,4 +115,5 @@ __all__ = [
     "pseudonymize",
     "read_table",
     "write_table",
+    *kinds.__all__,
 ]

@@ -214,6 +214,11 @@ class Text(ColumnKind):
     family: ClassVar[Family] = "generated"
 
 
+#: Every public name of this module: the kinds and their registry, re-exported by
+#: :mod:`simulacra.metadata` and :mod:`simulacra` (a new kind is added here and in ``KINDS``).
+__all__ = ["KINDS", "PII", "PII_TYPES", "Boolean", "Categorical", "ColumnKind", "Datetime",
+           "Family", "Id", "Numerical", "Text", "column_from_dict"]
+
 KINDS: dict[str, type[ColumnKind]] = {
     cls.kind: cls for cls in (Numerical, Categorical, Boolean, Datetime, Id, PII, Text)
 }

@@ -2,7 +2,9 @@
 
 ``prepare`` checks the tables share columns, picks the columns that can be compared (ids,
 PII and free text are generated fresh, so they are skipped and listed), converts datetime strings
-to timestamps, and returns :class:`EvalData`: the tables, their column kinds, and one
+to timestamps, compares a column of several parts (its kind's encoder says which, e.g. the
+latitude and longitude of a point) as one number column per part (``<column><part>``), and
+returns :class:`EvalData`: the tables, their column kinds, and one
 :class:`~simulacra.evaluation.views.FrameView` per table that every metric shares.
 :class:`Featurizer` (fitted on the real table) gives the two numeric views the metrics need: an
 ordinal matrix for gradient-boosted trees and a scaled matrix for nearest-neighbour distances.
@@ -25,9 +27,10 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from simulacra.encoders import encoder_class
 from simulacra.errors import DataError
 from simulacra.evaluation.views import FrameView
-from simulacra.kinds import Categorical, ColumnKind
+from simulacra.kinds import Categorical, ColumnKind, Numerical
 from simulacra.metadata import Metadata
 
 OTHER_LABEL = "(other)"
@@ -129,23 +132,36 @@ def prepare(
                             f"missing {missing}, extra {extra}")
     kinds: dict[str, ColumnKind] = {}
     skipped: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}  # a multi-part column → its parts' evaluated columns
     for column in real.columns:
         kind = metadata[column] if column in metadata else Categorical()
-        if kind.learned and not real[column].isna().all():
-            kinds[column] = kind
-        else:
+        if not kind.learned or real[column].isna().all():
             skipped[column] = ("all values are null" if kind.learned
                                else f"{kind.kind} columns are generated fresh, not learned")
-    columns = list(kinds)
+            continue
+        split = encoder_class(kind).components(real[column], kind)
+        if split is None:
+            kinds[column] = kind
+            continue
+        parts[column] = [column + part for part in split]
+        kinds.update({name: Numerical() for name in parts[column]})
 
     def convert(frame: pd.DataFrame | None) -> pd.DataFrame | None:
         if frame is None:
             return None
-        out = frame[columns].reset_index(drop=True)
-        for column, kind in kinds.items():
-            if kind.temporal:
-                out[column] = _to_datetime(out[column], getattr(kind, "format", None))
-        return out
+        out = {}
+        for column in frame.columns:
+            if column in parts:  # each part as a number column of its own
+                kind = metadata[column]
+                split = encoder_class(kind).components(frame[column], kind) or {}
+                out.update({column + part: values.reset_index(drop=True)
+                            for part, values in split.items()})
+            elif column in kinds:
+                values = frame[column].reset_index(drop=True)
+                kind = kinds[column]
+                out[column] = _to_datetime(values, getattr(kind, "format", None)) \
+                    if kind.temporal else values
+        return pd.DataFrame(out, columns=pd.Index(list(kinds), dtype=object))
 
     return EvalData(convert(real), convert(synth), convert(holdout), kinds, metadata,
                     skipped)

@@ -1,33 +1,10 @@
-"""Metadata: column kinds, detection with reasons, validation, YAML/JSON round trip."""
+"""Metadata: one table's column kinds, detection with reasons, validation, YAML/JSON round trip.
 
-from simulacra.kinds import (
-    KINDS,
-    PII,
-    PII_TYPES,
-    Boolean,
-    Categorical,
-    ColumnKind,
-    Datetime,
-    Id,
-    Numerical,
-    Text,
-    column_from_dict,
-)
+The column kinds themselves (:mod:`simulacra.kinds`) are re-exported here.
+"""
+
+from simulacra import kinds
+from simulacra.kinds import *  # noqa: F403 (the kinds' own __all__)
 from simulacra.metadata.table import METADATA_VERSION, Metadata, check_column_names
 
-__all__ = [
-    "KINDS",
-    "METADATA_VERSION",
-    "PII",
-    "PII_TYPES",
-    "Boolean",
-    "Categorical",
-    "ColumnKind",
-    "Datetime",
-    "Id",
-    "Metadata",
-    "Numerical",
-    "Text",
-    "check_column_names",
-    "column_from_dict",
-]
+__all__ = ["METADATA_VERSION", "Metadata", "check_column_names", *kinds.__all__]
