@@ -247,8 +247,8 @@ class BinnedCodec(TableCodec):
 
     def _numbers(self, name: str, enc: ContinuousEncoder, encoded: Mapping[str, np.ndarray],
                  rng: np.random.Generator) -> pd.Series:
-        """A continuous column from its parts' codes (nulls where the first part is null)."""
-        parts, null = [], None
+        """A continuous column from its parts' codes (null where any part is null)."""
+        parts, nulls = [], []
         for part in self.parts_[name]:
             domain = self.domains_[part]
             assert isinstance(domain, NumericDomain)
@@ -259,9 +259,11 @@ class BinnedCodec(TableCodec):
             else:
                 codes = np.asarray(encoded[part], dtype=np.int64)
                 x = domain.inverse_transform(codes, rng)
-            null = codes == domain.null_code if null is None else null
-            x[null] = domain.minimum_
+            nulls.append(codes == domain.null_code)
             parts.append(x)
+        null = np.logical_or.reduce(nulls)
+        for part, x in zip(self.parts_[name], parts, strict=True):
+            x[null] = self.domains_[part].minimum_
         bounds = [self._bounds(part) for part in self.parts_[name]]
         series = enc.from_grid(np.column_stack(parts), bounds, rng)
         return set_nulls(series, null, self.null_kinds_[name], self.dtypes_[name])
