@@ -12,6 +12,9 @@ alike asks the trait, never a list of kind names (a new kind then touches no suc
 * ``groupable`` — a value can be part of a fixed combination of values;
 * ``temporal`` — a point in time.
 
+A kind may stand for several numbers (a geographic point: latitude and longitude), which its
+encoder encodes as parts of one column.
+
 >>> Numerical.family, Datetime.linear and Datetime.temporal, Text.learned
 ('continuous', True, False)
 >>> [k for k, cls in KINDS.items() if cls.groupable]
@@ -26,8 +29,12 @@ Categorical(ordered=False, categories=None)
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
 
 from simulacra.errors import MetadataError
 
@@ -214,13 +221,84 @@ class Text(ColumnKind):
     family: ClassVar[Family] = "generated"
 
 
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+#: One point: optional brackets, latitude, a separator (comma, semicolon or spaces), longitude.
+_POINT = re.compile(rf"^(\s*[(\[]?\s*)({_NUMBER})(\s*[,;]\s*|\s+)({_NUMBER})(\s*[)\]]?\s*)$")
+
+
+@dataclass(frozen=True)
+class LatLon(ColumnKind):
+    """A geographic point in decimal degrees, in one column: ``"48.8566, 2.3522"`` text
+    (any brackets and separator, kept on output) or ``(lat, lon)`` tuples.
+
+    Modelled as two numbers (latitude, longitude); ``decimals`` fixes the digits written
+    after the point (learned from the text when ``None``).
+
+    >>> lat, lon = LatLon.parse(pd.Series(["48.8566, 2.3522", "(-33.9, 151.2)", None]))
+    >>> lat.tolist(), lon.tolist()
+    ([48.8566, -33.9, nan], [2.3522, 151.2, nan])
+    """
+
+    kind: ClassVar[str] = "latlon"
+    family: ClassVar[Family] = "continuous"
+    decimals: int | None = None
+
+    def problems(self, name: str) -> list[str]:
+        if self.decimals is not None and not 0 <= self.decimals <= 10:
+            return [f"column {name!r}: decimals must be between 0 and 10, got {self.decimals}"]
+        return []
+
+    @staticmethod
+    def parse(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Latitude and longitude of every value; NaN where a value is null or not a point
+        (text that does not read as two numbers, or numbers beyond ±90 / ±180)."""
+        lat, lon = np.full(len(values), np.nan), np.full(len(values), np.nan)
+        for i, value in enumerate(values.array):
+            point = _point(value)
+            if point is not None:
+                lat[i], lon[i] = point
+        return lat, lon
+
+    @staticmethod
+    def layout(value: str) -> tuple[str, str, str, int, int] | None:
+        """How a text point is written: (before, separator, after, decimals of latitude,
+        decimals of longitude), or ``None`` when it is not a point."""
+        match = _POINT.match(value)
+        if match is None:
+            return None
+        before, lat, sep, lon, after = match.groups()
+        return before, sep, after, _decimals_of(lat), _decimals_of(lon)
+
+
+def _decimals_of(number: str) -> int:
+    return len(number.split(".")[1]) if "." in number else 0
+
+
+def _point(value: Any) -> tuple[float, float] | None:
+    if isinstance(value, str):
+        match = _POINT.match(value)
+        if match is None:
+            return None
+        lat, lon = float(match.group(2)), float(match.group(4))
+    elif isinstance(value, tuple | list) and len(value) == 2:
+        try:
+            lat, lon = float(value[0]), float(value[1])
+        except (TypeError, ValueError):
+            return None
+    else:
+        return None
+    if not (abs(lat) <= 90 and abs(lon) <= 180):
+        return None
+    return lat, lon
+
+
 #: Every public name of this module: the kinds and their registry, re-exported by
 #: :mod:`simulacra.metadata` and :mod:`simulacra` (a new kind is added here and in ``KINDS``).
 __all__ = ["KINDS", "PII", "PII_TYPES", "Boolean", "Categorical", "ColumnKind", "Datetime",
-           "Family", "Id", "Numerical", "Text", "column_from_dict"]
+           "Family", "Id", "LatLon", "Numerical", "Text", "column_from_dict"]
 
 KINDS: dict[str, type[ColumnKind]] = {
-    cls.kind: cls for cls in (Numerical, Categorical, Boolean, Datetime, Id, PII, Text)
+    cls.kind: cls for cls in (Numerical, Categorical, Boolean, Datetime, LatLon, Id, PII, Text)
 }
 
 

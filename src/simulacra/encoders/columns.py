@@ -24,6 +24,7 @@ from simulacra.encoders.boolean import BooleanEncoder
 from simulacra.encoders.categorical import CategoricalEncoder
 from simulacra.encoders.datetime import DatetimeEncoder
 from simulacra.encoders.identifier import IdEncoder
+from simulacra.encoders.latlon import LatLonEncoder
 from simulacra.encoders.numerical import NumericalEncoder
 from simulacra.encoders.pii import PIIEncoder
 from simulacra.encoders.text import TextEncoder
@@ -34,7 +35,7 @@ from simulacra.kinds import ColumnKind
 ENCODERS: dict[str, type[Encoder]] = {
     cls.name: cls
     for cls in (NumericalEncoder, CategoricalEncoder, BooleanEncoder, DatetimeEncoder,
-                IdEncoder, PIIEncoder, TextEncoder)
+                LatLonEncoder, IdEncoder, PIIEncoder, TextEncoder)
 }
 
 

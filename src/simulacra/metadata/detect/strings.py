@@ -1,12 +1,13 @@
-"""Text columns: boolean pairs, datetimes, personal data, numbers written as text, then ids,
-free text or categories.
+"""Text columns: boolean pairs, datetimes, geographic points, personal data, numbers written
+as text, then ids, free text or categories.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from simulacra.kinds import PII, Boolean, Categorical, ColumnKind, Datetime, Id, Text
+from simulacra.kinds import PII, Boolean, Categorical, ColumnKind, Datetime, Id, LatLon, Text
 from simulacra.metadata.detect.dates import best_datetime_format
 from simulacra.metadata.detect.evidence import (
     MISSING_MARKERS,
@@ -27,6 +28,10 @@ TEXT_MIN_WORDS = 4.0
 TEXT_MIN_CHARS = 50.0
 TEXT_MIN_DISTINCT_SHARE = 0.5
 ID_MAX_CHARS = 40
+#: Share of values that must read as "lat, lon" points, and of those with decimals in both
+#: coordinates (whole-number pairs such as "3, 4" are more often something else).
+POINT_MIN_SHARE = 0.95
+POINT_MIN_DECIMAL_SHARE = 0.5
 
 _BOOLEAN_PAIRS = frozenset(frozenset(pair) for pair in (
     ("true", "false"), ("yes", "no"), ("y", "n"), ("t", "f"), ("1", "0"),
@@ -58,6 +63,10 @@ def detect_strings(col: Column, threshold: int | None) -> ColumnKind:
             reason += f" (ambiguous: {', '.join(map(repr, found.also))} parses as many)"
         return Datetime(format=found.format, reason=reason + marker_note(values))
 
+    point = _points(col, text)
+    if point is not None:
+        return point
+
     pii = detect_pii(col, text, n_distinct)
     if isinstance(pii, PII):
         return pii
@@ -67,6 +76,19 @@ def detect_strings(col: Column, threshold: int | None) -> ColumnKind:
         return detect_numeric(col, numbers, threshold, source="text that parses as numbers, ")
 
     return detect_codes_or_text(col, text, n_distinct, "", note=pii or "")
+
+
+def _points(col: Column, text: pd.Series) -> LatLon | None:
+    """A geographic point column, when nearly every value reads as "lat, lon" in degrees."""
+    layouts = [LatLon.layout(v) for v in text]
+    lat, _ = LatLon.parse(text)
+    points = [lay for lay, ok in zip(layouts, ~np.isnan(lat), strict=True) if lay and ok]
+    share = len(points) / len(text)
+    decimal = sum(1 for *_, d_lat, d_lon in points if d_lat and d_lon) / max(len(points), 1)
+    if share < POINT_MIN_SHARE or decimal < POINT_MIN_DECIMAL_SHARE:
+        return None
+    return LatLon(reason=f"latlon: {percent(share)} {of_values(len(text), col.n_values)} are "
+                         "'lat, lon' points in decimal degrees" + marker_note(col.values))
 
 
 def _numbers_from_text(values: pd.Series, text: pd.Series) -> pd.Series | None:
