@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.constraints.base import Constraint, Transform
+from simulacra.constraints.registry import TRANSFORMS, constraint_from_dict
 from simulacra.constraints.report import ConstraintCheck, ConstraintReport
 from simulacra.errors import DataError, check_param
 from simulacra.kinds import ColumnKind
@@ -183,8 +184,6 @@ class ConstraintSet:
 
     @classmethod
     def from_state(cls, metadata: Table, state: list[dict[str, Any]]) -> ConstraintSet:
-        from simulacra.constraints import TRANSFORMS, constraint_from_dict
-
         constraints, transforms = [], []
         for item in state:
             constraint = constraint_from_dict(item["constraint"])

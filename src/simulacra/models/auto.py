@@ -109,13 +109,15 @@ class AutoSynthesizer:
         >>> type(AutoSynthesizer(random_state=0).choose(pd.DataFrame({"x": range(10)}))).__name__
         'GaussianCopula'
         """
-        from simulacra.models import get_model
+        from simulacra.models.autoregressive import AutoregressiveNetwork
+        from simulacra.models.gaussian_copula import GaussianCopula
 
         check_all(self.params, self.get_params())
         n_rows = len(data) if isinstance(data, pd.DataFrame) else 0
         chosen = choose_model(n_rows)
         logger.info("auto: %d rows -> %s", n_rows, chosen)
-        cls = get_model(chosen)
+        cls: type[Synthesizer] = {"autoregressive": AutoregressiveNetwork,
+                                  "gaussian_copula": GaussianCopula}[chosen]
         params: dict[str, Any] = {}
         if "max_training_time" in cls._param_names():
             params = {"max_training_time": self.max_training_time, "verbose": self.verbose}

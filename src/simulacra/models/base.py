@@ -60,9 +60,8 @@ class Synthesizer(ABC):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Synthesizer:
         if kwargs.get("privacy") is not None and not cls.supports_privacy:
-            from simulacra.models import MODELS
-
-            private = sorted(n for n, m in MODELS.items() if m.supports_privacy)
+            private = sorted(m.name for m in _descendants(Synthesizer)
+                             if m.supports_privacy and "name" in vars(m))
             raise ParameterError(f"{cls.__name__} has no differentially private mode, so it "
                                  f"cannot take privacy=...; use one of {', '.join(private)}")
         return super().__new__(cls)
@@ -425,3 +424,11 @@ class Synthesizer(ABC):
 
     @abstractmethod
     def _set_state(self, state: dict[str, Any]) -> None: ...
+
+
+def _descendants(cls: type) -> list[type]:
+    """Every subclass of ``cls``, at any depth."""
+    out = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_descendants(sub)]
+    return out
