@@ -32,6 +32,8 @@ ID_MAX_CHARS = 40
 #: coordinates (whole-number pairs such as "3, 4" are more often something else).
 POINT_MIN_SHARE = 0.95
 POINT_MIN_DECIMAL_SHARE = 0.5
+#: Values looked at first: a column most of whose first values are not points is not one.
+POINT_PROBE = 20
 
 _BOOLEAN_PAIRS = frozenset(frozenset(pair) for pair in (
     ("true", "false"), ("yes", "no"), ("y", "n"), ("t", "f"), ("1", "0"),
@@ -80,6 +82,9 @@ def detect_strings(col: Column, threshold: int | None) -> ColumnKind:
 
 def _points(col: Column, text: pd.Series) -> LatLon | None:
     """A geographic point column, when nearly every value reads as "lat, lon" in degrees."""
+    head = text.iloc[:POINT_PROBE]
+    if sum(LatLon.layout(v) is not None for v in head) < POINT_MIN_SHARE * len(head):
+        return None  # the common case, decided on a few values
     layouts = [LatLon.layout(v) for v in text]
     lat, _ = LatLon.parse(text)
     points = [lay for lay, ok in zip(layouts, ~np.isnan(lat), strict=True) if lay and ok]
