@@ -94,3 +94,31 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     _write_atomic(path, lambda fh: fh.write(data), "wb")
+
+
+#: Largest metadata, schema or configuration file read (a document, not data).
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
+
+def read_text_bounded(path: str | Path, *, what: str = "file",
+                      limit: int = MAX_DOCUMENT_BYTES) -> str:
+    """The UTF-8 text of ``path``, refused with a clear error past ``limit`` bytes.
+
+    A file received from someone else is read no further than the limit.
+    """
+    from simulacra.errors import MetadataError
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as err:
+        raise MetadataError(f"cannot read {what} {str(path)!r}: {err.strerror}") from None
+    if len(data) > limit:
+        raise MetadataError(f"{what} {str(path)!r} is larger than {limit:,} bytes; a {what} "
+                            "this large is not one this program wrote")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise MetadataError(f"{what} {str(path)!r} is not UTF-8 text ({err.reason} at byte "
+                            f"{err.start})") from None
