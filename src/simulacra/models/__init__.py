@@ -42,7 +42,7 @@ def load(path: str | Path) -> Synthesizer:
         raise ModelFileError(f"{str(path)!r} holds a {name!r} model, which this simulacra does "
                              f"not know (known: {', '.join(sorted(MODELS))}); upgrade simulacra")
     try:
-        return MODELS[name]._from_payload(payload)
+        return MODELS[name].from_payload(payload)
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileError(f"{str(path)!r} has an incomplete or invalid {name} model "
                              f"({type(err).__name__}: {err}); the file is corrupted") from None

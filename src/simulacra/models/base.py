@@ -359,6 +359,11 @@ class Synthesizer(ABC):
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write the fitted model to ``path`` (``.simz``: JSON + safetensors, no pickle)."""
+        dump_model(path, self.name, self.to_payload())
+
+    def to_payload(self) -> dict[str, Any]:
+        """The fitted model as JSON-safe values and numpy arrays (what :meth:`save` writes;
+        :meth:`from_payload` reads it back)."""
         self._check_fitted()
         params = self.get_params()
         if isinstance(params.get("random_state"), np.random.Generator):
@@ -376,10 +381,12 @@ class Synthesizer(ABC):
         if rules is not None:
             payload["constraints"] = rules.get_state()
             payload["constraint_report"] = dump_report(self.constraint_report_)
-        dump_model(path, self.name, payload)
+        return payload
 
     @classmethod
-    def _from_payload(cls, payload: dict[str, Any]) -> Synthesizer:
+    def from_payload(cls, payload: dict[str, Any]) -> Synthesizer:
+        """The model :meth:`to_payload` gave (``KeyError``/``TypeError``/``ValueError`` on a
+        payload that is not one)."""
         metadata = Metadata.from_dict(payload["metadata"])
         params = dict(payload["params"])
         if isinstance(params.get("privacy"), dict):

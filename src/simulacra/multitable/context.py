@@ -1,0 +1,235 @@
+"""What each table's model learns beside its own columns: its parents' rows and its children.
+
+For a table ``T`` the relational synthesizer fits one single-table model on
+
+* ``T``'s own columns (every column but its keys);
+* per foreign key of ``T``, the parent row it refers to: the parent's own columns and, up to
+  ``depth`` levels, the parent's own parents' columns (``account.frequency``,
+  ``account.district.A3``) — the *context*, so a child row is learned together with the row it
+  belongs to and grandparent information reaches grandchildren;
+* per foreign key of ``T``, where the source has null or orphan keys, the key's state
+  (``account~link``: ``linked``, ``null`` or ``orphan``);
+* per foreign key that refers to ``T``, the number of child rows each row has
+  (``#order.account_id``), so that how many children a row gets follows its own values.
+
+Columns that are generated rather than learned (ids, personal data, free text) are no context.
+
+>>> import pandas as pd
+>>> from simulacra.metadata import DatabaseMetadata
+>>> users = pd.DataFrame({"id": [1, 2], "country": ["NO", "IT"]})
+>>> orders = pd.DataFrame({"order_id": [1, 2, 3], "user_id": [1, 1, 2], "total": [3., 4., 5.]})
+>>> db = DatabaseMetadata.detect({"users": users, "orders": orders})
+>>> layout = Layout(db, depth=2, max_columns=10)
+>>> layout.training_frame({"users": users, "orders": orders}, "orders").columns.tolist()
+['total', 'users.country']
+>>> layout.training_frame({"users": users, "orders": orders}, "users")["#orders.user_id"].tolist()
+[2, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulacra.kinds import Categorical, ColumnKind, Numerical
+from simulacra.metadata import DatabaseMetadata, ForeignKey
+
+#: Suffix of a key's state column; its values are these.
+LINK = "~link"
+LINKED, NULL, ORPHAN = "linked", "null", "orphan"
+#: Prefix of a child-count column.
+COUNT = "#"
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    """One foreign key of a table: its label (column prefix) and the parent columns it brings."""
+
+    fk: ForeignKey
+    label: str
+    columns: tuple[str, ...]
+
+    def names(self) -> list[str]:
+        return [f"{self.label}.{c}" for c in self.columns]
+
+
+class Layout:
+    """The columns of every table's model, and how to compute them from tables."""
+
+    def __init__(self, metadata: DatabaseMetadata, *, depth: int, max_columns: int,
+                 link_states: Mapping[str, bool] | None = None):
+        self.metadata = metadata
+        self.depth = depth
+        self.max_columns = max_columns
+        #: foreign keys (by name) whose source has null or orphan values
+        self.link_states = dict(link_states or {})
+
+    # -- names -----------------------------------------------------------------------------
+    def own_columns(self, table: str) -> list[str]:
+        keys = self.metadata.key_columns(table)
+        return [c for c in self.metadata[table] if c not in keys]
+
+    def profile_own(self, table: str) -> list[str]:
+        meta = self.metadata[table]
+        return [c for c in self.own_columns(table) if meta[c].family != "generated"]
+
+    def label(self, fk: ForeignKey) -> str:
+        same = [f for f in self.metadata.parents(fk.table) if f.parent == fk.parent]
+        return fk.parent if len(same) == 1 else f"{fk.parent}({'+'.join(fk.columns)})"
+
+    def context_keys(self, table: str) -> list[ForeignKey]:
+        """The foreign keys of ``table`` that bring context (every one but self-references)."""
+        return [fk for fk in self.metadata.parents(table) if not fk.self_reference]
+
+    def profile_columns(self, table: str, depth: int) -> list[str]:
+        """A row's description for its children, ``depth`` levels of parents deep."""
+        if depth <= 0:
+            return []
+        names = list(self.profile_own(table))
+        if depth > 1:
+            for fk in self.context_keys(table):
+                names += [f"{self.label(fk)}.{c}"
+                          for c in self.profile_columns(fk.parent, depth - 1)]
+        return names[: self.max_columns]
+
+    def contexts(self, table: str) -> list[ContextSpec]:
+        return [ContextSpec(fk, self.label(fk), tuple(self.profile_columns(fk.parent, self.depth)))
+                for fk in self.context_keys(table)]
+
+    def count_name(self, fk: ForeignKey) -> str:
+        return f"{COUNT}{fk.name}"
+
+    def link_name(self, spec: ContextSpec) -> str:
+        return f"{spec.label}{LINK}"
+
+    def model_kinds(self, table: str) -> dict[str, ColumnKind]:
+        """Column kinds of ``table``'s model, in its column order."""
+        meta = self.metadata[table]
+        kinds: dict[str, ColumnKind] = {c: meta[c] for c in self.own_columns(table)}
+        for spec in self.contexts(table):
+            for column, name in zip(spec.columns, spec.names(), strict=True):
+                kinds[name] = self.column_kind(spec.fk.parent, column)
+            if self.link_states.get(spec.fk.name):
+                kinds[self.link_name(spec)] = Categorical(reason="state of the key")
+        for fk in self.metadata.children(table):
+            kinds[self.count_name(fk)] = Numerical(integer=True, minimum=0,
+                                                   reason="number of child rows")
+        return kinds
+
+    def column_kind(self, table: str, column: str) -> ColumnKind:
+        """The kind of a profile column of ``table`` (own, or a parent's, by its prefix)."""
+        if column in self.metadata[table]:
+            return self.metadata[table][column]
+        for fk in self.context_keys(table):
+            prefix = f"{self.label(fk)}."
+            if column.startswith(prefix):
+                return self.column_kind(fk.parent, column[len(prefix):])
+        raise KeyError(column)
+
+    # -- values ----------------------------------------------------------------------------
+    def profile(self, tables: Mapping[str, pd.DataFrame], table: str, depth: int,
+                memo: dict | None = None) -> pd.DataFrame:
+        """``profile_columns(table, depth)`` for every row of ``tables[table]`` (by position)."""
+        memo = {} if memo is None else memo
+        if (table, depth) in memo:
+            return memo[(table, depth)]
+        frame = tables[table]
+        wanted = self.profile_columns(table, depth)
+        parts = [frame[[c for c in self.profile_own(table) if c in wanted]].reset_index(drop=True)]
+        if depth > 1:
+            for fk in self.context_keys(table):
+                label = self.label(fk)
+                mine = [c for c in wanted if c.startswith(f"{label}.")]
+                if not mine or fk.parent not in tables:
+                    continue
+                parent = self.profile(tables, fk.parent, depth - 1, memo)
+                rows = positions(frame, fk.columns, tables[fk.parent], fk.parent_columns)
+                looked = take(parent, rows)
+                looked.columns = [f"{label}.{c}" for c in looked.columns]
+                parts.append(looked[[c for c in mine if c in looked.columns]])
+        out = pd.concat(parts, axis=1)
+        out = out.reindex(columns=wanted)
+        memo[(table, depth)] = out
+        return out
+
+    def context(self, tables: Mapping[str, pd.DataFrame], table: str,
+                memo: dict | None = None) -> pd.DataFrame:
+        """Every context column of ``table``'s rows, from the parent rows their keys name."""
+        memo = {} if memo is None else memo
+        frame = tables[table]
+        parts = []
+        for spec in self.contexts(table):
+            rows = positions(frame, spec.fk.columns, tables[spec.fk.parent],
+                             spec.fk.parent_columns)
+            parent = self.profile(tables, spec.fk.parent, self.depth, memo)
+            looked = take(parent, rows)
+            looked.columns = spec.names()
+            parts.append(looked)
+            if self.link_states.get(spec.fk.name):
+                state = np.where(rows >= 0, LINKED, ORPHAN).astype(object)
+                state[frame[list(spec.fk.columns)].isna().any(axis=1).to_numpy()] = NULL
+                parts.append(pd.DataFrame({self.link_name(spec): state}))
+        if not parts:
+            return pd.DataFrame(index=range(len(frame)))
+        return pd.concat(parts, axis=1)
+
+    def counts(self, tables: Mapping[str, pd.DataFrame], table: str) -> pd.DataFrame:
+        """Per row of ``table``, how many rows of each child table refer to it."""
+        frame = tables[table]
+        out = {}
+        for fk in self.metadata.children(table):
+            rows = positions(tables[fk.table], fk.columns, frame, fk.parent_columns)
+            out[self.count_name(fk)] = np.bincount(rows[rows >= 0], minlength=len(frame))
+        return pd.DataFrame(out, index=range(len(frame)))
+
+    def training_frame(self, tables: Mapping[str, pd.DataFrame], table: str,
+                       memo: dict | None = None) -> pd.DataFrame:
+        """What ``table``'s model is fitted on: own columns, context, key states, counts."""
+        own = tables[table][self.own_columns(table)].reset_index(drop=True)
+        return pd.concat([own, self.context(tables, table, memo), self.counts(tables, table)],
+                         axis=1)
+
+
+def _key_values(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """Key columns on one footing: numbers as float64, anything else as text; nulls kept."""
+    out = {}
+    for i, column in enumerate(columns):
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+                series.dtype):
+            out[f"k{i}"] = series.astype("float64").to_numpy()
+        else:
+            out[f"k{i}"] = series.astype(object).where(series.notna(), None).map(
+                lambda v: None if v is None else str(v)).to_numpy()
+    return pd.DataFrame(out)
+
+
+def positions(child: pd.DataFrame, columns: tuple[str, ...], parent: pd.DataFrame,
+              parent_columns: tuple[str, ...]) -> np.ndarray:
+    """For each ``child`` row, the position of the ``parent`` row its key names (-1: none)."""
+    left = _key_values(child, columns)
+    right = _key_values(parent, parent_columns)
+    if len(columns) == 1:
+        index = pd.Index(right["k0"])
+        if not index.is_unique:
+            right = right.drop_duplicates()
+            index = pd.Index(right["k0"])
+        found = index.get_indexer(left["k0"])
+        found[pd.isna(left["k0"]).to_numpy()] = -1
+        return found.astype(np.int64)
+    right = right.assign(_position=np.arange(len(right))).drop_duplicates(list(left.columns))
+    merged = left.merge(right, how="left", on=list(left.columns), sort=False)
+    out = merged["_position"].fillna(-1).to_numpy(dtype=np.int64)
+    out[left.isna().any(axis=1).to_numpy()] = -1
+    return out
+
+
+def take(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``frame``'s rows at ``rows`` (by position; -1 gives a row of nulls)."""
+    if not (rows < 0).any():
+        return frame.iloc[rows].reset_index(drop=True)
+    out = frame.reset_index(drop=True).reindex(rows)
+    return out.reset_index(drop=True)

@@ -1,0 +1,166 @@
+"""Which parent row fits a generated child row: nearest profiles, each parent's capacity kept.
+
+A child table is generated with its parents' columns beside its own (its *context*). Each
+generated row then needs a real parent among the synthetic parent rows: the one whose profile
+(its columns, and its own parents') is nearest to the context the row was generated with, and
+that still has room — each parent takes exactly as many children as its own model gave it.
+
+Distances are measured on features every column contributes to equally: numbers and dates by
+their quantile among the parents (so scale and skew do not matter), categories as indicators,
+nulls as their own indicator. Rows propose to their nearest parents in rounds; a parent accepts
+the closest proposals up to its remaining capacity (a greedy capacitated assignment).
+
+>>> import pandas as pd
+>>> wanted = pd.DataFrame({"x": [0.1, 5.2, 4.9, 0.0]})
+>>> parents = pd.DataFrame({"x": [0.0, 5.0]})
+>>> match_rows(wanted, parents, np.array([2, 2]), np.random.default_rng(0)).tolist()
+[0, 1, 1, 0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import NearestNeighbors
+
+#: Neighbours asked for per row and round; more rounds follow while capacity remains.
+NEIGHBOURS = 8
+ROUNDS = 6
+#: Most categories of one column given an indicator each (the rest share one).
+MAX_CATEGORIES = 30
+#: Most feature dimensions; beyond this the columns are projected (seeded random projection).
+MAX_DIMENSIONS = 48
+
+
+def features(wanted: pd.DataFrame, candidates: pd.DataFrame,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Both frames (same columns) as float features on one scale; columns all-null on the
+    candidates' side are left out (nothing to match on)."""
+    left, right = [], []
+    for column in candidates.columns:
+        cand, want = candidates[column], wanted[column]
+        if cand.isna().all():
+            continue
+        for a, b in _column_features(want, cand):
+            left.append(a)
+            right.append(b)
+    if not left:
+        return np.zeros((len(wanted), 1)), np.zeros((len(candidates), 1))
+    x_wanted = np.column_stack(left).astype(np.float64)
+    x_cand = np.column_stack(right).astype(np.float64)
+    if x_cand.shape[1] > MAX_DIMENSIONS:
+        projection = rng.normal(size=(x_cand.shape[1], MAX_DIMENSIONS)) / np.sqrt(MAX_DIMENSIONS)
+        x_wanted, x_cand = x_wanted @ projection, x_cand @ projection
+    return x_wanted, x_cand
+
+
+def _column_features(want: pd.Series, cand: pd.Series) -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    want_null, cand_null = want.isna().to_numpy(), cand.isna().to_numpy()
+    if cand_null.any() or want_null.any():
+        out.append((want_null * 1.0, cand_null * 1.0))
+    numbers = _as_numbers(cand)
+    if numbers is not None:
+        ref = np.sort(numbers[~np.isnan(numbers)])
+        scale = np.sqrt(12.0)  # a uniform quantile then has unit variance
+
+        def quantile(values: np.ndarray) -> np.ndarray:
+            q = (np.searchsorted(ref, values, side="left")
+                 + np.searchsorted(ref, values, side="right")) / (2.0 * max(len(ref), 1))
+            return np.where(np.isnan(values), 0.5, q) * scale
+
+        wanted_numbers = _as_numbers(want)
+        if wanted_numbers is None:
+            wanted_numbers = np.full(len(want), np.nan)
+        out.append((quantile(wanted_numbers), quantile(numbers)))
+        return out
+    cand_text, want_text = cand.astype(str), want.astype(str)
+    top = cand_text[~cand_null].value_counts().index[:MAX_CATEGORIES]
+    weight = 1.0 / np.sqrt(2.0)  # two indicators differ on a mismatch: distance 1
+    for category in top:
+        out.append(((want_text == category).to_numpy() * weight,
+                    (cand_text == category).to_numpy() * weight))
+    return out
+
+
+def _as_numbers(series: pd.Series) -> np.ndarray | None:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return None
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        values = series.astype("int64").to_numpy(dtype=np.float64)
+        return np.where(series.isna().to_numpy(), np.nan, values)
+    return None
+
+
+def match_rows(wanted: pd.DataFrame, candidates: pd.DataFrame, capacity: np.ndarray,
+               rng: np.random.Generator) -> np.ndarray:
+    """For each row of ``wanted``, the position of a row of ``candidates``.
+
+    Candidate ``i`` is chosen at most ``capacity[i]`` times while any capacity remains; rows
+    left when every capacity is used go to the nearest candidate regardless.
+    """
+    n, m = len(wanted), len(candidates)
+    out = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return out
+    if m == 0:
+        raise ValueError("no candidate rows to match to")
+    x_want, x_cand = features(wanted, candidates, rng)
+    x_want = x_want + rng.normal(scale=1e-6, size=x_want.shape)  # break ties at random
+    available = np.asarray(capacity, dtype=np.int64).copy()
+    for _ in range(ROUNDS):
+        todo = np.flatnonzero(out < 0)
+        open_ = np.flatnonzero(available > 0)
+        if todo.size == 0 or open_.size == 0:
+            break
+        k = min(NEIGHBOURS, open_.size)
+        index = NearestNeighbors(n_neighbors=k).fit(x_cand[open_])
+        dist, near = index.kneighbors(x_want[todo])
+        for rank in range(k):
+            pending = out[todo] < 0
+            if not pending.any():
+                break
+            rows, parents = todo[pending], open_[near[pending, rank]]
+            order = np.lexsort((dist[pending, rank], parents))
+            rows, parents = rows[order], parents[order]
+            # the first `available[p]` proposals to each parent (closest first) are accepted
+            starts = np.r_[0, np.flatnonzero(np.diff(parents)) + 1]
+            position = np.arange(len(parents)) - np.repeat(starts, np.diff(np.r_[starts,
+                                                                                 len(parents)]))
+            accept = position < available[parents]
+            out[rows[accept]] = parents[accept]
+            np.subtract.at(available, parents[accept], 1)
+    left = np.flatnonzero(out < 0)
+    if left.size:
+        open_ = np.flatnonzero(available > 0)
+        pool = open_ if open_.size else np.arange(m)
+        # whatever capacity is left, taken in a random order; past it, the nearest parent
+        if open_.size:
+            slots = np.repeat(open_, available[open_])
+            rng.shuffle(slots)
+            take = min(left.size, slots.size)
+            out[left[:take]] = slots[:take]
+            left = left[take:]
+        if left.size:
+            index = NearestNeighbors(n_neighbors=1).fit(x_cand[pool])
+            out[left] = pool[index.kneighbors(x_want[left])[1][:, 0]]
+    return out
+
+
+def spread(total: int, weights: np.ndarray) -> np.ndarray:
+    """Integers proportional to ``weights`` summing to ``total`` (largest remainders).
+
+    >>> spread(5, np.array([1, 1, 2])).tolist()
+    [1, 1, 3]
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if total <= 0 or weights.sum() <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    exact = weights / weights.sum() * total
+    base = np.floor(exact).astype(np.int64)
+    rest = int(total - base.sum())
+    if rest:
+        base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
+    return base
