@@ -21,7 +21,7 @@ Columns that are generated rather than learned (ids, personal data, free text) a
 >>> db = DatabaseMetadata.detect({"users": users, "orders": orders})
 >>> layout = Layout(db, depth=2, max_columns=10)
 >>> layout.training_frame({"users": users, "orders": orders}, "orders").columns.tolist()
-['total', 'users.country']
+['users.country', 'total']
 >>> layout.training_frame({"users": users, "orders": orders}, "users")["#orders.user_id"].tolist()
 [2, 1]
 """
@@ -106,14 +106,17 @@ class Layout:
         return f"{spec.label}{LINK}"
 
     def model_kinds(self, table: str) -> dict[str, ColumnKind]:
-        """Column kinds of ``table``'s model, in its column order."""
+        """Column kinds of ``table``'s model, in its column order: the context first (a model
+        that generates columns in order, like the autoregressive network, then draws a row's
+        own values given its parents'), its own columns, then its rows' child counts."""
         meta = self.metadata[table]
-        kinds: dict[str, ColumnKind] = {c: meta[c] for c in self.own_columns(table)}
+        kinds: dict[str, ColumnKind] = {}
         for spec in self.contexts(table):
             for column, name in zip(spec.columns, spec.names(), strict=True):
                 kinds[name] = self.column_kind(spec.fk.parent, column)
             if self.link_states.get(spec.fk.name):
                 kinds[self.link_name(spec)] = Categorical(reason="state of the key")
+        kinds.update({c: meta[c] for c in self.own_columns(table)})
         for fk in self.metadata.children(table):
             kinds[self.count_name(fk)] = Numerical(integer=True, minimum=0,
                                                    reason="number of child rows")
@@ -189,7 +192,7 @@ class Layout:
                        memo: dict | None = None) -> pd.DataFrame:
         """What ``table``'s model is fitted on: own columns, context, key states, counts."""
         own = tables[table][self.own_columns(table)].reset_index(drop=True)
-        return pd.concat([own, self.context(tables, table, memo), self.counts(tables, table)],
+        return pd.concat([self.context(tables, table, memo), own, self.counts(tables, table)],
                          axis=1)
 
 
@@ -198,9 +201,15 @@ def _key_values(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd
     out = {}
     for i, column in enumerate(columns):
         series = frame[column]
+        numbers = None
         if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
                 series.dtype):
-            out[f"k{i}"] = series.astype("float64").to_numpy()
+            numbers = series.astype("float64")
+        elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
+                "integer", "floating", "mixed-integer-float", "empty"):
+            numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+        if numbers is not None:
+            out[f"k{i}"] = numbers.to_numpy()
         else:
             out[f"k{i}"] = series.astype(object).where(series.notna(), None).map(
                 lambda v: None if v is None else str(v)).to_numpy()
