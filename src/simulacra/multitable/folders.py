@@ -32,7 +32,7 @@ import pandas as pd
 
 from simulacra.errors import DataError, MetadataError, ParameterError
 from simulacra.io import read_table, write_table
-from simulacra.kinds import Datetime, Id
+from simulacra.kinds import Boolean, Datetime, Id
 from simulacra.metadata import DatabaseMetadata
 from simulacra.multitable.checks import check_tables
 from simulacra.multitable.names import check_name, check_names
@@ -110,8 +110,9 @@ def _select(available: list[str], tables: Sequence[str] | None, where: str) -> l
 def restore_types(frame: pd.DataFrame, metadata: DatabaseMetadata, table: str) -> pd.DataFrame:
     """Types a CSV file loses, given back from the metadata (a copy; ``frame`` is untouched).
 
-    Datetimes without a ``format`` of their own become ``datetime64`` again, and key columns
-    read as floats because of nulls become nullable integers (``Int64``).
+    Datetimes without a ``format`` of their own become ``datetime64`` again, booleans with
+    nulls ``boolean``, and key columns read as floats because of nulls nullable integers
+    (``Int64``).
     """
     changes = {}
     for column, kind in metadata[table].items():
@@ -124,6 +125,11 @@ def restore_types(frame: pd.DataFrame, metadata: DatabaseMetadata, table: str) -
                 changes[column] = pd.to_datetime(values, format="ISO8601")
             except (ValueError, TypeError):
                 logger.info("column %r of %r is kept as text: not ISO dates", column, table)
+        elif isinstance(kind, Boolean) and values.dtype == object:
+            try:
+                changes[column] = values.astype("boolean")
+            except (ValueError, TypeError):
+                logger.info("column %r of %r is kept as it reads: not booleans", column, table)
         elif isinstance(kind, Id) and pd.api.types.is_float_dtype(values.dtype):
             present = values.dropna()
             if (present == present.round()).all():

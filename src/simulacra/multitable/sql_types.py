@@ -87,7 +87,7 @@ def driver_values(values: pd.Series, sql_type: sa.types.TypeEngine, where: str) 
         elif isinstance(sql_type, sa.Numeric):
             out = pd.to_numeric(values).astype("float64").to_numpy(dtype=object)
         elif isinstance(sql_type, sa.DateTime):
-            out = _datetimes(values, sql_type).to_numpy(dtype=object)
+            out = _datetimes(values, sql_type).astype(object).to_numpy()
         elif isinstance(sql_type, sa.Date):
             out = _datetimes(values, sql_type).dt.date.to_numpy(dtype=object)
         elif isinstance(sql_type, sa.String):
@@ -162,7 +162,7 @@ def _datetimes(values: pd.Series, sql_type: sa.types.TypeEngine) -> pd.Series:
     tz_wanted = bool(getattr(sql_type, "timezone", False))
     if isinstance(stamps.dtype, pd.DatetimeTZDtype) and not tz_wanted:
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    return stamps.astype(object).where(stamps.notna(), None)
+    return stamps
 
 
 def _as_datetime(value: object) -> object:

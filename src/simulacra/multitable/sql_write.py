@@ -167,8 +167,11 @@ def _column_types(frames: Mapping[str, pd.DataFrame], metadata: DatabaseMetadata
                                "type is chosen from the data", column, name, wanted, dialect.name)
             if usable is not None:
                 given.add((name, column))
-            types[name][column] = usable if usable is not None else \
+            chosen = usable if usable is not None else \
                 column_type(frame[column], metadata.tables[name][column])
+            if dialect.name == "sqlite" and isinstance(chosen, sa.DateTime) and chosen.timezone:
+                chosen = sa.DateTime()  # no zones in SQLite: timestamps stored in UTC
+            types[name][column] = chosen
     for _ in metadata.foreign_keys:  # a chain of keys takes its root's type
         for fk in metadata.foreign_keys:
             for column, parent_column in zip(fk.columns, fk.parent_columns, strict=True):
