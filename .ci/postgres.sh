@@ -40,7 +40,9 @@ pg_start() {
     fi
     rm -rf "$dir"
     mkdir -p "$dir"
-    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres "$dir"
+    fi
     pg_as_owner "$bin/initdb" --pgdata="$dir/data" --username=simulacra --auth=trust \
         --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
     pg_as_owner "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait \
