@@ -165,8 +165,9 @@ def _read_table(conn: Connection, name: str, catalogue: Catalogue,
                 chunksize: int) -> pd.DataFrame:
     table = sa.Table(name, sa.MetaData(), autoload_with=conn, resolve_fks=False)
     casts = {c: _cast_of(t) for c, t in catalogue.types[name].items()}
+    streaming = conn.execution_options(stream_results=True)  # PostgreSQL: a server cursor
     chunks = [_typed(chunk, casts) for chunk in
-              pd.read_sql(sa.select(table), conn, chunksize=chunksize, coerce_float=True)]
+              pd.read_sql(sa.select(table), streaming, chunksize=chunksize, coerce_float=True)]
     if not chunks:
         empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in catalogue.columns[name]})
         chunks = [_typed(empty, casts)]
