@@ -41,8 +41,9 @@ def shop(seed: int = 0, n_users: int = 300) -> dict[str, pd.DataFrame]:
         local = stores[stores.region == user.region].store_id.to_numpy()
         for _ in range(count):
             amount = rng.normal(200 if gold else 40, 15 if gold else 8)
-            rows.append((order_id, user.user_id, str(rng.choice(local)), round(max(amount, 1), 2),
-                         str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 365))))[:10]))
+            day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 365)))
+            rows.append((order_id, user.user_id, str(rng.choice(local)),
+                         round(max(amount, 1), 2), str(day)[:10]))
             order_id += 1
     orders = pd.DataFrame(rows, columns=["order_id", "user_id", "store_id", "amount", "day"])
     products = pd.DataFrame({"product_id": np.arange(1, 21),

@@ -35,7 +35,7 @@ from simulacra.errors import (
 )
 from simulacra.io import read_table, write_table
 from simulacra.kinds import *  # noqa: F403 (every column kind: the kinds' own __all__)
-from simulacra.metadata import Metadata
+from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
 from simulacra.models import (
     AIM,
     CTGAN,
@@ -50,8 +50,9 @@ from simulacra.models import (
     PrivBayes,
     Synthesizer,
     TabDDPM,
-    load,
 )
+from simulacra.multitable.loading import load
+from simulacra.multitable.synthesizer import RelationalSynthesizer
 from simulacra.privacy import PrivacyBudget, PrivacyReport
 from simulacra.pseudonymize import pseudonymize
 from simulacra.schema import GenerationSchema, generate
@@ -112,6 +113,9 @@ __all__ = [
     "evaluate",
     "generate",
     "load",
+    "RelationalSynthesizer",
+    "DatabaseMetadata",
+    "ForeignKey",
     "pseudonymize",
     "read_table",
     "write_table",

@@ -2,7 +2,8 @@
 
 Every command maps to one library call; errors from the library are shown as one clear message
 and exit with status 2. The commands live by what they do — :mod:`.modelling` (metadata, fit,
-sample, impute, models, demo), :mod:`.tables` (pseudonymize, generate) and :mod:`.measuring`
+sample, impute, models, demo), :mod:`.databases` (clone, and databases in metadata, fit,
+sample, evaluate), :mod:`.tables` (pseudonymize, generate) and :mod:`.measuring`
 (evaluate, bench) — and are registered here, in the order ``--help`` lists them.
 """
 
@@ -14,6 +15,7 @@ import typer
 
 from simulacra._version import __version__
 from simulacra.cli.common import console
+from simulacra.cli.databases import clone
 from simulacra.cli.measuring import bench, evaluate
 from simulacra.cli.modelling import demo, fit, impute, metadata, models, sample
 from simulacra.cli.tables import generate, pseudonymize
@@ -41,8 +43,8 @@ def _main(
     """Synthetic data that keeps the statistical shape of real tables."""
 
 
-for command in (metadata, fit, sample, pseudonymize, generate, impute, evaluate, bench, models,
-                demo):
+for command in (metadata, fit, sample, clone, pseudonymize, generate, impute, evaluate, bench,
+                models, demo):
     app.command()(command)
 
 

@@ -30,16 +30,23 @@ if TYPE_CHECKING:
 
 @friendly
 def metadata(
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.")],
+    data: Annotated[str, typer.Argument(help="CSV or Parquet file; or a database: a "
+                                        "SQLAlchemy URL or a folder of CSV/Parquet files.")],
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write metadata (.yaml or .json).")] = None,
 ) -> None:
-    """Detect column kinds, explain each decision, and optionally save them for editing.
+    """Detect column kinds (and a database's keys), explain each decision, and optionally save
+    them for editing.
 
     When the output file exists and declares constraints, they are kept in the new file.
     """
+    from simulacra.cli.databases import database_metadata, is_database
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
+
+    if is_database(data):
+        database_metadata(data, output)
+        return
 
     md = Metadata.detect(read_table(data))
     print_metadata(md, f"Metadata of {data}")
@@ -56,9 +63,12 @@ def metadata(
 
 @friendly
 def fit(
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet training table.")],
+    data: Annotated[str, typer.Argument(help="CSV or Parquet training table; or a database "
+                                        "(a SQLAlchemy URL or a folder of CSV/Parquet files).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.simz).")],
-    model: ModelOption = "gaussian_copula",
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Synthesizer name (see `simulacra models`); default "
+        "gaussian_copula for a table, auto for every table of a database.")] = None,
     metadata_path: Annotated[Path | None, typer.Option(
         "--metadata", help="Metadata YAML/JSON (from `simulacra metadata`); detected if absent.")
     ] = None,
@@ -76,10 +86,21 @@ def fit(
     spent is printed by stage. Constraints in the --metadata file are checked on the data and
     followed by every sampled row.
     """
+    from simulacra.cli.databases import fit_database, is_database
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
     from simulacra.models import get_model
 
+    if is_database(data):
+        if epsilon is not None:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("--epsilon is not available for databases yet: fit each "
+                                 "table on its own with a privacy budget")
+        fit_database(data, metadata_path, model, seed, param, None).save(output)
+        console.print(f"Saved the database model to [bold]{output}[/].")
+        return
+    model = model or "gaussian_copula"
     frame = read_table(data)
     md = Metadata.load(metadata_path) if metadata_path else Metadata.detect(frame)
     print_metadata(md, "Metadata" + (f" from {metadata_path}" if metadata_path else
@@ -130,7 +151,8 @@ def _print_privacy(report: PrivacyReport) -> None:
 @friendly
 def sample(
     model_path: Annotated[Path, typer.Argument(help="Model file from `simulacra fit`.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="CSV or Parquet to write; for "
+                                        "a database model a SQLAlchemy URL or a folder.")],
     n: Annotated[int | None, typer.Option("-n", "--rows",
                                           help="Rows to generate (default: as many as "
                                           "the training table had).")] = None,
@@ -145,12 +167,29 @@ def sample(
         "--rebalance", "-r", help="Target shares of one column's categories, COLUMN=SHARES "
         "with SHARES in YAML, e.g. -r 'income={\">50K\": 0.5}'; other categories share the "
         "rest as the model has them.")] = None,
+    scale: Annotated[float, typer.Option("--scale", help="Database models: size against the "
+                                         "source (0.5: half).")] = 1.0,
+    replace: Annotated[bool, typer.Option("--replace", help="Database models: replace tables "
+                                          "the target already has.")] = False,
 ) -> None:
-    """Generate a synthetic table from a saved model."""
+    """Generate a synthetic table (or database) from a saved model."""
     from simulacra.io import write_table
-    from simulacra.models import load
+    from simulacra.multitable.loading import load
 
     synth = load(model_path)
+    if synth.name == "relational":
+        from simulacra.cli.databases import sample_database
+        from simulacra.errors import ParameterError
+
+        if n is not None or condition or known_path or rebalance:
+            raise ParameterError("a database model takes --scale (and --seed, --replace), not "
+                                 "-n, --condition, --known or --rebalance")
+        sample_database(synth, output, scale, seed, replace)
+        return
+    if scale != 1.0 or replace:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--scale and --replace are for database models; give -n ROWS")
     rows = synth.n_rows_ if n is None else n
     conditions = parse_pairs(condition, "--condition")
     started = time.perf_counter()

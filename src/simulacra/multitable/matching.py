@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
 
 #: Neighbours asked for per row and round; more rounds follow while capacity remains.
 NEIGHBOURS = 8
@@ -101,6 +100,8 @@ def match_rows(wanted: pd.DataFrame, candidates: pd.DataFrame, capacity: np.ndar
     Candidate ``i`` is chosen at most ``capacity[i]`` times while any capacity remains; rows
     left when every capacity is used go to the nearest candidate regardless.
     """
+    from sklearn.neighbors import NearestNeighbors  # scikit-learn loads on first use
+
     n, m = len(wanted), len(candidates)
     out = np.full(n, -1, dtype=np.int64)
     if n == 0:

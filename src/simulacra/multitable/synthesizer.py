@@ -370,13 +370,13 @@ class _Generation:
         """Rows of ``table``: scaled like its primary parent, or, under conditions, as many
         as the parents' generated child counts ask for."""
         if primary is None:
-            return max(1, int(round(self.owner.n_rows_[table] * self.scale)))
+            return max(1, round(self.owner.n_rows_[table] * self.scale))
         if self.conditions:
             wanted = int(self.counts[primary.parent][self.layout.count_name(primary)].sum())
             share = self.owner.linked_shares_[primary.name]
-            return int(round(wanted / share)) if share > 0 else wanted
+            return round(wanted / share) if share > 0 else wanted
         ratio = len(self.tables[primary.parent]) / self.owner.n_rows_[primary.parent]
-        return int(round(self.owner.n_rows_[table] * ratio))
+        return round(self.owner.n_rows_[table] * ratio)
 
     def _table_conditions(self, table: str, kinds: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(self.conditions.get(table, {}))
@@ -426,7 +426,7 @@ class _Generation:
         self._keep(table, drawn)
         states = self._states(table, primary)
         share = self.owner.linked_shares_[primary.name]
-        n_linked = int(round(n * share))
+        n_linked = round(n * share)
         linked_pool = np.flatnonzero(states == LINKED)
         other_pool = np.flatnonzero(states != LINKED)
         if linked_pool.size < n_linked:  # the model drew too few linked rows: use what it drew

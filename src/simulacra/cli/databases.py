@@ -1,0 +1,195 @@
+"""Commands on databases: ``clone``, and the database side of ``metadata``, ``fit``, ``sample``
+and ``evaluate`` (a SOURCE that is a SQLAlchemy URL or a folder of CSV/Parquet files)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from simulacra.cli.common import ParamOption, SeedOption, console, friendly, parse_pairs
+
+if TYPE_CHECKING:
+    from simulacra.metadata import DatabaseMetadata
+    from simulacra.multitable.synthesizer import RelationalSynthesizer
+
+
+def is_database(source: str | Path) -> bool:
+    """A SQLAlchemy URL, a SQLite file name, or a folder (of CSV/Parquet tables)."""
+    from simulacra.multitable.sql_engine import is_database_url
+
+    return is_database_url(source) or Path(source).is_dir()
+
+
+def shown(source: str | Path) -> str:
+    """``source`` as it may be printed (a URL's password hidden)."""
+    from simulacra.multitable.sql_engine import is_database_url, redact
+
+    return redact(str(source)) if is_database_url(source) else str(source)
+
+
+def read_source(source: str, tables: list[str] | None, metadata_path: Path | None
+                ) -> tuple[dict[str, Any], DatabaseMetadata]:
+    from simulacra.metadata import DatabaseMetadata
+    from simulacra.multitable.sources import read_database
+
+    with console.status(f"reading {shown(source)}…"):
+        frames, meta = read_database(source, tables=tables)
+    if metadata_path is not None:
+        meta = DatabaseMetadata.load(metadata_path)
+    return frames, meta
+
+
+def write_target(frames: dict[str, Any], meta: DatabaseMetadata, source: str | None,
+                 target: str, replace: bool) -> None:
+    """Write ``frames`` to ``target``: the source's SQL column types where it had them; orphan
+    keys (a source with unenforced keys) written as nulls into a database that enforces them."""
+    from simulacra.multitable.sources import read_column_types, write_database
+    from simulacra.multitable.sql_engine import is_database_url
+
+    types = read_column_types(source, tables=list(frames)) \
+        if source is not None and is_database_url(source) else None
+    into_sql = is_database_url(target)
+    orphans = meta.orphans(frames)
+    if into_sql and any(orphans.values()):
+        broken = ", ".join(f"{k} ({v:.1%})" for k, v in orphans.items() if v)
+        console.print(f"[yellow]note:[/] the foreign keys {broken} have orphans, as the source "
+                      "had; the target enforces its keys, so they are written as nulls.")
+    with console.status(f"writing {shown(target)}…"):
+        write_database(frames, meta, target, replace=replace, source_types=types,
+                       orphans="null" if into_sql else None)
+
+
+def print_database(meta: DatabaseMetadata, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("table / key")
+    table.add_column("what")
+    table.add_column("why")
+    for name in meta:
+        key = meta.primary_keys.get(name)
+        table.add_row(name, f"{len(meta[name])} columns; key ({', '.join(key)})" if key
+                      else f"{len(meta[name])} columns; no key", meta.key_reasons.get(name, ""))
+    for fk in meta.foreign_keys:
+        table.add_row(fk.name, f"→ {fk.parent}.{'+'.join(fk.parent_columns)}", fk.reason)
+    console.print(table)
+
+
+def database_metadata(source: str, output: Path | None) -> None:
+    """``simulacra metadata SOURCE`` for a database."""
+    frames, meta = read_source(source, None, None)
+    print_database(meta, f"Database metadata of {shown(source)}")
+    problems = meta.problems(frames)
+    orphans = {k: v for k, v in meta.orphans(frames).items() if v}
+    for problem in problems:
+        console.print(f"[yellow]problem:[/] {problem}")
+    for name, rate in orphans.items():
+        console.print(f"[yellow]orphans:[/] {rate:.1%} of {name}'s keys name no parent row; "
+                      "they are reproduced at that rate (or fix the source)")
+    for fk in meta.deferred_keys():
+        console.print(f"[yellow]cycle:[/] {fk} closes a cycle of tables; it is linked once "
+                      "every table exists (keep it nullable or deferrable in the target)")
+    if output is not None:
+        meta.save(output)
+        console.print(f"Saved database metadata to [bold]{output}[/]; edit it, then pass it "
+                      "with --metadata.")
+
+
+def _table_params(pairs: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``-p order.epochs=50`` → ``{"order": {"epochs": 50}}``."""
+    from simulacra.errors import ParameterError
+
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in parse_pairs(pairs, "--param").items():
+        table, dot, name = key.partition(".")
+        if not dot or not table or not name:
+            raise ParameterError(f"--param {key}=... for a database must name the table: "
+                                 "TABLE.KEY=VALUE, e.g. -p order.epochs=50")
+        out.setdefault(table, {})[name] = value
+    return out
+
+
+def fit_database(source: str, metadata_path: Path | None, model: str | None, seed: int | None,
+                 params: list[str] | None, tables: list[str] | None) -> RelationalSynthesizer:
+    from simulacra.multitable.synthesizer import RelationalSynthesizer
+
+    frames, meta = read_source(source, tables, metadata_path)
+    print_database(meta, "Database metadata" + (f" from {metadata_path}" if metadata_path
+                                                 else f" of {shown(source)}"))
+    synth = RelationalSynthesizer(meta, model=model or "auto", model_params=_table_params(params),
+                                  random_state=seed)
+    started = time.perf_counter()
+    with console.status("fitting…"):
+        synth.fit(frames)
+    summary = Table(title=f"Fitted in {time.perf_counter() - started:.1f} s",
+                    title_justify="left")
+    for column in ("table", "rows", "model", "seconds"):
+        summary.add_column(column, justify="left" if column in ("table", "model") else "right")
+    for name in meta.table_order():
+        fitted = synth.models_[name]
+        summary.add_row(name, f"{synth.n_rows_[name]:,}", fitted.name if fitted else "(keys)",
+                        f"{synth.fit_seconds_[name]:.1f}")
+    console.print(summary)
+    return synth
+
+
+def sample_database(synth: RelationalSynthesizer, output: str, scale: float, seed: int | None,
+                    replace: bool) -> None:
+    started = time.perf_counter()
+    with console.status("sampling…"):
+        frames = synth.sample(scale, rng=seed)
+    took = time.perf_counter() - started
+    write_target(frames, synth.metadata_, None, output, replace)
+    rows = sum(len(f) for f in frames.values())
+    console.print(f"Sampled {len(frames)} tables, {rows:,} rows in {took:.2f} s; wrote "
+                  f"[bold]{shown(output)}[/].")
+
+
+@friendly
+def clone(
+    source: Annotated[str, typer.Argument(help="The real database: a SQLAlchemy URL "
+                                          "(sqlite:///in.db, postgresql://...) or a folder of "
+                                          "CSV/Parquet files.")],
+    target: Annotated[str, typer.Argument(help="Where the synthetic database goes: a URL or "
+                                          "a folder.")],
+    scale: Annotated[float, typer.Option("--scale", help="Size of the synthetic database "
+                                         "against the source (0.5: half).")] = 1.0,
+    model: Annotated[str, typer.Option("--model", "-m", help="Synthesizer of every table "
+                                       "(see `simulacra models`).")] = "auto",
+    seed: SeedOption = None,
+    tables: Annotated[list[str] | None, typer.Option(
+        "--tables", help="Only these tables (repeat, or a comma list).")] = None,
+    metadata_path: Annotated[Path | None, typer.Option(
+        "--metadata", help="Database metadata YAML (from `simulacra metadata SOURCE`).")
+    ] = None,
+    param: ParamOption = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace tables the target "
+                                          "already has.")] = False,
+    subset_spec: Annotated[str | None, typer.Option(
+        "--subset", help="Copy a consistent slice of the REAL database instead of "
+        "synthesizing: 'customers: 1%' (every row the chosen rows need comes along).")] = None,
+    model_output: Annotated[Path | None, typer.Option(
+        "--save-model", help="Also save the fitted database model (.simz).")] = None,
+) -> None:
+    """A synthetic copy of a database: every table fitted, generated parents-first, written
+    with the same keys and constraints in one transaction."""
+    chosen = [t.strip() for item in tables or [] for t in item.split(",") if t.strip()] or None
+    if subset_spec is not None:
+        from simulacra.multitable.subset import parse_subset_spec, subset
+
+        frames, meta = read_source(source, chosen, metadata_path)
+        started = time.perf_counter()
+        part = subset(frames, meta, parse_subset_spec(subset_spec), random_state=seed)
+        write_target(part, meta, source, target, replace)
+        counts = ", ".join(f"{t}: {len(f):,}" for t, f in part.items())
+        console.print(f"Copied a consistent subset ({counts} rows) "
+                      f"of the real database in {time.perf_counter() - started:.1f} s to "
+                      f"[bold]{shown(target)}[/]. These are real rows, not synthetic ones.")
+        return
+    synth = fit_database(source, metadata_path, model, seed, param, chosen)
+    if model_output is not None:
+        synth.save(model_output)
+        console.print(f"Saved the database model to [bold]{model_output}[/].")
+    sample_database(synth, target, scale, seed, replace)
