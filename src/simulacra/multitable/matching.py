@@ -27,8 +27,9 @@ NEIGHBOURS = 8
 ROUNDS = 6
 #: Most categories of one column given an indicator each (the rest share one).
 MAX_CATEGORIES = 30
-#: Most feature dimensions; beyond this the columns are projected (seeded random projection).
-MAX_DIMENSIONS = 48
+#: Most feature dimensions; beyond this the features are projected on their main axes, which
+#: keeps the nearest-neighbour search a fast k-d tree search.
+MAX_DIMENSIONS = 12
 
 
 def features(wanted: pd.DataFrame, candidates: pd.DataFrame,
@@ -47,9 +48,12 @@ def features(wanted: pd.DataFrame, candidates: pd.DataFrame,
         return np.zeros((len(wanted), 1)), np.zeros((len(candidates), 1))
     x_wanted = np.column_stack(left).astype(np.float64)
     x_cand = np.column_stack(right).astype(np.float64)
-    if x_cand.shape[1] > MAX_DIMENSIONS:
-        projection = rng.normal(size=(x_cand.shape[1], MAX_DIMENSIONS)) / np.sqrt(MAX_DIMENSIONS)
-        x_wanted, x_cand = x_wanted @ projection, x_cand @ projection
+    if x_cand.shape[1] > MAX_DIMENSIONS:  # the main axes of the candidates (PCA), for a k-d tree
+        centre = x_cand.mean(axis=0)
+        centred = x_cand - centre
+        _, axes = np.linalg.eigh(centred.T @ centred)  # ascending: the last are the main ones
+        projection = axes[:, ::-1][:, :MAX_DIMENSIONS]
+        x_wanted, x_cand = (x_wanted - centre) @ projection, (x_cand - centre) @ projection
     return x_wanted, x_cand
 
 
@@ -117,7 +121,7 @@ def match_rows(wanted: pd.DataFrame, candidates: pd.DataFrame, capacity: np.ndar
         if todo.size == 0 or open_.size == 0:
             break
         k = min(NEIGHBOURS, open_.size)
-        index = NearestNeighbors(n_neighbors=k).fit(x_cand[open_])
+        index = NearestNeighbors(n_neighbors=k, algorithm="kd_tree").fit(x_cand[open_])
         dist, near = index.kneighbors(x_want[todo])
         for rank in range(k):
             pending = out[todo] < 0
@@ -145,7 +149,7 @@ def match_rows(wanted: pd.DataFrame, candidates: pd.DataFrame, capacity: np.ndar
             out[left[:take]] = slots[:take]
             left = left[take:]
         if left.size:
-            index = NearestNeighbors(n_neighbors=1).fit(x_cand[pool])
+            index = NearestNeighbors(n_neighbors=1, algorithm="kd_tree").fit(x_cand[pool])
             out[left] = pool[index.kneighbors(x_want[left])[1][:, 0]]
     return out
 

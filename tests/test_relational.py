@@ -1,0 +1,205 @@
+"""RelationalSynthesizer: keys intact, cross-table structure kept, scale, conditions, files."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from databases import chain, shop, with_orphans
+
+import simulacra as sim
+from simulacra.errors import DataError, ModelFileError, NotFittedError, ParameterError
+from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
+
+
+def _check_keys(real: dict, fake: dict, db: DatabaseMetadata) -> None:
+    """Same tables and columns as the source; every primary key unique; every foreign key
+    resolving (beside the source's own orphans)."""
+    assert list(fake) == list(db)
+    for table in db:
+        assert list(fake[table].columns) == list(real[table].columns)
+        key = list(db.primary_keys.get(table, ()))
+        if key:
+            assert not fake[table][key].duplicated().any(), table
+            assert fake[table][key].notna().all(axis=None), table
+    real_orphans = db.orphans(real)
+    for fk, rate in db.orphans(fake).items():
+        assert rate == pytest.approx(real_orphans[fk], abs=0.05), fk
+
+
+@pytest.fixture(scope="module")
+def shop_fit():
+    tables = shop()
+    model = sim.RelationalSynthesizer(model="bayesian_network", random_state=0).fit(tables)
+    return tables, model
+
+
+def test_every_key_holds_and_tables_keep_their_shape(shop_fit):
+    tables, model = shop_fit
+    fake = model.sample()
+    _check_keys(tables, fake, model.metadata_)
+    for name in ("users", "stores", "orders", "products"):
+        assert len(fake[name]) == len(tables[name])
+        assert fake[name].dtypes.to_dict() == tables[name].dtypes.to_dict()
+    # the link table's composite key: duplicates are dropped, so a few rows fewer at most
+    assert 0.9 * len(tables["items"]) <= len(fake["items"]) <= len(tables["items"])
+    # no synthetic primary key is a real one for string keys generated fresh
+    assert not fake["stores"]["store_id"].isin(tables["stores"]["store_id"]).any()
+
+
+def test_children_follow_their_parents(shop_fit):
+    tables, model = shop_fit
+    fake = model.sample(rng=1)
+
+    def by_tier(t: dict) -> tuple[pd.Series, pd.Series]:
+        users, orders = t["users"], t["orders"]
+        joined = orders.merge(users, on="user_id")
+        per_user = orders["user_id"].value_counts().reindex(users["user_id"], fill_value=0)
+        return (joined.groupby("tier")["amount"].mean(),
+                per_user.groupby(users.set_index("user_id")["tier"]).mean())
+
+    amount, count = by_tier(fake)
+    real_amount, real_count = by_tier(tables)
+    # gold users' orders are ~5x larger and ~5x more numerous: both kept
+    assert amount["gold"] > 3 * amount["basic"]
+    assert count["gold"] > 2 * count["basic"]
+    assert amount["basic"] == pytest.approx(real_amount["basic"], rel=0.35)
+    # some basic users have no order at all, as in the source
+    assert (fake["orders"]["user_id"].value_counts().reindex(fake["users"]["user_id"],
+                                                             fill_value=0) == 0).any()
+
+
+def test_second_parent_is_chosen_by_fit_not_uniformly(shop_fit):
+    tables, model = shop_fit
+    fake = model.sample(rng=2)
+    joined = fake["orders"].merge(fake["users"], on="user_id").merge(
+        fake["stores"], on="store_id", suffixes=("_user", "_store"))
+    same = (joined["region_user"] == joined["region_store"]).mean()
+    assert same > 0.6  # uniform choice gives 1/3; the source has 1.0
+
+
+def test_self_reference_is_a_forest(shop_fit):
+    tables, model = shop_fit
+    users = model.sample(rng=3)["users"]
+    parent = dict(zip(users["user_id"], users["referrer_id"], strict=True))
+    for start in users["user_id"]:
+        seen, node = set(), start
+        while pd.notna(node):
+            assert node not in seen, "a cycle of referrers"
+            seen.add(node)
+            node = parent[node]
+    share = users["referrer_id"].isna().mean()
+    assert share == pytest.approx(tables["users"]["referrer_id"].isna().mean(), abs=0.12)
+
+
+def test_scale_reproducibility_and_conditions(shop_fit):
+    tables, model = shop_fit
+    half = model.sample(0.5, rng=4)
+    assert len(half["users"]) == 150
+    assert len(half["orders"]) == pytest.approx(len(tables["orders"]) / 2, rel=0.1)
+    _check_keys(tables, half, model.metadata_)
+    again = model.sample(0.5, rng=4)
+    for name in half:
+        pd.testing.assert_frame_equal(half[name], again[name])
+    gold = model.sample(0.5, conditions={"users": {"tier": "gold"}}, rng=5)
+    assert (gold["users"]["tier"] == "gold").all()
+    # the condition flows down: orders are drawn for gold users, hence large
+    assert gold["orders"]["amount"].mean() > 150
+    assert len(gold["orders"]) > 3 * len(gold["users"])
+
+
+def test_grandparent_information_reaches_grandchildren():
+    tables = chain()
+    model = sim.RelationalSynthesizer(model="bayesian_network", random_state=0).fit(tables)
+    fake = model.sample()
+    _check_keys(tables, fake, model.metadata_)
+    joined = fake["sale"].merge(fake["shop"], on="shop_id").merge(
+        fake["city"], on="city_id").merge(fake["country"], on="country_id")
+    price = joined.groupby("rich")["price"].mean()
+    assert price[True] > price[False] + 30  # the source: 100 against 20
+
+
+def test_orphans_and_null_keys_at_the_source_rates():
+    tables = with_orphans()
+    model = sim.RelationalSynthesizer(model="gaussian_copula", random_state=0).fit(tables)
+    fake = model.sample()
+    payments = fake["payments"]
+    assert payments["account_id"].isna().mean() == pytest.approx(0.1, abs=0.04)
+    linked = payments["account_id"].dropna()
+    orphan = (~linked.isin(fake["accounts"]["account_id"])).sum() / len(payments)
+    assert orphan == pytest.approx(0.1, abs=0.04)
+
+
+def test_a_cycle_of_tables_is_linked_after_both_exist():
+    rng = np.random.default_rng(0)
+    teams = pd.DataFrame({"team_id": np.arange(30), "captain_id": rng.permutation(90)[:30],
+                          "league": rng.choice(["a", "b"], size=30)})
+    players = pd.DataFrame({"player_id": np.arange(90), "team_id": np.repeat(np.arange(30), 3),
+                            "skill": rng.normal(size=90)})
+    db = DatabaseMetadata({"teams": Metadata.detect(teams), "players": Metadata.detect(players)},
+                          primary_keys={"teams": "team_id", "players": "player_id"},
+                          foreign_keys=[ForeignKey("players", "team_id", "teams", "team_id"),
+                                        ForeignKey("teams", "captain_id", "players",
+                                                   "player_id")])
+    tables = {"teams": teams, "players": players}
+    fake = sim.RelationalSynthesizer(db, model="gaussian_copula", random_state=0).fit(
+        tables).sample()
+    _check_keys(tables, fake, db)
+    assert fake["teams"]["captain_id"].notna().all()
+
+
+def test_save_and_load_give_the_same_database(shop_fit, tmp_path):
+    tables, model = shop_fit
+    path = tmp_path / "shop.simz"
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["arrays.safetensors", "manifest.json", "model.json"]
+    loaded = sim.load(path)
+    assert isinstance(loaded, sim.RelationalSynthesizer)
+    a, b = model.sample(rng=7), loaded.sample(rng=7)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    broken = tmp_path / "broken.simz"
+    broken.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ModelFileError):
+        sim.load(broken)
+
+
+def test_every_table_model_of_the_registry_can_be_used():
+    tables = chain(n_top=20)
+    model = sim.RelationalSynthesizer(
+        model={"country": "independent", "city": "gaussian_copula", "shop": "bayesian_network",
+               "sale": "mst"}, random_state=0).fit(tables)
+    assert {t: m.name for t, m in model.models_.items()} == {
+        "country": "independent", "city": "gaussian_copula", "shop": "bayesian_network",
+        "sale": "mst"}
+    _check_keys(tables, model.sample(), model.metadata_)
+
+
+def test_clear_errors():
+    tables = chain(n_top=10)
+    with pytest.raises(DataError, match="mapping of table name"):
+        sim.RelationalSynthesizer().fit(tables["sale"])
+    with pytest.raises(ParameterError, match="not in the data"):
+        sim.RelationalSynthesizer(model={"nope": "auto"}).fit(tables)
+    with pytest.raises(ParameterError, match="unknown model"):
+        sim.RelationalSynthesizer(model="nope").fit(tables)
+    with pytest.raises(ParameterError, match="context_depth"):
+        sim.RelationalSynthesizer(context_depth=0).fit(tables)
+    with pytest.raises(NotFittedError):
+        sim.RelationalSynthesizer().sample()
+    model = sim.RelationalSynthesizer(model="independent", random_state=0).fit(tables)
+    with pytest.raises(ParameterError, match="scale"):
+        model.sample(0)
+    with pytest.raises(ParameterError, match="not in the model"):
+        model.sample(conditions={"planet": {"x": 1}})
+
+
+def test_the_caller_tables_are_not_modified():
+    tables = with_orphans()
+    before = {t: f.copy() for t, f in tables.items()}
+    sim.RelationalSynthesizer(model="independent", random_state=0).fit(tables).sample()
+    for name in tables:
+        pd.testing.assert_frame_equal(tables[name], before[name])
