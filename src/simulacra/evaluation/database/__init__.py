@@ -16,6 +16,7 @@
 """
 
 from simulacra.evaluation.database.evaluate import DATABASE_GROUPS, MAX_ROWS, evaluate_database
-from simulacra.evaluation.database.result import DatabaseEvaluation, Scoped
+from simulacra.evaluation.database.result import DatabaseEvaluation
+from simulacra.evaluation.database.scoped import Scoped
 
 __all__ = ["DATABASE_GROUPS", "MAX_ROWS", "DatabaseEvaluation", "Scoped", "evaluate_database"]

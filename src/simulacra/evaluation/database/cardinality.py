@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from simulacra.evaluation.database.data import DatabaseData
-from simulacra.evaluation.database.result import Scoped
+from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.fidelity import ks_statistic
 from simulacra.evaluation.metric import Metric
 

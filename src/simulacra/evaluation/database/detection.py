@@ -23,7 +23,7 @@ import numpy as np
 from simulacra.errors import DataError
 from simulacra.evaluation.database.aggregates import parent_features
 from simulacra.evaluation.database.data import DatabaseData, subsample
-from simulacra.evaluation.database.result import Scoped
+from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.detection import detection_auc
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import Featurizer, prepare

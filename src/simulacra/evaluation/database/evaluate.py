@@ -27,7 +27,8 @@ from simulacra.evaluation.database.cardinality import cardinality_shapes
 from simulacra.evaluation.database.data import DatabaseData
 from simulacra.evaluation.database.detection import aggregate_detection
 from simulacra.evaluation.database.integrity import integrity
-from simulacra.evaluation.database.result import DatabaseEvaluation, Scoped
+from simulacra.evaluation.database.result import DatabaseEvaluation
+from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.database.tables import table_figures, table_means
 from simulacra.evaluation.database.trends import avg_two_way, path_trends
 from simulacra.evaluation.database.utility import cross_table_utility, parse_target

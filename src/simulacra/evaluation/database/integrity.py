@@ -27,7 +27,7 @@ import numpy as np
 
 from simulacra.evaluation.database.data import DatabaseData
 from simulacra.evaluation.database.keys import NULL, unique_key_rows
-from simulacra.evaluation.database.result import Scoped
+from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.metric import Metric
 
 PK_DEFINITION = ("share of rows whose primary key is non-null and held by no other row; "

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from simulacra._version import __version__
 from simulacra.evaluation import figures as plots
+from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.report import status
-
-if TYPE_CHECKING:
-    from simulacra.evaluation.database.result import DatabaseEvaluation
 
 #: Database figures shown as cards at the top, in order, when present.
 SCORECARD = ("foreign key resolution", "primary key integrity", "shape", "trend",
@@ -30,30 +28,31 @@ SCORECARD = ("foreign key resolution", "primary key integrity", "shape", "trend"
 WORST_PAIRS = 8
 
 
-def render_database_report(result: DatabaseEvaluation,
+def render_database_report(metrics: list[Scoped], info: dict[str, Any],
                            title: str = "Synthetic database quality report") -> str:
-    """The report page of ``result``."""
+    """The report page of a database evaluation's ``metrics`` and ``info``."""
     env = Environment(loader=PackageLoader("simulacra.evaluation", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = _fmt
     env.filters["anchor"] = anchor
-    database = [(f.metric, status(f.metric)) for f in result.scoped("database")]
+    database = [(f.metric, status(f.metric)) for f in metrics if f.scope == "database"]
     by_name = {m.name: m for m, _ in database}
     cards = [(by_name[n], status(by_name[n])) for n in SCORECARD if n in by_name]
-    sections = {scope: [_place(result, scope, where) for where in result.places(scope)]
+    sections = {scope: [_place(metrics, scope, where) for where in
+                        dict.fromkeys(f.where for f in metrics if f.scope == scope)]
                 for scope in ("table", "relation", "path")}
     return env.get_template("database_report.html.j2").render(
         title=title,
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
-        info=result.info,
+        info=info,
         cards=cards,
         database=database,
         tables=sections["table"],
         relations=sections["relation"],
         paths=sections["path"],
         notes=[f"{f.where or 'database'} · {f.metric.name}: {f.metric.note}"
-               for f in result.metrics if f.metric.note],
+               for f in metrics if f.metric.note],
     )
 
 
@@ -66,8 +65,8 @@ def anchor(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "-", text).strip("-") or "x"
 
 
-def _place(result: DatabaseEvaluation, scope: str, where: str) -> dict[str, Any]:
-    metrics: list[Metric] = [f.metric for f in result.scoped(scope, where)]  # type: ignore[arg-type]
+def _place(found: list[Scoped], scope: str, where: str) -> dict[str, Any]:
+    metrics: list[Metric] = [f.metric for f in found if f.scope == scope and f.where == where]
     out: dict[str, Any] = {"name": where, "metrics": [(m, status(m)) for m in metrics],
                            "chart": None, "pairs": []}
     for m in metrics:

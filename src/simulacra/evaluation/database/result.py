@@ -22,25 +22,16 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from simulacra.errors import DataError
+from simulacra.evaluation.database.report import render_database_report
+from simulacra.evaluation.database.scoped import SCOPES, Scope, Scoped
 from simulacra.evaluation.metric import DIRECTION_TEXT, Metric, json_safe
 
-Scope = Literal["database", "table", "relation", "path"]
-SCOPES: tuple[Scope, ...] = ("database", "table", "relation", "path")
-
-
-@dataclass(frozen=True)
-class Scoped:
-    """One figure and where it applies: ``scope`` and ``where`` (table, key or path name;
-    empty for the whole database)."""
-
-    scope: Scope
-    where: str
-    metric: Metric
+__all__ = ["SCOPES", "DatabaseEvaluation", "Scope", "Scoped"]
 
 
 @dataclass
@@ -135,9 +126,7 @@ class DatabaseEvaluation:
     def to_html(self, path: str | Path | None = None) -> str:
         """A self-contained HTML report: the database, then a section per table, per relation
         and per key path; written atomically to ``path`` if given."""
-        from simulacra.evaluation.database.report import render_database_report
-
-        html = render_database_report(self)
+        html = render_database_report(self.metrics, self.info)
         if path is not None:
             from simulacra.io import write_text_atomic
 

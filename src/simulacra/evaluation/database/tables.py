@@ -18,7 +18,7 @@ import pandas as pd
 
 from simulacra.evaluation import detection, fidelity, privacy
 from simulacra.evaluation.database.data import DatabaseData, subsample
-from simulacra.evaluation.database.result import Scoped
+from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.metadata import Metadata

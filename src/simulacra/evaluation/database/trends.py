@@ -29,7 +29,7 @@ import numpy as np
 from simulacra.errors import DataError
 from simulacra.evaluation.database.data import DatabaseData, subsample
 from simulacra.evaluation.database.paths import KeyPath, joined_columns, key_paths
-from simulacra.evaluation.database.result import Scoped
+from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.fidelity import column_pair_trends
 from simulacra.evaluation.fidelity.statistics import nanmean
 from simulacra.evaluation.metric import Metric

@@ -26,7 +26,7 @@ from simulacra.errors import ParameterError
 from simulacra.evaluation.database.aggregates import parent_features
 from simulacra.evaluation.database.data import DatabaseData, subsample
 from simulacra.evaluation.database.paths import KeyPath, joined_columns, key_paths
-from simulacra.evaluation.database.result import Scoped
+from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.prepare import Featurizer, prepare
 from simulacra.evaluation.utility import utility
 from simulacra.kinds import ColumnKind
