@@ -138,9 +138,13 @@ class DatabaseEvaluation:
         self.to_html(path)
 
     def __eq__(self, other: object) -> bool:
+        """Same figures and same run settings (timings aside)."""
         if not isinstance(other, DatabaseEvaluation):
             return NotImplemented
-        return self.to_dict() == other.to_dict()
+        mine, theirs = self.to_dict(), other.to_dict()
+        for out in (mine, theirs):
+            out["info"] = {k: v for k, v in out["info"].items() if k not in _TIMINGS}
+        return mine == theirs
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -148,6 +152,9 @@ class DatabaseEvaluation:
         lines = [f"  {f.scope:<8} {f.where:<28} {f.metric.name:<26} {f.metric.verdict()}"
                  for f in self.metrics if f.scope in ("database", "table")]
         return "DatabaseEvaluation(\n" + "\n".join(lines) + "\n)"
+
+
+_TIMINGS = ("seconds", "stage_seconds")
 
 
 def _where(table: str | None, relation: str | None, path: str | None) -> tuple[Scope, str]:
