@@ -168,9 +168,8 @@ def _where(table: str | None, relation: str | None, path: str | None) -> tuple[S
 def _metric_from_dict(data: dict[str, Any]) -> Metric:
     names = {f.name for f in dataclasses.fields(Metric)}
     kept = {k: v for k, v in data.items() if k in names}
-    for key in ("value", "ideal", "reference"):
-        if key in kept and kept[key] is None and key == "value":
-            kept[key] = math.nan
+    if kept.get("value") is None:  # JSON has no NaN: a figure not computed was written as null
+        kept["value"] = math.nan
     if kept.get("ci") is not None:
         kept["ci"] = tuple(math.nan if v is None else v for v in kept["ci"])
     return Metric(**kept)
