@@ -58,9 +58,16 @@ from simulacra.pseudonymize import pseudonymize
 from simulacra.schema import GenerationSchema, generate
 
 if TYPE_CHECKING:
-    from simulacra.evaluation import EvaluationResult, Metric, evaluate
+    from simulacra.evaluation import (
+        DatabaseEvaluation,
+        EvaluationResult,
+        Metric,
+        evaluate,
+        evaluate_database,
+    )
 
-_LAZY = {"evaluate", "EvaluationResult", "Metric"}  # evaluation pulls in scikit-learn: load on use
+_LAZY = {"evaluate", "evaluate_database", "EvaluationResult", "DatabaseEvaluation",
+         "Metric"}  # evaluation pulls in scikit-learn: load on use
 
 
 def __getattr__(name: str) -> Any:
@@ -81,6 +88,7 @@ __all__ = [
     "BayesianNetwork",
     "ConstraintReport",
     "DataError",
+    "DatabaseEvaluation",
     "EvaluationResult",
     "FixedCombinations",
     "Formula",
@@ -111,6 +119,7 @@ __all__ = [
     "constraints",
     "datasets",
     "evaluate",
+    "evaluate_database",
     "generate",
     "load",
     "RelationalSynthesizer",

@@ -7,6 +7,10 @@
 >>> res = sim.evaluate(train, synth, holdout=test, target="income", metrics=["fidelity"])
 >>> 0.8 < res.value("shape") <= 1.0
 True
+
+Given mappings of table name to DataFrame (a database), ``evaluate`` hands them to
+:func:`simulacra.evaluation.database.evaluate_database` and returns its
+:class:`~simulacra.evaluation.database.DatabaseEvaluation`.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -25,14 +29,18 @@ from simulacra.evaluation import detection, fidelity, privacy, utility
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.evaluation.result import EvaluationResult
-from simulacra.metadata import Metadata
+from simulacra.metadata import DatabaseMetadata, Metadata
 from simulacra.randomness import make_rng
+
+if TYPE_CHECKING:
+    from simulacra.evaluation.database import DatabaseEvaluation
 
 logger = logging.getLogger(__name__)
 
 GROUPS = ("fidelity", "detection", "utility", "privacy")
 
 
+@overload
 def evaluate(
     real: pd.DataFrame,
     synthetic: pd.DataFrame,
@@ -43,8 +51,40 @@ def evaluate(
     metrics: Sequence[str] | str = "all",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
-) -> EvaluationResult:
+) -> EvaluationResult: ...
+
+
+@overload
+def evaluate(
+    real: Mapping[str, pd.DataFrame],
+    synthetic: Mapping[str, pd.DataFrame],
+    holdout: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    metadata: DatabaseMetadata | None = None,
+    target: str | None = None,
+    metrics: Sequence[str] | str = "all",
+    random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> DatabaseEvaluation: ...
+
+
+def evaluate(
+    real: pd.DataFrame | Mapping[str, pd.DataFrame],
+    synthetic: pd.DataFrame | Mapping[str, pd.DataFrame],
+    holdout: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
+    *,
+    metadata: Metadata | DatabaseMetadata | None = None,
+    target: str | None = None,
+    metrics: Sequence[str] | str = "all",
+    random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> EvaluationResult | DatabaseEvaluation:
     """Compare ``synthetic`` with the ``real`` table it was trained on.
+
+    ``real`` and ``synthetic`` may also be databases (mappings of table name to DataFrame):
+    the call then is :func:`~simulacra.evaluation.database.evaluate_database` (``metadata`` a
+    :class:`~simulacra.metadata.DatabaseMetadata` or ``None`` to detect it, ``target``
+    ``"table.column"``), and returns a ``DatabaseEvaluation``.
 
     Parameters
     ----------
@@ -66,6 +106,14 @@ def evaluate(
     progress:
         Called with the name of each stage as it starts (the CLI shows it).
     """
+    if _is_database(real) or _is_database(synthetic):
+        return _evaluate_database(real, synthetic, holdout, metadata=metadata, target=target,
+                                  metrics=metrics, random_state=random_state, progress=progress)
+    if isinstance(metadata, DatabaseMetadata):
+        raise ParameterError("The 'metadata' parameter is a DatabaseMetadata, so 'real' and "
+                             "'synthetic' must be databases (mappings of table name to "
+                             "DataFrame). Got a single table instead; pass that table's "
+                             "Metadata (metadata['table']).")
     groups = _groups(metrics)
     rng = make_rng(random_state)
     started = time.perf_counter()
@@ -126,6 +174,29 @@ def evaluate(
     }
     logger.info("evaluation finished in %.1f s", info["seconds"])
     return EvaluationResult(found, info=info, figures=figures)
+
+
+def _is_database(value: object) -> bool:
+    return isinstance(value, Mapping) and not isinstance(value, pd.DataFrame)
+
+
+def _evaluate_database(real: Any, synthetic: Any, holdout: Any, *, metadata: Any,
+                       target: str | None, metrics: Sequence[str] | str, random_state: int,
+                       progress: Callable[[str], None] | None) -> DatabaseEvaluation:
+    """The database path of :func:`evaluate`, with its inputs checked."""
+    from simulacra.evaluation.database import evaluate_database
+
+    for label, value in (("real", real), ("synthetic", synthetic), ("holdout", holdout)):
+        if value is not None and not _is_database(value):
+            raise ParameterError(f"The {label!r} parameter must be a database (a mapping of "
+                                 "table name to DataFrame) like the others. Got "
+                                 f"{type(value).__name__} instead.")
+    if metadata is not None and not isinstance(metadata, DatabaseMetadata):
+        raise ParameterError("The 'metadata' parameter must be a DatabaseMetadata (or None to "
+                             f"detect it) for databases. Got {type(metadata).__name__} "
+                             "instead.")
+    return evaluate_database(real, synthetic, metadata, holdout=holdout, target=target,
+                             metrics=metrics, random_state=random_state, progress=progress)
 
 
 def _fidelity(data: EvalData, featurizer: Featurizer, rng: np.random.Generator) -> list[Metric]:

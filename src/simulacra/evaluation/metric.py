@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-Group = Literal["fidelity", "utility", "privacy"]
+Group = Literal["fidelity", "utility", "privacy", "integrity"]  # integrity: keys of a database
 Direction = Literal["higher", "lower", "closer"]
 
 DIRECTION_TEXT = {"higher": "higher is better", "lower": "lower is better",
