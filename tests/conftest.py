@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from simulacra.datasets import load_demo
 
@@ -97,3 +101,24 @@ def assert_same_step_as_opacus(module, clipped_sum, row_loss, *rows, norms) -> N
         for a, p in zip(ours.grads, params, strict=True):
             torch.testing.assert_close(a, p.grad, rtol=1e-4, atol=1e-5)
         opacus.zero_grad()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh database on the test server, dropped afterwards."""
+    base = os.environ.get("SIMULACRA_TEST_POSTGRES_URL")
+    if not base:
+        message = ("PostgreSQL tests NOT RUN: SIMULACRA_TEST_POSTGRES_URL is not set (start a "
+                   "server with `. .ci/postgres.sh; pg_start /tmp/pg-io 54329`)")
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must run them")
+        pytest.skip(f"!!! {message} !!!")
+    name = f"simulacra_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    quoted = admin.dialect.identifier_preparer.quote(name)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+    yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {quoted} WITH (FORCE)")
+    admin.dispose()

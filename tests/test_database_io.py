@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 import sqlite3
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -488,27 +486,6 @@ def test_a_folder_metadata_that_does_not_match_is_explained(tmp_path: Path):
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------
-@pytest.fixture
-def pg_url():
-    """A fresh database on the test server, dropped afterwards."""
-    base = os.environ.get("SIMULACRA_TEST_POSTGRES_URL")
-    if not base:
-        message = ("PostgreSQL tests NOT RUN: SIMULACRA_TEST_POSTGRES_URL is not set (start a "
-                   "server with `. .ci/postgres.sh; pg_start /tmp/pg-io 54329`)")
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must run them")
-        pytest.skip(f"!!! {message} !!!")
-    name = f"simulacra_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    quoted = admin.dialect.identifier_preparer.quote(name)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
-    yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE {quoted} WITH (FORCE)")
-    admin.dispose()
-
-
 def test_postgres_round_trip_in_and_out(pg_url: str, shop_db: str, tmp_path: Path):
     frames, meta = read_database(shop_db)
     write_database(frames, meta, pg_url, source_types=read_column_types(shop_db))

@@ -193,3 +193,30 @@ def clone(
         synth.save(model_output)
         console.print(f"Saved the database model to [bold]{model_output}[/].")
     sample_database(synth, target, scale, seed, replace)
+
+
+def evaluate_databases(real: str, synthetic: str, *, holdout: str | None, target: str | None,
+                       report: Path | None, json_path: Path | None, metadata_path: Path | None,
+                       seed: int, metrics: str) -> None:
+    """``simulacra evaluate SOURCE TARGET`` for two databases."""
+    from simulacra.evaluation.database import evaluate_database
+    from simulacra.metadata import DatabaseMetadata
+    from simulacra.multitable.sources import read_database
+
+    frames, meta = read_source(real, None, metadata_path)
+    with console.status(f"reading {shown(synthetic)}…"):
+        fake, _ = read_database(synthetic, tables=list(meta))
+    held = read_database(holdout, tables=list(meta))[0] if holdout else None
+    groups = "all" if metrics == "all" else [m.strip() for m in metrics.split(",") if m.strip()]
+    with console.status("evaluating…") as status:
+        result = evaluate_database(
+            frames, fake, meta if isinstance(meta, DatabaseMetadata) else None, holdout=held,
+            target=target, metrics=groups, random_state=seed,
+            progress=lambda stage: status.update(f"evaluating: {stage}…"))
+    console.print(result.summary_text())
+    if json_path is not None:
+        result.to_json(json_path)
+        console.print(f"Wrote figures to [bold]{json_path}[/].")
+    if report is not None:
+        result.save_html(report)
+        console.print(f"Wrote the HTML report to [bold]{report}[/].")

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 @friendly
 def evaluate(
-    real: Annotated[Path, typer.Argument(help="The real table the model was trained on.")],
-    synthetic: Annotated[Path, typer.Argument(help="The synthetic table.")],
+    real: Annotated[str, typer.Argument(help="The real table the model was trained on; or a "
+                                        "database (SQLAlchemy URL or folder of tables).")],
+    synthetic: Annotated[str, typer.Argument(help="The synthetic table (or database).")],
     holdout: Annotated[Path | None, typer.Option(
         "--holdout", help="Real rows the model never saw (for utility and privacy).")] = None,
     target: Annotated[str | None, typer.Option("--target", help="Column to predict "
@@ -43,10 +44,20 @@ def evaluate(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for subsamples and models.")] = 0,
 ) -> None:
-    """Measure fidelity, utility and privacy of a synthetic table."""
+    """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
+    per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg; --target
+    TABLE.COLUMN for a cross-table utility task)."""
+    from simulacra.cli.databases import evaluate_databases, is_database
     from simulacra.evaluation import evaluate as run_evaluation
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
+
+    if is_database(real):
+        evaluate_databases(real, synthetic, holdout=str(holdout) if holdout else None,
+                           target=target, report=report, json_path=json_path,
+                           metadata_path=metadata_path, seed=seed,
+                           metrics=metric_groups_text)
+        return
 
     md = Metadata.load(metadata_path) if metadata_path else None
     with console.status("evaluating…") as status:

@@ -122,7 +122,16 @@ class RelationalSynthesizer:
             raise ParameterError("The 'model' parameter must be a model name or a mapping of "
                                  f"table name to model name. Got {self.model!r} instead.")
         for name in names:
-            get_model(name)
+            cls = get_model(name)
+            if getattr(cls, "requires_privacy", False):
+                raise ParameterError(f"model {name!r} is differentially private; a database "
+                                     "under a privacy budget is not supported yet (its child "
+                                     "counts and parent context would need a budget of their "
+                                     "own): choose a model that needs no budget")
+        for table, params in (self.model_params or {}).items():
+            if isinstance(params, Mapping) and params.get("privacy") is not None:
+                raise ParameterError(f"model_params of {table!r} sets a privacy budget; a "
+                                     "database under a privacy budget is not supported yet")
         if self.model_params is not None and not isinstance(self.model_params, Mapping):
             raise ParameterError("The 'model_params' parameter must be a mapping of table name "
                                  "to hyperparameters, e.g. {'order': {'epochs': 50}}. Got "
