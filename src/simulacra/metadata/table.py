@@ -349,8 +349,11 @@ def _data_problems(name: str, kind: ColumnKind, column: pd.Series) -> list[str]:
     """Checks that would make fitting fail later, reported up front."""
     values = column.dropna()
     if isinstance(kind, Numerical) and len(values):
+        from simulacra.metadata.detect.evidence import MISSING_MARKERS
+
         numeric = pd.to_numeric(values, errors="coerce")
-        bad = values[numeric.isna()]
+        marker = values.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)
+        bad = values[numeric.isna().to_numpy() & ~marker.to_numpy()]  # '?', 'n/a' ... may be nulls
         if len(bad):
             return [f"column {name!r} is numerical but has {len(bad):,} non-numeric values, "
                     f"e.g. {list(bad.unique()[:3])}; fix them or make the column categorical"]

@@ -9,14 +9,15 @@ the synthetic table writes them as text again, with the source's decimals.
 >>> frame = pd.DataFrame({"rate": ["0.29", "?", "1.5"]})
 >>> numbers, decimals = numbers_from_text(frame, {"rate": Numerical()})
 >>> numbers["rate"].tolist(), decimals
-([0.29, nan, 1.5], {'rate': 2})
+([0.29, nan, 1.5], {'rate': {'decimals': 2, 'marker': '?'}})
 >>> numbers_to_text(numbers, decimals)["rate"].tolist()
-['0.29', None, '1.50']
+['0.29', '?', '1.50']
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,11 +31,12 @@ def _is_text(series: pd.Series) -> bool:
 
 
 def numbers_from_text(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]
-                      ) -> tuple[pd.DataFrame, dict[str, int]]:
+                      ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
     """A copy of ``frame`` whose numerical columns stored as text are float64 (missing markers
-    such as ``?`` or ``n/a`` become nulls), and each such column's decimals."""
+    such as ``?`` or ``n/a`` become nulls), and how each such column was written: its decimals
+    and its most common missing marker (``None`` when it had none)."""
     out = frame.copy()
-    decimals: dict[str, int] = {}
+    decimals: dict[str, dict[str, Any]] = {}
     for column, kind in kinds.items():
         if column not in out.columns or not isinstance(kind, Numerical) \
                 or not _is_text(out[column]):
@@ -47,17 +49,24 @@ def numbers_from_text(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]
         out[column] = numbers
         written = text.mask(markers).dropna()
         fraction = written.str.extract(r"\.(\d*)$", expand=False).fillna("")
-        decimals[column] = int(fraction.str.len().max()) if len(written) else 0
+        marker = text[markers].value_counts()
+        decimals[column] = {"decimals": int(fraction.str.len().max()) if len(written) else 0,
+                            "marker": str(marker.index[0]) if len(marker) else None}
     return out, decimals
 
 
-def numbers_to_text(frame: pd.DataFrame, decimals: Mapping[str, int]) -> pd.DataFrame:
-    """``frame`` with the columns of :func:`numbers_from_text` written as text again."""
+def numbers_to_text(frame: pd.DataFrame, written: Mapping[str, Mapping[str, Any]]
+                    ) -> pd.DataFrame:
+    """``frame`` with the columns of :func:`numbers_from_text` written as text again (nulls as
+    the column's missing marker)."""
     out = frame.copy()
-    for column, places in decimals.items():
+    for column, how in written.items():
         if column in out.columns:
-            values = out[column].to_numpy(dtype=np.float64, na_value=np.nan)
-            out[column] = pd.Series([None if np.isnan(v) else f"{v:.{places}f}" for v in values],
+            places, marker = int(how["decimals"]), how.get("marker")
+            values = pd.to_numeric(out[column], errors="coerce").to_numpy(dtype=np.float64,
+                                                                          na_value=np.nan)
+            out[column] = pd.Series([marker if np.isnan(v) else f"{v:.{places}f}"
+                                     for v in values],
                                     index=out.index, dtype=object)
     return out
 

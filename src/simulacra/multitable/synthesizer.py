@@ -321,7 +321,10 @@ class RelationalSynthesizer:
             spec = payload["tables"][table]
             model.n_rows_[table] = int(spec["n_rows"])
             model.dtypes_[table] = {str(k): str(v) for k, v in spec["dtypes"].items()}
-            model.text_numbers_[table] = {str(k): int(v) for k, v in spec["text_numbers"].items()}
+            model.text_numbers_[table] = {
+                str(k): {"decimals": int(v["decimals"]),
+                         "marker": None if v.get("marker") is None else str(v["marker"])}
+                for k, v in spec["text_numbers"].items()}
             model.key_encoders_[table] = {str(c): IdEncoder.from_state(s)
                                           for c, s in spec["keys"].items()}
             name = spec["model_name"]
