@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from databases import shop
 from typer.testing import CliRunner
 
+from databases import shop
 from simulacra.cli import app
 from simulacra.metadata import DatabaseMetadata
 from simulacra.multitable.sources import read_database, write_database
