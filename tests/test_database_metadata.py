@@ -136,3 +136,15 @@ def test_oversized_file_is_refused(tmp_path):
 
     with pytest.raises(MetadataError, match="larger than"):
         read_text_bounded(path, what="database metadata file", limit=100)
+
+
+def test_notes_say_what_to_know_before_synthesizing():
+    tables = _shop()
+    db = DatabaseMetadata.detect(tables)
+    tables["orders"] = tables["orders"].assign(user_id=[1, 1, 3, None, 77])
+    tables["log"] = pd.DataFrame({"x": [1, 2]})
+    notes = db.notes(tables)
+    assert any("orders.user_id: 25.0% of its keys name no parent row" in n for n in notes)
+    assert any("orders.user_id: 20.0% of its keys are null" in n for n in notes)
+    bare = DatabaseMetadata({"log": Metadata.detect(tables["log"])})
+    assert "has no primary key" in bare.notes()[0]

@@ -81,16 +81,10 @@ def database_metadata(source: str, output: Path | None) -> None:
     """``simulacra metadata SOURCE`` for a database."""
     frames, meta = read_source(source, None, None)
     print_database(meta, f"Database metadata of {shown(source)}")
-    problems = meta.problems(frames)
-    orphans = {k: v for k, v in meta.orphans(frames).items() if v}
-    for problem in problems:
-        console.print(f"[yellow]problem:[/] {problem}")
-    for name, rate in orphans.items():
-        console.print(f"[yellow]orphans:[/] {rate:.1%} of {name}'s keys name no parent row; "
-                      "they are reproduced at that rate (or fix the source)")
-    for fk in meta.deferred_keys():
-        console.print(f"[yellow]cycle:[/] {fk} closes a cycle of tables; it is linked once "
-                      "every table exists (keep it nullable or deferrable in the target)")
+    for problem in meta.problems(frames):
+        console.print(f"[red]problem:[/] {problem}")
+    for note in meta.notes(frames):
+        console.print(f"[yellow]note:[/] {note}")
     if output is not None:
         meta.save(output)
         console.print(f"Saved database metadata to [bold]{output}[/]; edit it, then pass it "

@@ -367,6 +367,33 @@ class DatabaseMetadata:
                                     "choose another key")
         return problems
 
+    def notes(self, tables: Mapping[str, pd.DataFrame] | None = None) -> list[str]:
+        """What a person should know before synthesizing, each with what to do: tables without
+        a primary key, keys that close a cycle of tables, orphan keys in the source.
+
+        >>> import pandas as pd
+        >>> db = DatabaseMetadata({"log": Metadata.detect(pd.DataFrame({"x": [1]}))})
+        >>> db.notes()[0]
+        "table 'log' has no primary key: no table can refer to its rows, and the synthetic rows get none; set one with set_primary_key if it has a key"
+        """
+        out = [f"table {t!r} has no primary key: no table can refer to its rows, and the "
+               "synthetic rows get none; set one with set_primary_key if it has a key"
+               for t in self.tables if t not in self.primary_keys]
+        out += [f"{fk} closes a cycle of tables: it is linked once every table exists; keep "
+                "it nullable or deferrable in a target database" for fk in self.deferred_keys()]
+        if tables is not None:
+            out += [f"{name}: {rate:.1%} of its keys name no parent row (orphans); they are "
+                    "reproduced at that rate (written as nulls into a database that enforces "
+                    "its keys) - fix the source if they are errors"
+                    for name, rate in self.orphans(tables).items() if rate]
+            for fk in self.foreign_keys:
+                if fk.table in tables:
+                    nulls = float(tables[fk.table][list(fk.columns)].isna().any(axis=1).mean())
+                    if nulls:
+                        out.append(f"{fk.name}: {nulls:.1%} of its keys are null; synthetic "
+                                   "rows keep that share")
+        return out
+
     def orphans(self, tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
         """Each foreign key's orphan rate: the share of non-null keys the parent lacks."""
         return {fk.name: orphan_rate(tables[fk.table], fk, tables[fk.parent])
