@@ -373,8 +373,8 @@ class DatabaseMetadata:
 
         >>> import pandas as pd
         >>> db = DatabaseMetadata({"log": Metadata.detect(pd.DataFrame({"x": [1]}))})
-        >>> db.notes()[0]
-        "table 'log' has no primary key: no table can refer to its rows, and the synthetic rows get none; set one with set_primary_key if it has a key"
+        >>> db.notes()[0][:35]
+        "table 'log' has no primary key: no "
         """
         out = [f"table {t!r} has no primary key: no table can refer to its rows, and the "
                "synthetic rows get none; set one with set_primary_key if it has a key"
