@@ -11,8 +11,9 @@ Usage::
         --synthetic /work/bench/out/hma --label "SDV HMA"   # evaluate another tool's output
 
 The protocol: ``--holdout`` (30 %) of the ``--subject`` table's rows are held out with every
-row below them (their children, grandchildren ...); the tables above (lookups such as Berka's
-``district``) stay whole in both parts. The synthesizer sees the train part only and generates
+row below them (their children, grandchildren ...) and the rows of side tables whose children
+are all held out (Berka's clients of held-out dispositions); the subject's ancestors (lookups
+such as Berka's ``district``) stay whole in both parts. The synthesizer sees the train part only and generates
 a database of the same size (``--scale 1``); the evaluation compares it with the train part and
 uses the holdout for utility (``--target TABLE.COLUMN``, trained on synthetic, tested on the
 held-out real rows, beside the same model trained on the real train part) and privacy.
@@ -41,7 +42,9 @@ from simulacra.multitable.synthesizer import RelationalSynthesizer
 
 def split_database(tables: dict[str, pd.DataFrame], metadata: DatabaseMetadata, subject: str,
                    share: float, seed: int) -> tuple[dict, dict]:
-    """(train, holdout): ``share`` of ``subject``'s rows and everything below them held out."""
+    """(train, holdout): ``share`` of ``subject``'s rows held out with everything below them,
+    and with every row of a side table whose children are all held out; the subject's
+    ancestors (lookups) are whole in both."""
     rng = np.random.default_rng(seed)
     held = {t: np.zeros(len(f), dtype=bool) for t, f in tables.items()}
     held[subject][rng.random(len(tables[subject])) < share] = True
@@ -56,7 +59,27 @@ def split_database(tables: dict[str, pd.DataFrame], metadata: DatabaseMetadata, 
             if (hit & ~held[fk.table]).any():
                 held[fk.table] |= hit
                 below.append(fk.table)
-    lookups = {t for t in tables if not held[t].any()}
+    above, stack = {subject}, [subject]  # the subject's ancestors stay whole (lookups)
+    while stack:
+        for fk in metadata.parents(stack.pop()):
+            if fk.parent not in above:
+                above.add(fk.parent)
+                stack.append(fk.parent)
+    for table in metadata.table_order():  # a side parent (Berka's client) goes with its rows
+        if table in above:
+            continue
+        children = [fk for fk in metadata.children(table) if not fk.self_reference]
+        if not children:
+            continue
+        kept_child = np.zeros(len(tables[table]), dtype=bool)
+        any_child = np.zeros(len(tables[table]), dtype=bool)
+        for fk in children:
+            rows = positions(tables[fk.table], fk.columns, tables[table], fk.parent_columns)
+            ok = rows >= 0
+            any_child[rows[ok]] = True
+            kept_child[rows[ok & ~held[fk.table]]] = True
+        held[table] |= any_child & ~kept_child
+    lookups = {t for t in tables if t in above and t != subject}
     train = {t: f[~held[t]].reset_index(drop=True) if t not in lookups else f
              for t, f in tables.items()}
     holdout = {t: f[held[t]].reset_index(drop=True) if t not in lookups else f
