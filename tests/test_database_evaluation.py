@@ -298,15 +298,3 @@ def test_evaluate_dispatches_on_databases(real, metadata):
         sim.evaluate(real, real["users"])
 
 
-# -- the documentation's examples run ----------------------------------------------------------
-
-
-def test_docs_examples_run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the examples write their report where they run
-    text = DOCS.read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert blocks
-    namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, str(DOCS), "exec"), namespace)
-    assert (tmp_path / "database-report.html").exists()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import sqlite3
 from pathlib import Path
 
@@ -523,16 +522,6 @@ def test_postgres_cycles_deferred_and_failures_rolled_back(pg_url: str):
     with pytest.raises(DataError, match=r"employees.*nothing was written"):
         write_database(broken, meta, pg_url, replace=True)
     assert_same_frames(read_database(pg_url)[0], tables)  # the replaced tables are back
-
-
-# -- docs -------------------------------------------------------------------------------------
-def test_the_docs_examples_run(tmp_path: Path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
-    assert blocks
-    namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, str(DOCS), "exec"), namespace)
 
 
 def test_dates_of_every_kind_are_written(tmp_path: Path):

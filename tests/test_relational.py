@@ -207,15 +207,3 @@ def test_the_caller_tables_are_not_modified():
     for name in tables:
         pd.testing.assert_frame_equal(tables[name], before[name])
 
-
-def test_the_docs_examples_run(tmp_path, monkeypatch):
-    import re
-    from pathlib import Path
-
-    docs = Path(__file__).parent.parent / "docs" / "databases.md"
-    monkeypatch.chdir(tmp_path)
-    blocks = re.findall(r"```python\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
-    assert blocks
-    namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, str(docs), "exec"), namespace)
