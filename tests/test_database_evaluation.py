@@ -17,7 +17,6 @@ from simulacra.evaluation.database.keys import parent_positions
 from simulacra.evaluation.database.paths import key_paths
 from simulacra.metadata import DatabaseMetadata
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "evaluating-databases.md"
 NO_DETECTION = ["integrity", "fidelity", "cardinality", "trends"]
 
 

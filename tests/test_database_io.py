@@ -24,7 +24,6 @@ from simulacra.multitable.names import check_name
 from simulacra.multitable.sources import read_column_types, read_database, write_database
 from simulacra.multitable.sql_engine import read_only_connection
 
-DOCS = Path(__file__).parents[1] / "docs" / "databases-io.md"
 
 
 # -- a small shop, declared once for every dialect ---------------------------------------------
