@@ -25,7 +25,6 @@ from simulacra.multitable.sources import read_column_types, read_database, write
 from simulacra.multitable.sql_engine import read_only_connection
 
 
-
 # -- a small shop, declared once for every dialect ---------------------------------------------
 def shop_schema() -> sa.MetaData:
     """regions → customers (self-reference) → orders (two keys to customers) → order_lines
