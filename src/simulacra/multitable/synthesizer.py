@@ -379,16 +379,16 @@ class _Generation:
                     None)
 
     def _row_count(self, table: str, primary: ForeignKey | None) -> int:
-        """Rows of ``table``: scaled like its primary parent, or, under conditions, as many
-        as the parents' generated child counts ask for."""
+        """Rows of ``table``: ``rows × scale`` for a table without parents; otherwise as many
+        as its primary parents' generated child counts ask for (plus the unlinked rows at the
+        source's share), so each parent keeps the number of children its model gave it."""
         if primary is None:
             return max(1, round(self.owner.n_rows_[table] * self.scale))
-        if self.conditions:
-            wanted = int(self.counts[primary.parent][self.layout.count_name(primary)].sum())
-            share = self.owner.linked_shares_[primary.name]
-            return round(wanted / share) if share > 0 else wanted
-        ratio = len(self.tables[primary.parent]) / self.owner.n_rows_[primary.parent]
-        return round(self.owner.n_rows_[table] * ratio)
+        wanted = int(self.counts[primary.parent][self.layout.count_name(primary)].sum())
+        share = self.owner.linked_shares_[primary.name]
+        if share > 0:
+            return round(wanted / share)
+        return round(self.owner.n_rows_[table] * self.scale)
 
     def _table_conditions(self, table: str, kinds: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(self.conditions.get(table, {}))
