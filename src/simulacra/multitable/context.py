@@ -42,6 +42,8 @@ LINK = "~link"
 LINKED, NULL, ORPHAN = "linked", "null", "orphan"
 #: Prefix of a child-count column.
 COUNT = "#"
+#: Most parent columns a foreign key is considered for (before the relevant ones are chosen).
+CANDIDATES = 64
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,15 @@ class Layout:
     """The columns of every table's model, and how to compute them from tables."""
 
     def __init__(self, metadata: DatabaseMetadata, *, depth: int, max_columns: int,
-                 link_states: Mapping[str, bool] | None = None):
+                 link_states: Mapping[str, bool] | None = None,
+                 selected: Mapping[str, list[str]] | None = None):
         self.metadata = metadata
         self.depth = depth
         self.max_columns = max_columns
         #: foreign keys (by name) whose source has null or orphan values
         self.link_states = dict(link_states or {})
+        #: per foreign key (by name), the parent columns chosen as its context
+        self.selected = {k: list(v) for k, v in (selected or {}).items()}
 
     # -- names -----------------------------------------------------------------------------
     def own_columns(self, table: str) -> list[str]:
@@ -93,10 +98,23 @@ class Layout:
             for fk in self.context_keys(table):
                 names += [f"{self.label(fk)}.{c}"
                           for c in self.profile_columns(fk.parent, depth - 1)]
-        return names[: self.max_columns]
+        return names[:CANDIDATES]
 
     def contexts(self, table: str) -> list[ContextSpec]:
-        return [ContextSpec(fk, self.label(fk), tuple(self.profile_columns(fk.parent, self.depth)))
+        """Each context key of ``table`` with its parent columns: those chosen at fit time
+        (:mod:`simulacra.multitable.relevance`), else the first ``max_columns``."""
+        out = []
+        for fk in self.context_keys(table):
+            columns = self.selected.get(fk.name)
+            if columns is None:
+                columns = self.profile_columns(fk.parent, self.depth)[: self.max_columns]
+            out.append(ContextSpec(fk, self.label(fk), tuple(columns)))
+        return out
+
+    def candidates(self, table: str) -> list[ContextSpec]:
+        """Each context key of ``table`` with every parent column it could bring."""
+        return [ContextSpec(fk, self.label(fk), tuple(self.profile_columns(fk.parent,
+                                                                          self.depth)))
                 for fk in self.context_keys(table)]
 
     def count_name(self, fk: ForeignKey) -> str:
@@ -159,12 +177,13 @@ class Layout:
         return out
 
     def context(self, tables: Mapping[str, pd.DataFrame], table: str,
-                memo: dict | None = None) -> pd.DataFrame:
-        """Every context column of ``table``'s rows, from the parent rows their keys name."""
+                memo: dict | None = None, *, candidates: bool = False) -> pd.DataFrame:
+        """Every context column of ``table``'s rows, from the parent rows their keys name
+        (``candidates``: every column a key could bring, not only the chosen ones)."""
         memo = {} if memo is None else memo
         frame = tables[table]
         parts = []
-        for spec in self.contexts(table):
+        for spec in (self.candidates(table) if candidates else self.contexts(table)):
             rows = positions(frame, spec.fk.columns, tables[spec.fk.parent],
                              spec.fk.parent_columns)
             parent = self.profile(tables, spec.fk.parent, self.depth, memo)

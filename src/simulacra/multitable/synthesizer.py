@@ -46,6 +46,7 @@ from simulacra.models.base import Synthesizer
 from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, positions, take
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
 from simulacra.multitable.matching import match_rows, spread
+from simulacra.multitable.relevance import select_columns
 from simulacra.randomness import RandomState, child_seed, make_rng
 from simulacra.serialization import dump_model, read_model
 
@@ -71,7 +72,8 @@ class RelationalSynthesizer:
         How many levels of parents a child row is learned with (1: its parent; 2: also the
         parent's parents, so grandparent information reaches grandchildren).
     max_context_columns:
-        Most parent columns one foreign key brings into a child table's model.
+        Most parent columns one foreign key brings into a child table's model: those sharing
+        most information with the table's own columns (:mod:`.relevance`).
     oversample:
         A child table's model draws this many times the rows it needs; each parent then takes
         the drawn rows nearest its own profile (more: closer children, slower sampling).
@@ -84,7 +86,7 @@ class RelationalSynthesizer:
     def __init__(self, metadata: DatabaseMetadata | None = None, *,
                  model: str | Mapping[str, str] = "auto",
                  model_params: Mapping[str, Mapping[str, Any]] | None = None,
-                 context_depth: int = 3, max_context_columns: int = 16,
+                 context_depth: int = 3, max_context_columns: int = 8,
                  oversample: float = 3.0, random_state: RandomState = None):
         self.metadata = metadata
         self.model = model
@@ -191,6 +193,7 @@ class RelationalSynthesizer:
         memo: dict = {}
         for table in metadata.table_order():
             t0 = time.perf_counter()
+            self._choose_context(frames, table, memo, rng)
             self.key_encoders_[table] = self._fit_keys(table, frames[table])
             kinds = self.layout_.model_kinds(table)
             train = self.layout_.training_frame(frames, table, memo)[list(kinds)]
@@ -203,6 +206,22 @@ class RelationalSynthesizer:
             else [int(self.random_state), 1])
         self.total_fit_seconds_ = time.perf_counter() - started
         return self
+
+    def _choose_context(self, frames: Mapping[str, pd.DataFrame], table: str, memo: dict,
+                        rng: np.random.Generator) -> None:
+        """Per foreign key of ``table``, the ``max_context_columns`` parent columns that tell
+        most about the table's own columns and child counts."""
+        specs = self.layout_.candidates(table)
+        if not specs:
+            return
+        candidates = self.layout_.context(frames, table, memo, candidates=True)
+        own = pd.concat([frames[table][self.layout_.own_columns(table)].reset_index(drop=True),
+                         self.layout_.counts(frames, table)], axis=1)
+        for spec in specs:
+            chosen = select_columns(candidates[spec.names()], own, self.max_context_columns,
+                                    rng)
+            prefix = f"{spec.label}."
+            self.layout_.selected[spec.fk.name] = [c[len(prefix):] for c in chosen]
 
     def _model_name(self, table: str) -> str:
         if isinstance(self.model, str):
@@ -285,6 +304,7 @@ class RelationalSynthesizer:
             }
         return {"params": params, "metadata": self.metadata_.to_dict(reasons=False),
                 "linked_shares": self.linked_shares_, "link_states": self.link_states_,
+                "context_columns": self.layout_.selected,
                 "tables": tables}
 
     @classmethod
@@ -314,7 +334,9 @@ class RelationalSynthesizer:
         model.link_states_ = {str(k): bool(v) for k, v in payload["link_states"].items()}
         model.layout_ = Layout(metadata, depth=int(params["context_depth"]),
                                max_columns=int(params["max_context_columns"]),
-                               link_states=model.link_states_)
+                               link_states=model.link_states_,
+                               selected={str(k): [str(c) for c in v] for k, v in
+                                         payload.get("context_columns", {}).items()})
         model.n_rows_, model.dtypes_, model.text_numbers_ = {}, {}, {}
         model.key_encoders_, model.models_ = {}, {}
         for table in metadata:
@@ -450,7 +472,8 @@ class _Generation:
             capacity = np.ones(len(parents))
         slots = np.repeat(np.arange(len(parents)), spread(n_linked, capacity))
         spec = next(s for s in self.layout.contexts(table) if s.fk == primary)
-        profile = self.layout.profile(self.tables, primary.parent, self.layout.depth)
+        profile = self.layout.profile(self.tables, primary.parent, self.layout.depth)[
+            list(spec.columns)]
         wanted = profile.iloc[slots].reset_index(drop=True)
         pool = self.contexts[table].iloc[linked_pool][spec.names()].reset_index(drop=True)
         pool.columns = list(spec.columns)
@@ -519,7 +542,7 @@ class _Generation:
             linked = np.array([], dtype=np.int64)
             states = np.where(states == LINKED, NULL, states)
         spec = next(s for s in self.layout.contexts(table) if s.fk == fk)
-        profile = self.layout.profile(self.tables, parent, self.layout.depth)
+        profile = self.layout.profile(self.tables, parent, self.layout.depth)[list(spec.columns)]
         wanted = self.contexts[table].iloc[linked][spec.names()].reset_index(drop=True)
         wanted.columns = list(spec.columns)
         capacity = self.counts[parent][self.layout.count_name(fk)].to_numpy()
