@@ -210,3 +210,19 @@ def test_the_caller_tables_are_not_modified():
     for name in tables:
         pd.testing.assert_frame_equal(tables[name], before[name])
 
+
+
+def test_the_context_keeps_the_parent_columns_that_matter():
+    tables = shop()
+    rng = np.random.default_rng(1)
+    for i in range(6):  # parent columns that tell nothing about orders
+        tables["users"][f"noise{i}"] = rng.normal(size=len(tables["users"]))
+    model = sim.RelationalSynthesizer(model="bayesian_network", max_context_columns=2,
+                                      random_state=0).fit(tables)
+    assert "tier" in model.layout_.selected["orders.user_id"]
+    assert len(model.layout_.selected["orders.user_id"]) == 2
+    assert "users.tier" in model.models_["orders"].metadata_
+    fake = model.sample()
+    _check_keys(tables, fake, model.metadata_)
+    amount = fake["orders"].merge(fake["users"], on="user_id").groupby("tier")["amount"].mean()
+    assert amount["gold"] > 3 * amount["basic"]

@@ -187,7 +187,7 @@ class Layout:
             rows = positions(frame, spec.fk.columns, tables[spec.fk.parent],
                              spec.fk.parent_columns)
             parent = self.profile(tables, spec.fk.parent, self.depth, memo)
-            looked = take(parent, rows)
+            looked = take(parent[list(spec.columns)], rows)
             looked.columns = spec.names()
             parts.append(looked)
             if self.link_states.get(spec.fk.name):
