@@ -110,7 +110,7 @@ def _existing(conn: Connection, names: list[str], replace: bool) -> list[str]:
     full = {n: c for n, c in counts.items() if c}
     if full:
         listed = ", ".join(f"{n} ({c:,} rows)" for n, c in full.items())
-        raise DataError(f"the target already has rows in {listed}; pass replace=True to drop "
+        raise DataError(f"the target already has rows in {listed}; pass replace=True (--replace) to drop "
                         "and recreate those tables, or choose another target")
     return present
 
@@ -120,7 +120,7 @@ def _check_columns(table: sa.Table, frame: pd.DataFrame) -> None:
     if have != want:
         raise DataError(f"table {table.name!r} exists, empty, with other columns than the data "
                         f"(only in the database: {sorted(have - want)}; only in the data: "
-                        f"{sorted(want - have)}); drop it or pass replace=True")
+                        f"{sorted(want - have)}); drop it or pass replace=True (--replace)")
 
 
 def _declare(schema: sa.MetaData, frames: Mapping[str, pd.DataFrame],
