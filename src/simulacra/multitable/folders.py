@@ -196,8 +196,8 @@ def _check_target(target: Path, replace: bool) -> None:
     if not target.is_dir() or not any(target.iterdir()):
         return
     if not replace:
-        raise DataError(f"folder {str(target)!r} is not empty; pass replace=True (--replace) to replace "
-                        "it, or choose another folder")
+        raise DataError(f"folder {str(target)!r} is not empty; pass replace=True (--replace) "
+                        "to replace it, or choose another folder")
     foreign = [p.name for p in target.iterdir()
                if not (p.is_file() and (p.name == METADATA_FILE or any(
                    p.name.lower().endswith(s) for s in TABLE_SUFFIXES)))]

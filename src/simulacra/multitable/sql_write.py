@@ -110,8 +110,8 @@ def _existing(conn: Connection, names: list[str], replace: bool) -> list[str]:
     full = {n: c for n, c in counts.items() if c}
     if full:
         listed = ", ".join(f"{n} ({c:,} rows)" for n, c in full.items())
-        raise DataError(f"the target already has rows in {listed}; pass replace=True (--replace) to drop "
-                        "and recreate those tables, or choose another target")
+        raise DataError(f"the target already has rows in {listed}; pass replace=True "
+                        "(--replace) to drop and recreate those tables, or choose another target")
     return present
 
 
