@@ -226,3 +226,19 @@ def test_the_context_keeps_the_parent_columns_that_matter():
     _check_keys(tables, fake, model.metadata_)
     amount = fake["orders"].merge(fake["users"], on="user_id").groupby("tier")["amount"].mean()
     assert amount["gold"] > 3 * amount["basic"]
+
+
+def test_a_parent_with_nothing_but_its_key():
+    rng = np.random.default_rng(0)
+    users = pd.DataFrame({"id": np.arange(1, 401)})
+    purchases = pd.DataFrame({"users_id": rng.integers(1, 401, size=1500),
+                              "amt": rng.gamma(2.0, 10.0, size=1500).round(2)})
+    tables = {"users": users, "purchases": purchases}
+    model = sim.RelationalSynthesizer(model="gaussian_copula", random_state=0).fit(tables)
+    assert model.models_["users"] is not None  # the count of purchases is all it learns
+    fake = model.sample()
+    _check_keys(tables, fake, model.metadata_)
+    counts = fake["purchases"]["users_id"].value_counts().reindex(fake["users"]["id"],
+                                                                  fill_value=0)
+    real = purchases["users_id"].value_counts().reindex(users["id"], fill_value=0)
+    assert abs(counts.mean() - real.mean()) < 0.5 and counts.std() > 0.5 * real.std()

@@ -113,8 +113,17 @@ def match_rows(wanted: pd.DataFrame, candidates: pd.DataFrame, capacity: np.ndar
     if m == 0:
         raise ValueError("no candidate rows to match to")
     x_want, x_cand = features(wanted, candidates, rng)
-    x_want = x_want + rng.normal(scale=1e-6, size=x_want.shape)  # break ties at random
     available = np.asarray(capacity, dtype=np.int64).copy()
+    if not np.ptp(x_cand, axis=0).any() and not np.ptp(x_want, axis=0).any():
+        # nothing tells the rows apart: capacity slots in a random order
+        slots = np.repeat(np.arange(m), available)
+        rng.shuffle(slots)
+        take = min(n, slots.size)
+        out[:take] = slots[:take]
+        if take < n:
+            out[take:] = rng.integers(0, m, size=n - take)
+        return out
+    x_want = x_want + rng.normal(scale=1e-6, size=x_want.shape)  # break ties at random
     for _ in range(ROUNDS):
         todo = np.flatnonzero(out < 0)
         open_ = np.flatnonzero(available > 0)
