@@ -13,9 +13,9 @@ Usage::
 The protocol: ``--holdout`` (30 %) of the ``--subject`` table's rows are held out with every
 row below them (their children, grandchildren ...) and the rows of side tables whose children
 are all held out (Berka's clients of held-out dispositions); the subject's ancestors (lookups
-such as Berka's ``district``) stay whole in both parts. The synthesizer sees the train part only and generates
-a database of the same size (``--scale 1``); the evaluation compares it with the train part and
-uses the holdout for utility (``--target TABLE.COLUMN``, trained on synthetic, tested on the
+such as Berka's ``district``) stay whole in both parts. The synthesizer sees the train part
+only and generates a database of the same size (``--scale 1``); the evaluation compares it with
+the train part and uses the holdout for utility (``--target TABLE.COLUMN``, trained on synthetic, tested on the
 held-out real rows, beside the same model trained on the real train part) and privacy.
 
 Prints the fit and sample seconds, the peak memory, the SQLite write speed and the figures;
@@ -35,7 +35,7 @@ import pandas as pd
 
 from simulacra.evaluation.database import evaluate_database
 from simulacra.metadata import DatabaseMetadata
-from simulacra.multitable.context import positions
+from simulacra.metadata.keys import parent_positions
 from simulacra.multitable.sources import read_database, write_database
 from simulacra.multitable.synthesizer import RelationalSynthesizer
 
@@ -54,7 +54,8 @@ def split_database(tables: dict[str, pd.DataFrame], metadata: DatabaseMetadata, 
         for fk in metadata.children(parent):
             if fk.self_reference:
                 continue
-            rows = positions(tables[fk.table], fk.columns, tables[parent], fk.parent_columns)
+            rows = parent_positions(tables[fk.table], fk.columns, tables[parent],
+                                    fk.parent_columns)
             hit = (rows >= 0) & held[parent][np.maximum(rows, 0)]
             if (hit & ~held[fk.table]).any():
                 held[fk.table] |= hit
@@ -74,7 +75,7 @@ def split_database(tables: dict[str, pd.DataFrame], metadata: DatabaseMetadata, 
         kept_child = np.zeros(len(tables[table]), dtype=bool)
         any_child = np.zeros(len(tables[table]), dtype=bool)
         for fk in children:
-            rows = positions(tables[fk.table], fk.columns, tables[table], fk.parent_columns)
+            rows = parent_positions(tables[fk.table], fk.columns, tables[table], fk.parent_columns)
             ok = rows >= 0
             any_child[rows[ok]] = True
             kept_child[rows[ok & ~held[fk.table]]] = True

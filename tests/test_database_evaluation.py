@@ -12,9 +12,9 @@ import pytest
 import simulacra as sim
 from simulacra.errors import DataError, ParameterError
 from simulacra.evaluation.database import DatabaseEvaluation, evaluate_database
-from simulacra.evaluation.database.keys import parent_positions
 from simulacra.evaluation.database.paths import key_paths
 from simulacra.metadata import DatabaseMetadata
+from simulacra.metadata.keys import parent_positions
 
 NO_DETECTION = ["integrity", "fidelity", "cardinality", "trends"]
 

@@ -34,6 +34,9 @@ import yaml
 from simulacra.errors import MetadataError
 from simulacra.kinds import Id
 from simulacra.metadata.detect.keys import detect_keys
+from simulacra.metadata.keys import NULL as NULL_KEY
+from simulacra.metadata.keys import ORPHAN as ORPHAN_KEY
+from simulacra.metadata.keys import parent_positions
 from simulacra.metadata.table import Metadata, check_column_names
 
 DATABASE_METADATA_VERSION = 1
@@ -530,14 +533,9 @@ class DatabaseMetadata:
 
 def orphan_rate(child: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame) -> float:
     """Share of ``child``'s non-null ``fk`` values that no ``parent`` row has (0 when none)."""
-    values = child[list(fk.columns)].dropna()
-    if values.empty:
-        return 0.0
-    keys = parent[list(fk.parent_columns)].dropna().drop_duplicates()
-    keys.columns = list(fk.columns)
-    found = values.merge(keys.astype(values.dtypes.to_dict(), errors="ignore"),
-                         how="left", on=list(fk.columns), indicator=True)
-    return float((found["_merge"] == "left_only").mean())
+    rows = parent_positions(child, fk.columns, parent, fk.parent_columns)
+    keyed = int((rows != NULL_KEY).sum())
+    return float((rows == ORPHAN_KEY).sum() / keyed) if keyed else 0.0
 
 
 def _as_columns(value: Iterable[str] | str) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ import pandas as pd
 
 from simulacra.kinds import Categorical, ColumnKind, Numerical
 from simulacra.metadata import DatabaseMetadata, ForeignKey
+from simulacra.metadata.keys import parent_positions
 
 #: Suffix of a key's state column; its values are these.
 LINK = "~link"
@@ -167,7 +168,8 @@ class Layout:
                 if not mine or fk.parent not in tables:
                     continue
                 parent = self.profile(tables, fk.parent, depth - 1, memo)
-                rows = positions(frame, fk.columns, tables[fk.parent], fk.parent_columns)
+                rows = parent_positions(frame, fk.columns, tables[fk.parent],
+                                        fk.parent_columns)
                 looked = take(parent, rows)
                 looked.columns = [f"{label}.{c}" for c in looked.columns]
                 parts.append(looked[[c for c in mine if c in looked.columns]])
@@ -184,7 +186,7 @@ class Layout:
         frame = tables[table]
         parts = []
         for spec in (self.candidates(table) if candidates else self.contexts(table)):
-            rows = positions(frame, spec.fk.columns, tables[spec.fk.parent],
+            rows = parent_positions(frame, spec.fk.columns, tables[spec.fk.parent],
                              spec.fk.parent_columns)
             parent = self.profile(tables, spec.fk.parent, self.depth, memo)
             looked = take(parent[list(spec.columns)], rows)
@@ -203,7 +205,7 @@ class Layout:
         frame = tables[table]
         out = {}
         for fk in self.metadata.children(table):
-            rows = positions(tables[fk.table], fk.columns, frame, fk.parent_columns)
+            rows = parent_positions(tables[fk.table], fk.columns, frame, fk.parent_columns)
             out[self.count_name(fk)] = np.bincount(rows[rows >= 0], minlength=len(frame))
         return pd.DataFrame(out, index=range(len(frame)))
 
@@ -213,46 +215,6 @@ class Layout:
         own = tables[table][self.own_columns(table)].reset_index(drop=True)
         return pd.concat([self.context(tables, table, memo), own, self.counts(tables, table)],
                          axis=1)
-
-
-def _key_values(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.DataFrame:
-    """Key columns on one footing: numbers as float64, anything else as text; nulls kept."""
-    out = {}
-    for i, column in enumerate(columns):
-        series = frame[column]
-        numbers = None
-        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-                series.dtype):
-            numbers = series.astype("float64")
-        elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
-                "integer", "floating", "mixed-integer-float", "empty"):
-            numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-        if numbers is not None:
-            out[f"k{i}"] = numbers.to_numpy()
-        else:
-            out[f"k{i}"] = series.astype(object).where(series.notna(), None).map(
-                lambda v: None if v is None else str(v)).to_numpy()
-    return pd.DataFrame(out)
-
-
-def positions(child: pd.DataFrame, columns: tuple[str, ...], parent: pd.DataFrame,
-              parent_columns: tuple[str, ...]) -> np.ndarray:
-    """For each ``child`` row, the position of the ``parent`` row its key names (-1: none)."""
-    left = _key_values(child, columns)
-    right = _key_values(parent, parent_columns)
-    if len(columns) == 1:
-        index = pd.Index(right["k0"])
-        if not index.is_unique:
-            right = right.drop_duplicates()
-            index = pd.Index(right["k0"])
-        found = index.get_indexer(left["k0"])
-        found[pd.isna(left["k0"]).to_numpy()] = -1
-        return found.astype(np.int64)
-    right = right.assign(_position=np.arange(len(right))).drop_duplicates(list(left.columns))
-    merged = left.merge(right, how="left", on=list(left.columns), sort=False)
-    out = merged["_position"].fillna(-1).to_numpy(dtype=np.int64)
-    out[left.isna().any(axis=1).to_numpy()] = -1
-    return out
 
 
 def take(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:

@@ -41,9 +41,10 @@ from simulacra.encoders.identifier import IdEncoder
 from simulacra.errors import DataError, MetadataError, ModelFileError, ParameterError, check_param
 from simulacra.kinds import Id
 from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
+from simulacra.metadata.keys import parent_positions
 from simulacra.models import MODELS, get_model
 from simulacra.models.base import Synthesizer
-from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, positions, take
+from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, take
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
 from simulacra.multitable.matching import match_rows, spread
 from simulacra.multitable.relevance import select_columns
@@ -178,7 +179,8 @@ class RelationalSynthesizer:
         self.link_states_ = {}
         self.linked_shares_ = {}
         for fk in metadata.foreign_keys:
-            rows = positions(frames[fk.table], fk.columns, frames[fk.parent], fk.parent_columns)
+            rows = parent_positions(frames[fk.table], fk.columns, frames[fk.parent],
+                                    fk.parent_columns)
             self.linked_shares_[fk.name] = float((rows >= 0).mean())
             self.link_states_[fk.name] = bool((rows < 0).any())
         self.metadata_ = metadata

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import DataError, ParameterError
-from simulacra.evaluation.database.keys import parent_positions
 from simulacra.kinds import Categorical, ColumnKind
 from simulacra.metadata import DatabaseMetadata, ForeignKey
+from simulacra.metadata.keys import parent_positions
 
 SIDES = ("real", "synthetic", "holdout")
 

@@ -26,9 +26,9 @@ import math
 import numpy as np
 
 from simulacra.evaluation.database.data import DatabaseData
-from simulacra.evaluation.database.keys import NULL, unique_key_rows
 from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.metric import Metric
+from simulacra.metadata.keys import NULL, unique_key_rows
 
 PK_DEFINITION = ("share of rows whose primary key is non-null and held by no other row; "
                  "reference: the same share in the real table")
