@@ -14,9 +14,10 @@ The protocol: ``--holdout`` (30 %) of the ``--subject`` table's rows are held ou
 row below them (their children, grandchildren ...) and the rows of side tables whose children
 are all held out (Berka's clients of held-out dispositions); the subject's ancestors (lookups
 such as Berka's ``district``) stay whole in both parts. The synthesizer sees the train part
-only and generates a database of the same size (``--scale 1``); the evaluation compares it with
-the train part and uses the holdout for utility (``--target TABLE.COLUMN``, trained on synthetic, tested on the
-held-out real rows, beside the same model trained on the real train part) and privacy.
+only and generates a database of the same size (``--scale 1``); the evaluation compares it
+with the train part and uses the holdout for utility (``--target TABLE.COLUMN``, trained on
+synthetic, tested on the held-out real rows, beside the same model trained on the real train
+part) and privacy.
 
 Prints the fit and sample seconds, the peak memory, the SQLite write speed and the figures;
 ``--out`` keeps the folders (train, holdout, synthetic) and ``figures.json``.
