@@ -327,12 +327,10 @@ class Metadata(Mapping[str, ColumnKind]):
 
     @classmethod
     def load(cls, path: str | Path) -> Metadata:
+        from simulacra.io import read_text_bounded
+
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise MetadataError(f"cannot read metadata file {str(path)!r}: "
-                                f"{err.strerror}") from None
+        text = read_text_bounded(path, what="metadata file")
         return cls.from_json(text) if path.suffix.lower() == ".json" else cls.from_yaml(text)
 
 
