@@ -48,6 +48,7 @@ from simulacra.models import (
     GaussianCopula,
     IndependentMarginals,
     PrivBayes,
+    SequentialNetwork,
     Synthesizer,
     TabDDPM,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "Positive",
     "Predicate",
     "PrivBayes",
+    "SequentialNetwork",
     "PrivacyBudget",
     "PrivacyReport",
     "Range",

@@ -15,6 +15,7 @@ from simulacra.models.discrete.bayesian_network import BayesianNetwork, PrivBaye
 from simulacra.models.discrete.mst import MST
 from simulacra.models.gaussian_copula import GaussianCopula
 from simulacra.models.independent import IndependentMarginals
+from simulacra.models.sequential import SequentialNetwork
 from simulacra.serialization import read_model
 
 #: Every synthesizer by name, and ``"auto"``: the factory that picks one of them for the data.
@@ -23,6 +24,9 @@ MODELS: dict[str, type[Synthesizer] | type[AutoSynthesizer]] = {
                                 AutoregressiveNetwork, TabDDPM, CTGAN, TVAE, BayesianNetwork,
                                 PrivBayes, MST, AIM)
 }
+#: Models of event sequences (they need a ``sequence_key``, so they are not single-table models
+#: of :data:`MODELS`); :func:`load` and the relational synthesizer know them too.
+SEQUENCE_MODELS: dict[str, type[Synthesizer]] = {SequentialNetwork.name: SequentialNetwork}
 
 
 def get_model(name: str) -> type[Synthesizer] | type[AutoSynthesizer]:
@@ -38,11 +42,12 @@ def get_model(name: str) -> type[Synthesizer] | type[AutoSynthesizer]:
 def load(path: str | Path) -> Synthesizer:
     """Load a model saved with ``Synthesizer.save`` (``.simz``; no code is ever executed)."""
     name, payload = read_model(path)
-    if name not in MODELS:
+    known = {**MODELS, **SEQUENCE_MODELS}
+    if name not in known:
         raise ModelFileError(f"{str(path)!r} holds a {name!r} model, which this simulacra does "
-                             f"not know (known: {', '.join(sorted(MODELS))}); upgrade simulacra")
+                             f"not know (known: {', '.join(sorted(known))}); upgrade simulacra")
     try:
-        return MODELS[name].from_payload(payload)
+        return known[name].from_payload(payload)
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileError(f"{str(path)!r} has an incomplete or invalid {name} model "
                              f"({type(err).__name__}: {err}); the file is corrupted") from None
@@ -59,7 +64,9 @@ __all__ = [
     "BayesianNetwork",
     "GaussianCopula",
     "IndependentMarginals",
+    "SEQUENCE_MODELS",
     "PrivBayes",
+    "SequentialNetwork",
     "Synthesizer",
     "TabDDPM",
     "get_model",

@@ -1,0 +1,548 @@
+"""``SequentialNetwork``: entities and their sequences of events, generated together.
+
+An event table (purchases, orders, sensor readings) holds a ``sequence_key`` column (the
+entity each event belongs to) and, optionally, a ``sequence_index`` that orders an entity's
+events. Columns constant within every entity (a customer's segment, a station's region) are the
+entity's *context*: modelled once per entity, not once per event (detected unless
+``context_columns`` is given). Everything else is an event column.
+
+Algorithm (:mod:`~simulacra.models.sequential.network`):
+
+1. Tokens as the autoregressive network's
+   (:class:`~simulacra.models.autoregressive.tokenizer.Tokenizer`): category codes, numbers in
+   equal-probability bins (with a second, within-bin token for few-valued numbers).
+2. ``p(context) · Π_t p(stop_t, event_t | context, events_<t)``: a column MADE for the
+   context; a GRU over the events so far, started from the context; per step a conditioned
+   column MADE that draws a stop token (the sequence length is learned) and then the event's
+   columns one by one. Siblings are therefore generated *together*: a customer's second
+   purchase knows the first, and how many there will be follows the customer.
+3. Training: Adam on the negative log-likelihood per entity, batches of entities of similar
+   length; ``validation_fraction`` of the entities are held out for early stopping (the best
+   weights are kept).
+4. Sampling: ``sample(n)`` gives ``n`` entities (context drawn, then their events);
+   :meth:`SequentialNetwork.sample_sequences` completes given contexts (each row of a context
+   table gets a sequence, optionally of a given length) — what the relational synthesizer does
+   for a child table whose parents are already generated.
+
+Needs PyTorch (``pip install "simulacra[deep]"``); torch is imported only when used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from simulacra.encoders import EncodedColumn
+from simulacra.encoders.identifier import IdEncoder
+from simulacra.errors import DataError, ParameterError
+from simulacra.kinds import Id
+from simulacra.metadata import Metadata
+from simulacra.models.autoregressive.tokenizer import Tokenizer
+from simulacra.models.neural.base import NeuralSynthesizer
+from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.params import Integer, Names, Number, Optional, Text, as_tuple
+from simulacra.randomness import RandomState, child_seed, make_rng
+
+logger = logging.getLogger(__name__)
+
+LR_PATIENCE = 2  # epochs without a better held-out loss before the learning rate halves
+MIN_BATCHES = 10  # batches per epoch at least (smaller batches for few entities)
+STEPS_PER_BATCH = 32_768  # most padded steps (entities × longest sequence) in one batch
+CHUNK = 4096  # entities sampled at once
+
+
+class SequentialNetwork(NeuralSynthesizer):
+    """Sequences of events per entity, with the entity's context; needs ``simulacra[deep]``.
+
+    Parameters
+    ----------
+    metadata:
+        Column kinds; detected from the data when ``None``.
+    sequence_key:
+        The column naming each event's entity (a customer id, a station).
+    sequence_index:
+        A column ordering an entity's events (a date, a counter); ``None``: the rows' order.
+    context_columns:
+        Columns constant within each entity, modelled once per entity; ``None``: every column
+        constant within every entity that has two events or more.
+    max_sequence_length:
+        Longest sequence learned and generated; longer ones are cut (their first events kept).
+        ``None``: the longest in the data.
+    random_state:
+        Seed for every random draw; same seed → identical output on CPU.
+    epochs, batch_size:
+        At most this many passes over the entities, and entities per step (fewer for long
+        sequences: at most 32,768 padded steps per batch; at least 10 batches per epoch).
+    embedding_dim, hidden_dim, state_dim:
+        Width of each token's embedding, of each column's hidden block, and of the GRU state
+        that carries an entity's history.
+    learning_rate, weight_decay:
+        Adam's initial learning rate (halved on plateaus) and weight decay.
+    numeric_bins, numeric_sub_bins, max_categories:
+        The tokens, as :class:`~simulacra.AutoregressiveNetwork`'s.
+    early_stopping, validation_fraction, patience, max_training_time, verbose, device:
+        As every neural model's (:class:`~simulacra.AutoregressiveNetwork`); the held-out
+        share is of entities.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import simulacra as sim
+    >>> rng = np.random.default_rng(0)
+    >>> sizes = rng.integers(1, 5, 300)
+    >>> events = pd.DataFrame({
+    ...     "customer": np.repeat(np.arange(300), sizes),
+    ...     "segment": np.repeat(rng.choice(["retail", "business"], 300), sizes),
+    ...     "amount": rng.gamma(2.0, 30.0, sizes.sum()).round(2)})
+    >>> model = sim.SequentialNetwork(sequence_key="customer", epochs=3,
+    ...                               random_state=0).fit(events)
+    >>> model.context_columns_
+    ['segment']
+    >>> out = model.sample(10)
+    >>> out["customer"].nunique(), list(out.columns)
+    (10, ['customer', 'segment', 'amount'])
+    """
+
+    name: ClassVar[str] = "sequential"
+    params = {"sequence_key": Text("a column name"),
+              "sequence_index": Optional(Text("a column name")),
+              "context_columns": Optional(Names()),
+              "max_sequence_length": Optional(Integer(1)),
+              "hidden_dim": Integer(1), "state_dim": Integer(1),
+              "learning_rate": Number(0, low_open=True), "weight_decay": Number(0),
+              "numeric_bins": Integer(2, 100_000), "numeric_sub_bins": Integer(1, 1000),
+              "max_categories": Integer(2, 100_000)}
+
+    def __init__(self, metadata: Metadata | None = None, *, sequence_key: str = "",
+                 sequence_index: str | None = None,
+                 context_columns: Sequence[str] | None = None,
+                 max_sequence_length: int | None = None,
+                 random_state: RandomState = None, epochs: int = 200, batch_size: int = 256,
+                 embedding_dim: int = 16, hidden_dim: int = 64, state_dim: int = 64,
+                 learning_rate: float = 1e-3, weight_decay: float = 1e-4,
+                 numeric_bins: int = 64, numeric_sub_bins: int = 16,
+                 max_categories: int = 512, early_stopping: bool = True,
+                 validation_fraction: float = 0.1, patience: int = 6,
+                 max_training_time: float | None = None, verbose: bool = False,
+                 device: str = "auto") -> None:
+        super().__init__(metadata, random_state=random_state)
+        self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
+                         early_stopping=early_stopping, validation_fraction=validation_fraction,
+                         patience=patience, max_training_time=max_training_time,
+                         verbose=verbose, device=device)
+        self.sequence_key = sequence_key
+        self.sequence_index = sequence_index
+        self.context_columns = as_tuple(context_columns)
+        self.max_sequence_length = max_sequence_length
+        self.hidden_dim = hidden_dim
+        self.state_dim = state_dim
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.numeric_bins = numeric_bins
+        self.numeric_sub_bins = numeric_sub_bins
+        self.max_categories = max_categories
+
+    # -- fit ----------------------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> SequentialNetwork:
+        """Learn the entities of ``data`` and their events (``data`` is never modified)."""
+        self._validate_params()
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"fit() expects a pandas DataFrame, got {type(data).__name__}")
+        key = self.sequence_key
+        for label, column in (("sequence_key", key), ("sequence_index", self.sequence_index)):
+            if column is not None and column not in data.columns:
+                raise DataError(f"{label} {column!r} is not a column of the data; columns are "
+                                f"{list(data.columns)}")
+        if len(data) == 0:
+            raise DataError("cannot fit on an empty table; give at least one event")
+        if data[key].isna().any():
+            raise DataError(f"sequence_key column {key!r} has {int(data[key].isna().sum())} "
+                            "null values; every event needs its entity")
+        metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
+        if metadata.constraints:
+            raise ParameterError("SequentialNetwork does not take constraints yet; remove "
+                                 "them from the metadata or use a single-table model")
+        codes, uniques = pd.factorize(data[key], sort=False)
+        within = np.arange(len(data))
+        if self.sequence_index is not None:
+            within = data[self.sequence_index].rank(method="first", na_option="bottom")
+            within = within.to_numpy(dtype=np.int64)
+        order = np.lexsort((within, codes))
+        frame = data.iloc[order].drop(columns=[key]).reset_index(drop=True)
+        entities = codes[order].astype(np.int64)
+        self.columns_ = [str(c) for c in data.columns]
+        self.context_columns_ = self._find_context(frame, entities)
+        self.key_encoder_ = IdEncoder(Id(unique=True)).fit(
+            pd.Series(uniques, name=key).astype(data[key].dtype))
+        inner = Metadata({c: metadata[c] for c in metadata if c != key})
+        self._entities = entities
+        given = self.metadata
+        self.metadata = inner
+        try:
+            super().fit(frame, on_violation=on_violation)
+        finally:
+            self.metadata = given
+            del self._entities
+        self.n_entities_ = int(len(uniques))
+        return self
+
+    def _find_context(self, frame: pd.DataFrame, entities: np.ndarray) -> list[str]:
+        if self.context_columns:
+            unknown = [c for c in self.context_columns if c not in frame.columns]
+            if unknown:
+                raise DataError(f"context_columns {unknown} are not columns of the data (or "
+                                f"name the sequence_key); columns are {list(frame.columns)}")
+            return list(self.context_columns)
+        lengths = np.bincount(entities)
+        several = lengths[entities] > 1
+        if not several.any():
+            return []
+        out = []
+        for column in frame.columns:
+            if column == self.sequence_index:
+                continue
+            values = frame[column][several]
+            distinct = values.groupby(entities[several]).nunique(dropna=False)
+            if (distinct <= 1).all():
+                out.append(str(column))
+        return out
+
+    def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
+        torch = require_torch()
+        from simulacra.models.neural.optim import adam
+
+        self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
+                                    sub_bins=int(self.numeric_sub_bins),
+                                    max_categories=int(self.max_categories)).fit(encoded, columns)
+        tokens = self.tokenizer_.transform(encoded)
+        ctx, ev = self._positions()
+        entities = self._entities
+        lengths = np.bincount(entities)
+        starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        cap = int(self.max_sequence_length or lengths.max())
+        if lengths.max() > cap:
+            logger.warning("sequential: %d entities have more than %d events; only their "
+                           "first %d are learned", int((lengths > cap).sum()), cap, cap)
+        self.max_length_ = int(min(lengths.max(), cap))
+        lengths = np.minimum(lengths, cap)
+        context = tokens[starts][:, ctx]
+        events = tokens[:, ev]
+        train_rows, held_rows = self._split_rows(len(lengths), rng)
+        self.preprocess_seconds_ = time.perf_counter() - started
+        logger.info("sequential: %d entities, %d events, %d context and %d event token "
+                    "columns", len(lengths), len(tokens), len(ctx), len(ev))
+        seed = child_seed(rng)
+        batch = min(int(self.batch_size), max(16, -(-len(train_rows) // MIN_BATCHES)))
+        with torch_session(seed, device):
+            net = self._network()
+            net.step.init_marginals([np.bincount(np.r_[np.zeros(len(events), np.int64),
+                                                       np.ones(len(lengths), np.int64)],
+                                                 minlength=2)]
+                                    + [np.bincount(events[:, j], minlength=k)
+                                       for j, k in enumerate(net.event_sizes)])
+            if net.context is not None:
+                net.context.init_marginals([np.bincount(context[:, j], minlength=k)
+                                            for j, k in enumerate(net.context_sizes)])
+            net = net.to(device)
+            opt = adam(net.parameters(), lr=float(self.learning_rate), betas=(0.9, 0.999),
+                       weight_decay=float(self.weight_decay))
+            data = _Padded(context, events, starts, lengths, device)
+            held_batches = data.batches(held_rows, batch * 4, None)
+            with self._epochs(["loss"], net if len(held_rows) else None) as loop:
+                for _ in loop:
+                    net.train()
+                    total = 0.0
+                    for rows in data.batches(train_rows, batch, rng):
+                        loss = net.nll(*data.tensors(rows)) / len(rows)
+                        opt.zero_grad(set_to_none=True)
+                        loss.backward()
+                        opt.step()
+                        total += loss.item() * len(rows)
+
+                    def held_loss() -> float:
+                        net.eval()
+                        with torch.no_grad():
+                            out = sum(float(net.nll(*data.tensors(r))) for r in held_batches)
+                        net.train()
+                        return out / max(len(held_rows), 1)
+
+                    if loop.end_epoch({"loss": total / max(len(train_rows), 1)}, held_loss):
+                        break
+                    if loop.epochs_since_best and loop.epochs_since_best % LR_PATIENCE == 0:
+                        for group in opt.param_groups:
+                            group["lr"] *= 0.5
+            self.network_ = net.cpu().eval()
+
+    def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                     rng: np.random.Generator, device: Any, started: float) -> None:
+        raise ParameterError("SequentialNetwork has no differentially private mode yet")
+
+    def _positions(self) -> tuple[list[int], list[int]]:
+        """Token columns of the context and of the events."""
+        source = {c.name: c.source for c in self.codec_.encoded_columns_}
+        context = set(self.context_columns_)
+        ctx = [j for j, n in enumerate(self.tokenizer_.names_)
+               if source[self.tokenizer_.source_[n]] in context]
+        return ctx, [j for j in range(len(self.tokenizer_.names_)) if j not in set(ctx)]
+
+    def _network(self) -> Any:
+        from simulacra.models.sequential.network import SequenceNet
+
+        ctx, ev = self._positions()
+        sizes = self.tokenizer_.sizes_
+        return SequenceNet([sizes[j] for j in ctx], [sizes[j] for j in ev],
+                           int(self.embedding_dim), int(self.hidden_dim), int(self.state_dim))
+
+    # -- sample -------------------------------------------------------------------------------
+    def sample(self, n: int, *, conditions: Mapping[str, Any] | None = None,
+               rebalance: Mapping[str, Mapping[Any, float]] | None = None,
+               rng: RandomState = None) -> pd.DataFrame:
+        """``n`` entities with their events (one row per event, the training data's columns).
+
+        ``rng`` makes this call reproducible on its own; without it, draws continue the
+        model's own stream, seeded by ``random_state``.
+        """
+        self._check_fitted()
+        if conditions or rebalance:
+            raise ParameterError("SequentialNetwork.sample takes no conditions or rebalance "
+                                 "yet; give contexts to sample_sequences instead")
+        ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
+        if not ok:
+            raise ParameterError(f"n must be an integer >= 1 (entities), got {n!r}")
+        generator = self._sample_rng if rng is None else make_rng(rng)
+        entity, tokens = self._draw(int(n), None, None, generator)
+        return self._decode(entity, tokens, None, generator)
+
+    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The encoded events of ``n`` entities (their number of rows varies)."""
+        _, tokens = self._draw(n, None, None, rng)
+        return self.tokenizer_.inverse_transform(tokens, rng)
+
+    def sample_sequences(self, context: pd.DataFrame, *, lengths: Sequence[int] | None = None,
+                         rng: RandomState = None) -> pd.DataFrame:
+        """One sequence per row of ``context`` (the model's context columns), of ``lengths``
+        events each when given (else as many as the model draws).
+
+        The sequence key of each sequence is ``context``'s value in that column when it has
+        one, else a fresh key.
+        """
+        frame, _ = self.sample_for(context, lengths=lengths, rng=rng)
+        return frame
+
+    def sample_for(self, context: pd.DataFrame, *, lengths: Sequence[int] | None = None,
+                   rng: RandomState = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """:meth:`sample_sequences`, and per output row the position of its context row."""
+        self._check_fitted()
+        if not isinstance(context, pd.DataFrame):
+            raise DataError(f"context must be a DataFrame, got {type(context).__name__}")
+        missing = [c for c in self.context_columns_ if c not in context.columns]
+        if missing:
+            raise DataError(f"context lacks the model's context columns {missing}")
+        n = len(context)
+        counts = None
+        if lengths is not None:
+            counts = np.asarray(lengths, dtype=np.int64)
+            if counts.shape != (n,) or (counts < 0).any():
+                raise ParameterError(f"lengths must give a non-negative length per context row "
+                                     f"({n}), got shape {counts.shape}")
+        generator = self._sample_rng if rng is None else make_rng(rng)
+        tokens = self._context_tokens(context, generator) if n else None
+        if n == 0:
+            return self._decode(np.zeros(0, np.int64), np.zeros((0, len(
+                self.tokenizer_.names_)), np.int64), None, generator), np.zeros(0, np.int64)
+        entity, full = self._draw(n, tokens, counts, generator)
+        keys = context[self.sequence_key] if self.sequence_key in context.columns else None
+        return self._decode(entity, full, keys, generator), entity
+
+    def _context_tokens(self, context: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        """The context rows as the model's context tokens (event columns get stand-ins)."""
+        ctx, _ = self._positions()
+        filler = self._decode(*self._draw(1, None, None, rng), None, rng)
+        frame = pd.DataFrame({c: (context[c].to_numpy() if c in self.context_columns_
+                                  else np.repeat(filler[c].to_numpy()[:1], len(context)))
+                              for c in self.codec_.columns_})
+        for c in frame.columns:
+            if c not in self.context_columns_:
+                frame[c] = frame[c].astype(filler[c].dtype)
+        tokens = self.tokenizer_.transform(self.codec_.transform(frame, rng))
+        return tokens[:, ctx]
+
+    def _draw(self, n: int, context: np.ndarray | None, lengths: np.ndarray | None,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``(entity of each event, tokens of each event)``: contexts drawn when not given."""
+        torch = require_torch()
+        seed = child_seed(rng)
+        ctx, ev = self._positions()
+        device = resolve_device(self.device)
+        net = self.network_
+        entity_parts, token_parts = [], []
+        with torch_session(seed, device) as gen, torch.no_grad():
+            net = net.to(device).eval()
+            for begin in range(0, n, CHUNK):
+                size = min(CHUNK, n - begin)
+                if context is None:
+                    given = _draw_made(net.context, size, gen, device) if net.context \
+                        is not None else torch.zeros((size, 0), dtype=torch.int64, device=device)
+                else:
+                    given = torch.from_numpy(context[begin:begin + size]).to(device)
+                limit = None if lengths is None else \
+                    torch.from_numpy(lengths[begin:begin + size]).to(device)
+                who, steps = _draw_steps(net, given, limit, self.max_length_, gen, device)
+                full = torch.zeros((len(who), len(ctx) + len(ev)), dtype=torch.int64,
+                                   device=device)
+                if ctx:
+                    full[:, ctx] = given[who]
+                if ev:
+                    full[:, ev] = steps
+                entity_parts.append(who.cpu().numpy() + begin)
+                token_parts.append(full.cpu().numpy())
+            self.network_.cpu()
+        return np.concatenate(entity_parts), np.concatenate(token_parts)
+
+    def _decode(self, entity: np.ndarray, tokens: np.ndarray, keys: pd.Series | None,
+                rng: np.random.Generator) -> pd.DataFrame:
+        encoded = self.tokenizer_.inverse_transform(tokens, rng)
+        frame = self.codec_.inverse_transform(encoded, len(tokens), rng)
+        if len(entity):
+            first = np.r_[0, np.flatnonzero(np.diff(entity)) + 1]
+            first_of = first[np.searchsorted(entity[first], entity)]
+            for column in self.context_columns_:  # one value per entity
+                frame[column] = frame[column].to_numpy()[first_of]
+        n_entities = int(entity.max()) + 1 if len(entity) else 0
+        if keys is not None:
+            values = keys.to_numpy()[entity]
+        else:
+            values = self.key_encoder_.generate(n_entities, rng).to_numpy()[entity]
+        frame.insert(0, self.sequence_key, values)
+        if self.sequence_index is not None and len(frame):
+            order = np.lexsort((frame[self.sequence_index].rank(method="first").to_numpy(),
+                                entity))
+            frame = frame.iloc[order].reset_index(drop=True)
+        return frame[self.columns_]
+
+    # -- state --------------------------------------------------------------------------------
+    def _data_state(self) -> dict[str, Any]:
+        return {"tokenizer": self.tokenizer_.get_state(), "columns": list(self.columns_),
+                "context_columns": list(self.context_columns_),
+                "key_encoder": self.key_encoder_.get_state(),
+                "max_length": int(self.max_length_), "n_entities": int(self.n_entities_)}
+
+    def _load_data_state(self, state: dict[str, Any]) -> None:
+        self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
+        self.columns_ = [str(c) for c in state["columns"]]
+        self.context_columns_ = [str(c) for c in state["context_columns"]]
+        self.key_encoder_ = IdEncoder.from_state(state["key_encoder"])
+        self.max_length_ = int(state["max_length"])
+        self.n_entities_ = int(state["n_entities"])
+
+
+class _Padded:
+    """The entities' tokens as padded step tensors, a batch at a time."""
+
+    def __init__(self, context: np.ndarray, events: np.ndarray, starts: np.ndarray,
+                 lengths: np.ndarray, device: Any) -> None:
+        self.context, self.events = context, events
+        self.starts, self.lengths = starts, lengths
+        self.device = device
+
+    def batches(self, rows: np.ndarray, size: int,
+                rng: np.random.Generator | None) -> list[np.ndarray]:
+        """``rows`` in batches of similar length (shuffled within and across when ``rng``)."""
+        if len(rows) == 0:
+            return []
+        jitter = rng.random(len(rows)) if rng is not None else np.zeros(len(rows))
+        ordered = rows[np.lexsort((jitter, self.lengths[rows]))]
+        out, begin = [], 0
+        while begin < len(ordered):
+            longest = int(self.lengths[ordered[min(begin + size, len(ordered)) - 1]]) + 1
+            take = max(1, min(size, STEPS_PER_BATCH // longest))
+            out.append(ordered[begin:begin + take])
+            begin += take
+        if rng is not None:
+            out = [out[i] for i in rng.permutation(len(out))]
+        return out
+
+    def tensors(self, rows: np.ndarray) -> tuple[Any, Any, Any]:
+        torch = require_torch()
+        lengths = self.lengths[rows]
+        s = int(lengths.max()) + 1
+        t = np.arange(s)[None, :]
+        inside = t < lengths[:, None]
+        index = np.where(inside, self.starts[rows][:, None] + t, 0)
+        c_e = self.events.shape[1]
+        steps = np.zeros((len(rows), s, 1 + c_e), dtype=np.int64)
+        steps[:, :, 0] = (t >= lengths[:, None])
+        if c_e:
+            steps[:, :, 1:] = np.where(inside[..., None], self.events[index], 0)
+        valid = np.zeros_like(steps, dtype=np.float32)
+        valid[:, :, 1:] = inside[..., None]
+        valid[:, :, 0] = t <= lengths[:, None]
+        to = self.device
+        return (torch.from_numpy(self.context[rows]).to(to), torch.from_numpy(steps).to(to),
+                torch.from_numpy(valid).to(to))
+
+
+def _gumbel(logits: Any, gen: Any, device: Any) -> Any:
+    torch = require_torch()
+    u = torch.rand(logits.shape, generator=gen, device=device).clamp_(1e-12, 1.0)
+    return torch.argmax(logits - torch.log(-torch.log(u)), dim=1)
+
+
+def _draw_made(made: Any, size: int, gen: Any, device: Any) -> Any:
+    torch = require_torch()
+    tokens = torch.zeros((size, made.c), dtype=torch.int64, device=device)
+    for j in range(made.c):
+        tokens[:, j] = _gumbel(made.column_logits(tokens, j), gen, device)
+    return tokens
+
+
+def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
+                device: Any) -> tuple[Any, Any]:
+    """Every entity's events: ``(entity of each event, event tokens)``, by entity then step."""
+    torch = require_torch()
+    b = context.shape[0]
+    c, state, inputs = net.begin(context)
+    active = torch.ones(b, dtype=torch.bool, device=device)
+    limit = max_length if lengths is None else int(lengths.max().item()) if b else 0
+    who_parts, step_parts, when_parts = [], [], []
+    c_e = len(net.event_sizes)
+    for t in range(limit + 1):
+        idx = torch.nonzero(active).squeeze(1)
+        if idx.numel() == 0:
+            break
+        condition, new_state = net.advance(c[idx], state[:, idx].contiguous(), inputs[idx], t)
+        state[:, idx] = new_state
+        tokens = torch.zeros((len(idx), 1 + c_e), dtype=torch.int64, device=device)
+        if lengths is not None:
+            stop = t >= lengths[idx]
+        elif t >= max_length:
+            stop = torch.ones(len(idx), dtype=torch.bool, device=device)
+        else:
+            stop = _gumbel(net.step.conditioned_column(tokens, 0, condition), gen,
+                           device).bool()
+        go = torch.nonzero(~stop).squeeze(1)
+        if go.numel():
+            moving, cond = tokens[go], condition[go]
+            for j in range(1, 1 + c_e):
+                moving[:, j] = _gumbel(net.step.conditioned_column(moving, j, cond), gen,
+                                       device)
+            who = idx[go]
+            who_parts.append(who)
+            step_parts.append(moving[:, 1:])
+            when_parts.append(torch.full((len(who),), t, dtype=torch.int64, device=device))
+            inputs[who] = net.event_input(moving[:, 1:])
+        active[idx[stop]] = False
+    if not who_parts:
+        return (torch.zeros(0, dtype=torch.int64, device=device),
+                torch.zeros((0, c_e), dtype=torch.int64, device=device))
+    who = torch.cat(who_parts)
+    steps = torch.cat(step_parts)
+    when = torch.cat(when_parts)
+    order = torch.from_numpy(np.lexsort((when.cpu().numpy(), who.cpu().numpy()))).to(device)
+    return who[order], steps[order]

@@ -1,0 +1,146 @@
+"""The sequence network: an entity's context, then its events one at a time.
+
+``p(context, events) = p(context) · Π_t p(stop_t, event_t | context, events_<t)``:
+
+1. the context (the entity's own columns, or its parent row in a database) is one row of
+   tokens, modelled by a :class:`~simulacra.models.autoregressive.network.ColumnMADE` and
+   summarised as a vector ``c`` (its token embeddings, projected);
+2. a GRU reads the events so far (each event's token embeddings, projected) starting from
+   ``c``; its output at step ``t``, plus ``c`` and an embedding of the position ``t``, is the
+   *condition* of step ``t``;
+3. a conditioned column MADE (:class:`ConditionedMADE`) gives step ``t``'s tokens one column
+   at a time: first a stop token (does the sequence end here?), then the event's columns, each
+   given the columns before it and the condition.
+
+Training is teacher-forced over padded sequences (one pass of the GRU per batch); sampling runs
+the GRU one step at a time for all entities at once, and a column at a time within a step.
+
+This module imports torch; the model imports it only when it is fitted, sampled or loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from simulacra.models.autoregressive.network import ColumnMADE
+
+#: Positions with their own embedding; later steps share the last one.
+POSITIONS = 32
+
+
+class ConditionedMADE(ColumnMADE):
+    """A :class:`ColumnMADE` whose every column block also sees a condition vector."""
+
+    def __init__(self, sizes: Sequence[int], embedding_dim: int, hidden_dim: int,
+                 condition_dim: int) -> None:
+        super().__init__(sizes, embedding_dim, hidden_dim)
+        self.wc = nn.Parameter((torch.rand(condition_dim, self.c * self.h) * 2 - 1)
+                               / np.sqrt(condition_dim))
+
+    def conditioned_logits(self, tokens: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, C, K)`` of every column given the columns before it and ``condition``."""
+        x = self._inputs(tokens)
+        z1 = torch.addmm(self.b1, x, self.w1 * self.mask1) + condition @ self.wc
+        h1 = torch.relu(z1).reshape(-1, self.c, self.h)
+        h2 = torch.relu(torch.einsum("bch,chg->bcg", h1, self.w2) + self.b2) + h1
+        return torch.einsum("bch,chk->bck", h2, self.wo) + self.bo
+
+    def conditioned_column(self, tokens: torch.Tensor, j: int,
+                           condition: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, sizes[j])`` of column ``j`` (columns ``< j`` of ``tokens`` matter)."""
+        x = self._inputs(tokens)
+        cols = slice(j * self.h, (j + 1) * self.h)
+        z1 = torch.addmm(self.b1[cols], x, (self.w1 * self.mask1)[:, cols]) \
+            + condition @ self.wc[:, cols]
+        h1 = torch.relu(z1)
+        h2 = torch.relu(h1 @ self.w2[j] + self.b2[j]) + h1
+        return (h2 @ self.wo[j] + self.bo[j])[:, :self.sizes[j]]
+
+
+class SequenceNet(nn.Module):
+    """Context tokens ``(B, Cc)`` and step tokens ``(B, S, 1 + Ce)`` → negative log-likelihood.
+
+    Step tokens hold, per step, the stop token (0: an event follows, 1: the sequence ends)
+    and the event's tokens (anything, e.g. 0, on a stop step).
+    """
+
+    def __init__(self, context_sizes: Sequence[int], event_sizes: Sequence[int],
+                 embedding_dim: int, hidden_dim: int, state_dim: int) -> None:
+        super().__init__()
+        d, g = embedding_dim, state_dim
+        self.context_sizes = [int(s) for s in context_sizes]
+        self.event_sizes = [int(s) for s in event_sizes]
+        self.g = g
+        self.context = ColumnMADE(self.context_sizes, d, hidden_dim) \
+            if self.context_sizes else None
+        if self.context_sizes:
+            self.context_embed = nn.Embedding(sum(self.context_sizes), d)
+            self.context_proj = nn.Linear(len(self.context_sizes) * d, g)
+            self.register_buffer("context_offsets", _offsets(self.context_sizes),
+                                 persistent=False)
+        if self.event_sizes:
+            self.event_embed = nn.Embedding(sum(self.event_sizes), d)
+            self.event_proj = nn.Linear(len(self.event_sizes) * d, g)
+            self.register_buffer("event_offsets", _offsets(self.event_sizes), persistent=False)
+        self.start = nn.Parameter(torch.zeros(g))
+        self.gru = nn.GRU(g, g, batch_first=True)
+        self.position = nn.Embedding(POSITIONS, g)
+        self.step = ConditionedMADE([2, *self.event_sizes], d, hidden_dim, g)
+
+    # -- pieces ------------------------------------------------------------------------------
+    def context_vector(self, context: torch.Tensor) -> torch.Tensor:
+        """``(B, g)``: the context summarised (zeros without context columns)."""
+        if not self.context_sizes:
+            return torch.zeros((context.shape[0], self.g), device=self.start.device)
+        e = self.context_embed(context + self.context_offsets).reshape(context.shape[0], -1)
+        return torch.tanh(self.context_proj(e))
+
+    def event_input(self, events: torch.Tensor) -> torch.Tensor:
+        """``(..., g)``: what the GRU reads of events ``(..., Ce)``."""
+        if not self.event_sizes:
+            return torch.zeros((*events.shape[:-1], self.g), device=self.start.device)
+        e = self.event_embed(events + self.event_offsets)
+        return self.event_proj(e.reshape(*events.shape[:-1], -1))
+
+    def positions(self, steps: torch.Tensor) -> torch.Tensor:
+        return self.position(steps.clamp(max=POSITIONS - 1))
+
+    # -- training ----------------------------------------------------------------------------
+    def nll(self, context: torch.Tensor, steps: torch.Tensor, valid: torch.Tensor,
+            model_context: bool = True) -> torch.Tensor:
+        """Sum of the negative log-likelihood of the valid step tokens (and of the context
+        tokens when ``model_context``)."""
+        b, s, _ = steps.shape
+        c = self.context_vector(context)
+        inputs = torch.cat([self.start.expand(b, 1, self.g),
+                            self.event_input(steps[:, :-1, 1:])], dim=1)
+        out, _ = self.gru(inputs, c.unsqueeze(0).contiguous())
+        condition = out + c[:, None, :] + self.positions(
+            torch.arange(s, device=steps.device))[None]
+        flat = steps.reshape(b * s, -1)
+        logits = self.step.conditioned_logits(flat, condition.reshape(b * s, self.g))
+        total = (self.step.token_nll(logits, flat) * valid.reshape(b * s, -1)).sum()
+        if model_context and self.context is not None:
+            total = total + self.context.nll(context).sum()
+        return total
+
+    # -- sampling ----------------------------------------------------------------------------
+    def begin(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(c, state, input)`` before the first step."""
+        c = self.context_vector(context)
+        return c, c.unsqueeze(0).clone(), self.start.expand(context.shape[0], self.g).clone()
+
+    def advance(self, c: torch.Tensor, state: torch.Tensor, inputs: torch.Tensor,
+                t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(condition, state)`` of step ``t`` after reading ``inputs`` ``(B, g)``."""
+        out, state = self.gru(inputs[:, None, :], state)
+        steps = torch.full((c.shape[0],), t, dtype=torch.int64, device=c.device)
+        return out[:, 0] + c + self.positions(steps), state
+
+
+def _offsets(sizes: Sequence[int]) -> torch.Tensor:
+    return torch.from_numpy(np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64))
