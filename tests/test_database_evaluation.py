@@ -151,6 +151,26 @@ def test_c2st_agg_tells_a_different_database_from_a_resample(real, metadata):
     assert "C2ST-Agg AUC" not in [m.metric.name for m in same.scoped("table", "orders")]
 
 
+def test_c2st_agg_ignores_a_holdout_that_shares_the_parent_rows(real, metadata):
+    """A table above the split (here users, copied whole into both parts) has only the
+    held-out share of its children in the holdout: comparing it with a synthetic database of
+    the training data's size would flag every parent by its child count."""
+    other = make_db(1)
+    holdout = {"countries": real["countries"], "users": real["users"],
+               "orders": real["orders"].sample(frac=0.3, random_state=0)}
+    result = evaluate_database(real, other, metadata, holdout=holdout, metrics=["detection"])
+    assert 0.3 < result.value("C2ST-Agg AUC", table="users") < 0.7
+    # a holdout of other users (a real split) is still the real side
+    split = make_db(2)  # other users (keys of their own)
+    split["users"] = split["users"].assign(user_id=split["users"]["user_id"] + 10_000)
+    split["orders"] = split["orders"].assign(user_id=split["orders"]["user_id"] + 10_000)
+    result = evaluate_database(real, other, metadata, holdout=split, metrics=["detection"])
+    assert 0.3 < result.value("C2ST-Agg AUC", table="users") < 0.7
+    thinned = {**split, "orders": split["orders"].sample(frac=0.3, random_state=0)}
+    flagged = evaluate_database(real, other, metadata, holdout=thinned, metrics=["detection"])
+    assert flagged.value("C2ST-Agg AUC", table="users") > 0.75
+
+
 # -- utility and privacy -----------------------------------------------------------------------
 
 

@@ -10,7 +10,9 @@ from synthetic ones. 0.5: indistinguishable; 1: every synthetic parent is recogn
 by how many children it has or what they look like, which per-table detection cannot see.
 
 With a holdout holding the parent table, real parent rows are the holdout's (with the
-holdout's children).
+holdout's children) — unless the holdout shares the parent's rows with the training data (a
+table above the split, like a lookup table copied into both parts): its rows then have only
+the held-out share of their children, and the training rows are the real side instead.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 
 from simulacra.errors import DataError
 from simulacra.evaluation.database.aggregates import parent_features
@@ -46,7 +49,7 @@ def aggregate_detection(data: DatabaseData, rng: np.random.Generator, *, max_row
         frames = {}
         kinds = {}
         for side in data.sides():
-            if side == "holdout" and table not in data.holdout:
+            if side == "holdout" and (table not in data.holdout or _shared(data, table)):
                 continue
             rows = subsample(len(data.frame(side, table)), max_rows, rng)
             frames[side], kinds = parent_features(data, side, table, rows)
@@ -72,3 +75,15 @@ def aggregate_detection(data: DatabaseData, rng: np.random.Generator, *, max_row
             direction="closer", ideal=0.5,
             details={"worst_table": worst[0], "worst_auc": worst[1]})))
     return out
+
+
+def _shared(data: DatabaseData, table: str) -> bool:
+    """Whether the holdout's ``table`` holds rows of the training data's (by primary key, or
+    by whole rows without one): a table the split did not divide."""
+    real, holdout = data.frame("real", table), data.frame("holdout", table)
+    key = list(data.metadata.primary_keys.get(table, ())) or list(real.columns)
+    if len(holdout) == 0 or not key:
+        return False
+    seen = pd.MultiIndex.from_frame(real[key].astype(str))
+    mine = pd.MultiIndex.from_frame(holdout[key].astype(str))
+    return bool(mine.isin(seen).mean() > 0.5)
