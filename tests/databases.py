@@ -96,3 +96,24 @@ def with_orphans(seed: int = 0) -> dict[str, pd.DataFrame]:
     payments = pd.DataFrame({"payment_id": np.arange(n), "account_id": keys,
                              "value": rng.gamma(2.0, 10.0, size=n).round(2)})
     return {"accounts": accounts, "payments": payments}
+
+
+def bank(seed: int = 0, n_accounts: int = 300) -> dict[str, pd.DataFrame]:
+    """account ← disp → client, as in Berka: every account has exactly one OWNER disposition
+    (listed first) and, for 30 % of accounts, one DISPONENT; every disposition has a client
+    of its own (a one-to-one key). Owners are older than disponents."""
+    rng = np.random.default_rng(seed)
+    account = pd.DataFrame({"account_id": np.arange(1, n_accounts + 1),
+                            "frequency": rng.choice(["monthly", "weekly"], n_accounts,
+                                                    p=[0.8, 0.2])})
+    sizes = 1 + (rng.random(n_accounts) < 0.3)
+    owner = np.repeat(account["account_id"].to_numpy(), sizes)
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    n = len(owner)
+    client = pd.DataFrame({"client_id": np.arange(5000, 5000 + n),
+                           "age": np.where(first, rng.normal(50, 8, n),
+                                           rng.normal(25, 4, n)).round()})
+    disp = pd.DataFrame({"disp_id": np.arange(n) + 1, "client_id": client["client_id"],
+                         "account_id": owner,
+                         "type": np.where(first, "OWNER", "DISPONENT")})
+    return {"account": account, "client": client, "disp": disp}

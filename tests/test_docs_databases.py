@@ -12,7 +12,7 @@ DOCS = Path(__file__).parents[1] / "docs"
 
 
 @pytest.mark.parametrize("name", ["databases.md", "databases-io.md",
-                                  "evaluating-databases.md"])
+                                  "evaluating-databases.md", "sequences.md"])
 def test_the_examples_run(name: str, tmp_path: Path, monkeypatch):
     path = DOCS / name
     monkeypatch.chdir(tmp_path)  # the examples write their files where they run

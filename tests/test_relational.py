@@ -242,3 +242,61 @@ def test_a_parent_with_nothing_but_its_key():
                                                                   fill_value=0)
     real = purchases["users_id"].value_counts().reindex(users["id"], fill_value=0)
     assert abs(counts.mean() - real.mean()) < 0.5 and counts.std() > 0.5 * real.std()
+
+
+# -- children drawn together (sequences) --------------------------------------------------------
+@pytest.fixture(scope="module")
+def bank_fit():
+    pytest.importorskip("torch")
+    from databases import bank
+
+    tables = bank()
+    model = sim.RelationalSynthesizer(
+        model={"account": "gaussian_copula", "client": "gaussian_copula"},
+        model_params={"disp": {"epochs": 60}}, random_state=0).fit(tables)
+    return tables, model
+
+
+def _owners(fake: dict) -> pd.Series:
+    disp = fake["disp"]
+    per = disp.groupby("account_id")["type"].apply(lambda s: int((s == "OWNER").sum()))
+    return per.reindex(fake["account"]["account_id"], fill_value=0)
+
+
+def test_auto_draws_a_parents_children_together(bank_fit):
+    tables, model = bank_fit
+    # the one-to-one client key is passed over: a disposition belongs to its account
+    assert model.primary_parents_["disp"] == "disp.account_id"
+    assert model.models_["disp"].name == "sequential"
+    fake = model.sample(rng=1)
+    _check_keys(tables, fake, model.metadata_)
+    assert (_owners(fake) == 1).mean() > 0.95  # one owner per account, as in the source
+    # every client has its one disposition
+    per_client = fake["disp"]["client_id"].value_counts()
+    assert (per_client.reindex(fake["client"]["client_id"], fill_value=0) == 1).mean() > 0.9
+    # drawn row by row, siblings do not know each other
+    flat = sim.RelationalSynthesizer(model="gaussian_copula", random_state=0).fit(tables)
+    assert (_owners(flat.sample(rng=1)) == 1).mean() < 0.9
+
+
+def test_sequences_survive_a_file_and_refuse_conditions_on_their_table(bank_fit, tmp_path):
+    _, model = bank_fit
+    path = tmp_path / "bank.simz"
+    model.save(path)
+    loaded = sim.RelationalSynthesizer.load(path)
+    assert loaded.primary_parents_ == model.primary_parents_
+    for table, frame in model.sample(rng=4).items():
+        pd.testing.assert_frame_equal(loaded.sample(rng=4)[table], frame)
+    with pytest.raises(ParameterError, match="sequences"):
+        model.sample(conditions={"disp": {"type": "OWNER"}})
+    # conditions on the parent reach the children through their context
+    weekly = model.sample(conditions={"account": {"frequency": "weekly"}}, rng=0)
+    assert (weekly["account"]["frequency"] == "weekly").all()
+    assert len(weekly["disp"]) > 0
+
+
+def test_sequential_needs_every_row_linked():
+    pytest.importorskip("torch")
+    tables = with_orphans()
+    with pytest.raises(ParameterError, match="sequences"):
+        sim.RelationalSynthesizer(model={"payments": "sequential"}, random_state=0).fit(tables)

@@ -42,12 +42,19 @@ from simulacra.errors import DataError, MetadataError, ModelFileError, Parameter
 from simulacra.kinds import Id
 from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
 from simulacra.metadata.keys import parent_positions
-from simulacra.models import MODELS, get_model
+from simulacra.models import MODELS, SEQUENCE_MODELS, get_model
 from simulacra.models.base import Synthesizer
 from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, take
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
 from simulacra.multitable.matching import match_rows, spread
 from simulacra.multitable.relevance import select_columns
+from simulacra.multitable.sequences import (
+    SEQUENCE_MODEL,
+    choose_primary,
+    draw_sequences,
+    fit_sequences,
+    wants_sequences,
+)
 from simulacra.randomness import RandomState, child_seed, make_rng
 from simulacra.serialization import dump_model, read_model
 
@@ -125,6 +132,8 @@ class RelationalSynthesizer:
             raise ParameterError("The 'model' parameter must be a model name or a mapping of "
                                  f"table name to model name. Got {self.model!r} instead.")
         for name in names:
+            if name == SEQUENCE_MODEL:
+                continue
             cls = get_model(name)
             if getattr(cls, "requires_privacy", False):
                 raise ParameterError(f"model {name!r} is differentially private; a database "
@@ -192,14 +201,26 @@ class RelationalSynthesizer:
         self.key_encoders_: dict[str, dict[str, IdEncoder]] = {}
         self.models_: dict[str, Synthesizer | None] = {}
         self.fit_seconds_: dict[str, float] = {}
+        self.primary_parents_: dict[str, str | None] = {}
         memo: dict = {}
         for table in metadata.table_order():
             t0 = time.perf_counter()
             self._choose_context(frames, table, memo, rng)
             self.key_encoders_[table] = self._fit_keys(table, frames[table])
+            primary = choose_primary(metadata, self.layout_, table, frames)
+            self.primary_parents_[table] = None if primary is None else primary.name
             kinds = self.layout_.model_kinds(table)
             train = self.layout_.training_frame(frames, table, memo)[list(kinds)]
-            self.models_[table] = self._fit_table(table, train, kinds, child_seed(rng))
+            seed = child_seed(rng)
+            if train.shape[1] and wants_sequences(
+                    self._model_name(table), table, primary, frames,
+                    primary is not None and self.link_states_.get(primary.name, False)):
+                spec = next(s for s in self.layout_.contexts(table) if s.fk == primary)
+                params = (self.model_params or {}).get(table, {})
+                self.models_[table] = fit_sequences(table, train, kinds, spec, frames, params,
+                                                    seed)
+            else:
+                self.models_[table] = self._fit_table(table, train, kinds, seed)
             self.fit_seconds_[table] = time.perf_counter() - t0
             logger.info("table %s: %d rows x %d model columns fitted in %.1f s", table,
                         len(train), train.shape[1], self.fit_seconds_[table])
@@ -307,6 +328,7 @@ class RelationalSynthesizer:
         return {"params": params, "metadata": self.metadata_.to_dict(reasons=False),
                 "linked_shares": self.linked_shares_, "link_states": self.link_states_,
                 "context_columns": self.layout_.selected,
+                "primary_parents": self.primary_parents_,
                 "tables": tables}
 
     @classmethod
@@ -352,14 +374,21 @@ class RelationalSynthesizer:
             model.key_encoders_[table] = {str(c): IdEncoder.from_state(s)
                                           for c, s in spec["keys"].items()}
             name = spec["model_name"]
+            known = {**MODELS, **SEQUENCE_MODELS}
             if name is None:
                 model.models_[table] = None
-            elif name not in MODELS or name == "auto":
+            elif name not in known or name == "auto":
                 raise ModelFileError(f"table {table!r} has an unknown model {name!r}")
             else:
-                model.models_[table] = MODELS[name].from_payload(spec["model"])
+                model.models_[table] = known[name].from_payload(spec["model"])
         seed = params.get("random_state")
         model._sample_rng = np.random.default_rng(None if seed is None else [int(seed), 1])
+        names = {fk.name for fk in metadata.foreign_keys}
+        model.primary_parents_ = {}
+        for table, key in payload.get("primary_parents", {}).items():
+            if key is not None and str(key) not in names:
+                raise ModelFileError(f"table {table!r} names an unknown foreign key {key!r}")
+            model.primary_parents_[str(table)] = None if key is None else str(key)
         return model
 
 
@@ -398,9 +427,11 @@ class _Generation:
 
     # -- rows ------------------------------------------------------------------------------
     def _primary(self, table: str) -> ForeignKey | None:
-        """The foreign key whose parents decide how many rows ``table`` gets, and which."""
-        return next((fk for fk in self.layout.context_keys(table) if fk.parent in self.tables),
-                    None)
+        """The foreign key whose parents decide how many rows ``table`` gets, and which
+        (chosen at fit time, :func:`~simulacra.multitable.sequences.choose_primary`)."""
+        chosen = self.owner.primary_parents_.get(table)
+        keys = [fk for fk in self.layout.context_keys(table) if fk.parent in self.tables]
+        return next((fk for fk in keys if fk.name == chosen), keys[0] if keys else None)
 
     def _row_count(self, table: str, primary: ForeignKey | None) -> int:
         """Rows of ``table``: ``rows × scale`` for a table without parents; otherwise as many
@@ -452,6 +483,9 @@ class _Generation:
         Returns the foreign key linked this way (``None`` for a table without parents).
         """
         primary = self._primary(table)
+        model = self.owner.models_[table]
+        if primary is not None and getattr(model, "name", None) == SEQUENCE_MODEL:
+            return self._generate_sequences(table, primary, model)
         n = self._row_count(table, primary)
         if primary is None or len(self.tables[primary.parent]) == 0 or n == 0 \
                 or self.owner.models_[table] is None:
@@ -488,6 +522,22 @@ class _Generation:
         states = self._states(table, primary)
         self._write_keys(primary, np.flatnonzero(parent_rows >= 0),
                          parent_rows[parent_rows >= 0], states)
+        return primary
+
+    def _generate_sequences(self, table: str, primary: ForeignKey, model: Any) -> ForeignKey:
+        """Each parent's children drawn together, as many as its generated count
+        (:mod:`simulacra.multitable.sequences`)."""
+        if self.conditions.get(table):
+            raise ParameterError(
+                f"conditions on table {table!r} are not supported while it is modelled as "
+                f"sequences; fit with model={{{table!r}: 'autoregressive'}} to condition it")
+        counts = self.counts[primary.parent][self.layout.count_name(primary)].to_numpy()
+        spec = next(s for s in self.layout.contexts(table) if s.fk == primary)
+        profile = self.layout.profile(self.tables, primary.parent, self.layout.depth)
+        drawn, parent_rows = draw_sequences(model, profile, spec, counts, self.rng)
+        self._keep(table, drawn)
+        states = np.full(len(drawn), LINKED, dtype=object)
+        self._write_keys(primary, np.arange(len(drawn)), parent_rows, states)
         return primary
 
     def _keep(self, table: str, drawn: pd.DataFrame) -> None:

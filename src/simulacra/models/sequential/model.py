@@ -188,7 +188,7 @@ class SequentialNetwork(NeuralSynthesizer):
         finally:
             self.metadata = given
             del self._entities
-        self.n_entities_ = int(len(uniques))
+        self.n_entities_ = len(uniques)
         return self
 
     def _find_context(self, frame: pd.DataFrame, entities: np.ndarray) -> list[str]:

@@ -1,0 +1,141 @@
+"""SequentialNetwork: entities with their events, siblings drawn together."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulacra as sim
+from simulacra.errors import DataError, ModelFileError, ParameterError
+
+pytest.importorskip("torch")
+
+
+def accounts(n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """Per account (segment a: 1-2 events, b: 2-5), exactly one OWNER, always first, then
+    DISPONENTs; each event's amount is the previous one + 10 around a per-segment level."""
+    rng = np.random.default_rng(seed)
+    segment = rng.choice(["a", "b"], n)
+    sizes = np.where(segment == "a", rng.integers(1, 3, n), rng.integers(2, 6, n))
+    rows = []
+    for e in range(n):
+        base = rng.normal(100 if segment[e] == "a" else 300, 20)
+        for t in range(sizes[e]):
+            rows.append((f"C{e:05d}", segment[e], "OWNER" if t == 0 else "DISPONENT",
+                         round(base + 10 * t + rng.normal(0, 2), 1), t))
+    return pd.DataFrame(rows, columns=["account", "segment", "type", "amount", "step"])
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return accounts()
+
+
+@pytest.fixture(scope="module")
+def fitted(events):
+    return sim.SequentialNetwork(sequence_key="account", sequence_index="step",
+                                 random_state=0).fit(events)
+
+
+def _stats(frame: pd.DataFrame) -> dict[str, float]:
+    by = frame.groupby("account", sort=False)
+    sizes, segment = by.size(), by["segment"].first()
+    owners = by["type"].apply(lambda s: int((s == "OWNER").sum()))
+    return {"one_owner": float((owners == 1).mean()),
+            "owner_first": float((by["type"].first() == "OWNER").mean()),
+            "len_a": float(sizes[segment == "a"].mean()),
+            "len_b": float(sizes[segment == "b"].mean()),
+            "step_up": float(by["amount"].apply(lambda s: s.diff().mean()).mean()),
+            "level_b": float(frame.loc[frame["segment"] == "b", "amount"].mean())}
+
+
+def test_siblings_lengths_and_context_are_learned(events, fitted):
+    assert fitted.context_columns_ == ["segment"]
+    fake = fitted.sample(1500, rng=1)
+    assert list(fake.columns) == list(events.columns)
+    assert fake["account"].nunique() == 1500
+    # the context is one value per entity
+    assert (fake.groupby("account")["segment"].nunique() == 1).all()
+    real, synth = _stats(events), _stats(fake)
+    assert synth["one_owner"] > 0.97 and synth["owner_first"] > 0.97
+    assert synth["len_a"] == pytest.approx(real["len_a"], rel=0.08)
+    assert synth["len_b"] == pytest.approx(real["len_b"], rel=0.08)
+    assert synth["step_up"] == pytest.approx(real["step_up"], abs=3.0)
+    assert synth["level_b"] == pytest.approx(real["level_b"], rel=0.08)
+    # a row-by-row model cannot keep one owner per account
+    flat = sim.GaussianCopula(random_state=0).fit(events.drop(columns=["account", "step"]))
+    assert (flat.sample(2000, rng=1)["type"] == "OWNER").mean() < 0.6
+
+
+def test_sequences_for_given_contexts_and_lengths(fitted):
+    context = pd.DataFrame({"segment": ["a", "b", "b", "a"], "account": ["x", "y", "z", "w"]})
+    out, positions = fitted.sample_for(context, lengths=[1, 3, 0, 2], rng=0)
+    assert positions.tolist() == [0, 1, 1, 1, 3, 3]
+    assert out["account"].tolist() == ["x", "y", "y", "y", "w", "w"]
+    assert out["segment"].tolist() == ["a", "b", "b", "b", "a", "a"]
+    assert out.loc[out["segment"] == "b", "amount"].mean() > 200
+    free = fitted.sample_sequences(context[["segment"]], rng=0)
+    assert free["account"].nunique() == 4
+
+
+def test_same_seed_same_sequences_and_files_round_trip(fitted, tmp_path):
+    pd.testing.assert_frame_equal(fitted.sample(50, rng=3), fitted.sample(50, rng=3))
+    path = tmp_path / "seq.simz"
+    fitted.save(path)
+    loaded = sim.load(path)
+    assert isinstance(loaded, sim.SequentialNetwork)
+    pd.testing.assert_frame_equal(loaded.sample(50, rng=3), fitted.sample(50, rng=3))
+
+
+def test_long_sequences_are_cut_at_max_sequence_length(events):
+    model = sim.SequentialNetwork(sequence_key="account", max_sequence_length=2, epochs=2,
+                                  random_state=0).fit(events)
+    assert model.sample(200, rng=0).groupby("account").size().max() <= 2
+
+
+def test_bad_input_gets_a_clear_error(events):
+    with pytest.raises(DataError, match="sequence_key 'nope'"):
+        sim.SequentialNetwork(sequence_key="nope").fit(events)
+    holes = events.copy()
+    holes.loc[3, "account"] = None
+    with pytest.raises(DataError, match="null"):
+        sim.SequentialNetwork(sequence_key="account").fit(holes)
+    with pytest.raises(ParameterError, match="sequence_key"):
+        sim.SequentialNetwork().fit(events)
+    with pytest.raises(DataError, match="context_columns"):
+        sim.SequentialNetwork(sequence_key="account", context_columns=["zzz"]).fit(events)
+    with pytest.raises(ParameterError, match="privacy"):
+        sim.SequentialNetwork(sequence_key="account", privacy=sim.PrivacyBudget(1.0))
+    model = sim.SequentialNetwork(sequence_key="account", epochs=1, random_state=0)
+    model.fit(events.head(200))
+    with pytest.raises(ParameterError, match="conditions"):
+        model.sample(5, conditions={"type": "OWNER"})
+    with pytest.raises(DataError, match="segment"):
+        model.sample_for(pd.DataFrame({"other": [1]}))
+    with pytest.raises(ParameterError, match="lengths"):
+        model.sample_for(pd.DataFrame({"segment": ["a"]}), lengths=[1, 2])
+    assert events["account"].notna().all()  # the caller's data is untouched
+
+
+def test_a_file_with_a_broken_state_is_refused(fitted, tmp_path):
+    """A file whose model state lacks a field (checksums redone, as an attacker would) gets
+    a clear error, not a traceback."""
+    import hashlib
+    import json
+    import zipfile
+
+    path = tmp_path / "seq.simz"
+    fitted.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["model.json"] = parts["model.json"].replace(b'"max_length"', b'"max_lengthX"')
+    manifest = json.loads(parts["manifest.json"])
+    manifest["sha256"]["model.json"] = hashlib.sha256(parts["model.json"]).hexdigest()
+    parts["manifest.json"] = json.dumps(manifest).encode()
+    broken = tmp_path / "broken.simz"
+    with zipfile.ZipFile(broken, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    with pytest.raises(ModelFileError, match="sequential"):
+        sim.load(broken)
