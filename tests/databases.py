@@ -98,7 +98,48 @@ def with_orphans(seed: int = 0) -> dict[str, pd.DataFrame]:
     return {"accounts": accounts, "payments": payments}
 
 
-def bank(seed: int = 0, n_accounts: int = 300) -> dict[str, pd.DataFrame]:
+def bank(seed: int = 0, n_accounts: int = 400) -> dict[str, pd.DataFrame]:
+    """Berka's shape: district (a public lookup) → client and account, and disp, a link table
+    whose first key is its client (one disposition each) and whose second is its account
+    (every account has one or more).
+
+    * a district's size sets how many accounts and clients it has;
+    * a personal account (80%) has one disposition (the owner), 10% a second one; a business
+      account has one, or five for 30% of them: the second key's counts are mostly 1 with a
+      tail, and every account has at least one.
+    """
+    rng = np.random.default_rng(seed)
+    n_districts = 12
+    inhabitants = rng.integers(20, 200, size=n_districts) * 1000
+    district = pd.DataFrame({
+        "district_id": np.arange(1, n_districts + 1),
+        "name": [f"District {chr(65 + i)}" for i in range(n_districts)],
+        "region": rng.choice(["north", "south", "west"], size=n_districts),
+        "inhabitants": inhabitants,
+        "unemployment": rng.uniform(1, 9, size=n_districts).round(2),
+    })
+    home = rng.choice(district["district_id"], size=n_accounts, p=inhabitants / inhabitants.sum())
+    kind = rng.choice(["personal", "business"], size=n_accounts, p=[0.8, 0.2])
+    business = kind == "business"
+    holders = np.where(business, np.where(rng.random(n_accounts) < 0.3, 5, 1),
+                       np.where(rng.random(n_accounts) < 0.1, 2, 1))
+    account = pd.DataFrame({"account_id": np.arange(1, n_accounts + 1), "district_id": home,
+                            "kind": kind,
+                            "balance": np.where(business, rng.normal(9000, 900, n_accounts),
+                                                rng.normal(1500, 300, n_accounts)).round(2)})
+    owner = np.repeat(account["account_id"].to_numpy(), holders)
+    n = len(owner)
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    disp = pd.DataFrame({"disp_id": np.arange(1, n + 1), "client_id": np.arange(1, n + 1),
+                         "account_id": owner,
+                         "type": np.where(first, "OWNER", "DISPONENT")})
+    client = pd.DataFrame({"client_id": np.arange(1, n + 1),
+                           "district_id": np.repeat(home, holders),
+                           "birth_year": rng.integers(1940, 2000, size=n)})
+    return {"district": district, "client": client, "account": account, "disp": disp}
+
+
+def dispositions(seed: int = 0, n_accounts: int = 300) -> dict[str, pd.DataFrame]:
     """account ← disp → client, as in Berka: every account has exactly one OWNER disposition
     (listed first) and, for 30 % of accounts, one DISPONENT; every disposition has a client
     of its own (a one-to-one key). Owners are older than disponents."""

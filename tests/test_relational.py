@@ -7,11 +7,14 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import simulacra as sim
-from databases import chain, shop, with_orphans
+from databases import bank, chain, shop, with_orphans
 from simulacra.errors import DataError, ModelFileError, NotFittedError, ParameterError
 from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
+from simulacra.multitable.matching import adjust
 
 
 def _check_keys(real: dict, fake: dict, db: DatabaseMetadata) -> None:
@@ -211,7 +214,6 @@ def test_the_caller_tables_are_not_modified():
         pd.testing.assert_frame_equal(tables[name], before[name])
 
 
-
 def test_the_context_keeps_the_parent_columns_that_matter():
     tables = shop()
     rng = np.random.default_rng(1)
@@ -248,9 +250,9 @@ def test_a_parent_with_nothing_but_its_key():
 @pytest.fixture(scope="module")
 def bank_fit():
     pytest.importorskip("torch")
-    from databases import bank
+    from databases import dispositions
 
-    tables = bank()
+    tables = dispositions()
     model = sim.RelationalSynthesizer(
         model={"account": "gaussian_copula", "client": "gaussian_copula"},
         model_params={"disp": {"epochs": 60}}, random_state=0).fit(tables)
@@ -300,3 +302,53 @@ def test_sequential_needs_every_row_linked():
     tables = with_orphans()
     with pytest.raises(ParameterError, match="sequences"):
         sim.RelationalSynthesizer(model={"payments": "sequential"}, random_state=0).fit(tables)
+
+
+@settings(max_examples=300, deadline=None)
+@given(counts=st.lists(st.integers(0, 12), min_size=1, max_size=40),
+       total=st.integers(0, 300), seed=st.integers(0, 2**32 - 1))
+def test_adjust_changes_the_counts_as_little_as_possible(counts, total, seed):
+    counts = np.array(counts, dtype=np.int64)
+    out = adjust(total, counts, np.random.default_rng(seed))
+    assert out.dtype == np.int64 and out.sum() == total and (out >= 0).all()
+    np.testing.assert_array_equal(out, adjust(total, counts, np.random.default_rng(seed)))
+    have = int(counts.sum())
+    if have == 0:  # nothing to go by: evenly
+        assert out.max() - out.min() <= 1
+        return
+    assert np.abs(out - counts).sum() == abs(total - have)  # one child at a time, one way
+    assert (out[counts == 0] == 0).all()  # a parent without children gets none
+    if total <= have:
+        assert (out <= counts).all()
+    if total >= (counts > 0).sum():  # enough for every parent that had one: none goes to 0
+        assert (out[counts >= 1] >= 1).all()
+
+
+def test_adjust_refuses_what_it_cannot_do():
+    rng = np.random.default_rng(0)
+    assert adjust(0, np.array([], dtype=np.int64), rng).size == 0
+    with pytest.raises(ValueError, match="no parents"):
+        adjust(3, np.array([], dtype=np.int64), rng)
+    with pytest.raises(ValueError, match="integers >= 0"):
+        adjust(3, np.array([1, -1]), rng)
+    with pytest.raises(ValueError, match="total"):
+        adjust(-1, np.array([1, 2]), rng)
+
+
+def test_a_second_key_leaves_no_parent_without_children():
+    """disp's first key gives one disposition per client; its second key (the account) is
+    matched within the accounts' generated counts, rescaled to the dispositions there are.
+    Business accounts ask for more than there are (a third of them for 5): they give up their
+    extra ones, and no account is left with none — every real account has one."""
+    tables = bank()
+    real = tables["disp"]["account_id"].value_counts().reindex(tables["account"]["account_id"],
+                                                               fill_value=0)
+    assert real.min() == 1
+    model = sim.RelationalSynthesizer(model="bayesian_network", random_state=0).fit(tables)
+    for rng in range(3):
+        fake = model.sample(conditions={"account": {"kind": "business"}}, rng=rng)
+        _check_keys(tables, fake, model.metadata_)
+        counts = fake["disp"]["account_id"].value_counts().reindex(
+            fake["account"]["account_id"], fill_value=0)
+        assert len(fake["disp"]) >= len(fake["account"])  # enough for one each
+        assert (counts == 0).mean() <= 0.01, rng  # rescaled by proportional shares: 15-30 %

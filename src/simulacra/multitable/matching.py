@@ -25,6 +25,9 @@ import pandas as pd
 #: Neighbours asked for per row and round; more rounds follow while capacity remains.
 NEIGHBOURS = 8
 ROUNDS = 6
+#: Rounds of drawing children to take away in proportion to the parents' counts (see
+#: :func:`adjust`) before the rest goes in proportion to what each parent can give.
+ADJUST_ROUNDS = 8
 #: Most categories of one column given an indicator each (the rest share one).
 MAX_CATEGORIES = 30
 #: Most feature dimensions; beyond this the features are projected on their main axes, which
@@ -163,18 +166,82 @@ def match_rows(wanted: pd.DataFrame, candidates: pd.DataFrame, capacity: np.ndar
     return out
 
 
-def spread(total: int, weights: np.ndarray) -> np.ndarray:
-    """Integers proportional to ``weights`` summing to ``total`` (largest remainders).
+def adjust(total: int, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Integers summing to ``total`` that change ``counts`` as little as possible.
 
-    >>> spread(5, np.array([1, 1, 2])).tolist()
-    [1, 1, 3]
+    Parents' child counts rescaled to the rows there are: when fewer are needed, one child at a
+    time is taken from a parent chosen with probability proportional to its count, never
+    taking a parent below 1 while another has more than 1 to give (a parent goes to 0 only
+    when ``total`` is below the number of parents with children); when more are needed, one is
+    added at a time to a parent chosen in proportion to its count. A parent with no child keeps
+    none, unless every count is 0: then ``total`` is spread evenly. The change is always
+    exactly ``|total - sum(counts)|`` children.
+
+    >>> rng = np.random.default_rng(0)
+    >>> adjust(6, np.array([1, 1, 1, 5, 0]), rng).tolist()  # the 5 gives, the 1s keep theirs
+    [1, 1, 1, 3, 0]
+    >>> adjust(2, np.array([1, 1, 1, 5, 0]), rng).tolist()  # too few for every parent
+    [1, 1, 0, 0, 0]
+    >>> adjust(5, np.array([0, 0]), rng).tolist()  # nothing to go by: evenly
+    [3, 2]
     """
-    weights = np.asarray(weights, dtype=np.float64)
-    if total <= 0 or weights.sum() <= 0:
-        return np.zeros(len(weights), dtype=np.int64)
-    exact = weights / weights.sum() * total
-    base = np.floor(exact).astype(np.int64)
-    rest = int(total - base.sum())
-    if rest:
-        base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
-    return base
+    counts = np.asarray(counts)
+    if counts.ndim != 1 or (counts.size and (counts.min() < 0
+                                             or not np.all(np.mod(counts, 1) == 0))):
+        raise ValueError(f"counts must be a 1-d array of integers >= 0, got {counts!r}")
+    if total < 0 or total != int(total):
+        raise ValueError(f"total must be an integer >= 0, got {total!r}")
+    total, counts = int(total), counts.astype(np.int64)
+    have = int(counts.sum())
+    if total == have:
+        return counts.copy()
+    if counts.size == 0:
+        raise ValueError(f"no parents to share {total} children among")
+    if have == 0:
+        return _even(total, counts.size, rng)
+    if total > have:
+        return counts + rng.multinomial(total - have, counts / have)
+    return _remove(counts, have - total, rng)
+
+
+def _even(total: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``total`` spread over ``n`` parents: ``total // n`` each, one more for random ones."""
+    out = np.full(n, total // n, dtype=np.int64)
+    out[rng.choice(n, size=total % n, replace=False)] += 1
+    return out
+
+
+def _remove(counts: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``counts`` less ``k`` children, taken as :func:`adjust` says."""
+    out = counts.copy()
+    rounds = 0
+    # 1. children drawn without replacement from those of the parents that have more than
+    # one (so a parent is drawn in proportion to its count); what a parent cannot give
+    # without going below 1 is drawn again among the others, in proportion to what they can
+    # give after ADJUST_ROUNDS rounds (then it always ends)
+    while k:
+        spare = np.maximum(out - 1, 0)
+        if not spare.any():
+            break
+        if k >= spare.sum():  # every parent down to 1
+            out -= spare
+            k -= int(spare.sum())
+            break
+        weights = np.where(spare > 0, out, 0) if rounds < ADJUST_ROUNDS else spare
+        taken = np.minimum(_draw(weights, k, rng), spare)
+        out -= taken
+        k -= int(taken.sum())
+        rounds += 1
+    # 2. every parent with children is down to 1: random ones go to 0
+    if k:
+        out[rng.choice(np.flatnonzero(out > 0), size=k, replace=False)] = 0
+    return out
+
+
+def _draw(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` of the ``weights.sum()`` items, without replacement (by multinomial draws past
+    numpy's limit of the multivariate hypergeometric, 10**9 items)."""
+    total = int(weights.sum())
+    if total < 10**9:
+        return rng.multivariate_hypergeometric(weights, min(k, total))
+    return rng.multinomial(k, weights / total)

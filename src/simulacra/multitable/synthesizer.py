@@ -46,7 +46,7 @@ from simulacra.models import MODELS, SEQUENCE_MODELS, get_model
 from simulacra.models.base import Synthesizer
 from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, take
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
-from simulacra.multitable.matching import match_rows, spread
+from simulacra.multitable.matching import adjust, match_rows
 from simulacra.multitable.relevance import select_columns
 from simulacra.multitable.sequences import (
     SEQUENCE_MODEL,
@@ -504,9 +504,7 @@ class _Generation:
         n_other = min(n - n_linked, other_pool.size)
         parents = self.tables[primary.parent]
         capacity = self.counts[primary.parent][self.layout.count_name(primary)].to_numpy()
-        if capacity.sum() == 0:
-            capacity = np.ones(len(parents))
-        slots = np.repeat(np.arange(len(parents)), spread(n_linked, capacity))
+        slots = np.repeat(np.arange(len(parents)), adjust(n_linked, capacity, self.rng))
         spec = next(s for s in self.layout.contexts(table) if s.fk == primary)
         profile = self.layout.profile(self.tables, primary.parent, self.layout.depth)[
             list(spec.columns)]
@@ -597,10 +595,8 @@ class _Generation:
         profile = self.layout.profile(self.tables, parent, self.layout.depth)[list(spec.columns)]
         wanted = self.contexts[table].iloc[linked][spec.names()].reset_index(drop=True)
         wanted.columns = list(spec.columns)
-        capacity = self.counts[parent][self.layout.count_name(fk)].to_numpy()
-        if capacity.sum() == 0:
-            capacity = np.ones(len(parents))
-        capacity = spread(len(linked), capacity)
+        capacity = adjust(len(linked), self.counts[parent][self.layout.count_name(fk)].to_numpy(),
+                          self.rng)
         chosen = match_rows(wanted, profile, capacity, self.rng) if len(linked) else \
             np.array([], dtype=np.int64)
         self._write_keys(fk, linked, chosen, states)
