@@ -99,7 +99,9 @@ def main() -> None:
     parser.add_argument("--subject", required=True, help="Table whose rows are held out.")
     parser.add_argument("--holdout", type=float, default=0.3)
     parser.add_argument("--target", default=None, help="TABLE.COLUMN for the utility task.")
-    parser.add_argument("--model", default="auto")
+    parser.add_argument("--model", default="auto",
+                        help='A model name, or a JSON mapping of table to model name, e.g. '
+                             '\'{"loan": "bayesian_network"}\'.')
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--split-only", action="store_true")
@@ -131,7 +133,8 @@ def main() -> None:
         for item in args.param:
             key, _, value = item.partition("=")
             params[key] = json.loads(value)
-        model = RelationalSynthesizer(metadata, model=args.model, random_state=args.seed,
+        chosen = json.loads(args.model) if args.model.startswith("{") else args.model
+        model = RelationalSynthesizer(metadata, model=chosen, random_state=args.seed,
                                       **params)
         t0 = time.perf_counter()
         model.fit(train)

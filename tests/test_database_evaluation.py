@@ -192,6 +192,29 @@ def test_cross_table_utility_uses_parents_and_children(real, metadata):
     assert "seeded 30%" in r2.note
 
 
+def test_cross_table_utility_sees_the_parents_other_children(real):
+    """A loan's account's standing orders help predict the loan: the parent's other child
+    tables are aggregated too — never the target's own table (its rows hold the target)."""
+    def with_tickets(db: dict[str, pd.DataFrame], seed: int) -> dict[str, pd.DataFrame]:
+        rng = np.random.default_rng(seed)
+        users = db["users"]
+        web = db["orders"].groupby("user_id")["channel"].apply(lambda s: (s == "web").sum())
+        per_user = web.reindex(users["user_id"], fill_value=0).to_numpy()
+        owner = np.repeat(users["user_id"].to_numpy(), per_user)
+        tickets = pd.DataFrame({"ticket_id": np.arange(owner.size), "user_id": owner,
+                                "minutes": rng.gamma(2.0, 5.0, owner.size).round(1)})
+        return {**db, "tickets": tickets}
+
+    real4, fake4, held4 = with_tickets(real, 0), with_tickets(make_db(1), 1), \
+        with_tickets(make_db(2), 2)
+    md = DatabaseMetadata.detect(real4)
+    result = evaluate_database(real4, fake4, md, holdout=held4, target="orders.channel",
+                               metrics=["utility"])
+    features = result.get("TSTR ROC-AUC").details["features"]
+    assert {"users.tickets:count", "users.tickets.minutes:mean"} <= set(features)
+    assert not [f for f in features if f.startswith("users.orders")]
+
+
 def test_privacy_per_table_with_a_holdout(real, metadata):
     holdout = make_db(2)
     result = evaluate_database(real, copy(real), metadata, holdout=holdout,

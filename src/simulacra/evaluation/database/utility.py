@@ -6,7 +6,10 @@ For ``target="table.column"``, each row of ``table`` becomes one feature row of
 2. the non-key columns of every ancestor reached along up to ``hops`` foreign keys
    (``account.frequency``, ``account.district.A3``…; null where a key does not resolve);
 3. its children's aggregates as in C2ST-Agg (number of children, mean/std/min/max of numbers,
-   share of the top category and number of distinct values).
+   share of the top category and number of distinct values);
+4. its parents' other children's aggregates, the same way (``account.order:count``,
+   ``account.order.amount:mean``: a loan's account's standing orders), leaving out the
+   table's own rows (they hold the target).
 
 Then the single-table utility (:func:`simulacra.evaluation.utility.utility`) trains the same
 gradient-boosted model on the synthetic rows (TSTR) and on the real rows (TRTR) and scores both
@@ -100,7 +103,27 @@ def _features(data: DatabaseData, side: str, table: str, paths: list[KeyPath],
         renamed = {c: prefix + c[len(top):] for c in joined.columns}
         parts.append(joined.rename(columns=renamed))
         kinds.update({renamed[c]: k for c, k in path_kinds.items()})
+        if path.hops == 1:
+            siblings, sibling_kinds = _sibling_features(data, side, table, path, rows, prefix)
+            parts.append(siblings)
+            kinds.update(sibling_kinds)
     return pd.concat(parts, axis=1), kinds
+
+
+def _sibling_features(data: DatabaseData, side: str, table: str, path: KeyPath,
+                      rows: np.ndarray, prefix: str
+                      ) -> tuple[pd.DataFrame, dict[str, ColumnKind]]:
+    """Aggregates of the other child tables of the parent ``path`` leads to, per row."""
+    fk = path.keys[0]
+    own = [data.label(child) for child in data.metadata.children(fk.parent)
+           if child.table == table]
+    aggregates, kinds = parent_features(data, side, fk.parent, own=False)
+    keep = [c for c in aggregates.columns
+            if not any(c.startswith((f"{label}:", f"{label}.")) for label in own)]
+    positions = data.positions(side, fk)[rows]
+    picked = aggregates[keep].reindex(positions).reset_index(drop=True)  # -1: no parent
+    picked.columns = [prefix + c for c in keep]
+    return picked, {prefix + c: kinds[c] for c in keep}
 
 
 def _hop_names(path: KeyPath) -> list[str]:
