@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from databases import shop
+from databases import bank, shop
 from simulacra.cli import app
 from simulacra.metadata import DatabaseMetadata
 from simulacra.multitable.sources import read_database, write_database
@@ -85,6 +86,32 @@ def test_clone_subset_keeps_every_key(source: str, tmp_path: Path):
     assert len(part["users"]) >= 12 and len(part["users"]) < len(real["users"])
     _integrity(part, meta)
     assert part["orders"]["user_id"].isin(part["users"]["user_id"]).all()
+
+
+def test_clone_a_folder_keeping_its_lookup_table(tmp_path: Path):
+    tables = bank(n_accounts=150)
+    source = tmp_path / "bank"
+    write_database(tables, DatabaseMetadata.detect(tables), source)
+    target = tmp_path / "fake"
+    out = run("clone", source, target, "--keep", "district", "--model", "bayesian_network",
+              "--scale", "0.5", "--seed", "0")
+    assert "(kept)" in out and "public tables only" in out
+    real, _ = read_database(source)
+    fake, meta = read_database(target)
+    pd.testing.assert_frame_equal(fake["district"], real["district"])
+    _integrity(fake, meta)
+    assert len(fake["account"]) == 75 and len(fake["client"]) == round(len(real["client"]) / 2)
+    # fit --keep, then sample: the same, through a model file
+    model = tmp_path / "bank.simz"
+    run("fit", source, "-o", model, "--keep", "district", "-m", "independent", "--seed", "1")
+    run("sample", model, "-o", tmp_path / "again", "--seed", "2")
+    again, meta = read_database(tmp_path / "again")
+    pd.testing.assert_frame_equal(again["district"], real["district"])
+    _integrity(again, meta)
+    out = run("clone", source, tmp_path / "no", "--keep", "account", code=2)
+    assert "kept table 'account' refers to 'district'" in out
+    out = run("clone", source, tmp_path / "no", "--keep", "nope", code=2)
+    assert "nope" in out
 
 
 def test_bad_sources_get_one_clear_line(tmp_path: Path):

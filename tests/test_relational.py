@@ -15,6 +15,7 @@ from databases import bank, chain, shop, with_orphans
 from simulacra.errors import DataError, ModelFileError, NotFittedError, ParameterError
 from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
 from simulacra.multitable.matching import adjust
+from simulacra.serialization import dump_model
 
 
 def _check_keys(real: dict, fake: dict, db: DatabaseMetadata) -> None:
@@ -352,3 +353,126 @@ def test_a_second_key_leaves_no_parent_without_children():
             fake["account"]["account_id"], fill_value=0)
         assert len(fake["disp"]) >= len(fake["account"])  # enough for one each
         assert (counts == 0).mean() <= 0.01, rng  # rescaled by proportional shares: 15-30 %
+
+
+@pytest.fixture(scope="module")
+def bank_kept():
+    tables = bank()
+    model = sim.RelationalSynthesizer(model="bayesian_network", keep=["district"],
+                                      random_state=0).fit(tables)
+    return tables, model
+
+
+def _children_per_row(frames: dict, child: str, key: str, parent: str) -> pd.Series:
+    return frames[child][key].value_counts().reindex(frames[parent][key], fill_value=0)
+
+
+def test_a_kept_table_is_written_as_it_is(bank_kept, tmp_path):
+    tables, model = bank_kept
+    assert model.kept_ == ("district",) and model.models_["district"] is None
+    fake = model.sample(rng=1)
+    pd.testing.assert_frame_equal(fake["district"], tables["district"])
+    _check_keys(tables, fake, model.metadata_)
+    assert all(rate == 0 for rate in model.metadata_.orphans(fake).values())
+    # its children are generated for its rows, as many per row as it really has
+    for child in ("client", "account"):
+        pd.testing.assert_series_equal(
+            _children_per_row(fake, child, "district_id", "district"),
+            _children_per_row(tables, child, "district_id", "district"))
+        assert not fake[child]["district_id"].isna().any()
+    path = tmp_path / "bank.simz"
+    model.save(path)
+    loaded = sim.load(path)
+    assert loaded.kept_ == ("district",) and loaded.get_params()["keep"] == ["district"]
+    pd.testing.assert_frame_equal(loaded.kept_rows_["district"], tables["district"])
+    a, b = model.sample(0.5, rng=7), loaded.sample(0.5, rng=7)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    pd.testing.assert_frame_equal(b["district"], tables["district"])
+
+
+def test_scale_scales_the_children_of_a_kept_table_not_the_table(bank_kept):
+    tables, model = bank_kept
+    half = model.sample(0.5, rng=2)
+    pd.testing.assert_frame_equal(half["district"], tables["district"])
+    assert len(half["client"]) == round(len(tables["client"]) / 2)
+    assert len(half["account"]) == round(len(tables["account"]) / 2)
+    _check_keys(tables, half, model.metadata_)
+    real = _children_per_row(tables, "account", "district_id", "district")
+    fake = _children_per_row(half, "account", "district_id", "district")
+    assert (fake <= real).all() and ((fake - real / 2).abs() <= real / 2 * 0.35 + 2).all()
+    # a large district keeps more accounts than a small one
+    assert np.corrcoef(real, fake)[0, 1] > 0.9
+    double = model.sample(2, rng=2)
+    assert len(double["district"]) == len(tables["district"])
+    assert len(double["account"]) == 2 * len(tables["account"])
+    _check_keys(tables, double, model.metadata_)
+
+
+def test_a_kept_table_is_the_context_of_its_descendants():
+    tables = chain()
+    model = sim.RelationalSynthesizer(model="bayesian_network", keep=["country"],
+                                      random_state=0).fit(tables)
+    fake = model.sample()
+    pd.testing.assert_frame_equal(fake["country"], tables["country"])
+    _check_keys(tables, fake, model.metadata_)
+    joined = fake["sale"].merge(fake["shop"], on="shop_id").merge(
+        fake["city"], on="city_id").merge(fake["country"], on="country_id")
+    price = joined.groupby("rich")["price"].mean()
+    assert price[True] > price[False] + 30  # the source: 100 against 20
+
+
+def test_kept_tables_every_column_kind_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    country = pd.DataFrame({
+        "country_id": ["NO", "IT", "FR", "DE"],
+        "name": pd.Series(["Norway", "Italy", None, "Germany"], dtype="string"),
+        "eu": [False, True, True, True],
+        "population": pd.array([5_500_000, 59_000_000, None, 84_000_000], dtype="Int64"),
+        "gdp": [0.48, 2.1, np.nan, 4.5],
+        "zone": pd.Series(["north", "south", "west", "west"], dtype="category"),
+        "joined": pd.to_datetime(["1905-06-07", "1861-03-17", None, "1990-10-03"]),
+        "founded": pd.Series([1905, "1861", None, 1990.0], dtype=object),
+    })
+    city = pd.DataFrame({"city_id": np.arange(60),
+                         "country_id": rng.choice(country["country_id"], size=60),
+                         "people": rng.integers(1_000, 90_000, size=60)})
+    tables = {"country": country, "city": city}
+    model = sim.RelationalSynthesizer(model="independent", keep=["country"],
+                                      random_state=0).fit(tables)
+    model.save(tmp_path / "m.simz")
+    fake = sim.load(tmp_path / "m.simz").sample()
+    pd.testing.assert_frame_equal(fake["country"], country)
+    assert fake["city"]["country_id"].isin(country["country_id"]).all()
+
+
+def test_kept_tables_clear_errors(bank_kept, tmp_path):
+    tables = bank()
+    with pytest.raises(ParameterError, match=r"keep names tables .*\['nope'\].*tables are"):
+        sim.RelationalSynthesizer(keep=["nope"]).fit(tables)
+    with pytest.raises(ParameterError, match=r"kept table 'account' refers to 'district'.*"
+                                             r"keep=\['account', 'district'\]"):
+        sim.RelationalSynthesizer(keep=["account"]).fit(tables)
+    with pytest.raises(ParameterError, match="list of table names"):
+        sim.RelationalSynthesizer(keep="district").fit(tables)
+    with pytest.raises(ParameterError, match="model_params names kept tables"):
+        sim.RelationalSynthesizer(keep=["district"],
+                                  model_params={"district": {"bins": 5}}).fit(tables)
+    _tables, model = bank_kept
+    with pytest.raises(ParameterError, match="kept tables \\['district'\\]"):
+        model.sample(conditions={"district": {"region": "north"}})
+    # a model file whose kept rows do not fit its metadata is refused, saying which table
+    payload = model.to_payload()
+    payload["tables"]["district"]["kept"]["rows"]["columns"][1]["values"].pop()
+    with pytest.raises(ModelFileError, match=r"kept table 'district'.*11 values, not 12"):
+        sim.RelationalSynthesizer.from_payload(payload)
+    payload = model.to_payload()
+    payload["tables"]["district"]["kept"]["children"]["account.district_id"] = np.zeros(3)
+    with pytest.raises(ModelFileError, match="child counts"):
+        sim.RelationalSynthesizer.from_payload(payload)
+    payload = model.to_payload()
+    payload["tables"]["district"]["kept"] = None
+    path = tmp_path / "broken.simz"
+    dump_model(path, "relational", payload)
+    with pytest.raises(ModelFileError, match="'district' is kept"):
+        sim.load(path)

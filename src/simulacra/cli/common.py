@@ -33,6 +33,10 @@ MetricsOption = Annotated[str, typer.Option(
 ParamOption = Annotated[list[str] | None, typer.Option(
     "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
     "-p early_stopping=true -p generator_dim=[256,256].")]
+KeepOption = Annotated[list[str] | None, typer.Option(
+    "--keep", help="Database: copy this table as it is instead of synthesizing it (repeat, or a "
+    "comma list) - public lookup tables only: its rows and its rows' numbers of children go "
+    "into the model.")]
 
 
 def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from simulacra.cli.common import ParamOption, SeedOption, console, friendly, parse_pairs
+from simulacra.cli.common import (
+    KeepOption,
+    ParamOption,
+    SeedOption,
+    console,
+    friendly,
+    parse_pairs,
+)
 
 if TYPE_CHECKING:
     from simulacra.metadata import DatabaseMetadata
@@ -105,15 +112,21 @@ def _table_params(pairs: list[str] | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+def names_option(values: list[str] | None) -> list[str]:
+    """A repeatable option that also takes comma lists: ``--keep a,b --keep c``."""
+    return [t.strip() for item in values or [] for t in item.split(",") if t.strip()]
+
+
 def fit_database(source: str, metadata_path: Path | None, model: str | None, seed: int | None,
-                 params: list[str] | None, tables: list[str] | None) -> RelationalSynthesizer:
+                 params: list[str] | None, tables: list[str] | None,
+                 keep: list[str] | None = None) -> RelationalSynthesizer:
     from simulacra.multitable.synthesizer import RelationalSynthesizer
 
     frames, meta = read_source(source, tables, metadata_path)
     print_database(meta, "Database metadata" + (f" from {metadata_path}" if metadata_path
                                                  else f" of {shown(source)}"))
     synth = RelationalSynthesizer(meta, model=model or "auto", model_params=_table_params(params),
-                                  random_state=seed)
+                                  keep=names_option(keep), random_state=seed)
     started = time.perf_counter()
     with console.status("fitting…"):
         synth.fit(frames)
@@ -123,9 +136,13 @@ def fit_database(source: str, metadata_path: Path | None, model: str | None, see
         summary.add_column(column, justify="left" if column in ("table", "model") else "right")
     for name in meta.table_order():
         fitted = synth.models_[name]
-        summary.add_row(name, f"{synth.n_rows_[name]:,}", fitted.name if fitted else "(keys)",
-                        f"{synth.fit_seconds_[name]:.1f}")
+        what = "(kept)" if name in synth.kept_ else fitted.name if fitted else "(keys)"
+        summary.add_row(name, f"{synth.n_rows_[name]:,}", what, f"{synth.fit_seconds_[name]:.1f}")
     console.print(summary)
+    if synth.kept_:
+        console.print(f"[yellow]note:[/] kept as they are: {', '.join(synth.kept_)}. Their "
+                      "rows and their rows' numbers of children are in the model and in every "
+                      "synthetic copy: public tables only.")
     return synth
 
 
@@ -166,11 +183,17 @@ def clone(
         "synthesizing: 'customers: 1%' (every row the chosen rows need comes along).")] = None,
     model_output: Annotated[Path | None, typer.Option(
         "--save-model", help="Also save the fitted database model (.simz).")] = None,
+    keep: KeepOption = None,
 ) -> None:
     """A synthetic copy of a database: every table fitted, generated parents-first, written
     with the same keys and constraints in one transaction."""
-    chosen = [t.strip() for item in tables or [] for t in item.split(",") if t.strip()] or None
+    chosen = names_option(tables) or None
     if subset_spec is not None:
+        if keep:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("--keep is for a synthetic copy; --subset copies real rows of "
+                                 "every table already")
         from simulacra.multitable.subset import parse_subset_spec, subset
 
         frames, meta = read_source(source, chosen, metadata_path)
@@ -182,7 +205,7 @@ def clone(
                       f"of the real database in {time.perf_counter() - started:.1f} s to "
                       f"[bold]{shown(target)}[/]. These are real rows, not synthetic ones.")
         return
-    synth = fit_database(source, metadata_path, model, seed, param, chosen)
+    synth = fit_database(source, metadata_path, model, seed, param, chosen, keep)
     if model_output is not None:
         synth.save(model_output)
         console.print(f"Saved the database model to [bold]{model_output}[/].")

@@ -12,6 +12,7 @@ from rich.table import Table
 from simulacra.cli.common import (
     DeltaOption,
     EpsilonOption,
+    KeepOption,
     ModelOption,
     ParamOption,
     SeedOption,
@@ -79,6 +80,7 @@ def fit(
     on_violation: Annotated[str, typer.Option(
         "--on-violation", help="Rows that break the metadata's constraints: drop, keep or "
         "error.")] = "drop",
+    keep: KeepOption = None,
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
 
@@ -97,9 +99,14 @@ def fit(
 
             raise ParameterError("--epsilon is not available for databases yet: fit each "
                                  "table on its own with a privacy budget")
-        fit_database(data, metadata_path, model, seed, param, None).save(output)
+        fit_database(data, metadata_path, model, seed, param, None, keep).save(output)
         console.print(f"Saved the database model to [bold]{output}[/].")
         return
+    if keep:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--keep names tables of a database; a single table is fitted "
+                             "whole")
     model = model or "gaussian_copula"
     frame = read_table(data)
     md = Metadata.load(metadata_path) if metadata_path else Metadata.detect(frame)

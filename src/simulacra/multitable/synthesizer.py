@@ -16,6 +16,9 @@ parents-first:
 4. primary keys are fresh values in the source's format; foreign keys are the chosen parents'
    keys, null or orphan where the source's were (at the source's rates).
 
+A kept table (``keep=[...]``: a public lookup table) is not modelled: its rows are written as
+they are, and its children are generated for them (:mod:`simulacra.multitable.kept`).
+
 >>> import pandas as pd
 >>> users = pd.DataFrame({"id": range(1, 41), "plan": ["free", "pro"] * 20})
 >>> orders = pd.DataFrame({"order_id": range(1, 101), "user_id": [1 + i % 40 for i in range(100)],
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,7 @@ from simulacra.models import MODELS, SEQUENCE_MODELS, get_model
 from simulacra.models.base import Synthesizer
 from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, take
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
+from simulacra.multitable.kept import check_keep, counts_from_state, rows_from_state, rows_state
 from simulacra.multitable.matching import adjust, match_rows
 from simulacra.multitable.relevance import select_columns
 from simulacra.multitable.sequences import (
@@ -85,6 +89,13 @@ class RelationalSynthesizer:
     oversample:
         A child table's model draws this many times the rows it needs; each parent then takes
         the drawn rows nearest its own profile (more: closer children, slower sampling).
+    keep:
+        Tables copied as they are — public lookup tables only: their rows are in the saved
+        model (countries, a product catalogue, census figures per district). A kept table is
+        not modelled: the synthetic database has its rows and keys unchanged whatever
+        ``scale``, and its children are generated for its rows, each row getting as many as it
+        really has (times ``scale``); its real child counts are in the saved model too. A kept
+        table's parents must be kept as well.
     random_state:
         Seed of every random draw (fitting and sampling).
     """
@@ -95,13 +106,15 @@ class RelationalSynthesizer:
                  model: str | Mapping[str, str] = "auto",
                  model_params: Mapping[str, Mapping[str, Any]] | None = None,
                  context_depth: int = 3, max_context_columns: int = 8,
-                 oversample: float = 3.0, random_state: RandomState = None):
+                 oversample: float = 3.0, keep: Sequence[str] = (),
+                 random_state: RandomState = None):
         self.metadata = metadata
         self.model = model
         self.model_params = model_params
         self.context_depth = context_depth
         self.max_context_columns = max_context_columns
         self.oversample = oversample
+        self.keep = keep
         self.random_state = random_state
 
     def get_params(self) -> dict[str, Any]:
@@ -109,7 +122,9 @@ class RelationalSynthesizer:
                 "model_params": {t: dict(p) for t, p in (self.model_params or {}).items()},
                 "context_depth": self.context_depth,
                 "max_context_columns": self.max_context_columns,
-                "oversample": self.oversample, "random_state": self.random_state}
+                "oversample": self.oversample,
+                "keep": self.keep if isinstance(self.keep, str) else list(self.keep),
+                "random_state": self.random_state}
 
     def __repr__(self) -> str:
         return f"RelationalSynthesizer(model={self.model!r}, random_state={self.random_state!r})"
@@ -179,6 +194,7 @@ class RelationalSynthesizer:
             frames[table], self.text_numbers_[table] = numbers_from_text(tables[table],
                                                                          metadata[table])
         metadata.validate_data(frames)
+        self.kept_ = self._check_keep(metadata)
         empty = [t for t in metadata if len(tables[t]) == 0]
         if empty:
             raise DataError(f"tables {empty} have no rows; give every table at least one row "
@@ -202,9 +218,15 @@ class RelationalSynthesizer:
         self.models_: dict[str, Synthesizer | None] = {}
         self.fit_seconds_: dict[str, float] = {}
         self.primary_parents_: dict[str, str | None] = {}
+        self.kept_rows_: dict[str, pd.DataFrame] = {}
+        self.kept_counts_: dict[str, dict[str, np.ndarray]] = {}
         memo: dict = {}
         for table in metadata.table_order():
             t0 = time.perf_counter()
+            if table in self.kept_:
+                self._fit_kept(table, tables[table], frames)
+                self.fit_seconds_[table] = time.perf_counter() - t0
+                continue
             self._choose_context(frames, table, memo, rng)
             self.key_encoders_[table] = self._fit_keys(table, frames[table])
             primary = choose_primary(metadata, self.layout_, table, frames)
@@ -229,6 +251,31 @@ class RelationalSynthesizer:
             else [int(self.random_state), 1])
         self.total_fit_seconds_ = time.perf_counter() - started
         return self
+
+    def _check_keep(self, metadata: DatabaseMetadata) -> tuple[str, ...]:
+        kept = check_keep(self.keep, metadata)
+        for label, mapping in (("model", self.model), ("model_params", self.model_params)):
+            named = sorted(set(mapping) & set(kept)) if isinstance(mapping, Mapping) else []
+            if named:
+                raise ParameterError(f"{label} names kept tables {named}: a kept table is "
+                                     f"copied as it is, not modelled; leave them out of {label}"
+                                     " (or out of keep)")
+        return kept
+
+    def _fit_kept(self, table: str, frame: pd.DataFrame,
+                  frames: Mapping[str, pd.DataFrame]) -> None:
+        """A kept table: its rows as they are, and each row's real number of children per
+        foreign key pointing at it."""
+        rows = frame[list(self.metadata_[table])].reset_index(drop=True).copy()
+        rows_state(rows, table)  # a column the model file cannot hold fails here, not on save
+        counts = self.layout_.counts(frames, table)
+        self.kept_rows_[table] = rows
+        self.kept_counts_[table] = {
+            fk.name: counts[self.layout_.count_name(fk)].to_numpy(dtype=np.int64)
+            for fk in self.metadata_.children(table) if not fk.self_reference}
+        self.key_encoders_[table] = {}
+        self.models_[table] = None
+        logger.info("table %s: %d rows kept as they are", table, len(rows))
 
     def _choose_context(self, frames: Mapping[str, pd.DataFrame], table: str, memo: dict,
                         rng: np.random.Generator) -> None:
@@ -287,7 +334,8 @@ class RelationalSynthesizer:
         """A synthetic database: every table, parents first, with every key resolving.
 
         ``scale`` multiplies the number of rows of the tables without parents (their children
-        follow their generated counts, so the whole database scales). ``conditions`` fix
+        follow their generated counts, so the whole database scales) and the children of kept
+        tables (which stay as they are). ``conditions`` fix
         column values per table, ``{"account": {"frequency": "monthly"}}``; a table's
         conditions flow to its children's models through their context columns.
         """
@@ -300,6 +348,11 @@ class RelationalSynthesizer:
         if unknown:
             raise ParameterError(f"conditions name tables that are not in the model: {unknown}"
                                  f"; tables are {list(self.metadata_)}")
+        kept = sorted(set(conditions) & set(self.kept_))
+        if kept:
+            raise ParameterError(f"conditions name kept tables {kept}: a kept table is written "
+                                 "as it is, all its rows; put the conditions on its children's "
+                                 "own columns, or fit without keeping it")
         generator = self._sample_rng if rng is None else make_rng(rng)
         state = _Generation(self, float(scale), conditions, generator)
         return state.run()
@@ -324,6 +377,9 @@ class RelationalSynthesizer:
                 "keys": {c: enc.get_state() for c, enc in self.key_encoders_[table].items()},
                 "model_name": None if model is None else model.name,
                 "model": None if model is None else model.to_payload(),
+                "kept": None if table not in self.kept_ else {
+                    "rows": rows_state(self.kept_rows_[table], table),
+                    "children": dict(self.kept_counts_[table])},
             }
         return {"params": params, "metadata": self.metadata_.to_dict(reasons=False),
                 "linked_shares": self.linked_shares_, "link_states": self.link_states_,
@@ -363,6 +419,12 @@ class RelationalSynthesizer:
                                          payload.get("context_columns", {}).items()})
         model.n_rows_, model.dtypes_, model.text_numbers_ = {}, {}, {}
         model.key_encoders_, model.models_ = {}, {}
+        try:
+            model.kept_ = check_keep(params.get("keep", []), metadata)
+        except ParameterError as err:
+            raise ModelFileError(f"the model's kept tables are invalid ({err}); the file is "
+                                 "corrupted") from None
+        model.kept_rows_, model.kept_counts_ = {}, {}
         for table in metadata:
             spec = payload["tables"][table]
             model.n_rows_[table] = int(spec["n_rows"])
@@ -373,6 +435,7 @@ class RelationalSynthesizer:
                 for k, v in spec["text_numbers"].items()}
             model.key_encoders_[table] = {str(c): IdEncoder.from_state(s)
                                           for c, s in spec["keys"].items()}
+            model._load_kept(table, spec.get("kept"))
             name = spec["model_name"]
             known = {**MODELS, **SEQUENCE_MODELS}
             if name is None:
@@ -390,6 +453,27 @@ class RelationalSynthesizer:
                 raise ModelFileError(f"table {table!r} names an unknown foreign key {key!r}")
             model.primary_parents_[str(table)] = None if key is None else str(key)
         return model
+
+    def _load_kept(self, table: str, spec: Any) -> None:
+        """A kept table's rows and child counts from a model file, checked."""
+        if (spec is not None) != (table in self.kept_):
+            raise ModelFileError(f"table {table!r} is {'' if table in self.kept_ else 'not '}"
+                                 "kept, yet the model file has "
+                                 f"{'no' if spec is None else 'its'} rows; the file is "
+                                 "corrupted")
+        if spec is None:
+            return
+        if not isinstance(spec, Mapping):
+            raise ModelFileError(f"kept table {table!r} in the model file is not a mapping; "
+                                 "the file is corrupted")
+        rows = rows_from_state(spec.get("rows"), table, list(self.metadata_[table]))
+        if len(rows) != self.n_rows_[table]:
+            raise ModelFileError(f"kept table {table!r} in the model file has {len(rows)} rows, "
+                                 f"not {self.n_rows_[table]}; the file is corrupted")
+        fks = [fk.name for fk in self.metadata_.children(table) if not fk.self_reference]
+        self.kept_rows_[table] = rows
+        self.kept_counts_[table] = counts_from_state(spec.get("children"), table, fks,
+                                                     len(rows))
 
 
 class _Generation:
@@ -410,6 +494,9 @@ class _Generation:
     def run(self) -> dict[str, pd.DataFrame]:
         pending: list[ForeignKey] = []
         for table in self.metadata.table_order():
+            if table in self.owner.kept_:
+                self._copy(table)
+                continue
             primary = self._generate(table)
             for fk in self.layout.context_keys(table):
                 if fk == primary:
@@ -538,6 +625,22 @@ class _Generation:
         self._write_keys(primary, np.arange(len(drawn)), parent_rows, states)
         return primary
 
+    def _copy(self, table: str) -> None:
+        """A kept table's rows as they are; each row asks for its real number of children per
+        foreign key, times ``scale`` (:func:`adjust` makes them whole numbers adding up to the
+        real total times ``scale``)."""
+        rows = self.owner.kept_rows_[table]
+        self.tables[table] = numbers_from_text(rows, self.metadata[table])[0]
+        self.contexts[table] = pd.DataFrame(index=range(len(rows)))
+        counts = {}
+        for fk in self.metadata.children(table):
+            if fk.self_reference:
+                continue
+            real = self.owner.kept_counts_[table][fk.name]
+            total = round(int(real.sum()) * self.scale)
+            counts[self.layout.count_name(fk)] = adjust(total, real, self.rng)
+        self.counts[table] = pd.DataFrame(counts, index=range(len(rows)))
+
     def _keep(self, table: str, drawn: pd.DataFrame) -> None:
         """Split drawn model rows into the table, its rows' context and their child counts."""
         own = drawn[self.layout.own_columns(table)]
@@ -664,6 +767,8 @@ class _Generation:
 
     # -- output ----------------------------------------------------------------------------
     def _output(self, table: str) -> pd.DataFrame:
+        if table in self.owner.kept_:
+            return self.owner.kept_rows_[table].copy()
         frame = self.tables[table]
         columns = list(self.metadata[table])
         out = numbers_to_text(frame[columns], self.owner.text_numbers_[table])
