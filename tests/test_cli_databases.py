@@ -114,6 +114,27 @@ def test_clone_a_folder_keeping_its_lookup_table(tmp_path: Path):
     assert "nope" in out
 
 
+def test_clone_with_a_model_per_table(tmp_path: Path):
+    tables = bank(n_accounts=150)
+    source = tmp_path / "bank"
+    write_database(tables, DatabaseMetadata.detect(tables), source)
+    model = tmp_path / "bank.simz"
+    out = run("fit", source, "-o", model, "--model",
+              "account=bayesian_network, disp=independent", "--keep", "district",
+              "--seed", "0")
+    assert "bayesian_network" in out and "independent" in out
+    from simulacra.multitable.synthesizer import RelationalSynthesizer
+
+    fitted = RelationalSynthesizer.load(model)
+    assert fitted.models_["account"].name == "bayesian_network"
+    assert fitted.models_["disp"].name == "independent"
+    out = run("clone", source, tmp_path / "no", "--model", "account=", code=2)
+    assert "TABLE=MODEL" in out
+    # hyperparameters go to the model auto picks (a copula for these few clients): one line
+    out = run("clone", source, tmp_path / "no", "-p", "client.epochs=2", code=2)
+    assert "['epochs'] are not parameters of its model 'gaussian_copula'" in out
+
+
 def test_bad_sources_get_one_clear_line(tmp_path: Path):
     out = run("clone", f"sqlite:///{tmp_path / 'missing.db'}", tmp_path / "out", code=2)
     assert "error" in out

@@ -112,6 +112,28 @@ def _table_params(pairs: list[str] | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+def models_option(text: str | None) -> str | dict[str, str]:
+    """``--model auto`` (every table), or per table: ``--model account=bayesian_network,loan=
+    gaussian_copula`` (tables left out get ``auto``).
+
+    >>> models_option("gaussian_copula"), models_option("a=bayesian_network, b=sequential")
+    ('gaussian_copula', {'a': 'bayesian_network', 'b': 'sequential'})
+    """
+    from simulacra.errors import ParameterError
+
+    if not text or "=" not in text:
+        return text or "auto"
+    out = {}
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        table, eq, name = (x.strip() for x in item.partition("="))
+        if not eq or not table or not name:
+            raise ParameterError(f"--model {text!r}: give one model name, or TABLE=MODEL "
+                                 "pairs separated by commas, e.g. account=bayesian_network,"
+                                 "loan=gaussian_copula")
+        out[table] = name
+    return out
+
+
 def names_option(values: list[str] | None) -> list[str]:
     """A repeatable option that also takes comma lists: ``--keep a,b --keep c``."""
     return [t.strip() for item in values or [] for t in item.split(",") if t.strip()]
@@ -125,7 +147,7 @@ def fit_database(source: str, metadata_path: Path | None, model: str | None, see
     frames, meta = read_source(source, tables, metadata_path)
     print_database(meta, "Database metadata" + (f" from {metadata_path}" if metadata_path
                                                  else f" of {shown(source)}"))
-    synth = RelationalSynthesizer(meta, model=model or "auto", model_params=_table_params(params),
+    synth = RelationalSynthesizer(meta, model=models_option(model), model_params=_table_params(params),
                                   keep=names_option(keep), random_state=seed)
     started = time.perf_counter()
     with console.status("fitting…"):
@@ -168,7 +190,8 @@ def clone(
     scale: Annotated[float, typer.Option("--scale", help="Size of the synthetic database "
                                          "against the source (0.5: half).")] = 1.0,
     model: Annotated[str, typer.Option("--model", "-m", help="Synthesizer of every table "
-                                       "(see `simulacra models`).")] = "auto",
+                                       "(see `simulacra models`), or per table: "
+                                       "TABLE=MODEL,TABLE=MODEL (the rest: auto).")] = "auto",
     seed: SeedOption = None,
     tables: Annotated[list[str] | None, typer.Option(
         "--tables", help="Only these tables (repeat, or a comma list).")] = None,

@@ -69,7 +69,8 @@ def fit(
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.simz).")],
     model: Annotated[str | None, typer.Option(
         "--model", "-m", help="Synthesizer name (see `simulacra models`); default "
-        "gaussian_copula for a table, auto for every table of a database.")] = None,
+        "gaussian_copula for a table, auto for every table of a database (or per table: "
+        "TABLE=MODEL,TABLE=MODEL).")] = None,
     metadata_path: Annotated[Path | None, typer.Option(
         "--metadata", help="Metadata YAML/JSON (from `simulacra metadata`); detected if absent.")
     ] = None,

@@ -91,6 +91,7 @@ def fit_sequences(table: str, train: pd.DataFrame, kinds: Mapping[str, ColumnKin
     parent of ``spec``'s key, the parent's context (and its number of children) as context."""
     from simulacra.models.sequential import SequentialNetwork
 
+    check_table_params(table, SEQUENCE_MODEL, SequentialNetwork, params)
     fk = spec.fk
     rows = parent_positions(frames[table], fk.columns, frames[fk.parent], fk.parent_columns)
     frame = train.reset_index(drop=True).copy()
@@ -104,6 +105,15 @@ def fit_sequences(table: str, train: pd.DataFrame, kinds: Mapping[str, ColumnKin
                               context_columns=(*spec.names(), SIBLINGS), random_state=seed,
                               **dict(params))
     return model.fit(frame)
+
+
+def check_table_params(table: str, name: str, cls: Any, params: Mapping[str, Any]) -> None:
+    """Refuse hyperparameters that ``table``'s model (``name``) does not take, naming them."""
+    allowed = [p for p in cls._param_names() if p != "random_state"]
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ParameterError(f"model_params for table {table!r}: {unknown} are not "
+                             f"parameters of its model {name!r}; it takes {allowed}")
 
 
 def draw_sequences(model: Any, profile: pd.DataFrame, spec: ContextSpec,

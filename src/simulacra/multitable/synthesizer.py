@@ -46,6 +46,7 @@ from simulacra.kinds import Id
 from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
 from simulacra.metadata.keys import parent_positions
 from simulacra.models import MODELS, SEQUENCE_MODELS, get_model
+from simulacra.models.auto import choose_model
 from simulacra.models.base import Synthesizer
 from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, take
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
@@ -54,6 +55,7 @@ from simulacra.multitable.matching import adjust, match_rows
 from simulacra.multitable.relevance import select_columns
 from simulacra.multitable.sequences import (
     SEQUENCE_MODEL,
+    check_table_params,
     choose_primary,
     draw_sequences,
     fit_sequences,
@@ -305,7 +307,11 @@ class RelationalSynthesizer:
         constraints = self.metadata_[table].constraints
         metadata = Metadata(dict(kinds), constraints=constraints)
         params = dict((self.model_params or {}).get(table, {}))
-        cls = get_model(self._model_name(table))
+        name = self._model_name(table)
+        if name == "auto":  # hyperparameters go to the model auto picks for this table
+            name = choose_model(len(train))
+        cls = get_model(name)
+        check_table_params(table, name, cls, params)
         return cls(metadata, random_state=seed, **params).fit(train)
 
     def _fit_keys(self, table: str, frame: pd.DataFrame) -> dict[str, IdEncoder]:
