@@ -60,7 +60,8 @@ def make_synthetic(real: dict[str, pd.DataFrame], md: DatabaseMetadata, how: str
         fk_columns = {c for fk in md.parents(name) for c in fk.columns}
         keys = set(md.primary_keys.get(name, ())) | fk_columns
         for column in frame.columns:
-            if (how == "keys" and column in fk_columns) or (how == "shuffled" and column not in keys):
+            if (how == "keys" and column in fk_columns) or \
+                    (how == "shuffled" and column not in keys):
                 frame[column] = rng.permutation(frame[column].to_numpy())
         if how == "shuffled":
             for fk in md.parents(name):

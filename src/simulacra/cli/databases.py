@@ -147,7 +147,8 @@ def fit_database(source: str, metadata_path: Path | None, model: str | None, see
     frames, meta = read_source(source, tables, metadata_path)
     print_database(meta, "Database metadata" + (f" from {metadata_path}" if metadata_path
                                                  else f" of {shown(source)}"))
-    synth = RelationalSynthesizer(meta, model=models_option(model), model_params=_table_params(params),
+    synth = RelationalSynthesizer(meta, model=models_option(model),
+                                  model_params=_table_params(params),
                                   keep=names_option(keep), random_state=seed)
     started = time.perf_counter()
     with console.status("fitting…"):
