@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from simulacra.errors import MetadataError
-from simulacra.kinds import KINDS, ColumnKind, Id, Numerical, column_from_dict
+from simulacra.kinds import KINDS, ColumnKind, Datetime, Id, Numerical, column_from_dict
 
 if TYPE_CHECKING:
     from simulacra.constraints import Constraint
@@ -53,13 +53,22 @@ class Metadata(Mapping[str, ColumnKind]):
     edit it with :meth:`update_column` / :meth:`set_column`, which validate as they go.
     ``constraints`` are business rules every synthetic row must follow (see
     :mod:`simulacra.constraints`); add them with :meth:`add_constraint`.
+
+    An event table (purchases, readings) names its entity column in ``sequence_key`` and,
+    optionally, the column that orders an entity's events in ``sequence_index`` (a date or a
+    number); :class:`~simulacra.SequentialNetwork` and :func:`~simulacra.evaluate` read them.
+    ``sequence_reason`` says why they were chosen.
     """
 
     def __init__(self, columns: Mapping[str, ColumnKind], *, primary_key: str | None = None,
-                 constraints: Iterable[Constraint] = ()):
+                 constraints: Iterable[Constraint] = (), sequence_key: str | None = None,
+                 sequence_index: str | None = None, sequence_reason: str = ""):
         self._columns: dict[str, ColumnKind] = dict(columns)
         self.primary_key = primary_key
         self.constraints: list[Constraint] = list(constraints)
+        self.sequence_key = sequence_key
+        self.sequence_index = sequence_index
+        self.sequence_reason = sequence_reason
         self.validate()
 
     # -- mapping --------------------------------------------------------------------------
@@ -83,7 +92,9 @@ class Metadata(Mapping[str, ColumnKind]):
         if not isinstance(other, Metadata):
             return NotImplemented
         return self._columns == other._columns and self.primary_key == other.primary_key \
-            and self.constraints == other.constraints
+            and self.constraints == other.constraints \
+            and self.sequence_key == other.sequence_key \
+            and self.sequence_index == other.sequence_index
 
     def __hash__(self) -> int:  # mutable container: identity hash like a dict would refuse
         return id(self)
@@ -100,10 +111,20 @@ class Metadata(Mapping[str, ColumnKind]):
         *,
         overrides: Mapping[str, ColumnKind | str] | None = None,
         categorical_threshold: int | None = None,
+        sequence_key: str | None = None,
+        sequence_index: str | None = None,
     ) -> Metadata:
         """Detect each column's kind from ``data``, recording the reason for each decision.
 
         ``overrides`` maps a column to a kind (object or kind name) that replaces detection.
+        With ``sequence_key`` (the entity column of an event table) the ``sequence_index`` is
+        detected too unless given (:func:`~simulacra.metadata.sequence.find_sequence_index`).
+
+        >>> events = pd.DataFrame({"user": [1, 1, 2, 2, 2], "day": [3, 5, 1, 2, 9],
+        ...                        "amount": [9.5, 3.0, 4.2, 8.8, 1.0]})
+        >>> md = Metadata.detect(events, sequence_key="user")
+        >>> md.sequence_key, md.sequence_index
+        ('user', 'day')
         """
         from simulacra.metadata.detect import detect_column
 
@@ -122,14 +143,29 @@ class Metadata(Mapping[str, ColumnKind]):
             else:
                 columns[name] = detect_column(data[name],
                                               categorical_threshold=categorical_threshold)
-        ids = [n for n, k in columns.items() if isinstance(k, Id)]
-        return cls(columns, primary_key=ids[0] if len(ids) == 1 else None)
+        if sequence_key is not None:
+            from simulacra.metadata.sequence import sequence_columns
+
+            key_kind, sequence_index, reason = sequence_columns(
+                data, columns, sequence_key, sequence_index)
+            columns[sequence_key] = key_kind
+        else:
+            reason = ""
+        ids = [n for n, k in columns.items() if isinstance(k, Id) and n != sequence_key]
+        return cls(columns, primary_key=ids[0] if len(ids) == 1 else None,
+                   sequence_key=sequence_key, sequence_index=sequence_index,
+                   sequence_reason=reason)
 
     def explain(self) -> str:
         """One line per column: name, kind and why."""
         width = max((len(n) for n in self._columns), default=0)
-        return "\n".join(f"{n:<{width}}  {k.kind:<11}  {k.reason or '(no reason recorded)'}"
-                         for n, k in self._columns.items())
+        lines = [f"{n:<{width}}  {k.kind:<11}  {k.reason or '(no reason recorded)'}"
+                 for n, k in self._columns.items()]
+        if self.sequence_key is not None:
+            lines.append(f"sequences: one per {self.sequence_key!r}, ordered by "
+                         f"{self.sequence_index or 'row order'!s}"
+                         + (f" ({self.sequence_reason})" if self.sequence_reason else ""))
+        return "\n".join(lines)
 
     # -- editing --------------------------------------------------------------------------
     def set_column(self, name: str, kind: ColumnKind) -> Metadata:
@@ -185,7 +221,12 @@ class Metadata(Mapping[str, ColumnKind]):
         True
         """
         key = self.primary_key
-        return Metadata(columns, primary_key=key if key in columns else None)
+        sequence = self.sequence_key if self.sequence_key in columns else None
+        return Metadata(columns, primary_key=key if key in columns else None,
+                        sequence_key=sequence,
+                        sequence_index=self.sequence_index
+                        if sequence and self.sequence_index in columns else None,
+                        sequence_reason=self.sequence_reason if sequence else "")
 
     def remove_column(self, name: str) -> Metadata:
         self[name]
@@ -196,6 +237,10 @@ class Metadata(Mapping[str, ColumnKind]):
         del self._columns[name]
         if self.primary_key == name:
             self.primary_key = None
+        if self.sequence_key == name:
+            self.sequence_key = self.sequence_index = None
+        if self.sequence_index == name:
+            self.sequence_index = None
         return self
 
     # -- validation -----------------------------------------------------------------------
@@ -216,8 +261,31 @@ class Metadata(Mapping[str, ColumnKind]):
                 problems.append(f"primary_key {self.primary_key!r} must be of kind 'id', not "
                                 f"{self._columns[self.primary_key].kind!r}")
         problems += self._constraint_problems()
+        problems += self._sequence_problems()
         if problems:
             raise MetadataError(problems)
+
+    def _sequence_problems(self) -> list[str]:
+        key, index = self.sequence_key, self.sequence_index
+        problems = []
+        for label, value in (("sequence_key", key), ("sequence_index", index)):
+            if value is not None and (not isinstance(value, str) or value not in self._columns):
+                problems.append(f"{label} {value!r} is not a column; columns are "
+                                f"{list(self._columns)}")
+        if index is not None and key is None:
+            problems.append(f"sequence_index {index!r} needs a sequence_key (the column naming "
+                            "each event's entity)")
+        if index is not None and index == key:
+            problems.append(f"sequence_index {index!r} cannot also be the sequence_key")
+        kind = self._columns.get(index) if isinstance(index, str) else None
+        if kind is not None and not isinstance(kind, Numerical | Datetime):
+            problems.append(f"sequence_index {index!r} must be a numerical or datetime column, "
+                            f"not {kind.kind!r}; name a date or counter column, or none for "
+                            "the rows' order")
+        if key is not None and key == self.primary_key:
+            problems.append(f"sequence_key {key!r} repeats across an entity's events, so it "
+                            "cannot be the primary_key")
+        return problems
 
     def _constraint_problems(self) -> list[str]:
         from simulacra.constraints import Constraint
@@ -258,6 +326,11 @@ class Metadata(Mapping[str, ColumnKind]):
         }
         if self.constraints:
             out["constraints"] = [c.to_dict() for c in self.constraints]
+        if self.sequence_key is not None:
+            out["sequence_key"] = self.sequence_key
+            out["sequence_index"] = self.sequence_index
+            if reasons and self.sequence_reason:
+                out["sequence_reason"] = self.sequence_reason
         return out
 
     @classmethod
@@ -293,9 +366,15 @@ class Metadata(Mapping[str, ColumnKind]):
                 continue
             constraints.append(constraint)
             problems += [f"constraint #{position + 1}: {p}" for p in constraint.problems(columns)]
+        reason = data.get("sequence_reason") or ""
+        if not isinstance(reason, str):
+            problems.append("'sequence_reason' must be text")
+            reason = ""
         if problems:
             raise MetadataError(problems)
-        return cls(columns, primary_key=data.get("primary_key"), constraints=constraints)
+        return cls(columns, primary_key=data.get("primary_key"), constraints=constraints,
+                   sequence_key=data.get("sequence_key"),
+                   sequence_index=data.get("sequence_index"), sequence_reason=reason[:1000])
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
