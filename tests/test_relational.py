@@ -476,20 +476,3 @@ def test_kept_tables_clear_errors(bank_kept, tmp_path):
     dump_model(path, "relational", payload)
     with pytest.raises(ModelFileError, match="'district' is kept"):
         sim.load(path)
-
-
-def test_a_top_tables_children_add_up_to_the_source_times_scale():
-    """12 districts decide how many clients and accounts there are; their generated counts are
-    settled to the source's totals (times scale), so clients and the dispositions that name
-    them one to one stay in step."""
-    tables = bank()
-    model = sim.RelationalSynthesizer(model="bayesian_network", random_state=0).fit(tables)
-    for scale in (1.0, 0.5):
-        fake = model.sample(scale, rng=3)
-        _check_keys(tables, fake, model.metadata_)
-        for child in ("client", "account"):
-            assert len(fake[child]) == round(len(tables[child]) * scale), (child, scale)
-        per_client = _children_per_row(fake, "disp", "client_id", "client")
-        assert (per_client == 1).mean() >= 0.9, scale  # every real client has one
-    gold = model.sample(conditions={"district": {"region": "north"}}, rng=3)
-    assert (gold["district"]["region"] == "north").all()  # conditioned: counts as drawn

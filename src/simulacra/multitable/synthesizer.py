@@ -584,8 +584,6 @@ class _Generation:
                 or self.owner.models_[table] is None:
             drawn = self._draw(table, n)
             self._keep(table, drawn)
-            if not self.metadata.parents(table) and not self.conditions.get(table):
-                self._settle_counts(table)
             return None
         drawn = self._draw(table, max(n, int(np.ceil(n * self.owner.oversample))))
         self._keep(table, drawn)
@@ -632,23 +630,6 @@ class _Generation:
         states = np.full(len(drawn), LINKED, dtype=object)
         self._write_keys(primary, np.arange(len(drawn)), parent_rows, states)
         return primary
-
-    def _settle_counts(self, table: str) -> None:
-        """A top table's child counts made to add up to the source's children times ``scale``.
-
-        Each child table's size is the sum of its parents' generated counts; for a top table
-        that sum carries the noise of every drawn row (large on a small table: 77 districts
-        decide how many clients and accounts there are), and tables that must agree — clients
-        and the dispositions that name them one to one — drift apart. :func:`adjust` changes
-        counts by one at a time, zeros staying zeros, until each total is the source's.
-        """
-        counts = self.counts[table]
-        for fk in self.metadata.children(table):
-            name = self.layout.count_name(fk)
-            if fk.self_reference or name not in counts.columns or len(counts) == 0:
-                continue
-            linked = self.owner.n_rows_[fk.table] * self.owner.linked_shares_[fk.name]
-            counts[name] = adjust(round(linked * self.scale), counts[name].to_numpy(), self.rng)
 
     def _copy(self, table: str) -> None:
         """A kept table's rows as they are; each row asks for its real number of children per
