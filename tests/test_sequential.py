@@ -139,3 +139,55 @@ def test_a_file_with_a_broken_state_is_refused(fitted, tmp_path):
             z.writestr(n, data)
     with pytest.raises(ModelFileError, match="sequential"):
         sim.load(broken)
+
+
+def bursts(n: int = 800, seed: int = 1) -> pd.DataFrame:
+    """Shoppers whose purchases come in bursts: a gap of 1-3 days within a burst, then 60-90
+    days to the next one; 'loyal' ones (30 %) shop in twice as many bursts. Purchase dates as
+    strings, first purchases spread over 1997."""
+    rng = np.random.default_rng(seed)
+    loyal = rng.random(n) < 0.3
+    rows = []
+    for e in range(n):
+        day = pd.Timestamp("1997-01-01") + pd.Timedelta(days=int(rng.integers(0, 365)))
+        for b in range(rng.integers(1, 3) * (2 if loyal[e] else 1)):
+            if b:
+                day += pd.Timedelta(days=int(rng.integers(60, 91)))
+            for k in range(rng.integers(1, 4)):
+                if k:
+                    day += pd.Timedelta(days=int(rng.integers(1, 4)))
+                rows.append((e, "loyal" if loyal[e] else "casual", day.strftime("%Y-%m-%d"),
+                             round(float(rng.gamma(2.0, 15.0)), 2)))
+    return pd.DataFrame(rows, columns=["user", "kind", "date", "amount"])
+
+
+def _gaps(frame: pd.DataFrame) -> pd.Series:
+    days = pd.to_datetime(frame["date"])
+    return days.groupby(frame["user"], sort=False).diff().dt.days.dropna()
+
+
+def test_event_times_are_learned_as_gaps(tmp_path):
+    real = bursts()
+    md = sim.Metadata.detect(real, sequence_key="user")
+    assert md.sequence_index == "date"
+    model = sim.SequentialNetwork(md, epochs=40, random_state=0).fit(real)
+    assert model.context_columns_ == ["kind"]  # the first date is the model's own business
+    fake = model.sample(800, rng=3)
+    assert list(fake.columns) == list(real.columns) and fake["date"].dtype == real["date"].dtype
+    gaps, real_gaps = _gaps(fake), _gaps(real)
+    assert (gaps >= 0).all()  # dates never go back within a shopper
+    for low, high in ((1, 3), (60, 90)):  # both kinds of gap, at their real shares
+        share = gaps.between(low, high).mean()
+        assert share == pytest.approx(real_gaps.between(low, high).mean(), abs=0.06), (low, high)
+    assert gaps.between(10, 50).mean() < 0.05  # nothing in between, as in the real data
+    first = pd.to_datetime(fake.groupby("user")["date"].first())
+    assert first.dt.year.eq(1997).mean() > 0.95  # first purchases in 1997
+    path = tmp_path / "bursts.simz"
+    model.save(path)
+    loaded = sim.load(path)
+    pd.testing.assert_frame_equal(loaded.sample(50, rng=4), model.sample(50, rng=4))
+    # given contexts: each shopper's first date is drawn given its kind
+    context = pd.DataFrame({"user": [7, 8], "kind": ["loyal", "casual"]})
+    out = model.sample_sequences(context, lengths=[4, 2], rng=5)
+    assert out["user"].tolist() == [7, 7, 7, 7, 8, 8]
+    assert (_gaps(out) >= 0).all()

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import ParameterError
-from simulacra.kinds import ColumnKind, Id, Numerical
+from simulacra.kinds import ColumnKind, Datetime, Id, Numerical
 from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
 from simulacra.metadata.keys import parent_positions
 from simulacra.multitable.context import ContextSpec, Layout
@@ -100,11 +100,19 @@ def fit_sequences(table: str, train: pd.DataFrame, kinds: Mapping[str, ColumnKin
     metadata = Metadata({**kinds,
                          SIBLINGS: Numerical(integer=True, minimum=1,
                                              reason="number of children of the parent"),
-                         PARENT: Id(reason="the parent row")})
+                         PARENT: Id(unique=False, reason="the parent row")},
+                        sequence_key=PARENT, sequence_index=_time_column(train, kinds))
     model = SequentialNetwork(metadata, sequence_key=PARENT,
                               context_columns=(*spec.names(), SIBLINGS), random_state=seed,
                               **dict(params))
     return model.fit(frame)
+
+
+def _time_column(train: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> str | None:
+    """The first datetime column without nulls: a parent's children are drawn in its order,
+    as gaps since the previous child (:mod:`simulacra.models.sequential.timing`)."""
+    return next((c for c, kind in kinds.items()
+                 if isinstance(kind, Datetime) and not train[c].isna().any()), None)
 
 
 def check_table_params(table: str, name: str, cls: Any, params: Mapping[str, Any]) -> None:

@@ -40,11 +40,12 @@ import pandas as pd
 from simulacra.encoders import EncodedColumn
 from simulacra.encoders.identifier import IdEncoder
 from simulacra.errors import DataError, ParameterError
-from simulacra.kinds import Id
+from simulacra.kinds import Id, Numerical
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.sequential.timing import EventTimes
 from simulacra.params import Integer, Names, Number, Optional, Text, as_tuple
 from simulacra.randomness import RandomState, child_seed, make_rng
 
@@ -64,9 +65,13 @@ class SequentialNetwork(NeuralSynthesizer):
     metadata:
         Column kinds; detected from the data when ``None``.
     sequence_key:
-        The column naming each event's entity (a customer id, a station).
+        The column naming each event's entity (a customer id, a station); ``None``: the
+        metadata's ``sequence_key``.
     sequence_index:
-        A column ordering an entity's events (a date, a counter); ``None``: the rows' order.
+        A column ordering an entity's events (a date, a counter); ``None``: the metadata's
+        (detected when no metadata is given), or the rows' order. It is learned as the
+        entity's first time plus the gaps between its events
+        (:mod:`~simulacra.models.sequential.timing`): generated dates never go back.
     context_columns:
         Columns constant within each entity, modelled once per entity; ``None``: every column
         constant within every entity that has two events or more.
@@ -109,7 +114,7 @@ class SequentialNetwork(NeuralSynthesizer):
     """
 
     name: ClassVar[str] = "sequential"
-    params = {"sequence_key": Text("a column name"),
+    params = {"sequence_key": Optional(Text("a column name")),
               "sequence_index": Optional(Text("a column name")),
               "context_columns": Optional(Names()),
               "max_sequence_length": Optional(Integer(1)),
@@ -118,7 +123,7 @@ class SequentialNetwork(NeuralSynthesizer):
               "numeric_bins": Integer(2, 100_000), "numeric_sub_bins": Integer(1, 1000),
               "max_categories": Integer(2, 100_000)}
 
-    def __init__(self, metadata: Metadata | None = None, *, sequence_key: str = "",
+    def __init__(self, metadata: Metadata | None = None, *, sequence_key: str | None = None,
                  sequence_index: str | None = None,
                  context_columns: Sequence[str] | None = None,
                  max_sequence_length: int | None = None,
@@ -153,8 +158,14 @@ class SequentialNetwork(NeuralSynthesizer):
         self._validate_params()
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"fit() expects a pandas DataFrame, got {type(data).__name__}")
-        key = self.sequence_key
-        for label, column in (("sequence_key", key), ("sequence_index", self.sequence_index)):
+        given_md = self.metadata
+        key = self.sequence_key or (given_md.sequence_key if given_md is not None else None)
+        if not key:
+            raise ParameterError("sequence_key is required: the column naming each event's "
+                                 "entity; pass sequence_key=... or set it in the metadata")
+        index = self.sequence_index if self.sequence_index is not None or given_md is None \
+            else given_md.sequence_index
+        for label, column in (("sequence_key", key), ("sequence_index", index)):
             if column is not None and column not in data.columns:
                 raise DataError(f"{label} {column!r} is not a column of the data; columns are "
                                 f"{list(data.columns)}")
@@ -163,23 +174,37 @@ class SequentialNetwork(NeuralSynthesizer):
         if data[key].isna().any():
             raise DataError(f"sequence_key column {key!r} has {int(data[key].isna().sum())} "
                             "null values; every event needs its entity")
-        metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
+        metadata = given_md if given_md is not None else \
+            Metadata.detect(data, sequence_key=key, sequence_index=index)
+        if given_md is None:
+            index = metadata.sequence_index
         if metadata.constraints:
             raise ParameterError("SequentialNetwork does not take constraints yet; remove "
                                  "them from the metadata or use a single-table model")
+        self.sequence_key_, self.sequence_index_ = str(key), index
         codes, uniques = pd.factorize(data[key], sort=False)
         within = np.arange(len(data))
-        if self.sequence_index is not None:
-            within = data[self.sequence_index].rank(method="first", na_option="bottom")
+        if index is not None:
+            within = data[index].rank(method="first", na_option="bottom")
             within = within.to_numpy(dtype=np.int64)
         order = np.lexsort((within, codes))
         frame = data.iloc[order].drop(columns=[key]).reset_index(drop=True)
         entities = codes[order].astype(np.int64)
+        kinds = {c: metadata[c] for c in metadata if c != key}
+        self.times_, self.start_column_ = None, None
+        if index is not None:
+            self.times_ = EventTimes(metadata[index]).fit(frame[index])
+            gaps, start = self.times_.split(frame[index], entities)
+            start_name = self.start_column_ = _fresh_name(f"{index}.start", frame.columns)
+            frame[index] = gaps
+            frame[start_name] = start
+            kinds[index] = Numerical(minimum=0.0).with_reason("gap since the previous event")
+            kinds[start_name] = Numerical().with_reason("the entity's first time")
         self.columns_ = [str(c) for c in data.columns]
         self.context_columns_ = self._find_context(frame, entities)
         self.key_encoder_ = IdEncoder(Id(unique=True)).fit(
             pd.Series(uniques, name=key).astype(data[key].dtype))
-        inner = Metadata({c: metadata[c] for c in metadata if c != key})
+        inner = Metadata({c: kinds[c] for c in frame.columns})
         self._entities = entities
         given = self.metadata
         self.metadata = inner
@@ -197,14 +222,14 @@ class SequentialNetwork(NeuralSynthesizer):
             if unknown:
                 raise DataError(f"context_columns {unknown} are not columns of the data (or "
                                 f"name the sequence_key); columns are {list(frame.columns)}")
-            return list(self.context_columns)
+            return [c for c in self.context_columns if c != self.sequence_index_]
         lengths = np.bincount(entities)
         several = lengths[entities] > 1
         if not several.any():
             return []
         out = []
         for column in frame.columns:
-            if column == self.sequence_index:
+            if column in (self.sequence_index_, self.start_column_):
                 continue
             values = frame[column][several]
             distinct = values.groupby(entities[several]).nunique(dropna=False)
@@ -286,7 +311,7 @@ class SequentialNetwork(NeuralSynthesizer):
     def _positions(self) -> tuple[list[int], list[int]]:
         """Token columns of the context and of the events."""
         source = {c.name: c.source for c in self.codec_.encoded_columns_}
-        context = set(self.context_columns_)
+        context = set(self._model_context())
         ctx = [j for j, n in enumerate(self.tokenizer_.names_)
                if source[self.tokenizer_.source_[n]] in context]
         return ctx, [j for j in range(len(self.tokenizer_.names_)) if j not in set(ctx)]
@@ -356,26 +381,39 @@ class SequentialNetwork(NeuralSynthesizer):
         if n == 0:
             return self._decode(np.zeros(0, np.int64), np.zeros((0, len(
                 self.tokenizer_.names_)), np.int64), None, generator), np.zeros(0, np.int64)
-        entity, full = self._draw(n, tokens, counts, generator)
-        keys = context[self.sequence_key] if self.sequence_key in context.columns else None
+        entity, full = self._draw(n, tokens, counts, generator, complete=self.start_column_
+                                  is not None)
+        key = self.sequence_key_
+        keys = context[key] if key in context.columns else None
         return self._decode(entity, full, keys, generator), entity
+
+    def _model_context(self) -> list[str]:
+        """The network's context columns: the entity's own ones, then its first time (the
+        last context column, so it can be drawn given the others)."""
+        start = [self.start_column_] if self.start_column_ is not None else []
+        return [*self.context_columns_, *start]
 
     def _context_tokens(self, context: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
         """The context rows as the model's context tokens (event columns get stand-ins)."""
         ctx, _ = self._positions()
-        filler = self._decode(*self._draw(1, None, None, rng), None, rng)
-        frame = pd.DataFrame({c: (context[c].to_numpy() if c in self.context_columns_
+        tokens = self._draw(1, None, np.ones(1, np.int64), rng)[1]  # one event
+        filler = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(tokens, rng),
+                                               len(tokens), rng)
+        given = self.context_columns_
+        frame = pd.DataFrame({c: (context[c].to_numpy() if c in given
                                   else np.repeat(filler[c].to_numpy()[:1], len(context)))
                               for c in self.codec_.columns_})
         for c in frame.columns:
-            if c not in self.context_columns_:
+            if c not in given:
                 frame[c] = frame[c].astype(filler[c].dtype)
         tokens = self.tokenizer_.transform(self.codec_.transform(frame, rng))
         return tokens[:, ctx]
 
     def _draw(self, n: int, context: np.ndarray | None, lengths: np.ndarray | None,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """``(entity of each event, tokens of each event)``: contexts drawn when not given."""
+              rng: np.random.Generator, *,
+              complete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``(entity of each event, tokens of each event)``: contexts drawn when not given;
+        ``complete``: the given contexts' last column (the first time) drawn given the rest."""
         torch = require_torch()
         seed = child_seed(rng)
         ctx, ev = self._positions()
@@ -391,6 +429,9 @@ class SequentialNetwork(NeuralSynthesizer):
                         is not None else torch.zeros((size, 0), dtype=torch.int64, device=device)
                 else:
                     given = torch.from_numpy(context[begin:begin + size]).to(device)
+                    if complete:
+                        given = _complete_made(net.context, given, self._start_tokens(), gen,
+                                               device)
                 limit = None if lengths is None else \
                     torch.from_numpy(lengths[begin:begin + size]).to(device)
                 who, steps = _draw_steps(net, given, limit, self.max_length_, gen, device)
@@ -405,6 +446,13 @@ class SequentialNetwork(NeuralSynthesizer):
             self.network_.cpu()
         return np.concatenate(entity_parts), np.concatenate(token_parts)
 
+    def _start_tokens(self) -> int:
+        """How many of the last context tokens are the entity's first time."""
+        source = {c.name: c.source for c in self.codec_.encoded_columns_}
+        ctx, _ = self._positions()
+        return sum(source[self.tokenizer_.source_[self.tokenizer_.names_[j]]]
+                   == self.start_column_ for j in ctx)
+
     def _decode(self, entity: np.ndarray, tokens: np.ndarray, keys: pd.Series | None,
                 rng: np.random.Generator) -> pd.DataFrame:
         encoded = self.tokenizer_.inverse_transform(tokens, rng)
@@ -412,18 +460,20 @@ class SequentialNetwork(NeuralSynthesizer):
         if len(entity):
             first = np.r_[0, np.flatnonzero(np.diff(entity)) + 1]
             first_of = first[np.searchsorted(entity[first], entity)]
-            for column in self.context_columns_:  # one value per entity
+            for column in self._model_context():  # one value per entity
                 frame[column] = frame[column].to_numpy()[first_of]
         n_entities = int(entity.max()) + 1 if len(entity) else 0
         if keys is not None:
             values = keys.to_numpy()[entity]
         else:
             values = self.key_encoder_.generate(n_entities, rng).to_numpy()[entity]
-        frame.insert(0, self.sequence_key, values)
-        if self.sequence_index is not None and len(frame):
-            order = np.lexsort((frame[self.sequence_index].rank(method="first").to_numpy(),
-                                entity))
-            frame = frame.iloc[order].reset_index(drop=True)
+        frame.insert(0, self.sequence_key_, values)
+        if self.times_ is not None:
+            index = self.sequence_index_
+            times = self.times_.join(pd.to_numeric(frame[index]).to_numpy(np.float64),
+                                     pd.to_numeric(frame[self.start_column_]).to_numpy(
+                                         np.float64), entity, rng)
+            frame[index] = times.set_axis(frame.index)
         return frame[self.columns_]
 
     # -- state --------------------------------------------------------------------------------
@@ -431,6 +481,9 @@ class SequentialNetwork(NeuralSynthesizer):
         return {"tokenizer": self.tokenizer_.get_state(), "columns": list(self.columns_),
                 "context_columns": list(self.context_columns_),
                 "key_encoder": self.key_encoder_.get_state(),
+                "sequence_key": self.sequence_key_, "sequence_index": self.sequence_index_,
+                "start_column": self.start_column_,
+                "times": None if self.times_ is None else self.times_.get_state(),
                 "max_length": int(self.max_length_), "n_entities": int(self.n_entities_)}
 
     def _load_data_state(self, state: dict[str, Any]) -> None:
@@ -438,6 +491,16 @@ class SequentialNetwork(NeuralSynthesizer):
         self.columns_ = [str(c) for c in state["columns"]]
         self.context_columns_ = [str(c) for c in state["context_columns"]]
         self.key_encoder_ = IdEncoder.from_state(state["key_encoder"])
+        self.sequence_key_ = str(state["sequence_key"])
+        index, start = state["sequence_index"], state["start_column"]
+        self.sequence_index_ = None if index is None else str(index)
+        self.start_column_ = None if start is None else str(start)
+        self.times_ = None if state["times"] is None else EventTimes.from_state(state["times"])
+        if (self.times_ is None) != (self.start_column_ is None) or (
+                self.start_column_ is not None and self.start_column_ in
+                self.context_columns_) or self.sequence_key_ not in self.columns_:
+            raise DataError("the model file's sequence columns do not fit together; the file "
+                            "is corrupted")
         self.max_length_ = int(state["max_length"])
         self.n_entities_ = int(state["n_entities"])
 
@@ -502,6 +565,24 @@ def _draw_made(made: Any, size: int, gen: Any, device: Any) -> Any:
     return tokens
 
 
+def _complete_made(made: Any, given: Any, last: int, gen: Any, device: Any) -> Any:
+    """``given`` context tokens with their ``last`` columns drawn given the others."""
+    tokens = given.clone()
+    for j in range(made.c - last, made.c):
+        tokens[:, j] = _gumbel(made.column_logits(tokens, j), gen, device)
+    return tokens
+
+
+def _fresh_name(name: str, taken: Any) -> str:
+    """``name``, or ``name~2``, ``name~3`` ... when a column already has it."""
+    taken = set(map(str, taken))
+    out, k = name, 1
+    while out in taken:
+        k += 1
+        out = f"{name}~{k}"
+    return out
+
+
 def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
                 device: Any) -> tuple[Any, Any]:
     """Every entity's events: ``(entity of each event, event tokens)``, by entity then step."""
@@ -523,6 +604,8 @@ def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
             stop = t >= lengths[idx]
         elif t >= max_length:
             stop = torch.ones(len(idx), dtype=torch.bool, device=device)
+        elif t == 0:  # an entity has one event at least: it exists through its events
+            stop = torch.zeros(len(idx), dtype=torch.bool, device=device)
         else:
             stop = _gumbel(net.step.conditioned_column(tokens, 0, condition), gen,
                            device).bool()
