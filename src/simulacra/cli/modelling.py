@@ -35,6 +35,12 @@ def metadata(
                                         "SQLAlchemy URL or a folder of CSV/Parquet files.")],
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write metadata (.yaml or .json).")] = None,
+    sequence_key: Annotated[str | None, typer.Option(
+        "--sequence-key", help="An event table: the column naming each event's entity; the "
+        "column ordering its events is detected, with the reason.")] = None,
+    sequence_index: Annotated[str | None, typer.Option(
+        "--sequence-index", help="With --sequence-key: the column ordering an entity's "
+        "events, instead of detecting it.")] = None,
 ) -> None:
     """Detect column kinds (and a database's keys), explain each decision, and optionally save
     them for editing.
@@ -48,9 +54,15 @@ def metadata(
     if is_database(data):
         database_metadata(data, output)
         return
+    if sequence_index is not None and sequence_key is None:
+        from simulacra.errors import ParameterError
 
-    md = Metadata.detect(read_table(data))
+        raise ParameterError("--sequence-index needs --sequence-key (the entity column)")
+    md = Metadata.detect(read_table(data), sequence_key=sequence_key,
+                         sequence_index=sequence_index)
     print_metadata(md, f"Metadata of {data}")
+    if md.sequence_key is not None:
+        console.print(md.explain().splitlines()[-1])
     if output is not None:
         if output.exists():
             for constraint in Metadata.load(output).constraints:
@@ -82,14 +94,26 @@ def fit(
         "--on-violation", help="Rows that break the metadata's constraints: drop, keep or "
         "error.")] = "drop",
     keep: KeepOption = None,
+    sequence_key: Annotated[str | None, typer.Option(
+        "--sequence-key", help="An event table: the column naming each event's entity (a "
+        "customer, a sensor); fits the sequential model, and `sample -n` counts entities.")
+    ] = None,
+    sequence_index: Annotated[str | None, typer.Option(
+        "--sequence-index", help="With --sequence-key: the column ordering an entity's "
+        "events (a date or a counter); detected when absent.")] = None,
+    context_path: Annotated[Path | None, typer.Option(
+        "--context", help="With --sequence-key: CSV/Parquet with one row per entity (the key "
+        "and the entity's own columns), joined to its events as their context.")] = None,
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
 
     With --epsilon (and optionally --delta) the fit is differentially private and the budget
     spent is printed by stage. Constraints in the --metadata file are checked on the data and
-    followed by every sampled row.
+    followed by every sampled row. With --sequence-key the table is a table of events, one
+    sequence per entity (`simulacra fit events.csv --sequence-key user -o m.simz`).
     """
     from simulacra.cli.databases import fit_database, is_database
+    from simulacra.cli.sequences import fit_events, wants_sequences
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
     from simulacra.models import get_model
@@ -108,9 +132,25 @@ def fit(
 
         raise ParameterError("--keep names tables of a database; a single table is fitted "
                              "whole")
+    given_md = Metadata.load(metadata_path) if metadata_path else None
+    if wants_sequences(model, sequence_key, given_md):
+        if epsilon is not None:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("--epsilon is not available for event tables yet")
+        fit_events(data, output, model=model, metadata_path=metadata_path,
+                   sequence_key=sequence_key, sequence_index=sequence_index,
+                   context_path=context_path, seed=seed,
+                   params=model_params("sequential", param))
+        return
+    if sequence_index is not None or context_path is not None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--sequence-index and --context are for event tables: give "
+                             "--sequence-key too")
     model = model or "gaussian_copula"
     frame = read_table(data)
-    md = Metadata.load(metadata_path) if metadata_path else Metadata.detect(frame)
+    md = given_md if given_md is not None else Metadata.detect(frame)
     print_metadata(md, "Metadata" + (f" from {metadata_path}" if metadata_path else
                                       " (detected)"))
     privacy = privacy_option(epsilon, delta)
@@ -163,7 +203,8 @@ def sample(
                                         "a database model a SQLAlchemy URL or a folder.")],
     n: Annotated[int | None, typer.Option("-n", "--rows",
                                           help="Rows to generate (default: as many as "
-                                          "the training table had).")] = None,
+                                          "the training table had); entities for a "
+                                          "sequential model.")] = None,
     seed: SeedOption = None,
     condition: Annotated[list[str] | None, typer.Option(
         "--condition", "-c", help="Only rows with COLUMN=VALUE (repeat; VALUE in YAML, "
@@ -179,6 +220,9 @@ def sample(
                                          "source (0.5: half).")] = 1.0,
     replace: Annotated[bool, typer.Option("--replace", help="Database models: replace tables "
                                           "the target already has.")] = False,
+    context_path: Annotated[Path | None, typer.Option(
+        "--context", help="Sequential models: CSV/Parquet of entities (their context "
+        "columns, optionally the key); one sequence drawn per row.")] = None,
 ) -> None:
     """Generate a synthetic table (or database) from a saved model."""
     from simulacra.io import write_table
@@ -198,6 +242,19 @@ def sample(
         from simulacra.errors import ParameterError
 
         raise ParameterError("--scale and --replace are for database models; give -n ROWS")
+    if synth.name == "sequential":
+        from simulacra.cli.sequences import sample_events
+        from simulacra.errors import ParameterError
+
+        if condition or known_path or rebalance:
+            raise ParameterError("a sequential model takes -n ENTITIES or --context, not "
+                                 "--condition, --known or --rebalance")
+        sample_events(synth, output, n=n, seed=seed, context_path=context_path)
+        return
+    if context_path is not None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--context is for sequential models (fit with --sequence-key)")
     rows = synth.n_rows_ if n is None else n
     conditions = parse_pairs(condition, "--condition")
     started = time.perf_counter()

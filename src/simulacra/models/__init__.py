@@ -32,11 +32,12 @@ SEQUENCE_MODELS: dict[str, type[Synthesizer]] = {SequentialNetwork.name: Sequent
 def get_model(name: str) -> type[Synthesizer] | type[AutoSynthesizer]:
     """The synthesizer class registered under ``name`` (``"auto"``: the factory whose ``fit``
     returns the synthesizer it chose, fitted)."""
+    known = {**MODELS, **SEQUENCE_MODELS}
     try:
-        return MODELS[name]
+        return known[name]
     except KeyError:
         raise ParameterError(f"unknown model {name!r}; choose one of "
-                             f"{', '.join(sorted(MODELS))}") from None
+                             f"{', '.join(sorted(known))}") from None
 
 
 def load(path: str | Path) -> Synthesizer:

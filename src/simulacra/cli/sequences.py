@@ -1,0 +1,135 @@
+"""Event tables on the command line: ``fit --sequence-key``, ``sample`` of entities,
+``sample --context`` and ``metadata --sequence-key``.
+
+An event table has one row per event and a column naming each event's entity
+(``--sequence-key``); its events are ordered by ``--sequence-index`` (a date or a counter,
+detected when absent). ``--context ctx.csv`` at fit time gives the entities' own columns in a
+table of their own (one row per entity, with the key), joined to their events. ``sample -n N``
+then counts entities, and ``sample --context ctx.csv`` draws one sequence per row of a table of
+entities.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulacra.cli.common import console, print_metadata
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from simulacra.metadata import Metadata
+
+MODEL = "sequential"
+
+
+def wants_sequences(model: str | None, sequence_key: str | None,
+                    metadata: Metadata | None) -> bool:
+    """Whether ``fit`` is fitting an event table."""
+    return model == MODEL or sequence_key is not None or (
+        metadata is not None and metadata.sequence_key is not None)
+
+
+def join_context(events: pd.DataFrame, context: pd.DataFrame, key: str,
+                 source: str) -> tuple[pd.DataFrame, list[str]]:
+    """``events`` with their entity's columns from ``context`` (one row per entity), and the
+    names of those columns."""
+    from simulacra.errors import DataError
+
+    if key not in context.columns:
+        raise DataError(f"--context {source} has no column {key!r} (the --sequence-key); "
+                        f"its columns are {list(context.columns)}")
+    repeated = int(context[key].duplicated().sum())
+    if repeated:
+        raise DataError(f"--context {source}: {repeated:,} values of {key!r} repeat; give one "
+                        "row per entity")
+    shared = sorted(set(context.columns) & set(events.columns) - {key})
+    if shared:
+        raise DataError(f"--context {source} and the events share columns {shared}; rename or "
+                        "drop them in one of the two")
+    unknown = ~events[key].isin(context[key])
+    if unknown.any():
+        raise DataError(f"{int(unknown.sum()):,} events name an entity that --context {source} "
+                        f"lacks, e.g. {events.loc[unknown, key].iloc[0]!r}; add those entities")
+    columns = [str(c) for c in context.columns if c != key]
+    joined = events.merge(context, on=key, how="left", validate="many_to_one", sort=False)
+    return joined, columns
+
+
+def fit_events(data: str, output: Path, *, model: str | None, metadata_path: Path | None,
+               sequence_key: str | None, sequence_index: str | None,
+               context_path: Path | None, seed: int | None, params: dict[str, Any]) -> None:
+    """Fit a :class:`~simulacra.SequentialNetwork` on an event table and save it."""
+    from simulacra.errors import ParameterError
+    from simulacra.io import read_table
+    from simulacra.metadata import Metadata
+    from simulacra.models.sequential import SequentialNetwork
+
+    if model not in (None, MODEL):
+        raise ParameterError(f"--sequence-key fits the {MODEL!r} model; --model {model} does "
+                             "not take sequences (leave --model out)")
+    events = read_table(data)
+    given = Metadata.load(metadata_path) if metadata_path else None
+    key = sequence_key or (given.sequence_key if given is not None else None)
+    if key is None:
+        raise ParameterError("an event table needs --sequence-key COLUMN (the column naming "
+                             "each event's entity), or a --metadata file that sets sequence_key")
+    context_columns = None
+    if context_path is not None:
+        events, context_columns = join_context(events, read_table(context_path), key,
+                                               str(context_path))
+    if given is None:
+        md = Metadata.detect(events, sequence_key=key, sequence_index=sequence_index)
+    else:
+        md = _with_sequence(given, events, key, sequence_index)
+    print_metadata(md, "Metadata" + (f" from {metadata_path}" if metadata_path else
+                                      " (detected)"))
+    console.print(md.explain().splitlines()[-1])
+    maker = SequentialNetwork(md, random_state=seed, context_columns=context_columns, **params)
+    started = time.perf_counter()
+    synth = maker.fit(events)
+    fitted = time.perf_counter() - started
+    synth.save(output)
+    console.print(f"Fitted [bold]{MODEL}[/] on {synth.n_entities_:,} entities "
+                  f"({len(events):,} events, context {synth.context_columns_}) in "
+                  f"{fitted:.2f} s; saved to [bold]{output}[/] "
+                  f"({output.stat().st_size / 1024:,.0f} KiB).")
+
+
+def _with_sequence(md: Metadata, events: pd.DataFrame, key: str,
+                   index: str | None) -> Metadata:
+    """``md`` with the flags' key and index; an index neither gives is found in the data."""
+    from simulacra.metadata import Metadata
+    from simulacra.metadata.sequence import sequence_columns
+
+    spec = md.to_dict()
+    if index is None and md.sequence_key == key:
+        index = md.sequence_index
+    elif index is None:
+        _, index, spec["sequence_reason"] = sequence_columns(events, md, key, None)
+    spec["sequence_key"], spec["sequence_index"] = key, index
+    return Metadata.from_dict(spec)
+
+
+def sample_events(synth: Any, output: str, *, n: int | None, seed: int | None,
+                  context_path: Path | None) -> None:
+    """``n`` entities with their events, or one sequence per row of ``context_path``."""
+    from simulacra.io import read_table, write_table
+
+    started = time.perf_counter()
+    if context_path is not None:
+        from simulacra.errors import ParameterError
+
+        if n is not None:
+            raise ParameterError("--context gives the entities to draw (one per row): it does "
+                                 "not combine with -n")
+        frame = synth.sample_sequences(read_table(context_path), rng=seed)
+    else:
+        frame = synth.sample(synth.n_entities_ if n is None else n, rng=seed)
+    took = time.perf_counter() - started
+    write_table(frame, output)
+    entities = frame[synth.sequence_key_].nunique()
+    console.print(f"Sampled {entities:,} entities, {len(frame):,} events x {frame.shape[1]} "
+                  f"columns in {took:.2f} s; wrote [bold]{output}[/].")
