@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 LR_PATIENCE = 2  # epochs without a better held-out loss before the learning rate halves
 MIN_BATCHES = 10  # batches per epoch at least (smaller batches for few entities)
 STEPS_PER_BATCH = 32_768  # most padded steps (entities × longest sequence) in one batch
-CHUNK = 4096  # entities sampled at once
+CHUNK = 16_384  # entities sampled at once
 
 
 class SequentialNetwork(NeuralSynthesizer):
@@ -342,7 +342,7 @@ class SequentialNetwork(NeuralSynthesizer):
             raise ParameterError(f"n must be an integer >= 1 (entities), got {n!r}")
         generator = self._sample_rng if rng is None else make_rng(rng)
         entity, tokens = self._draw(int(n), None, None, generator)
-        return self._decode(entity, tokens, None, generator)
+        return self._decode(entity, tokens, None, generator, window=True)[0]
 
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The encoded events of ``n`` entities (their number of rows varies)."""
@@ -380,12 +380,13 @@ class SequentialNetwork(NeuralSynthesizer):
         tokens = self._context_tokens(context, generator) if n else None
         if n == 0:
             return self._decode(np.zeros(0, np.int64), np.zeros((0, len(
-                self.tokenizer_.names_)), np.int64), None, generator), np.zeros(0, np.int64)
+                self.tokenizer_.names_)), np.int64), None, generator)[0], np.zeros(0, np.int64)
         entity, full = self._draw(n, tokens, counts, generator, complete=self.start_column_
                                   is not None)
         key = self.sequence_key_
         keys = context[key] if key in context.columns else None
-        return self._decode(entity, full, keys, generator), entity
+        frame, kept = self._decode(entity, full, keys, generator, window=lengths is None)
+        return frame, entity[kept]
 
     def _model_context(self) -> list[str]:
         """The network's context columns: the entity's own ones, then its first time (the
@@ -454,7 +455,11 @@ class SequentialNetwork(NeuralSynthesizer):
                    == self.start_column_ for j in ctx)
 
     def _decode(self, entity: np.ndarray, tokens: np.ndarray, keys: pd.Series | None,
-                rng: np.random.Generator) -> pd.DataFrame:
+                rng: np.random.Generator, *,
+                window: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+        """The events as a table, and which of them it keeps: with ``window``, events drawn
+        past the last time of the training data are dropped (its sequences were cut there;
+        an entity keeps its first event)."""
         encoded = self.tokenizer_.inverse_transform(tokens, rng)
         frame = self.codec_.inverse_transform(encoded, len(tokens), rng)
         if len(entity):
@@ -470,11 +475,14 @@ class SequentialNetwork(NeuralSynthesizer):
         frame.insert(0, self.sequence_key_, values)
         if self.times_ is not None:
             index = self.sequence_index_
-            times = self.times_.join(pd.to_numeric(frame[index]).to_numpy(np.float64),
-                                     pd.to_numeric(frame[self.start_column_]).to_numpy(
-                                         np.float64), entity, rng)
+            times, inside = self.times_.join(
+                pd.to_numeric(frame[index]).to_numpy(np.float64),
+                pd.to_numeric(frame[self.start_column_]).to_numpy(np.float64), entity, rng)
             frame[index] = times.set_axis(frame.index)
-        return frame[self.columns_]
+            if window and len(frame):
+                kept = inside | np.r_[True, entity[1:] != entity[:-1]]
+                return frame.loc[kept, self.columns_].reset_index(drop=True), kept
+        return frame[self.columns_], np.ones(len(frame), dtype=bool)
 
     # -- state --------------------------------------------------------------------------------
     def _data_state(self) -> dict[str, Any]:

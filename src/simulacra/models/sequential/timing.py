@@ -19,9 +19,12 @@ Datetime columns are counted in their own resolution (days for dates, seconds fo
 >>> gaps, start = times.split(when, entity)
 >>> gaps.tolist(), start.tolist()
 ([0.0, 2.0, 0.0], [0.0, 0.0, 1.0])
->>> times.join(np.array([5.0, 2.5, 9.0]), start, entity, np.random.default_rng(0)).tolist()
-[Timestamp('2024-01-01 00:00:00'), Timestamp('2024-01-03 00:00:00'), \
-Timestamp('2024-01-02 00:00:00')]
+>>> when, inside = times.join(np.array([5.0, 2.0, 9.0]), start, entity,
+...                           np.random.default_rng(0))
+>>> when.dt.day.tolist(), inside.tolist()  # the 3rd of January is the last day seen
+([1, 3, 2], [True, True, True])
+>>> times.join(np.array([0.0, 4.0, 0.0]), start, entity, np.random.default_rng(0))[1].tolist()
+[True, False, True]
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class EventTimes:
                 raise DataError(f"sequence_index column {column.name!r} has values that are "
                                 "not numbers; convert them, or declare the column a datetime")
             self.integer_ = bool(pd.api.types.is_integer_dtype(column.dtype))
+        self.last_ = float(self.steps(column).max()) if len(column) else 0.0
         return self
 
     def steps(self, column: pd.Series) -> np.ndarray:
@@ -80,23 +84,27 @@ class EventTimes:
         return gaps, x[first]
 
     def join(self, gaps: np.ndarray, start: np.ndarray, entity: np.ndarray,
-             rng: np.random.Generator) -> pd.Series:
+             rng: np.random.Generator) -> tuple[pd.Series, np.ndarray]:
         """The column rebuilt from generated gaps (negatives and nulls count as 0; an entity's
-        first event is at its start) and each entity's start (its first event's value)."""
+        first event is at its start) and each entity's start (its first event's value); and
+        per event whether it falls inside the observed window (at or before the last time of
+        the training data: real sequences were cut there)."""
         first = _first_of(entity)
         g = np.nan_to_num(np.asarray(gaps, dtype=np.float64), nan=0.0).clip(min=0.0)
         g[first == np.arange(len(g))] = 0.0
         total = np.cumsum(g)
         x = np.asarray(start, dtype=np.float64)[first] + total - total[first]
+        inside = x <= self.last_ + 1e-9
         if self.encoder_ is not None:
             out = self.encoder_.inverse_transform(x, rng)
-            return pd.Series(out.to_numpy(), name=self.column_, dtype=out.dtype)
+            return pd.Series(out.to_numpy(), name=self.column_, dtype=out.dtype), inside
         if self.integer_:
-            return pd.Series(np.rint(x).astype(np.int64), name=self.column_)
-        return pd.Series(x, name=self.column_)
+            return pd.Series(np.rint(x).astype(np.int64), name=self.column_), inside
+        return pd.Series(x, name=self.column_), inside
 
     def get_state(self) -> dict[str, Any]:
         return {"kind": self.kind.to_dict(), "column": self.column_, "integer": self.integer_,
+                "last": self.last_,
                 "encoder": None if self.encoder_ is None else self.encoder_.get_state()}
 
     @classmethod
@@ -104,6 +112,7 @@ class EventTimes:
         times = cls(column_from_dict(dict(state["kind"]), name=str(state["column"])))
         times.column_ = str(state["column"])
         times.integer_ = bool(state["integer"])
+        times.last_ = float(state["last"])
         times.encoder_ = None if state["encoder"] is None else \
             DatetimeEncoder.from_state(state["encoder"])
         return times
