@@ -58,6 +58,17 @@ def test_fit_and_sample_an_event_table(files):
     assert set(given["user"]) == {"a", "b", "c"}
     assert given.groupby("user")["kind"].first().to_dict() == {"a": "loyal", "b": "casual",
                                                                "c": "loyal"}
+    # what comes after given events
+    real[real["user"] < 3].to_csv(root / "prefixes.csv", index=False)
+    r = invoke("sample", root / "m.simz", "--prefixes", root / "prefixes.csv", "--events", 2,
+               "-o", root / "next.csv", "--seed", 3)
+    assert r.exit_code == 0, r.output
+    nxt = pd.read_csv(root / "next.csv")
+    assert nxt.groupby("user").size().to_dict() == {0: 2, 1: 2, 2: 2}
+    last = pd.to_datetime(real[real["user"] < 3].groupby("user")["date"].max())
+    assert (pd.to_datetime(nxt.groupby("user")["date"].min()) >= last).all()
+    r = invoke("sample", root / "m.simz", "--events", 2, "-o", root / "x.csv")
+    assert r.exit_code == 2 and "give both" in r.output
     # the metadata file carries the key: no flag needed
     r = invoke("fit", root / "flat.csv", "--metadata", root / "md.yaml", "-o", root / "m2.simz",
                "-p", "epochs=2")

@@ -172,3 +172,40 @@ def test_event_times_are_learned_as_gaps(tmp_path):
     out = model.sample_sequences(context, lengths=[4, 2], rng=5)
     assert out["user"].tolist() == [7, 7, 7, 7, 8, 8]
     assert (_gaps(out) >= 0).all()
+
+
+def test_sequences_continue_after_given_prefixes(fitted, events):
+    """Amounts climb by 10 per event around a per-account level: a continuation follows the
+    given events' level, and its steps come after theirs."""
+    chosen = events[events["account"].isin(["C00001", "C00002", "C00003"])]
+    prefixes = chosen.groupby("account").head(2)
+    prefixes = prefixes.assign(amount=np.where(prefixes["segment"] == "a", 170.0, 230.0)
+                               + 10 * prefixes["step"])  # levels rare for their segment
+    out = fitted.continue_sequences(prefixes, events=3, rng=0)
+    assert list(out.columns) == list(events.columns)
+    assert out.groupby("account").size().to_dict() == {a: 3 for a in prefixes["account"]}
+    last = prefixes.groupby("account")["step"].max()
+    assert (out.groupby("account")["step"].min() > last).all()
+    segment = prefixes.groupby("account")["segment"].first()
+    assert (out.groupby("account")["segment"].first() == segment).all()
+    gone_up = out.groupby("account")["amount"].first() - prefixes.groupby("account")[
+        "amount"].last()
+    # the next amount follows the given level (the segments' own are ~100 and ~300)
+    assert ((gone_up > -30) & (gone_up < 50)).mean() >= 2 / 3, gone_up.to_dict()
+    again = fitted.continue_sequences(prefixes, events=3, rng=0)
+    pd.testing.assert_frame_equal(out, again)
+    with pytest.raises(ParameterError, match="events must be an integer"):
+        fitted.continue_sequences(prefixes, events=0)
+    with pytest.raises(DataError, match="lack the model's columns"):
+        fitted.continue_sequences(prefixes.drop(columns="amount"))
+
+
+def test_continued_dates_go_past_the_training_data():
+    real = bursts(n=300)
+    model = sim.SequentialNetwork(sequence_key="user", epochs=5, random_state=0).fit(real)
+    late = pd.DataFrame({"user": ["x", "x"], "kind": ["loyal", "loyal"],
+                         "date": ["1998-12-01", "1998-12-03"], "amount": [20.0, 31.5]})
+    out = model.continue_sequences(late, events=4, rng=1)
+    days = pd.to_datetime(out["date"])
+    assert len(out) == 4 and days.min() >= pd.Timestamp("1998-12-03")
+    assert days.is_monotonic_increasing and days.max() > pd.Timestamp(real["date"].max())

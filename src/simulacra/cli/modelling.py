@@ -223,6 +223,12 @@ def sample(
     context_path: Annotated[Path | None, typer.Option(
         "--context", help="Sequential models: CSV/Parquet of entities (their context "
         "columns, optionally the key); one sequence drawn per row.")] = None,
+    prefixes_path: Annotated[Path | None, typer.Option(
+        "--prefixes", help="Sequential models: CSV/Parquet of the first events of some "
+        "entities; writes the events that follow (a forecast).")] = None,
+    events: Annotated[int | None, typer.Option(
+        "--events", help="With --prefixes: new events per entity (default: until the model "
+        "stops the sequence).")] = None,
 ) -> None:
     """Generate a synthetic table (or database) from a saved model."""
     from simulacra.io import write_table
@@ -249,12 +255,14 @@ def sample(
         if condition or known_path or rebalance:
             raise ParameterError("a sequential model takes -n ENTITIES or --context, not "
                                  "--condition, --known or --rebalance")
-        sample_events(synth, output, n=n, seed=seed, context_path=context_path)
+        sample_events(synth, output, n=n, seed=seed, context_path=context_path,
+                      prefixes_path=prefixes_path, events=events)
         return
-    if context_path is not None:
+    if context_path is not None or prefixes_path is not None or events is not None:
         from simulacra.errors import ParameterError
 
-        raise ParameterError("--context is for sequential models (fit with --sequence-key)")
+        raise ParameterError("--context, --prefixes and --events are for sequential models "
+                             "(fit with --sequence-key)")
     rows = synth.n_rows_ if n is None else n
     conditions = parse_pairs(condition, "--condition")
     started = time.perf_counter()

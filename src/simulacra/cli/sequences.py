@@ -114,17 +114,25 @@ def _with_sequence(md: Metadata, events: pd.DataFrame, key: str,
 
 
 def sample_events(synth: Any, output: str, *, n: int | None, seed: int | None,
-                  context_path: Path | None) -> None:
-    """``n`` entities with their events, or one sequence per row of ``context_path``."""
+                  context_path: Path | None, prefixes_path: Path | None,
+                  events: int | None) -> None:
+    """``n`` entities with their events, one sequence per row of ``context_path``, or what
+    comes after the events of ``prefixes_path``."""
+    from simulacra.errors import ParameterError
     from simulacra.io import read_table, write_table
 
     started = time.perf_counter()
-    if context_path is not None:
-        from simulacra.errors import ParameterError
-
-        if n is not None:
-            raise ParameterError("--context gives the entities to draw (one per row): it does "
-                                 "not combine with -n")
+    if events is not None and prefixes_path is None:
+        raise ParameterError("--events counts new events after --prefixes; give both")
+    if (context_path is not None or prefixes_path is not None) and n is not None:
+        raise ParameterError("--context and --prefixes give the entities to draw: they do not "
+                             "combine with -n")
+    if context_path is not None and prefixes_path is not None:
+        raise ParameterError("give --context (new entities) or --prefixes (entities to "
+                             "continue), not both")
+    if prefixes_path is not None:
+        frame = synth.continue_sequences(read_table(prefixes_path), events=events, rng=seed)
+    elif context_path is not None:
         frame = synth.sample_sequences(read_table(context_path), rng=seed)
     else:
         frame = synth.sample(synth.n_entities_ if n is None else n, rng=seed)

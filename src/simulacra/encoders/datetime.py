@@ -182,6 +182,20 @@ class DatetimeEncoder(ContinuousEncoder):
             t = np.clip(t, self._min, self._max)
         return self._restore(self._timestamps(t))
 
+    def inverse_transform_unbounded(self, values: np.ndarray) -> pd.Series:
+        """:meth:`inverse_transform` without the clip to the fitted bounds: times after the
+        data's last one (a forecast), rounded to the resolution, in the column's storage.
+
+        >>> s = pd.Series(["2024-01-05", "2024-01-01"], name="day")
+        >>> enc = DatetimeEncoder(Datetime(format="%Y-%m-%d")).fit(s)
+        >>> enc.inverse_transform_unbounded(np.array([10.0])).tolist()
+        ['2024-01-11']
+        """
+        self._check_fitted()
+        x = np.asarray(values, dtype=np.float64).reshape(-1)
+        t = self.origin_ + (self._bq + np.rint(x + self._frac).astype(np.int64)) * self._step
+        return self._restore(self._timestamps(t))
+
     def _timestamps(self, t: np.ndarray) -> pd.Series:
         ts = pd.Series(t.astype(f"datetime64[{self.unit_}]"), name=self.column_)
         if self._tz is not None:

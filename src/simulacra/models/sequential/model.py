@@ -182,14 +182,7 @@ class SequentialNetwork(NeuralSynthesizer):
             raise ParameterError("SequentialNetwork does not take constraints yet; remove "
                                  "them from the metadata or use a single-table model")
         self.sequence_key_, self.sequence_index_ = str(key), index
-        codes, uniques = pd.factorize(data[key], sort=False)
-        within = np.arange(len(data))
-        if index is not None:
-            within = data[index].rank(method="first", na_option="bottom")
-            within = within.to_numpy(dtype=np.int64)
-        order = np.lexsort((within, codes))
-        frame = data.iloc[order].drop(columns=[key]).reset_index(drop=True)
-        entities = codes[order].astype(np.int64)
+        frame, entities, uniques = _by_entity(data, key, index)
         kinds = {c: metadata[c] for c in metadata if c != key}
         self.times_, self.start_column_ = None, None
         if index is not None:
@@ -388,6 +381,80 @@ class SequentialNetwork(NeuralSynthesizer):
         frame, kept = self._decode(entity, full, keys, generator, window=lengths is None)
         return frame, entity[kept]
 
+    def continue_sequences(self, prefixes: pd.DataFrame, *, events: int | None = None,
+                           rng: RandomState = None) -> pd.DataFrame:
+        """What comes next: ``prefixes`` holds the first events of some entities (the
+        training data's columns); each entity's sequence is continued after them — by
+        ``events`` more events each when given, else until the model stops it — and the new
+        events are returned (their dates after the last given one, not bounded by the
+        training data's last date: a forecast).
+
+        >>> import numpy as np, pandas as pd
+        >>> import simulacra as sim
+        >>> steps = pd.DataFrame({"unit": np.repeat(np.arange(200), 4),
+        ...                       "t": np.tile(np.arange(4), 200),
+        ...                       "level": np.tile(np.arange(4), 200) * 10.0})
+        >>> model = sim.SequentialNetwork(sequence_key="unit", epochs=2,
+        ...                               random_state=0).fit(steps)
+        >>> given = pd.DataFrame({"unit": [7, 7], "t": [0, 1], "level": [0.0, 10.0]})
+        >>> nxt = model.continue_sequences(given, events=2, rng=0)
+        >>> nxt["unit"].tolist(), nxt["t"].tolist()
+        ([7, 7], [2, 3])
+        """
+        self._check_fitted()
+        if not isinstance(prefixes, pd.DataFrame):
+            raise DataError(f"prefixes must be a DataFrame, got {type(prefixes).__name__}")
+        missing = [c for c in self.columns_ if c not in prefixes.columns]
+        if missing:
+            raise DataError(f"prefixes lack the model's columns {missing}")
+        key, index = self.sequence_key_, self.sequence_index_
+        if prefixes[key].isna().any():
+            raise DataError(f"prefixes: sequence_key column {key!r} has null values")
+        bad_count = events is not None and not (isinstance(events, int | np.integer)
+                                                and not isinstance(events, bool) and events >= 1)
+        if bad_count:
+            raise ParameterError(f"events must be an integer >= 1 (new events per entity), "
+                                 f"got {events!r}")
+        generator = self._sample_rng if rng is None else make_rng(rng)
+        frame, entity, keys = _by_entity(prefixes[self.columns_], key, index)
+        if len(frame) == 0:
+            return prefixes[self.columns_].iloc[:0].copy()
+        first = np.r_[0, np.flatnonzero(np.diff(entity)) + 1]
+        last = np.r_[first[1:], len(entity)] - 1
+        counts = np.diff(np.r_[first, len(entity)]).astype(np.int64)
+        if self.times_ is not None:
+            last_time = self.times_.steps(frame[index])[last]
+            gaps, start = self.times_.split(frame[index], entity)
+            frame[index] = gaps
+            frame[self.start_column_] = start
+        tokens = self.tokenizer_.transform(self.codec_.transform(
+            frame[self.codec_.columns_], generator))
+        ctx, ev = self._positions()
+        forced = np.zeros((len(first), int(counts.max()), len(ev)), dtype=np.int64)
+        step = np.arange(len(entity)) - first[entity]
+        forced[entity, step] = tokens[:, ev]
+        lengths = None if events is None else counts + int(events)
+        drawn_entity, drawn = self._draw(len(first), tokens[first][:, ctx], lengths, generator,
+                                         forced=forced, forced_len=counts)
+        out, _ = self._decode(drawn_entity, drawn, pd.Series(keys), generator)
+        rank = np.arange(len(drawn_entity)) - np.searchsorted(drawn_entity, drawn_entity)
+        new = rank >= counts[drawn_entity]
+        out = out.loc[new].reset_index(drop=True)
+        who = drawn_entity[new]
+        for column in self.context_columns_:  # the entity's own values, as given
+            out[column] = frame[column].to_numpy()[first][who]
+        if self.times_ is not None:
+            gaps = self._new_gaps(drawn[new], generator)
+            out[index] = self.times_.extend(last_time[who], gaps, who).set_axis(
+                out.index)
+        return out[self.columns_]
+
+    def _new_gaps(self, tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The gap column's values of drawn event tokens (full token rows)."""
+        encoded = self.tokenizer_.inverse_transform(tokens, rng)
+        frame = self.codec_.inverse_transform(encoded, len(tokens), rng)
+        return pd.to_numeric(frame[self.sequence_index_]).to_numpy(np.float64)
+
     def _model_context(self) -> list[str]:
         """The network's context columns: the entity's own ones, then its first time (the
         last context column, so it can be drawn given the others)."""
@@ -411,8 +478,9 @@ class SequentialNetwork(NeuralSynthesizer):
         return tokens[:, ctx]
 
     def _draw(self, n: int, context: np.ndarray | None, lengths: np.ndarray | None,
-              rng: np.random.Generator, *,
-              complete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+              rng: np.random.Generator, *, complete: bool = False,
+              forced: np.ndarray | None = None,
+              forced_len: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(entity of each event, tokens of each event)``: contexts drawn when not given;
         ``complete``: the given contexts' last column (the first time) drawn given the rest."""
         torch = require_torch()
@@ -435,7 +503,12 @@ class SequentialNetwork(NeuralSynthesizer):
                                                device)
                 limit = None if lengths is None else \
                     torch.from_numpy(lengths[begin:begin + size]).to(device)
-                who, steps = _draw_steps(net, given, limit, self.max_length_, gen, device)
+                prefix = prefix_len = None
+                if forced is not None and forced_len is not None:
+                    prefix = torch.from_numpy(forced[begin:begin + size]).to(device)
+                    prefix_len = torch.from_numpy(forced_len[begin:begin + size]).to(device)
+                who, steps = _draw_steps(net, given, limit, self.max_length_, gen, device,
+                                         prefix, prefix_len)
                 full = torch.zeros((len(who), len(ctx) + len(ev)), dtype=torch.int64,
                                    device=device)
                 if ctx:
@@ -573,6 +646,19 @@ def _draw_made(made: Any, size: int, gen: Any, device: Any) -> Any:
     return tokens
 
 
+def _by_entity(data: pd.DataFrame, key: str,
+               index: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``(rows without the key, grouped by entity in order of first appearance and ordered
+    by index within each, entity number of each row, the entities' keys)``."""
+    codes, uniques = pd.factorize(data[key], sort=False)
+    within = np.arange(len(data))
+    if index is not None:
+        within = data[index].rank(method="first", na_option="bottom").to_numpy(dtype=np.int64)
+    order = np.lexsort((within, codes))
+    frame = data.iloc[order].drop(columns=[key]).reset_index(drop=True)
+    return frame, codes[order].astype(np.int64), np.asarray(uniques)
+
+
 def _complete_made(made: Any, given: Any, last: int, gen: Any, device: Any) -> Any:
     """``given`` context tokens with their ``last`` columns drawn given the others."""
     tokens = given.clone()
@@ -592,12 +678,18 @@ def _fresh_name(name: str, taken: Any) -> str:
 
 
 def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
-                device: Any) -> tuple[Any, Any]:
-    """Every entity's events: ``(entity of each event, event tokens)``, by entity then step."""
+                device: Any, forced: Any = None, forced_len: Any = None) -> tuple[Any, Any]:
+    """Every entity's events: ``(entity of each event, event tokens)``, by entity then step.
+
+    ``forced`` ``(B, L, Ce)`` with ``forced_len`` ``(B,)``: each entity's first events are
+    given (read, not drawn), and the draws continue after them.
+    """
     torch = require_torch()
     b = context.shape[0]
     c, state, inputs = net.begin(context)
     active = torch.ones(b, dtype=torch.bool, device=device)
+    if forced is not None and b:
+        max_length = max_length + int(forced_len.max().item())
     limit = max_length if lengths is None else int(lengths.max().item()) if b else 0
     who_parts, step_parts, when_parts = [], [], []
     c_e = len(net.event_sizes)
@@ -617,13 +709,21 @@ def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
         else:
             stop = _gumbel(net.step.conditioned_column(tokens, 0, condition), gen,
                            device).bool()
+        given = None
+        if forced is not None:
+            given = t < forced_len[idx]
+            stop = stop & ~given
         go = torch.nonzero(~stop).squeeze(1)
         if go.numel():
             moving, cond = tokens[go], condition[go]
-            for j in range(1, 1 + c_e):
-                moving[:, j] = _gumbel(net.step.conditioned_column(moving, j, cond), gen,
-                                       device)
             who = idx[go]
+            if given is not None:
+                read = given[go]
+                row = forced[who, min(t, forced.shape[1] - 1)]
+            for j in range(1, 1 + c_e):
+                drawn = _gumbel(net.step.conditioned_column(moving, j, cond), gen, device)
+                moving[:, j] = drawn if given is None else torch.where(read, row[:, j - 1],
+                                                                       drawn)
             who_parts.append(who)
             step_parts.append(moving[:, 1:])
             when_parts.append(torch.full((len(who),), t, dtype=torch.int64, device=device))

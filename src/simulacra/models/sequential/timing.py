@@ -102,6 +102,20 @@ class EventTimes:
             return pd.Series(np.rint(x).astype(np.int64), name=self.column_), inside
         return pd.Series(x, name=self.column_), inside
 
+    def extend(self, last: np.ndarray, gaps: np.ndarray, entity: np.ndarray) -> pd.Series:
+        """Times of new events after each entity's ``last`` step (per event): its last time
+        plus the cumulative gaps — not bounded by the training data's dates (a forecast)."""
+        first = _first_of(entity)
+        g = np.nan_to_num(np.asarray(gaps, dtype=np.float64), nan=0.0).clip(min=0.0)
+        total = np.cumsum(g)
+        x = np.asarray(last, dtype=np.float64) + total - total[first] + g[first]
+        if self.encoder_ is not None:
+            out = self.encoder_.inverse_transform_unbounded(x)
+            return pd.Series(out.to_numpy(), name=self.column_, dtype=out.dtype)
+        if self.integer_:
+            return pd.Series(np.rint(x).astype(np.int64), name=self.column_)
+        return pd.Series(x, name=self.column_)
+
     def get_state(self) -> dict[str, Any]:
         return {"kind": self.kind.to_dict(), "column": self.column_, "integer": self.integer_,
                 "last": self.last_,
