@@ -34,7 +34,9 @@ from simulacra.evaluation.sequence.data import (
     prepare_sequences,
 )
 from simulacra.evaluation.sequence.gaps import inter_event_time_similarity
+from simulacra.evaluation.sequence.inter_row_msas import inter_row_msas, inter_row_msas_metric
 from simulacra.evaluation.sequence.lengths import sequence_length_similarity
+from simulacra.evaluation.sequence.statistic_msas import statistic_msas, statistic_msas_metric
 
 __all__ = [
     "MAX_ENTITIES",
@@ -43,6 +45,10 @@ __all__ = [
     "autocorrelation",
     "autocorrelation_function",
     "inter_event_time_similarity",
+    "inter_row_msas",
+    "inter_row_msas_metric",
     "prepare_sequences",
     "sequence_length_similarity",
+    "statistic_msas",
+    "statistic_msas_metric",
 ]
