@@ -27,26 +27,47 @@ from simulacra.evaluation.sequence.autocorrelation import (
     autocorrelation,
     autocorrelation_function,
 )
+from simulacra.evaluation.sequence.correlational import (
+    correlational_metric,
+    correlational_score,
+    cross_correlation,
+)
 from simulacra.evaluation.sequence.data import (
     MAX_ENTITIES,
     SequenceData,
     Sequences,
     prepare_sequences,
 )
+from simulacra.evaluation.sequence.discriminative import (
+    Discrimination,
+    discriminative_metric,
+    discriminative_score,
+)
+from simulacra.evaluation.sequence.features import SequenceFeatures
 from simulacra.evaluation.sequence.gaps import inter_event_time_similarity
 from simulacra.evaluation.sequence.inter_row_msas import inter_row_msas, inter_row_msas_metric
 from simulacra.evaluation.sequence.lengths import sequence_length_similarity
+from simulacra.evaluation.sequence.predictive import predictive_metric, predictive_score
 from simulacra.evaluation.sequence.statistic_msas import statistic_msas, statistic_msas_metric
 
 __all__ = [
     "MAX_ENTITIES",
+    "Discrimination",
     "SequenceData",
+    "SequenceFeatures",
     "Sequences",
     "autocorrelation",
     "autocorrelation_function",
+    "correlational_metric",
+    "correlational_score",
+    "cross_correlation",
+    "discriminative_metric",
+    "discriminative_score",
     "inter_event_time_similarity",
     "inter_row_msas",
     "inter_row_msas_metric",
+    "predictive_metric",
+    "predictive_score",
     "prepare_sequences",
     "sequence_length_similarity",
     "statistic_msas",
