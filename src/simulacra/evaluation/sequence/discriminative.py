@@ -15,8 +15,9 @@ Adversarial Networks", NeurIPS 2019, ``metrics/discriminative_metrics.py``), as 
 
 Differences from TimeGAN's code, all in the open: a **2-layer** GRU by default (``layers``; the
 issue asked for two, TimeGAN's has one — ``layers=1`` is TimeGAN's network), a hidden size of
-at least 4 (TimeGAN's ``int(dim / 2)`` is 0 for one feature), variable-length units read at
-their own last step, and every random draw from ``random_state``.
+at least 16 (TimeGAN's ``int(dim / 2)`` is 0 for one feature, and a GRU of a few units gives
+scores that swing from run to run), variable-length units read at their own last step, and
+every random draw from ``random_state``.
 
 >>> rng = np.random.default_rng(0)
 >>> real = [np.sin(np.arange(12) / 2 + p)[:, None] for p in rng.uniform(0, 6, 60)]

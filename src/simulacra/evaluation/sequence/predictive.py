@@ -16,7 +16,7 @@ TimeGAN's post-hoc predictor (Yoon, Jarrett & van der Schaar, NeurIPS 2019,
 
 Differences from TimeGAN's code, in the open: with a single feature the input is that feature
 itself (TimeGAN's input would be empty); units may differ in length (padding is not scored);
-null targets are not scored; the hidden size is at least 4; every draw from ``random_state``.
+null targets are not scored; the hidden size is at least 16; every draw from ``random_state``.
 
 >>> rng = np.random.default_rng(0)
 >>> def waves(n):
