@@ -27,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -50,7 +51,8 @@ def cross_correlation(units: list[np.ndarray]) -> np.ndarray:
     """Diffusion-TS's ``cacf_torch(x, max_lag=1).mean(0)[0]`` for units of any lengths: the
     mean over units of each unit's mean over steps of ``z_i · z_j``, for ``i >= j``."""
     events = np.concatenate(units)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-null column: NaN, said so
         mean = np.nanmean(events, axis=0)
         std = np.nanstd(events, axis=0, ddof=1)
         std = np.where(std > 0, std, np.nan)

@@ -103,18 +103,6 @@ class Sequences:
             return np.array([], np.int64), np.array([], np.int64)
         return np.concatenate(starts).astype(np.int64), np.concatenate(stops).astype(np.int64)
 
-    def subset(self, sequences: np.ndarray) -> Sequences:
-        """The sequences numbered ``sequences`` (in that order)."""
-        lengths = self.lengths[sequences]
-        rows = np.concatenate([np.arange(self.starts[s], self.starts[s + 1])
-                               for s in sequences]) if len(sequences) else np.array([], np.int64)
-        rows = rows.astype(np.int64)
-        return Sequences(
-            self.keys[sequences], np.r_[0, np.cumsum(lengths)].astype(np.int64),
-            None if self.time is None else self.time[rows],
-            {c: v[rows] for c, v in self.values.items()},
-            {c: v[rows] for c, v in self.labels.items()})
-
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, key: str, index: str | None, *,
                    numeric: Sequence[str] = (), categorical: Sequence[str] = (),

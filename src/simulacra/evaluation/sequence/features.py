@@ -69,11 +69,10 @@ class SequenceFeatures:
             f"{c}={v}" for c, values in self.categories.items() for v in values] + (
             [self.target] if self.target is not None else [])
         raw = self._raw(data.real)
-        with np.errstate(invalid="ignore"):
-            finite = np.where(np.isfinite(raw), raw, np.nan)
-            low = np.nanmin(finite, axis=0) if len(raw) else np.zeros(raw.shape[1])
-            high = np.nanmax(finite, axis=0) if len(raw) else np.ones(raw.shape[1])
-        self.min_ = np.nan_to_num(low, nan=0.0)
+        finite = np.where(np.isfinite(raw), raw, np.nan)
+        low = np.fmin.reduce(finite, axis=0) if len(raw) else np.zeros(raw.shape[1])
+        high = np.fmax.reduce(finite, axis=0) if len(raw) else np.ones(raw.shape[1])
+        self.min_ = np.nan_to_num(low, nan=0.0)     # a column null in every real event: 0
         self.range_ = np.nan_to_num(high - low, nan=0.0) + SCALE_EPSILON
 
     @property
