@@ -43,6 +43,12 @@ from simulacra.evaluation.sequence.discriminative import (
     discriminative_metric,
     discriminative_score,
 )
+from simulacra.evaluation.sequence.evaluate import (
+    SequenceEvaluation,
+    SequenceSettings,
+    evaluate_sequences,
+    run_sequences,
+)
 from simulacra.evaluation.sequence.features import SequenceFeatures
 from simulacra.evaluation.sequence.gaps import inter_event_time_similarity
 from simulacra.evaluation.sequence.inter_row_msas import inter_row_msas, inter_row_msas_metric
@@ -54,7 +60,9 @@ __all__ = [
     "MAX_ENTITIES",
     "Discrimination",
     "SequenceData",
+    "SequenceEvaluation",
     "SequenceFeatures",
+    "SequenceSettings",
     "Sequences",
     "autocorrelation",
     "autocorrelation_function",
@@ -63,12 +71,14 @@ __all__ = [
     "cross_correlation",
     "discriminative_metric",
     "discriminative_score",
+    "evaluate_sequences",
     "inter_event_time_similarity",
     "inter_row_msas",
     "inter_row_msas_metric",
     "predictive_metric",
     "predictive_score",
     "prepare_sequences",
+    "run_sequences",
     "sequence_length_similarity",
     "statistic_msas",
     "statistic_msas_metric",
