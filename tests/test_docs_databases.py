@@ -1,5 +1,5 @@
-"""The ```python examples of the database documents run as written (each document in a fresh
-folder, its blocks in order, sharing one namespace)."""
+"""The ```python examples of the database and sequence documents run as written (each
+document in a fresh folder, its blocks in order, sharing one namespace)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ DOCS = Path(__file__).parents[1] / "docs"
 
 
 @pytest.mark.parametrize("name", ["databases.md", "databases-io.md",
-                                  "evaluating-databases.md", "sequences.md"])
+                                  "evaluating-databases.md", "sequences.md",
+                                  "evaluating-sequences.md"])
 def test_the_examples_run(name: str, tmp_path: Path, monkeypatch):
     path = DOCS / name
     monkeypatch.chdir(tmp_path)  # the examples write their files where they run
@@ -23,3 +24,5 @@ def test_the_examples_run(name: str, tmp_path: Path, monkeypatch):
         exec(compile(block, str(path), "exec"), namespace)
     if name == "evaluating-databases.md":
         assert (tmp_path / "database-report.html").exists()
+    if name == "evaluating-sequences.md":
+        assert "Sequences" in (tmp_path / "sequences-report.html").read_text(encoding="utf-8")
