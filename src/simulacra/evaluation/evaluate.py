@@ -29,6 +29,7 @@ from simulacra.evaluation import detection, fidelity, privacy, utility
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.evaluation.result import EvaluationResult
+from simulacra.evaluation.sequence import SequenceSettings, run_sequences
 from simulacra.kinds import Numerical
 from simulacra.metadata import DatabaseMetadata, Metadata
 from simulacra.randomness import make_rng
@@ -127,8 +128,6 @@ def evaluate(
                              "DataFrame). Got a single table instead; pass that table's "
                              "Metadata (metadata['table']).")
     groups = _groups(metrics)
-    from simulacra.evaluation.sequence import SequenceSettings, run_sequences
-
     sequence_settings = SequenceSettings.from_options(sequence_options)
     rng = make_rng(random_state)
     started = time.perf_counter()

@@ -58,7 +58,8 @@ MIN_UNITS = 10
 
 DEFINITION = ("Mean absolute error on the real sequences of a GRU trained on the synthetic "
               "sequences to predict the next step of the target column (TimeGAN's post-hoc "
-              "predictive score; features min-max scaled to [0, 1]).")
+              "predictive score; features min-max scaled to [0, 1]). Reference: the same "
+              "model trained on real sequences (the holdout's, given one).")
 
 
 def predictive_score(
