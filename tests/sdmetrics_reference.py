@@ -10,6 +10,11 @@ metadata: ``{"columns": {name: {"sdtype": ..., "datetime_format": ...}}}``). Pri
 object: ``{"sdmetrics_version": ..., "results": {DIR: {...}}}`` where each result holds the
 Column Shapes and Column Pair Trends scores with SDMetrics' default pair thresholds and with
 both thresholds set to 0 (every pair counts), plus per-column and per-pair details.
+
+A DIR whose ``metadata.json`` has a ``"sequences"`` entry (``{"key": ..., "columns": [...],
+"statistics": [...], "n_rows_diff": [...], "apply_log": [...]}``) is an event table instead:
+its result holds SequenceLengthSimilarity and, per column, StatisticMSAS for each statistic
+and InterRowMSAS for each ``n_rows_diff`` and ``apply_log`` (rows in the order written).
 """
 
 from __future__ import annotations
@@ -65,8 +70,32 @@ def _report(real: pd.DataFrame, synth: pd.DataFrame, metadata: dict, zero_thresh
     return report
 
 
+def sequences(real: pd.DataFrame, synth: pd.DataFrame, spec: dict) -> dict:
+    """SDMetrics' sequence metrics of the event tables ``real`` and ``synth``."""
+    from sdmetrics.column_pairs import InterRowMSAS, StatisticMSAS
+    from sdmetrics.single_column import SequenceLengthSimilarity
+
+    key = spec["key"]
+    out = {"length": _clean(SequenceLengthSimilarity.compute(real[key], synth[key])),
+           "statistic": {}, "inter_row": {}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for column in spec["columns"]:
+            pair_r, pair_s = (real[key], real[column]), (synth[key], synth[column])
+            out["statistic"][column] = {
+                stat: _clean(StatisticMSAS.compute(pair_r, pair_s, statistic=stat))
+                for stat in spec["statistics"]}
+            out["inter_row"][column] = {
+                f"{n}-{log}": _clean(InterRowMSAS.compute(pair_r, pair_s, n_rows_diff=n,
+                                                          apply_log=log))
+                for n in spec["n_rows_diff"] for log in spec["apply_log"]}
+    return out
+
+
 def run(directory: Path) -> dict:
     real, synth, metadata = _load(directory)
+    if "sequences" in metadata:
+        return sequences(real, synth, metadata["sequences"])
     plain = _report(real, synth, metadata, zero_thresholds=True)
     default = _report(real, synth, metadata, zero_thresholds=False)
     properties = plain.get_properties().set_index("Property")["Score"]

@@ -1,5 +1,6 @@
-"""The ```python examples of the database documents run as written (each document in a fresh
-folder, its blocks in order, sharing one namespace), then its ```sh examples in that folder."""
+"""The ```python examples of the database and sequence documents run as written (each
+document in a fresh folder, its blocks in order, sharing one namespace), then its ```sh
+examples in that folder."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ DOCS = Path(__file__).parents[1] / "docs"
 
 
 @pytest.mark.parametrize("name", ["databases.md", "databases-io.md",
-                                  "evaluating-databases.md", "sequences.md"])
+                                  "evaluating-databases.md", "sequences.md",
+                                  "evaluating-sequences.md"])
 def test_the_examples_run(name: str, tmp_path: Path, monkeypatch):
     path = DOCS / name
     monkeypatch.chdir(tmp_path)  # the examples write their files where they run
@@ -34,3 +36,5 @@ def test_the_examples_run(name: str, tmp_path: Path, monkeypatch):
         assert done.returncode == 0, f"{name}: {block}\n{done.stdout}\n{done.stderr}"
     if name == "evaluating-databases.md":
         assert (tmp_path / "database-report.html").exists()
+    if name == "evaluating-sequences.md":
+        assert "Sequences" in (tmp_path / "sequences-report.html").read_text(encoding="utf-8")

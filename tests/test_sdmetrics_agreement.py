@@ -1,4 +1,5 @@
-"""Cross-check ``shape`` and ``trend`` against SDMetrics' own QualityReport.
+"""Cross-check ``shape`` and ``trend`` against SDMetrics' own QualityReport, and the sequence
+ports (StatisticMSAS, InterRowMSAS, sequence-length similarity) against SDMetrics' metrics.
 
 SDMetrics needs pandas < 3, so it runs in a separate interpreter named by the environment
 variable ``SDMETRICS_PYTHON`` (a throw-away venv with ``sdmetrics`` and ``pyarrow``); the test
@@ -22,9 +23,18 @@ import pytest
 import simulacra as sim
 from simulacra.evaluation.fidelity import column_pair_trends, column_shapes
 from simulacra.evaluation.prepare import EvalData, prepare
+from simulacra.evaluation.sequence import (
+    inter_row_msas,
+    inter_row_msas_metric,
+    prepare_sequences,
+    sequence_length_similarity,
+    statistic_msas,
+    statistic_msas_metric,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import make_mixed
+from sequences import ar1_events, shuffled_in_time
 
 SDMETRICS_PYTHON = os.environ.get("SDMETRICS_PYTHON")
 REFERENCE_SCRIPT = Path(__file__).with_name("sdmetrics_reference.py")
@@ -201,3 +211,112 @@ def test_shuffled_columns_keep_shape_lose_trend(agreement: dict) -> None:
     assert column_shapes(data).value == pytest.approx(1.0)
     assert ref["trend"] < 0.95
     assert column_pair_trends(data).value == pytest.approx(ref["trend"], abs=EXACT_TOLERANCE)
+
+
+# -- sequences: StatisticMSAS, InterRowMSAS, SequenceLengthSimilarity --------------------------
+
+STATISTICS = ["mean", "median", "std", "min", "max"]
+ROWS_DIFF = [1, 2, 5]
+LOGS = [False, True]
+
+
+def _with_columns(events: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Plus a positive column (for apply_log), one with zeros and negatives, and nulls."""
+    rng = np.random.default_rng(seed)
+    out = events.copy()
+    out["amount"] = np.exp(out["x"] / 3).round(6)
+    out["level"] = np.round(out["y"], 0)            # zeros and negatives: log gives -inf, NaN
+    out.loc[rng.random(len(out)) < 0.05, "x"] = np.nan
+    return out
+
+
+def _short_sequences() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One- to three-event sequences (std undefined, n_rows_diff beyond most), null keys."""
+    real = _with_columns(ar1_events(200, 21, low=1, high=4), 21)
+    synth = _with_columns(ar1_events(150, 22, low=1, high=6), 22)
+    synth.loc[synth.index[::37], "user"] = None
+    return real, synth
+
+
+SEQUENCE_CASES = {
+    "ar1_twin": lambda: (_with_columns(ar1_events(300, 11), 11),
+                         _with_columns(ar1_events(250, 12), 12)),
+    "ar1_shuffled": lambda: (_with_columns(ar1_events(300, 13), 13),
+                             _with_columns(shuffled_in_time(ar1_events(300, 14)), 14)),
+    "short_sequences": _short_sequences,
+}
+
+
+@pytest.fixture(scope="module")
+def sequence_agreement(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Each case's tables (rows grouped by entity in time order) and SDMetrics' figures."""
+    root = tmp_path_factory.mktemp("sdmetrics_sequences")
+    cases = {}
+    spec = {"key": "user", "columns": ["x", "amount", "level"], "statistics": STATISTICS,
+            "n_rows_diff": ROWS_DIFF, "apply_log": LOGS}
+    for name, make in SEQUENCE_CASES.items():
+        real, synth = make()
+        directory = root / name
+        directory.mkdir()
+        (directory / "metadata.json").write_text(json.dumps({"columns": {},
+                                                             "sequences": spec}))
+        real.to_parquet(directory / "real.parquet")
+        synth.to_parquet(directory / "synthetic.parquet")
+        cases[name] = (real, synth)
+    proc = subprocess.run(
+        [SDMETRICS_PYTHON, str(REFERENCE_SCRIPT), *[str(root / name) for name in cases]],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, f"sdmetrics_reference.py failed:\n{proc.stderr[-4000:]}"
+    out = json.loads(proc.stdout)
+    return {name: (*cases[name], out["results"][str(root / name)]) for name in cases}
+
+
+@pytest.mark.parametrize("case", list(SEQUENCE_CASES))
+def test_statistic_msas_agrees(sequence_agreement: dict, case: str) -> None:
+    real, synth, ref = sequence_agreement[case]
+    for column, theirs in ref["statistic"].items():
+        for stat in STATISTICS:
+            ours = statistic_msas(real["user"], real[column], synth["user"], synth[column],
+                                  stat)
+            assert _gap(ours, theirs[stat]) <= EXACT_TOLERANCE, (column, stat, ours, theirs)
+
+
+@pytest.mark.parametrize("case", list(SEQUENCE_CASES))
+def test_inter_row_msas_agrees(sequence_agreement: dict, case: str) -> None:
+    real, synth, ref = sequence_agreement[case]
+    for column, theirs in ref["inter_row"].items():
+        for n in ROWS_DIFF:
+            for log in LOGS:
+                ours = inter_row_msas(real["user"], real[column], synth["user"], synth[column],
+                                      n_rows_diff=n, apply_log=log)
+                assert _gap(ours, theirs[f"{n}-{log}"]) <= EXACT_TOLERANCE, (
+                    column, n, log, ours, theirs)
+
+
+@pytest.mark.parametrize("case", list(SEQUENCE_CASES))
+def test_sequence_figures_agree(sequence_agreement: dict, case: str) -> None:
+    """The Metrics evaluate() reports: events ordered by the index, as written here."""
+    real, synth, ref = sequence_agreement[case]
+    data = prepare_sequences(real, synth, sim.Metadata.detect(real, sequence_key="user"))
+    assert data.index == "when" and data.numeric == ["x", "y", "amount", "level"]
+    assert _gap(sequence_length_similarity(data).value, ref["length"]) <= EXACT_TOLERANCE
+    checked = 0
+    for row in statistic_msas_metric(data).details["columns"]:
+        if row["column"] in ref["statistic"]:
+            checked += 1
+            assert _gap(row["score"], ref["statistic"][row["column"]]["mean"]) \
+                <= EXACT_TOLERANCE, row
+    for row in inter_row_msas_metric(data).details["columns"]:
+        if row["column"] in ref["inter_row"]:
+            checked += 1
+            assert _gap(row["score"], ref["inter_row"][row["column"]]["1-False"]) \
+                <= EXACT_TOLERANCE, row
+    assert checked == 6
+
+
+def test_shuffled_sequences_keep_statistics_lose_steps(sequence_agreement: dict) -> None:
+    """Not a vacuous agreement: SDMetrics itself tells the shuffled copy apart."""
+    *_, twin = sequence_agreement["ar1_twin"]
+    *_, shuffled = sequence_agreement["ar1_shuffled"]
+    assert shuffled["inter_row"]["x"]["1-False"] < twin["inter_row"]["x"]["1-False"] - 0.1
+    assert shuffled["statistic"]["x"]["mean"] > 0.8

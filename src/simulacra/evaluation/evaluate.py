@@ -29,6 +29,8 @@ from simulacra.evaluation import detection, fidelity, privacy, utility
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.evaluation.result import EvaluationResult
+from simulacra.evaluation.sequence import SequenceSettings, run_sequences
+from simulacra.kinds import Numerical
 from simulacra.metadata import DatabaseMetadata, Metadata
 from simulacra.randomness import make_rng
 
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-GROUPS = ("fidelity", "detection", "utility", "privacy")
+GROUPS = ("fidelity", "detection", "utility", "privacy", "sequences")
 
 
 @overload
@@ -51,6 +53,7 @@ def evaluate(
     metrics: Sequence[str] | str = "all",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
+    sequence_options: Mapping[str, Any] | None = None,
 ) -> EvaluationResult: ...
 
 
@@ -78,6 +81,7 @@ def evaluate(
     metrics: Sequence[str] | str = "all",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
+    sequence_options: Mapping[str, Any] | None = None,
 ) -> EvaluationResult | DatabaseEvaluation:
     """Compare ``synthetic`` with the ``real`` table it was trained on.
 
@@ -96,17 +100,26 @@ def evaluate(
         Real rows the synthesizer never saw. Needed for utility (train-on-synthetic,
         test-on-holdout) and for every privacy figure that says what "normal" is.
     metadata:
-        Column kinds; detected from ``real`` when omitted.
+        Column kinds; detected from ``real`` when omitted. When it names a ``sequence_key``
+        (an event table), the ``"sequences"`` stage compares the entities' event sequences
+        too (:mod:`simulacra.evaluation.sequence`).
     target:
         Column to predict for the utility figures.
     metrics:
-        "all" or a subset of ``("fidelity", "detection", "utility", "privacy")``.
+        "all" or a subset of ``("fidelity", "detection", "utility", "privacy", "sequences")``.
     random_state:
         Seed for every subsample, classifier and attack: same inputs, same figures.
     progress:
         Called with the name of each stage as it starts (the CLI shows it).
+    sequence_options:
+        Settings of the sequence figures, as
+        :class:`~simulacra.evaluation.sequence.SequenceSettings` fields (e.g.
+        ``{"discriminator_iterations": 500}`` for a quicker look).
     """
     if _is_database(real) or _is_database(synthetic):
+        if sequence_options is not None:
+            raise ParameterError("The 'sequence_options' parameter applies to one event table; "
+                                 "databases are evaluated without sequence figures.")
         return _evaluate_database(real, synthetic, holdout, metadata=metadata, target=target,
                                   metrics=metrics, random_state=random_state, progress=progress)
     if isinstance(metadata, DatabaseMetadata):
@@ -115,6 +128,7 @@ def evaluate(
                              "DataFrame). Got a single table instead; pass that table's "
                              "Metadata (metadata['table']).")
     groups = _groups(metrics)
+    sequence_settings = SequenceSettings.from_options(sequence_options)
     rng = make_rng(random_state)
     started = time.perf_counter()
     data = prepare(real, synthetic, holdout, metadata)
@@ -161,6 +175,25 @@ def evaluate(
             stage("linkability", lambda: privacy.linkability(data, pooled, rng))
             stage("attribute inference",
                   lambda: privacy.attribute_inference(data, pooled, rng, secret=target))
+    not_computed = _not_computed(groups, target, data)
+    sequence_seconds: dict[str, float] = {}
+    if "sequences" in groups and data.metadata.sequence_key is not None:
+        # last, so the stages above draw the same random numbers with or without it
+        def sequences() -> list[Metric]:
+            md, chosen = data.metadata, sequence_settings
+            if chosen.target is None and target is not None and target in md and isinstance(
+                    md[target], Numerical) and target != md.sequence_index:
+                chosen = dataclasses.replace(chosen, target=target)  # the predictor's target
+            out = run_sequences(
+                real, synthetic, data.metadata, holdout=holdout, rng=rng, settings=chosen,
+                progress=(lambda step: progress(f"sequences: {step}")) if progress else None)
+            not_computed.extend(out.not_computed)
+            sequence_seconds.update(out.seconds)
+            if out.samples:
+                figures["sequences"] = out.samples
+            return out.metrics
+
+        stage("sequences", sequences)
 
     info = {
         "rows": {name: len(frame) for name, frame in data.frames().items()},
@@ -170,8 +203,12 @@ def evaluate(
         "random_state": random_state,
         "seconds": round(time.perf_counter() - started, 2),
         "stage_seconds": timings,
-        "not_computed": _not_computed(groups, target, data),
+        "not_computed": not_computed,
     }
+    if sequence_seconds:
+        info["sequence_seconds"] = sequence_seconds
+        info["sequences"] = {"key": data.metadata.sequence_key,
+                             "index": data.metadata.sequence_index}
     logger.info("evaluation finished in %.1f s", info["seconds"])
     return EvaluationResult(found, info=info, figures=figures)
 
@@ -244,4 +281,7 @@ def _not_computed(groups: set[str], target: str | None, data: EvalData) -> list[
     if "privacy" in groups and data.holdout is None:
         out.append("privacy distances, membership inference and Anonymeter-style risks: "
                    "need a holdout table to say what a real unseen record would score")
+    if "sequences" in groups and groups != set(GROUPS) and data.metadata.sequence_key is None:
+        out.append("sequence figures: the metadata names no sequence_key (the column of each "
+                   "event's entity); detect it with Metadata.detect(real, sequence_key=...)")
     return out

@@ -105,3 +105,27 @@ def distance_figure(hist: dict[str, Any]) -> str:
     ax.legend(fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
+
+
+def sequences_figure(samples: dict[str, Any]) -> str:
+    """A few real sequences beside a few synthetic ones: one row per column, shared y-axis."""
+    plt = _pyplot()
+    columns = samples["columns"]
+    fig, axes = plt.subplots(len(columns), 2, figsize=(8.4, 2.3 * len(columns) + 0.4),
+                             sharey="row", squeeze=False)
+    for side, colour, col in (("real", REAL_COLOUR, 0), ("synthetic", SYNTH_COLOUR, 1)):
+        drawn = samples[side]
+        for row, column in enumerate(columns):
+            ax = axes[row][col]
+            for i, seq in enumerate(drawn):
+                ax.plot(seq["x"], seq["y"][column], color=colour, lw=1.3, marker=".", ms=3,
+                        alpha=1.0 - 0.6 * i / max(len(drawn), 1))
+            ax.spines[["top", "right"]].set_visible(False)
+            if col == 0:
+                ax.set_ylabel(column if len(column) <= 18 else column[:17] + "…", fontsize=8)
+            if row == 0:
+                ax.set_title(f"{side} ({len(drawn)} entities)", fontsize=10)
+            if row == len(columns) - 1:
+                ax.set_xlabel(samples["x_label"], fontsize=8)
+    fig.tight_layout()
+    return _png(fig)

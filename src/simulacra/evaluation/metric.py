@@ -15,7 +15,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-Group = Literal["fidelity", "utility", "privacy", "integrity"]  # integrity: keys of a database
+Group = Literal["fidelity", "utility", "privacy", "integrity", "sequence"]
+# integrity: keys of a database; sequence: event sequences (simulacra.evaluation.sequence)
 Direction = Literal["higher", "lower", "closer"]
 
 DIRECTION_TEXT = {"higher": "higher is better", "lower": "lower is better",

@@ -135,6 +135,10 @@ def prepare(
     parts: dict[str, list[str]] = {}  # a multi-part column → its parts' evaluated columns
     for column in real.columns:
         kind = metadata[column] if column in metadata else Categorical()
+        if column == metadata.sequence_key:  # an entity id, whatever kind it was given
+            skipped[column] = ("the sequence key: it names each event's entity, compared in "
+                               "the sequence figures")
+            continue
         if not kind.learned or real[column].isna().all():
             skipped[column] = ("all values are null" if kind.learned
                                else f"{kind.kind} columns are generated fresh, not learned")

@@ -17,7 +17,8 @@ from simulacra.evaluation.metric import Metric
 
 #: Figures shown as cards at the top, in order, when present.
 SCORECARD = ("shape", "trend", "detection AUC", "TSTR ROC-AUC", "TSTR R2", "DCR share",
-             "exact copies", "membership inference AUC")
+             "exact copies", "membership inference AUC", "sequence length similarity",
+             "discriminative score", "predictive score")
 
 
 def status(metric: Metric) -> str:
@@ -31,6 +32,11 @@ def status(metric: Metric) -> str:
     if metric.name == "exact copies":
         base = ref if ref is not None else 0.0
         return "good" if v <= base + 0.001 else "fair" if v <= 2 * base + 0.01 else "poor"
+    if metric.group == "sequence" and metric.direction == "lower" and metric.ideal is None \
+            and ref is not None:
+        # an error with no absolute ideal (the predictive score): compared with the reference
+        over = v - ref
+        return "good" if over <= 0.005 else "fair" if over <= 0.02 else "poor"
     if metric.direction == "closer" and metric.ideal is not None:
         off = abs(v - metric.ideal)
         return "good" if off <= 0.05 else "fair" if off <= 0.15 else "poor"
@@ -50,8 +56,8 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
                   title: str = "Synthetic data quality report") -> str:
     """The report page: ``metrics`` with the run's ``info`` and the plots' data (``figures``).
 
-    ``figures`` holds ``distributions`` and ``association`` as :func:`simulacra.evaluate`
-    computes them; either may be absent.
+    ``figures`` holds ``distributions``, ``association`` and (for an event table)
+    ``sequences`` as :func:`simulacra.evaluate` computes them; any may be absent.
     """
     env = Environment(loader=PackageLoader("simulacra.evaluation", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
@@ -74,9 +80,12 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
     dcr = by_name.get("DCR share")
     hist = dcr.details.get("histograms") if dcr is not None else None
     distance_img = plots.distance_figure(hist) if hist else None
-    groups: dict[str, list[tuple[Metric, str]]] = {"fidelity": [], "utility": [], "privacy": []}
+    groups: dict[str, list[tuple[Metric, str]]] = {"fidelity": [], "utility": [], "privacy": [],
+                                                   "sequence": []}
     for m in metrics:
-        groups[m.group].append((m, status(m)))
+        groups.setdefault(m.group, []).append((m, status(m)))
+    samples = figures.get("sequences") or {}
+    sequences_img = plots.sequences_figure(samples) if samples.get("columns") else None
     notes = [f"{m.name}: {m.note}" for m in metrics if m.note]
     return env.get_template("report.html.j2").render(
         title=title,
@@ -89,6 +98,7 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
         heatmap=heatmap,
         pairs=pairs,
         distance_img=distance_img,
+        sequences_img=sequences_img,
         notes=notes,
     )
 
