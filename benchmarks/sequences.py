@@ -87,7 +87,8 @@ def main() -> None:
         synthetic = sim.read_table(args.synthetic)
     t0 = time.perf_counter()
     result = sim.evaluate(train, synthetic, holdout, metadata=metadata,
-                          metrics=["fidelity", "detection"], random_state=args.seed)
+                          metrics=["fidelity", "detection", "sequences"],
+                          random_state=args.seed)
     print(f"evaluated in {time.perf_counter() - t0:.1f} s")
     table = result.summary()[["group", "metric", "value", "ideal", "reference"]]
     with pd.option_context("display.width", 200, "display.max_rows", 200):
