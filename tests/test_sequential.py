@@ -153,6 +153,8 @@ def test_event_times_are_learned_as_gaps(tmp_path):
     assert md.sequence_index == "date"
     model = sim.SequentialNetwork(md, epochs=40, random_state=0).fit(real)
     assert model.context_columns_ == ["kind"]  # the first date is the model's own business
+    clock = model.clock_  # the network is told the time since the first purchase
+    assert clock is not None and clock.span >= 365 and max(clock.gap_values) >= 60
     fake = model.sample(800, rng=3)
     assert list(fake.columns) == list(real.columns) and fake["date"].dtype == real["date"].dtype
     gaps, real_gaps = _gaps(fake), _gaps(real)

@@ -29,6 +29,7 @@ Needs PyTorch (``pip install "simulacra[deep]"``); torch is imported only when u
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -55,6 +56,7 @@ LR_PATIENCE = 2  # epochs without a better held-out loss before the learning rat
 MIN_BATCHES = 10  # batches per epoch at least (smaller batches for few entities)
 STEPS_PER_BATCH = 32_768  # most padded steps (entities × longest sequence) in one batch
 CHUNK = 16_384  # entities sampled at once
+MAX_CLOCK_CODES = 1_000_000  # most codes of a time column's tokens the clock tabulates
 
 
 class SequentialNetwork(NeuralSynthesizer):
@@ -191,6 +193,7 @@ class SequentialNetwork(NeuralSynthesizer):
             start_name = self.start_column_ = _fresh_name(f"{index}.start", frame.columns)
             frame[index] = gaps
             frame[start_name] = start
+            self._times = (gaps, start)
             kinds[index] = Numerical(minimum=0.0).with_reason("gap since the previous event")
             kinds[start_name] = Numerical().with_reason("the entity's first time")
         self.columns_ = [str(c) for c in data.columns]
@@ -206,6 +209,7 @@ class SequentialNetwork(NeuralSynthesizer):
         finally:
             self.metadata = given
             del self._entities
+            self.__dict__.pop("_times", None)
         self.n_entities_ = len(uniques)
         return self
 
@@ -243,6 +247,7 @@ class SequentialNetwork(NeuralSynthesizer):
         entities = self._entities
         lengths = np.bincount(entities)
         starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        self.clock_ = self._make_clock(tokens, starts) if self.times_ is not None else None
         cap = int(self.max_sequence_length or lengths.max())
         if lengths.max() > cap:
             logger.warning("sequential: %d entities have more than %d events; only their "
@@ -315,7 +320,41 @@ class SequentialNetwork(NeuralSynthesizer):
         ctx, ev = self._positions()
         sizes = self.tokenizer_.sizes_
         return SequenceNet([sizes[j] for j in ctx], [sizes[j] for j in ev],
-                           int(self.embedding_dim), int(self.hidden_dim), int(self.state_dim))
+                           int(self.embedding_dim), int(self.hidden_dim), int(self.state_dim),
+                           clock=getattr(self, "clock_", None))
+
+    def _make_clock(self, tokens: np.ndarray, starts: np.ndarray) -> Any:
+        """The network's clock (:class:`~simulacra.models.sequential.network.Clock`): the
+        typical gap of each code of the gap column's tokens and the typical first time of each
+        code of the first-time column's, from the training events; ``None`` when the tokens
+        have too many codes to tabulate."""
+        from simulacra.models.sequential.network import Clock
+
+        gaps, start = self._times
+        ctx, ev = self._positions()
+        source = {c.name: c.source for c in self.codec_.encoded_columns_}
+        names, sizes = self.tokenizer_.names_, self.tokenizer_.sizes_
+
+        def columns(positions: list[int], column: str | None) -> list[int]:
+            return [k for k, j in enumerate(positions)
+                    if source[self.tokenizer_.source_[names[j]]] == column]
+
+        gap_columns = columns(ev, self.sequence_index_)
+        start_columns = columns(ctx, self.start_column_)
+        gap_radix = [int(sizes[ev[k]]) for k in gap_columns]
+        start_radix = [int(sizes[ctx[k]]) for k in start_columns]
+        if not gap_columns or not start_columns or max(np.prod(gap_radix),
+                                                       np.prod(start_radix)) > MAX_CLOCK_CODES:
+            return None
+        gap_values = _typical(_codes(tokens[:, ev][:, gap_columns], gap_radix), gaps,
+                              int(np.prod(gap_radix)))
+        start_values = _typical(_codes(tokens[starts][:, ctx][:, start_columns], start_radix),
+                                start[starts], int(np.prod(start_radix)))
+        last = float(self.times_.last_)
+        span = max(last - float(start.min()), 1.0)
+        return Clock(tuple(gap_columns), tuple(gap_radix), tuple(gap_values.tolist()),
+                     tuple(start_columns), tuple(start_radix), tuple(start_values.tolist()),
+                     last, span)
 
     # -- sample -------------------------------------------------------------------------------
     def sample(self, n: int, *, conditions: Mapping[str, Any] | None = None,
@@ -564,6 +603,8 @@ class SequentialNetwork(NeuralSynthesizer):
                 "key_encoder": self.key_encoder_.get_state(),
                 "sequence_key": self.sequence_key_, "sequence_index": self.sequence_index_,
                 "start_column": self.start_column_,
+                "clock": None if getattr(self, "clock_", None) is None
+                else dataclasses.asdict(self.clock_),
                 "times": None if self.times_ is None else self.times_.get_state(),
                 "max_length": int(self.max_length_), "n_entities": int(self.n_entities_)}
 
@@ -577,6 +618,7 @@ class SequentialNetwork(NeuralSynthesizer):
         self.sequence_index_ = None if index is None else str(index)
         self.start_column_ = None if start is None else str(start)
         self.times_ = None if state["times"] is None else EventTimes.from_state(state["times"])
+        self.clock_ = _clock_from_state(state.get("clock"))
         if (self.times_ is None) != (self.start_column_ is None) or (
                 self.start_column_ is not None and self.start_column_ in
                 self.context_columns_) or self.sequence_key_ not in self.columns_:
@@ -646,6 +688,49 @@ def _draw_made(made: Any, size: int, gen: Any, device: Any) -> Any:
     return tokens
 
 
+def _clock_from_state(spec: Any) -> Any:
+    """The clock of a model file, checked (``None``: the model has none)."""
+    if spec is None:
+        return None
+    from simulacra.models.sequential.network import Clock
+
+    try:
+        clock = Clock(**{k: tuple(int(v) for v in spec[k]) for k in
+                         ("gap_columns", "gap_radix", "start_columns", "start_radix")},
+                      gap_values=tuple(float(v) for v in spec["gap_values"]),
+                      start_values=tuple(float(v) for v in spec["start_values"]),
+                      last=float(spec["last"]), span=float(spec["span"]))
+    except (KeyError, TypeError, ValueError) as err:
+        raise DataError(f"the model file's clock is malformed ({err}); the file is "
+                        "corrupted") from None
+    ok = (len(clock.gap_columns) == len(clock.gap_radix)
+          and len(clock.start_columns) == len(clock.start_radix)
+          and len(clock.gap_values) == int(np.prod(clock.gap_radix))
+          and len(clock.start_values) == int(np.prod(clock.start_radix)) and clock.span > 0)
+    if not ok:
+        raise DataError("the model file's clock does not fit together; the file is corrupted")
+    return clock
+
+
+def _codes(tokens: np.ndarray, radix: Sequence[int]) -> np.ndarray:
+    """Token columns combined into one code (mixed-radix digits, first most significant)."""
+    code = np.zeros(len(tokens), dtype=np.int64)
+    for k, size in enumerate(radix):
+        code = code * int(size) + tokens[:, k]
+    return code
+
+
+def _typical(code: np.ndarray, values: np.ndarray, n_codes: int) -> np.ndarray:
+    """The mean value of each code; codes never seen get values interpolated between their
+    neighbours' (codes of a number's tokens are ordered like the number)."""
+    counts = np.bincount(code, minlength=n_codes)
+    sums = np.bincount(code, weights=np.asarray(values, dtype=np.float64), minlength=n_codes)
+    seen = np.flatnonzero(counts)
+    if not seen.size:
+        return np.zeros(n_codes)
+    return np.interp(np.arange(n_codes), seen, sums[seen] / counts[seen])
+
+
 def _by_entity(data: pd.DataFrame, key: str,
                index: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """``(rows without the key, grouped by entity in order of first appearance and ordered
@@ -687,6 +772,9 @@ def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
     torch = require_torch()
     b = context.shape[0]
     c, state, inputs = net.begin(context)
+    if net.clock is not None:
+        start_time = net.start_time(context)
+        elapsed = torch.zeros(b, device=device)
     active = torch.ones(b, dtype=torch.bool, device=device)
     if forced is not None and b:
         max_length = max_length + int(forced_len.max().item())
@@ -728,6 +816,9 @@ def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
             step_parts.append(moving[:, 1:])
             when_parts.append(torch.full((len(who),), t, dtype=torch.int64, device=device))
             inputs[who] = net.event_input(moving[:, 1:])
+            if net.clock is not None:
+                elapsed[who] += net.increments(moving[:, 1:])
+                inputs[who] += net.clock_input(elapsed[who], start_time[who])
         active[idx[stop]] = False
     if not who_parts:
         return (torch.zeros(0, dtype=torch.int64, device=device),

@@ -21,6 +21,7 @@ This module imports torch; the model imports it only when it is fitted, sampled 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -69,7 +70,8 @@ class SequenceNet(nn.Module):
     """
 
     def __init__(self, context_sizes: Sequence[int], event_sizes: Sequence[int],
-                 embedding_dim: int, hidden_dim: int, state_dim: int) -> None:
+                 embedding_dim: int, hidden_dim: int, state_dim: int,
+                 clock: Clock | None = None) -> None:
         super().__init__()
         d, g = embedding_dim, state_dim
         self.context_sizes = [int(s) for s in context_sizes]
@@ -90,6 +92,37 @@ class SequenceNet(nn.Module):
         self.gru = nn.GRU(g, g, batch_first=True)
         self.position = nn.Embedding(POSITIONS, g)
         self.step = ConditionedMADE([2, *self.event_sizes], d, hidden_dim, g)
+        self.clock = clock
+        if clock is not None:
+            self.time_proj = nn.Linear(2, g)
+            self.register_buffer("gap_values", torch.tensor(clock.gap_values,
+                                                            dtype=torch.float32),
+                                 persistent=False)
+            self.register_buffer("start_values", torch.tensor(clock.start_values,
+                                                              dtype=torch.float32),
+                                 persistent=False)
+
+    # -- the clock ---------------------------------------------------------------------------
+    def increments(self, events: torch.Tensor) -> torch.Tensor:
+        """``(...)``: the time each event ``(..., Ce)`` adds (its gap's typical value)."""
+        clock = self.clock
+        assert clock is not None
+        return self.gap_values[_code(events, clock.gap_columns, clock.gap_radix)]
+
+    def start_time(self, context: torch.Tensor) -> torch.Tensor:
+        """``(B,)``: each entity's first time, as its context tokens say."""
+        clock = self.clock
+        assert clock is not None
+        return self.start_values[_code(context, clock.start_columns, clock.start_radix)]
+
+    def clock_input(self, elapsed: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+        """``(..., g)``: what the GRU reads of the time since the entity's first event and of
+        the time left before the data's last one."""
+        clock = self.clock
+        assert clock is not None
+        features = torch.stack([elapsed / clock.span,
+                                (clock.last - start - elapsed) / clock.span], dim=-1)
+        return self.time_proj(features)
 
     # -- pieces ------------------------------------------------------------------------------
     def context_vector(self, context: torch.Tensor) -> torch.Tensor:
@@ -118,6 +151,11 @@ class SequenceNet(nn.Module):
         c = self.context_vector(context)
         inputs = torch.cat([self.start.expand(b, 1, self.g),
                             self.event_input(steps[:, :-1, 1:])], dim=1)
+        if self.clock is not None:  # the time after each event, read before the next
+            after = torch.cumsum(self.increments(steps[:, :, 1:]), dim=1)
+            elapsed = torch.cat([torch.zeros((b, 1), device=steps.device), after[:, :-1]],
+                                dim=1)
+            inputs = inputs + self.clock_input(elapsed, self.start_time(context)[:, None])
         out, _ = self.gru(inputs, c.unsqueeze(0).contiguous())
         condition = out + c[:, None, :] + self.positions(
             torch.arange(s, device=steps.device))[None]
@@ -132,7 +170,11 @@ class SequenceNet(nn.Module):
     def begin(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(c, state, input)`` before the first step."""
         c = self.context_vector(context)
-        return c, c.unsqueeze(0).clone(), self.start.expand(context.shape[0], self.g).clone()
+        inputs = self.start.expand(context.shape[0], self.g).clone()
+        if self.clock is not None:
+            zero = torch.zeros(context.shape[0], device=context.device)
+            inputs = inputs + self.clock_input(zero, self.start_time(context))
+        return c, c.unsqueeze(0).clone(), inputs
 
     def advance(self, c: torch.Tensor, state: torch.Tensor, inputs: torch.Tensor,
                 t: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -140,6 +182,32 @@ class SequenceNet(nn.Module):
         out, state = self.gru(inputs[:, None, :], state)
         steps = torch.full((c.shape[0],), t, dtype=torch.int64, device=c.device)
         return out[:, 0] + c + self.positions(steps), state
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How the network reads time from tokens: the typical gap of each code of the gap
+    column's tokens (``gap_columns`` among the event tokens, combined as digits of
+    ``gap_radix``), the typical first time of each code of the first-time column's tokens
+    (among the context tokens), the data's last time and its span (for scaling)."""
+
+    gap_columns: tuple[int, ...]
+    gap_radix: tuple[int, ...]
+    gap_values: tuple[float, ...]
+    start_columns: tuple[int, ...]
+    start_radix: tuple[int, ...]
+    start_values: tuple[float, ...]
+    last: float
+    span: float
+
+
+def _code(tokens: torch.Tensor, columns: Sequence[int], radix: Sequence[int]) -> torch.Tensor:
+    """Tokens of ``columns`` combined into one code (mixed-radix digits, first most
+    significant)."""
+    code = torch.zeros(tokens.shape[:-1], dtype=torch.int64, device=tokens.device)
+    for column, size in zip(columns, radix, strict=True):
+        code = code * int(size) + tokens[..., column]
+    return code
 
 
 def _offsets(sizes: Sequence[int]) -> torch.Tensor:
