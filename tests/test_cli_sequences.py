@@ -69,6 +69,14 @@ def test_fit_and_sample_an_event_table(files):
     assert (pd.to_datetime(nxt.groupby("user")["date"].min()) >= last).all()
     r = invoke("sample", root / "m.simz", "--events", 2, "-o", root / "x.csv")
     assert r.exit_code == 2 and "give both" in r.output
+    # the sequence figures from the command line
+    r = invoke("evaluate", root / "flat.csv", root / "out.csv", "--sequence-key", "user",
+               "--metrics", "sequences", "--json", root / "seq.json")
+    assert r.exit_code == 0, r.output
+    figures = {m["name"]: m["value"] for m in pd.read_json(root / "seq.json",
+                                                         typ="series")["metrics"]}
+    assert 0 < figures["sequence length similarity"] <= 1
+    assert 0 < figures["inter-event time similarity"] <= 1
     # the metadata file carries the key: no flag needed
     r = invoke("fit", root / "flat.csv", "--metadata", root / "md.yaml", "-o", root / "m2.simz",
                "-p", "epochs=2")

@@ -43,10 +43,17 @@ def evaluate(
         "--metadata", help="Metadata YAML/JSON; detected from the real table if absent.")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for subsamples and models.")] = 0,
+    sequence_key: Annotated[str | None, typer.Option(
+        "--sequence-key", help="An event table: the entity column; adds the sequence figures "
+        "(lengths, gaps, autocorrelation, discriminative and predictive scores).")] = None,
+    sequence_index: Annotated[str | None, typer.Option(
+        "--sequence-index", help="With --sequence-key: the column ordering an entity's "
+        "events; detected when absent.")] = None,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
     per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg; --target
-    TABLE.COLUMN for a cross-table utility task)."""
+    TABLE.COLUMN for a cross-table utility task; an event table with --sequence-key or a
+    metadata file that names one)."""
     from simulacra.cli.databases import evaluate_databases, is_database
     from simulacra.evaluation import evaluate as run_evaluation
     from simulacra.io import read_table
@@ -60,9 +67,22 @@ def evaluate(
         return
 
     md = Metadata.load(metadata_path) if metadata_path else None
+    real_frame = read_table(real)
+    if sequence_index is not None and sequence_key is None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--sequence-index needs --sequence-key (the entity column)")
+    if sequence_key is not None:
+        if md is not None:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("give --sequence-key or a --metadata file (which may name "
+                                 "sequence_key itself), not both")
+        md = Metadata.detect(real_frame, sequence_key=sequence_key,
+                             sequence_index=sequence_index)
     with console.status("evaluating…") as status:
         result = run_evaluation(
-            read_table(real), read_table(synthetic),
+            real_frame, read_table(synthetic),
             holdout=read_table(holdout) if holdout else None, metadata=md, target=target,
             random_state=seed, metrics=metric_groups(metric_groups_text),
             progress=lambda stage: status.update(f"evaluating: {stage}…"))
