@@ -119,18 +119,19 @@ def test_bad_input_gets_a_clear_error(events):
     assert events["account"].notna().all()  # the caller's data is untouched
 
 
-def test_a_file_with_a_broken_state_is_refused(fitted, tmp_path):
-    """A file whose model state lacks a field (checksums redone, as an attacker would) gets
-    a clear error, not a traceback."""
+def _tampered(model, tmp_path, old: bytes, new: bytes):
+    """``model`` saved with ``old`` replaced by ``new`` in its state, checksums redone (as an
+    attacker would)."""
     import hashlib
     import json
     import zipfile
 
     path = tmp_path / "seq.simz"
-    fitted.save(path)
+    model.save(path)
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
-    parts["model.json"] = parts["model.json"].replace(b'"max_length"', b'"max_lengthX"')
+    assert old in parts["model.json"]
+    parts["model.json"] = parts["model.json"].replace(old, new)
     manifest = json.loads(parts["manifest.json"])
     manifest["sha256"]["model.json"] = hashlib.sha256(parts["model.json"]).hexdigest()
     parts["manifest.json"] = json.dumps(manifest).encode()
@@ -138,6 +139,12 @@ def test_a_file_with_a_broken_state_is_refused(fitted, tmp_path):
     with zipfile.ZipFile(broken, "w") as z:
         for n, data in parts.items():
             z.writestr(n, data)
+    return broken
+
+
+def test_a_file_with_a_broken_state_is_refused(fitted, tmp_path):
+    """A file whose model state lacks a field gets a clear error, not a traceback."""
+    broken = _tampered(fitted, tmp_path, b'"max_length"', b'"max_lengthX"')
     with pytest.raises(ModelFileError, match="sequential"):
         sim.load(broken)
 
@@ -168,6 +175,10 @@ def test_event_times_are_learned_as_gaps(tmp_path):
     path = tmp_path / "bursts.simz"
     model.save(path)
     loaded = sim.load(path)
+    assert loaded.clock_ == clock
+    wrong = _tampered(model, tmp_path, b'"gap_columns": [', b'"gap_columns": [7')
+    with pytest.raises(ModelFileError, match="clock"):  # a token it does not have
+        sim.load(wrong)
     pd.testing.assert_frame_equal(loaded.sample(50, rng=4), model.sample(50, rng=4))
     # given contexts: each shopper's first date is drawn given its kind
     context = pd.DataFrame({"user": [7, 8], "kind": ["loyal", "casual"]})

@@ -46,7 +46,7 @@ from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
-from simulacra.models.sequential.timing import EventTimes
+from simulacra.models.sequential.timing import EventTimes, first_of
 from simulacra.params import Integer, Names, Number, Optional, Text, as_tuple
 from simulacra.randomness import RandomState, child_seed, make_rng
 
@@ -306,13 +306,22 @@ class SequentialNetwork(NeuralSynthesizer):
                      rng: np.random.Generator, device: Any, started: float) -> None:
         raise ParameterError("SequentialNetwork has no differentially private mode yet")
 
+    def _token_sources(self) -> list[str]:
+        """The table column each token column comes from."""
+        source = {c.name: c.source for c in self.codec_.encoded_columns_}
+        return [source[self.tokenizer_.source_[n]] for n in self.tokenizer_.names_]
+
     def _positions(self) -> tuple[list[int], list[int]]:
         """Token columns of the context and of the events."""
-        source = {c.name: c.source for c in self.codec_.encoded_columns_}
         context = set(self._model_context())
-        ctx = [j for j, n in enumerate(self.tokenizer_.names_)
-               if source[self.tokenizer_.source_[n]] in context]
+        ctx = [j for j, source in enumerate(self._token_sources()) if source in context]
         return ctx, [j for j in range(len(self.tokenizer_.names_)) if j not in set(ctx)]
+
+    def _columns_of(self, positions: list[int], column: str | None) -> list[int]:
+        """Which of the token columns at ``positions`` (their indices in it) come from
+        ``column``."""
+        sources = self._token_sources()
+        return [k for k, j in enumerate(positions) if sources[j] == column]
 
     def _network(self) -> Any:
         from simulacra.models.sequential.network import SequenceNet
@@ -323,6 +332,15 @@ class SequentialNetwork(NeuralSynthesizer):
                            int(self.embedding_dim), int(self.hidden_dim), int(self.state_dim),
                            clock=getattr(self, "clock_", None))
 
+    def _clock_fits(self) -> bool:
+        """Whether the clock reads the gap and first-time columns' tokens, of their sizes."""
+        clock, sizes = self.clock_, self.tokenizer_.sizes_
+        ctx, ev = self._positions()
+        return (list(clock.gap_columns) == self._columns_of(ev, self.sequence_index_)
+                and list(clock.start_columns) == self._columns_of(ctx, self.start_column_)
+                and list(clock.gap_radix) == [sizes[ev[k]] for k in clock.gap_columns]
+                and list(clock.start_radix) == [sizes[ctx[k]] for k in clock.start_columns])
+
     def _make_clock(self, tokens: np.ndarray, starts: np.ndarray) -> Any:
         """The network's clock (:class:`~simulacra.models.sequential.network.Clock`): the
         typical gap of each code of the gap column's tokens and the typical first time of each
@@ -332,15 +350,9 @@ class SequentialNetwork(NeuralSynthesizer):
 
         gaps, start = self._times
         ctx, ev = self._positions()
-        source = {c.name: c.source for c in self.codec_.encoded_columns_}
-        names, sizes = self.tokenizer_.names_, self.tokenizer_.sizes_
-
-        def columns(positions: list[int], column: str | None) -> list[int]:
-            return [k for k, j in enumerate(positions)
-                    if source[self.tokenizer_.source_[names[j]]] == column]
-
-        gap_columns = columns(ev, self.sequence_index_)
-        start_columns = columns(ctx, self.start_column_)
+        sizes = self.tokenizer_.sizes_
+        gap_columns = self._columns_of(ev, self.sequence_index_)
+        start_columns = self._columns_of(ctx, self.start_column_)
         gap_radix = [int(sizes[ev[k]]) for k in gap_columns]
         start_radix = [int(sizes[ctx[k]]) for k in start_columns]
         if not gap_columns or not start_columns or max(np.prod(gap_radix),
@@ -476,7 +488,7 @@ class SequentialNetwork(NeuralSynthesizer):
         drawn_entity, drawn = self._draw(len(first), tokens[first][:, ctx], lengths, generator,
                                          forced=forced, forced_len=counts)
         out, _ = self._decode(drawn_entity, drawn, pd.Series(keys), generator)
-        rank = np.arange(len(drawn_entity)) - np.searchsorted(drawn_entity, drawn_entity)
+        rank = np.arange(len(drawn_entity)) - first_of(drawn_entity)
         new = rank >= counts[drawn_entity]
         out = out.loc[new].reset_index(drop=True)
         who = drawn_entity[new]
@@ -561,10 +573,7 @@ class SequentialNetwork(NeuralSynthesizer):
 
     def _start_tokens(self) -> int:
         """How many of the last context tokens are the entity's first time."""
-        source = {c.name: c.source for c in self.codec_.encoded_columns_}
-        ctx, _ = self._positions()
-        return sum(source[self.tokenizer_.source_[self.tokenizer_.names_[j]]]
-                   == self.start_column_ for j in ctx)
+        return len(self._columns_of(self._positions()[0], self.start_column_))
 
     def _decode(self, entity: np.ndarray, tokens: np.ndarray, keys: pd.Series | None,
                 rng: np.random.Generator, *,
@@ -574,11 +583,10 @@ class SequentialNetwork(NeuralSynthesizer):
         an entity keeps its first event)."""
         encoded = self.tokenizer_.inverse_transform(tokens, rng)
         frame = self.codec_.inverse_transform(encoded, len(tokens), rng)
+        first = first_of(entity)
         if len(entity):
-            first = np.r_[0, np.flatnonzero(np.diff(entity)) + 1]
-            first_of = first[np.searchsorted(entity[first], entity)]
             for column in self._model_context():  # one value per entity
-                frame[column] = frame[column].to_numpy()[first_of]
+                frame[column] = frame[column].to_numpy()[first]
         n_entities = int(entity.max()) + 1 if len(entity) else 0
         if keys is not None:
             values = keys.to_numpy()[entity]
@@ -592,7 +600,7 @@ class SequentialNetwork(NeuralSynthesizer):
                 pd.to_numeric(frame[self.start_column_]).to_numpy(np.float64), entity, rng)
             frame[index] = times.set_axis(frame.index)
             if window and len(frame):
-                kept = inside | np.r_[True, entity[1:] != entity[:-1]]
+                kept = inside | (first == np.arange(len(entity)))
                 return frame.loc[kept, self.columns_].reset_index(drop=True), kept
         return frame[self.columns_], np.ones(len(frame), dtype=bool)
 
@@ -619,6 +627,9 @@ class SequentialNetwork(NeuralSynthesizer):
         self.start_column_ = None if start is None else str(start)
         self.times_ = None if state["times"] is None else EventTimes.from_state(state["times"])
         self.clock_ = _clock_from_state(state.get("clock"))
+        if self.clock_ is not None and not self._clock_fits():
+            raise DataError("the model file's clock does not name the time columns' tokens; "
+                            "the file is corrupted")
         if (self.times_ is None) != (self.start_column_ is None) or (
                 self.start_column_ is not None and self.start_column_ in
                 self.context_columns_) or self.sequence_key_ not in self.columns_:

@@ -78,7 +78,7 @@ class EventTimes:
         """``(gap since the entity's previous event, the entity's first step)`` per event, for
         rows sorted by entity and then by the column."""
         x = self.steps(column)
-        first = _first_of(entity)
+        first = first_of(entity)
         gaps = np.r_[0.0, np.diff(x)] if len(x) else np.zeros(0)
         gaps[first == np.arange(len(x))] = 0.0
         return gaps, x[first]
@@ -89,7 +89,7 @@ class EventTimes:
         first event is at its start) and each entity's start (its first event's value); and
         per event whether it falls inside the observed window (at or before the last time of
         the training data: real sequences were cut there)."""
-        first = _first_of(entity)
+        first = first_of(entity)
         g = np.nan_to_num(np.asarray(gaps, dtype=np.float64), nan=0.0).clip(min=0.0)
         g[first == np.arange(len(g))] = 0.0
         total = np.cumsum(g)
@@ -105,7 +105,7 @@ class EventTimes:
     def extend(self, last: np.ndarray, gaps: np.ndarray, entity: np.ndarray) -> pd.Series:
         """Times of new events after each entity's ``last`` step (per event): its last time
         plus the cumulative gaps — not bounded by the training data's dates (a forecast)."""
-        first = _first_of(entity)
+        first = first_of(entity)
         g = np.nan_to_num(np.asarray(gaps, dtype=np.float64), nan=0.0).clip(min=0.0)
         total = np.cumsum(g)
         x = np.asarray(last, dtype=np.float64) + total - total[first] + g[first]
@@ -132,7 +132,7 @@ class EventTimes:
         return times
 
 
-def _first_of(entity: np.ndarray) -> np.ndarray:
+def first_of(entity: np.ndarray) -> np.ndarray:
     """Per event, the position of its entity's first event (events grouped by entity)."""
     entity = np.asarray(entity)
     if not len(entity):
