@@ -138,7 +138,7 @@ def fit(
             from simulacra.errors import ParameterError
 
             raise ParameterError("--epsilon is not available for event tables yet")
-        fit_events(data, output, model=model, metadata_path=metadata_path,
+        fit_events(data, output, model=model, given=given_md, metadata_path=metadata_path,
                    sequence_key=sequence_key, sequence_index=sequence_index,
                    context_path=context_path, seed=seed,
                    params=model_params("sequential", param))

@@ -58,10 +58,12 @@ def join_context(events: pd.DataFrame, context: pd.DataFrame, key: str,
     return joined, columns
 
 
-def fit_events(data: str, output: Path, *, model: str | None, metadata_path: Path | None,
+def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | None,
+               metadata_path: Path | None,
                sequence_key: str | None, sequence_index: str | None,
                context_path: Path | None, seed: int | None, params: dict[str, Any]) -> None:
-    """Fit a :class:`~simulacra.SequentialNetwork` on an event table and save it."""
+    """Fit a :class:`~simulacra.SequentialNetwork` on an event table and save it (``given``:
+    the metadata read from ``metadata_path``, or ``None`` to detect it)."""
     from simulacra.errors import ParameterError
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
@@ -71,7 +73,6 @@ def fit_events(data: str, output: Path, *, model: str | None, metadata_path: Pat
         raise ParameterError(f"--sequence-key fits the {MODEL!r} model; --model {model} does "
                              "not take sequences (leave --model out)")
     events = read_table(data)
-    given = Metadata.load(metadata_path) if metadata_path else None
     key = sequence_key or (given.sequence_key if given is not None else None)
     if key is None:
         raise ParameterError("an event table needs --sequence-key COLUMN (the column naming "
