@@ -10,7 +10,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-from simulacra import constraints, datasets, kinds
+from simulacra import constraints, datasets, kinds, windows
 from simulacra._version import __version__
 from simulacra.constraints import (
     ConstraintReport,
@@ -129,6 +129,7 @@ __all__ = [
     "ForeignKey",
     "pseudonymize",
     "read_table",
+    "windows",
     "write_table",
     *kinds.__all__,
 ]

@@ -104,13 +104,21 @@ def fit(
     context_path: Annotated[Path | None, typer.Option(
         "--context", help="With --sequence-key: CSV/Parquet with one row per entity (the key "
         "and the entity's own columns), joined to its events as their context.")] = None,
+    window: Annotated[int | None, typer.Option(
+        "--window", min=2, help="A time series (rows in time order): cut it into overlapping "
+        "windows of this many rows, each an entity of the sequential model; `sample -n` "
+        "then counts windows.")] = None,
+    stride: Annotated[int, typer.Option(
+        "--stride", min=1, help="With --window: rows between the starts of two windows.")] = 1,
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
 
     With --epsilon (and optionally --delta) the fit is differentially private and the budget
     spent is printed by stage. Constraints in the --metadata file are checked on the data and
     followed by every sampled row. With --sequence-key the table is a table of events, one
-    sequence per entity (`simulacra fit events.csv --sequence-key user -o m.simz`).
+    sequence per entity (`simulacra fit events.csv --sequence-key user -o m.simz`). With
+    --window the table is one long series, learned as its windows
+    (`simulacra fit series.csv --window 24 --sequence-index date -o m.simz`).
     """
     from simulacra.cli.databases import fit_database, is_database
     from simulacra.cli.sequences import fit_events, wants_sequences
@@ -133,7 +141,7 @@ def fit(
         raise ParameterError("--keep names tables of a database; a single table is fitted "
                              "whole")
     given_md = Metadata.load(metadata_path) if metadata_path else None
-    if wants_sequences(model, sequence_key, given_md):
+    if wants_sequences(model, sequence_key, given_md) or window is not None:
         if epsilon is not None:
             from simulacra.errors import ParameterError
 
@@ -141,7 +149,8 @@ def fit(
         fit_events(data, output, model=model, given=given_md, metadata_path=metadata_path,
                    sequence_key=sequence_key, sequence_index=sequence_index,
                    context_path=context_path, seed=seed,
-                   params=model_params("sequential", param))
+                   params=model_params("sequential", param),
+                   windows=None if window is None else (window, stride))
         return
     if sequence_index is not None or context_path is not None:
         from simulacra.errors import ParameterError

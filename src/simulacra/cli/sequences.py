@@ -61,18 +61,23 @@ def join_context(events: pd.DataFrame, context: pd.DataFrame, key: str,
 def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | None,
                metadata_path: Path | None,
                sequence_key: str | None, sequence_index: str | None,
-               context_path: Path | None, seed: int | None, params: dict[str, Any]) -> None:
+               context_path: Path | None, seed: int | None, params: dict[str, Any],
+               windows: tuple[int, int] | None = None) -> None:
     """Fit a :class:`~simulacra.SequentialNetwork` on an event table and save it (``given``:
-    the metadata read from ``metadata_path``, or ``None`` to detect it)."""
+    the metadata read from ``metadata_path``, or ``None`` to detect it); ``windows``
+    ``(length, stride)``: the table is one series, learned as its windows."""
     from simulacra.errors import ParameterError
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
     from simulacra.models.sequential import SequentialNetwork
 
     if model not in (None, MODEL):
-        raise ParameterError(f"--sequence-key fits the {MODEL!r} model; --model {model} does "
-                             "not take sequences (leave --model out)")
+        raise ParameterError(f"--sequence-key and --window fit the {MODEL!r} model; --model "
+                             f"{model} does not take sequences (leave --model out)")
     events = read_table(data)
+    if windows is not None:
+        events, given, sequence_key, sequence_index = _as_windows(
+            events, windows, given, sequence_key, sequence_index, context_path)
     key = sequence_key or (given.sequence_key if given is not None else None)
     if key is None:
         raise ParameterError("an event table needs --sequence-key COLUMN (the column naming "
@@ -97,6 +102,38 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
                   f"({len(events):,} events, context {synth.context_columns_}) in "
                   f"{fitted:.2f} s; saved to [bold]{output}[/] "
                   f"({output.stat().st_size / 1024:,.0f} KiB).")
+
+
+def _as_windows(series: pd.DataFrame, windows: tuple[int, int], given: Metadata | None,
+                sequence_key: str | None, sequence_index: str | None,
+                context_path: Path | None) -> tuple[pd.DataFrame, Metadata | None, str, str]:
+    """``(events, metadata, key, index)`` of a series cut into windows (the metadata's columns
+    plus the window number and, without an index, the step)."""
+    from simulacra.errors import ParameterError
+    from simulacra.kinds import Id, Numerical
+    from simulacra.metadata import Metadata
+    from simulacra.windows import STEP, WINDOW, cut_windows
+
+    if sequence_key is not None or context_path is not None:
+        raise ParameterError("--window makes each window an entity: leave out --sequence-key "
+                             "and --context")
+    if sequence_index is not None and sequence_index not in series.columns:
+        raise ParameterError(f"--sequence-index {sequence_index!r} is not a column of the "
+                             f"series; its columns are {list(series.columns)}")
+    length, stride = windows
+    step = None if sequence_index is not None else STEP
+    events = cut_windows(series, length, stride=stride, step=step)
+    if given is not None:
+        spec = given.to_dict()
+        spec.pop("sequence_key", None)
+        spec.pop("sequence_index", None)
+        spec["columns"] = {
+            WINDOW: {**Id(unique=False).to_dict(), "reason": "window number"},
+            **({STEP: {**Numerical().to_dict(), "reason": "step within the window"}}
+               if step else {}),
+            **spec["columns"]}
+        given = Metadata.from_dict(spec)
+    return events, given, WINDOW, sequence_index or STEP
 
 
 def _with_sequence(md: Metadata, events: pd.DataFrame, key: str,

@@ -15,7 +15,9 @@ per figure:
   InterRowMSAS (cross-checked by ``tests/test_sdmetrics_agreement.py``);
 * :mod:`.correlational` — Diffusion-TS's cross-correlation score;
 * :mod:`.discriminative`, :mod:`.predictive` — TimeGAN's post-hoc GRU discriminator and
-  one-step-ahead predictor (need PyTorch, ``simulacra[deep]``).
+  one-step-ahead predictor (need PyTorch, ``simulacra[deep]``);
+* :mod:`.context_fid` — Diffusion-TS's Context-FID of fixed-length windows, embedded by a
+  TS2Vec encoder (:mod:`.ts2vec`) trained on the real windows (needs PyTorch).
 
 :mod:`.data` groups the tables' events by entity once (:func:`prepare_sequences`),
 :mod:`.features` turns them into scaled units for the networks, :mod:`.report_data` draws a
@@ -26,6 +28,11 @@ few sequences for the HTML report, and :func:`evaluate_sequences` runs everythin
 from simulacra.evaluation.sequence.autocorrelation import (
     autocorrelation,
     autocorrelation_function,
+)
+from simulacra.evaluation.sequence.context_fid import (
+    context_fid,
+    context_fid_metric,
+    frechet_distance,
 )
 from simulacra.evaluation.sequence.correlational import (
     correlational_metric,
@@ -66,12 +73,15 @@ __all__ = [
     "Sequences",
     "autocorrelation",
     "autocorrelation_function",
+    "context_fid",
+    "context_fid_metric",
     "correlational_metric",
     "correlational_score",
     "cross_correlation",
     "discriminative_metric",
     "discriminative_score",
     "evaluate_sequences",
+    "frechet_distance",
     "inter_event_time_similarity",
     "inter_row_msas",
     "inter_row_msas_metric",

@@ -30,6 +30,11 @@ from simulacra.errors import ParameterError, check_param
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.sequence import discriminative, predictive
 from simulacra.evaluation.sequence.autocorrelation import autocorrelation
+from simulacra.evaluation.sequence.context_fid import (
+    NOT_WINDOWS,
+    context_fid_metric,
+    fixed_windows,
+)
 from simulacra.evaluation.sequence.correlational import correlational_metric
 from simulacra.evaluation.sequence.data import MAX_ENTITIES, SequenceData, prepare_sequences
 from simulacra.evaluation.sequence.features import MAX_UNITS, WINDOW, SequenceFeatures
@@ -189,6 +194,8 @@ def not_computed(data: SequenceData, settings: SequenceSettings) -> list[str]:
                    '"simulacra[deep]")')
     elif not settings.neural:
         out.append("discriminative and predictive scores: skipped (neural=False)")
+    if settings.neural and torch_available() and not fixed_windows(data, settings.window):
+        out.append("context-FID: " + NOT_WINDOWS.removeprefix("not computed: "))
     return out
 
 
@@ -224,4 +231,9 @@ def _figures(data: SequenceData, features: SequenceFeatures | None, rng: np.rand
             data, features, rng, window=settings.window, max_units=settings.max_units,
             iterations=settings.predictor_iterations, layers=settings.predictor_layers,
             real_reference=real, device=settings.device))
+        if fixed_windows(data, settings.window):
+            step("context-FID", lambda: context_fid_metric(
+                data, features, rng, window=settings.window, max_units=settings.max_units,
+                device=settings.device))
     return found
+

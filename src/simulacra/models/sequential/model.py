@@ -22,7 +22,9 @@ Algorithm (:mod:`~simulacra.models.sequential.network`):
 4. Sampling: ``sample(n)`` gives ``n`` entities (context drawn, then their events);
    :meth:`SequentialNetwork.sample_sequences` completes given contexts (each row of a context
    table gets a sequence, optionally of a given length) — what the relational synthesizer does
-   for a child table whose parents are already generated.
+   for a child table whose parents are already generated. When every training sequence has
+   the same length (fixed windows of a time series, :mod:`simulacra.windows`), every
+   generated one has it too (``fixed_length_``).
 
 Needs PyTorch (``pip install "simulacra[deep]"``); torch is imported only when used.
 """
@@ -254,6 +256,8 @@ class SequentialNetwork(NeuralSynthesizer):
                            "first %d are learned", int((lengths > cap).sum()), cap, cap)
         self.max_length_ = int(min(lengths.max(), cap))
         lengths = np.minimum(lengths, cap)
+        fixed = len(lengths) > 1 and bool((lengths == lengths[0]).all())
+        self.fixed_length_ = int(lengths[0]) if fixed else None
         context = tokens[starts][:, ctx]
         events = tokens[:, ev]
         train_rows, held_rows = self._split_rows(len(lengths), rng)
@@ -386,7 +390,8 @@ class SequentialNetwork(NeuralSynthesizer):
             raise ParameterError(f"n must be an integer >= 1 (entities), got {n!r}")
         generator = self._sample_rng if rng is None else make_rng(rng)
         entity, tokens = self._draw(int(n), None, None, generator)
-        return self._decode(entity, tokens, None, generator, window=True)[0]
+        fixed = self.fixed_length_ is not None
+        return self._decode(entity, tokens, None, generator, window=not fixed)[0]
 
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The encoded events of ``n`` entities (their number of rows varies)."""
@@ -429,7 +434,8 @@ class SequentialNetwork(NeuralSynthesizer):
                                   is not None)
         key = self.sequence_key_
         keys = context[key] if key in context.columns else None
-        frame, kept = self._decode(entity, full, keys, generator, window=lengths is None)
+        frame, kept = self._decode(entity, full, keys, generator,
+                                   window=lengths is None and self.fixed_length_ is None)
         return frame, entity[kept]
 
     def continue_sequences(self, prefixes: pd.DataFrame, *, events: int | None = None,
@@ -539,6 +545,8 @@ class SequentialNetwork(NeuralSynthesizer):
         ctx, ev = self._positions()
         device = resolve_device(self.device)
         net = self.network_
+        if lengths is None and forced is None and self.fixed_length_ is not None:
+            lengths = np.full(n, self.fixed_length_, dtype=np.int64)
         entity_parts, token_parts = [], []
         with torch_session(seed, device) as gen, torch.no_grad():
             net = net.to(device).eval()
@@ -614,7 +622,8 @@ class SequentialNetwork(NeuralSynthesizer):
                 "clock": None if getattr(self, "clock_", None) is None
                 else dataclasses.asdict(self.clock_),
                 "times": None if self.times_ is None else self.times_.get_state(),
-                "max_length": int(self.max_length_), "n_entities": int(self.n_entities_)}
+                "max_length": int(self.max_length_), "n_entities": int(self.n_entities_),
+                "fixed_length": self.fixed_length_}
 
     def _load_data_state(self, state: dict[str, Any]) -> None:
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
@@ -637,6 +646,11 @@ class SequentialNetwork(NeuralSynthesizer):
                             "is corrupted")
         self.max_length_ = int(state["max_length"])
         self.n_entities_ = int(state["n_entities"])
+        fixed = state.get("fixed_length")
+        if fixed is not None and not (isinstance(fixed, int) and 1 <= fixed <= self.max_length_):
+            raise DataError("the model file's fixed_length is not a length from 1 to its "
+                            "max_length; the file is corrupted")
+        self.fixed_length_ = fixed
 
 
 class _Padded:
