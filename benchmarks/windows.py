@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/windows.py --dataset sines --window 24 --seed 0
     python benchmarks/windows.py --dataset etth1 --window 24 --budget 540 --out /tmp/etth1-24
-    python benchmarks/windows.py --dataset energy --window 24 -p batch_size=128
+    python benchmarks/windows.py --dataset energy --window 24 --differences
 
 The protocol (Yuan & Qiao, "Diffusion-TS", ICLR 2024, after TimeGAN): ETTh1 and Energy
 (``--datasets-dir``, see its README) without their date column, each column min-max scaled
@@ -81,6 +81,8 @@ def main() -> None:
     parser.add_argument("--datasets-dir", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--param", "-p", action="append", default=[],
                         help="SequentialNetwork hyperparameter KEY=VALUE (JSON value)")
+    parser.add_argument("--differences", action="store_true",
+                        help="learn every feature as changes (SequentialNetwork differences)")
     parser.add_argument("--synthetic", type=Path, default=None,
                         help="score these windows (.npy, scaled) instead of fitting")
     parser.add_argument("--out", type=Path, default=None)
@@ -94,6 +96,8 @@ def main() -> None:
     print(f"{args.dataset}: {n:,} windows x {length} steps x {features} features")
     if args.synthetic is None:
         params = {"max_training_time": args.budget, "random_state": args.seed}
+        if args.differences:
+            params["differences"] = names
         for item in args.param:
             key, _, value = item.partition("=")
             params[key] = json.loads(value)

@@ -169,3 +169,57 @@ def test_cli_fits_a_series_as_windows_and_samples_windows(tmp_path):
     r = runner.invoke(app, ["fit", str(tmp_path / "series.csv"), "--window", "12",
                             "--sequence-key", "load", "-o", str(tmp_path / "x.simz")])
     assert r.exit_code != 0 and "leave out --sequence-key" in r.output
+
+
+def test_changes_split_join_and_extend_by_hand():
+    from simulacra.models.sequential.changes import Changes
+
+    frame = pd.DataFrame({"x": [1.0, 2.5, 4.0, 0.5, 0.0], "k": [1, 3, 2, 5, 5]})
+    entity = np.array([0, 0, 0, 1, 1])
+    changes = Changes(["x", "k"]).fit(frame)
+    steps, firsts = changes.split(frame, entity)
+    assert steps["k"].tolist() == [0, 2, -1, 0, 0] and firsts["k"].tolist() == [1, 1, 1, 5, 5]
+    back = changes.join(steps, firsts, entity)
+    assert back["x"].tolist() == frame["x"].tolist() and back["k"].dtype == np.int64
+    drift = changes.join(steps * 10, firsts, entity)  # clipped to the training range
+    assert drift["x"].max() == 4.0 and drift["x"].min() == 0.0
+    more = changes.extend(pd.DataFrame({"x": [4.0, 0.0], "k": [2, 5]}),
+                          pd.DataFrame({"x": [-0.5, -0.5, 0.2999], "k": [1, 1, -2]}),
+                          np.array([0, 0, 1]))
+    assert more["x"].tolist() == [3.5, 3.0, 0.3] and more["k"].tolist() == [3, 4, 3]
+    assert Changes.from_state(changes.get_state()).get_state() == changes.get_state()
+    with pytest.raises(DataError, match="'x' has null"):
+        Changes(["x"]).fit(pd.DataFrame({"x": [1.0, None]}))
+
+
+def test_differences_keep_a_smooth_series_smooth(tmp_path):
+    pytest.importorskip("torch")
+    real = make_sines(400, 24, 2, random_state=0)
+    events = windows_to_frame(real, ["a", "b"])
+    md = sim.Metadata.detect(events, sequence_key="window", sequence_index="step")
+    model = sim.SequentialNetwork(md, differences=["a", "b"], epochs=8,
+                                  random_state=0).fit(events)
+    assert model.first_columns_ == ["a.first", "b.first"] and model.context_columns_ == []
+    fake = frame_to_windows(model.sample(300, rng=1), ["a", "b"])
+    assert fake.shape == (300, 24, 2)
+    assert fake.min() >= real.min() and fake.max() <= real.max()  # within the range
+    assert np.quantile(fake[:, 0], 0.99) < 0.56  # first values as the real ones (≤ 0.55)
+    # the running sum of small changes: steps as small as the real ones (levels binned on
+    # [0.5, 1] would jump by a bin or more)
+    assert np.median(np.abs(np.diff(fake, axis=1))) < 3 * np.median(np.abs(np.diff(real,
+                                                                                axis=1)))
+    given = windows_to_frame(real[:2, :10], ["a", "b"])
+    nxt = model.continue_sequences(given, events=2, rng=2)
+    jump = np.abs(nxt.groupby("window")["a"].first().to_numpy() - real[:2, 9, 0])
+    assert jump.max() < 0.05  # continues from the last given value
+    path = tmp_path / "d.simz"
+    model.save(path)
+    pd.testing.assert_frame_equal(sim.load(path).sample(3, rng=4), model.sample(3, rng=4))
+    from test_sequential import _tampered
+
+    broken = _tampered(model, tmp_path, b'"first_columns": ["a.first"',
+                       b'"first_columns": ["nope"')
+    with pytest.raises(ModelFileError, match="differences"):
+        sim.load(broken)
+    with pytest.raises(DataError, match="differences"):
+        sim.SequentialNetwork(md, differences=["window"], epochs=1).fit(events)

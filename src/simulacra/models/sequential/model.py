@@ -79,6 +79,11 @@ class SequentialNetwork(NeuralSynthesizer):
     context_columns:
         Columns constant within each entity, modelled once per entity; ``None``: every column
         constant within every entity that has two events or more.
+    differences:
+        Numerical event columns learned as the entity's first value plus the change at each
+        event (:mod:`~simulacra.models.sequential.changes`): for smooth signals — a load, a
+        temperature, the windows of a time series — whose steps are small next to their
+        range. Generated values stay within the column's training range.
     max_sequence_length:
         Longest sequence learned and generated; longer ones are cut (their first events kept).
         ``None``: the longest in the data.
@@ -121,6 +126,7 @@ class SequentialNetwork(NeuralSynthesizer):
     params = {"sequence_key": Optional(Text("a column name")),
               "sequence_index": Optional(Text("a column name")),
               "context_columns": Optional(Names()),
+              "differences": Optional(Names()),
               "max_sequence_length": Optional(Integer(1)),
               "hidden_dim": Integer(1), "state_dim": Integer(1),
               "learning_rate": Number(0, low_open=True), "weight_decay": Number(0),
@@ -130,6 +136,7 @@ class SequentialNetwork(NeuralSynthesizer):
     def __init__(self, metadata: Metadata | None = None, *, sequence_key: str | None = None,
                  sequence_index: str | None = None,
                  context_columns: Sequence[str] | None = None,
+                 differences: Sequence[str] | None = None,
                  max_sequence_length: int | None = None,
                  random_state: RandomState = None, epochs: int = 200, batch_size: int = 256,
                  embedding_dim: int = 16, hidden_dim: int = 64, state_dim: int = 64,
@@ -147,6 +154,7 @@ class SequentialNetwork(NeuralSynthesizer):
         self.sequence_key = sequence_key
         self.sequence_index = sequence_index
         self.context_columns = as_tuple(context_columns)
+        self.differences = as_tuple(differences)
         self.max_sequence_length = max_sequence_length
         self.hidden_dim = hidden_dim
         self.state_dim = state_dim
@@ -188,6 +196,9 @@ class SequentialNetwork(NeuralSynthesizer):
         self.sequence_key_, self.sequence_index_ = str(key), index
         frame, entities, uniques = _by_entity(data, key, index)
         kinds = {c: metadata[c] for c in metadata if c != key}
+        self.changes_, self.first_columns_ = None, []
+        if self.differences:
+            self._learn_changes(frame, entities, kinds, metadata)
         self.times_, self.start_column_ = None, None
         if index is not None:
             self.times_ = EventTimes(metadata[index]).fit(frame[index])
@@ -215,6 +226,32 @@ class SequentialNetwork(NeuralSynthesizer):
         self.n_entities_ = len(uniques)
         return self
 
+    def _learn_changes(self, frame: pd.DataFrame, entities: np.ndarray,
+                       kinds: dict[str, Any], metadata: Metadata) -> None:
+        """Replace each ``differences`` column of ``frame`` by its changes and add its first
+        value per entity (a context column), with their kinds."""
+        from simulacra.models.sequential.changes import Changes
+
+        columns = list(self.differences)
+        bad = [c for c in columns if c not in frame.columns or c == self.sequence_index_
+               or not isinstance(metadata[c], Numerical)]
+        if bad:
+            raise DataError(f"differences {bad} must be numerical event columns of the data "
+                            "(not the sequence_key or sequence_index)")
+        clash = sorted(set(columns) & set(self.context_columns or ()))
+        if clash:
+            raise ParameterError(f"{clash} are both context_columns and differences; a "
+                                 "context column is constant within an entity")
+        self.changes_ = Changes(columns).fit(frame)
+        steps, firsts = self.changes_.split(frame, entities)
+        for column in columns:
+            name = _fresh_name(f"{column}.first", frame.columns)
+            self.first_columns_.append(name)
+            frame[column] = steps[column].to_numpy()
+            frame[name] = firsts[column].to_numpy()
+            kinds[column] = Numerical().with_reason("change since the previous event")
+            kinds[name] = metadata[column]
+
     def _find_context(self, frame: pd.DataFrame, entities: np.ndarray) -> list[str]:
         if self.context_columns:
             unknown = [c for c in self.context_columns if c not in frame.columns]
@@ -222,13 +259,14 @@ class SequentialNetwork(NeuralSynthesizer):
                 raise DataError(f"context_columns {unknown} are not columns of the data (or "
                                 f"name the sequence_key); columns are {list(frame.columns)}")
             return [c for c in self.context_columns if c != self.sequence_index_]
+        own = {self.sequence_index_, self.start_column_, *self.first_columns_}
         lengths = np.bincount(entities)
         several = lengths[entities] > 1
         if not several.any():
             return []
         out = []
         for column in frame.columns:
-            if column in (self.sequence_index_, self.start_column_):
+            if column in own:
                 continue
             values = frame[column][several]
             distinct = values.groupby(entities[several]).nunique(dropna=False)
@@ -430,8 +468,8 @@ class SequentialNetwork(NeuralSynthesizer):
         if n == 0:
             return self._decode(np.zeros(0, np.int64), np.zeros((0, len(
                 self.tokenizer_.names_)), np.int64), None, generator)[0], np.zeros(0, np.int64)
-        entity, full = self._draw(n, tokens, counts, generator, complete=self.start_column_
-                                  is not None)
+        entity, full = self._draw(n, tokens, counts, generator,
+                                  complete=self._start_tokens() > 0)
         key = self.sequence_key_
         keys = context[key] if key in context.columns else None
         frame, kept = self._decode(entity, full, keys, generator,
@@ -484,6 +522,13 @@ class SequentialNetwork(NeuralSynthesizer):
             gaps, start = self.times_.split(frame[index], entity)
             frame[index] = gaps
             frame[self.start_column_] = start
+        if self.changes_ is not None:
+            columns = self.changes_.columns
+            last_values = frame[columns].iloc[last].reset_index(drop=True)
+            steps, firsts = self.changes_.split(frame, entity)
+            for column, name in zip(columns, self.first_columns_, strict=True):
+                frame[column] = steps[column].to_numpy()
+                frame[name] = firsts[column].to_numpy()
         tokens = self.tokenizer_.transform(self.codec_.transform(
             frame[self.codec_.columns_], generator))
         ctx, ev = self._positions()
@@ -500,23 +545,25 @@ class SequentialNetwork(NeuralSynthesizer):
         who = drawn_entity[new]
         for column in self.context_columns_:  # the entity's own values, as given
             out[column] = frame[column].to_numpy()[first][who]
+        if self.times_ is not None or self.changes_ is not None:
+            raw = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(
+                drawn[new], generator), int(new.sum()), generator)
         if self.times_ is not None:
-            gaps = self._new_gaps(drawn[new], generator)
+            gaps = pd.to_numeric(raw[index]).to_numpy(np.float64)
             out[index] = self.times_.extend(last_time[who], gaps, who).set_axis(
                 out.index)
+        if self.changes_ is not None:
+            values = self.changes_.extend(last_values, raw[self.changes_.columns], who)
+            for column in self.changes_.columns:
+                out[column] = values[column].to_numpy()
         return out[self.columns_]
 
-    def _new_gaps(self, tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """The gap column's values of drawn event tokens (full token rows)."""
-        encoded = self.tokenizer_.inverse_transform(tokens, rng)
-        frame = self.codec_.inverse_transform(encoded, len(tokens), rng)
-        return pd.to_numeric(frame[self.sequence_index_]).to_numpy(np.float64)
-
     def _model_context(self) -> list[str]:
-        """The network's context columns: the entity's own ones, then its first time (the
-        last context column, so it can be drawn given the others)."""
+        """The network's context columns: the entity's own ones, then the first values of
+        the ``differences`` columns and its first time (the last context columns, so they can
+        be drawn given the others)."""
         start = [self.start_column_] if self.start_column_ is not None else []
-        return [*self.context_columns_, *start]
+        return [*self.context_columns_, *self.first_columns_, *start]
 
     def _context_tokens(self, context: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
         """The context rows as the model's context tokens (event columns get stand-ins)."""
@@ -580,8 +627,11 @@ class SequentialNetwork(NeuralSynthesizer):
         return np.concatenate(entity_parts), np.concatenate(token_parts)
 
     def _start_tokens(self) -> int:
-        """How many of the last context tokens are the entity's first time."""
-        return len(self._columns_of(self._positions()[0], self.start_column_))
+        """How many of the last context tokens are drawn for given contexts: the first
+        values of the ``differences`` columns and the entity's first time."""
+        ctx = self._positions()[0]
+        return sum(len(self._columns_of(ctx, c))
+                   for c in [*self.first_columns_, self.start_column_] if c is not None)
 
     def _decode(self, entity: np.ndarray, tokens: np.ndarray, keys: pd.Series | None,
                 rng: np.random.Generator, *,
@@ -595,6 +645,12 @@ class SequentialNetwork(NeuralSynthesizer):
         if len(entity):
             for column in self._model_context():  # one value per entity
                 frame[column] = frame[column].to_numpy()[first]
+        if self.changes_ is not None and len(entity):
+            columns = self.changes_.columns
+            firsts = frame[self.first_columns_].set_axis(columns, axis=1)
+            values = self.changes_.join(frame[columns], firsts, entity)
+            for column in columns:
+                frame[column] = values[column].to_numpy()
         n_entities = int(entity.max()) + 1 if len(entity) else 0
         if keys is not None:
             values = keys.to_numpy()[entity]
@@ -623,12 +679,15 @@ class SequentialNetwork(NeuralSynthesizer):
                 else dataclasses.asdict(self.clock_),
                 "times": None if self.times_ is None else self.times_.get_state(),
                 "max_length": int(self.max_length_), "n_entities": int(self.n_entities_),
-                "fixed_length": self.fixed_length_}
+                "fixed_length": self.fixed_length_,
+                "changes": None if self.changes_ is None else self.changes_.get_state(),
+                "first_columns": list(self.first_columns_)}
 
     def _load_data_state(self, state: dict[str, Any]) -> None:
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
         self.columns_ = [str(c) for c in state["columns"]]
         self.context_columns_ = [str(c) for c in state["context_columns"]]
+        self._load_changes(state.get("changes"), state.get("first_columns") or [])
         self.key_encoder_ = IdEncoder.from_state(state["key_encoder"])
         self.sequence_key_ = str(state["sequence_key"])
         index, start = state["sequence_index"], state["start_column"]
@@ -651,6 +710,20 @@ class SequentialNetwork(NeuralSynthesizer):
             raise DataError("the model file's fixed_length is not a length from 1 to its "
                             "max_length; the file is corrupted")
         self.fixed_length_ = fixed
+
+    def _load_changes(self, changes: Any, firsts: Any) -> None:
+        from simulacra.models.sequential.changes import Changes
+
+        self.changes_ = None if changes is None else Changes.from_state(changes)
+        columns = [] if self.changes_ is None else self.changes_.columns
+        known = set(self.codec_.columns_)
+        fits = (isinstance(firsts, list) and len(firsts) == len(columns)
+                and all(isinstance(f, str) and f in known for f in firsts)
+                and all(c in self.columns_ and c in known for c in columns))
+        if not fits:
+            raise DataError("the model file's differences columns do not fit its columns; the "
+                            "file is corrupted")
+        self.first_columns_ = [str(f) for f in firsts]
 
 
 class _Padded:
