@@ -166,6 +166,20 @@ def test_cli_fits_a_series_as_windows_and_samples_windows(tmp_path):
     out = pd.read_csv(tmp_path / "out.csv")
     assert list(out.columns) == ["window", "date", "load", "lagged"]
     assert out.groupby("window").size().tolist() == [12] * 7
+    r = runner.invoke(app, ["sample", str(tmp_path / "w.simz"), "-n", "60", "-o",
+                            str(tmp_path / "more.csv"), "--seed", "2"])
+    assert r.exit_code == 0, r.output
+    windows = cut_windows(series(200), 12, stride=2, step=None)
+    windows.to_csv(tmp_path / "windows.csv", index=False)
+    evaluate = ["evaluate", str(tmp_path / "windows.csv"), str(tmp_path / "more.csv"),
+                "--sequence-key", "window", "--sequence-index", "date", "--metrics",
+                "sequences", "--sequence-option", "discriminator_iterations=20",
+                "--sequence-option", "predictor_iterations=20"]
+    r = runner.invoke(app, evaluate)
+    assert r.exit_code == 0, r.output
+    assert "context-FID" in r.output and "discriminative score" in r.output
+    r = runner.invoke(app, [*evaluate, "--sequence-option", "iterations=5"])
+    assert r.exit_code != 0 and "sequence_options" in r.output and "iterations" in r.output
     r = runner.invoke(app, ["fit", str(tmp_path / "series.csv"), "--window", "12",
                             "--sequence-key", "load", "-o", str(tmp_path / "x.simz")])
     assert r.exit_code != 0 and "leave out --sequence-key" in r.output

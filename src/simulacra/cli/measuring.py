@@ -18,6 +18,7 @@ from simulacra.cli.common import (
     friendly,
     metric_groups,
     model_params,
+    parse_pairs,
     privacy_option,
 )
 
@@ -49,6 +50,10 @@ def evaluate(
     sequence_index: Annotated[str | None, typer.Option(
         "--sequence-index", help="With --sequence-key: the column ordering an entity's "
         "events; detected when absent.")] = None,
+    sequence_option: Annotated[list[str] | None, typer.Option(
+        "--sequence-option", help="A setting of the sequence figures KEY=VALUE (repeat), e.g. "
+        "--sequence-option max_entities=5000 --sequence-option neural=false; see "
+        "docs/evaluating-sequences.md.")] = None,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
     per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg; --target
@@ -85,6 +90,7 @@ def evaluate(
             real_frame, read_table(synthetic),
             holdout=read_table(holdout) if holdout else None, metadata=md, target=target,
             random_state=seed, metrics=metric_groups(metric_groups_text),
+            sequence_options=parse_pairs(sequence_option, "--sequence-option") or None,
             progress=lambda stage: status.update(f"evaluating: {stage}…"))
     _print_result(result)
     if json_path is not None:
