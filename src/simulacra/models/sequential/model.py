@@ -469,7 +469,7 @@ class SequentialNetwork(NeuralSynthesizer):
             return self._decode(np.zeros(0, np.int64), np.zeros((0, len(
                 self.tokenizer_.names_)), np.int64), None, generator)[0], np.zeros(0, np.int64)
         entity, full = self._draw(n, tokens, counts, generator,
-                                  complete=self._start_tokens() > 0)
+                                  complete=self._drawn_context_tokens() > 0)
         key = self.sequence_key_
         keys = context[key] if key in context.columns else None
         frame, kept = self._decode(entity, full, keys, generator,
@@ -586,7 +586,8 @@ class SequentialNetwork(NeuralSynthesizer):
               forced: np.ndarray | None = None,
               forced_len: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(entity of each event, tokens of each event)``: contexts drawn when not given;
-        ``complete``: the given contexts' last column (the first time) drawn given the rest."""
+        ``complete``: the given contexts' last columns (the ``differences`` columns' first
+        values and the first time) drawn given the rest."""
         torch = require_torch()
         seed = child_seed(rng)
         ctx, ev = self._positions()
@@ -605,8 +606,8 @@ class SequentialNetwork(NeuralSynthesizer):
                 else:
                     given = torch.from_numpy(context[begin:begin + size]).to(device)
                     if complete:
-                        given = _complete_made(net.context, given, self._start_tokens(), gen,
-                                               device)
+                        given = _complete_made(net.context, given,
+                                               self._drawn_context_tokens(), gen, device)
                 limit = None if lengths is None else \
                     torch.from_numpy(lengths[begin:begin + size]).to(device)
                 prefix = prefix_len = None
@@ -626,7 +627,7 @@ class SequentialNetwork(NeuralSynthesizer):
             self.network_.cpu()
         return np.concatenate(entity_parts), np.concatenate(token_parts)
 
-    def _start_tokens(self) -> int:
+    def _drawn_context_tokens(self) -> int:
         """How many of the last context tokens are drawn for given contexts: the first
         values of the ``differences`` columns and the entity's first time."""
         ctx = self._positions()[0]
