@@ -89,10 +89,13 @@ def test_same_seed_same_sequences_and_files_round_trip(fitted, tmp_path):
     pd.testing.assert_frame_equal(loaded.sample(50, rng=3), fitted.sample(50, rng=3))
 
 
-def test_long_sequences_are_cut_at_max_sequence_length(events):
+@pytest.mark.parametrize("lengths", ["context", "stop"])
+def test_long_sequences_are_cut_at_max_sequence_length(events, lengths):
     model = sim.SequentialNetwork(sequence_key="account", max_sequence_length=2, epochs=2,
-                                  random_state=0).fit(events)
-    assert model.sample(200, rng=0).groupby("account").size().max() <= 2
+                                  sequence_lengths=lengths, random_state=0).fit(events)
+    assert (model.length_column_ is not None) == (lengths == "context")
+    sizes = model.sample(200, rng=0).groupby("account").size()
+    assert sizes.max() <= 2 and sizes.min() >= 1
 
 
 def test_bad_input_gets_a_clear_error(events):
@@ -222,3 +225,43 @@ def test_continued_dates_go_past_the_training_data():
     days = pd.to_datetime(out["date"])
     assert len(out) == 4 and days.min() >= pd.Timestamp("1998-12-03")
     assert days.is_monotonic_increasing and days.max() > pd.Timestamp(real["date"].max())
+
+
+def test_lengths_drawn_with_the_context(events, tmp_path):
+    """``sequence_lengths="context"``: each entity's number of events is a context column,
+    drawn before its events (given its segment) — never longer than any seen — and kept out
+    of the output; given lengths and continuations still work."""
+    model = sim.SequentialNetwork(sequence_key="account", sequence_index="step",
+                                  sequence_lengths="context", epochs=30,
+                                  random_state=0).fit(events)
+    assert model.length_column_ == "account.length"
+    assert model.context_columns_ == ["segment"]
+    assert model._model_context() == ["segment", "account.length", "step.start"]
+    fake = model.sample(1500, rng=1)
+    assert list(fake.columns) == list(events.columns)
+    real, synth = _stats(events), _stats(fake)
+    assert synth["len_a"] == pytest.approx(real["len_a"], rel=0.06)
+    assert synth["len_b"] == pytest.approx(real["len_b"], rel=0.06)
+    sizes = fake.groupby("account").size()
+    assert sizes.max() <= 5 and sizes.min() >= 1
+    real_share = events.groupby("account").size().value_counts(normalize=True).sort_index()
+    share = sizes.value_counts(normalize=True).reindex(real_share.index, fill_value=0)
+    assert (share - real_share).abs().max() < 0.04, share.to_dict()
+    context = pd.DataFrame({"segment": ["a"] * 200 + ["b"] * 200})
+    free = model.sample_for(context, rng=2)[0].groupby("account", sort=False).size()
+    assert (free.iloc[:200] > 2).mean() < 0.05 and free.iloc[200:].mean() > 3  # by segment
+    given, _ = model.sample_for(context.iloc[:3], lengths=[4, 0, 1], rng=2)
+    assert given.groupby("account", sort=False).size().tolist() == [4, 1]
+    prefixes = events[events["account"].isin(["C00001", "C00002"])].groupby("account").head(1)
+    more = model.continue_sequences(prefixes, rng=3)
+    counts = more.groupby("account").size()
+    assert set(counts.index) == set(prefixes["account"]) and (counts >= 1).all()
+    path = tmp_path / "lengths.simz"
+    model.save(path)
+    pd.testing.assert_frame_equal(sim.load(path).sample(40, rng=4), model.sample(40, rng=4))
+    wrong = _tampered(model, tmp_path, b'"length_column": "account.length"',
+                      b'"length_column": "segment"')
+    with pytest.raises(ModelFileError, match="length column"):
+        sim.load(wrong)
+    with pytest.raises(ParameterError, match="sequence_lengths"):
+        sim.SequentialNetwork(sequence_key="account", sequence_lengths="drawn").fit(events)

@@ -49,7 +49,7 @@ from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.models.sequential.timing import EventTimes, first_of
-from simulacra.params import Integer, Names, Number, Optional, Text, as_tuple
+from simulacra.params import Integer, Names, Number, OneOf, Optional, Text, as_tuple
 from simulacra.randomness import RandomState, child_seed, make_rng
 
 logger = logging.getLogger(__name__)
@@ -84,6 +84,12 @@ class SequentialNetwork(NeuralSynthesizer):
         event (:mod:`~simulacra.models.sequential.changes`): for smooth signals — a load, a
         temperature, the windows of a time series — whose steps are small next to their
         range. Generated values stay within the column's training range.
+    sequence_lengths:
+        How a sequence's length is drawn. ``"context"``: with the entity's context, before any
+        event (a context column of its own, as TabularARGN does), so every event knows how
+        many follow and no sequence runs past the lengths seen; ``"stop"``: by a stop token
+        drawn before each event (the length emerges step by step). Fixed-length data (every
+        training sequence one length) needs neither.
     max_sequence_length:
         Longest sequence learned and generated; longer ones are cut (their first events kept).
         ``None``: the longest in the data.
@@ -127,6 +133,7 @@ class SequentialNetwork(NeuralSynthesizer):
               "sequence_index": Optional(Text("a column name")),
               "context_columns": Optional(Names()),
               "differences": Optional(Names()),
+              "sequence_lengths": OneOf("context", "stop"),
               "max_sequence_length": Optional(Integer(1)),
               "hidden_dim": Integer(1), "state_dim": Integer(1),
               "learning_rate": Number(0, low_open=True), "weight_decay": Number(0),
@@ -137,6 +144,7 @@ class SequentialNetwork(NeuralSynthesizer):
                  sequence_index: str | None = None,
                  context_columns: Sequence[str] | None = None,
                  differences: Sequence[str] | None = None,
+                 sequence_lengths: str = "context",
                  max_sequence_length: int | None = None,
                  random_state: RandomState = None, epochs: int = 200, batch_size: int = 256,
                  embedding_dim: int = 16, hidden_dim: int = 64, state_dim: int = 64,
@@ -155,6 +163,7 @@ class SequentialNetwork(NeuralSynthesizer):
         self.sequence_index = sequence_index
         self.context_columns = as_tuple(context_columns)
         self.differences = as_tuple(differences)
+        self.sequence_lengths = sequence_lengths
         self.max_sequence_length = max_sequence_length
         self.hidden_dim = hidden_dim
         self.state_dim = state_dim
@@ -209,6 +218,20 @@ class SequentialNetwork(NeuralSynthesizer):
             self._times = (gaps, start)
             kinds[index] = Numerical(minimum=0.0).with_reason("gap since the previous event")
             kinds[start_name] = Numerical().with_reason("the entity's first time")
+        self.length_column_ = None
+        counts = np.bincount(entities)
+        if self.max_sequence_length is not None:
+            counts = np.minimum(counts, int(self.max_sequence_length))
+        if self.sequence_lengths == "context" and len(counts) > 1 and counts.min() < counts.max():
+            # before the first values and the first time: the length is drawn from the
+            # entity's own context alone (given a rare first-time token, a network learns
+            # spurious lengths from the one entity it saw there)
+            self.length_column_ = _fresh_name(f"{key}.length", frame.columns)
+            drawn = [*self.first_columns_, *([self.start_column_] if self.start_column_ else [])]
+            frame.insert(min((frame.columns.get_loc(c) for c in drawn), default=frame.shape[1]),
+                         self.length_column_, counts[entities])
+            kinds[self.length_column_] = Numerical(integer=True, minimum=1.0).with_reason(
+                "the entity's number of events")
         self.columns_ = [str(c) for c in data.columns]
         self.context_columns_ = self._find_context(frame, entities)
         self.key_encoder_ = IdEncoder(Id(unique=True)).fit(
@@ -259,7 +282,8 @@ class SequentialNetwork(NeuralSynthesizer):
                 raise DataError(f"context_columns {unknown} are not columns of the data (or "
                                 f"name the sequence_key); columns are {list(frame.columns)}")
             return [c for c in self.context_columns if c != self.sequence_index_]
-        own = {self.sequence_index_, self.start_column_, *self.first_columns_}
+        own = {self.sequence_index_, self.start_column_, self.length_column_,
+               *self.first_columns_}
         lengths = np.bincount(entities)
         several = lengths[entities] > 1
         if not several.any():
@@ -277,7 +301,7 @@ class SequentialNetwork(NeuralSynthesizer):
     def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
-        from simulacra.models.neural.optim import adam
+        from simulacra.models.neural.optim import adam, decay_groups
 
         self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
                                     sub_bins=int(self.numeric_sub_bins),
@@ -315,8 +339,8 @@ class SequentialNetwork(NeuralSynthesizer):
                 net.context.init_marginals([np.bincount(context[:, j], minlength=k)
                                             for j, k in enumerate(net.context_sizes)])
             net = net.to(device)
-            opt = adam(net.parameters(), lr=float(self.learning_rate), betas=(0.9, 0.999),
-                       weight_decay=float(self.weight_decay))
+            opt = adam(decay_groups(net, float(self.weight_decay)),
+                       lr=float(self.learning_rate), betas=(0.9, 0.999), weight_decay=0.0)
             data = _Padded(context, events, starts, lengths, device)
             held_batches = data.batches(held_rows, batch * 4, None)
             with self._epochs(["loss"], net if len(held_rows) else None) as loop:
@@ -372,7 +396,8 @@ class SequentialNetwork(NeuralSynthesizer):
         sizes = self.tokenizer_.sizes_
         return SequenceNet([sizes[j] for j in ctx], [sizes[j] for j in ev],
                            int(self.embedding_dim), int(self.hidden_dim), int(self.state_dim),
-                           clock=getattr(self, "clock_", None))
+                           clock=getattr(self, "clock_", None),
+                           counted=self.length_column_ is not None)
 
     def _clock_fits(self) -> bool:
         """Whether the clock reads the gap and first-time columns' tokens, of their sizes."""
@@ -464,12 +489,12 @@ class SequentialNetwork(NeuralSynthesizer):
                 raise ParameterError(f"lengths must give a non-negative length per context row "
                                      f"({n}), got shape {counts.shape}")
         generator = self._sample_rng if rng is None else make_rng(rng)
-        tokens = self._context_tokens(context, generator) if n else None
+        tokens = self._context_tokens(context, generator, counts) if n else None
         if n == 0:
             return self._decode(np.zeros(0, np.int64), np.zeros((0, len(
                 self.tokenizer_.names_)), np.int64), None, generator)[0], np.zeros(0, np.int64)
         entity, full = self._draw(n, tokens, counts, generator,
-                                  complete=self._drawn_context_tokens() > 0)
+                                  complete=self._drawn_context_tokens(counts is None))
         key = self.sequence_key_
         keys = context[key] if key in context.columns else None
         frame, kept = self._decode(entity, full, keys, generator,
@@ -529,14 +554,20 @@ class SequentialNetwork(NeuralSynthesizer):
             for column, name in zip(columns, self.first_columns_, strict=True):
                 frame[column] = steps[column].to_numpy()
                 frame[name] = firsts[column].to_numpy()
+        lengths = None if events is None else counts + int(events)
+        if self.length_column_ is not None:
+            frame[self.length_column_] = np.clip(counts + (events or 1), 1,
+                                                 self.max_length_)[entity]
         tokens = self.tokenizer_.transform(self.codec_.transform(
             frame[self.codec_.columns_], generator))
         ctx, ev = self._positions()
         forced = np.zeros((len(first), int(counts.max()), len(ev)), dtype=np.int64)
         step = np.arange(len(entity)) - first[entity]
         forced[entity, step] = tokens[:, ev]
-        lengths = None if events is None else counts + int(events)
-        drawn_entity, drawn = self._draw(len(first), tokens[first][:, ctx], lengths, generator,
+        context = tokens[first][:, ctx]
+        if self.length_column_ is not None and lengths is None:
+            context, lengths = self._longer(context, counts, generator)
+        drawn_entity, drawn = self._draw(len(first), context, lengths, generator,
                                          forced=forced, forced_len=counts)
         out, _ = self._decode(drawn_entity, drawn, pd.Series(keys), generator)
         rank = np.arange(len(drawn_entity)) - first_of(drawn_entity)
@@ -562,11 +593,14 @@ class SequentialNetwork(NeuralSynthesizer):
         """The network's context columns: the entity's own ones, then the first values of
         the ``differences`` columns and its first time (the last context columns, so they can
         be drawn given the others)."""
+        length = [self.length_column_] if self.length_column_ is not None else []
         start = [self.start_column_] if self.start_column_ is not None else []
-        return [*self.context_columns_, *self.first_columns_, *start]
+        return [*self.context_columns_, *length, *self.first_columns_, *start]
 
-    def _context_tokens(self, context: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-        """The context rows as the model's context tokens (event columns get stand-ins)."""
+    def _context_tokens(self, context: pd.DataFrame, rng: np.random.Generator,
+                        lengths: np.ndarray | None = None) -> np.ndarray:
+        """The context rows as the model's context tokens (event columns get stand-ins; the
+        length column, when the model has one, is ``lengths`` when given)."""
         ctx, _ = self._positions()
         tokens = self._draw(1, None, np.ones(1, np.int64), rng)[1]  # one event
         filler = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(tokens, rng),
@@ -578,16 +612,20 @@ class SequentialNetwork(NeuralSynthesizer):
         for c in frame.columns:
             if c not in given:
                 frame[c] = frame[c].astype(filler[c].dtype)
+        if lengths is not None and self.length_column_ is not None:
+            frame[self.length_column_] = np.clip(lengths, 1, self.max_length_).astype(
+                filler[self.length_column_].dtype)
         tokens = self.tokenizer_.transform(self.codec_.transform(frame, rng))
         return tokens[:, ctx]
 
     def _draw(self, n: int, context: np.ndarray | None, lengths: np.ndarray | None,
-              rng: np.random.Generator, *, complete: bool = False,
+              rng: np.random.Generator, *, complete: int = 0,
               forced: np.ndarray | None = None,
               forced_len: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(entity of each event, tokens of each event)``: contexts drawn when not given;
-        ``complete``: the given contexts' last columns (the ``differences`` columns' first
-        values and the first time) drawn given the rest."""
+        ``complete``: how many of the given contexts' last token columns are drawn given the
+        rest (:meth:`_drawn_context_tokens`). Without ``lengths`` (and ``forced`` events), a
+        model with a length column gives each entity the length its context tokens say."""
         torch = require_torch()
         seed = child_seed(rng)
         ctx, ev = self._positions()
@@ -606,10 +644,12 @@ class SequentialNetwork(NeuralSynthesizer):
                 else:
                     given = torch.from_numpy(context[begin:begin + size]).to(device)
                     if complete:
-                        given = _complete_made(net.context, given,
-                                               self._drawn_context_tokens(), gen, device)
+                        given = _complete_made(net.context, given, complete, gen, device)
                 limit = None if lengths is None else \
                     torch.from_numpy(lengths[begin:begin + size]).to(device)
+                if limit is None and forced is None and self.length_column_ is not None:
+                    limit = torch.from_numpy(self._lengths_of(given.cpu().numpy(), rng)).to(
+                        device)
                 prefix = prefix_len = None
                 if forced is not None and forced_len is not None:
                     prefix = torch.from_numpy(forced[begin:begin + size]).to(device)
@@ -627,12 +667,49 @@ class SequentialNetwork(NeuralSynthesizer):
             self.network_.cpu()
         return np.concatenate(entity_parts), np.concatenate(token_parts)
 
-    def _drawn_context_tokens(self) -> int:
-        """How many of the last context tokens are drawn for given contexts: the first
-        values of the ``differences`` columns and the entity's first time."""
+    def _drawn_context_tokens(self, length: bool = True) -> int:
+        """How many of the last context tokens are drawn for given contexts: the sequence
+        length's (with ``length``), the first values of the ``differences`` columns and the
+        entity's first time."""
         ctx = self._positions()[0]
+        drawn = [self.length_column_] if length else []
         return sum(len(self._columns_of(ctx, c))
-                   for c in [*self.first_columns_, self.start_column_] if c is not None)
+                   for c in [*drawn, *self.first_columns_, self.start_column_] if c is not None)
+
+    def _longer(self, context: np.ndarray, counts: np.ndarray, rng: np.random.Generator,
+                tries: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """``(context tokens, lengths)``: each entity's length redrawn given its other context
+        tokens until it exceeds its ``counts`` events so far (after ``tries`` draws: one more
+        event than it has)."""
+        torch = require_torch()
+        ctx, _ = self._positions()
+        columns = self._columns_of(ctx, self.length_column_)
+        out, lengths = context.copy(), counts + 1
+        todo = np.arange(len(counts))
+        cpu = torch.device("cpu")
+        with torch_session(child_seed(rng), cpu) as gen, torch.no_grad():
+            for _ in range(tries):
+                if not len(todo):
+                    break
+                drawn = _complete_made(self.network_.context, torch.from_numpy(out[todo]),
+                                       columns, gen, cpu).numpy()
+                total = self._lengths_of(drawn, rng)
+                ok = total > counts[todo]
+                out[todo[ok]] = drawn[ok]
+                lengths[todo[ok]] = total[ok]
+                todo = todo[~ok]
+        return out, lengths
+
+    def _lengths_of(self, context: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each entity's number of events, as its context tokens ``(B, Cc)`` say."""
+        ctx, _ = self._positions()
+        full = np.zeros((len(context), len(self.tokenizer_.names_)), dtype=np.int64)
+        full[:, ctx] = context
+        frame = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(full, rng),
+                                              len(full), rng)
+        values = pd.to_numeric(frame[self.length_column_]).to_numpy(np.float64)
+        return np.clip(np.rint(np.nan_to_num(values, nan=1.0)), 1, self.max_length_).astype(
+            np.int64)
 
     def _decode(self, entity: np.ndarray, tokens: np.ndarray, keys: pd.Series | None,
                 rng: np.random.Generator, *,
@@ -675,7 +752,7 @@ class SequentialNetwork(NeuralSynthesizer):
                 "context_columns": list(self.context_columns_),
                 "key_encoder": self.key_encoder_.get_state(),
                 "sequence_key": self.sequence_key_, "sequence_index": self.sequence_index_,
-                "start_column": self.start_column_,
+                "start_column": self.start_column_, "length_column": self.length_column_,
                 "clock": None if getattr(self, "clock_", None) is None
                 else dataclasses.asdict(self.clock_),
                 "times": None if self.times_ is None else self.times_.get_state(),
@@ -688,6 +765,13 @@ class SequentialNetwork(NeuralSynthesizer):
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
         self.columns_ = [str(c) for c in state["columns"]]
         self.context_columns_ = [str(c) for c in state["context_columns"]]
+        length = state.get("length_column")
+        if length is not None and not (isinstance(length, str) and length in self.codec_.columns_
+                                       and length not in self.columns_
+                                       and state.get("fixed_length") is None):
+            raise DataError("the model file's length column is not one of its own columns; "
+                            "the file is corrupted")
+        self.length_column_ = length
         self._load_changes(state.get("changes"), state.get("first_columns") or [])
         self.key_encoder_ = IdEncoder.from_state(state["key_encoder"])
         self.sequence_key_ = str(state["sequence_key"])
@@ -843,10 +927,13 @@ def _by_entity(data: pd.DataFrame, key: str,
     return frame, codes[order].astype(np.int64), np.asarray(uniques)
 
 
-def _complete_made(made: Any, given: Any, last: int, gen: Any, device: Any) -> Any:
-    """``given`` context tokens with their ``last`` columns drawn given the others."""
+def _complete_made(made: Any, given: Any, last: int | Sequence[int], gen: Any,
+                   device: Any) -> Any:
+    """``given`` context tokens with their ``last`` columns (a count, or these columns)
+    drawn given the others."""
     tokens = given.clone()
-    for j in range(made.c - last, made.c):
+    columns = range(made.c - last, made.c) if isinstance(last, int) else last
+    for j in columns:
         tokens[:, j] = _gumbel(made.column_logits(tokens, j), gen, device)
     return tokens
 
@@ -870,7 +957,7 @@ def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
     """
     torch = require_torch()
     b = context.shape[0]
-    c, state, inputs = net.begin(context)
+    c, state, inputs = net.begin(context, lengths)
     if net.clock is not None:
         start_time = net.start_time(context)
         elapsed = torch.zeros(b, device=device)
@@ -917,7 +1004,9 @@ def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,
             inputs[who] = net.event_input(moving[:, 1:])
             if net.clock is not None:
                 elapsed[who] += net.increments(moving[:, 1:])
-                inputs[who] += net.clock_input(elapsed[who], start_time[who])
+                inputs[who] += net.clock_input(
+                    elapsed[who], start_time[who],
+                    None if lengths is None else lengths[who] - t - 1)
         active[idx[stop]] = False
     if not who_parts:
         return (torch.zeros(0, dtype=torch.int64, device=device),

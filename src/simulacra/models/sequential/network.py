@@ -71,7 +71,7 @@ class SequenceNet(nn.Module):
 
     def __init__(self, context_sizes: Sequence[int], event_sizes: Sequence[int],
                  embedding_dim: int, hidden_dim: int, state_dim: int,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, counted: bool = False) -> None:
         super().__init__()
         d, g = embedding_dim, state_dim
         self.context_sizes = [int(s) for s in context_sizes]
@@ -93,8 +93,9 @@ class SequenceNet(nn.Module):
         self.position = nn.Embedding(POSITIONS, g)
         self.step = ConditionedMADE([2, *self.event_sizes], d, hidden_dim, g)
         self.clock = clock
+        self.counted = counted and clock is not None
         if clock is not None:
-            self.time_proj = nn.Linear(2, g)
+            self.time_proj = nn.Linear(4 if self.counted else 2, g)
             self.register_buffer("gap_values", torch.tensor(clock.gap_values,
                                                             dtype=torch.float32),
                                  persistent=False)
@@ -115,14 +116,21 @@ class SequenceNet(nn.Module):
         assert clock is not None
         return self.start_values[_code(context, clock.start_columns, clock.start_radix)]
 
-    def clock_input(self, elapsed: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+    def clock_input(self, elapsed: torch.Tensor, start: torch.Tensor,
+                    remaining: torch.Tensor | None = None) -> torch.Tensor:
         """``(..., g)``: what the GRU reads of the time since the entity's first event and of
-        the time left before the data's last one."""
+        the time left before the data's last one; when the lengths are known (``counted``:
+        drawn with the context), also of the events still to come (this one included) and
+        of the time left per event to come."""
         clock = self.clock
         assert clock is not None
-        features = torch.stack([elapsed / clock.span,
-                                (clock.last - start - elapsed) / clock.span], dim=-1)
-        return self.time_proj(features)
+        left = (clock.last - start - elapsed) / clock.span
+        features = [elapsed / clock.span, left]
+        if self.counted:
+            assert remaining is not None
+            r = remaining.to(left.dtype).clamp_min(1.0)
+            features += [torch.log(r) / 5.0, left / r]
+        return self.time_proj(torch.stack(features, dim=-1))
 
     # -- pieces ------------------------------------------------------------------------------
     def context_vector(self, context: torch.Tensor) -> torch.Tensor:
@@ -155,7 +163,10 @@ class SequenceNet(nn.Module):
             after = torch.cumsum(self.increments(steps[:, :, 1:]), dim=1)
             elapsed = torch.cat([torch.zeros((b, 1), device=steps.device), after[:, :-1]],
                                 dim=1)
-            inputs = inputs + self.clock_input(elapsed, self.start_time(context)[:, None])
+            lengths = (steps[:, :, 0] == 0).sum(1, keepdim=True)
+            remaining = lengths - torch.arange(s, device=steps.device)[None]
+            inputs = inputs + self.clock_input(elapsed, self.start_time(context)[:, None],
+                                               remaining)
         out, _ = self.gru(inputs, c.unsqueeze(0).contiguous())
         condition = out + c[:, None, :] + self.positions(
             torch.arange(s, device=steps.device))[None]
@@ -167,13 +178,15 @@ class SequenceNet(nn.Module):
         return total
 
     # -- sampling ----------------------------------------------------------------------------
-    def begin(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(c, state, input)`` before the first step."""
+    def begin(self, context: torch.Tensor, lengths: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(c, state, input)`` before the first step (``lengths``: of the sequences, when
+        the network is ``counted``)."""
         c = self.context_vector(context)
         inputs = self.start.expand(context.shape[0], self.g).clone()
         if self.clock is not None:
             zero = torch.zeros(context.shape[0], device=context.device)
-            inputs = inputs + self.clock_input(zero, self.start_time(context))
+            inputs = inputs + self.clock_input(zero, self.start_time(context), lengths)
         return c, c.unsqueeze(0).clone(), inputs
 
     def advance(self, c: torch.Tensor, state: torch.Tensor, inputs: torch.Tensor,
