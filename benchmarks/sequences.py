@@ -50,7 +50,7 @@ def station_weeks(raw: pd.DataFrame) -> pd.DataFrame:
     """The Beijing multi-site table as whole station-weeks of 168 hours (see the module)."""
     time = pd.to_datetime(raw[["year", "month", "day", "hour"]])
     frame = raw.drop(columns=["No", "year", "month", "day", "hour"]).assign(time=time)
-    monday = (time - pd.to_timedelta(time.dt.dayofweek, unit="D")).dt.normalize()
+    monday = (time - pd.to_timedelta(time.dt.day_of_week, unit="D")).dt.normalize()
     frame["week"] = frame["station"].astype(str) + "/" + monday.dt.strftime("%Y-%m-%d")
     sizes = frame.groupby("week")["time"].transform("size")
     frame = frame[sizes == 168]

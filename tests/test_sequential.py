@@ -265,3 +265,28 @@ def test_lengths_drawn_with_the_context(events, tmp_path):
         sim.load(wrong)
     with pytest.raises(ParameterError, match="sequence_lengths"):
         sim.SequentialNetwork(sequence_key="account", sequence_lengths="drawn").fit(events)
+
+
+def test_sub_bins_for_all_keeps_values_persistent():
+    """Each entity repeats one heavy-tailed level: with one token per number the value is
+    redrawn anywhere in its bin at each event (the top bin spans a wide range); with a
+    within-bin token for every binned number (``sub_bins_for="all"``) it stays close."""
+    rng = np.random.default_rng(0)
+    n, k = 600, 4
+    level = rng.lognormal(3.0, 1.0, n)
+    steps = pd.DataFrame({"unit": np.repeat(np.arange(n), k),
+                          "value": np.repeat(level, k) * rng.normal(1.0, 0.01, n * k)})
+
+    def spread(fake: pd.DataFrame) -> float:
+        by = fake.groupby("unit")["value"]
+        return float((by.std() / by.mean()).median())
+
+    coarse = sim.SequentialNetwork(sequence_key="unit", numeric_bins=16, epochs=40,
+                                   random_state=0).fit(steps)
+    fine = sim.SequentialNetwork(sequence_key="unit", numeric_bins=16, sub_bins_for="all",
+                                 epochs=40, random_state=0).fit(steps)
+    assert "value#sub" not in coarse.tokenizer_.names_
+    assert "value#sub" in fine.tokenizer_.names_
+    assert spread(fine.sample(300, rng=1)) < 0.5 * spread(coarse.sample(300, rng=1))
+    with pytest.raises(ParameterError, match="sub_bins_for"):
+        sim.SequentialNetwork(sequence_key="unit", sub_bins_for="most").fit(steps)

@@ -23,6 +23,7 @@ from simulacra.constraints import (
     Predicate,
     Range,
     Regex,
+    RunningSum,
     Unique,
 )
 from simulacra.errors import (
@@ -113,6 +114,7 @@ __all__ = [
     "PrivacyReport",
     "Range",
     "Regex",
+    "RunningSum",
     "SimulacraError",
     "Synthesizer",
     "TabDDPM",

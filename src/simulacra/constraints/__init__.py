@@ -26,6 +26,7 @@ from simulacra.constraints.range import Negative, Positive, Range
 from simulacra.constraints.registry import CONSTRAINTS, TRANSFORMS, constraint_from_dict
 from simulacra.constraints.report import ConstraintCheck, ConstraintReport
 from simulacra.constraints.rules import Predicate, Regex, Unique
+from simulacra.constraints.running_sum import RunningSum
 
 __all__ = [
     "CONSTRAINTS",
@@ -45,6 +46,7 @@ __all__ = [
     "Predicate",
     "Range",
     "Regex",
+    "RunningSum",
     "Transform",
     "Unique",
     "constraint_from_dict",

@@ -17,12 +17,13 @@ from simulacra.constraints.formula import Derived, Formula
 from simulacra.constraints.inequality import Difference, Inequality
 from simulacra.constraints.range import Negative, Positive, Range
 from simulacra.constraints.rules import Regex, Unique
+from simulacra.constraints.running_sum import RunningSum
 from simulacra.errors import MetadataError
 
 #: Declarative constraints by ``type`` name (``Predicate`` is Python-only: not listed).
 CONSTRAINTS: dict[str, type[Constraint]] = {
     cls.type: cls for cls in (Inequality, Range, Positive, Negative, FixedCombinations, OneHot,
-                              Formula, Unique, Regex)
+                              Formula, Unique, Regex, RunningSum)
 }
 #: The transform class of each constraint that can hold by construction.
 TRANSFORMS: dict[str, type[Transform]] = {

@@ -15,7 +15,10 @@
   value with probability ≥ 2 / (bins × sub_bins) owns a cell, so it is told apart from its
   neighbours and the columns after it see it exactly, while each softmax stays small.
   Columns with more distinct values keep one token: their within-bin position carries
-  little but noise, and predicting it made the fits worse (``BENCHMARKS.md``).
+  little but noise, and predicting it made the fits worse (``BENCHMARKS.md``) — unless
+  ``sub_bins_for="all"``, for sequences whose values persist from one event to the next (a
+  customer's large amounts, a slowly moving temperature): one token would redraw the value
+  anywhere in its bin at every step.
 
 Columns come in the table's order, each ``<col>#null`` flag just before its column: the network
 decides first whether a value is missing, then what it is.
@@ -66,9 +69,12 @@ class Tokenizer:
     """
 
     def __init__(self, *, numeric_bins: int = 64, sub_bins: int = 1, max_categories: int = 512,
-                 marginal_resolution: int = 1000) -> None:
+                 marginal_resolution: int = 1000, sub_bins_for: str = "few-valued") -> None:
+        if sub_bins_for not in ("few-valued", "all"):
+            raise ValueError(f"sub_bins_for must be 'few-valued' or 'all', got {sub_bins_for!r}")
         self.numeric_bins = numeric_bins
         self.sub_bins = sub_bins
+        self.sub_bins_for = sub_bins_for
         self.max_categories = max_categories
         self.marginal_resolution = marginal_resolution
 
@@ -100,6 +106,8 @@ class Tokenizer:
         """Whether bin and part tokens can tell the values apart: at most half as many values
         as cells (a value of average probability then spans two cells, one wholly its own)."""
         cells = self.numeric_bins * self.sub_bins
+        if self.sub_bins > 1 and self.sub_bins_for == "all":
+            return True
         return (self.sub_bins > 1 and isinstance(marginal, DiscreteMarginal)
                 and len(marginal.values) <= cells // 2)
 
@@ -201,7 +209,8 @@ class Tokenizer:
         return {
             "params": {"numeric_bins": self.numeric_bins, "sub_bins": self.sub_bins,
                        "max_categories": self.max_categories,
-                       "marginal_resolution": self.marginal_resolution},
+                       "marginal_resolution": self.marginal_resolution,
+                       "sub_bins_for": self.sub_bins_for},
             "names": self.names_, "sizes": self.sizes_, "kinds": self.kinds_,
             "source": self.source_,
             "keep": self.keep_,

@@ -105,6 +105,10 @@ class SequentialNetwork(NeuralSynthesizer):
         Adam's initial learning rate (halved on plateaus) and weight decay.
     numeric_bins, numeric_sub_bins, max_categories:
         The tokens, as :class:`~simulacra.AutoregressiveNetwork`'s.
+    sub_bins_for:
+        Which binned numbers get a second, within-bin token: ``"few-valued"`` ones (as the
+        autoregressive network), or ``"all"`` — for values that persist from one event to
+        the next, which one token would redraw anywhere in their bin at every event.
     early_stopping, validation_fraction, patience, max_training_time, verbose, device:
         As every neural model's (:class:`~simulacra.AutoregressiveNetwork`); the held-out
         share is of entities.
@@ -138,6 +142,7 @@ class SequentialNetwork(NeuralSynthesizer):
               "hidden_dim": Integer(1), "state_dim": Integer(1),
               "learning_rate": Number(0, low_open=True), "weight_decay": Number(0),
               "numeric_bins": Integer(2, 100_000), "numeric_sub_bins": Integer(1, 1000),
+              "sub_bins_for": OneOf("few-valued", "all"),
               "max_categories": Integer(2, 100_000)}
 
     def __init__(self, metadata: Metadata | None = None, *, sequence_key: str | None = None,
@@ -150,6 +155,7 @@ class SequentialNetwork(NeuralSynthesizer):
                  embedding_dim: int = 16, hidden_dim: int = 64, state_dim: int = 64,
                  learning_rate: float = 1e-3, weight_decay: float = 1e-4,
                  numeric_bins: int = 64, numeric_sub_bins: int = 16,
+                 sub_bins_for: str = "few-valued",
                  max_categories: int = 512, early_stopping: bool = True,
                  validation_fraction: float = 0.1, patience: int = 6,
                  max_training_time: float | None = None, verbose: bool = False,
@@ -171,6 +177,7 @@ class SequentialNetwork(NeuralSynthesizer):
         self.weight_decay = weight_decay
         self.numeric_bins = numeric_bins
         self.numeric_sub_bins = numeric_sub_bins
+        self.sub_bins_for = sub_bins_for
         self.max_categories = max_categories
 
     # -- fit ----------------------------------------------------------------------------------
@@ -199,15 +206,15 @@ class SequentialNetwork(NeuralSynthesizer):
             Metadata.detect(data, sequence_key=key, sequence_index=index)
         if given_md is None:
             index = metadata.sequence_index
-        if metadata.constraints:
-            raise ParameterError("SequentialNetwork does not take constraints yet; remove "
-                                 "them from the metadata or use a single-table model")
         self.sequence_key_, self.sequence_index_ = str(key), index
+        running = self._running_constraints(metadata)
         frame, entities, uniques = _by_entity(data, key, index)
         kinds = {c: metadata[c] for c in metadata if c != key}
         self.changes_, self.first_columns_ = None, []
         if self.differences:
             self._learn_changes(frame, entities, kinds, metadata)
+        self.sums_: list[dict[str, Any]] = []
+        self._learn_sums(running, data, frame, entities, kinds, metadata)
         self.times_, self.start_column_ = None, None
         if index is not None:
             self.times_ = EventTimes(metadata[index]).fit(frame[index])
@@ -227,7 +234,8 @@ class SequentialNetwork(NeuralSynthesizer):
             # entity's own context alone (given a rare first-time token, a network learns
             # spurious lengths from the one entity it saw there)
             self.length_column_ = _fresh_name(f"{key}.length", frame.columns)
-            drawn = [*self.first_columns_, *([self.start_column_] if self.start_column_ else [])]
+            drawn = [*self.first_columns_, *self._sum_firsts(),
+                     *([self.start_column_] if self.start_column_ else [])]
             frame.insert(min((frame.columns.get_loc(c) for c in drawn), default=frame.shape[1]),
                          self.length_column_, counts[entities])
             kinds[self.length_column_] = Numerical(integer=True, minimum=1.0).with_reason(
@@ -275,6 +283,74 @@ class SequentialNetwork(NeuralSynthesizer):
             kinds[column] = Numerical().with_reason("change since the previous event")
             kinds[name] = metadata[column]
 
+    def _running_constraints(self, metadata: Metadata) -> list[Any]:
+        """The metadata's ``running_sum`` constraints, checked (the only kind this model
+        takes: it makes them hold by construction)."""
+        from simulacra.constraints import RunningSum
+
+        others = [c for c in metadata.constraints if not isinstance(c, RunningSum)]
+        if others:
+            raise ParameterError(f"SequentialNetwork holds running_sum constraints only, not "
+                                 f"{others}; remove them from the metadata (and check them on "
+                                 "the output with their .check(frame, metadata))")
+        running = [c for c in metadata.constraints if isinstance(c, RunningSum)]
+        problems = [p for c in running for p in c.problems(metadata)]
+        reserved = {self.sequence_key_, self.sequence_index_, *(self.context_columns or ()),
+                    *(self.differences or ())}
+        columns = [c.column for c in running]
+        for c in running:
+            if c.column in reserved:
+                problems.append(f"{c}: {c.column!r} is the sequence key or index, a context "
+                                "column or a differences column; a running sum is an event "
+                                "column of its own")
+            if c.increment in columns or c.increment == self.sequence_key_:
+                problems.append(f"{c}: its increment {c.increment!r} is the key or another "
+                                "running sum")
+        if len(set(columns)) < len(columns):
+            problems.append(f"a column is the running sum of two increments: {columns}")
+        if problems:
+            raise DataError("; ".join(problems))
+        return running
+
+    def _learn_sums(self, running: list[Any], data: pd.DataFrame, frame: pd.DataFrame,
+                    entities: np.ndarray, kinds: dict[str, Any], metadata: Metadata) -> None:
+        """Replace each running sum's column of ``frame`` by its entity's first value (a
+        context column); the column is written back as the running sum of its increment."""
+        from simulacra.precision import decimals_of
+
+        first = first_of(entities)
+        for c in running:
+            broken = int((~c.check(data, metadata)).sum())
+            if broken:
+                logger.warning("sequential: %d events of the training data break %s; the "
+                               "generated ones hold it", broken, c)
+            values = pd.to_numeric(frame[c.column], errors="coerce")
+            name = _fresh_name(f"{c.column}.first", frame.columns)
+            frame[name] = values.to_numpy(np.float64)[first]
+            kinds[name] = metadata[c.column]
+            self.sums_.append({"column": c.column, "increment": c.increment, "first": name,
+                               "decimals": decimals_of(values),
+                               "integer": bool(pd.api.types.is_integer_dtype(
+                                   frame[c.column]))})
+            del frame[c.column]
+            kinds.pop(c.column, None)
+
+    def _sum_firsts(self) -> list[str]:
+        return [s["first"] for s in getattr(self, "sums_", [])]
+
+    def _write_sums(self, frame: pd.DataFrame, first: np.ndarray,
+                    entity: np.ndarray) -> None:
+        """Each running sum's column of ``frame``: its first value (``first``: per event,
+        ``frame``'s first-value column, or the last given value) plus its increments."""
+        from simulacra.constraints.running_sum import running_sums
+
+        for spec, start in zip(self.sums_, first, strict=True):
+            values = running_sums(start, pd.to_numeric(frame[spec["increment"]],
+                                                       errors="coerce").to_numpy(np.float64),
+                                  entity, spec["decimals"])
+            frame[spec["column"]] = values.astype(np.int64) if spec["integer"] and \
+                np.isfinite(values).all() else values
+
     def _find_context(self, frame: pd.DataFrame, entities: np.ndarray) -> list[str]:
         if self.context_columns:
             unknown = [c for c in self.context_columns if c not in frame.columns]
@@ -283,7 +359,7 @@ class SequentialNetwork(NeuralSynthesizer):
                                 f"name the sequence_key); columns are {list(frame.columns)}")
             return [c for c in self.context_columns if c != self.sequence_index_]
         own = {self.sequence_index_, self.start_column_, self.length_column_,
-               *self.first_columns_}
+               *self.first_columns_, *self._sum_firsts()}
         lengths = np.bincount(entities)
         several = lengths[entities] > 1
         if not several.any():
@@ -305,6 +381,7 @@ class SequentialNetwork(NeuralSynthesizer):
 
         self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
                                     sub_bins=int(self.numeric_sub_bins),
+                                    sub_bins_for=str(self.sub_bins_for),
                                     max_categories=int(self.max_categories)).fit(encoded, columns)
         tokens = self.tokenizer_.transform(encoded)
         ctx, ev = self._positions()
@@ -554,6 +631,11 @@ class SequentialNetwork(NeuralSynthesizer):
             for column, name in zip(columns, self.first_columns_, strict=True):
                 frame[column] = steps[column].to_numpy()
                 frame[name] = firsts[column].to_numpy()
+        sum_last = []
+        for spec in self.sums_:
+            given = pd.to_numeric(frame[spec["column"]], errors="coerce").to_numpy(np.float64)
+            sum_last.append(given[last])
+            frame[spec["first"]] = given[first][entity]
         lengths = None if events is None else counts + int(events)
         if self.length_column_ is not None:
             frame[self.length_column_] = np.clip(counts + (events or 1), 1,
@@ -587,6 +669,16 @@ class SequentialNetwork(NeuralSynthesizer):
             values = self.changes_.extend(last_values, raw[self.changes_.columns], who)
             for column in self.changes_.columns:
                 out[column] = values[column].to_numpy()
+        for spec, base in zip(self.sums_, sum_last, strict=True):  # after the last given
+            step = np.nan_to_num(pd.to_numeric(out[spec["increment"]], errors="coerce")
+                                 .to_numpy(np.float64), nan=0.0)
+            total = np.cumsum(step)
+            at = first_of(who)
+            value = base[who] + (total - (total - step)[at] if len(step) else total)
+            if spec["decimals"] is not None:
+                value = np.round(value, spec["decimals"])
+            out[spec["column"]] = value.astype(np.int64) if spec["integer"] and \
+                np.isfinite(value).all() else value
         return out[self.columns_]
 
     def _model_context(self) -> list[str]:
@@ -595,7 +687,8 @@ class SequentialNetwork(NeuralSynthesizer):
         be drawn given the others)."""
         length = [self.length_column_] if self.length_column_ is not None else []
         start = [self.start_column_] if self.start_column_ is not None else []
-        return [*self.context_columns_, *length, *self.first_columns_, *start]
+        return [*self.context_columns_, *length, *self.first_columns_, *self._sum_firsts(),
+                *start]
 
     def _context_tokens(self, context: pd.DataFrame, rng: np.random.Generator,
                         lengths: np.ndarray | None = None) -> np.ndarray:
@@ -674,7 +767,8 @@ class SequentialNetwork(NeuralSynthesizer):
         ctx = self._positions()[0]
         drawn = [self.length_column_] if length else []
         return sum(len(self._columns_of(ctx, c))
-                   for c in [*drawn, *self.first_columns_, self.start_column_] if c is not None)
+                   for c in [*drawn, *self.first_columns_, *self._sum_firsts(),
+                             self.start_column_] if c is not None)
 
     def _longer(self, context: np.ndarray, counts: np.ndarray, rng: np.random.Generator,
                 tries: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -729,6 +823,9 @@ class SequentialNetwork(NeuralSynthesizer):
             values = self.changes_.join(frame[columns], firsts, entity)
             for column in columns:
                 frame[column] = values[column].to_numpy()
+        if self.sums_:
+            self._write_sums(frame, [pd.to_numeric(frame[s["first"]]).to_numpy(np.float64)
+                                     for s in self.sums_], entity)
         n_entities = int(entity.max()) + 1 if len(entity) else 0
         if keys is not None:
             values = keys.to_numpy()[entity]
@@ -759,7 +856,8 @@ class SequentialNetwork(NeuralSynthesizer):
                 "max_length": int(self.max_length_), "n_entities": int(self.n_entities_),
                 "fixed_length": self.fixed_length_,
                 "changes": None if self.changes_ is None else self.changes_.get_state(),
-                "first_columns": list(self.first_columns_)}
+                "first_columns": list(self.first_columns_),
+                "running_sums": list(self.sums_)}
 
     def _load_data_state(self, state: dict[str, Any]) -> None:
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
@@ -773,6 +871,7 @@ class SequentialNetwork(NeuralSynthesizer):
                             "the file is corrupted")
         self.length_column_ = length
         self._load_changes(state.get("changes"), state.get("first_columns") or [])
+        self.sums_ = self._checked_sums(state.get("running_sums") or [])
         self.key_encoder_ = IdEncoder.from_state(state["key_encoder"])
         self.sequence_key_ = str(state["sequence_key"])
         index, start = state["sequence_index"], state["start_column"]
@@ -795,6 +894,28 @@ class SequentialNetwork(NeuralSynthesizer):
             raise DataError("the model file's fixed_length is not a length from 1 to its "
                             "max_length; the file is corrupted")
         self.fixed_length_ = fixed
+
+    def _checked_sums(self, sums: Any) -> list[dict[str, Any]]:
+        """The model file's running sums, checked (a model file is untrusted)."""
+        known, out = set(self.codec_.columns_), []
+        ok = isinstance(sums, list) and len(sums) <= 10_000
+        for spec in sums if ok else []:
+            ok = (isinstance(spec, dict) and set(spec) == {"column", "increment", "first",
+                                                          "decimals", "integer"}
+                  and isinstance(spec["column"], str) and spec["column"] in self.columns_
+                  and spec["column"] not in known
+                  and isinstance(spec["increment"], str) and spec["increment"] in self.columns_
+                  and isinstance(spec["first"], str) and spec["first"] in known
+                  and (spec["decimals"] is None or (type(spec["decimals"]) is int
+                                                    and 0 <= spec["decimals"] <= 15))
+                  and isinstance(spec["integer"], bool))
+            if not ok:
+                break
+            out.append(dict(spec))
+        if not ok:
+            raise DataError("the model file's running sums do not fit its columns; the file "
+                            "is corrupted")
+        return out
 
     def _load_changes(self, changes: Any, firsts: Any) -> None:
         from simulacra.models.sequential.changes import Changes
