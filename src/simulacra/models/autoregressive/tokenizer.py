@@ -3,7 +3,9 @@
 * A discrete column (category codes, booleans, ``<col>#null`` flags) keeps its codes as tokens;
   beyond ``max_categories`` codes, the most frequent ``max_categories - 1`` keep their own token
   and the rest share an "other" token, decoded by drawing one of them by frequency.
-* A numeric column with at most ``numeric_bins`` distinct values keeps each value as a token.
+* A numeric column with at most ``numeric_bins`` distinct values keeps each value as a token
+  (one named in ``exact``, at most ``max_categories``: a sequence's length, whose every
+  value must come out as often as it should).
 * Any other numeric column is cut into ``numeric_bins`` equal-probability bins of its empirical
   distribution (:mod:`simulacra.models.marginals`): a value's token is the bin holding the
   middle of its probability interval. Tokens decode to a draw from the empirical quantile
@@ -69,12 +71,14 @@ class Tokenizer:
     """
 
     def __init__(self, *, numeric_bins: int = 64, sub_bins: int = 1, max_categories: int = 512,
-                 marginal_resolution: int = 1000, sub_bins_for: str = "few-valued") -> None:
+                 marginal_resolution: int = 1000, sub_bins_for: str = "few-valued",
+                 exact: tuple[str, ...] | list[str] = ()) -> None:
         if sub_bins_for not in ("few-valued", "all"):
             raise ValueError(f"sub_bins_for must be 'few-valued' or 'all', got {sub_bins_for!r}")
         self.numeric_bins = numeric_bins
         self.sub_bins = sub_bins
         self.sub_bins_for = sub_bins_for
+        self.exact = [str(e) for e in exact]  # numbers that keep a token per value if they can
         self.max_categories = max_categories
         self.marginal_resolution = marginal_resolution
 
@@ -127,7 +131,8 @@ class Tokenizer:
 
     def _fit_numeric(self, name: str, x: np.ndarray) -> None:
         distinct = np.unique(x)
-        if len(distinct) <= self.numeric_bins:
+        limit = self.max_categories if name in self.exact else self.numeric_bins
+        if len(distinct) <= limit:
             self.kinds_[name] = "values"
             self.marginals_[name] = DiscreteMarginal.fit(x)
             self.sizes_.append(len(distinct))
@@ -210,7 +215,7 @@ class Tokenizer:
             "params": {"numeric_bins": self.numeric_bins, "sub_bins": self.sub_bins,
                        "max_categories": self.max_categories,
                        "marginal_resolution": self.marginal_resolution,
-                       "sub_bins_for": self.sub_bins_for},
+                       "sub_bins_for": self.sub_bins_for, "exact": list(self.exact)},
             "names": self.names_, "sizes": self.sizes_, "kinds": self.kinds_,
             "source": self.source_,
             "keep": self.keep_,

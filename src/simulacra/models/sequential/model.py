@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 
 LR_PATIENCE = 2  # epochs without a better held-out loss before the learning rate halves
 MIN_BATCHES = 10  # batches per epoch at least (smaller batches for few entities)
-STEPS_PER_BATCH = 32_768  # most padded steps (entities × longest sequence) in one batch
+STEPS_PER_BATCH = 8_192  # most padded steps (entities × longest sequence) in one batch
 CHUNK = 16_384  # entities sampled at once
 MAX_CLOCK_CODES = 1_000_000  # most codes of a time column's tokens the clock tabulates
 
@@ -97,7 +97,8 @@ class SequentialNetwork(NeuralSynthesizer):
         Seed for every random draw; same seed → identical output on CPU.
     epochs, batch_size:
         At most this many passes over the entities, and entities per step (fewer for long
-        sequences: at most 32,768 padded steps per batch; at least 10 batches per epoch).
+        sequences: at most 8,192 padded steps per batch, so a week of hours is 48 entities;
+        at least 10 batches per epoch).
     embedding_dim, hidden_dim, state_dim:
         Width of each token's embedding, of each column's hidden block, and of the GRU state
         that carries an entity's history.
@@ -382,6 +383,8 @@ class SequentialNetwork(NeuralSynthesizer):
         self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
                                     sub_bins=int(self.numeric_sub_bins),
                                     sub_bins_for=str(self.sub_bins_for),
+                                    exact=[c.name for c in columns
+                                           if c.source == self.length_column_],
                                     max_categories=int(self.max_categories)).fit(encoded, columns)
         tokens = self.tokenizer_.transform(encoded)
         ctx, ev = self._positions()
@@ -425,11 +428,14 @@ class SequentialNetwork(NeuralSynthesizer):
                     net.train()
                     total = 0.0
                     for rows in data.batches(train_rows, batch, rng):
-                        loss = net.nll(*data.tensors(rows)) / len(rows)
+                        # over the nominal batch, not the rows: long sequences come in
+                        # smaller batches, and an update per batch at full weight would
+                        # over-weigh them (their lengths drawn several times too often)
+                        summed = net.nll(*data.tensors(rows))
                         opt.zero_grad(set_to_none=True)
-                        loss.backward()
+                        (summed / batch).backward()
                         opt.step()
-                        total += loss.item() * len(rows)
+                        total += summed.item()
 
                     def held_loss() -> float:
                         net.eval()
