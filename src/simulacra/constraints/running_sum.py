@@ -87,17 +87,3 @@ class RunningSum(Constraint):
         out[order] = ok
         return out
 
-
-def running_sums(first: np.ndarray, steps: np.ndarray, entity: np.ndarray,
-                 decimals: int | None) -> np.ndarray:
-    """Per event: its entity's ``first`` value (given per event) plus the ``steps`` of its
-    later events so far, rounded to ``decimals`` (null steps count as 0)."""
-    from simulacra.models.sequential.timing import first_of
-
-    start = first_of(entity)
-    s = np.nan_to_num(np.asarray(steps, dtype=np.float64), nan=0.0)
-    s[start == np.arange(len(s))] = 0.0
-    total = np.cumsum(s)
-    out = np.asarray(first, dtype=np.float64) + (total - total[start] if len(s) else total)
-    return np.round(out, decimals) if decimals is not None else out
-

@@ -135,6 +135,18 @@ class Changes:
         return out
 
 
+def running_sums(first: np.ndarray, steps: np.ndarray, entity: np.ndarray,
+                 decimals: int | None) -> np.ndarray:
+    """Per event: its entity's ``first`` value (given per event) plus the ``steps`` of its
+    later events so far, rounded to ``decimals`` (null steps count as 0)."""
+    start = first_of(entity)
+    s = np.nan_to_num(np.asarray(steps, dtype=np.float64), nan=0.0)
+    s[start == np.arange(len(s))] = 0.0
+    total = np.cumsum(s)
+    out = np.asarray(first, dtype=np.float64) + (total - total[start] if len(s) else total)
+    return np.round(out, decimals) if decimals is not None else out
+
+
 def _numbers(series: pd.Series, column: str) -> np.ndarray:
     values = pd.to_numeric(series, errors="coerce").to_numpy(np.float64)
     if not np.isfinite(values).all():

@@ -343,7 +343,7 @@ class SequentialNetwork(NeuralSynthesizer):
                     entity: np.ndarray) -> None:
         """Each running sum's column of ``frame``: its first value (``first``: per event,
         ``frame``'s first-value column, or the last given value) plus its increments."""
-        from simulacra.constraints.running_sum import running_sums
+        from simulacra.models.sequential.changes import running_sums
 
         for spec, start in zip(self.sums_, first, strict=True):
             values = running_sums(start, pd.to_numeric(frame[spec["increment"]],
