@@ -236,4 +236,3 @@ def _figures(data: SequenceData, features: SequenceFeatures | None, rng: np.rand
                 data, features, rng, window=settings.window, max_units=settings.max_units,
                 device=settings.device))
     return found
-

@@ -72,12 +72,9 @@ class Changes:
         first = first_of(entity)
         out = {}
         for column in self.columns:
-            step = pd.to_numeric(changes[column]).to_numpy(np.float64).copy()
-            step[first == np.arange(len(step))] = 0.0
-            total = np.cumsum(step)
-            running = total - (total - step)[first] if len(step) else total
+            step = pd.to_numeric(changes[column]).to_numpy(np.float64)
             start = pd.to_numeric(firsts[column]).to_numpy(np.float64)[first]
-            out[column] = self._finish(column, start + running)
+            out[column] = self._finish(column, running_sums(start, step, entity))
         return pd.DataFrame(out)
 
     def extend(self, last: pd.DataFrame, changes: pd.DataFrame, who: np.ndarray
@@ -85,14 +82,11 @@ class Changes:
         """New events' values after given ones: ``last`` holds each entity's last given value
         (a row per entity), ``changes`` the new events' changes (grouped by ``who``, the
         entity of each, in order)."""
-        first = first_of(who)
         out = {}
         for column in self.columns:
             step = pd.to_numeric(changes[column]).to_numpy(np.float64)
-            total = np.cumsum(step)
-            running = total - (total - step)[first] if len(step) else total
             base = pd.to_numeric(last[column]).to_numpy(np.float64)[who]
-            out[column] = self._finish(column, base + running)
+            out[column] = self._finish(column, running_sums(base, step, who, from_first=True))
         return pd.DataFrame(out)
 
     def _finish(self, column: str, values: np.ndarray) -> np.ndarray:
@@ -135,16 +129,26 @@ class Changes:
         return out
 
 
-def running_sums(first: np.ndarray, steps: np.ndarray, entity: np.ndarray,
-                 decimals: int | None) -> np.ndarray:
-    """Per event: its entity's ``first`` value (given per event) plus the ``steps`` of its
-    later events so far, rounded to ``decimals`` (null steps count as 0)."""
+def running_sums(base: np.ndarray, steps: np.ndarray, entity: np.ndarray, *,
+                 from_first: bool = False) -> np.ndarray:
+    """Per event (grouped by ``entity``): ``base`` (given per event) plus the ``steps`` of its
+    entity so far — after its first event, whose value the base is, or with ``from_first``
+    from the first on (new events after a given value). Null steps count as 0.
+
+    >>> running_sums(np.array([5.0, 5, 5, 1, 1]), np.array([9.0, 1, 2, 9, 3]),
+    ...              np.array([0, 0, 0, 1, 1])).tolist()
+    [5.0, 6.0, 8.0, 1.0, 4.0]
+    >>> running_sums(np.array([5.0, 5]), np.array([1.0, 2]), np.array([0, 0]),
+    ...              from_first=True).tolist()
+    [6.0, 8.0]
+    """
     start = first_of(entity)
     s = np.nan_to_num(np.asarray(steps, dtype=np.float64), nan=0.0)
-    s[start == np.arange(len(s))] = 0.0
+    if not from_first:
+        s[start == np.arange(len(s))] = 0.0
     total = np.cumsum(s)
-    out = np.asarray(first, dtype=np.float64) + (total - total[start] if len(s) else total)
-    return np.round(out, decimals) if decimals is not None else out
+    return np.asarray(base, dtype=np.float64) + (total - (total - s)[start] if len(s)
+                                                  else total)
 
 
 def _numbers(series: pd.Series, column: str) -> np.ndarray:

@@ -337,20 +337,21 @@ class SequentialNetwork(NeuralSynthesizer):
             kinds.pop(c.column, None)
 
     def _sum_firsts(self) -> list[str]:
-        return [s["first"] for s in getattr(self, "sums_", [])]
+        return [s["first"] for s in self.sums_]
 
-    def _write_sums(self, frame: pd.DataFrame, first: np.ndarray,
-                    entity: np.ndarray) -> None:
-        """Each running sum's column of ``frame``: its first value (``first``: per event,
-        ``frame``'s first-value column, or the last given value) plus its increments."""
+    @staticmethod
+    def _running(spec: dict[str, Any], base: np.ndarray, increments: pd.Series,
+                 entity: np.ndarray, *, from_first: bool = False) -> np.ndarray:
+        """A running sum's column: ``base`` (per event) plus its ``increments``
+        (:func:`~simulacra.models.sequential.changes.running_sums`), in its storage."""
         from simulacra.models.sequential.changes import running_sums
 
-        for spec, start in zip(self.sums_, first, strict=True):
-            values = running_sums(start, pd.to_numeric(frame[spec["increment"]],
-                                                       errors="coerce").to_numpy(np.float64),
-                                  entity, spec["decimals"])
-            frame[spec["column"]] = values.astype(np.int64) if spec["integer"] and \
-                np.isfinite(values).all() else values
+        values = running_sums(base, pd.to_numeric(increments, errors="coerce").to_numpy(
+            np.float64), entity, from_first=from_first)
+        if spec["decimals"] is not None:
+            values = np.round(values, spec["decimals"])
+        return values.astype(np.int64) if spec["integer"] and np.isfinite(values).all() \
+            else values
 
     def _find_context(self, frame: pd.DataFrame, entities: np.ndarray) -> list[str]:
         if self.context_columns:
@@ -676,21 +677,14 @@ class SequentialNetwork(NeuralSynthesizer):
             for column in self.changes_.columns:
                 out[column] = values[column].to_numpy()
         for spec, base in zip(self.sums_, sum_last, strict=True):  # after the last given
-            step = np.nan_to_num(pd.to_numeric(out[spec["increment"]], errors="coerce")
-                                 .to_numpy(np.float64), nan=0.0)
-            total = np.cumsum(step)
-            at = first_of(who)
-            value = base[who] + (total - (total - step)[at] if len(step) else total)
-            if spec["decimals"] is not None:
-                value = np.round(value, spec["decimals"])
-            out[spec["column"]] = value.astype(np.int64) if spec["integer"] and \
-                np.isfinite(value).all() else value
+            out[spec["column"]] = self._running(spec, base[who], out[spec["increment"]], who,
+                                                from_first=True)
         return out[self.columns_]
 
     def _model_context(self) -> list[str]:
-        """The network's context columns: the entity's own ones, then the first values of
-        the ``differences`` columns and its first time (the last context columns, so they can
-        be drawn given the others)."""
+        """The network's context columns: the entity's own ones, then its number of events,
+        the first values of the ``differences`` columns and of the running sums, and its
+        first time (the last context columns, so they can be drawn given the others)."""
         length = [self.length_column_] if self.length_column_ is not None else []
         start = [self.start_column_] if self.start_column_ is not None else []
         return [*self.context_columns_, *length, *self.first_columns_, *self._sum_firsts(),
@@ -829,9 +823,10 @@ class SequentialNetwork(NeuralSynthesizer):
             values = self.changes_.join(frame[columns], firsts, entity)
             for column in columns:
                 frame[column] = values[column].to_numpy()
-        if self.sums_:
-            self._write_sums(frame, [pd.to_numeric(frame[s["first"]]).to_numpy(np.float64)
-                                     for s in self.sums_], entity)
+        for spec in self.sums_:
+            first_value = pd.to_numeric(frame[spec["first"]]).to_numpy(np.float64)
+            frame[spec["column"]] = self._running(spec, first_value, frame[spec["increment"]],
+                                                  entity)
         n_entities = int(entity.max()) + 1 if len(entity) else 0
         if keys is not None:
             values = keys.to_numpy()[entity]
