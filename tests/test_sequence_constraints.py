@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import simulacra as sim
+from events import assert_round_trip, tampered
 from simulacra.errors import DataError, MetadataError, ModelFileError, ParameterError
 
 pytest.importorskip("torch")
@@ -72,9 +73,7 @@ def test_generated_balances_are_running_sums(events, fitted, metadata, tmp_path)
     assert rule.check(fake, metadata).all()
     first = fake.sort_values(["account", "step"]).groupby("account")["balance"].first()
     assert first.min() >= 0 and first.max() <= 1000 * 1.05  # first balances as the real ones
-    path = tmp_path / "ledger.simz"
-    fitted.save(path)
-    pd.testing.assert_frame_equal(sim.load(path).sample(30, rng=2), fitted.sample(30, rng=2))
+    assert_round_trip(fitted, tmp_path, 30, rng=2)
 
 
 def test_contexts_and_continuations_keep_the_sum(events, fitted):
@@ -99,9 +98,7 @@ def test_bad_running_sums_get_clear_errors(events, tmp_path, fitted):
         sim.SequentialNetwork(md(sim.Positive("amount")), epochs=1).fit(events)
     with pytest.raises(ParameterError, match="SequentialNetwork"):  # rows one by one cannot
         sim.GaussianCopula(md(sim.RunningSum("balance", "amount"))).fit(events)
-    from test_sequential import _tampered
-
-    wrong = _tampered(fitted, tmp_path, b'"increment": "amount"', b'"increment": "zzz"')
+    wrong = tampered(fitted, tmp_path, b'"increment": "amount"', b'"increment": "zzz"')
     with pytest.raises(ModelFileError, match="running sums"):
         sim.load(wrong)
 

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import simulacra as sim
+from events import assert_round_trip, tampered
 from simulacra.cli import app
 from simulacra.errors import DataError, ModelFileError, ParameterError
 from simulacra.windows import (
@@ -105,10 +106,9 @@ def test_a_window_model_generates_windows_of_the_learned_length(window_model, tm
 
 
 def test_a_tampered_fixed_length_is_refused(window_model, tmp_path):
-    from test_sequential import _tampered
 
     model, _ = window_model
-    broken = _tampered(model, tmp_path, b'"fixed_length": 24', b'"fixed_length": 10000')
+    broken = tampered(model, tmp_path, b'"fixed_length": 24', b'"fixed_length": 10000')
     with pytest.raises(ModelFileError, match="fixed_length"):
         sim.load(broken)
 
@@ -226,12 +226,8 @@ def test_differences_keep_a_smooth_series_smooth(tmp_path):
     nxt = model.continue_sequences(given, events=2, rng=2)
     jump = np.abs(nxt.groupby("window")["a"].first().to_numpy() - real[:2, 9, 0])
     assert jump.max() < 0.05  # continues from the last given value
-    path = tmp_path / "d.simz"
-    model.save(path)
-    pd.testing.assert_frame_equal(sim.load(path).sample(3, rng=4), model.sample(3, rng=4))
-    from test_sequential import _tampered
-
-    broken = _tampered(model, tmp_path, b'"first_columns": ["a.first"',
+    assert_round_trip(model, tmp_path, 3)
+    broken = tampered(model, tmp_path, b'"first_columns": ["a.first"',
                        b'"first_columns": ["nope"')
     with pytest.raises(ModelFileError, match="differences"):
         sim.load(broken)
