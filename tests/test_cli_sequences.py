@@ -58,6 +58,20 @@ def test_fit_and_sample_an_event_table(files):
     assert set(given["user"]) == {"a", "b", "c"}
     assert given.groupby("user")["kind"].first().to_dict() == {"a": "loyal", "b": "casual",
                                                                "c": "loyal"}
+    # entities of one kind, or in given shares
+    r = invoke("sample", root / "m.simz", "-n", 30, "-c", "kind=loyal", "-o",
+               root / "loyal.csv", "--seed", 4)
+    assert r.exit_code == 0, r.output
+    loyal = pd.read_csv(root / "loyal.csv")
+    assert loyal["user"].nunique() == 30 and set(loyal["kind"]) == {"loyal"}
+    r = invoke("sample", root / "m.simz", "-n", 40, "-r", "kind={casual: 0.75}", "-o",
+               root / "shares.csv", "--seed", 4)
+    assert r.exit_code == 0, r.output
+    kinds = pd.read_csv(root / "shares.csv").groupby("user")["kind"].first()
+    assert (kinds == "casual").sum() == 30
+    r = invoke("sample", root / "m.simz", "-c", "kind=loyal", "--context", root / "want.csv",
+               "-o", root / "x.csv")
+    assert r.exit_code == 2 and "do not combine with --context" in r.output
     # what comes after given events
     real[real["user"] < 3].to_csv(root / "prefixes.csv", index=False)
     r = invoke("sample", root / "m.simz", "--prefixes", root / "prefixes.csv", "--events", 2,

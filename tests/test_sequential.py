@@ -80,6 +80,27 @@ def test_sequences_for_given_contexts_and_lengths(fitted):
     assert free["account"].nunique() == 4
 
 
+def test_conditions_and_rebalancing_fix_the_entities_context(fitted, events):
+    fake = fitted.sample(300, conditions={"segment": "b"}, rng=4)
+    assert fake["account"].nunique() == 300 and set(fake["segment"]) == {"b"}
+    real_b = events[events["segment"] == "b"].groupby("account").size().mean()
+    # a b-entity's length and level come with its context (a: 1.5 events, level 100)
+    assert fake.groupby("account").size().mean() == pytest.approx(real_b, rel=0.1)
+    assert fake["amount"].mean() > 250
+    assert 0 < fitted.conditional_acceptance_ < 0.8
+    shares = fitted.sample(400, rebalance={"segment": {"a": 0.8}}, rng=5)
+    per_entity = shares.groupby("account")["segment"].first()
+    assert len(per_entity) == 400 and (per_entity == "a").mean() == pytest.approx(0.8)
+    pd.testing.assert_frame_equal(fitted.sample(30, conditions={"segment": "a"}, rng=6),
+                                  fitted.sample(30, conditions={"segment": "a"}, rng=6))
+    with pytest.raises(ParameterError, match=r"context columns \['segment'\]; \['type'\]"):
+        fitted.sample(5, conditions={"type": "OWNER"})
+    with pytest.raises(ParameterError, match="rebalance sets the shares"):
+        fitted.sample(5, rebalance={"amount": {1.0: 0.5}})
+    with pytest.raises(DataError, match="segment"):
+        fitted.sample(5, conditions={"segment": "c"})
+
+
 def test_same_seed_same_sequences_and_files_round_trip(fitted, tmp_path):
     pd.testing.assert_frame_equal(fitted.sample(50, rng=3), fitted.sample(50, rng=3))
     path = tmp_path / "seq.simz"

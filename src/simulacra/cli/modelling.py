@@ -217,14 +217,15 @@ def sample(
     seed: SeedOption = None,
     condition: Annotated[list[str] | None, typer.Option(
         "--condition", "-c", help="Only rows with COLUMN=VALUE (repeat; VALUE in YAML, "
-        "null for missing, [low, high] for a range).")] = None,
+        "null for missing, [low, high] for a range); for a sequential model, entities with "
+        "that context value.")] = None,
     known_path: Annotated[Path | None, typer.Option(
         "--known", help="CSV/Parquet of known values (some columns): one synthetic row per "
         "row, with those values and the other columns drawn given them.")] = None,
     rebalance: Annotated[str | None, typer.Option(
         "--rebalance", "-r", help="Target shares of one column's categories, COLUMN=SHARES "
         "with SHARES in YAML, e.g. -r 'income={\">50K\": 0.5}'; other categories share the "
-        "rest as the model has them.")] = None,
+        "rest as the model has them; for a sequential model, shares of entities.")] = None,
     scale: Annotated[float, typer.Option("--scale", help="Database models: size against the "
                                          "source (0.5: half).")] = 1.0,
     replace: Annotated[bool, typer.Option("--replace", help="Database models: replace tables "
@@ -261,11 +262,13 @@ def sample(
         from simulacra.cli.sequences import sample_events
         from simulacra.errors import ParameterError
 
-        if condition or known_path or rebalance:
-            raise ParameterError("a sequential model takes -n ENTITIES or --context, not "
-                                 "--condition, --known or --rebalance")
+        if known_path is not None:
+            raise ParameterError("a sequential model completes entities from --context "
+                                 "(their context columns), not --known")
         sample_events(synth, output, n=n, seed=seed, context_path=context_path,
-                      prefixes_path=prefixes_path, events=events)
+                      prefixes_path=prefixes_path, events=events,
+                      conditions=parse_pairs(condition, "--condition"),
+                      shares=parse_pairs([rebalance], "--rebalance") if rebalance else None)
         return
     if context_path is not None or prefixes_path is not None or events is not None:
         from simulacra.errors import ParameterError

@@ -153,9 +153,11 @@ def _with_sequence(md: Metadata, events: pd.DataFrame, key: str,
 
 def sample_events(synth: Any, output: str, *, n: int | None, seed: int | None,
                   context_path: Path | None, prefixes_path: Path | None,
-                  events: int | None) -> None:
-    """``n`` entities with their events, one sequence per row of ``context_path``, or what
-    comes after the events of ``prefixes_path``."""
+                  events: int | None, conditions: dict[str, Any] | None = None,
+                  shares: dict[str, Any] | None = None) -> None:
+    """``n`` entities with their events (``conditions`` and ``shares`` on their context
+    columns), one sequence per row of ``context_path``, or what comes after the events of
+    ``prefixes_path``."""
     from simulacra.errors import ParameterError
     from simulacra.io import read_table, write_table
 
@@ -165,6 +167,9 @@ def sample_events(synth: Any, output: str, *, n: int | None, seed: int | None,
     if (context_path is not None or prefixes_path is not None) and n is not None:
         raise ParameterError("--context and --prefixes give the entities to draw: they do not "
                              "combine with -n")
+    if (conditions or shares) and (context_path is not None or prefixes_path is not None):
+        raise ParameterError("--condition and --rebalance choose new entities' contexts: "
+                             "they do not combine with --context or --prefixes")
     if context_path is not None and prefixes_path is not None:
         raise ParameterError("give --context (new entities) or --prefixes (entities to "
                              "continue), not both")
@@ -173,7 +178,8 @@ def sample_events(synth: Any, output: str, *, n: int | None, seed: int | None,
     elif context_path is not None:
         frame = synth.sample_sequences(read_table(context_path), rng=seed)
     else:
-        frame = synth.sample(synth.n_entities_ if n is None else n, rng=seed)
+        frame = synth.sample(synth.n_entities_ if n is None else n, rng=seed,
+                             conditions=conditions or None, rebalance=shares)
     took = time.perf_counter() - started
     write_table(frame, output)
     entities = frame[synth.sequence_key_].nunique()

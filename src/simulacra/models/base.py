@@ -21,7 +21,7 @@ import inspect
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +41,9 @@ from simulacra.metadata import Metadata
 from simulacra.params import Either, InstanceOf, Integer, Optional, Rule
 from simulacra.randomness import RandomState, make_rng
 from simulacra.serialization import dump_model
+
+#: Candidate rows for conditional sampling: ``draw(n, rng, steer) -> DataFrame``.
+Draw = Callable[[int, np.random.Generator, dict[str, Any]], pd.DataFrame]
 
 logger = logging.getLogger(__name__)
 
@@ -232,19 +235,20 @@ class Synthesizer(ABC):
 
     def _sample_rebalanced(self, n: int, conditions: dict[str, Any],
                            rebalance: Mapping[str, Mapping[Any, float]],
-                           rng: np.random.Generator) -> pd.DataFrame:
+                           rng: np.random.Generator, draw: Draw | None = None) -> pd.DataFrame:
         """Rows per category of the rebalanced column by target share, each part drawn with
-        exact conditional sampling, then shuffled."""
+        exact conditional sampling (``draw``: as :meth:`_sample_conditions`), then
+        shuffled."""
         from simulacra.models.rebalance import allocate, check_rebalance
 
         column, targets = check_rebalance(rebalance, conditions)
         self._check_conditions({**conditions, column: None})  # the column exists
         for value in targets:
             self._check_conditions({**conditions, column: value})
-        pilot = self._sample_conditions(max(n, 2_000), conditions, rng)[column]
+        pilot = self._sample_conditions(max(n, 2_000), conditions, rng, draw=draw)[column]
         counts = pilot.value_counts(dropna=False, normalize=True)
         frequencies = {(None if pd.isna(v) else v): float(f) for v, f in counts.items()}
-        parts = [self._sample_conditions(count, {**conditions, column: value}, rng)
+        parts = [self._sample_conditions(count, {**conditions, column: value}, rng, draw=draw)
                  for value, count in allocate(n, targets, frequencies).items()]
         frame = pd.concat(parts, ignore_index=True)
         return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
@@ -277,7 +281,7 @@ class Synthesizer(ABC):
 
     def _sample_conditions(
         self, n: int, conditions: dict[str, Any], rng: np.random.Generator,
-        max_draws: int = 20_000_000, give_up_after: int = 1_000_000,
+        max_draws: int = 20_000_000, give_up_after: int = 1_000_000, draw: Draw | None = None,
     ) -> pd.DataFrame:
         """Exact conditional and constrained sampling: re-sample only the rows still missing.
 
@@ -287,7 +291,10 @@ class Synthesizer(ABC):
         of drawn rows that were kept. A value the model has never seen fails at once;
         otherwise sampling stops with a clear error, naming the rule that rejects the most
         rows, after ``give_up_after`` draws with no match, or ``max_draws`` in all.
+        ``draw(n, rng, steer)`` gives the candidate rows (:meth:`_sample_decoded` unless
+        given: a sequential model draws its entities' contexts).
         """
+        draw = self._sample_decoded if draw is None else draw
         self._check_conditions(conditions)
         rules = self._constraint_set()
         # conditions on columns that a transform rewrote are checked after reversing only
@@ -302,7 +309,7 @@ class Synthesizer(ABC):
             first = 4 * (n - have) if conditions else int(1.1 * (n - have)) + 10
             needed = (n - have) / rate * 1.2 if rate else first
             batch = int(min(max(needed, 1_000), 1_000_000))
-            rows = self._sample_decoded(batch, rng, steer)
+            rows = draw(batch, rng, steer)
             drawn += batch
             masks = [self._matches(rows, conditions)]
             if rules is not None:

@@ -525,20 +525,80 @@ class SequentialNetwork(NeuralSynthesizer):
                rng: RandomState = None) -> pd.DataFrame:
         """``n`` entities with their events (one row per event, the training data's columns).
 
-        ``rng`` makes this call reproducible on its own; without it, draws continue the
-        model's own stream, seeded by ``random_state``.
+        ``conditions`` fixes entity-level (context) columns — a value, ``None`` for nulls, or
+        an inclusive ``(low, high)`` range — and ``rebalance={"segment": {"business": 0.5}}``
+        sets the share of entities per category of one context column. Contexts are drawn
+        until ``n`` match (exact conditional sampling: the entity's context given the
+        conditions, then its length and events given its context). ``rng`` makes this call
+        reproducible on its own; without it, draws continue the model's own stream, seeded by
+        ``random_state``.
+
+        >>> import numpy as np, pandas as pd
+        >>> import simulacra as sim
+        >>> rng = np.random.default_rng(0)
+        >>> sizes = rng.integers(1, 4, 400)
+        >>> events = pd.DataFrame({
+        ...     "customer": np.repeat(np.arange(400), sizes),
+        ...     "segment": np.repeat(rng.choice(["retail", "business"], 400), sizes),
+        ...     "amount": rng.gamma(2.0, 30.0, sizes.sum()).round(2)})
+        >>> model = sim.SequentialNetwork(sequence_key="customer", epochs=2,
+        ...                               random_state=0).fit(events)
+        >>> out = model.sample(20, conditions={"segment": "business"}, rng=0)
+        >>> out["customer"].nunique(), out["segment"].unique().tolist()
+        (20, ['business'])
         """
         self._check_fitted()
-        if conditions or rebalance:
-            raise ParameterError("SequentialNetwork.sample takes no conditions or rebalance "
-                                 "yet; give contexts to sample_sequences instead")
         ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
         if not ok:
             raise ParameterError(f"n must be an integer >= 1 (entities), got {n!r}")
         generator = self._sample_rng if rng is None else make_rng(rng)
+        if conditions or rebalance is not None:
+            conditions = dict(conditions or {})
+            named = [*conditions, *(rebalance if isinstance(rebalance, Mapping) else [])]
+            self._check_context_names(named, "conditions fix" if conditions else
+                                      "rebalance sets the shares of")
+            if rebalance is not None:
+                contexts = self._sample_rebalanced(int(n), conditions, rebalance, generator,
+                                                   draw=self._context_rows)
+            else:
+                contexts = self._sample_conditions(int(n), conditions, generator,
+                                                   draw=self._context_rows)
+            return self.sample_sequences(contexts[self.context_columns_], rng=generator)
         entity, tokens = self._draw(int(n), None, None, generator)
         fixed = self.fixed_length_ is not None
         return self._decode(entity, tokens, None, generator, window=not fixed)[0]
+
+    def _check_context_names(self, names: Sequence[str], what: str) -> None:
+        """Conditions and rebalancing fix context columns only: a clear error otherwise."""
+        context = self.context_columns_
+        wrong = [c for c in names if c not in context]
+        if not wrong:
+            return
+        if not context:
+            raise ParameterError(f"{what} {wrong}: this model has no context (entity-level) "
+                                 "columns; filter the generated events instead")
+        raise ParameterError(f"{what} an entity's context columns {context}; {wrong} "
+                             f"{'is not one' if len(wrong) == 1 else 'are not'} (event columns "
+                             "change from event to event: filter the generated events, or "
+                             "give whole contexts to sample_sequences)")
+
+    def _context_rows(self, n: int, rng: np.random.Generator,
+                      steer: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """``n`` entities' context columns drawn by the network (candidates for conditional
+        sampling: their lengths and events are drawn later, given the kept contexts)."""
+        torch = require_torch()
+        ctx, _ = self._positions()
+        parts = []
+        with torch_session(child_seed(rng), torch.device("cpu")) as gen, torch.no_grad():
+            for begin in range(0, n, CHUNK):
+                size = min(CHUNK, n - begin)
+                parts.append(_draw_made(self.network_.context, size, gen,
+                                        torch.device("cpu")).numpy())
+        full = np.zeros((n, len(self.tokenizer_.names_)), dtype=np.int64)
+        full[:, ctx] = np.concatenate(parts)
+        frame = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(full, rng), n,
+                                              rng)
+        return frame[self.context_columns_]
 
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The encoded events of ``n`` entities (their number of rows varies)."""
