@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import simulacra as sim
+from leaks import assert_file_keeps_none_of
 from simulacra.errors import ParameterError
 from simulacra.models.neural.base import NeuralSynthesizer
 
@@ -80,7 +81,7 @@ def test_samples_keep_the_columns_and_dtypes(name, fitted, planted):
 
 
 @pytest.mark.parametrize("name", PRIVATE)
-def test_planted_outlier_rare_category_and_dates_do_not_leak(name, fitted, planted):
+def test_planted_outlier_rare_category_and_dates_do_not_leak(name, fitted, planted, tmp_path):
     model = fitted[name]
     domain = model.codec_.domains_["x"]
     assert domain.maximum_ < 1e3 and domain.minimum_ != planted["x"].min()
@@ -89,6 +90,9 @@ def test_planted_outlier_rare_category_and_dates_do_not_leak(name, fitted, plant
     assert str(int(OUTLIER)) not in state and PERSON not in state
     out = model.sample(3000, rng=2)
     assert out["x"].max() <= domain.maximum_ and PERSON not in set(out["c"])
+    path = tmp_path / f"{name}.simz"  # the whole file: metadata, report, arrays
+    model.save(path)
+    assert_file_keeps_none_of(path, [str(int(OUTLIER)), f"{OUTLIER:g}", PERSON], [OUTLIER])
     assert (out["d"].min(), out["d"].max()) != (planted["d"].min(), planted["d"].max())
 
 

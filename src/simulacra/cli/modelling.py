@@ -160,9 +160,10 @@ def fit(
     model = model or "gaussian_copula"
     frame = read_table(data)
     md = given_md if given_md is not None else Metadata.detect(frame)
-    print_metadata(md, "Metadata" + (f" from {metadata_path}" if metadata_path else
-                                      " (detected)"))
     privacy = privacy_option(epsilon, delta)
+    print_metadata(md.without_reasons() if privacy else md,
+                   "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)")
+                   + (" — reasons withheld: they quote the rows" if privacy else ""))
     maker = get_model(model)(md, random_state=seed, **model_params(model, param), **privacy)
     started = time.perf_counter()
     synth = maker.fit(frame, on_violation=on_violation)  # "auto" returns the model it chose

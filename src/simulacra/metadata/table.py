@@ -318,6 +318,16 @@ class Metadata(Mapping[str, ColumnKind]):
             raise MetadataError(problems, header="The data does not match the metadata")
 
     # -- serialization --------------------------------------------------------------------
+    def without_reasons(self) -> Metadata:
+        """The same metadata with every detection reason dropped: reasons quote the data
+        (ranges, example values), so a model under a privacy budget keeps none.
+
+        >>> md = Metadata.detect(pd.DataFrame({"x": [1.5, 2.5, 1e9] * 10}))
+        >>> "1000000000" in md["x"].reason, md.without_reasons()["x"].reason
+        (True, '')
+        """
+        return Metadata.from_dict(self.to_dict(reasons=False))
+
     def to_dict(self, *, reasons: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "metadata_version": METADATA_VERSION,

@@ -119,6 +119,8 @@ class Synthesizer(ABC):
                             f"{data.shape[1]} columns); give at least one row and one column")
         started = time.perf_counter()
         metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
+        if getattr(self, "privacy", None) is not None:
+            metadata = metadata.without_reasons()  # reasons quote the rows: not kept under DP
         metadata.validate_data(data)
         check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
                     on_violation in ("drop", "keep", "error"))
