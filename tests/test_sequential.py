@@ -130,8 +130,8 @@ def test_bad_input_gets_a_clear_error(events):
         sim.SequentialNetwork().fit(events)
     with pytest.raises(DataError, match="context_columns"):
         sim.SequentialNetwork(sequence_key="account", context_columns=["zzz"]).fit(events)
-    with pytest.raises(ParameterError, match="privacy"):
-        sim.SequentialNetwork(sequence_key="account", privacy=sim.PrivacyBudget(1.0))
+    with pytest.raises(ParameterError, match="needs max_sequence_length"):
+        sim.SequentialNetwork(sequence_key="account", privacy=sim.PrivacyBudget(1.0)).fit(events)
     model = sim.SequentialNetwork(sequence_key="account", epochs=1, random_state=0)
     model.fit(events.head(200))
     with pytest.raises(ParameterError, match="conditions"):

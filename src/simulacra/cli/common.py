@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from simulacra.errors import SimulacraError
+
+if TYPE_CHECKING:
+    from simulacra.privacy import PrivacyReport
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -110,4 +113,18 @@ def print_metadata(md: Any, title: str) -> None:
     table.add_column("why")
     for name, kind in md.items():
         table.add_row(name, kind.kind, kind.reason or "")
+    console.print(table)
+
+
+def print_privacy(report: PrivacyReport) -> None:
+    """A privacy report's ε, δ and spend by stage, as a table."""
+    table = Table(title=f"Differential privacy: ε = {report.epsilon:.4g}, "
+                        f"δ = {report.delta:.3g} (budget ε = {report.budget.epsilon:g})",
+                  title_justify="left", caption=report.accountant, caption_justify="left")
+    table.add_column("stage")
+    table.add_column("ρ (zCDP)", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("δ used", justify="right")
+    for stage, spent in report.stages.items():
+        table.add_row(stage, f"{spent.rho:.4g}", f"{spent.share:.0%}", f"{spent.delta:.2g}")
     console.print(table)

@@ -21,12 +21,12 @@ from simulacra.cli.common import (
     model_params,
     parse_pairs,
     print_metadata,
+    print_privacy,
     privacy_option,
 )
 
 if TYPE_CHECKING:
     from simulacra.constraints import ConstraintReport
-    from simulacra.privacy import PrivacyReport
 
 
 @friendly
@@ -142,15 +142,12 @@ def fit(
                              "whole")
     given_md = Metadata.load(metadata_path) if metadata_path else None
     if wants_sequences(model, sequence_key, given_md) or window is not None:
-        if epsilon is not None:
-            from simulacra.errors import ParameterError
-
-            raise ParameterError("--epsilon is not available for event tables yet")
         fit_events(data, output, model=model, given=given_md, metadata_path=metadata_path,
                    sequence_key=sequence_key, sequence_index=sequence_index,
                    context_path=context_path, seed=seed,
                    params=model_params("sequential", param),
-                   windows=None if window is None else (window, stride))
+                   windows=None if window is None else (window, stride),
+                   privacy=privacy_option(epsilon, delta))
         return
     if sequence_index is not None or context_path is not None:
         from simulacra.errors import ParameterError
@@ -176,7 +173,7 @@ def fit(
                   f"({output.stat().st_size / 1024:,.0f} KiB).")
     report = getattr(synth, "privacy_report_", None)
     if report is not None:
-        _print_privacy(report)
+        print_privacy(report)
     rules = getattr(synth, "constraint_report_", None)
     if rules is not None:
         _print_constraints(rules)
@@ -190,19 +187,6 @@ def _print_constraints(report: ConstraintReport) -> None:
     table.add_column("held by")
     for check in report.checks:
         table.add_row(check.constraint, f"{check.violations:,}", report.held_by(check))
-    console.print(table)
-
-
-def _print_privacy(report: PrivacyReport) -> None:
-    table = Table(title=f"Differential privacy: ε = {report.epsilon:.4g}, "
-                        f"δ = {report.delta:.3g} (budget ε = {report.budget.epsilon:g})",
-                  title_justify="left", caption=report.accountant, caption_justify="left")
-    table.add_column("stage")
-    table.add_column("ρ (zCDP)", justify="right")
-    table.add_column("share", justify="right")
-    table.add_column("δ used", justify="right")
-    for stage, spent in report.stages.items():
-        table.add_row(stage, f"{spent.rho:.4g}", f"{spent.share:.0%}", f"{spent.delta:.2g}")
     console.print(table)
 
 

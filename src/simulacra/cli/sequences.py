@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulacra.cli.common import console, print_metadata
+from simulacra.cli.common import console, print_metadata, print_privacy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,10 +62,12 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
                metadata_path: Path | None,
                sequence_key: str | None, sequence_index: str | None,
                context_path: Path | None, seed: int | None, params: dict[str, Any],
-               windows: tuple[int, int] | None = None) -> None:
+               windows: tuple[int, int] | None = None,
+               privacy: dict[str, Any] | None = None) -> None:
     """Fit a :class:`~simulacra.SequentialNetwork` on an event table and save it (``given``:
     the metadata read from ``metadata_path``, or ``None`` to detect it); ``windows``
-    ``(length, stride)``: the table is one series, learned as its windows."""
+    ``(length, stride)``: the table is one series, learned as its windows; ``privacy``:
+    ``{"privacy": PrivacyBudget}`` (per entity) or nothing."""
     from simulacra.errors import ParameterError
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
@@ -74,6 +76,10 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
     if model not in (None, MODEL):
         raise ParameterError(f"--sequence-key and --window fit the {MODEL!r} model; --model "
                              f"{model} does not take sequences (leave --model out)")
+    privacy = privacy or {}
+    if privacy and windows is not None:
+        raise ParameterError("--epsilon does not apply to --window: overlapping windows of one "
+                             "series share their rows, so no window is an entity of its own")
     events = read_table(data)
     if windows is not None:
         events, given, sequence_key, sequence_index = _as_windows(
@@ -82,18 +88,26 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
     if key is None:
         raise ParameterError("an event table needs --sequence-key COLUMN (the column naming "
                              "each event's entity), or a --metadata file that sets sequence_key")
-    context_columns = None
+    params = dict(params)
+    context_columns = params.pop("context_columns", None)
     if context_path is not None:
+        if context_columns is not None:
+            raise ParameterError("give the context as --context FILE or as -p context_columns"
+                                 "=[...], not both")
         events, context_columns = join_context(events, read_table(context_path), key,
                                                str(context_path))
     if given is None:
         md = Metadata.detect(events, sequence_key=key, sequence_index=sequence_index)
     else:
         md = _with_sequence(given, events, key, sequence_index)
-    print_metadata(md, "Metadata" + (f" from {metadata_path}" if metadata_path else
-                                      " (detected)"))
-    console.print(md.explain().splitlines()[-1])
-    maker = SequentialNetwork(md, random_state=seed, context_columns=context_columns, **params)
+    title = "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)")
+    if privacy:  # detection's reasons quote the rows
+        print_metadata(md.without_reasons(), title + " — reasons withheld: they quote the rows")
+    else:
+        print_metadata(md, title)
+        console.print(md.explain().splitlines()[-1])
+    maker = SequentialNetwork(md, random_state=seed, context_columns=context_columns,
+                              **params, **privacy)
     started = time.perf_counter()
     synth = maker.fit(events)
     fitted = time.perf_counter() - started
@@ -102,6 +116,8 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
                   f"({len(events):,} events, context {synth.context_columns_}) in "
                   f"{fitted:.2f} s; saved to [bold]{output}[/] "
                   f"({output.stat().st_size / 1024:,.0f} KiB).")
+    if privacy:
+        print_privacy(synth.privacy_report_)
 
 
 def _as_windows(series: pd.DataFrame, windows: tuple[int, int], given: Metadata | None,

@@ -47,9 +47,11 @@ from simulacra.kinds import Id, Numerical
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
+from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.models.sequential.timing import EventTimes, first_of
 from simulacra.params import Integer, Names, Number, OneOf, Optional, Text, as_tuple
+from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed, make_rng
 
 logger = logging.getLogger(__name__)
@@ -59,9 +61,17 @@ MIN_BATCHES = 10  # batches per epoch at least (smaller batches for few entities
 STEPS_PER_BATCH = 8_192  # most padded steps (entities × longest sequence) in one batch
 CHUNK = 16_384  # entities sampled at once
 MAX_CLOCK_CODES = 1_000_000  # most codes of a time column's tokens the clock tabulates
+MIN_DP_STEPS = 4  # under privacy: Poisson sample rate at most 1/4 (few entities)
+
+#: Values of the parameters left at ``None``: (without a privacy budget, under one). DP-SGD
+#: wants large batches (its noise is added once per batch), a fixed number of epochs and a
+#: larger learning rate.
+AUTOMATIC: dict[str, tuple[Any, Any]] = {
+    "epochs": (200, 20), "batch_size": (256, 512), "learning_rate": (1e-3, 5e-3),
+    "early_stopping": (True, False)}
 
 
-class SequentialNetwork(NeuralSynthesizer):
+class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     """Sequences of events per entity, with the entity's context; needs ``simulacra[deep]``.
 
     Parameters
@@ -98,12 +108,14 @@ class SequentialNetwork(NeuralSynthesizer):
     epochs, batch_size:
         At most this many passes over the entities, and entities per step (fewer for long
         sequences: at most 8,192 padded steps per batch, so a week of hours is 48 entities;
-        at least 10 batches per epoch).
+        at least 10 batches per epoch). ``None``: 200 and 256; under privacy 20 epochs
+        exactly, and 512 as the *expected* Poisson batch.
     embedding_dim, hidden_dim, state_dim:
         Width of each token's embedding, of each column's hidden block, and of the GRU state
         that carries an entity's history.
     learning_rate, weight_decay:
-        Adam's initial learning rate (halved on plateaus) and weight decay.
+        Adam's initial learning rate (halved on plateaus; under privacy decayed along a
+        cosine) and weight decay. ``None``: 1e-3, under privacy 5e-3.
     numeric_bins, numeric_sub_bins, max_categories:
         The tokens, as :class:`~simulacra.AutoregressiveNetwork`'s.
     sub_bins_for:
@@ -112,7 +124,16 @@ class SequentialNetwork(NeuralSynthesizer):
         the next, which one token would redraw anywhere in their bin at every event.
     early_stopping, validation_fraction, patience, max_training_time, verbose, device:
         As every neural model's (:class:`~simulacra.AutoregressiveNetwork`); the held-out
-        share is of entities.
+        share is of entities. ``early_stopping=None``: on, except under privacy.
+    privacy:
+        A :class:`~simulacra.PrivacyBudget`: differential privacy *per entity* — an entity
+        and all its events (:mod:`~simulacra.models.sequential.private`). Needs
+        ``max_sequence_length`` (each entity's events are cut there) and ``context_columns``
+        (``[]`` for none: detecting them would look at the rows); ``differences`` and running
+        sums are not available under it. ``privacy_report_`` gives the ε reached.
+    max_grad_norm, metadata_share, bins:
+        Under privacy: the bound each entity's gradient is clipped to, the share of the
+        budget spent on the DP codes (bounds, bins, categories), and their bins per number.
 
     Examples
     --------
@@ -134,6 +155,7 @@ class SequentialNetwork(NeuralSynthesizer):
     """
 
     name: ClassVar[str] = "sequential"
+    automatic = AUTOMATIC
     params = {"sequence_key": Optional(Text("a column name")),
               "sequence_index": Optional(Text("a column name")),
               "context_columns": Optional(Names()),
@@ -141,7 +163,7 @@ class SequentialNetwork(NeuralSynthesizer):
               "sequence_lengths": OneOf("context", "stop"),
               "max_sequence_length": Optional(Integer(1)),
               "hidden_dim": Integer(1), "state_dim": Integer(1),
-              "learning_rate": Number(0, low_open=True), "weight_decay": Number(0),
+              "learning_rate": Optional(Number(0, low_open=True)), "weight_decay": Number(0),
               "numeric_bins": Integer(2, 100_000), "numeric_sub_bins": Integer(1, 1000),
               "sub_bins_for": OneOf("few-valued", "all"),
               "max_categories": Integer(2, 100_000)}
@@ -152,16 +174,21 @@ class SequentialNetwork(NeuralSynthesizer):
                  differences: Sequence[str] | None = None,
                  sequence_lengths: str = "context",
                  max_sequence_length: int | None = None,
-                 random_state: RandomState = None, epochs: int = 200, batch_size: int = 256,
+                 random_state: RandomState = None, epochs: int | None = None,
+                 batch_size: int | None = None,
                  embedding_dim: int = 16, hidden_dim: int = 64, state_dim: int = 64,
-                 learning_rate: float = 1e-3, weight_decay: float = 1e-4,
+                 learning_rate: float | None = None, weight_decay: float = 1e-4,
                  numeric_bins: int = 64, numeric_sub_bins: int = 16,
                  sub_bins_for: str = "few-valued",
-                 max_categories: int = 512, early_stopping: bool = True,
+                 max_categories: int = 512, early_stopping: bool | None = None,
                  validation_fraction: float = 0.1, patience: int = 6,
                  max_training_time: float | None = None, verbose: bool = False,
-                 device: str = "auto") -> None:
+                 device: str = "auto", privacy: PrivacyBudget | None = None,
+                 max_grad_norm: float = 1.0, metadata_share: float = 0.2,
+                 bins: int = 32) -> None:
         super().__init__(metadata, random_state=random_state)
+        self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
+                          metadata_share=metadata_share, bins=bins)
         self._set_common(epochs=epochs, batch_size=batch_size, embedding_dim=embedding_dim,
                          early_stopping=early_stopping, validation_fraction=validation_fraction,
                          patience=patience, max_training_time=max_training_time,
@@ -180,6 +207,23 @@ class SequentialNetwork(NeuralSynthesizer):
         self.numeric_sub_bins = numeric_sub_bins
         self.sub_bins_for = sub_bins_for
         self.max_categories = max_categories
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        self._validate_private()
+        if self.privacy is None:
+            return
+        missing = [name for name, given in (("max_sequence_length", self.max_sequence_length),
+                                            ("context_columns", self.context_columns))
+                   if given is None]
+        if missing:
+            raise ParameterError(f"privacy=... needs {' and '.join(missing)}: each entity's "
+                                 "events are cut at a public max_sequence_length, and the "
+                                 "context columns are given (context_columns=[] for none) "
+                                 "rather than found by looking at the rows")
+        if self.differences:
+            raise ParameterError("differences=... is not available under privacy=...; model "
+                                 "the columns' levels instead")
 
     # -- fit ----------------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> SequentialNetwork:
@@ -209,7 +253,14 @@ class SequentialNetwork(NeuralSynthesizer):
             index = metadata.sequence_index
         self.sequence_key_, self.sequence_index_ = str(key), index
         running = self._running_constraints(metadata)
+        private = self.privacy is not None
+        if running and private:
+            raise ParameterError("running_sum constraints are not available under "
+                                 "privacy=...; remove them from the metadata")
         frame, entities, uniques = _by_entity(data, key, index)
+        if private:  # each entity's first max_sequence_length events: its contribution bound
+            kept = np.arange(len(entities)) - first_of(entities) < int(self.max_sequence_length)
+            frame, entities = frame.loc[kept].reset_index(drop=True), entities[kept]
         kinds = {c: metadata[c] for c in metadata if c != key}
         self.changes_, self.first_columns_ = None, []
         if self.differences:
@@ -218,7 +269,7 @@ class SequentialNetwork(NeuralSynthesizer):
         self._learn_sums(running, data, frame, entities, kinds, metadata)
         self.times_, self.start_column_ = None, None
         if index is not None:
-            self.times_ = EventTimes(metadata[index]).fit(frame[index])
+            self.times_ = EventTimes(metadata[index], private=private).fit(frame[index])
             gaps, start = self.times_.split(frame[index], entities)
             start_name = self.start_column_ = _fresh_name(f"{index}.start", frame.columns)
             frame[index] = gaps
@@ -230,7 +281,8 @@ class SequentialNetwork(NeuralSynthesizer):
         counts = np.bincount(entities)
         if self.max_sequence_length is not None:
             counts = np.minimum(counts, int(self.max_sequence_length))
-        if self.sequence_lengths == "context" and len(counts) > 1 and counts.min() < counts.max():
+        varied = private or (len(counts) > 1 and counts.min() < counts.max())
+        if self.sequence_lengths == "context" and varied:
             # before the first values and the first time: the length is drawn from the
             # entity's own context alone (given a rare first-time token, a network learns
             # spurious lengths from the one entity it saw there)
@@ -239,12 +291,14 @@ class SequentialNetwork(NeuralSynthesizer):
                      *([self.start_column_] if self.start_column_ else [])]
             frame.insert(min((frame.columns.get_loc(c) for c in drawn), default=frame.shape[1]),
                          self.length_column_, counts[entities])
-            kinds[self.length_column_] = Numerical(integer=True, minimum=1.0).with_reason(
-                "the entity's number of events")
+            kinds[self.length_column_] = Numerical(
+                integer=True, minimum=1.0, maximum=float(self.max_sequence_length)
+                if private else None).with_reason("the entity's number of events")
         self.columns_ = [str(c) for c in data.columns]
         self.context_columns_ = self._find_context(frame, entities)
-        self.key_encoder_ = IdEncoder(Id(unique=True)).fit(
-            pd.Series(uniques, name=key).astype(data[key].dtype))
+        keys = pd.Series(uniques, name=key).astype(data[key].dtype)
+        self.key_encoder_ = IdEncoder(Id(unique=True)).fit_public(keys) if private else \
+            IdEncoder(Id(unique=True)).fit(keys)
         inner = Metadata({c: kinds[c] for c in frame.columns})
         self._entities = entities
         given = self.metadata
@@ -354,7 +408,7 @@ class SequentialNetwork(NeuralSynthesizer):
             else values
 
     def _find_context(self, frame: pd.DataFrame, entities: np.ndarray) -> list[str]:
-        if self.context_columns:
+        if self.context_columns is not None:
             unknown = [c for c in self.context_columns if c not in frame.columns]
             if unknown:
                 raise DataError(f"context_columns {unknown} are not columns of the data (or "
@@ -408,7 +462,8 @@ class SequentialNetwork(NeuralSynthesizer):
         logger.info("sequential: %d entities, %d events, %d context and %d event token "
                     "columns", len(lengths), len(tokens), len(ctx), len(ev))
         seed = child_seed(rng)
-        batch = min(int(self.batch_size), max(16, -(-len(train_rows) // MIN_BATCHES)))
+        batch = min(int(self._setting("batch_size")),
+                    max(16, -(-len(train_rows) // MIN_BATCHES)))
         with torch_session(seed, device):
             net = self._network()
             net.step.init_marginals([np.bincount(np.r_[np.zeros(len(events), np.int64),
@@ -421,7 +476,8 @@ class SequentialNetwork(NeuralSynthesizer):
                                             for j, k in enumerate(net.context_sizes)])
             net = net.to(device)
             opt = adam(decay_groups(net, float(self.weight_decay)),
-                       lr=float(self.learning_rate), betas=(0.9, 0.999), weight_decay=0.0)
+                       lr=float(self._setting("learning_rate")), betas=(0.9, 0.999),
+                       weight_decay=0.0)
             data = _Padded(context, events, starts, lengths, device)
             held_batches = data.batches(held_rows, batch * 4, None)
             with self._epochs(["loss"], net if len(held_rows) else None) as loop:
@@ -452,9 +508,67 @@ class SequentialNetwork(NeuralSynthesizer):
                             group["lr"] *= 0.5
             self.network_ = net.cpu().eval()
 
+    def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
+                ) -> tuple[Any, dict[str, np.ndarray], list[EncodedColumn]]:
+        """The codec, fitted under privacy on one event per entity drawn at random (so that
+        an entity moves the DP statistics as one row does), then every event encoded."""
+        if self.privacy is None:
+            return super()._encode(data, metadata, rng)
+        lengths = np.bincount(self._entities)
+        starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        one = starts + np.floor(rng.random(len(lengths)) * lengths).astype(np.int64)
+        codec = self._new_codec(metadata)
+        codec.fit(data.iloc[one].reset_index(drop=True), rng,
+                  budget=self._codec_budget(len(lengths)))
+        encoded = codec.transform(data, rng)
+        self._measure(codec, encoded, rng)
+        return codec, encoded, codec.encoded_columns_
+
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any, started: float) -> None:
-        raise ParameterError("SequentialNetwork has no differentially private mode yet")
+        """The DP codes as tokens, then DP-SGD per entity
+        (:mod:`~simulacra.models.sequential.private`)."""
+        from simulacra.models.sequential.private import Settings, train
+
+        codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
+        discrete = [EncodedColumn(c.name, c.source, "discrete", c.cardinality) for c in columns]
+        # every DP code keeps its token: pooling rare codes would rank them by true counts
+        largest = max([int(self.max_categories), *(c.cardinality for c in discrete)])
+        self.tokenizer_ = Tokenizer(max_categories=largest).fit(codes, discrete)
+        tokens = self.tokenizer_.transform(codes)
+        ctx, ev = self._positions()
+        lengths = np.bincount(self._entities)
+        starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        self.clock_ = None  # its typical times per token would be read off the rows
+        self.max_length_ = int(self.max_sequence_length)
+        self.fixed_length_ = None
+        data = _Padded(tokens[starts][:, ctx], tokens[:, ev], starts, lengths, device)
+        n = len(lengths)
+        batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
+        plan = self._dp_plan(n, batch, max(round(n / batch), 1))
+        self.preprocess_seconds_ = time.perf_counter() - started
+        settings = Settings(learning_rate=float(self._setting("learning_rate")),
+                            weight_decay=float(self.weight_decay),
+                            epochs=int(self._setting("epochs")))
+        seed = child_seed(rng)
+        with torch_session(seed, device):
+            net = self._network()
+        with self._epochs([]) as loop:
+            result = train(net, data, settings, plan=plan, seed=seed, device=device, loop=loop)
+        self._finish_private(plan, result)
+
+    def _tokens_of(self, encoded: dict[str, np.ndarray]) -> np.ndarray:
+        """Tokens of encoded columns (under privacy the DP codes, their positions dropped)."""
+        if self.privacy is not None:
+            encoded = {k: np.floor(v).astype(np.int64) for k, v in encoded.items()}
+        return self.tokenizer_.transform(encoded)
+
+    def _encoded_of(self, tokens: np.ndarray, rng: np.random.Generator
+                    ) -> dict[str, np.ndarray]:
+        """Encoded columns of tokens (under privacy a number gets a position in its DP
+        bin)."""
+        encoded = self.tokenizer_.inverse_transform(tokens, rng)
+        return self.codec_.spread(encoded, rng) if self.privacy is not None else encoded
 
     def _token_sources(self) -> list[str]:
         """The table column each token column comes from."""
@@ -596,14 +710,14 @@ class SequentialNetwork(NeuralSynthesizer):
                                         torch.device("cpu")).numpy())
         full = np.zeros((n, len(self.tokenizer_.names_)), dtype=np.int64)
         full[:, ctx] = np.concatenate(parts)
-        frame = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(full, rng), n,
+        frame = self.codec_.inverse_transform(self._encoded_of(full, rng), n,
                                               rng)
         return frame[self.context_columns_]
 
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The encoded events of ``n`` entities (their number of rows varies)."""
         _, tokens = self._draw(n, None, None, rng)
-        return self.tokenizer_.inverse_transform(tokens, rng)
+        return self._encoded_of(tokens, rng)
 
     def sample_sequences(self, context: pd.DataFrame, *, lengths: Sequence[int] | None = None,
                          rng: RandomState = None) -> pd.DataFrame:
@@ -707,7 +821,7 @@ class SequentialNetwork(NeuralSynthesizer):
         if self.length_column_ is not None:
             frame[self.length_column_] = np.clip(counts + (events or 1), 1,
                                                  self.max_length_)[entity]
-        tokens = self.tokenizer_.transform(self.codec_.transform(
+        tokens = self._tokens_of(self.codec_.transform(
             frame[self.codec_.columns_], generator))
         ctx, ev = self._positions()
         forced = np.zeros((len(first), int(counts.max()), len(ev)), dtype=np.int64)
@@ -726,7 +840,7 @@ class SequentialNetwork(NeuralSynthesizer):
         for column in self.context_columns_:  # the entity's own values, as given
             out[column] = frame[column].to_numpy()[first][who]
         if self.times_ is not None or self.changes_ is not None:
-            raw = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(
+            raw = self.codec_.inverse_transform(self._encoded_of(
                 drawn[new], generator), int(new.sum()), generator)
         if self.times_ is not None:
             gaps = pd.to_numeric(raw[index]).to_numpy(np.float64)
@@ -756,7 +870,7 @@ class SequentialNetwork(NeuralSynthesizer):
         length column, when the model has one, is ``lengths`` when given)."""
         ctx, _ = self._positions()
         tokens = self._draw(1, None, np.ones(1, np.int64), rng)[1]  # one event
-        filler = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(tokens, rng),
+        filler = self.codec_.inverse_transform(self._encoded_of(tokens, rng),
                                                len(tokens), rng)
         given = self.context_columns_
         frame = pd.DataFrame({c: (context[c].to_numpy() if c in given
@@ -768,7 +882,7 @@ class SequentialNetwork(NeuralSynthesizer):
         if lengths is not None and self.length_column_ is not None:
             frame[self.length_column_] = np.clip(lengths, 1, self.max_length_).astype(
                 filler[self.length_column_].dtype)
-        tokens = self.tokenizer_.transform(self.codec_.transform(frame, rng))
+        tokens = self._tokens_of(self.codec_.transform(frame, rng))
         return tokens[:, ctx]
 
     def _draw(self, n: int, context: np.ndarray | None, lengths: np.ndarray | None,
@@ -859,7 +973,7 @@ class SequentialNetwork(NeuralSynthesizer):
         ctx, _ = self._positions()
         full = np.zeros((len(context), len(self.tokenizer_.names_)), dtype=np.int64)
         full[:, ctx] = context
-        frame = self.codec_.inverse_transform(self.tokenizer_.inverse_transform(full, rng),
+        frame = self.codec_.inverse_transform(self._encoded_of(full, rng),
                                               len(full), rng)
         values = pd.to_numeric(frame[self.length_column_]).to_numpy(np.float64)
         return np.clip(np.rint(np.nan_to_num(values, nan=1.0)), 1, self.max_length_).astype(
@@ -871,7 +985,7 @@ class SequentialNetwork(NeuralSynthesizer):
         """The events as a table, and which of them it keeps: with ``window``, events drawn
         past the last time of the training data are dropped (its sequences were cut there;
         an entity keeps its first event)."""
-        encoded = self.tokenizer_.inverse_transform(tokens, rng)
+        encoded = self._encoded_of(tokens, rng)
         frame = self.codec_.inverse_transform(encoded, len(tokens), rng)
         first = first_of(entity)
         if len(entity):

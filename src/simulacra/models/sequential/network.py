@@ -90,6 +90,9 @@ class SequenceNet(nn.Module):
             self.register_buffer("event_offsets", _offsets(self.event_sizes), persistent=False)
         self.start = nn.Parameter(torch.zeros(g))
         self.gru = nn.GRU(g, g, batch_first=True)
+        #: Run the GRU step by step (``torch.func`` cannot batch the fused kernel: DP-SGD's
+        #: per-entity gradients, :mod:`~simulacra.models.sequential.private`).
+        self.unrolled = False
         self.position = nn.Embedding(POSITIONS, g)
         self.step = ConditionedMADE([2, *self.event_sizes], d, hidden_dim, g)
         self.clock = clock
@@ -167,7 +170,7 @@ class SequenceNet(nn.Module):
             remaining = lengths - torch.arange(s, device=steps.device)[None]
             inputs = inputs + self.clock_input(elapsed, self.start_time(context)[:, None],
                                                remaining)
-        out, _ = self.gru(inputs, c.unsqueeze(0).contiguous())
+        out = self.recur(inputs, c)
         condition = out + c[:, None, :] + self.positions(
             torch.arange(s, device=steps.device))[None]
         flat = steps.reshape(b * s, -1)
@@ -176,6 +179,29 @@ class SequenceNet(nn.Module):
         if model_context and self.context is not None:
             total = total + self.context.nll(context).sum()
         return total
+
+    def forward(self, context: torch.Tensor, steps: torch.Tensor,
+                valid: torch.Tensor) -> torch.Tensor:
+        """:meth:`nll` (what ``torch.func.functional_call`` calls)."""
+        return self.nll(context, steps, valid)
+
+    def recur(self, inputs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """The GRU's outputs ``(B, S, g)`` over ``inputs`` ``(B, S, g)`` from ``state``
+        ``(B, g)``: the fused kernel, or (``unrolled``) the same equations a step at a time.
+        """
+        if not self.unrolled:
+            out, _ = self.gru(inputs, state.unsqueeze(0).contiguous())
+            return out
+        gru = self.gru
+        x = inputs @ gru.weight_ih_l0.T + gru.bias_ih_l0  # (B, S, 3g): reset, update, new
+        h, out = state, []
+        for t in range(inputs.shape[1]):
+            xr, xz, xn = x[:, t].chunk(3, dim=-1)
+            hr, hz, hn = (h @ gru.weight_hh_l0.T + gru.bias_hh_l0).chunk(3, dim=-1)
+            r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+            h = (1 - z) * torch.tanh(xn + r * hn) + z * h
+            out.append(h)
+        return torch.stack(out, dim=1)
 
     # -- sampling ----------------------------------------------------------------------------
     def begin(self, context: torch.Tensor, lengths: torch.Tensor | None = None

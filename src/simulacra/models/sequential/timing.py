@@ -40,13 +40,19 @@ from simulacra.kinds import ColumnKind, Datetime, Numerical, column_from_dict
 
 
 class EventTimes:
-    """``split`` an order column into gaps and first times; ``join`` them back."""
+    """``split`` an order column into gaps and first times; ``join`` them back.
 
-    def __init__(self, kind: ColumnKind) -> None:
+    ``private``: nothing is learned from the values (under a privacy budget): datetimes are
+    counted on the public grid of their resolution since the epoch, not from the data's first
+    one, and the data's last time is not kept (no observation window is applied).
+    """
+
+    def __init__(self, kind: ColumnKind, *, private: bool = False) -> None:
         if not isinstance(kind, Datetime | Numerical):
             raise DataError(f"sequence_index must be a datetime or numerical column, not "
                             f"{kind.kind!r}")
         self.kind = kind
+        self.private = private
 
     def fit(self, column: pd.Series) -> EventTimes:
         """Learn the column's storage (its values are checked for nulls)."""
@@ -58,19 +64,24 @@ class EventTimes:
         self.encoder_: DatetimeEncoder | None = None
         self.integer_ = False
         if isinstance(self.kind, Datetime):
-            self.encoder_ = DatetimeEncoder(self.kind).fit(column)
+            encoder = DatetimeEncoder(self.kind)
+            self.encoder_ = encoder.fit_grid(column) if self.private else encoder.fit(column)
         else:
             numbers = pd.to_numeric(column, errors="coerce")
             if numbers.isna().any():
                 raise DataError(f"sequence_index column {column.name!r} has values that are "
                                 "not numbers; convert them, or declare the column a datetime")
             self.integer_ = bool(pd.api.types.is_integer_dtype(column.dtype))
-        self.last_ = float(self.steps(column).max()) if len(column) else 0.0
+        self.last_: float | None = None
+        if not self.private:
+            self.last_ = float(self.steps(column).max()) if len(column) else 0.0
         return self
 
     def steps(self, column: pd.Series) -> np.ndarray:
         """The column's values as float steps (the encoder's units for datetimes)."""
         if self.encoder_ is not None:
+            if self.private:
+                return self.encoder_.to_grid(column)[:, 0]
             return self.encoder_.transform(column)
         return pd.to_numeric(column).to_numpy(dtype=np.float64)
 
@@ -94,9 +105,10 @@ class EventTimes:
         g[first == np.arange(len(g))] = 0.0
         total = np.cumsum(g)
         x = np.asarray(start, dtype=np.float64)[first] + total - total[first]
-        inside = x <= self.last_ + 1e-9
+        inside = np.ones(len(x), dtype=bool) if self.last_ is None else x <= self.last_ + 1e-9
         if self.encoder_ is not None:
-            out = self.encoder_.inverse_transform(x, rng)
+            out = self.encoder_.inverse_transform_unbounded(x) if self.private else \
+                self.encoder_.inverse_transform(x, rng)
             return pd.Series(out.to_numpy(), name=self.column_, dtype=out.dtype), inside
         if self.integer_:
             return pd.Series(np.rint(x).astype(np.int64), name=self.column_), inside
@@ -118,15 +130,16 @@ class EventTimes:
 
     def get_state(self) -> dict[str, Any]:
         return {"kind": self.kind.to_dict(), "column": self.column_, "integer": self.integer_,
-                "last": self.last_,
+                "last": self.last_, "private": self.private,
                 "encoder": None if self.encoder_ is None else self.encoder_.get_state()}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> EventTimes:
-        times = cls(column_from_dict(dict(state["kind"]), name=str(state["column"])))
+        times = cls(column_from_dict(dict(state["kind"]), name=str(state["column"])),
+                    private=bool(state.get("private", False)))
         times.column_ = str(state["column"])
         times.integer_ = bool(state["integer"])
-        times.last_ = float(state["last"])
+        times.last_ = None if state["last"] is None else float(state["last"])
         times.encoder_ = None if state["encoder"] is None else \
             DatetimeEncoder.from_state(state["encoder"])
         return times
