@@ -8,6 +8,9 @@ Usage::
         --key users_id --index date --synthetic /tmp/par.csv --label "SDV PAR"
     python benchmarks/sequences.py --data ../shared/datasets/beijing_multisite_air_quality.csv.gz \\
         --weeks --seed 0 -p max_training_time=540 --out /tmp/beijing-weeks
+    python benchmarks/sequences.py --data ../shared/datasets/cdnow/purchases.csv.gz \\
+        --key users_id --index date --epsilon 3 -p max_sequence_length=50 \\
+        -p 'context_columns=[]'
 
 The protocol: ``--holdout`` (30 %) of the entities are held out with all their events; the
 model sees the rest and generates as many entities; the evaluation (:func:`simulacra.evaluate`
@@ -73,6 +76,9 @@ def main() -> None:
     parser.add_argument("--synthetic", type=Path, default=None,
                         help="evaluate this file instead of fitting")
     parser.add_argument("--label", default="simulacra sequential")
+    parser.add_argument("--epsilon", type=float, default=None,
+                        help="fit under this privacy budget (DP per entity; give -p "
+                        "max_sequence_length=... and -p context_columns=[...])")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -94,6 +100,9 @@ def main() -> None:
                                   "seed": args.seed}
     if args.synthetic is None:
         params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
+        if args.epsilon is not None:
+            params["privacy"] = sim.PrivacyBudget(args.epsilon)
+            figures["epsilon"] = args.epsilon
         t0 = time.perf_counter()
         model = sim.SequentialNetwork(metadata, random_state=args.seed, **params).fit(train)
         fit_seconds = time.perf_counter() - t0
@@ -101,7 +110,10 @@ def main() -> None:
         synthetic = model.sample(n_entities, rng=args.seed + 1)
         sample_seconds = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        epochs = f"{len(model.validation_history_)} epochs, best {model.best_epoch_}"
+        epochs = f"{model.epochs_trained_} epochs, best {model.best_epoch_}"
+        if args.epsilon is not None:
+            report = model.privacy_report_
+            epochs += f", ε reached {report.epsilon:.3f}, {report.steps} DP-SGD steps"
         print(f"fit {fit_seconds:.1f} s ({epochs}), sample "
               f"{sample_seconds:.1f} s ({len(synthetic) / sample_seconds:,.0f} events/s, "
               f"{len(synthetic):,} events); peak {peak:,.0f} MiB")

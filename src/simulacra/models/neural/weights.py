@@ -27,5 +27,23 @@ def weights_to_numpy(module: nn.Module) -> dict[str, np.ndarray]:
 
 
 def load_weights(module: nn.Module, weights: dict[str, np.ndarray]) -> None:
-    """Put weights saved by :func:`weights_to_numpy` back into ``module``."""
+    """Put weights saved by :func:`weights_to_numpy` back into ``module``; a ``ValueError``
+    that names the difference when they are not a network of its shape (a model file is
+    untrusted: :func:`simulacra.load` reports it as a corrupted file).
+
+    >>> load_weights(torch.nn.Linear(3, 2), {"weight": np.zeros((2, 2)), "bias": np.zeros(2)})
+    Traceback (most recent call last):
+    ...
+    ValueError: the network's weight 'weight' has shape (2, 2) in the file, (2, 3) in the model
+    """
+    expected = module.state_dict()
+    missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or extra:
+        raise ValueError(f"the network's weights do not fit it: missing {missing[:5]}, "
+                         f"unexpected {extra[:5]}")
+    for name, value in weights.items():
+        shape, want = tuple(np.shape(value)), tuple(expected[name].shape)
+        if shape != want:
+            raise ValueError(f"the network's weight {name!r} has shape {shape} in the file, "
+                             f"{want} in the model")
     module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})

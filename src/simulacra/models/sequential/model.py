@@ -452,6 +452,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
             logger.warning("sequential: %d entities have more than %d events; only their "
                            "first %d are learned", int((lengths > cap).sum()), cap, cap)
         self.max_length_ = int(min(lengths.max(), cap))
+        self.periodic_ = self._periodic()
         lengths = np.minimum(lengths, cap)
         fixed = len(lengths) > 1 and bool((lengths == lengths[0]).all())
         self.fixed_length_ = int(lengths[0]) if fixed else None
@@ -541,6 +542,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
         self.clock_ = None  # its typical times per token would be read off the rows
         self.max_length_ = int(self.max_sequence_length)
+        self.periodic_ = self._periodic()
         self.fixed_length_ = None
         data = _Padded(tokens[starts][:, ctx], tokens[:, ev], starts, lengths, device)
         n = len(lengths)
@@ -556,6 +558,13 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         with self._epochs([]) as loop:
             result = train(net, data, settings, plan=plan, seed=seed, device=device, loop=loop)
         self._finish_private(plan, result)
+
+    def _periodic(self) -> bool:
+        """Whether the network reads periodic features of positions: for sequences longer
+        than the positions it embeds one by one (``network.PERIODS``)."""
+        from simulacra.models.sequential.network import POSITIONS
+
+        return self.max_length_ > POSITIONS
 
     def _tokens_of(self, encoded: dict[str, np.ndarray]) -> np.ndarray:
         """Tokens of encoded columns (under privacy the DP codes, their positions dropped)."""
@@ -595,7 +604,8 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         return SequenceNet([sizes[j] for j in ctx], [sizes[j] for j in ev],
                            int(self.embedding_dim), int(self.hidden_dim), int(self.state_dim),
                            clock=getattr(self, "clock_", None),
-                           counted=self.length_column_ is not None)
+                           counted=self.length_column_ is not None,
+                           periodic=self.periodic_)
 
     def _clock_fits(self) -> bool:
         """Whether the clock reads the gap and first-time columns' tokens, of their sizes."""
@@ -1029,6 +1039,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                 else dataclasses.asdict(self.clock_),
                 "times": None if self.times_ is None else self.times_.get_state(),
                 "max_length": int(self.max_length_), "n_entities": int(self.n_entities_),
+                "periodic": bool(self.periodic_),
                 "fixed_length": self.fixed_length_,
                 "changes": None if self.changes_ is None else self.changes_.get_state(),
                 "first_columns": list(self.first_columns_),
@@ -1063,6 +1074,11 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
             raise DataError("the model file's sequence columns do not fit together; the file "
                             "is corrupted")
         self.max_length_ = int(state["max_length"])
+        periodic = state.get("periodic", False)  # files from before periodic positions
+        if not isinstance(periodic, bool):
+            raise DataError("the model file's periodic flag is not true or false; the file is "
+                            "corrupted")
+        self.periodic_ = periodic
         self.n_entities_ = int(state["n_entities"])
         fixed = state.get("fixed_length")
         if fixed is not None and not (isinstance(fixed, int) and 1 <= fixed <= self.max_length_):

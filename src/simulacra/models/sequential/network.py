@@ -31,6 +31,11 @@ from simulacra.models.autoregressive.network import ColumnMADE
 
 #: Positions with their own embedding; later steps share the last one.
 POSITIONS = 32
+#: Periods (in steps) of the sine and cosine of an event's position that a network over
+#: sequences longer than :data:`POSITIONS` also reads: hours in a day and a week, days in a
+#: week and a year, months in a year, minutes in an hour, quarters. Past position 32 the
+#: shared embedding says nothing of where in a day a reading falls; these do, at any length.
+PERIODS = (4.0, 7.0, 12.0, 24.0, 60.0, 168.0, 365.25)
 
 
 class ConditionedMADE(ColumnMADE):
@@ -71,7 +76,8 @@ class SequenceNet(nn.Module):
 
     def __init__(self, context_sizes: Sequence[int], event_sizes: Sequence[int],
                  embedding_dim: int, hidden_dim: int, state_dim: int,
-                 clock: Clock | None = None, counted: bool = False) -> None:
+                 clock: Clock | None = None, counted: bool = False,
+                 periodic: bool = False) -> None:
         super().__init__()
         d, g = embedding_dim, state_dim
         self.context_sizes = [int(s) for s in context_sizes]
@@ -94,6 +100,11 @@ class SequenceNet(nn.Module):
         #: per-entity gradients, :mod:`~simulacra.models.sequential.private`).
         self.unrolled = False
         self.position = nn.Embedding(POSITIONS, g)
+        self.periodic = periodic
+        if periodic:
+            self.period_proj = nn.Linear(2 * len(PERIODS), g)
+            self.register_buffer("frequencies", 2 * np.pi / torch.tensor(PERIODS),
+                                 persistent=False)
         self.step = ConditionedMADE([2, *self.event_sizes], d, hidden_dim, g)
         self.clock = clock
         self.counted = counted and clock is not None
@@ -151,7 +162,12 @@ class SequenceNet(nn.Module):
         return self.event_proj(e.reshape(*events.shape[:-1], -1))
 
     def positions(self, steps: torch.Tensor) -> torch.Tensor:
-        return self.position(steps.clamp(max=POSITIONS - 1))
+        """``(..., g)``: what the step's condition reads of its position ``steps``."""
+        out = self.position(steps.clamp(max=POSITIONS - 1))
+        if self.periodic:
+            angle = steps[..., None].to(self.frequencies.dtype) * self.frequencies
+            out = out + self.period_proj(torch.cat([torch.sin(angle), torch.cos(angle)], -1))
+        return out
 
     # -- training ----------------------------------------------------------------------------
     def nll(self, context: torch.Tensor, steps: torch.Tensor, valid: torch.Tensor,
