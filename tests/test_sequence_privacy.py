@@ -47,6 +47,10 @@ def test_spends_within_the_budget_per_entity(fitted):
     assert 0.5 * EPSILON <= report.epsilon <= EPSILON * (1 + 1e-9)
     assert {"metadata", "model"} <= set(report.stages) and report.steps == fitted.dp_steps_ > 0
     assert fitted.n_entities_ == 501 and fitted.clock_ is None
+    # the context's codes are counted once per entity; the length's counts sum to ~501
+    assert fitted.length_column_ in fitted.dp_counts_
+    assert abs(fitted.dp_counts_[fitted.length_column_].sum() - 501) < 60
+    assert report.stages["metadata"].share > 0
 
 
 def test_the_planted_entity_leaves_nothing_in_the_file_or_the_samples(fitted, planted,

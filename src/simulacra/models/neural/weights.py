@@ -43,7 +43,9 @@ def load_weights(module: nn.Module, weights: dict[str, np.ndarray]) -> None:
                          f"unexpected {extra[:5]}")
     for name, value in weights.items():
         shape, want = tuple(np.shape(value)), tuple(expected[name].shape)
-        if shape != want:
+        scalar = np.size(value) == 1 and expected[name].numel() == 1  # stored as (1,)
+        if shape != want and not scalar:
             raise ValueError(f"the network's weight {name!r} has shape {shape} in the file, "
                              f"{want} in the model")
-    module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+    module.load_state_dict({k: torch.from_numpy(np.array(v).reshape(expected[k].shape))
+                            for k, v in weights.items()})

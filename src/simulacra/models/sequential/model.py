@@ -156,6 +156,9 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
 
     name: ClassVar[str] = "sequential"
     automatic = AUTOMATIC
+    #: Under privacy, the share of ``metadata_share`` spent on noisy counts of the context
+    #: codes, one per entity (the rest on bounds, bins and categories).
+    condition_share: ClassVar[float] = 0.5
     params = {"sequence_key": Optional(Text("a column name")),
               "sequence_index": Optional(Text("a column name")),
               "context_columns": Optional(Names()),
@@ -512,7 +515,8 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
                 ) -> tuple[Any, dict[str, np.ndarray], list[EncodedColumn]]:
         """The codec, fitted under privacy on one event per entity drawn at random (so that
-        an entity moves the DP statistics as one row does), then every event encoded."""
+        an entity moves the DP statistics as one row does), then every event encoded; the
+        noisy counts of the context codes are counted once per entity too."""
         if self.privacy is None:
             return super()._encode(data, metadata, rng)
         lengths = np.bincount(self._entities)
@@ -522,13 +526,21 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         codec.fit(data.iloc[one].reset_index(drop=True), rng,
                   budget=self._codec_budget(len(lengths)))
         encoded = codec.transform(data, rng)
-        self._measure(codec, encoded, rng)
+        self._measure(codec, {k: v[starts] for k, v in encoded.items()}, rng)
         return codec, encoded, codec.encoded_columns_
+
+    def _counted_columns(self, codec: Any) -> tuple[list[str], str]:
+        """Under privacy, noisy counts of the context codes (the number of events, the first
+        time, the entity's own columns) start and finish the context's marginals."""
+        context = set(self._model_context())
+        return [c.name for c in codec.encoded_columns_ if c.source in context], \
+            "context marginals"
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any, started: float) -> None:
         """The DP codes as tokens, then DP-SGD per entity
         (:mod:`~simulacra.models.sequential.private`)."""
+        from simulacra.models.autoregressive.private import CALIBRATION_ROWS, calibrate_marginals
         from simulacra.models.sequential.private import Settings, train
 
         codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
@@ -553,10 +565,18 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                             weight_decay=float(self.weight_decay),
                             epochs=int(self._setting("epochs")))
         seed = child_seed(rng)
+        names = self.tokenizer_.names_
+        counts = [self.dp_counts_[names[j]] for j in ctx]
+        torch = require_torch()
         with torch_session(seed, device):
             net = self._network()
+            if net.context is not None:
+                net.context.init_marginals(counts)
         with self._epochs([]) as loop:
             result = train(net, data, settings, plan=plan, seed=seed, device=device, loop=loop)
+        if result.network.context is not None:  # DP-SGD's noise and clipping move them
+            calibrate_marginals(result.network.context, counts, self.dp_counts_sigma_,
+                                CALIBRATION_ROWS, torch.Generator().manual_seed(seed))
         self._finish_private(plan, result)
 
     def _periodic(self) -> bool:

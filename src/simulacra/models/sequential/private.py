@@ -8,7 +8,13 @@ every one of their purchases — must give nearly the same model. So:
    drawn at random, so each entity moves its statistics as one row does;
 3. DP-SGD samples entities (Poisson, rate ``q``), clips each entity's gradient — the sum over
    its context and all its events — to ``max_grad_norm``, and adds Gaussian noise to the sum
-   (:func:`~simulacra.models.neural.dp_sgd.noisy_step`).
+   (:func:`~simulacra.models.neural.dp_sgd.noisy_step`);
+4. noisy counts of the context codes (the number of events, the first time, the entity's own
+   columns), counted once per entity, start the context network's biases and, after training,
+   tilt its marginals back to them
+   (:func:`~simulacra.models.autoregressive.private.calibrate_marginals`, post-processing).
+   Clipping an entity's *whole* gradient scales long sequences down the most, so without this
+   the network learns too few of them (CDNOW at ε = 3: 33,241 events drawn for 49,598).
 
 Each entity's gradient comes from ``torch.func`` (``vmap`` of ``grad`` of its negative
 log-likelihood, :func:`~simulacra.models.neural.clipping.per_row_grads`) with the GRU run a
