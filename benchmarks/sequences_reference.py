@@ -30,6 +30,8 @@ The budget (``--budget`` seconds of wall time for fitting):
   the engine's defaults (``MOSTLY_AI/Medium``, ``max_epochs=100``, its early stopping). The
   context table is the unique entities (the key alone); the target table is the events, keyed
   to it by ``tgt_context_key``. Sampling passes a context of ``--entities`` new keys.
+  ``--epsilon E``: the engine's DP-SGD (``differential_privacy={"max_epsilon": E}``, its
+  other DP defaults: noise multiplier 1.5, clipping 1.0; training stops when ε would pass E).
 - PAR: one PAR epoch is one full-batch gradient step, and ``fit`` always starts anew (no way to
   go on epoch by epoch), so the epochs are chosen before the real fit: a calibration fit of
   ``--calibration-epochs`` (1) epochs is timed with torch's global hooks (the first module
@@ -172,9 +174,11 @@ def run_tabularargn(train: pd.DataFrame, args: argparse.Namespace, entities: int
 
     context = pd.DataFrame({args.key: train[args.key].unique()})
     with tempfile.TemporaryDirectory() as workspace:
+        private = None if args.epsilon is None else {"max_epsilon": args.epsilon}
         model = TabularARGN(tgt_context_key=args.key, ctx_data=context,
                             ctx_primary_key=args.key, max_training_time=args.budget / 60,
-                            workspace_dir=workspace, random_state=args.seed)
+                            workspace_dir=workspace, random_state=args.seed,
+                            differential_privacy=private)
         started = time.perf_counter()
         model.fit(train)
         fitted = time.perf_counter()
@@ -185,7 +189,8 @@ def run_tabularargn(train: pd.DataFrame, args: argparse.Namespace, entities: int
         progress = pd.read_csv(progress_path) if progress_path.exists() else pd.DataFrame()
     settings = {"max_training_time_minutes": args.budget / 60, "max_epochs": model.max_epochs,
                 "model": model.model or "MOSTLY_AI/Medium (default)",
-                "context": f"{len(context)} unique {args.key}, key only"}
+                "context": f"{len(context)} unique {args.key}, key only",
+                "differential_privacy": private}
     if not progress.empty:
         last = progress.iloc[-1]
         settings.update(epochs_run=round(float(last["epoch"]), 2), steps=int(last["steps"]),
@@ -208,8 +213,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--calibration-epochs", type=int, default=1,
                         help="PAR: epochs of the calibration fit")
+    parser.add_argument("--epsilon", type=float, default=None,
+                        help="TabularARGN: train with its DP-SGD up to this ε")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    if args.epsilon is not None and args.tool != "tabularargn":
+        parser.error("--epsilon is for --tool tabularargn")
 
     train, index_format = read_train(args.train, args.key, args.index)
     entities = args.entities or train[args.key].nunique()

@@ -326,7 +326,9 @@ class Metadata(Mapping[str, ColumnKind]):
         >>> "1000000000" in md["x"].reason, md.without_reasons()["x"].reason
         (True, '')
         """
-        return Metadata.from_dict(self.to_dict(reasons=False))
+        return Metadata({n: k.with_reason("") for n, k in self._columns.items()},
+                        primary_key=self.primary_key, constraints=self.constraints,
+                        sequence_key=self.sequence_key, sequence_index=self.sequence_index)
 
     def to_dict(self, *, reasons: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
