@@ -174,7 +174,11 @@ def run_tabularargn(train: pd.DataFrame, args: argparse.Namespace, entities: int
 
     context = pd.DataFrame({args.key: train[args.key].unique()})
     with tempfile.TemporaryDirectory() as workspace:
-        private = None if args.epsilon is None else {"max_epsilon": args.epsilon}
+        private = None
+        if args.epsilon is not None:
+            from mostlyai.engine.domain import DifferentialPrivacyConfig
+
+            private = DifferentialPrivacyConfig(max_epsilon=args.epsilon)
         model = TabularARGN(tgt_context_key=args.key, ctx_data=context,
                             ctx_primary_key=args.key, max_training_time=args.budget / 60,
                             workspace_dir=workspace, random_state=args.seed,
@@ -190,7 +194,7 @@ def run_tabularargn(train: pd.DataFrame, args: argparse.Namespace, entities: int
     settings = {"max_training_time_minutes": args.budget / 60, "max_epochs": model.max_epochs,
                 "model": model.model or "MOSTLY_AI/Medium (default)",
                 "context": f"{len(context)} unique {args.key}, key only",
-                "differential_privacy": private}
+                "differential_privacy": None if private is None else private.model_dump()}
     if not progress.empty:
         last = progress.iloc[-1]
         settings.update(epochs_run=round(float(last["epoch"]), 2), steps=int(last["steps"]),
