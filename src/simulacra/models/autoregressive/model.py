@@ -241,15 +241,8 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         """DP codes as tokens, noisy token counts as the heads' biases, then DP-SGD."""
         from simulacra.models.autoregressive.private import NetworkSettings, train
 
-        # every column is a DP code; a number's position within its bin is not modelled
-        # (drawn again at sampling time, BinnedCodec.spread)
-        codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
-        columns = [EncodedColumn(c.name, c.source, "discrete", c.cardinality)
-                   for c in self._ordered(columns)]
-        # every DP code keeps its token: pooling rare codes would rank them by true counts
-        largest = max([int(self.max_categories), *(c.cardinality for c in columns)])
-        self.tokenizer_ = Tokenizer(max_categories=largest).fit(codes, columns)
-        tokens = self.tokenizer_.transform(codes)
+        self.tokenizer_, tokens = Tokenizer.of_dp_codes(encoded, self._ordered(columns),
+                                                        int(self.max_categories))
         counts = [self.dp_counts_[name] for name in self.tokenizer_.names_]
         n = len(tokens)
         batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))

@@ -82,6 +82,19 @@ class Tokenizer:
         self.max_categories = max_categories
         self.marginal_resolution = marginal_resolution
 
+    @classmethod
+    def of_dp_codes(cls, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
+                    max_categories: int) -> tuple[Tokenizer, np.ndarray]:
+        """``(tokenizer, tokens)`` of a table encoded with DP codes (under a privacy budget):
+        every column's code is its token — a number's position within its bin is dropped
+        (drawn again at sampling time, ``BinnedCodec.spread``), and no code is pooled with
+        others (pooling rare codes would rank them by their true counts)."""
+        codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
+        discrete = [EncodedColumn(c.name, c.source, "discrete", c.cardinality) for c in columns]
+        largest = max([int(max_categories), *(c.cardinality for c in discrete)])
+        tokenizer = cls(max_categories=largest).fit(codes, discrete)
+        return tokenizer, tokenizer.transform(codes)
+
     def fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn]) -> Tokenizer:
         self.names_: list[str] = []
         self.sizes_: list[int] = []

@@ -446,9 +446,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                                     max_categories=int(self.max_categories)).fit(encoded, columns)
         tokens = self.tokenizer_.transform(encoded)
         ctx, ev = self._positions()
-        entities = self._entities
-        lengths = np.bincount(entities)
-        starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        lengths, starts = _spans(self._entities)
         self.clock_ = self._make_clock(tokens, starts) if self.times_ is not None else None
         cap = int(self.max_sequence_length or lengths.max())
         if lengths.max() > cap:
@@ -519,8 +517,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         noisy counts of the context codes are counted once per entity too."""
         if self.privacy is None:
             return super()._encode(data, metadata, rng)
-        lengths = np.bincount(self._entities)
-        starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        lengths, starts = _spans(self._entities)
         one = starts + np.floor(rng.random(len(lengths)) * lengths).astype(np.int64)
         codec = self._new_codec(metadata)
         codec.fit(data.iloc[one].reset_index(drop=True), rng,
@@ -543,15 +540,10 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         from simulacra.models.autoregressive.private import CALIBRATION_ROWS, calibrate_marginals
         from simulacra.models.sequential.private import Settings, train
 
-        codes = {c.name: np.floor(encoded[c.name]).astype(np.int64) for c in columns}
-        discrete = [EncodedColumn(c.name, c.source, "discrete", c.cardinality) for c in columns]
-        # every DP code keeps its token: pooling rare codes would rank them by true counts
-        largest = max([int(self.max_categories), *(c.cardinality for c in discrete)])
-        self.tokenizer_ = Tokenizer(max_categories=largest).fit(codes, discrete)
-        tokens = self.tokenizer_.transform(codes)
+        self.tokenizer_, tokens = Tokenizer.of_dp_codes(encoded, columns,
+                                                        int(self.max_categories))
         ctx, ev = self._positions()
-        lengths = np.bincount(self._entities)
-        starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        lengths, starts = _spans(self._entities)
         self.clock_ = None  # its typical times per token would be read off the rows
         self.max_length_ = int(self.max_sequence_length)
         self.periodic_ = self._periodic()
@@ -731,18 +723,21 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         """``n`` entities' context columns drawn by the network (candidates for conditional
         sampling: their lengths and events are drawn later, given the kept contexts)."""
         torch = require_torch()
-        ctx, _ = self._positions()
         parts = []
         with torch_session(child_seed(rng), torch.device("cpu")) as gen, torch.no_grad():
             for begin in range(0, n, CHUNK):
                 size = min(CHUNK, n - begin)
                 parts.append(_draw_made(self.network_.context, size, gen,
                                         torch.device("cpu")).numpy())
-        full = np.zeros((n, len(self.tokenizer_.names_)), dtype=np.int64)
-        full[:, ctx] = np.concatenate(parts)
-        frame = self.codec_.inverse_transform(self._encoded_of(full, rng), n,
-                                              rng)
-        return frame[self.context_columns_]
+        return self._context_frame(np.concatenate(parts), rng)[self.context_columns_]
+
+    def _context_frame(self, context: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+        """The table columns context tokens ``(B, Cc)`` stand for (event columns decoded
+        from stand-in tokens: only the context columns mean anything)."""
+        ctx, _ = self._positions()
+        full = np.zeros((len(context), len(self.tokenizer_.names_)), dtype=np.int64)
+        full[:, ctx] = context
+        return self.codec_.inverse_transform(self._encoded_of(full, rng), len(full), rng)
 
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The encoded events of ``n`` entities (their number of rows varies)."""
@@ -1000,11 +995,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
 
     def _lengths_of(self, context: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each entity's number of events, as its context tokens ``(B, Cc)`` say."""
-        ctx, _ = self._positions()
-        full = np.zeros((len(context), len(self.tokenizer_.names_)), dtype=np.int64)
-        full[:, ctx] = context
-        frame = self.codec_.inverse_transform(self._encoded_of(full, rng),
-                                              len(full), rng)
+        frame = self._context_frame(context, rng)
         values = pd.to_numeric(frame[self.length_column_]).to_numpy(np.float64)
         return np.clip(np.rint(np.nan_to_num(values, nan=1.0)), 1, self.max_length_).astype(
             np.int64)
@@ -1187,6 +1178,12 @@ class _Padded:
         to = self.device
         return (torch.from_numpy(self.context[rows]).to(to), torch.from_numpy(steps).to(to),
                 torch.from_numpy(valid).to(to))
+
+
+def _spans(entities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(events per entity, position of its first event)`` of events grouped by entity."""
+    lengths = np.bincount(entities)
+    return lengths, np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
 
 
 def _gumbel(logits: Any, gen: Any, device: Any) -> Any:
