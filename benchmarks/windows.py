@@ -11,9 +11,11 @@ The protocol (Yuan & Qiao, "Diffusion-TS", ICLR 2024, after TimeGAN): ETTh1 and 
 to [0, 1] over the whole series, cut into overlapping windows of ``--window`` steps (stride 1:
 17,397 × 24 × 7 for ETTh1, 19,712 × 24 × 28 for Energy); Sines is generated
 (:func:`simulacra.windows.make_sines`: 10,000 windows × 5 features). The model
-(:class:`simulacra.SequentialNetwork`, one sequence per window) trains on every window for at
-most ``--budget`` seconds and generates as many windows as the real data has. Scores, on the
-scaled windows, each the mean over ``--repeats`` runs of its own seed (Diffusion-TS: 5):
+(:class:`simulacra.SequentialNetwork`, one sequence per window, or with ``--model
+window-diffusion`` :class:`simulacra.WindowDiffusion`, whole windows at once) trains on every
+window for at most ``--budget`` seconds and generates as many windows as the real data has.
+Scores, on the scaled windows, each the mean over ``--repeats`` runs of its own seed
+(Diffusion-TS: 5):
 
 * discriminative score — TimeGAN's post-hoc GRU classifier exactly as published (1 layer,
   hidden size ``features // 2``, 2000 iterations), and simulacra's stronger default (2
@@ -79,8 +81,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--datasets-dir", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--model", choices=["sequential", "window-diffusion"],
+                        default="sequential", help="SequentialNetwork (one token at a time) "
+                        "or WindowDiffusion (whole windows)")
     parser.add_argument("--param", "-p", action="append", default=[],
-                        help="SequentialNetwork hyperparameter KEY=VALUE (JSON value)")
+                        help="the model's hyperparameter KEY=VALUE (JSON value)")
     parser.add_argument("--differences", action="store_true",
                         help="learn every feature as changes (SequentialNetwork differences)")
     parser.add_argument("--synthetic", type=Path, default=None,
@@ -96,6 +101,8 @@ def main() -> None:
     print(f"{args.dataset}: {n:,} windows x {length} steps x {features} features")
     if args.synthetic is None:
         params = {"max_training_time": args.budget, "random_state": args.seed}
+        if args.model == "window-diffusion":  # the budget, not a count of steps, ends it
+            params["training_steps"] = 10**9
         if args.differences:
             params["differences"] = names
         for item in args.param:
@@ -104,13 +111,14 @@ def main() -> None:
         events = windows_to_frame(real, names)
         md = sim.Metadata.detect(events, sequence_key="window", sequence_index="step")
         started = time.perf_counter()
-        model = sim.SequentialNetwork(md, **params).fit(events)
+        model = sim.models.get_model(args.model)(md, **params).fit(events)
         fit = time.perf_counter() - started
         started = time.perf_counter()
         out = model.sample(n, rng=args.seed + 1)
         sample = time.perf_counter() - started
         synthetic = frame_to_windows(out, names)
-        figures.update(fit_seconds=round(fit, 1), epochs=model.epochs_trained_,
+        figures.update(model=args.model, fit_seconds=round(fit, 1),
+                       epochs=model.epochs_trained_,
                        sample_seconds=round(sample, 2), windows_per_second=round(n / sample),
                        params={k: v for k, v in params.items() if k != "random_state"})
         print(f"fit {fit:.1f} s ({model.epochs_trained_} epochs), sample {sample:.2f} s "

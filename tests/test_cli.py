@@ -66,6 +66,7 @@ def test_errors_are_one_clear_line_and_exit_2(tmp_path):
 def test_models_and_version():
     r = invoke("models")
     assert r.exit_code == 0 and "gaussian_copula" in r.output and "independent" in r.output
+    assert "sequential" in r.output and "window-diffusion" in r.output
     r = invoke("--version")
     assert r.exit_code == 0 and sim.__version__ in r.output
 

@@ -8,7 +8,7 @@ import pytest
 
 import simulacra as sim
 from simulacra.models.diffusion.quantile import QuantileNormal
-from simulacra.models.diffusion.schedule import NoiseSchedule
+from simulacra.models.neural.schedule import NoiseSchedule
 
 torch = pytest.importorskip("torch")
 
@@ -68,7 +68,7 @@ def test_multinomial_process_marginal_posterior_and_kl():
 
 
 def test_gaussian_reverse_step_recovers_clean_values_from_exact_noise():
-    from simulacra.models.diffusion import gaussian
+    from simulacra.models.neural import gaussian
 
     gen = torch.Generator().manual_seed(0)
     x0 = torch.randn(1000, 3, generator=gen)

@@ -191,8 +191,8 @@ def test_ghost_clipping_gives_opacus_dp_optimizer_step():
     from conftest import assert_same_step_as_opacus
     from simulacra.models.diffusion.denoiser import MLPDenoiser
     from simulacra.models.diffusion.loss import DiffusionLoss
-    from simulacra.models.diffusion.schedule import NoiseSchedule
     from simulacra.models.neural.clipping import ghost_clipped_sum
+    from simulacra.models.neural.schedule import NoiseSchedule
 
     torch.manual_seed(0)
     sizes = [3, 2, 4]

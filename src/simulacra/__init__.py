@@ -52,6 +52,7 @@ from simulacra.models import (
     SequentialNetwork,
     Synthesizer,
     TabDDPM,
+    WindowDiffusion,
 )
 from simulacra.multitable.loading import load
 from simulacra.multitable.synthesizer import RelationalSynthesizer
@@ -118,6 +119,7 @@ __all__ = [
     "SimulacraError",
     "Synthesizer",
     "TabDDPM",
+    "WindowDiffusion",
     "Unique",
     "__version__",
     "constraints",

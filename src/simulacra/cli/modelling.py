@@ -106,8 +106,9 @@ def fit(
         "and the entity's own columns), joined to its events as their context.")] = None,
     window: Annotated[int | None, typer.Option(
         "--window", min=2, help="A time series (rows in time order): cut it into overlapping "
-        "windows of this many rows, each an entity of the sequential model; `sample -n` "
-        "then counts windows.")] = None,
+        "windows of this many rows, each an entity of the sequential model (or of "
+        "--model window-diffusion: all windows at once, for many numeric columns); "
+        "`sample -n` then counts windows.")] = None,
     stride: Annotated[int, typer.Option(
         "--stride", min=1, help="With --window: rows between the starts of two windows.")] = 1,
 ) -> None:
@@ -118,7 +119,8 @@ def fit(
     followed by every sampled row. With --sequence-key the table is a table of events, one
     sequence per entity (`simulacra fit events.csv --sequence-key user -o m.simz`). With
     --window the table is one long series, learned as its windows
-    (`simulacra fit series.csv --window 24 --sequence-index date -o m.simz`).
+    (`simulacra fit series.csv --window 24 --sequence-index date -o m.simz`; add
+    `--model window-diffusion` for a series of many numeric columns).
     """
     from simulacra.cli.databases import fit_database, is_database
     from simulacra.cli.sequences import fit_events, wants_sequences
@@ -145,7 +147,8 @@ def fit(
         fit_events(data, output, model=model, given=given_md, metadata_path=metadata_path,
                    sequence_key=sequence_key, sequence_index=sequence_index,
                    context_path=context_path, seed=seed,
-                   params=model_params("sequential", param),
+                   params=model_params(model if model == "window-diffusion" else "sequential",
+                                       param),
                    windows=None if window is None else (window, stride),
                    privacy=privacy_option(epsilon, delta))
         return
@@ -243,7 +246,7 @@ def sample(
         from simulacra.errors import ParameterError
 
         raise ParameterError("--scale and --replace are for database models; give -n ROWS")
-    if synth.name == "sequential":
+    if synth.name in ("sequential", "window-diffusion"):
         from simulacra.cli.sequences import sample_events
         from simulacra.errors import ParameterError
 
@@ -310,13 +313,16 @@ def impute(
 
 def models() -> None:
     """List the available synthesizers."""
-    from simulacra.models import MODELS
+    from simulacra.models import MODELS, SEQUENCE_MODELS, WINDOW_MODELS
 
     table = Table(title="Synthesizers", title_justify="left")
     table.add_column("name")
     table.add_column("what it is")
     for name, cls in MODELS.items():
         table.add_row(name, (cls.__doc__ or "").strip().splitlines()[0])
+    for name, cls in {**SEQUENCE_MODELS, **WINDOW_MODELS}.items():
+        table.add_row(name, (cls.__doc__ or "").strip().splitlines()[0] + " (event tables: "
+                      "fit with --sequence-key or --window)")
     console.print(table)
 
 

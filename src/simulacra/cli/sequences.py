@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from simulacra.metadata import Metadata
 
 MODEL = "sequential"
+#: The model of fixed-length windows (``--model window-diffusion``).
+WINDOW_MODEL = "window-diffusion"
 
 
 def wants_sequences(model: str | None, sequence_key: str | None,
                     metadata: Metadata | None) -> bool:
     """Whether ``fit`` is fitting an event table."""
-    return model == MODEL or sequence_key is not None or (
+    return model in (MODEL, WINDOW_MODEL) or sequence_key is not None or (
         metadata is not None and metadata.sequence_key is not None)
 
 
@@ -64,7 +66,8 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
                context_path: Path | None, seed: int | None, params: dict[str, Any],
                windows: tuple[int, int] | None = None,
                privacy: dict[str, Any] | None = None) -> None:
-    """Fit a :class:`~simulacra.SequentialNetwork` on an event table and save it (``given``:
+    """Fit a :class:`~simulacra.SequentialNetwork` (or, with ``model="window-diffusion"``, a
+    :class:`~simulacra.WindowDiffusion`) on an event table and save it (``given``:
     the metadata read from ``metadata_path``, or ``None`` to detect it); ``windows``
     ``(length, stride)``: the table is one series, learned as its windows; ``privacy``:
     ``{"privacy": PrivacyBudget}`` (per entity) or nothing."""
@@ -72,10 +75,15 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
     from simulacra.models.sequential import SequentialNetwork
+    from simulacra.models.windows import WindowDiffusion
 
-    if model not in (None, MODEL):
-        raise ParameterError(f"--sequence-key and --window fit the {MODEL!r} model; --model "
-                             f"{model} does not take sequences (leave --model out)")
+    if model not in (None, MODEL, WINDOW_MODEL):
+        raise ParameterError(f"--sequence-key and --window fit the {MODEL!r} model (or "
+                             f"{WINDOW_MODEL!r} for fixed-length windows); --model {model} "
+                             "does not take sequences")
+    if model == WINDOW_MODEL and (context_path is not None or privacy):
+        raise ParameterError(f"the {WINDOW_MODEL!r} model takes neither --context nor "
+                             f"--epsilon; use the {MODEL!r} model for those")
     privacy = privacy or {}
     if privacy and windows is not None:
         raise ParameterError("--epsilon does not apply to --window: overlapping windows of one "
@@ -106,14 +114,22 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
     else:
         print_metadata(md, title)
         console.print(md.explain().splitlines()[-1])
-    maker = SequentialNetwork(md, random_state=seed, context_columns=context_columns,
-                              **params, **privacy)
+    if model == WINDOW_MODEL:
+        if context_columns is not None:
+            raise ParameterError(f"the {WINDOW_MODEL!r} model has no context columns; leave "
+                                 "out -p context_columns")
+        maker: Any = WindowDiffusion(md, random_state=seed, **params)
+    else:
+        maker = SequentialNetwork(md, random_state=seed, context_columns=context_columns,
+                                  **params, **privacy)
     started = time.perf_counter()
     synth = maker.fit(events)
     fitted = time.perf_counter() - started
     synth.save(output)
-    console.print(f"Fitted [bold]{MODEL}[/] on {synth.n_entities_:,} entities "
-                  f"({len(events):,} events, context {synth.context_columns_}) in "
+    context = f", context {synth.context_columns_}" if hasattr(synth, "context_columns_") \
+        else ""
+    console.print(f"Fitted [bold]{synth.name}[/] on {synth.n_entities_:,} entities "
+                  f"({len(events):,} events{context}) in "
                   f"{fitted:.2f} s; saved to [bold]{output}[/] "
                   f"({output.stat().st_size / 1024:,.0f} KiB).")
     if privacy:
@@ -189,6 +205,11 @@ def sample_events(synth: Any, output: str, *, n: int | None, seed: int | None,
     if context_path is not None and prefixes_path is not None:
         raise ParameterError("give --context (new entities) or --prefixes (entities to "
                              "continue), not both")
+    if synth.name == WINDOW_MODEL and (context_path is not None or prefixes_path is not None
+                                       or conditions or shares):
+        raise ParameterError(f"a {WINDOW_MODEL!r} model draws new windows: give -n (and "
+                             "--seed) only; --context, --prefixes, --condition and --rebalance "
+                             f"are for the {MODEL!r} model")
     if prefixes_path is not None:
         frame = synth.continue_sequences(read_table(prefixes_path), events=events, rng=seed)
     elif context_path is not None:

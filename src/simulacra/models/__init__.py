@@ -16,6 +16,7 @@ from simulacra.models.discrete.mst import MST
 from simulacra.models.gaussian_copula import GaussianCopula
 from simulacra.models.independent import IndependentMarginals
 from simulacra.models.sequential import SequentialNetwork
+from simulacra.models.windows import WindowDiffusion
 from simulacra.serialization import read_model
 
 #: Every synthesizer by name, and ``"auto"``: the factory that picks one of them for the data.
@@ -27,12 +28,15 @@ MODELS: dict[str, type[Synthesizer] | type[AutoSynthesizer]] = {
 #: Models of event sequences (they need a ``sequence_key``, so they are not single-table models
 #: of :data:`MODELS`); :func:`load` and the relational synthesizer know them too.
 SEQUENCE_MODELS: dict[str, type[Synthesizer]] = {SequentialNetwork.name: SequentialNetwork}
+#: Models of fixed-length windows of a time series (event tables whose entities all have the
+#: same length; not a child table's model in a database).
+WINDOW_MODELS: dict[str, type[Synthesizer]] = {WindowDiffusion.name: WindowDiffusion}
 
 
 def get_model(name: str) -> type[Synthesizer] | type[AutoSynthesizer]:
     """The synthesizer class registered under ``name`` (``"auto"``: the factory whose ``fit``
     returns the synthesizer it chose, fitted)."""
-    known = {**MODELS, **SEQUENCE_MODELS}
+    known = {**MODELS, **SEQUENCE_MODELS, **WINDOW_MODELS}
     try:
         return known[name]
     except KeyError:
@@ -43,7 +47,7 @@ def get_model(name: str) -> type[Synthesizer] | type[AutoSynthesizer]:
 def load(path: str | Path) -> Synthesizer:
     """Load a model saved with ``Synthesizer.save`` (``.simz``; no code is ever executed)."""
     name, payload = read_model(path)
-    known = {**MODELS, **SEQUENCE_MODELS}
+    known = {**MODELS, **SEQUENCE_MODELS, **WINDOW_MODELS}
     if name not in known:
         raise ModelFileError(f"{str(path)!r} holds a {name!r} model, which this simulacra does "
                              f"not know (known: {', '.join(sorted(known))}); upgrade simulacra")
@@ -61,6 +65,7 @@ __all__ = [
     "MST",
     "SEQUENCE_MODELS",
     "TVAE",
+    "WINDOW_MODELS",
     "AutoSynthesizer",
     "AutoregressiveNetwork",
     "BayesianNetwork",
@@ -70,6 +75,7 @@ __all__ = [
     "SequentialNetwork",
     "Synthesizer",
     "TabDDPM",
+    "WindowDiffusion",
     "get_model",
     "load",
 ]

@@ -13,20 +13,12 @@ torch.Size([3, 7])
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-
-def step_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """``(B,)`` steps → ``(B, dim)`` sinusoidal embedding (Vaswani et al.)."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(10_000.0) * torch.arange(half, device=t.device) / half)
-    angles = t.float().unsqueeze(1) * freqs
-    emb = torch.cat([torch.cos(angles), torch.sin(angles)], dim=1)
-    return nn.functional.pad(emb, (0, dim - 2 * half))
+from simulacra.models.neural.gaussian import step_embedding
 
 
 class MLPDenoiser(nn.Module):

@@ -6,8 +6,8 @@ Algorithm:
    (:class:`~simulacra.models.diffusion.quantile.QuantileNormal`); discrete columns (categories,
    booleans, ``#null`` flags) keep their codes.
 2. Training: for a random step ``t`` of the cosine schedule
-   (:mod:`~simulacra.models.diffusion.schedule`), numbers get Gaussian noise
-   (:mod:`~simulacra.models.diffusion.gaussian`) and categories are partly redrawn at random
+   (:mod:`~simulacra.models.neural.schedule`), numbers get Gaussian noise
+   (:mod:`~simulacra.models.neural.gaussian`) and categories are partly redrawn at random
    (:mod:`~simulacra.models.diffusion.multinomial`); the MLP denoiser
    (:mod:`~simulacra.models.diffusion.denoiser`) predicts the noise and the clean categories.
    Loss: noise MSE plus the categories' posterior KL, averaged over columns.
@@ -46,9 +46,9 @@ from simulacra.models.diffusion.quantile import (
     QuantileNormal,
     quantile_from_state,
 )
-from simulacra.models.diffusion.schedule import NoiseSchedule
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
+from simulacra.models.neural.schedule import NoiseSchedule
 from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.params import Integer, Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
@@ -311,8 +311,8 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
     # -- sample -------------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         torch = require_torch()
-        from simulacra.models.diffusion import gaussian
         from simulacra.models.diffusion.multinomial import Categories
+        from simulacra.models.neural import gaussian
 
         seed = child_seed(rng)
         steps, alpha_bar, alpha = NoiseSchedule.cosine(int(self.diffusion_steps)).respaced(

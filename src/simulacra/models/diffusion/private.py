@@ -35,9 +35,9 @@ import numpy as np
 import torch
 
 from simulacra.models.diffusion.loss import DiffusionLoss
-from simulacra.models.diffusion.schedule import NoiseSchedule
 from simulacra.models.neural.clipping import ghost_clipped_sum
 from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
+from simulacra.models.neural.schedule import NoiseSchedule
 from simulacra.models.neural.torch import torch_session
 from simulacra.models.neural.training import EpochLoop
 

@@ -49,6 +49,7 @@ from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.sequential.tables import by_entity, fresh_name, sequence_columns
 from simulacra.models.sequential.timing import EventTimes, first_of
 from simulacra.params import Integer, Names, Number, OneOf, Optional, Text, as_tuple
 from simulacra.privacy import PrivacyBudget
@@ -232,35 +233,15 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> SequentialNetwork:
         """Learn the entities of ``data`` and their events (``data`` is never modified)."""
         self._validate_params()
-        if not isinstance(data, pd.DataFrame):
-            raise DataError(f"fit() expects a pandas DataFrame, got {type(data).__name__}")
-        given_md = self.metadata
-        key = self.sequence_key or (given_md.sequence_key if given_md is not None else None)
-        if not key:
-            raise ParameterError("sequence_key is required: the column naming each event's "
-                                 "entity; pass sequence_key=... or set it in the metadata")
-        index = self.sequence_index if self.sequence_index is not None or given_md is None \
-            else given_md.sequence_index
-        for label, column in (("sequence_key", key), ("sequence_index", index)):
-            if column is not None and column not in data.columns:
-                raise DataError(f"{label} {column!r} is not a column of the data; columns are "
-                                f"{list(data.columns)}")
-        if len(data) == 0:
-            raise DataError("cannot fit on an empty table; give at least one event")
-        if data[key].isna().any():
-            raise DataError(f"sequence_key column {key!r} has {int(data[key].isna().sum())} "
-                            "null values; every event needs its entity")
-        metadata = given_md if given_md is not None else \
-            Metadata.detect(data, sequence_key=key, sequence_index=index)
-        if given_md is None:
-            index = metadata.sequence_index
+        metadata, key, index = sequence_columns(data, self.metadata, self.sequence_key,
+                                                self.sequence_index)
         self.sequence_key_, self.sequence_index_ = str(key), index
         running = self._running_constraints(metadata)
         private = self.privacy is not None
         if running and private:
             raise ParameterError("running_sum constraints are not available under "
                                  "privacy=...; remove them from the metadata")
-        frame, entities, uniques = _by_entity(data, key, index)
+        frame, entities, uniques = by_entity(data, key, index)
         if private:  # each entity's first max_sequence_length events: its contribution bound
             kept = np.arange(len(entities)) - first_of(entities) < int(self.max_sequence_length)
             frame, entities = frame.loc[kept].reset_index(drop=True), entities[kept]
@@ -274,7 +255,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         if index is not None:
             self.times_ = EventTimes(metadata[index], private=private).fit(frame[index])
             gaps, start = self.times_.split(frame[index], entities)
-            start_name = self.start_column_ = _fresh_name(f"{index}.start", frame.columns)
+            start_name = self.start_column_ = fresh_name(f"{index}.start", frame.columns)
             frame[index] = gaps
             frame[start_name] = start
             self._times = (gaps, start)
@@ -289,7 +270,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
             # before the first values and the first time: the length is drawn from the
             # entity's own context alone (given a rare first-time token, a network learns
             # spurious lengths from the one entity it saw there)
-            self.length_column_ = _fresh_name(f"{key}.length", frame.columns)
+            self.length_column_ = fresh_name(f"{key}.length", frame.columns)
             drawn = [*self.first_columns_, *self._sum_firsts(),
                      *([self.start_column_] if self.start_column_ else [])]
             frame.insert(min((frame.columns.get_loc(c) for c in drawn), default=frame.shape[1]),
@@ -334,7 +315,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.changes_ = Changes(columns).fit(frame)
         steps, firsts = self.changes_.split(frame, entities)
         for column in columns:
-            name = _fresh_name(f"{column}.first", frame.columns)
+            name = fresh_name(f"{column}.first", frame.columns)
             self.first_columns_.append(name)
             frame[column] = steps[column].to_numpy()
             frame[name] = firsts[column].to_numpy()
@@ -383,7 +364,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                 logger.warning("sequential: %d events of the training data break %s; the "
                                "generated ones hold it", broken, c)
             values = pd.to_numeric(frame[c.column], errors="coerce")
-            name = _fresh_name(f"{c.column}.first", frame.columns)
+            name = fresh_name(f"{c.column}.first", frame.columns)
             frame[name] = values.to_numpy(np.float64)[first]
             kinds[name] = metadata[c.column]
             self.sums_.append({"column": c.column, "increment": c.increment, "first": name,
@@ -819,7 +800,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
             raise ParameterError(f"events must be an integer >= 1 (new events per entity), "
                                  f"got {events!r}")
         generator = self._sample_rng if rng is None else make_rng(rng)
-        frame, entity, keys = _by_entity(prefixes[self.columns_], key, index)
+        frame, entity, keys = by_entity(prefixes[self.columns_], key, index)
         if len(frame) == 0:
             return prefixes[self.columns_].iloc[:0].copy()
         first = np.r_[0, np.flatnonzero(np.diff(entity)) + 1]
@@ -1243,19 +1224,6 @@ def _typical(code: np.ndarray, values: np.ndarray, n_codes: int) -> np.ndarray:
     return np.interp(np.arange(n_codes), seen, sums[seen] / counts[seen])
 
 
-def _by_entity(data: pd.DataFrame, key: str,
-               index: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """``(rows without the key, grouped by entity in order of first appearance and ordered
-    by index within each, entity number of each row, the entities' keys)``."""
-    codes, uniques = pd.factorize(data[key], sort=False)
-    within = np.arange(len(data))
-    if index is not None:
-        within = data[index].rank(method="first", na_option="bottom").to_numpy(dtype=np.int64)
-    order = np.lexsort((within, codes))
-    frame = data.iloc[order].drop(columns=[key]).reset_index(drop=True)
-    return frame, codes[order].astype(np.int64), np.asarray(uniques)
-
-
 def _complete_made(made: Any, given: Any, last: int | Sequence[int], gen: Any,
                    device: Any) -> Any:
     """``given`` context tokens with their ``last`` columns (a count, or these columns)
@@ -1265,16 +1233,6 @@ def _complete_made(made: Any, given: Any, last: int | Sequence[int], gen: Any,
     for j in columns:
         tokens[:, j] = _gumbel(made.column_logits(tokens, j), gen, device)
     return tokens
-
-
-def _fresh_name(name: str, taken: Any) -> str:
-    """``name``, or ``name~2``, ``name~3`` ... when a column already has it."""
-    taken = set(map(str, taken))
-    out, k = name, 1
-    while out in taken:
-        k += 1
-        out = f"{name}~{k}"
-    return out
 
 
 def _draw_steps(net: Any, context: Any, lengths: Any, max_length: int, gen: Any,

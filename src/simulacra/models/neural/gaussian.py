@@ -1,5 +1,8 @@
-"""Gaussian diffusion of the numeric columns (Ho et al., NeurIPS 2020): the network predicts
-the noise ``ε`` that was mixed into the clean values.
+"""Gaussian diffusion (Ho et al., NeurIPS 2020), shared by TabDDPM and WindowDiffusion.
+
+TabDDPM's network predicts the noise ``ε`` that was mixed into the clean values;
+WindowDiffusion's predicts the clean values, from which the noise follows. The diffusion step
+``t`` reaches a network as a sinusoidal embedding (:func:`step_embedding`).
 
 Forward: ``x_t = √ᾱ_t · x_0 + √(1 − ᾱ_t) · ε``. Reverse step from ``x_t`` to the previous kept
 step: the clean values implied by the predicted noise, ``x̂_0 = (x_t − √(1 − ᾱ_t) ε̂) / √ᾱ_t``
@@ -21,7 +24,10 @@ True
 
 from __future__ import annotations
 
+import math
+
 import torch
+from torch import nn
 
 
 def noisy(x0: torch.Tensor, alpha_bar: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
@@ -40,3 +46,12 @@ def reverse_step(x_t: torch.Tensor, eps_hat: torch.Tensor, *, alpha: torch.Tenso
     mean = (abp.sqrt() * beta * x0 + a.sqrt() * (1 - abp) * x_t) / (1 - ab)
     var = beta * (1 - abp) / (1 - ab)
     return mean + var.sqrt() * noise
+
+
+def step_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """``(B,)`` steps → ``(B, dim)`` sinusoidal embedding (Vaswani et al.)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10_000.0) * torch.arange(half, device=t.device) / half)
+    angles = t.float().unsqueeze(1) * freqs
+    emb = torch.cat([torch.cos(angles), torch.sin(angles)], dim=1)
+    return nn.functional.pad(emb, (0, dim - 2 * half))
