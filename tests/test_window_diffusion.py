@@ -34,7 +34,7 @@ def fitted():
     events = cut_windows(series(), LENGTH, stride=2, step=None)
     before = events.copy()
     md = sim.Metadata.detect(events, sequence_key="window", sequence_index="date")
-    model = sim.WindowDiffusion(md, training_steps=600, batch_size=64, embedding_dim=32,
+    model = sim.WindowDiffusion(md, training_steps=2000, batch_size=64, embedding_dim=32,
                                 layers=2, heads=2, sampling_steps=40, random_state=0)
     model.fit(events)
     pd.testing.assert_frame_equal(events, before)  # the caller's table is left alone

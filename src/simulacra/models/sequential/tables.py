@@ -8,7 +8,7 @@ derived column that no column has (:func:`fresh_name`). Shared by
 >>> frame["x"].tolist(), entity.tolist(), keys.tolist()
 ([0.2, 0.3, 0.1], [0, 0, 1], ['b', 'a'])
 >>> fresh_name("t.start", ["t", "t.start"])
-'t.start_'
+'t.start~2'
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ once, the way Diffusion-TS (Yuan & Qiao, ICLR 2024) does, sized for a CPU:
 
 1. The table codec encodes the event columns (the codec contract every model shares); each
    encoded column is a *channel*, standardised over all steps. A datetime or numeric
-   ``sequence_index`` becomes two channels as in the sequential network
-   (:class:`~simulacra.models.sequential.timing.EventTimes`): the gap since the previous
-   step, and the window's first time.
+   ``sequence_index`` is split as in the sequential network
+   (:class:`~simulacra.models.sequential.timing.EventTimes`) into the gap since the previous
+   step and the window's first time, each a channel — except the gaps of a regular series
+   (the same at every step of every window), which are kept as they are, and its windows then
+   start on the series' own grid.
 2. Training: Gaussian diffusion on the window ``(length, channels)`` with a cosine schedule;
    a small transformer over the steps (:mod:`~simulacra.models.windows.denoiser`) predicts
    the clean window; loss: mean absolute error plus Diffusion-TS's Fourier term
@@ -118,7 +120,7 @@ class WindowDiffusion(NeuralSynthesizer):
     def __init__(self, metadata: Metadata | None = None, *, sequence_key: str | None = None,
                  sequence_index: str | None = None, random_state: RandomState = None,
                  epochs: int | None = None, training_steps: int = 10_000,
-                 batch_size: int = 128, embedding_dim: int = 96, layers: int = 4,
+                 batch_size: int = 64, embedding_dim: int = 64, layers: int = 3,
                  heads: int = 4, diffusion_steps: int = 500, sampling_steps: int = 50,
                  learning_rate: float = 1e-3, weight_decay: float = 0.0,
                  fourier_weight: float | None = None, ema_decay: float = 0.995,
@@ -175,14 +177,24 @@ class WindowDiffusion(NeuralSynthesizer):
         self.sequence_key_, self.sequence_index_ = str(key), index
         self.length_ = int(lengths[0])
         kinds = {c: metadata[c] for c in metadata if c != key}
-        self.times_, self.start_column_ = None, None
+        self.times_, self.start_column_, self.gaps_ = None, None, None
+        self.grid_: tuple[float, float] | None = None
         if index is not None:
             self.times_ = EventTimes(metadata[index]).fit(frame[index])
             gaps, start = self.times_.split(frame[index], entities)
             self.start_column_ = fresh_name(f"{index}.start", frame.columns)
-            frame[index] = gaps
+            pattern = gaps.reshape(-1, self.length_)
+            self.gaps_ = None
+            if (pattern == pattern[0]).all():  # a regular series: the same steps everywhere
+                self.gaps_ = pattern[0].copy()
+                if (self.gaps_ > 0).any():  # its windows start on the series' own grid
+                    self.grid_ = (float(start.min()), float(self.gaps_[self.gaps_ > 0].min()))
+                frame = frame.drop(columns=[index])
+                del kinds[index]
+            else:
+                frame[index] = gaps
+                kinds[index] = Numerical(minimum=0.0).with_reason("gap since the previous step")
             frame[self.start_column_] = start[entities]
-            kinds[index] = Numerical(minimum=0.0).with_reason("gap since the previous step")
             kinds[self.start_column_] = Numerical().with_reason("the window's first time")
         self.columns_ = [str(c) for c in data.columns]
         self.key_encoder_ = IdEncoder(Id(unique=True)).fit(
@@ -322,9 +334,14 @@ class WindowDiffusion(NeuralSynthesizer):
         entity = np.repeat(np.arange(n), self.length_)
         if self.times_ is not None:
             start = pd.to_numeric(frame.pop(self.start_column_)).to_numpy(np.float64)
-            start = np.repeat(start.reshape(n, -1).mean(1), self.length_)
-            times, _ = self.times_.join(pd.to_numeric(frame[self.sequence_index_])
-                                        .to_numpy(np.float64), start, entity, generator)
+            start = start.reshape(n, -1).mean(1)
+            if self.grid_ is not None:
+                origin, step = self.grid_
+                start = origin + np.rint((start - origin) / step) * step
+            start = np.repeat(start, self.length_)
+            gaps = np.tile(self.gaps_, n) if self.gaps_ is not None else \
+                pd.to_numeric(frame[self.sequence_index_]).to_numpy(np.float64)
+            times, _ = self.times_.join(gaps, start, entity, generator)
             frame[self.sequence_index_] = times.set_axis(frame.index)
         keys = self.key_encoder_.generate(n, generator).to_numpy()
         frame.insert(0, self.sequence_key_, keys[entity])
@@ -375,6 +392,8 @@ class WindowDiffusion(NeuralSynthesizer):
                 "key_encoder": self.key_encoder_.get_state(),
                 "sequence_key": self.sequence_key_, "sequence_index": self.sequence_index_,
                 "start_column": self.start_column_,
+                "gaps": None if self.gaps_ is None else np.asarray(self.gaps_, np.float64),
+                "grid": None if self.grid_ is None else list(self.grid_),
                 "times": None if self.times_ is None else self.times_.get_state(),
                 "n_entities": int(self.n_entities_),
                 "training_steps": int(self.training_steps_)}
@@ -401,6 +420,20 @@ class WindowDiffusion(NeuralSynthesizer):
         self.sequence_index_ = None if index is None else str(index)
         self.start_column_ = None if start is None else str(start)
         self.times_ = None if state["times"] is None else EventTimes.from_state(state["times"])
+        gaps = state.get("gaps")
+        self.gaps_ = None if gaps is None else np.asarray(gaps, dtype=np.float64)
+        if self.gaps_ is not None and (self.gaps_.shape != (self.length_,) or self.times_ is None
+                                       or not np.isfinite(self.gaps_).all()):
+            raise DataError("the model file's steps are not one gap per step of its windows; "
+                            "the file is corrupted")
+        grid = state.get("grid")
+        self.grid_ = None
+        if grid is not None:
+            origin, step = (float(v) for v in grid)
+            if self.gaps_ is None or not (np.isfinite(origin) and np.isfinite(step) and step > 0):
+                raise DataError("the model file's time grid is not a start and a positive step; "
+                                "the file is corrupted")
+            self.grid_ = (origin, step)
         if (self.times_ is None) != (self.start_column_ is None) or \
                 self.sequence_key_ not in self.columns_ or self.length_ < 2 or \
                 not set(self.flags_) <= set(self.channels_) or \
