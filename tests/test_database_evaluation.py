@@ -339,3 +339,49 @@ def test_evaluate_dispatches_on_databases(real, metadata):
         sim.evaluate(real, real["users"])
 
 
+
+
+# -- a child table's rows per parent as sequences ---------------------------------------------
+
+def dated(db: dict[str, pd.DataFrame], seed: int, *, weekly: bool = True
+          ) -> dict[str, pd.DataFrame]:
+    """``db`` with a day per order: each user's orders a week apart from the user's first
+    (``weekly``), or on days drawn at random within the same quarter."""
+    rng = np.random.default_rng(seed)
+    orders = db["orders"].copy()
+    nth = orders.groupby("user_id").cumcount().to_numpy()
+    start = rng.integers(0, 30, orders["user_id"].max() + 1)[orders["user_id"].to_numpy()]
+    days = start + 7 * nth if weekly else rng.integers(0, 90, len(orders))
+    orders.insert(2, "day", pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D"))
+    return {**db, "orders": orders}
+
+
+def sequence_figures(result: DatabaseEvaluation) -> dict[str, float]:
+    table = result.summary()
+    rows = table[(table["scope"] == "relation") & (table["group"] == "sequence")]
+    assert set(rows["where"]) == {"orders.user_id"}
+    return dict(zip(rows["metric"], rows["value"], strict=True))
+
+
+def test_orders_per_user_are_judged_as_sequences(real):
+    weekly = dated(real, 0)
+    md = DatabaseMetadata.detect(weekly)
+    same = sequence_figures(evaluate_database(weekly, copy(weekly), md,
+                                              metrics=["sequences"]))
+    assert same["sequence length similarity"] == 1.0
+    assert same["inter-event time similarity"] == pytest.approx(1.0)
+    assert same["autocorrelation gap"] == pytest.approx(0.0, abs=1e-9)
+    scattered = sequence_figures(evaluate_database(weekly, dated(real, 1, weekly=False), md,
+                                                   metrics=["sequences"]))
+    assert scattered["sequence length similarity"] == 1.0  # the same orders per user ...
+    assert scattered["inter-event time similarity"] < 0.8  # ... on scattered days
+    fewer = copy(weekly)
+    fewer["orders"] = weekly["orders"].groupby("user_id").head(1)
+    assert sequence_figures(evaluate_database(weekly, fewer, md, metrics=["sequences"]))[
+        "sequence length similarity"] < 0.8
+
+
+def test_children_without_an_order_are_not_sequences(real, metadata):
+    result = evaluate_database(real, copy(real), metadata, metrics=["integrity", "sequences"])
+    assert not [f for f in result.metrics if f.metric.group == "sequence"]
+    assert any("orders.user_id" in n and "no order" in n for n in result.info["notes"])

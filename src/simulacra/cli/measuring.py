@@ -56,7 +56,8 @@ def evaluate(
         "docs/evaluating-sequences.md.")] = None,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
-    per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg; --target
+    per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg, children per
+    parent as sequences; --target
     TABLE.COLUMN for a cross-table utility task; an event table with --sequence-key or a
     metadata file that names one)."""
     from simulacra.cli.databases import evaluate_databases, is_database

@@ -29,6 +29,7 @@ from simulacra.evaluation.database.detection import aggregate_detection
 from simulacra.evaluation.database.integrity import integrity
 from simulacra.evaluation.database.result import DatabaseEvaluation
 from simulacra.evaluation.database.scoped import Scoped
+from simulacra.evaluation.database.sequences import relation_sequences
 from simulacra.evaluation.database.tables import table_figures, table_means
 from simulacra.evaluation.database.trends import avg_two_way, path_trends
 from simulacra.evaluation.database.utility import cross_table_utility, parse_target
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 #: The groups of figures ``metrics=`` may choose from.
 DATABASE_GROUPS = ("integrity", "fidelity", "cardinality", "trends", "detection", "utility",
-                   "privacy")
+                   "privacy", "sequences")
 #: Rows read per table, join or classifier side at most (drawn with the seed beyond that).
 MAX_ROWS = 50_000
 
@@ -78,7 +79,9 @@ def evaluate_database(
         "all" or a subset of :data:`DATABASE_GROUPS`: ``integrity`` (keys), ``fidelity``
         (per-table shape and trend), ``cardinality`` (children per parent), ``trends``
         (parent–child, k-hop, AVG 2-way), ``detection`` (per-table detection AUC, C2ST-Agg),
-        ``utility`` (needs ``target``), ``privacy`` (exact copies; DCR with a holdout).
+        ``utility`` (needs ``target``), ``privacy`` (exact copies; DCR with a holdout),
+        ``sequences`` (a child table's rows per parent as sequences, where they have an
+        order: :mod:`~simulacra.evaluation.database.sequences`).
     max_hops:
         Longest key path for the k-hop trends (all paths when ``None``).
     random_state:
@@ -162,6 +165,12 @@ def _evaluate_database(
     if "utility" in groups and target is not None:
         stage("cross-table utility",
               lambda: cross_table_utility(data, target, rng, max_rows=max_rows))
+    if "sequences" in groups:  # last: its draws leave the other stages' figures as they were
+        def per_relation() -> list[Scoped]:
+            out, relation_notes = relation_sequences(data, rng)
+            notes.extend(relation_notes)
+            return out
+        stage("sequences per parent", per_relation)
     not_computed = []
     if "utility" in groups and target is None:
         not_computed.append("cross-table utility: needs target='table.column'")
