@@ -57,9 +57,8 @@ def evaluate(
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
     per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg, children per
-    parent as sequences; --target
-    TABLE.COLUMN for a cross-table utility task; an event table with --sequence-key or a
-    metadata file that names one)."""
+    parent as sequences; --target TABLE.COLUMN for a cross-table utility task; an event table
+    with --sequence-key or a metadata file that names one)."""
     from simulacra.cli.databases import evaluate_databases, is_database
     from simulacra.evaluation import evaluate as run_evaluation
     from simulacra.io import read_table
