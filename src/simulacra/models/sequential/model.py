@@ -49,7 +49,13 @@ from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
-from simulacra.models.sequential.tables import by_entity, fresh_name, sequence_columns
+from simulacra.models.sequential.tables import (
+    by_entity,
+    fresh_name,
+    load_sequence_state,
+    sequence_columns,
+    sequence_state,
+)
 from simulacra.models.sequential.timing import EventTimes, first_of
 from simulacra.params import Integer, Names, Number, OneOf, Optional, Text, as_tuple
 from simulacra.privacy import PrivacyBudget
@@ -1024,12 +1030,9 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     def _data_state(self) -> dict[str, Any]:
         return {"tokenizer": self.tokenizer_.get_state(), "columns": list(self.columns_),
                 "context_columns": list(self.context_columns_),
-                "key_encoder": self.key_encoder_.get_state(),
-                "sequence_key": self.sequence_key_, "sequence_index": self.sequence_index_,
-                "start_column": self.start_column_, "length_column": self.length_column_,
+                **sequence_state(self), "length_column": self.length_column_,
                 "clock": None if getattr(self, "clock_", None) is None
                 else dataclasses.asdict(self.clock_),
-                "times": None if self.times_ is None else self.times_.get_state(),
                 "max_length": int(self.max_length_), "n_entities": int(self.n_entities_),
                 "periodic": bool(self.periodic_),
                 "fixed_length": self.fixed_length_,
@@ -1050,12 +1053,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.length_column_ = length
         self._load_changes(state.get("changes"), state.get("first_columns") or [])
         self.sums_ = self._checked_sums(state.get("running_sums") or [])
-        self.key_encoder_ = IdEncoder.from_state(state["key_encoder"])
-        self.sequence_key_ = str(state["sequence_key"])
-        index, start = state["sequence_index"], state["start_column"]
-        self.sequence_index_ = None if index is None else str(index)
-        self.start_column_ = None if start is None else str(start)
-        self.times_ = None if state["times"] is None else EventTimes.from_state(state["times"])
+        load_sequence_state(self, state)
         self.clock_ = _clock_from_state(state.get("clock"))
         if self.clock_ is not None and not self._clock_fits():
             raise DataError("the model file's clock does not name the time columns' tokens; "

@@ -1,6 +1,7 @@
 """Event tables as the sequence models read them: which columns are the key and the order
-(:func:`sequence_columns`), the rows grouped by entity (:func:`by_entity`), and a name for a
-derived column that no column has (:func:`fresh_name`). Shared by
+(:func:`sequence_columns`), the rows grouped by entity (:func:`by_entity`), a name for a
+derived column that no column has (:func:`fresh_name`), and the saved state of the key, the
+order and its times (:func:`sequence_state`, :func:`load_sequence_state`). Shared by
 :class:`~simulacra.SequentialNetwork` and :class:`~simulacra.WindowDiffusion`.
 
 >>> events = pd.DataFrame({"user": ["b", "a", "b"], "t": [2, 1, 1], "x": [0.3, 0.1, 0.2]})
@@ -18,8 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulacra.encoders.identifier import IdEncoder
 from simulacra.errors import DataError, ParameterError
 from simulacra.metadata import Metadata
+from simulacra.models.sequential.timing import EventTimes
 
 
 def sequence_columns(data: pd.DataFrame, given: Metadata | None, key: str | None,
@@ -72,3 +75,22 @@ def fresh_name(name: str, taken: Any) -> str:
         k += 1
         out = f"{name}~{k}"
     return out
+
+
+def sequence_state(model: Any) -> dict[str, Any]:
+    """The fitted ``model``'s key encoder, key and order columns, first-time column and times,
+    as a model file keeps them."""
+    return {"key_encoder": model.key_encoder_.get_state(),
+            "sequence_key": model.sequence_key_, "sequence_index": model.sequence_index_,
+            "start_column": model.start_column_,
+            "times": None if model.times_ is None else model.times_.get_state()}
+
+
+def load_sequence_state(model: Any, state: dict[str, Any]) -> None:
+    """Set what :func:`sequence_state` saved on ``model``."""
+    model.key_encoder_ = IdEncoder.from_state(state["key_encoder"])
+    model.sequence_key_ = str(state["sequence_key"])
+    index, start = state["sequence_index"], state["start_column"]
+    model.sequence_index_ = None if index is None else str(index)
+    model.start_column_ = None if start is None else str(start)
+    model.times_ = None if state["times"] is None else EventTimes.from_state(state["times"])

@@ -50,7 +50,13 @@ from simulacra.metadata import Metadata
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.schedule import NoiseSchedule
 from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
-from simulacra.models.sequential.tables import by_entity, fresh_name, sequence_columns
+from simulacra.models.sequential.tables import (
+    by_entity,
+    fresh_name,
+    load_sequence_state,
+    sequence_columns,
+    sequence_state,
+)
 from simulacra.models.sequential.timing import EventTimes
 from simulacra.params import Integer, Number, Optional
 from simulacra.randomness import RandomState, child_seed, make_rng
@@ -389,12 +395,9 @@ class WindowDiffusion(NeuralSynthesizer):
                 "flags": list(self.flags_), "length": int(self.length_),
                 "mean": self.mean_, "scale": self.scale_, "low": self.low_,
                 "high": self.high_, "clip": float(self.clip_),
-                "key_encoder": self.key_encoder_.get_state(),
-                "sequence_key": self.sequence_key_, "sequence_index": self.sequence_index_,
-                "start_column": self.start_column_,
+                **sequence_state(self),
                 "gaps": None if self.gaps_ is None else np.asarray(self.gaps_, np.float64),
                 "grid": None if self.grid_ is None else list(self.grid_),
-                "times": None if self.times_ is None else self.times_.get_state(),
                 "n_entities": int(self.n_entities_),
                 "training_steps": int(self.training_steps_)}
 
@@ -414,12 +417,7 @@ class WindowDiffusion(NeuralSynthesizer):
         self.mean_, self.scale_, self.low_, self.high_ = (arrays[k_] for k_ in
                                                           ("mean", "scale", "low", "high"))
         self.clip_ = float(state["clip"])
-        self.key_encoder_ = IdEncoder.from_state(state["key_encoder"])
-        self.sequence_key_ = str(state["sequence_key"])
-        index, start = state["sequence_index"], state["start_column"]
-        self.sequence_index_ = None if index is None else str(index)
-        self.start_column_ = None if start is None else str(start)
-        self.times_ = None if state["times"] is None else EventTimes.from_state(state["times"])
+        load_sequence_state(self, state)
         gaps = state.get("gaps")
         self.gaps_ = None if gaps is None else np.asarray(gaps, dtype=np.float64)
         if self.gaps_ is not None and (self.gaps_.shape != (self.length_,) or self.times_ is None
