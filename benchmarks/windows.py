@@ -88,6 +88,10 @@ def main() -> None:
                         help="the model's hyperparameter KEY=VALUE (JSON value)")
     parser.add_argument("--differences", action="store_true",
                         help="learn every feature as changes (SequentialNetwork differences)")
+    parser.add_argument("--scored", type=int, default=None,
+                        help="draw and score this many windows, against as many real ones "
+                        "drawn with the seed (default: as many as the real data has); the "
+                        "model still trains on every window")
     parser.add_argument("--synthetic", type=Path, default=None,
                         help="score these windows (.npy, scaled) instead of fitting")
     parser.add_argument("--out", type=Path, default=None)
@@ -114,20 +118,27 @@ def main() -> None:
         model = sim.models.get_model(args.model)(md, **params).fit(events)
         fit = time.perf_counter() - started
         started = time.perf_counter()
-        out = model.sample(n, rng=args.seed + 1)
+        drawn = n if args.scored is None else min(args.scored, n)
+        out = model.sample(drawn, rng=args.seed + 1)
         sample = time.perf_counter() - started
         synthetic = frame_to_windows(out, names)
         figures.update(model=args.model, fit_seconds=round(fit, 1),
                        epochs=model.epochs_trained_,
-                       sample_seconds=round(sample, 2), windows_per_second=round(n / sample),
+                       sample_seconds=round(sample, 2),
+                       windows_per_second=round(drawn / sample),
                        params={k: v for k, v in params.items() if k != "random_state"})
         print(f"fit {fit:.1f} s ({model.epochs_trained_} epochs), sample {sample:.2f} s "
-              f"({n * length / sample:,.0f} steps/s)")
+              f"({drawn * length / sample:,.0f} steps/s)")
     else:
         synthetic = np.load(args.synthetic)
         if synthetic.shape[1:] != real.shape[1:]:
             raise SystemExit(f"--synthetic has shape {synthetic.shape}, real {real.shape}")
     synthetic = synthetic[:n]
+    if args.scored is not None and args.scored < n:  # score as many real windows as drawn
+        real = real[np.sort(np.random.default_rng(args.seed).choice(n, args.scored,
+                                                                   replace=False))]
+        synthetic = synthetic[:args.scored]
+        figures["scored_windows"] = len(real)
     hidden = max(1, features // 2)
     k, seed = args.repeats, args.seed
 
