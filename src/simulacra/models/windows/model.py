@@ -49,7 +49,7 @@ from simulacra.kinds import Id, Numerical
 from simulacra.metadata import Metadata
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.schedule import NoiseSchedule
-from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.models.sequential.tables import (
     by_entity,
     fresh_name,
@@ -384,7 +384,6 @@ class WindowDiffusion(NeuralSynthesizer):
                     clip=clip).view(size, *shape)
             return x
 
-        resolve_device(self.device)
         z = self._sample_chunks(n, child_seed(rng), self.network_, draw, chunk=CHUNK)
         values = z * self.scale_ + self.mean_
         return np.clip(values, self.low_, self.high_)
@@ -417,6 +416,9 @@ class WindowDiffusion(NeuralSynthesizer):
         self.mean_, self.scale_, self.low_, self.high_ = (arrays[k_] for k_ in
                                                           ("mean", "scale", "low", "high"))
         self.clip_ = float(state["clip"])
+        if not (np.isfinite(self.clip_) and self.clip_ > 0):
+            raise DataError("the model file's clip is not a positive number; the file is "
+                            "corrupted")
         load_sequence_state(self, state)
         gaps = state.get("gaps")
         self.gaps_ = None if gaps is None else np.asarray(gaps, dtype=np.float64)
