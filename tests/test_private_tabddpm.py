@@ -153,7 +153,7 @@ def test_code_quantiles_round_trip_codes_in_value_order():
     from scipy.special import ndtr
 
     from simulacra.encoders.domains import NumericDomain
-    from simulacra.models.diffusion.quantile import BinQuantileNormal
+    from simulacra.models.quantile import BinQuantileNormal
 
     rng = np.random.default_rng(0)
     x = pd.Series(np.concatenate([np.full(400, 50.0), rng.uniform(0, 100, 600), [np.nan] * 50]))

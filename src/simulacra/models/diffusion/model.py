@@ -3,7 +3,7 @@
 Algorithm:
 
 1. Numeric columns become standard normal scores through their quantile function
-   (:class:`~simulacra.models.diffusion.quantile.QuantileNormal`); discrete columns (categories,
+   (:class:`~simulacra.models.quantile.QuantileNormal`); discrete columns (categories,
    booleans, ``#null`` flags) keep their codes.
 2. Training: for a random step ``t`` of the cosine schedule
    (:mod:`~simulacra.models.neural.schedule`), numbers get Gaussian noise
@@ -21,7 +21,7 @@ Algorithm:
 With ``privacy=PrivacyBudget(ε, δ)`` (:mod:`~simulacra.models.diffusion.private`): the columns
 are DP codes (:class:`~simulacra.encoders.binned.BinnedCodec`: DP
 bounds, bins and category sets), step 1's quantile function is that of the numbers' DP codes
-(:class:`~simulacra.models.diffusion.quantile.BinQuantileNormal`, from noisy code counts), nulls
+(:class:`~simulacra.models.quantile.BinQuantileNormal`, from noisy code counts), nulls
 of a number are a flag column, and step 3 is DP-SGD (Poisson batches, exact per-row clipping,
 Gaussian noise calibrated so that everything stays within ε) for a fixed number of epochs,
 with no held-out rows.
@@ -40,16 +40,16 @@ import numpy as np
 from simulacra.encoders import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import check_param
 from simulacra.metadata import Metadata
-from simulacra.models.diffusion.quantile import (
+from simulacra.models.neural.base import NeuralSynthesizer
+from simulacra.models.neural.private import PrivateNeuralMixin
+from simulacra.models.neural.schedule import NoiseSchedule
+from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.models.quantile import (
     LIMIT,
     BinQuantileNormal,
     QuantileNormal,
     quantile_from_state,
 )
-from simulacra.models.neural.base import NeuralSynthesizer
-from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.schedule import NoiseSchedule
-from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.params import Integer, Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed

@@ -3,7 +3,7 @@
 Under a privacy budget every column of the table comes from DP statistics
 (:class:`~simulacra.encoders.binned.BinnedCodec`: DP bounds, bins and
 category sets): numbers are normal scores through the quantile function of their DP codes'
-noisy counts (:class:`~simulacra.models.diffusion.quantile.BinQuantileNormal`), categories
+noisy counts (:class:`~simulacra.models.quantile.BinQuantileNormal`), categories
 are their DP codes, and nulls of a number are a flag column.
 
 The denoiser is trained with DP-SGD (Abadi et al. 2016): each step takes a Poisson sample of
