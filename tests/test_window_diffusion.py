@@ -80,7 +80,8 @@ def test_saved_and_loaded_it_samples_the_same(fitted, tmp_path):
 
 def test_a_tampered_file_is_refused(fitted, tmp_path):
     model, _ = fitted
-    for old, new in ((b'"length": 16', b'"length": 1'), (b'"length": 16', b'"length": 40')):
+    for old, new in ((b'"length": 16', b'"length": 1'), (b'"length": 16', b'"length": 40'),
+                     (b'"quantiles": [', b'"quantiles": [{}, ')):
         with pytest.raises(ModelFileError):
             sim.load(tampered(model, tmp_path, old, new))
 
@@ -131,3 +132,77 @@ def test_cli_fits_windows_by_diffusion_and_samples_them(tmp_path):
     assert r.exit_code != 0 and "window-diffusion has no hyperparameter" in r.output
     r = runner.invoke(app, [*fit, "--epsilon", "1"])
     assert r.exit_code != 0 and "--epsilon" in r.output
+
+
+def gaussian_windows(n: int, length: int, channels: int, seed: int = 0) -> np.ndarray:
+    """Correlated Gaussian windows: an AR(1) per channel, the channels mixed."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, length, channels))
+    x[:, 0] = rng.normal(size=(n, channels))
+    for step in range(1, length):
+        x[:, step] = 0.8 * x[:, step - 1] + 0.6 * rng.normal(size=(n, channels))
+    mix = np.eye(channels) + 0.5 * np.triu(np.ones((channels, channels)), 1)
+    return x @ mix + np.arange(channels)
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_the_gaussian_base_is_the_exact_denoiser_of_the_windows_gaussian(full, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from simulacra.models.windows import gaussian_base
+
+    if not full:  # the separable form: time ⊗ channels
+        monkeypatch.setattr(gaussian_base, "MAX_FULL", 4)
+    windows = gaussian_windows(4000, 6, 3)
+    alpha_bar = np.array([0.9, 0.3])
+    base = gaussian_base.GaussianBase.fit(windows, alpha_bar)
+    assert base.full is full
+    flat = windows.reshape(len(windows), -1)
+    mean, cov = flat.mean(0), np.cov(flat, rowvar=False)
+    rng = np.random.default_rng(1)
+    x_t = rng.normal(size=(5, 6, 3))
+    for t, a in enumerate(alpha_bar):  # E[x0 | x_t] = μ + √ᾱ Σ (ᾱ Σ + (1 − ᾱ) I)⁻¹ (x_t − √ᾱ μ)
+        gain = np.sqrt(a) * cov @ np.linalg.inv(a * cov + (1 - a) * np.eye(len(cov)))
+        want = mean + (x_t.reshape(5, -1) - np.sqrt(a) * mean) @ gain.T
+        got = base(torch.tensor(x_t, dtype=torch.float32), torch.full((5,), t)).numpy()
+        tolerance = 1e-3 if full else 0.25  # the AR(1) mix is nearly separable
+        np.testing.assert_allclose(got.reshape(5, -1), want, atol=tolerance)
+
+
+def test_an_untrained_window_model_samples_the_windows_gaussian_copula():
+    windows = np.exp(gaussian_windows(3000, 8, 2) / 2)  # skewed marginals, tied steps
+    events = pd.DataFrame({"window": np.repeat(np.arange(len(windows)), 8),
+                           "step": np.tile(np.arange(8), len(windows)),
+                           "a": windows[:, :, 0].ravel(), "b": windows[:, :, 1].ravel()})
+    model = sim.WindowDiffusion(sequence_key="window", sequence_index="step",
+                                training_steps=1, learning_rate=1e-12, embedding_dim=16,
+                                heads=2, layers=1, random_state=0).fit(events)
+    synthetic = frame_to_windows(model.sample(3000, rng=1), ["a", "b"])
+    for j in range(2):  # the marginals through the quantile functions
+        for q in (0.1, 0.5, 0.9):
+            assert np.quantile(synthetic[:, :, j], q) == pytest.approx(
+                np.quantile(windows[:, :, j], q), rel=0.1)
+        lag = [np.corrcoef(w[:, :-1, j].ravel(), w[:, 1:, j].ravel())[0, 1]
+               for w in (windows, synthetic)]
+        assert lag[1] == pytest.approx(lag[0], abs=0.05)  # the steps' dependence
+    cross = [np.corrcoef(w[:, :, 0].ravel(), w[:, :, 1].ravel())[0, 1]
+             for w in (windows, synthetic)]
+    assert cross[1] == pytest.approx(cross[0], abs=0.05)  # the columns' dependence
+    # without the base, the same untrained network draws noise, not these windows
+    plain = sim.WindowDiffusion(sequence_key="window", sequence_index="step",
+                                training_steps=1, learning_rate=1e-12, embedding_dim=16,
+                                heads=2, layers=1, gaussian_base=False,
+                                random_state=0).fit(events)
+    noise = frame_to_windows(plain.sample(1000, rng=1), ["a", "b"])
+    assert np.corrcoef(noise[:, :-1, 0].ravel(), noise[:, 1:, 0].ravel())[0, 1] < 0.5
+
+
+def test_standardised_channels_without_a_base_still_learn_windows(tmp_path):
+    events = cut_windows(series(300), 12, stride=3, step=None)
+    model = sim.WindowDiffusion(sequence_key="window", sequence_index="date",
+                                marginals="standard", gaussian_base=False,
+                                training_steps=200, embedding_dim=16, heads=2, layers=1,
+                                sampling_steps=10, random_state=0).fit(events)
+    assert model.quantiles_ is None
+    assert_round_trip(model, tmp_path)
+    with pytest.raises(ParameterError, match="marginals"):
+        sim.WindowDiffusion(sequence_key="window", marginals="uniform").fit(events)

@@ -24,7 +24,12 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from simulacra.models.marginals import Marginal, fit_marginal, marginal_from_state
+from simulacra.models.marginals import (
+    Marginal,
+    fit_marginal,
+    marginal_from_state,
+    normal_scores,
+)
 
 #: probabilities kept inside (ε, 1 − ε): normal scores within ±5.2
 EDGE = 1e-7
@@ -47,6 +52,11 @@ class QuantileNormal:
         left, right = self.marginal_.interval(np.asarray(x, dtype=np.float64))
         u = left + (right - left) * rng.random(len(left))
         return ndtri(np.clip(u, EDGE, 1 - EDGE))
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """Each value's expected normal score over its interval: tied values share one (no
+        noise between the steps of a series that stays on a value)."""
+        return normal_scores(self.marginal_, np.asarray(x, dtype=np.float64))
 
     def inverse_transform(self, z: np.ndarray) -> np.ndarray:
         return self.marginal_.from_uniform(np.clip(ndtr(np.asarray(z, np.float64)), 0.0, 1.0))

@@ -8,7 +8,9 @@ every value of every step as a token, one after another: exact, but a window of 
 once, the way Diffusion-TS (Yuan & Qiao, ICLR 2024) does, sized for a CPU:
 
 1. The table codec encodes the event columns (the codec contract every model shares); each
-   encoded column is a *channel*, standardised over all steps. A datetime or numeric
+   encoded column is a *channel*, mapped to normal scores through its quantile function
+   (``marginals="normal"``, :class:`~simulacra.models.quantile.QuantileNormal`) or only
+   standardised (``"standard"``). A datetime or numeric
    ``sequence_index`` is split as in the sequential network
    (:class:`~simulacra.models.sequential.timing.EventTimes`) into the gap since the previous
    step and the window's first time, each a channel — except the gaps of a regular series
@@ -16,13 +18,17 @@ once, the way Diffusion-TS (Yuan & Qiao, ICLR 2024) does, sized for a CPU:
    start on the series' own grid.
 2. Training: Gaussian diffusion on the window ``(length, channels)`` with a cosine schedule;
    a small transformer over the steps (:mod:`~simulacra.models.windows.denoiser`) predicts
-   the clean window; loss: mean absolute error plus Diffusion-TS's Fourier term
-   (:mod:`~simulacra.models.windows.loss`). AdamW with a cosine learning-rate decay over the
-   planned steps (or the time budget, whichever ends first) and an exponential moving average
-   of the weights, which is what samples.
+   the clean window — by default as a correction to the exact denoiser of the windows'
+   Gaussian (``gaussian_base``, :mod:`~simulacra.models.windows.gaussian_base`), so that
+   before any training the model samples a Gaussian copula of the windows; loss: mean
+   absolute error plus Diffusion-TS's Fourier term (:mod:`~simulacra.models.windows.loss`).
+   AdamW with a cosine learning-rate decay over the planned steps (or the time budget,
+   whichever ends first) and an exponential moving average of the weights, which is what
+   samples.
 3. Sampling: ``sampling_steps`` ancestral steps evenly spaced over the schedule, all windows
-   of a chunk at once; channels are clipped to the range seen in training and decoded by the
-   codec; keys are fresh, the index is rebuilt from the gaps and the first time.
+   of a chunk at once; channels are clipped to the range seen in training, mapped back
+   through their quantile functions and decoded by the codec; keys are fresh, the index is
+   rebuilt from the gaps and the first time.
 
 Every window of the training table must have the same number of steps, and every event
 column must be numeric (or yes/no); categories and ragged sequences are the sequential
@@ -50,6 +56,7 @@ from simulacra.metadata import Metadata
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.schedule import NoiseSchedule
 from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.models.quantile import QuantileNormal
 from simulacra.models.sequential.tables import (
     by_entity,
     fresh_name,
@@ -58,7 +65,7 @@ from simulacra.models.sequential.tables import (
     sequence_state,
 )
 from simulacra.models.sequential.timing import EventTimes
-from simulacra.params import Integer, Number, Optional
+from simulacra.params import Flag, Integer, Number, OneOf, Optional
 from simulacra.randomness import RandomState, child_seed, make_rng
 
 logger = logging.getLogger(__name__)
@@ -92,6 +99,14 @@ class WindowDiffusion(NeuralSynthesizer):
         AdamW's initial learning rate (cosine decay to 0) and weight decay.
     fourier_weight:
         Weight of the Fourier term of the loss; ``None``: Diffusion-TS's √length / 5.
+    marginals:
+        ``"normal"``: each channel diffused as normal scores of its empirical quantiles (every
+        value it had comes back with its frequency); ``"standard"``: minus its mean, over its
+        standard deviation.
+    gaussian_base:
+        Add the network's output to the exact denoiser of a Gaussian fitted to the windows
+        (the full covariance of a window up to 2,048 numbers, else time ⊗ channels);
+        ``False``: the network alone.
     ema_decay:
         Decay of the moving average of the weights that samples (0: the last weights).
     max_training_time:
@@ -121,7 +136,8 @@ class WindowDiffusion(NeuralSynthesizer):
               "diffusion_steps": Integer(2, 100_000), "sampling_steps": Integer(1),
               "learning_rate": Number(0, low_open=True), "weight_decay": Number(0),
               "fourier_weight": Optional(Number(0)), "ema_decay": Number(0, 1, high_open=True),
-              "epochs": Optional(Integer(1))}
+              "epochs": Optional(Integer(1)), "marginals": OneOf("normal", "standard"),
+              "gaussian_base": Flag()}
 
     def __init__(self, metadata: Metadata | None = None, *, sequence_key: str | None = None,
                  sequence_index: str | None = None, random_state: RandomState = None,
@@ -130,6 +146,7 @@ class WindowDiffusion(NeuralSynthesizer):
                  heads: int = 4, diffusion_steps: int = 500, sampling_steps: int = 50,
                  learning_rate: float = 1e-3, weight_decay: float = 0.0,
                  fourier_weight: float | None = None, ema_decay: float = 0.995,
+                 marginals: str = "normal", gaussian_base: bool = True,
                  max_training_time: float | None = None, verbose: bool = False,
                  device: str = "auto") -> None:
         super().__init__(metadata, random_state=random_state)
@@ -147,6 +164,8 @@ class WindowDiffusion(NeuralSynthesizer):
         self.weight_decay = weight_decay
         self.fourier_weight = fourier_weight
         self.ema_decay = ema_decay
+        self.marginals = marginals
+        self.gaussian_base = gaussian_base
 
     def _setting(self, name: str) -> Any:
         if name == "epochs" and self.epochs is None:
@@ -242,7 +261,7 @@ class WindowDiffusion(NeuralSynthesizer):
         self.epochs = planned  # the epoch loop's count
         try:
             with torch_session(child_seed(rng), device) as gen:
-                net = self._network().to(device)
+                net = self._network(windows).to(device)
                 average = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(
                     float(self.ema_decay)), use_buffers=True)
                 opt = torch.optim.AdamW(net.parameters(), lr=float(self.learning_rate),
@@ -295,26 +314,42 @@ class WindowDiffusion(NeuralSynthesizer):
         self.flags_ = [c.name for c in columns if c.output == "discrete"]
 
     def _standardised(self, encoded: dict[str, np.ndarray]) -> np.ndarray:
-        """``(windows, length, channels)``: each channel minus its mean, over its spread."""
+        """``(windows, length, channels)``: each channel's normal scores (or values) minus
+        their mean, over their spread."""
         values = np.stack([np.asarray(encoded[c], dtype=np.float64) for c in self.channels_],
                           axis=1)
         if not np.isfinite(values).all():
             bad = [c for j, c in enumerate(self.channels_) if not np.isfinite(values[:, j]).all()]
             raise DataError(f"channels {bad} have values that are not finite numbers")
+        self.low_, self.high_ = values.min(0), values.max(0)
+        self.quantiles_: list[QuantileNormal] | None = None
+        if self.marginals == "normal":
+            self.quantiles_ = [QuantileNormal().fit(values[:, j])
+                               for j in range(values.shape[1])]
+            values = np.stack([q.scores(values[:, j])
+                               for j, q in enumerate(self.quantiles_)], axis=1)
         self.mean_ = values.mean(0)
         spread = values.std(0)
         self.scale_ = np.where(spread > SPREAD_FLOOR, spread, 1.0)
-        self.low_, self.high_ = values.min(0), values.max(0)
         z = (values - self.mean_) / self.scale_
         self.clip_ = float(np.abs(z).max()) + 1.0
         return z.reshape(-1, self.length_, len(self.channels_)).astype(np.float32)
 
-    def _network(self) -> Any:
+    def _network(self, windows: np.ndarray | None = None) -> Any:
+        """The denoiser; with ``windows``, its Gaussian base fitted to them (else a base of the
+        right shape whose values are loaded)."""
         from simulacra.models.windows.denoiser import WindowTransformer
+        from simulacra.models.windows.gaussian_base import GaussianBase
 
+        base = None
+        if self.gaussian_base:
+            steps = int(self.diffusion_steps)
+            base = GaussianBase(int(self.length_), len(self.channels_), steps) if \
+                windows is None else \
+                GaussianBase.fit(windows, NoiseSchedule.cosine(steps).alpha_bar)
         return WindowTransformer(channels=len(self.channels_), length=int(self.length_),
                                  width=int(self.embedding_dim), layers=int(self.layers),
-                                 heads=int(self.heads))
+                                 heads=int(self.heads), base=base)
 
     # -- sample -------------------------------------------------------------------------------
     def sample(self, n: int, *, conditions: Mapping[str, Any] | None = None,
@@ -385,8 +420,11 @@ class WindowDiffusion(NeuralSynthesizer):
             return x
 
         z = self._sample_chunks(n, child_seed(rng), self.network_, draw, chunk=CHUNK)
-        values = z * self.scale_ + self.mean_
-        return np.clip(values, self.low_, self.high_)
+        values = (z * self.scale_ + self.mean_).reshape(-1, len(self.channels_))
+        if self.quantiles_ is not None:
+            values = np.stack([q.inverse_transform(values[:, j])
+                               for j, q in enumerate(self.quantiles_)], axis=1)
+        return np.clip(values, self.low_, self.high_).reshape(z.shape)
 
     # -- state --------------------------------------------------------------------------------
     def _data_state(self) -> dict[str, Any]:
@@ -394,6 +432,8 @@ class WindowDiffusion(NeuralSynthesizer):
                 "flags": list(self.flags_), "length": int(self.length_),
                 "mean": self.mean_, "scale": self.scale_, "low": self.low_,
                 "high": self.high_, "clip": float(self.clip_),
+                "quantiles": None if self.quantiles_ is None else
+                [q.get_state() for q in self.quantiles_],
                 **sequence_state(self),
                 "gaps": None if self.gaps_ is None else np.asarray(self.gaps_, np.float64),
                 "grid": None if self.grid_ is None else list(self.grid_),
@@ -415,6 +455,13 @@ class WindowDiffusion(NeuralSynthesizer):
             arrays[name] = value
         self.mean_, self.scale_, self.low_, self.high_ = (arrays[k_] for k_ in
                                                           ("mean", "scale", "low", "high"))
+        quantiles = state.get("quantiles")
+        self.quantiles_ = None
+        if quantiles is not None:
+            if not isinstance(quantiles, list) or len(quantiles) != k:
+                raise DataError(f"the model file's quantile functions are not one per channel "
+                                f"({k}); the file is corrupted")
+            self.quantiles_ = [QuantileNormal.from_state(q) for q in quantiles]
         self.clip_ = float(state["clip"])
         if not (np.isfinite(self.clip_) and self.clip_ > 0):
             raise DataError("the model file's clip is not a positive number; the file is "
