@@ -55,3 +55,11 @@ def check_param(name: str, value: object, allowed: str, ok: bool) -> None:
     """
     if not ok:
         raise ParameterError(f"The {name!r} parameter must be {allowed}. Got {value!r} instead.")
+
+
+class ConfigError(MetadataError):
+    """A pipeline configuration is invalid: ``problems`` lists every one, each with its line."""
+
+    def __init__(self, problems: str | Iterable[str], *, header: str = "Invalid pipeline config"
+                 ) -> None:
+        super().__init__(problems, header=header)

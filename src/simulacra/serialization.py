@@ -83,9 +83,12 @@ def dump_model(path: str | Path, model_name: str, payload: dict[str, Any]) -> No
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        zf.writestr("manifest.json", json.dumps(manifest, indent=2))
-        for name, data in members.items():
-            zf.writestr(name, data)
+        entries = {"manifest.json": json.dumps(manifest, indent=2).encode("utf-8"), **members}
+        for name, data in entries.items():
+            # a fixed date: the same model gives the same bytes (no clock in the file)
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data, compresslevel=6)
     write_bytes_atomic(path, buffer.getvalue())
 
 

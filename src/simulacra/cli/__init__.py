@@ -3,8 +3,9 @@
 Every command maps to one library call; errors from the library are shown as one clear message
 and exit with status 2. The commands live by what they do — :mod:`.modelling` (metadata, fit,
 sample, impute, models, demo), :mod:`.databases` (clone, and databases in metadata, fit,
-sample, evaluate), :mod:`.tables` (pseudonymize, generate) and :mod:`.measuring`
-(evaluate, bench) — and are registered here, in the order ``--help`` lists them.
+sample, evaluate), :mod:`.tables` (pseudonymize, generate), :mod:`.measuring`
+(evaluate, bench) and :mod:`.pipelines` (init, run) — and are registered here, in the order
+``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from simulacra.cli.common import console
 from simulacra.cli.databases import clone
 from simulacra.cli.measuring import bench, evaluate
 from simulacra.cli.modelling import demo, fit, impute, metadata, models, sample
+from simulacra.cli.pipelines import init, run
 from simulacra.cli.tables import generate, pseudonymize
 
 app = typer.Typer(
@@ -44,7 +46,7 @@ def _main(
 
 
 for command in (metadata, fit, sample, clone, pseudonymize, generate, impute, evaluate, bench,
-                models, demo):
+                init, run, models, demo):
     app.command()(command)
 
 

@@ -52,9 +52,18 @@ def status(metric: Metric) -> str:
     return "unknown"
 
 
+def without_timings(info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` without the clock readings (``seconds``, ``stage_seconds``)."""
+    return {k: v for k, v in info.items() if k not in ("seconds", "stage_seconds")}
+
+
 def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[str, Any],
-                  title: str = "Synthetic data quality report") -> str:
+                  title: str = "Synthetic data quality report", reproducible: bool = False
+                  ) -> str:
     """The report page: ``metrics`` with the run's ``info`` and the plots' data (``figures``).
+
+    ``reproducible=True`` leaves out the clock (when it was made, how long each stage took),
+    so that the same inputs give the same bytes.
 
     ``figures`` holds ``distributions``, ``association`` and (for an event table)
     ``sequences`` as :func:`simulacra.evaluate` computes them; any may be absent.
@@ -89,9 +98,10 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
     notes = [f"{m.name}: {m.note}" for m in metrics if m.note]
     return env.get_template("report.html.j2").render(
         title=title,
-        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=None if reproducible else
+        dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
-        info=info,
+        info=without_timings(info) if reproducible else info,
         cards=cards,
         groups=groups,
         distributions=distributions,

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from simulacra.evaluation.metric import DIRECTION_TEXT, Metric, json_safe
-from simulacra.evaluation.report import render_report
+from simulacra.evaluation.report import render_report, without_timings
 
 
 @dataclass
@@ -53,20 +53,25 @@ class EvaluationResult:
         } for m in self.metrics]
         return pd.DataFrame(rows)
 
-    def to_dict(self) -> dict[str, Any]:
-        return json_safe({"info": self.info, "metrics": [m.to_dict() for m in self.metrics]})
+    def to_dict(self, *, reproducible: bool = False) -> dict[str, Any]:
+        """Figures and run info; ``reproducible=True`` leaves out the timings."""
+        info = without_timings(self.info) if reproducible else self.info
+        return json_safe({"info": info, "metrics": [m.to_dict() for m in self.metrics]})
 
-    def to_json(self, path: str | Path | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+    def to_json(self, path: str | Path | None = None, *, reproducible: bool = False) -> str:
+        """JSON of :meth:`to_dict`, written atomically to ``path`` if given."""
+        text = json.dumps(self.to_dict(reproducible=reproducible), indent=2, ensure_ascii=False)
         if path is not None:
             from simulacra.io import write_text_atomic
 
             write_text_atomic(path, text)
         return text
 
-    def to_html(self, path: str | Path | None = None) -> str:
-        """A self-contained HTML report (figures embedded, no network needed)."""
-        html = render_report(self.metrics, info=self.info, figures=self.figures)
+    def to_html(self, path: str | Path | None = None, *, reproducible: bool = False) -> str:
+        """A self-contained HTML report (figures embedded, no network needed);
+        ``reproducible=True`` leaves out the clock, so the same inputs give the same bytes."""
+        html = render_report(self.metrics, info=self.info, figures=self.figures,
+                             reproducible=reproducible)
         if path is not None:
             from simulacra.io import write_text_atomic
 

@@ -1,0 +1,237 @@
+"""The pipeline configuration: one validated document from source to sinks.
+
+Every section is a strict pydantic model (an unknown key is an error, not a silent no-op), so
+that :func:`simulacra.pipeline.load_config` can list every problem of a file at once, each with
+its line. :data:`SCHEMA_ID` names the published JSON schema (``docs/pipeline.schema.json``,
+``simulacra run --schema``), which editors use to complete and check a config as it is typed.
+
+>>> config = PipelineConfig.model_validate({"source": {"path": "adult.csv"}})
+>>> config.model.name, config.evaluation.holdout, config.seed
+('gaussian_copula', 0.2, 0)
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_ID = "https://simulacra.dev/schemas/pipeline-1.json"
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, values are never coerced across types."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+def relative_inside(value: str, what: str) -> str:
+    """``value`` as a relative path that stays inside its base folder (no ``..``, no drive)."""
+    for pure in (PurePosixPath(value), PureWindowsPath(value)):
+        if pure.is_absolute() or pure.drive or ".." in pure.parts:
+            raise ValueError(f"{what} must be a relative path inside the pipeline's folder "
+                             f"(no '..', not absolute), got {value!r}; give another folder "
+                             "with `simulacra run --output-dir`")
+    if not value.strip() or "\x00" in value:
+        raise ValueError(f"{what} must be a non-empty path")
+    return value
+
+
+class Source(Section):
+    """Where the real table comes from: a CSV/Parquet file, or a table of a SQL database."""
+
+    path: str | None = Field(None, description="CSV or Parquet file, relative to the config "
+                             "file's folder (or absolute).")
+    url: str | None = Field(None, description="SQLAlchemy URL of a database (with `table`).")
+    url_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$",
+                                description="Name of an environment variable holding the "
+                                "database URL, so that no password is written in the config.")
+    table: str | None = Field(None, min_length=1, max_length=200,
+                              description="The table to read from the database.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Source:
+        given = [k for k in ("path", "url", "url_env") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'path' (a CSV/Parquet file), 'url' or "
+                             f"'url_env' (a database, with 'table'); got {given or 'none'}")
+        if self.path is None and self.table is None:
+            raise ValueError("a database source needs 'table': the table to synthesize")
+        if self.path is not None and self.table is not None:
+            raise ValueError("'table' is for database sources ('url'/'url_env'), not files")
+        return self
+
+
+class MetadataSection(Section):
+    """Column kinds: detected from the data, or read from a file; then edited."""
+
+    file: str | None = Field(None, description="Metadata YAML/JSON (from `simulacra "
+                             "metadata`); detected from the data when absent.")
+    columns: dict[Name, str | dict[str, Any]] = Field(
+        default_factory=dict, description="Edits: COLUMN: KIND (e.g. categorical) or COLUMN: "
+        "{kind: numerical, minimum: 0}; applied after detection or the file.")
+    primary_key: str | None = Field(None, description="The table's key column (never "
+                                    "modelled; generated unique).")
+
+
+class Privacy(Section):
+    """A differential-privacy budget for the fit."""
+
+    epsilon: float = Field(gt=0, description="Total ε of the fit (smaller is more private).")
+    delta: float | None = Field(None, gt=0, lt=1, description="δ; default min(1e-5, 0.1/rows).")
+
+    @field_validator("epsilon")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("epsilon must be a finite number > 0")
+        return value
+
+
+class ModelSection(Section):
+    """The synthesizer and its hyperparameters."""
+
+    name: str = Field("gaussian_copula", description="Synthesizer name (`simulacra models`).")
+    params: dict[Name, Any] = Field(default_factory=dict, description="Hyperparameters, "
+                                    "checked against the model's constructor.")
+    privacy: Privacy | None = Field(None, description="Differential privacy (models that "
+                                    "support it).")
+    on_violation: Literal["drop", "keep", "error"] = Field(
+        "drop", description="Real rows that break the constraints.")
+
+
+class Sampling(Section):
+    """How many rows to generate, and which."""
+
+    n: int | None = Field(None, ge=1, le=1_000_000_000, description="Rows to generate.")
+    scale: float | None = Field(None, gt=0, le=1000, description="Rows as a multiple of the "
+                                "training rows (default 1).")
+    conditions: dict[Name, Any] = Field(default_factory=dict, description="COLUMN: VALUE "
+                                        "(or [low, high]) that every row must have.")
+    rebalance: dict[Name, dict[str, float]] | None = Field(
+        None, description="{COLUMN: {CATEGORY: SHARE}}: target shares of one column.")
+    format: Literal["csv", "parquet"] = Field("csv", description="Format of the synthetic "
+                                              "table written to the output folder.")
+
+    @model_validator(mode="after")
+    def _n_or_scale(self) -> Sampling:
+        if self.n is not None and self.scale is not None:
+            raise ValueError("give 'n' or 'scale', not both")
+        if self.rebalance is not None and len(self.rebalance) != 1:
+            raise ValueError("'rebalance' takes exactly one column: {COLUMN: {CATEGORY: "
+                             "SHARE}}")
+        return self
+
+
+class Evaluation(Section):
+    """Hold real rows out of the fit, and measure the synthetic table against them."""
+
+    holdout: float = Field(0.2, ge=0, lt=1, description="Share of the real rows kept out of "
+                           "the fit (0: none; then no utility or privacy figures).")
+    metrics: Literal["all"] | list[Literal["fidelity", "detection", "utility", "privacy"]] = \
+        Field("all", description="'all' or some of fidelity, detection, utility, privacy.")
+    target: str | None = Field(None, description="Column to predict (utility: TSTR vs TRTR).")
+    report: bool = Field(True, description="Write report.html.")
+
+
+class Gate(Section):
+    """A quality gate: a figure of the evaluation that must lie within bounds."""
+
+    metric: Name = Field(description="A figure's name as `simulacra evaluate` prints it, "
+                         "e.g. 'trend', 'detection AUC', 'DCR share', 'TSTR accuracy'.")
+    min: float | None = Field(None, description="The figure must be >= this.")
+    max: float | None = Field(None, description="The figure must be <= this.")
+    max_gap: float | None = Field(None, ge=0, description="The figure's reference (e.g. the "
+                                  "model trained on real rows) minus the figure must be <= "
+                                  "this: the TSTR gap.")
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> Gate:
+        if self.min is None and self.max is None and self.max_gap is None:
+            raise ValueError(f"gate {self.metric!r} needs 'min', 'max' or 'max_gap'")
+        return self
+
+
+class Sink(Section):
+    """A further place the synthetic table is written to."""
+
+    path: str | None = Field(None, description="CSV or Parquet file, inside the output folder.")
+    url: str | None = Field(None, description="SQLAlchemy URL of a database (with `table`).")
+    url_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$",
+                                description="Environment variable holding the database URL.")
+    table: str | None = Field(None, min_length=1, max_length=200)
+    replace: bool = Field(False, description="Database: replace the table if it exists.")
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str | None) -> str | None:
+        return None if value is None else relative_inside(value, "a sink's 'path'")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Sink:
+        given = [k for k in ("path", "url", "url_env") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("a sink takes exactly one of 'path', 'url' or 'url_env'")
+        if self.path is None and self.table is None:
+            raise ValueError("a database sink needs 'table'")
+        return self
+
+
+class Monitor(Section):
+    """Check new real data for drift against the training table; refit when it drifted."""
+
+    current: str = Field(description="CSV or Parquet of new real rows.")
+    alpha: float = Field(0.05, gt=0, lt=1, description="False-alarm rate of the drift verdict.")
+    on_drift: Literal["report", "refit"] = Field(
+        "refit", description="refit: fit the model again on the new rows, sample, evaluate "
+        "and gate them (in refit/); report: only record the drift.")
+
+
+class PipelineConfig(Section):
+    """A whole pipeline: source → metadata → split → fit → sample → evaluate → gates → sinks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True,
+                              json_schema_extra={"$id": SCHEMA_ID,
+                                                 "title": "simulacra pipeline"})
+
+    version: Literal[1] = Field(1, description="Config format version.")
+    name: Name = Field("pipeline", description="A name for the run record.")
+    seed: Seed = Field(0, description="Seed of every random draw: same seed, same bytes.")
+    output_dir: str = Field("out", description="Where outputs go, relative to the config "
+                            "file's folder (and inside it).")
+    source: Source
+    metadata: MetadataSection = Field(default_factory=MetadataSection)
+    constraints: list[dict[str, Any]] = Field(
+        default_factory=list, description="Business rules, as in a metadata file, e.g. "
+        "{type: inequality, low: start, high: end}.")
+    model: ModelSection = Field(default_factory=ModelSection)
+    sampling: Sampling = Field(default_factory=Sampling)
+    evaluation: Evaluation | None = Field(default_factory=Evaluation,
+                                          description="null: no holdout, no evaluation.")
+    gates: list[Gate] = Field(default_factory=list, description="Quality gates: a failed "
+                              "gate fails the run with exit status 3.")
+    sinks: list[Sink] = Field(default_factory=list, description="Further targets of the "
+                              "synthetic table.")
+    monitor: Monitor | None = None
+
+    @field_validator("output_dir")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        return relative_inside(value, "'output_dir'")
+
+    @model_validator(mode="after")
+    def _gates_need_evaluation(self) -> PipelineConfig:
+        if self.gates and self.evaluation is None:
+            raise ValueError("'gates' need an 'evaluation' section (they gate its figures)")
+        return self
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON schema of a pipeline config."""
+    schema = PipelineConfig.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -1,0 +1,164 @@
+"""What each pipeline step does, given its inputs; the runner decides whether it runs.
+
+Each function takes plain inputs (frames, a metadata, settings) and returns plain outputs, so
+the steps are the library's public calls in order: :meth:`Metadata.detect`, a model's ``fit``
+and ``sample``, :func:`simulacra.evaluate`, :func:`simulacra.detect_drift`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from simulacra.errors import ConfigError, MetadataError
+
+if TYPE_CHECKING:
+    from simulacra.metadata import Metadata
+    from simulacra.models import Synthesizer
+    from simulacra.pipeline.config import Evaluation, ModelSection, Sampling, Sink, Source
+    from simulacra.pipeline.loading import Pipeline
+
+
+def database_url(url: str | None, url_env: str | None) -> str:
+    """The URL given, or the one in the environment variable named."""
+    return url if url is not None else os.environ[str(url_env)]
+
+
+def read_source(pipeline: Pipeline, source: Source) -> pd.DataFrame:
+    """The real table: a file, or one table of a database (read-only)."""
+    from simulacra.io import read_table
+
+    if source.path is not None:
+        return read_table(pipeline.resolve(source.path))
+    from simulacra.multitable.sources import read_database
+
+    url = database_url(source.url, source.url_env)
+    frames, _ = read_database(url, tables=[str(source.table)])
+    return frames[str(source.table)]
+
+
+def build_metadata(pipeline: Pipeline, frame: pd.DataFrame) -> Metadata:
+    """Detected (or read) metadata with the config's edits and constraints applied; every
+    problem reported at once, each at its line."""
+    from simulacra.constraints import constraint_from_dict
+    from simulacra.metadata import Metadata
+
+    cfg, where = pipeline.config, pipeline.where
+    section = cfg.metadata
+    md = Metadata.load(pipeline.resolve(section.file)) if section.file else \
+        Metadata.detect(frame)
+    problems: list[str] = []
+    for name, edit in section.columns.items():
+        if name not in md:
+            problems.append(f"{where('metadata', 'columns', name)}: the table has no column "
+                            f"{name!r}; it has: {', '.join(md)}")
+            continue
+        fields = {"kind": edit} if isinstance(edit, str) else dict(edit)
+        try:
+            md.update_column(name, fields.pop("kind", None), **fields)
+        except (MetadataError, TypeError) as err:
+            problems.append(f"{where('metadata', 'columns', name)}: {_text(err)}")
+    if section.primary_key is not None:
+        if section.primary_key not in md:
+            problems.append(f"{where('metadata', 'primary_key')}: no column "
+                            f"{section.primary_key!r}")
+        else:
+            md = Metadata.from_dict({**md.to_dict(), "primary_key": section.primary_key})
+    for index, spec in enumerate(cfg.constraints):
+        try:
+            md.add_constraint(constraint_from_dict(spec))
+        except MetadataError as err:
+            problems.append(f"{where('constraints', index)}: {_text(err)}")
+    if problems:
+        raise ConfigError(problems, header=f"Invalid pipeline config {pipeline.path}")
+    md.validate_data(frame)
+    return md
+
+
+def column_problems(pipeline: Pipeline, md: Metadata) -> list[str]:
+    """Columns the config names for sampling and evaluation that the table lacks."""
+    cfg, where = pipeline.config, pipeline.where
+    names = list(md)
+    out = []
+    if cfg.evaluation is not None and cfg.evaluation.target is not None \
+            and cfg.evaluation.target not in names:
+        out.append(f"{where('evaluation', 'target')}: no column {cfg.evaluation.target!r}; "
+                   f"columns: {', '.join(names)}")
+    for column in cfg.sampling.conditions:
+        if column not in names:
+            out.append(f"{where('sampling', 'conditions', column)}: no column {column!r}")
+    for column in cfg.sampling.rebalance or {}:
+        if column not in names:
+            out.append(f"{where('sampling', 'rebalance', column)}: no column {column!r}")
+    return out
+
+
+def _text(err: Exception) -> str:
+    problems = getattr(err, "problems", None)
+    return "; ".join(problems) if problems else str(err)
+
+
+def split_rows(n_rows: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions for training and holdout: a seeded random split.
+
+    >>> train, test = split_rows(10, 0.2, 0)
+    >>> len(train), len(test), sorted([*train, *test]) == list(range(10))
+    (8, 2, True)
+    """
+    order = np.random.default_rng(seed).permutation(n_rows)
+    cut = round(n_rows * holdout)
+    return np.sort(order[cut:]), np.sort(order[:cut])
+
+
+def fit_model(md: Metadata, train: pd.DataFrame, section: ModelSection, seed: int
+              ) -> Synthesizer:
+    from simulacra.models import get_model
+    from simulacra.privacy import PrivacyBudget
+
+    extra: dict[str, Any] = {}
+    if section.privacy is not None:
+        extra["privacy"] = PrivacyBudget(section.privacy.epsilon, section.privacy.delta)
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in section.params.items()}
+    maker = get_model(section.name)(md, random_state=seed, **params, **extra)
+    return maker.fit(train, on_violation=section.on_violation)
+
+
+def sample_rows(synth: Synthesizer, section: Sampling, seed: int) -> pd.DataFrame:
+    rows = section.n if section.n is not None else \
+        max(1, round(synth.n_rows_ * (section.scale or 1.0)))
+    conditions = {k: tuple(v) if isinstance(v, list) else v
+                  for k, v in section.conditions.items()}
+    return synth.sample(rows, rng=seed, conditions=conditions or None,
+                        rebalance=section.rebalance)
+
+
+def evaluate_rows(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
+                  md: Metadata, section: Evaluation, seed: int) -> Any:
+    from simulacra.evaluation import evaluate
+
+    return evaluate(train, synthetic, holdout=holdout, metadata=md, target=section.target,
+                    metrics=section.metrics, random_state=seed)
+
+
+def write_sink(pipeline: Pipeline, sink: Sink, frame: pd.DataFrame, md: Metadata,
+               output_dir: Path) -> str:
+    """Write ``frame`` to a sink; returns where it went (a URL with its password hidden)."""
+    if sink.path is not None:
+        from simulacra.io import write_table
+
+        target = output_dir / sink.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_table(frame, target)
+        return str(target)
+    from simulacra.metadata import DatabaseMetadata
+    from simulacra.multitable.sources import write_database
+    from simulacra.multitable.sql_engine import redact
+
+    url = database_url(sink.url, sink.url_env)
+    table = str(sink.table)
+    write_database({table: frame}, DatabaseMetadata({table: md}), url, replace=sink.replace)
+    return f"{redact(url)} table {table}"
