@@ -13,7 +13,8 @@ import simulacra
 ROOT = Path(simulacra.__file__).parent
 #: The layer of each part of the package, as docs/architecture.md draws them.
 LAYERS = {
-    "cli": 8, "bench": 7, "__init__": 7, "multitable": 7,
+    "cli": 8, "bench": 7, "__init__": 7, "multitable": 7, "pipeline": 7, "drift": 7,
+    "serve": 7,
     "models": 6, "evaluation": 6, "schema": 6, "pseudonymize": 6,
     "encoders": 5, "metadata": 4, "constraints": 3, "serialization": 3,
     "windows": 3,

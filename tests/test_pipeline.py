@@ -313,3 +313,29 @@ def test_published_schema_is_current():
     assert published == json_schema(), "run: simulacra run --schema > docs/pipeline.schema.json"
     result = CliRunner().invoke(app, ["run", "--schema"])
     assert json.loads(result.output)["title"] == "simulacra pipeline"
+
+
+def test_monitor_refits_when_new_rows_drifted(folder: Path):
+    demo = sim.datasets.load_demo()
+    demo.iloc[800:1400].to_csv(folder / "same.csv", index=False)  # the same population
+    older = demo.iloc[800:3000]
+    older[older["age"] >= 45].head(600).to_csv(folder / "older.csv", index=False)
+    monitor = "monitor: {{current: {}, alpha: 0.05, on_drift: refit}}\n"
+    calm = run_pipeline(write(folder, FAST + monitor.format("same.csv")))
+    assert calm.drift is not None and calm.drift["drifted"] is False and calm.refit is None
+    assert (folder / "out" / "drift.json").is_file()
+    assert not (folder / "out" / "refit").exists()
+
+    drifted = run_pipeline(write(folder, FAST + monitor.format("older.csv")))
+    assert drifted.drift["drifted"] is True
+    assert "age" in json.dumps(drifted.drift)
+    refit = drifted.refit
+    assert refit is not None and refit.output_dir == folder / "out" / "refit"
+    assert [s.name for s in refit.steps if not s.cached] == ["metadata", "split", "fit",
+                                                             "sample", "evaluate"]
+    refitted = pd.read_csv(folder / "out" / "refit" / "synthetic.csv")
+    assert refitted["age"].min() >= 40  # learned from the new rows only
+    assert refit.gates and json.loads((folder / "out" / "run.json").read_text())["drift"] == \
+        {"drifted": True, "refit": True}
+    again = run_pipeline(folder / "p.yaml")
+    assert all(s.cached for s in again.steps) and all(s.cached for s in again.refit.steps)

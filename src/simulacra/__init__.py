@@ -61,6 +61,7 @@ from simulacra.pseudonymize import pseudonymize
 from simulacra.schema import GenerationSchema, generate
 
 if TYPE_CHECKING:
+    from simulacra.drift import DriftReport, detect_drift
     from simulacra.evaluation import (
         DatabaseEvaluation,
         EvaluationResult,
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
 
 _LAZY = {"evaluate", "evaluate_database", "EvaluationResult", "DatabaseEvaluation",
          "Metric"}  # evaluation pulls in scikit-learn: load on use
+_LAZY_DRIFT = {"detect_drift", "DriftReport"}  # drift reads evaluation's helpers: same
 
 
 def __getattr__(name: str) -> Any:
@@ -78,6 +80,10 @@ def __getattr__(name: str) -> Any:
         from simulacra import evaluation
 
         return getattr(evaluation, name)
+    if name in _LAZY_DRIFT:
+        from simulacra import drift
+
+        return getattr(drift, name)
     raise AttributeError(f"module 'simulacra' has no attribute {name!r}")
 
 __all__ = [
@@ -92,6 +98,7 @@ __all__ = [
     "ConstraintReport",
     "DataError",
     "DatabaseEvaluation",
+    "DriftReport",
     "EvaluationResult",
     "FixedCombinations",
     "Formula",
@@ -124,6 +131,7 @@ __all__ = [
     "__version__",
     "constraints",
     "datasets",
+    "detect_drift",
     "evaluate",
     "evaluate_database",
     "generate",

@@ -4,8 +4,8 @@ Every command maps to one library call; errors from the library are shown as one
 and exit with status 2. The commands live by what they do — :mod:`.modelling` (metadata, fit,
 sample, impute, models, demo), :mod:`.databases` (clone, and databases in metadata, fit,
 sample, evaluate), :mod:`.tables` (pseudonymize, generate), :mod:`.measuring`
-(evaluate, bench) and :mod:`.pipelines` (init, run) — and are registered here, in the order
-``--help`` lists them.
+(evaluate, bench), :mod:`.pipelines` (init, run), :mod:`.monitoring` (drift) and
+:mod:`.serving` (serve) — and are registered here, in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from simulacra.cli.common import console
 from simulacra.cli.databases import clone
 from simulacra.cli.measuring import bench, evaluate
 from simulacra.cli.modelling import demo, fit, impute, metadata, models, sample
+from simulacra.cli.monitoring import drift
 from simulacra.cli.pipelines import init, run
+from simulacra.cli.serving import serve
 from simulacra.cli.tables import generate, pseudonymize
 
 app = typer.Typer(
@@ -46,7 +48,7 @@ def _main(
 
 
 for command in (metadata, fit, sample, clone, pseudonymize, generate, impute, evaluate, bench,
-                init, run, models, demo):
+                drift, init, run, serve, models, demo):
     app.command()(command)
 
 

@@ -347,7 +347,7 @@ class Run:
 
             report = detect_drift(self.frame, read_table(current_path), metadata=self.metadata,
                                   alpha=monitor.alpha, random_state=self.cfg.seed)
-            report.to_json(folder / "drift.json")
+            report.to_json(folder / "drift.json", reproducible=True)
 
         entry = self._step("monitor", monitor_key, write)
         self._publish(entry / "drift.json", "drift.json")
