@@ -31,62 +31,10 @@ import resource
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from simulacra.evaluation.database import evaluate_database
-from simulacra.metadata import DatabaseMetadata
-from simulacra.metadata.keys import parent_positions
 from simulacra.multitable.sources import read_database, write_database
+from simulacra.multitable.split import split_database
 from simulacra.multitable.synthesizer import RelationalSynthesizer
-
-
-def split_database(tables: dict[str, pd.DataFrame], metadata: DatabaseMetadata, subject: str,
-                   share: float, seed: int) -> tuple[dict, dict]:
-    """(train, holdout): ``share`` of ``subject``'s rows held out with everything below them,
-    and with every row of a side table whose children are all held out; the subject's
-    ancestors (lookups) are whole in both."""
-    rng = np.random.default_rng(seed)
-    held = {t: np.zeros(len(f), dtype=bool) for t, f in tables.items()}
-    held[subject][rng.random(len(tables[subject])) < share] = True
-    below = [subject]
-    while below:
-        parent = below.pop()
-        for fk in metadata.children(parent):
-            if fk.self_reference:
-                continue
-            rows = parent_positions(tables[fk.table], fk.columns, tables[parent],
-                                    fk.parent_columns)
-            hit = (rows >= 0) & held[parent][np.maximum(rows, 0)]
-            if (hit & ~held[fk.table]).any():
-                held[fk.table] |= hit
-                below.append(fk.table)
-    above, stack = {subject}, [subject]  # the subject's ancestors stay whole (lookups)
-    while stack:
-        for fk in metadata.parents(stack.pop()):
-            if fk.parent not in above:
-                above.add(fk.parent)
-                stack.append(fk.parent)
-    for table in metadata.table_order():  # a side parent (Berka's client) goes with its rows
-        if table in above:
-            continue
-        children = [fk for fk in metadata.children(table) if not fk.self_reference]
-        if not children:
-            continue
-        kept_child = np.zeros(len(tables[table]), dtype=bool)
-        any_child = np.zeros(len(tables[table]), dtype=bool)
-        for fk in children:
-            rows = parent_positions(tables[fk.table], fk.columns, tables[table], fk.parent_columns)
-            ok = rows >= 0
-            any_child[rows[ok]] = True
-            kept_child[rows[ok & ~held[fk.table]]] = True
-        held[table] |= any_child & ~kept_child
-    lookups = {t for t in tables if t in above and t != subject}
-    train = {t: f[~held[t]].reset_index(drop=True) if t not in lookups else f
-             for t, f in tables.items()}
-    holdout = {t: f[held[t]].reset_index(drop=True) if t not in lookups else f
-               for t, f in tables.items()}
-    return train, holdout
 
 
 def peak_mib() -> float:
@@ -115,7 +63,8 @@ def main() -> None:
     started = time.perf_counter()
     tables, metadata = read_database(args.data)
     read_seconds = time.perf_counter() - started
-    train, holdout = split_database(tables, metadata, args.subject, args.holdout, args.seed)
+    train, holdout = split_database(tables, metadata, args.holdout, subject=args.subject,
+                                    seed=args.seed)
     print(f"{args.data}: {len(tables)} tables, {sum(map(len, tables.values())):,} rows "
           f"(read in {read_seconds:.1f} s); train {sum(map(len, train.values())):,} rows, "
           f"holdout {sum(map(len, holdout.values())):,}")

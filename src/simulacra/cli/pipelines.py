@@ -59,8 +59,9 @@ def run(
         console.print("[yellow]note:[/] fitted under a privacy budget: the model and the "
                       "synthetic table are covered by ε, the evaluation (metrics.json, "
                       "report.html) is not - keep those with the real data.")
-    console.print(f"Outputs in [bold]{result.output_dir}[/]: "
-                  f"{', '.join(sorted(result.outputs))}, run.json")
+    names = sorted({name.split("/")[0] + ("/" if "/" in name else "")
+                    for name in result.outputs})
+    console.print(f"Outputs in [bold]{result.output_dir}[/]: {', '.join(names)}, run.json")
     if not result.passed:
         for gate in result.failed_gates:
             err_console.print(f"[bold red]gate failed:[/] {gate.describe(private=result.private)}")
@@ -83,18 +84,19 @@ def _print_gates(result: object) -> None:
 @friendly
 def init(
     table: Annotated[Path, typer.Argument(help="CSV or Parquet table the pipeline will "
-                                          "synthesize.")],
+                                          "synthesize, or a folder of them (a database).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Config file to write.")
                       ] = Path("pipeline.yaml"),
     model: Annotated[str, typer.Option("--model", "-m", help="Synthesizer name (see "
                                        "`simulacra models`).")] = "gaussian_copula",
     target: Annotated[str | None, typer.Option(
         "--target", help="Column to predict for the utility figures (default: the last "
-        "column when it looks like a class label).")] = None,
+        "column when it looks like a class label; a database: TABLE.COLUMN).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")
                      ] = False,
 ) -> None:
-    """Write a commented starter pipeline config for TABLE (run it with `simulacra run`)."""
+    """Write a commented starter pipeline config for TABLE or a database folder (run it with
+    `simulacra run`)."""
     from simulacra.errors import ParameterError
     from simulacra.io import write_text_atomic
     from simulacra.pipeline import starter_config

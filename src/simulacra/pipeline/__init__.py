@@ -7,9 +7,10 @@ writes the outputs with a run record; every step is cached by the hash of its in
 """
 
 from simulacra.pipeline.config import PipelineConfig, json_schema
+from simulacra.pipeline.execute import run_pipeline
 from simulacra.pipeline.gates import GateResult
 from simulacra.pipeline.loading import Pipeline, load_config
-from simulacra.pipeline.runner import RunResult, StepRun, run_pipeline
+from simulacra.pipeline.runner import RunResult, StepRun
 from simulacra.pipeline.starter import starter_config
 
 __all__ = ["GateResult", "Pipeline", "PipelineConfig", "RunResult", "StepRun", "json_schema",

@@ -19,6 +19,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_ID = "https://simulacra.dev/schemas/pipeline-1.json"
+#: Figure groups of a table's evaluation, and those only a database's has.
+TABLE_GROUPS = ("fidelity", "detection", "utility", "privacy")
+DATABASE_ONLY_GROUPS = ("integrity", "cardinality", "trends", "sequences")
+Group = Literal["fidelity", "detection", "utility", "privacy", "integrity", "cardinality",
+                "trends", "sequences"]
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -43,27 +48,34 @@ def relative_inside(value: str, what: str) -> str:
 
 
 class Source(Section):
-    """Where the real table comes from: a CSV/Parquet file, or a table of a SQL database."""
+    """Where the real data comes from: a CSV/Parquet file or one table of a SQL database (a
+    table), or a folder of CSV/Parquet files or a whole SQL database (a database of related
+    tables)."""
 
-    path: str | None = Field(None, description="CSV or Parquet file, relative to the config "
-                             "file's folder (or absolute).")
-    url: str | None = Field(None, description="SQLAlchemy URL of a database (with `table`).")
+    path: str | None = Field(None, description="CSV or Parquet file (a table), or a folder "
+                             "of them (a database), relative to the config file's folder (or "
+                             "absolute).")
+    url: str | None = Field(None, description="SQLAlchemy URL of a database: with `table`, "
+                            "that table; without, the whole database.")
     url_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$",
                                 description="Name of an environment variable holding the "
                                 "database URL, so that no password is written in the config.")
     table: str | None = Field(None, min_length=1, max_length=200,
-                              description="The table to read from the database.")
+                              description="The one table to read from the database "
+                              "(single-table pipeline).")
+    tables: list[Name] | None = Field(None, min_length=1, description="Only these tables of "
+                                      "a database (a folder, or a URL without `table`).")
 
     @model_validator(mode="after")
     def _one_source(self) -> Source:
         given = [k for k in ("path", "url", "url_env") if getattr(self, k)]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'path' (a CSV/Parquet file), 'url' or "
-                             f"'url_env' (a database, with 'table'); got {given or 'none'}")
-        if self.path is None and self.table is None:
-            raise ValueError("a database source needs 'table': the table to synthesize")
+            raise ValueError("give exactly one of 'path' (a file or a folder), 'url' or "
+                             f"'url_env' (a database); got {given or 'none'}")
         if self.path is not None and self.table is not None:
             raise ValueError("'table' is for database sources ('url'/'url_env'), not files")
+        if self.table is not None and self.tables is not None:
+            raise ValueError("give 'table' (one table) or 'tables' (a database), not both")
         return self
 
 
@@ -93,12 +105,27 @@ class Privacy(Section):
         return value
 
 
+class TableModel(Section):
+    """One table's synthesizer in a database."""
+
+    name: str | None = Field(None, description="Synthesizer name; default: the model's "
+                             "`name`.")
+    params: dict[Name, Any] = Field(default_factory=dict, description="Hyperparameters.")
+
+
 class ModelSection(Section):
     """The synthesizer and its hyperparameters."""
 
-    name: str = Field("gaussian_copula", description="Synthesizer name (`simulacra models`).")
+    name: str = Field("gaussian_copula", description="Synthesizer name (`simulacra models`); "
+                      "in a database, every table's.")
     params: dict[Name, Any] = Field(default_factory=dict, description="Hyperparameters, "
-                                    "checked against the model's constructor.")
+                                    "checked against the model's constructor (a table; in a "
+                                    "database, use `tables`).")
+    tables: dict[Name, TableModel] = Field(
+        default_factory=dict, description="A database: TABLE: {name: MODEL, params: {...}} "
+        "for tables that differ from `name`.")
+    keep: list[Name] = Field(default_factory=list, description="A database: public lookup "
+                             "tables copied as they are (their rows are in the model file).")
     privacy: Privacy | None = Field(None, description="Differential privacy (models that "
                                     "support it).")
     on_violation: Literal["drop", "keep", "error"] = Field(
@@ -112,11 +139,13 @@ class Sampling(Section):
     scale: float | None = Field(None, gt=0, le=1000, description="Rows as a multiple of the "
                                 "training rows (default 1).")
     conditions: dict[Name, Any] = Field(default_factory=dict, description="COLUMN: VALUE "
-                                        "(or [low, high]) that every row must have.")
+                                        "(or [low, high]) that every row must have; in a "
+                                        "database, TABLE: {COLUMN: VALUE}.")
     rebalance: dict[Name, dict[str, float]] | None = Field(
         None, description="{COLUMN: {CATEGORY: SHARE}}: target shares of one column.")
     format: Literal["csv", "parquet"] = Field("csv", description="Format of the synthetic "
-                                              "table written to the output folder.")
+                                              "table (or tables) written to the output "
+                                              "folder.")
 
     @model_validator(mode="after")
     def _n_or_scale(self) -> Sampling:
@@ -133,9 +162,14 @@ class Evaluation(Section):
 
     holdout: float = Field(0.2, ge=0, lt=1, description="Share of the real rows kept out of "
                            "the fit (0: none; then no utility or privacy figures).")
-    metrics: Literal["all"] | list[Literal["fidelity", "detection", "utility", "privacy"]] = \
-        Field("all", description="'all' or some of fidelity, detection, utility, privacy.")
-    target: str | None = Field(None, description="Column to predict (utility: TSTR vs TRTR).")
+    metrics: Literal["all"] | list[Group] = Field(
+        "all", description="'all' or some of fidelity, detection, utility, privacy (and for "
+        "a database integrity, cardinality, trends, sequences).")
+    target: str | None = Field(None, description="Column to predict (utility: TSTR vs TRTR); "
+                               "in a database TABLE.COLUMN.")
+    subject: Name | None = Field(None, description="A database: the table whose rows are held "
+                                 "out, with every row below them (default: the top table "
+                                 "with the most rows below it).")
     report: bool = Field(True, description="Write report.html.")
 
 
@@ -149,23 +183,56 @@ class Gate(Section):
     max_gap: float | None = Field(None, ge=0, description="The figure's reference (e.g. the "
                                   "model trained on real rows) minus the figure must be <= "
                                   "this: the TSTR gap.")
+    table: Name | None = Field(None, description="A database: the figure of this table "
+                               "(default: of the whole database).")
+    relation: Name | None = Field(None, description="A database: the figure of this foreign "
+                                  "key, named CHILD.COLUMN (e.g. orders.user_id).")
+    path: Name | None = Field(None, description="A database: the figure of this key path, "
+                              "e.g. 'items > orders > users'.")
 
     @model_validator(mode="after")
     def _a_bound(self) -> Gate:
         if self.min is None and self.max is None and self.max_gap is None:
             raise ValueError(f"gate {self.metric!r} needs 'min', 'max' or 'max_gap'")
+        if sum(x is not None for x in (self.table, self.relation, self.path)) > 1:
+            raise ValueError(f"gate {self.metric!r}: give at most one of 'table', "
+                             "'relation' and 'path'")
         return self
+
+    @property
+    def figure(self) -> str:
+        """The name of the gated figure among the run's figures (see :func:`figure_name`)."""
+        if self.table is not None:
+            return figure_name(self.metric, "table", self.table)
+        if self.relation is not None:
+            return figure_name(self.metric, "relation", self.relation)
+        if self.path is not None:
+            return figure_name(self.metric, "path", self.path)
+        return self.metric
+
+
+def figure_name(metric: str, scope: str = "database", where: str = "") -> str:
+    """A figure's name among a run's figures: the metric's own for a table or a whole
+    database, with its place for a figure of one table, relation or key path.
+
+    >>> figure_name("shape"), figure_name("cardinality shape", "relation", "orders.user_id")
+    ('shape', 'cardinality shape (relation orders.user_id)')
+    """
+    return metric if scope == "database" or not where else f"{metric} ({scope} {where})"
 
 
 class Sink(Section):
-    """A further place the synthetic table is written to."""
+    """A further place the synthetic table (or database) is written to."""
 
-    path: str | None = Field(None, description="CSV or Parquet file, inside the output folder.")
-    url: str | None = Field(None, description="SQLAlchemy URL of a database (with `table`).")
+    path: str | None = Field(None, description="CSV or Parquet file (a database: a folder), "
+                             "inside the output folder.")
+    url: str | None = Field(None, description="SQLAlchemy URL of a database (a table: with "
+                            "`table`).")
     url_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$",
                                 description="Environment variable holding the database URL.")
-    table: str | None = Field(None, min_length=1, max_length=200)
-    replace: bool = Field(False, description="Database: replace the table if it exists.")
+    table: str | None = Field(None, min_length=1, max_length=200,
+                              description="The table to write (a single-table pipeline).")
+    replace: bool = Field(False, description="Database: replace the tables that exist.")
 
     @field_validator("path")
     @classmethod
@@ -177,8 +244,8 @@ class Sink(Section):
         given = [k for k in ("path", "url", "url_env") if getattr(self, k)]
         if len(given) != 1:
             raise ValueError("a sink takes exactly one of 'path', 'url' or 'url_env'")
-        if self.path is None and self.table is None:
-            raise ValueError("a database sink needs 'table'")
+        if self.path is not None and self.table is not None:
+            raise ValueError("'table' is for database sinks ('url'/'url_env'), not files")
         return self
 
 

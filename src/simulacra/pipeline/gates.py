@@ -65,29 +65,32 @@ class UnknownMetricError(LookupError):
 
 def check_gates(gates: Sequence[Gate], figures: Mapping[str, Mapping[str, Any]]
                 ) -> list[GateResult]:
-    """Every bound of every gate against ``figures`` (name → {"value", "reference"}).
+    """Every bound of every gate against ``figures`` (name → {"value", "reference"}; a
+    database's figure of one place named as :func:`~simulacra.pipeline.config.figure_name`
+    does).
 
     Raises :class:`UnknownMetricError` for the first gate whose figure is missing, or whose
     ``max_gap`` has no reference to measure the gap from.
     """
     results = []
     for index, gate in enumerate(gates):
-        figure = figures.get(gate.metric)
+        name = gate.figure
+        figure = figures.get(name)
         if figure is None:
-            raise UnknownMetricError(index, gate.metric, list(figures))
+            raise UnknownMetricError(index, name, list(figures))
         value = float("nan") if figure["value"] is None else float(figure["value"])
         if gate.min is not None:
-            results.append(GateResult(gate.metric, "min", gate.min, value,
+            results.append(GateResult(name, "min", gate.min, value,
                                       value >= gate.min, index))
         if gate.max is not None:
-            results.append(GateResult(gate.metric, "max", gate.max, value,
+            results.append(GateResult(name, "max", gate.max, value,
                                       value <= gate.max, index))
         if gate.max_gap is not None:
             reference = figure.get("reference")
             if reference is None:
                 with_ref = [n for n, f in figures.items() if f.get("reference") is not None]
-                raise UnknownMetricError(index, gate.metric, with_ref)
+                raise UnknownMetricError(index, name, with_ref)
             gap = float(reference) - value
-            results.append(GateResult(gate.metric, "max_gap", gate.max_gap, round(gap, 12),
+            results.append(GateResult(name, "max_gap", gate.max_gap, round(gap, 12),
                                       gap <= gate.max_gap, index))
     return results

@@ -42,6 +42,15 @@ class Pipeline:
     def folder(self) -> Path:
         return self.path.parent
 
+    @property
+    def is_database(self) -> bool:
+        """Whether the source is a database of related tables (a folder, or a database URL
+        without ``table``) rather than one table."""
+        source = self.config.source
+        if source.path is not None:
+            return self.resolve(source.path).is_dir()
+        return source.table is None
+
     def resolve(self, value: str) -> Path:
         """A path of the config, relative to the config file's folder."""
         return self.folder / Path(value).expanduser()
@@ -103,8 +112,8 @@ def semantic_problems(pipeline: Pipeline) -> list[str]:
 
     cfg, where = pipeline.config, pipeline.where
     problems: list[str] = []
-    if cfg.source.path is not None and not pipeline.resolve(cfg.source.path).is_file():
-        problems.append(f"{where('source', 'path')}: no file "
+    if cfg.source.path is not None and not pipeline.resolve(cfg.source.path).exists():
+        problems.append(f"{where('source', 'path')}: no file or folder "
                         f"{str(pipeline.resolve(cfg.source.path))!r}")
     for section, env in (("source", cfg.source.url_env),
                          *((("sinks", i), s.url_env) for i, s in enumerate(cfg.sinks))):
@@ -123,19 +132,120 @@ def semantic_problems(pipeline: Pipeline) -> list[str]:
         problems.append(f"{where('model', 'name')}: no synthesizer {name!r}; single-table "
                         f"models: {', '.join(MODELS)}")
     else:
-        known = [p for p in get_model(name)._param_names() if p not in ("random_state",
-                                                                        "privacy")]
-        for param in cfg.model.params:
-            if param not in known:
-                problems.append(f"{where('model', 'params', param)}: {name} has no "
-                                f"hyperparameter {param!r}; it has: {', '.join(known)}")
+        problems += _param_problems(pipeline, name, cfg.model.params, ("model", "params"))
         if cfg.model.privacy is not None and "privacy" not in get_model(name)._param_names():
             private = [m for m, c in MODELS.items() if "privacy" in c._param_names()]
             problems.append(f"{where('model', 'privacy')}: {name} cannot fit under a privacy "
                             f"budget; models that can: {', '.join(private)}")
+    problems += _database_problems(pipeline) if pipeline.is_database else \
+        _table_problems(pipeline)
+    return problems
+
+
+def _param_problems(pipeline: Pipeline, name: str, params: dict[str, Any],
+                    at: tuple[Any, ...]) -> list[str]:
+    from simulacra.models import get_model
+
+    known = [p for p in get_model(name)._param_names() if p not in ("random_state", "privacy")]
+    return [f"{pipeline.where(*at, param)}: {name} has no hyperparameter {param!r}; it has: "
+            f"{', '.join(known)}" for param in params if param not in known]
+
+
+_TABLE_FILE = (".csv", ".parquet", ".pq", ".gz", ".tsv")
+
+
+def _table_problems(pipeline: Pipeline) -> list[str]:
+    """Settings that only a database takes, given for a single table."""
+    from simulacra.pipeline.config import DATABASE_ONLY_GROUPS
+
+    cfg, where = pipeline.config, pipeline.where
+    problems = []
+    if cfg.source.tables is not None:
+        problems.append(f"{where('source', 'tables')}: 'tables' is for a database (a folder, "
+                        "or a database URL without 'table'); this source is one table")
+    for key in ("tables", "keep"):
+        if getattr(cfg.model, key):
+            problems.append(f"{where('model', key)}: '{key}' is for a database source (a "
+                            "folder, or a database URL without 'table')")
+    if cfg.evaluation is not None:
+        if cfg.evaluation.subject is not None:
+            problems.append(f"{where('evaluation', 'subject')}: 'subject' is for a database "
+                            "source; a table's holdout is a random share of its rows")
+        if isinstance(cfg.evaluation.metrics, list):
+            for i, group in enumerate(cfg.evaluation.metrics):
+                if group in DATABASE_ONLY_GROUPS:
+                    problems.append(f"{where('evaluation', 'metrics', i)}: {group!r} figures "
+                                    "are a database's; a table has fidelity, detection, "
+                                    "utility and privacy")
+    for i, gate in enumerate(cfg.gates):
+        for key in ("table", "relation", "path"):
+            if getattr(gate, key) is not None:
+                problems.append(f"{where('gates', i, key)}: '{key}' is for a database "
+                                "source; a table's figures have no place")
     for i, sink in enumerate(cfg.sinks):
-        if sink.path is not None and Path(sink.path).suffix.lower() not in (
-                ".csv", ".parquet", ".pq", ".gz"):
+        if sink.path is not None and Path(sink.path).suffix.lower() not in _TABLE_FILE:
             problems.append(f"{where('sinks', i, 'path')}: write .csv or .parquet, got "
                             f"{sink.path!r}")
+        if sink.path is None and sink.table is None:
+            problems.append(f"{where('sinks', i)}: a database sink needs 'table': the table "
+                            "to write")
+    return problems
+
+
+def _database_problems(pipeline: Pipeline) -> list[str]:
+    """Settings that a database does not take, and the per-table ones it does."""
+    from simulacra.models import MODELS
+
+    cfg, where = pipeline.config, pipeline.where
+    problems = []
+    what = "a database (its tables' keys and constraints go in a metadata file: " \
+        "`simulacra metadata SOURCE -o db.yaml`, then `metadata: {file: db.yaml}`)"
+    if cfg.metadata.primary_key is not None:
+        problems.append(f"{where('metadata', 'primary_key')}: not for {what}")
+    for column in cfg.metadata.columns:
+        if "." not in column:
+            problems.append(f"{where('metadata', 'columns', column)}: in a database, name "
+                            "columns TABLE.COLUMN")
+    for i, spec in enumerate(cfg.constraints):
+        if not isinstance(spec.get("table"), str):
+            problems.append(f"{where('constraints', i)}: in a database, say which table the "
+                            "rule is about: {table: TABLE, type: ...}")
+    if cfg.model.params:
+        problems.append(f"{where('model', 'params')}: in a database, hyperparameters go per "
+                        "table: model: {tables: {TABLE: {params: {...}}}}")
+    if cfg.model.privacy is not None:
+        problems.append(f"{where('model', 'privacy')}: a database cannot be fitted under a "
+                        "privacy budget yet; fit its tables one by one")
+    for table, spec in cfg.model.tables.items():
+        name = spec.name or cfg.model.name
+        if name not in MODELS:
+            problems.append(f"{where('model', 'tables', table, 'name')}: no synthesizer "
+                            f"{name!r}; models: {', '.join(MODELS)}")
+        else:
+            problems += _param_problems(pipeline, name, spec.params,
+                                        ("model", "tables", table, "params"))
+    if cfg.sampling.n is not None:
+        problems.append(f"{where('sampling', 'n')}: a database is sized by 'scale' (its top "
+                        "tables' rows as a multiple of the real ones; children follow)")
+    if cfg.sampling.rebalance is not None:
+        problems.append(f"{where('sampling', 'rebalance')}: not for a database yet; use "
+                        "'conditions' on a table")
+    for table, given in cfg.sampling.conditions.items():
+        if not isinstance(given, dict):
+            problems.append(f"{where('sampling', 'conditions', table)}: in a database, "
+                            "conditions are per table: TABLE: {COLUMN: VALUE}")
+    if cfg.evaluation is not None and cfg.evaluation.target is not None \
+            and "." not in cfg.evaluation.target:
+        problems.append(f"{where('evaluation', 'target')}: in a database, name the column "
+                        "TABLE.COLUMN")
+    if cfg.monitor is not None:
+        problems.append(f"{where('monitor')}: drift monitoring takes one table; a database "
+                        "cannot be monitored yet")
+    for i, sink in enumerate(cfg.sinks):
+        if sink.table is not None:
+            problems.append(f"{where('sinks', i, 'table')}: a database sink gets every table "
+                            "under its own name; remove 'table'")
+        if sink.path is not None and Path(sink.path).suffix.lower() in _TABLE_FILE:
+            problems.append(f"{where('sinks', i, 'path')}: a database goes to a folder (one "
+                            f"file per table), got {sink.path!r}")
     return problems

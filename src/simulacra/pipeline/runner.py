@@ -7,6 +7,7 @@ follows. Outputs are published into the output folder from the cache (atomically
 when their bytes changed); gates, sinks and the run record (``run.json``) follow.
 
 >>> import simulacra as sim, tempfile, pathlib
+>>> from simulacra.pipeline import run_pipeline
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> sim.datasets.load_demo().head(600).to_csv(folder / "adult.csv", index=False)
 >>> _ = (folder / "p.yaml").write_text(
@@ -39,8 +40,9 @@ from simulacra._version import __version__
 from simulacra.errors import ConfigError
 from simulacra.pipeline import steps
 from simulacra.pipeline.cache import StepCache, file_hash, key
+from simulacra.pipeline.config import figure_name
 from simulacra.pipeline.gates import GateResult, UnknownMetricError, check_gates
-from simulacra.pipeline.loading import Pipeline, load_config
+from simulacra.pipeline.loading import Pipeline
 
 Progress = Callable[[str, str, float], None]  # (step, "running" | "cached" | "done", seconds)
 
@@ -81,21 +83,12 @@ class RunResult:
         return not self.failed_gates
 
 
-def run_pipeline(config: str | Path | Pipeline, *, output_dir: str | Path | None = None,
-                 progress: Progress | None = None) -> RunResult:
-    """Run the pipeline in ``config`` (a YAML file or a loaded :class:`Pipeline`).
-
-    ``output_dir`` overrides the config's (relative to the current folder). Returns what the
-    run did; a failed gate is reported in :attr:`RunResult.failed_gates`, not raised.
-    """
-    pipeline = config if isinstance(config, Pipeline) else load_config(config)
-    out = Path(output_dir) if output_dir is not None else \
-        pipeline.resolve(pipeline.config.output_dir)
-    return Run(pipeline, out, progress=progress).execute()
-
-
 class Run:
-    """One execution of a pipeline into ``output_dir`` (its cache in ``output_dir/.cache``)."""
+    """One execution of a pipeline into ``output_dir`` (its cache in ``output_dir/.cache``).
+
+    The run of a single table; :class:`~simulacra.pipeline.database.DatabaseRun` overrides
+    what each step does with the data (the ``_write_*``/``_read_*`` hooks) for a database.
+    """
 
     def __init__(self, pipeline: Pipeline, output_dir: Path, *, progress: Progress | None = None,
                  source: tuple[str, Callable[[], pd.DataFrame]] | None = None,
@@ -114,12 +107,7 @@ class Run:
     def source_key(self) -> str:
         if self._source is not None:
             return self._source[0]
-        src = self.cfg.source
-        if src.path is not None:
-            digest = file_hash(self.pipeline.resolve(src.path))
-            self._inputs["source"] = digest
-            return key("source", digest)
-        digest = _frame_hash(self.frame)  # a database table: its content, read
+        digest = self._source_digest()
         self._inputs["source"] = digest
         return key("source", digest)
 
@@ -134,8 +122,8 @@ class Run:
 
     @cached_property
     def split_key(self) -> str:
-        holdout = self.cfg.evaluation.holdout if self.cfg.evaluation is not None else 0.0
-        return key("split", self.metadata_key, holdout, self.cfg.seed)
+        subject = self.cfg.evaluation.subject if self.cfg.evaluation is not None else None
+        return key("split", self.metadata_key, self.holdout_share, subject, self.cfg.seed)
 
     @cached_property
     def fit_key(self) -> str:
@@ -156,88 +144,118 @@ class Run:
     def frame(self) -> pd.DataFrame:
         if self._source is not None:
             return self._source[1]()
-        return steps.read_source(self.pipeline, self.cfg.source)
+        return self._read_source()
 
     @cached_property
     def metadata_entry(self) -> Path:
-        def write(folder: Path) -> None:
-            md = steps.build_metadata(self.pipeline, self.frame)
-            private = self.cfg.model.privacy is not None
-            (md.without_reasons() if private else md).save(folder / "metadata.yaml")
-
-        return self._step("metadata", self.metadata_key, write)
+        return self._step("metadata", self.metadata_key, self._write_metadata)
 
     @cached_property
     def metadata(self) -> Any:
-        from simulacra.metadata import Metadata
-
-        return Metadata.load(self.metadata_entry / "metadata.yaml")
+        return self._read_metadata(self.metadata_entry / "metadata.yaml")
 
     @cached_property
     def split_entry(self) -> Path:
-        def write(folder: Path) -> None:
-            holdout = self.cfg.evaluation.holdout if self.cfg.evaluation is not None else 0.0
-            train, test = steps.split_rows(len(self.frame), holdout, self.cfg.seed)
-            np.save(folder / "train.npy", train)
-            np.save(folder / "holdout.npy", test)
-
-        return self._step("split", self.split_key, write)
-
-    def rows(self, part: str) -> pd.DataFrame:
-        index = np.load(self.split_entry / f"{part}.npy", allow_pickle=False)
-        return self.frame.iloc[index].reset_index(drop=True)
+        return self._step("split", self.split_key, self._write_split)
 
     @cached_property
     def fit_entry(self) -> Path:
-        def write(folder: Path) -> None:
-            synth = steps.fit_model(self.metadata, self.rows("train"), self.cfg.model,
-                                    self.cfg.seed)
-            synth.save(folder / "model.simz")
-            report = getattr(synth, "privacy_report_", None)
-            info = {"model": synth.name, "rows": int(synth.n_rows_),
-                    "privacy": None if report is None else
-                    {"epsilon": report.epsilon, "delta": report.delta,
-                     "budget": report.budget.epsilon}}
-            (folder / "fit.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-
-        return self._step("fit", self.fit_key, write)
+        return self._step("fit", self.fit_key, self._write_fit)
 
     @cached_property
     def sample_entry(self) -> Path:
-        def write(folder: Path) -> None:
-            from simulacra.io import write_table
-            from simulacra.models import load
+        return self._step("sample", self.sample_key, self._write_sample)
 
-            synth = load(self.fit_entry / "model.simz")
-            frame = steps.sample_rows(synth, self.cfg.sampling, self.cfg.seed)
-            write_table(frame, folder / self.synthetic_name)
+    @cached_property
+    def evaluate_entry(self) -> Path:
+        return self._step("evaluate", self.evaluate_key, self._write_evaluation)
 
-        return self._step("sample", self.sample_key, write)
+    @property
+    def holdout_share(self) -> float:
+        return self.cfg.evaluation.holdout if self.cfg.evaluation is not None else 0.0
+
+    # -- what the steps do with one table (a database's run overrides these) ---------------
+    def _source_digest(self) -> str:
+        """The source's content hash: a file's bytes, or a database table's rows (read)."""
+        if self.cfg.source.path is not None:
+            return file_hash(self.pipeline.resolve(self.cfg.source.path))
+        return _frame_hash(self.frame)
+
+    def _read_source(self) -> Any:
+        return steps.read_source(self.pipeline, self.cfg.source)
+
+    def _write_metadata(self, folder: Path) -> None:
+        md = steps.build_metadata(self.pipeline, self.frame)
+        private = self.cfg.model.privacy is not None
+        (md.without_reasons() if private else md).save(folder / "metadata.yaml")
+
+    def _read_metadata(self, path: Path) -> Any:
+        from simulacra.metadata import Metadata
+
+        return Metadata.load(path)
+
+    def _column_problems(self) -> list[str]:
+        return steps.column_problems(self.pipeline, self.metadata)
+
+    def _write_split(self, folder: Path) -> None:
+        train, test = steps.split_rows(len(self.frame), self.holdout_share, self.cfg.seed)
+        np.save(folder / "train.npy", train)
+        np.save(folder / "holdout.npy", test)
+
+    def rows(self, part: str) -> Any:
+        """The training (``"train"``) or held-out (``"holdout"``) real rows."""
+        index = np.load(self.split_entry / f"{part}.npy", allow_pickle=False)
+        return self.frame.iloc[index].reset_index(drop=True)
+
+    def _write_fit(self, folder: Path) -> None:
+        synth = steps.fit_model(self.metadata, self.rows("train"), self.cfg.model,
+                                self.cfg.seed)
+        synth.save(folder / "model.simz")
+        report = getattr(synth, "privacy_report_", None)
+        info = {"model": synth.name, "rows": int(synth.n_rows_),
+                "privacy": None if report is None else
+                {"epsilon": report.epsilon, "delta": report.delta,
+                 "budget": report.budget.epsilon}}
+        (folder / "fit.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+    def _write_sample(self, folder: Path) -> None:
+        from simulacra.io import write_table
+        from simulacra.models import load
+
+        synth = load(self.fit_entry / "model.simz")
+        frame = steps.sample_rows(synth, self.cfg.sampling, self.cfg.seed)
+        write_table(frame, folder / self.synthetic_name)
 
     @property
     def synthetic_name(self) -> str:
         return f"synthetic.{self.cfg.sampling.format}"
 
-    @cached_property
-    def evaluate_entry(self) -> Path:
+    def _read_synthetic(self) -> Any:
+        from simulacra.io import read_table
+
+        return read_table(self.sample_entry / self.synthetic_name)
+
+    def _write_evaluation(self, folder: Path) -> None:
         section = self.cfg.evaluation
         assert section is not None
+        holdout = self.rows("holdout")
+        result = steps.evaluate_rows(self.rows("train"), self._read_synthetic(),
+                                     holdout if len(holdout) else None, self.metadata,
+                                     section, self.cfg.seed)
+        self._write_result(result, folder)
 
-        def write(folder: Path) -> None:
-            from simulacra.io import read_table
+    def _write_result(self, result: Any, folder: Path) -> None:
+        """An evaluation's figures (and report) without the clock; its timings apart."""
+        result.to_json(folder / "metrics.json", reproducible=True)
+        if self.cfg.evaluation is not None and self.cfg.evaluation.report:
+            result.to_html(folder / "report.html", reproducible=True)
+        timings = {"seconds": result.info.get("seconds"),
+                   "stage_seconds": result.info.get("stage_seconds")}
+        (folder / "timings.json").write_text(json.dumps(timings), encoding="utf-8")
 
-            holdout = self.rows("holdout")
-            result = steps.evaluate_rows(
-                self.rows("train"), read_table(self.sample_entry / self.synthetic_name),
-                holdout if len(holdout) else None, self.metadata, section, self.cfg.seed)
-            result.to_json(folder / "metrics.json", reproducible=True)
-            if section.report:
-                result.to_html(folder / "report.html", reproducible=True)
-            timings = {"seconds": result.info.get("seconds"),
-                       "stage_seconds": result.info.get("stage_seconds")}
-            (folder / "timings.json").write_text(json.dumps(timings), encoding="utf-8")
-
-        return self._step("evaluate", self.evaluate_key, write)
+    def _write_to_sink(self, sink: Any) -> str:
+        return steps.write_sink(self.pipeline, sink, self._read_synthetic(), self.metadata,
+                                self.output_dir)
 
     def _step(self, name: str, step_key: str, write: Callable[[Path], None]) -> Path:
         started = time.perf_counter()
@@ -267,7 +285,7 @@ class Run:
         started = time.perf_counter()
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._publish(self.metadata_entry / "metadata.yaml", "metadata.yaml")
-        problems = steps.column_problems(self.pipeline, self.metadata)
+        problems = self._column_problems()
         if problems:
             raise ConfigError(problems, header=f"Invalid pipeline config {self.pipeline.path}")
         self.split_entry  # noqa: B018 (the split is a step of its own in the record)
@@ -288,12 +306,23 @@ class Run:
         return self.result
 
     def _publish(self, source: Path, name: str) -> None:
-        """Copy a cached output into the output folder unless it is there already."""
+        """Copy a cached output into the output folder unless it is there already (a folder:
+        file by file)."""
+        if source.is_dir():
+            files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+            for path in files:
+                self._publish(source / path, f"{name}/{path.as_posix()}")
+            stale = (p for p in (self.output_dir / name).rglob("*")
+                     if p.is_file() and p.relative_to(self.output_dir / name) not in files)
+            for path in list(stale):  # from a run with other tables
+                path.unlink()
+            return
         target = self.output_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
         digest = file_hash(source)
         if not (target.is_file() and target.stat().st_size == source.stat().st_size
                 and file_hash(target) == digest):
-            scratch = target.with_name(f".{name}.tmp")
+            scratch = target.with_name(f".{target.name}.tmp")
             shutil.copyfile(source, scratch)
             scratch.replace(target)
         self.result.outputs[name] = digest
@@ -305,27 +334,28 @@ class Run:
             gate = self.cfg.gates[err.index]
             want = "figure with a reference (for max_gap)" if gate.max_gap is not None \
                 else "figure"
+            known = err.known
+            if len(known) > 20:  # a database's: its own, and a count of the places' ones
+                own = [k for k in known if not k.endswith(")")]
+                known = [*own, f"and {len(known) - len(own)} figures of tables, relations "
+                         "and key paths (in metrics.json: give 'table', 'relation' or 'path')"]
             raise ConfigError(
                 f"{self.pipeline.where('gates', err.index, 'metric')}: the evaluation has "
-                f"no {want} named {err.metric!r}; it has: {', '.join(err.known)}",
+                f"no {want} named {err.metric!r}; it has: {', '.join(known)}",
                 header=f"Invalid pipeline config {self.pipeline.path}") from None
 
     def _sinks(self) -> None:
         for index, sink in enumerate(self.cfg.sinks):
             sink_key = key("sink", self.sample_key, sink.model_dump(mode="json"))
             target = self.output_dir / sink.path if sink.path is not None else None
-            if self.cache.has("sink", sink_key) and (target is None or target.is_file()):
+            if self.cache.has("sink", sink_key) and (target is None or target.exists()):
                 self.cache.get("sink", sink_key)
                 self.progress(f"sink {index + 1}", "cached", 0.0)
                 self.result.steps.append(StepRun(f"sink {index + 1}", sink_key, True, 0.0, 0.0))
                 continue
 
             def write(folder: Path, sink: Any = sink) -> None:
-                from simulacra.io import read_table
-
-                frame = read_table(self.sample_entry / self.synthetic_name)
-                where = steps.write_sink(self.pipeline, sink, frame, self.metadata,
-                                         self.output_dir)
+                where = self._write_to_sink(sink)
                 (folder / "target.txt").write_text(where, encoding="utf-8")
 
             self._step("sink", sink_key, write)
@@ -393,9 +423,11 @@ class Run:
 
 
 def _figures(path: Path) -> dict[str, dict[str, Any]]:
+    """Every figure of ``metrics.json`` by its name (:func:`figure_name`: a database's figures
+    of one table, relation or key path carry their place)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {m["name"]: {"value": m["value"], "reference": m.get("reference")}
-            for m in data["metrics"]}
+    return {figure_name(m["name"], m.get("scope", "database"), m.get("where") or ""):
+            {"value": m["value"], "reference": m.get("reference")} for m in data["metrics"]}
 
 
 def _frame_hash(frame: pd.DataFrame) -> str:

@@ -18,7 +18,7 @@ from simulacra._version import __version__
 from simulacra.evaluation import figures as plots
 from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.metric import Metric
-from simulacra.evaluation.report import status
+from simulacra.evaluation.report import status, without_timings
 
 #: Database figures shown as cards at the top, in order, when present.
 SCORECARD = ("foreign key resolution", "primary key integrity", "shape", "trend",
@@ -29,8 +29,10 @@ WORST_PAIRS = 8
 
 
 def render_database_report(metrics: list[Scoped], info: dict[str, Any],
-                           title: str = "Synthetic database quality report") -> str:
-    """The report page of a database evaluation's ``metrics`` and ``info``."""
+                           title: str = "Synthetic database quality report", *,
+                           reproducible: bool = False) -> str:
+    """The report page of a database evaluation's ``metrics`` and ``info``;
+    ``reproducible=True`` leaves out the clock (when it was made, how long it took)."""
     env = Environment(loader=PackageLoader("simulacra.evaluation", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = _fmt
@@ -43,9 +45,10 @@ def render_database_report(metrics: list[Scoped], info: dict[str, Any],
                 for scope in ("table", "relation", "path")}
     return env.get_template("database_report.html.j2").render(
         title=title,
-        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=None if reproducible else
+        dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
-        info=info,
+        info=without_timings(info) if reproducible else info,
         cards=cards,
         database=database,
         tables=sections["table"],

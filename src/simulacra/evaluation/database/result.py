@@ -30,6 +30,7 @@ from simulacra.errors import DataError
 from simulacra.evaluation.database.report import render_database_report
 from simulacra.evaluation.database.scoped import SCOPES, Scope, Scoped
 from simulacra.evaluation.metric import DIRECTION_TEXT, Metric, json_safe
+from simulacra.evaluation.report import without_timings
 
 __all__ = ["SCOPES", "DatabaseEvaluation", "Scope", "Scoped"]
 
@@ -98,13 +99,16 @@ class DatabaseEvaluation:
         return table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="—")
 
     # -- JSON -----------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return json_safe({"info": self.info, "metrics": [
+    def to_dict(self, *, reproducible: bool = False) -> dict[str, Any]:
+        """Figures and run info; ``reproducible=True`` leaves out the timings."""
+        info = without_timings(self.info) if reproducible else self.info
+        return json_safe({"info": info, "metrics": [
             {"scope": f.scope, "where": f.where, **f.metric.to_dict()} for f in self.metrics]})
 
-    def to_json(self, path: str | Path | None = None) -> str:
-        """JSON text (NaN written as null); also written atomically to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+    def to_json(self, path: str | Path | None = None, *, reproducible: bool = False) -> str:
+        """JSON text (NaN written as null); also written atomically to ``path`` if given.
+        ``reproducible=True`` leaves out the timings, so the same inputs give the same bytes."""
+        text = json.dumps(self.to_dict(reproducible=reproducible), indent=2, ensure_ascii=False)
         if path is not None:
             from simulacra.io import write_text_atomic
 
@@ -123,10 +127,11 @@ class DatabaseEvaluation:
         return cls.from_dict(json.loads(text))
 
     # -- HTML -----------------------------------------------------------------------------
-    def to_html(self, path: str | Path | None = None) -> str:
+    def to_html(self, path: str | Path | None = None, *, reproducible: bool = False) -> str:
         """A self-contained HTML report: the database, then a section per table, per relation
-        and per key path; written atomically to ``path`` if given."""
-        html = render_database_report(self.metrics, self.info)
+        and per key path; written atomically to ``path`` if given. ``reproducible=True``
+        leaves out the clock."""
+        html = render_database_report(self.metrics, self.info, reproducible=reproducible)
         if path is not None:
             from simulacra.io import write_text_atomic
 
