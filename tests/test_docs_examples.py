@@ -44,7 +44,7 @@ WRITES = {
     "evaluating-sequences.md": ["sequences-report.html"],
     "README.md": ["report.html", "q.json", "fake.csv"],
     "evaluation.md": ["report.html", "q.json"],
-    "drift.md": ["drift.json", "drift-age-sex.json"],
+    "drift.md": ["drift.json", "drift.html", "drift-age-sex.json"],
 }
 
 

@@ -264,6 +264,17 @@ def test_drift_command_exit_codes_and_json(tmp_path, demo):
     assert "drifted: age" in found.output
     assert json.loads((tmp_path / "r.json").read_text())["drifted"] is True
 
+    page = runner.invoke(app, ["drift", str(tmp_path / "ref.csv"), str(tmp_path / "shifted.csv"),
+                               "--report", str(tmp_path / "drift.html")])
+    assert page.exit_code == 1 and "HTML report" in page.output
+    html = (tmp_path / "drift.html").read_text()
+    assert "DRIFT" in html and "<strong>age</strong>" in html and "data:image/png" in html
+    clobber = runner.invoke(app, ["drift", str(tmp_path / "ref.csv"),
+                                  str(tmp_path / "shifted.csv"), "--report",
+                                  str(tmp_path / "ref.csv")])
+    assert clobber.exit_code == 2 and "input" in clobber.output
+    assert (tmp_path / "ref.csv").read_text().startswith("age")  # untouched
+
     machine = runner.invoke(app, ["drift", str(tmp_path / "ref.csv"),
                                   str(tmp_path / "shifted.csv"), "--json", "--columns",
                                   "age,sex", "--no-dependence"])
@@ -294,3 +305,22 @@ def test_drift_command_with_a_model_as_the_reference(tmp_path, demo):
     parsed = json.loads(r.stdout)
     assert parsed["reference"]["source"] == "model" and parsed["reference"]["rows"] == 1500
     assert parsed["columns"][0]["column"] == "age" and parsed["columns"][0]["drifted"]
+
+
+def test_the_html_page_shows_the_bins_psi_reads(demo: pd.DataFrame):
+    ref, cur = halves(demo, 1500, 11)
+    shifted = cur.assign(age=cur["age"] + 8, workclass=cur["workclass"].where(
+        cur.index % 3 != 0, "Never-worked"))
+    report = detect_drift(ref, shifted, random_state=0, permutations=99)
+    age = report["age"]
+    assert len(age.bins) == len(age.reference_shares) == len(age.current_shares)
+    assert age.bins[-1] == "null" and age.bins[0].startswith("< ")
+    assert abs(sum(age.reference_shares) - 1) < 1e-9 and abs(sum(age.current_shares) - 1) < 1e-9
+    assert age.reference_shares[0] > age.current_shares[0]  # older: fewer in the lowest decile
+    work = report["workclass"]
+    assert "Never-worked" in work.bins
+    html = report.to_html(reproducible=True)
+    assert html == report.to_html(reproducible=True)  # no clock: same report, same bytes
+    assert "Generated" not in html and html.count("data:image/png") == len(report.columns)
+    drifted = html.index("<td>age</td>"), html.index("<td>workclass</td>")
+    assert all(position < html.index("<td>sex</td>") for position in drifted)  # first

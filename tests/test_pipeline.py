@@ -324,6 +324,7 @@ def test_monitor_refits_when_new_rows_drifted(folder: Path):
     calm = run_pipeline(write(folder, FAST + monitor.format("same.csv")))
     assert calm.drift is not None and calm.drift["drifted"] is False and calm.refit is None
     assert (folder / "out" / "drift.json").is_file()
+    assert "Drift report" in (folder / "out" / "drift.html").read_text()
     assert not (folder / "out" / "refit").exists()
 
     drifted = run_pipeline(write(folder, FAST + monitor.format("older.csv")))

@@ -47,7 +47,8 @@ def drift(
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the JSON report on stdout and nothing else.")] = False,
     report_path: Annotated[Path | None, typer.Option(
-        "--report", help="Also write the JSON report to this file.")] = None,
+        "--report", help="Also write the report to this file: an HTML page a person reads "
+        "if it ends in .html, else JSON.")] = None,
 ) -> None:
     """Test whether CURRENT still looks like REFERENCE: per column (KS, chi-square, nulls),
     pairwise dependence, one verdict. Exit status 0: no drift, 1: drift, 2: bad input."""
@@ -56,6 +57,12 @@ def drift(
     from simulacra.metadata import Metadata
     from simulacra.multitable.loading import load
 
+    if report_path is not None and any(report_path.resolve() == p.resolve()
+                                       for p in (reference, current)):
+        from simulacra.errors import ParameterError
+
+        raise ParameterError(f"--report {report_path} is an input of this command; give "
+                             "another file name (e.g. drift.html)")
     md = Metadata.load(metadata_path) if metadata_path else None
     ref = load(reference) if reference.suffix.lower() == ".simz" else read_table(reference)
     cur = read_table(current)
@@ -71,9 +78,10 @@ def drift(
     else:
         print_drift(result)
     if report_path is not None:
-        result.to_json(report_path)
+        html = report_path.suffix.lower() in (".html", ".htm")
+        result.to_html(report_path) if html else result.to_json(report_path)
         (err_console if json_output else console).print(
-            f"Wrote the JSON report to [bold]{report_path}[/].")
+            f"Wrote the {'HTML' if html else 'JSON'} report to [bold]{report_path}[/].")
     if result.drifted:
         raise typer.Exit(code=1)
 

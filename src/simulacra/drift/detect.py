@@ -38,10 +38,9 @@ from simulacra.drift import dependence as dep
 from simulacra.drift.calibration import permutation_p_values, relabellings, step_down_min_p
 from simulacra.drift.cells import Cells, continuous_cells, discrete_cells
 from simulacra.drift.effects import (
+    binned_shares,
     jensen_shannon,
-    label_shares,
     missing_share,
-    numeric_shares,
     psi,
     wasserstein,
 )
@@ -392,12 +391,10 @@ def _test_name(column: _Column) -> str:
 
 def _column_result(column: _Column, scores: _Scores, own: float, adjusted: float,
                    alpha: float) -> ColumnDrift:
-    if column.continuous:
-        ref_share, cur_share = numeric_shares(column.ref, column.cur)
-        moved: float | None = wasserstein(column.ref, column.cur)
-    else:
-        ref_share, cur_share = label_shares(column.ref, column.cur)
-        moved = None
+    bins, ref_share, cur_share = binned_shares(column.ref, column.cur,
+                                               continuous=column.continuous,
+                                               temporal=column.kind == "datetime")
+    moved = wasserstein(column.ref, column.cur) if column.continuous else None
     missing_p = None if scores.missing is None else \
         float(permutation_p_values(scores.missing[:, None])[0])
     return ColumnDrift(
@@ -407,7 +404,9 @@ def _column_result(column: _Column, scores: _Scores, own: float, adjusted: float
         psi=psi(ref_share, cur_share), wasserstein=moved,
         jensen_shannon=jensen_shannon(ref_share, cur_share),
         missing_reference=missing_share(column.ref), missing_current=missing_share(column.cur),
-        missing_p=missing_p)
+        missing_p=missing_p, bins=tuple(bins),
+        reference_shares=tuple(float(x) for x in ref_share),
+        current_shares=tuple(float(x) for x in cur_share))
 
 
 def _dependence_result(design: dep.Design, z: np.ndarray, assoc_ref: np.ndarray,

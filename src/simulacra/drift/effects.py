@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -81,6 +82,38 @@ def numeric_shares(reference: np.ndarray, current: np.ndarray, bins: int = QUANT
         return np.bincount(codes, minlength=len(edges) + 2) / max(values.size, 1)
 
     return shares(reference), shares(current)
+
+
+def binned_shares(reference: np.ndarray, current: np.ndarray, *, continuous: bool,
+                  temporal: bool = False) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The bins PSI and Jensen–Shannon read, named, with both sides' shares: the reference's
+    quantile bins for numbers (``temporal``: seconds, named as dates), nulls last; the labels
+    for categories.
+
+    >>> names, r, c = binned_shares(np.arange(10.0), np.array([0.0, 9.0, np.nan]),
+    ...                             continuous=True)
+    >>> names[:2], names[-1], r.tolist()[-1], round(c.tolist()[-1], 3)
+    (['< 0.9', '0.9 – 1.8'], 'null', 0.0, 0.333)
+    """
+    if not continuous:
+        labels = pd.unique(pd.Series(np.concatenate([reference, current]), dtype=object))
+        r, c = label_shares(reference, current)
+        return [str(label) for label in labels], r, c
+    r, c = numeric_shares(reference, current)
+    present = reference[~np.isnan(reference)]
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, QUANTILE_BINS + 1)[1:-1])) \
+        if present.size else np.array([])
+    shown = [_edge_text(e, temporal) for e in edges]
+    if not shown:
+        return ["all values", "null"], r, c
+    names = [f"< {shown[0]}"] + [f"{a} – {b}" for a, b in itertools.pairwise(shown)]
+    return [*names, f"≥ {shown[-1]}", "null"], r, c
+
+
+def _edge_text(value: float, temporal: bool) -> str:
+    if temporal:
+        return str(pd.Timestamp(value, unit="s").round("s")).removesuffix(" 00:00:00")
+    return f"{value:.4g}"
 
 
 def label_shares(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -57,6 +57,11 @@ class ColumnDrift:
     missing_reference: float
     missing_current: float
     missing_p: float | None = None
+    #: the bins PSI and Jensen–Shannon read (quantile bins of the reference, or labels) and
+    #: each side's share of rows in them
+    bins: tuple[str, ...] = ()
+    reference_shares: tuple[float, ...] = ()
+    current_shares: tuple[float, ...] = ()
 
     @property
     def decision(self) -> str:
@@ -205,6 +210,20 @@ class DriftReport:
 
             write_text_atomic(path, text)
         return text
+
+    def to_html(self, path: str | Path | None = None, *, reproducible: bool = False) -> str:
+        """A self-contained HTML page: the verdict, a table of every column's test and effect
+        sizes (drifted columns first), each tested column's binned shares on both sides, and
+        the pairs whose association changed most; written atomically to ``path`` if given.
+        ``reproducible=True`` leaves out the clock."""
+        from simulacra.drift.page import render_drift_report
+
+        html = render_drift_report(self, reproducible=reproducible)
+        if path is not None:
+            from simulacra.io import write_text_atomic
+
+            write_text_atomic(path, html)
+        return html
 
     def __str__(self) -> str:
         lines = [f"Drift: {self.verdict} (p = {self.p_value:.4g}, alpha = {self.alpha:g}; "

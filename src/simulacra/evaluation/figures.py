@@ -30,8 +30,10 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def distribution_figure(column: str, dist: dict[str, Any]) -> str:
-    """Real vs synthetic: overlaid histograms (continuous) or paired bars (categories)."""
+def distribution_figure(column: str, dist: dict[str, Any],
+                        names: tuple[str, str] = ("real", "synthetic")) -> str:
+    """Real vs synthetic (or the two ``names``): overlaid histograms (continuous) or paired
+    bars (categories)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.2, 2.6))
     if "edges" in dist:
@@ -42,19 +44,19 @@ def distribution_figure(column: str, dist: dict[str, Any]) -> str:
         if dist.get("temporal"):
             x = (centres * 1e9).astype("datetime64[ns]")
             width = np.timedelta64(int(width * 1e9), "ns")
-            ax.plot(x, dist["real"], color=REAL_COLOUR, label="real", lw=1.6)
-            ax.plot(x, dist["synthetic"], color=SYNTH_COLOUR, label="synthetic", lw=1.6)
+            ax.plot(x, dist["real"], color=REAL_COLOUR, label=names[0], lw=1.6)
+            ax.plot(x, dist["synthetic"], color=SYNTH_COLOUR, label=names[1], lw=1.6)
             fig.autofmt_xdate()
         else:
-            ax.bar(x, dist["real"], width=width, color=REAL_COLOUR, alpha=0.55, label="real")
+            ax.bar(x, dist["real"], width=width, color=REAL_COLOUR, alpha=0.55, label=names[0])
             ax.bar(x, dist["synthetic"], width=width, color=SYNTH_COLOUR, alpha=0.55,
-                   label="synthetic")
+                   label=names[1])
         ax.set_ylabel("share of rows")
     else:
         labels = [label if len(label) <= 18 else label[:17] + "…" for label in dist["labels"]]
         y = np.arange(len(labels))
-        ax.barh(y - 0.2, dist["real"], height=0.4, color=REAL_COLOUR, label="real")
-        ax.barh(y + 0.2, dist["synthetic"], height=0.4, color=SYNTH_COLOUR, label="synthetic")
+        ax.barh(y - 0.2, dist["real"], height=0.4, color=REAL_COLOUR, label=names[0])
+        ax.barh(y + 0.2, dist["synthetic"], height=0.4, color=SYNTH_COLOUR, label=names[1])
         ax.set_yticks(y, labels, fontsize=7)
         ax.invert_yaxis()
         ax.set_xlabel("share of rows")

@@ -378,9 +378,12 @@ class Run:
             report = detect_drift(self.frame, read_table(current_path), metadata=self.metadata,
                                   alpha=monitor.alpha, random_state=self.cfg.seed)
             report.to_json(folder / "drift.json", reproducible=True)
+            report.to_html(folder / "drift.html", reproducible=True)
 
         entry = self._step("monitor", monitor_key, write)
         self._publish(entry / "drift.json", "drift.json")
+        if (entry / "drift.html").is_file():
+            self._publish(entry / "drift.html", "drift.html")
         self.result.drift = json.loads((entry / "drift.json").read_text(encoding="utf-8"))
         if self.result.drift.get("drifted") and monitor.on_drift == "refit":
             refit = Run(self.pipeline, self.output_dir / "refit", progress=self._refit_progress,
