@@ -7,7 +7,9 @@ An encoder maps one raw column (a :class:`pandas.Series`) to one numeric array a
 * ``transform(series)`` returns a 1-D array — ``float64`` for ``output == "continuous"``,
   ``int64`` codes in ``[0, cardinality)`` for ``output == "discrete"`` — for *non-null* values
   (the caller drops nulls first, or composes :class:`~simulacra.encoders.missing.MissingIndicator`);
-* ``inverse_transform(values, rng)`` maps such an array back to a Series with the fitted dtype.
+* ``inverse_transform(values, rng)`` maps such an array back to a Series with the fitted dtype
+  (``inverse_array`` gives the same values as a bare array, which table codecs assemble
+  frames from without a Series per column).
 
 Generated kinds (ids, PII, free text) have ``output == "generated"``: they encode to nothing
 and ``generate(n, rng)`` makes fresh values.
@@ -39,6 +41,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray, ExtensionDtype
 
 from simulacra.encoders.codec import ConditionDomain
 from simulacra.errors import DataError, NotFittedError
@@ -46,6 +49,13 @@ from simulacra.kinds import ColumnKind
 
 Output = Literal["continuous", "discrete", "generated"]
 State = dict[str, Any]
+#: A column's values without an index: a numpy array, or a pandas extension array.
+ArrayLike = np.ndarray | ExtensionArray
+
+
+def array_of(series: pd.Series) -> ArrayLike:
+    """``series``' values without its index: its extension array, or its numpy array."""
+    return series.array if isinstance(series.dtype, ExtensionDtype) else series.to_numpy()
 
 
 class Encoder(ABC):
@@ -86,6 +96,11 @@ class Encoder(ABC):
         """Decode ``values`` back to a Series with the fitted dtype."""
         self._check_fitted()
         return self._inverse_transform(np.asarray(values), rng)
+
+    def inverse_array(self, values: np.ndarray, rng: np.random.Generator) -> ArrayLike:
+        """What :meth:`inverse_transform` gives, as an array of the fitted dtype (no Series)."""
+        self._check_fitted()
+        return self._inverse_array(np.asarray(values), rng)
 
     @property
     def cardinality(self) -> int:
@@ -153,6 +168,14 @@ class Encoder(ABC):
 
     def _inverse_transform(self, values: np.ndarray, rng: np.random.Generator) -> pd.Series:
         raise NotImplementedError(f"{self.name} columns are generated, not decoded")
+
+    def _inverse_array(self, values: np.ndarray, rng: np.random.Generator) -> ArrayLike:
+        """The decoded values as an array; encoders that can skip the Series override this."""
+        return array_of(self._inverse_transform(values, rng))
+
+    def _series(self, values: ArrayLike) -> pd.Series:
+        """Decoded ``values`` as the column's Series, in their own dtype (none is inferred)."""
+        return pd.Series(values, dtype=values.dtype, name=self.column_, copy=False)
 
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         raise NotImplementedError(f"{self.name} columns are encoded, not generated")

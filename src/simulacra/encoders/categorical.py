@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.encoders.base import Encoder, Output, State
+from simulacra.encoders.base import ArrayLike, Encoder, Output, State, array_of
 from simulacra.encoders.codec import ConditionDomain
 from simulacra.encoders.missing import NULL_VALUES, null_kind
 from simulacra.errors import DataError, check_param
@@ -218,8 +218,21 @@ class CategoricalEncoder(Encoder):
                                                       else self.rare_code_)])
         self._lookup = _Lookup(self.categories_ + self.rare_categories_,
                                self._cat_tags + self._rare_tags, codes.astype(np.int64))
-        self._decode = _object_array(self.categories_)
-        self._rare_decode = _object_array(self.rare_categories_)
+        self._rare_p = self.rare_frequencies_ / max(self.rare_frequencies_.sum(), 1)
+        # what decoding picks from: the categories, the rare ones, then the null (if any) ...
+        nulls = [NULL_VALUES[self.null_kind_]] if self.null_code_ is not None else []
+        self._decode = _object_array([*self.categories_, *self.rare_categories_, *nulls])
+        self._null_position = n + len(self.rare_categories_)
+        # ... and the same already in the fitted dtype
+        self._decoded = self._cast_table()
+
+    def _cast_table(self) -> ArrayLike | None:
+        """The decoding table in the fitted dtype; None when the dtype cannot hold all of it
+        (then only the values picked are cast, as they are decoded)."""
+        try:
+            return array_of(self._restore(self._decode))
+        except (TypeError, ValueError, OverflowError):
+            return None
 
     @property
     def cardinality(self) -> int:
@@ -258,23 +271,37 @@ class CategoricalEncoder(Encoder):
         return int(len(kept) - 1 - np.argmin(kept[::-1]))  # the last of the least frequent
 
     def _inverse_transform(self, values: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        return self._series(self._inverse_array(values, rng))
+
+    def _inverse_array(self, values: np.ndarray, rng: np.random.Generator) -> ArrayLike:
+        positions = self._positions(self._checked_codes(values), rng)
+        if self._decoded is not None:
+            return self._decoded.take(positions)
+        return array_of(self._restore(self._decode[positions]))
+
+    def _checked_codes(self, values: np.ndarray) -> np.ndarray:
+        """``values`` as a new ``int64`` array of codes; DataError unless all are codes."""
         codes = np.asarray(values).reshape(-1)
-        if codes.size and (not np.all(np.mod(codes, 1) == 0) or codes.min() < 0
-                           or codes.max() >= self.cardinality):
+        if codes.size and ((codes.dtype.kind not in "iu" and not np.all(np.mod(codes, 1) == 0))
+                           or codes.min() < 0 or codes.max() >= self.cardinality):
             raise DataError(f"column {self.column_!r}: codes must be integers in "
                             f"[0, {self.cardinality}); got values from {codes.min()} to "
                             f"{codes.max()}")
-        codes = codes.astype(np.int64)
-        out = np.empty(len(codes), dtype=object)
-        kept = codes < len(self.categories_)
-        out[kept] = self._decode[codes[kept]]
+        return codes.astype(np.int64)
+
+    def _positions(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each code's position in the decoding table (in place): a category's is its code,
+        the rare code's one of the pooled categories drawn by frequency with ``rng``, the
+        null code's the null's."""
+        kept = len(self.categories_)
+        null = codes == self.null_code_ if self.null_code_ is not None else None
         if self.rare_code_ is not None:
             rare = codes == self.rare_code_
-            p = self.rare_frequencies_ / self.rare_frequencies_.sum()
-            out[rare] = self._rare_decode[rng.choice(len(p), size=int(rare.sum()), p=p)]
-        if self.null_code_ is not None:
-            out[codes == self.null_code_] = NULL_VALUES[self.null_kind_]
-        return self._restore(out)
+            codes[rare] = kept + rng.choice(len(self._rare_p), size=int(rare.sum()),
+                                            p=self._rare_p)
+        if null is not None:
+            codes[null] = self._null_position
+        return codes
 
     def _restore(self, out: np.ndarray) -> pd.Series:
         """An object array of categories as a Series of the fitted dtype."""

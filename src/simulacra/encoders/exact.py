@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.encoders.base import Encoder
+from simulacra.encoders.base import ArrayLike, Encoder, array_of
 from simulacra.encoders.codec import (
     NULL_SUFFIX,
     CodecBudget,
@@ -127,22 +127,23 @@ class ExactCodec(TableCodec):
                           rng: np.random.Generator) -> pd.DataFrame:
         """Decode arrays (as :meth:`transform` makes them) into a DataFrame of ``n`` rows."""
         self._check_fitted()
-        columns: dict[str, pd.Series] = {}
-        for name in self.columns_:
-            if name in self.all_null_:
-                columns[name] = _all_null(n, self.dtypes_[name])
-                continue
-            enc = self.encoders_[name]
-            if enc.output == "generated":
-                series = enc.generate(n, rng)
-            else:
-                values = encoded[name + enc.parts[0]] if len(enc.parts) == 1 else \
-                    np.column_stack([encoded[name + part] for part in enc.parts])
-                series = enc.inverse_transform(values, rng)
-                if name in self.missing_:
-                    series = self.missing_[name].apply(series, encoded[name + NULL_SUFFIX])
-            columns[name] = series.reset_index(drop=True)
-        return pd.DataFrame(columns, columns=pd.Index(self.columns_, dtype=object))
+        return _frame([self._decode(name, encoded, n, rng) for name in self.columns_],
+                      self.columns_)
+
+    def _decode(self, name: str, encoded: Mapping[str, np.ndarray], n: int,
+                rng: np.random.Generator) -> ArrayLike:
+        """One column's values in its fitted dtype, as an array (rows by position)."""
+        if name in self.all_null_:
+            return array_of(_all_null(n, self.dtypes_[name]))
+        enc = self.encoders_[name]
+        if enc.output == "generated":
+            return array_of(enc.generate(n, rng))
+        values = encoded[name + enc.parts[0]] if len(enc.parts) == 1 else \
+            np.column_stack([encoded[name + part] for part in enc.parts])
+        if name not in self.missing_:
+            return enc.inverse_array(values, rng)
+        series = enc.inverse_transform(values, rng)
+        return array_of(self.missing_[name].apply(series, encoded[name + NULL_SUFFIX]))
 
     # -- what conditions may ask --------------------------------------------------------------
     def condition_domain(self, column: str) -> ConditionDomain:
@@ -214,6 +215,18 @@ def _try_code(encoder: Encoder, value: pd.Series) -> int | None:
         return int(encoder.transform(value)[0])
     except (DataError, ValueError, TypeError, KeyError):
         return None
+
+
+def _frame(columns: list[ArrayLike], names: list[str]) -> pd.DataFrame:
+    """A frame of freshly decoded ``columns`` (kept uncopied) named ``names``, every dtype as
+    given: arrays of objects go in a Series, as the constructor infers a type (strings,
+    datetimes) for a bare one; keyed by position, then named (cheaper than by name)."""
+    data = {j: pd.Series(values, dtype=object, copy=False)
+            if pd.api.types.is_object_dtype(values.dtype) else values
+            for j, values in enumerate(columns)}
+    frame = pd.DataFrame(data, copy=False)
+    frame.columns = pd.Index(names, dtype=object)
+    return frame
 
 
 def _all_null(n: int, dtype: str) -> pd.Series:

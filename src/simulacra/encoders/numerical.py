@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from simulacra.encoders.base import ContinuousEncoder, State
+from simulacra.encoders.base import ArrayLike, ContinuousEncoder, State, array_of
 from simulacra.encoders.codec import ConditionDomain
 from simulacra.errors import DataError
 from simulacra.kinds import Numerical, column_from_dict
@@ -60,6 +60,19 @@ class NumericalEncoder(ContinuousEncoder):
             self.decimals_ = fewest_decimals(x, float_precision(dtype))
         self.minimum_ = _bound(self.spec.minimum, x.min() if x.size else None)
         self.maximum_ = _bound(self.spec.maximum, x.max() if x.size else None)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """What decoding casts to, read once from the fitted dtype: the dtype itself and, for
+        an integer dtype, the float range it holds (values are clipped to it)."""
+        self._dtype = pd.api.types.pandas_dtype(self.dtype_)
+        self._int_range: tuple[float, float] | None = None
+        if not pd.api.types.is_object_dtype(self._dtype) and self._dtype.kind in "iu":
+            info = np.iinfo(getattr(self._dtype, "numpy_dtype", self._dtype))
+            hi = float(info.max)
+            if int(hi) > info.max:  # float(2**63 - 1) rounds up to 2**63
+                hi = np.nextafter(hi, -np.inf)
+            self._int_range = float(info.min), hi
 
     def _as_float(self, values: pd.Series) -> np.ndarray:
         """``values`` as a float64 array, refusing booleans, non-numbers and inf."""
@@ -91,9 +104,12 @@ class NumericalEncoder(ContinuousEncoder):
         return self._as_float(values)
 
     def _inverse_transform(self, values: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        return self._series(self._inverse_array(values, rng))
+
+    def _inverse_array(self, values: np.ndarray, rng: np.random.Generator) -> ArrayLike:
         return self._decode(values, self.minimum_, self.maximum_)
 
-    def _decode(self, values: np.ndarray, low: float | None, high: float | None) -> pd.Series:
+    def _decode(self, values: np.ndarray, low: float | None, high: float | None) -> ArrayLike:
         # 1. clip to the bounds, 2. round, 3. cast back to the stored dtype.
         x = np.asarray(values, dtype=np.float64).reshape(-1)
         x = np.clip(x, -np.inf if low is None else low, np.inf if high is None else high)
@@ -139,7 +155,7 @@ class NumericalEncoder(ContinuousEncoder):
     def from_grid(self, x: np.ndarray, bounds: list[tuple[float, float]],
                   rng: np.random.Generator) -> pd.Series:
         self._check_fitted()
-        return self._decode(np.asarray(x)[:, 0], *bounds[0])
+        return self._series(self._decode(np.asarray(x)[:, 0], *bounds[0]))
 
     def grid_bounds(self) -> list[tuple[float | None, float | None]]:
         return [(self.spec.minimum, self.spec.maximum)]
@@ -150,19 +166,19 @@ class NumericalEncoder(ContinuousEncoder):
     def grid_condition_domain(self, bounds: list[tuple[float, float]]) -> ConditionDomain:
         return ConditionDomain(low=bounds[0][0], high=bounds[0][1])
 
-    def _cast(self, x: np.ndarray) -> pd.Series:
-        dtype = pd.api.types.pandas_dtype(self.dtype_)
+    def _cast(self, x: np.ndarray) -> ArrayLike:
+        """Clipped, rounded floats (a new array) in the fitted dtype."""
+        dtype = self._dtype
         if pd.api.types.is_object_dtype(dtype):
             if self.integer_ and np.isfinite(x).all():
-                return pd.Series(x.astype(np.int64), name=self.column_).astype(object)
-            return pd.Series(x, name=self.column_).astype(object)
-        if dtype.kind in "iu":
-            info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
-            hi = float(info.max)
-            if int(hi) > info.max:  # float(2**63 - 1) rounds up to 2**63
-                hi = np.nextafter(hi, -np.inf)
-            x = np.rint(np.clip(x, float(info.min), hi))
-        return pd.Series(x, name=self.column_).astype(dtype)
+                return pd.Series(x.astype(np.int64)).astype(object).to_numpy()
+            return pd.Series(x).astype(object).to_numpy()
+        if self._int_range is not None:
+            x = np.rint(np.clip(x, *self._int_range))
+        if isinstance(dtype, np.dtype) and (dtype.kind == "f" or np.isfinite(x).all()):
+            # as Series.astype casts; it refuses NaN and inf for integers: the path below
+            return x.astype(dtype, copy=False)
+        return array_of(pd.Series(x).astype(dtype))
 
     # -- state ------------------------------------------------------------------------------------
     def _get_state(self) -> State:
@@ -176,6 +192,7 @@ class NumericalEncoder(ContinuousEncoder):
         self.decimals_ = state["decimals"]
         self.minimum_ = state["minimum"]
         self.maximum_ = state["maximum"]
+        self._prepare()
 
 
 def _bound(given: float | None, observed: float | None) -> float | None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
@@ -49,9 +49,14 @@ class Mixture:
     cholesky: np.ndarray
     tables: list[np.ndarray]  # per categorical column: (K, cardinality) probabilities
 
+    #: :meth:`sample` looks codes up component by component from this many rows per
+    #: component on average (below, one search over all rows and tables costs less)
+    PER_COMPONENT_ROWS: ClassVar[int] = 32
+
     def __post_init__(self) -> None:
         self._grid: tuple[np.ndarray, np.ndarray] | None = None
         self._terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._search: _CodeSearch | None = None
 
     def _quadratic_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Λ's upper triangle (off-diagonal doubled), Λμ and μᵀΛμ per component, computed once."""
@@ -104,27 +109,71 @@ class Mixture:
 
         The first array holds u = F(z) per coordinate, F the mixture's marginal distribution
         function, so each coordinate is uniform and goes through its column's quantiles.
+
+        Rows are drawn component by component, in the order of the component labels: for
+        each component its rows' normals, then one uniform per row and table (table by
+        table), so a seed gives the same rows whatever the look-ups below. Only the draws
+        (and, for many rows, the category look-ups) go component by component; adding the
+        means, the look-ups for few rows and the way back to the rows' order are vectorised.
         """
-        d = self.means.shape[1]
         comp = rng.choice(self.n_components, size=n, p=self.weights)
         order = np.argsort(comp, kind="stable")
-        bounds = np.searchsorted(comp[order], np.arange(self.n_components + 1))
-        z = np.empty((n, d))
+        by_component = comp[order]  # the rows' labels, grouped by component
+        bounds = np.searchsorted(by_component, np.arange(self.n_components + 1))
+        z, uniforms = self._draw_grouped(bounds, rng)
+        z += self.means[by_component]
+        ungrouped = np.empty_like(z)
+        ungrouped[order] = z
         codes = np.empty((n, len(self.tables)), dtype=np.int64)
-        for k in range(self.n_components):
-            rows = order[bounds[k]:bounds[k + 1]]
-            if not len(rows):
-                continue
-            z[rows] = self.means[k] + rng.standard_normal((len(rows), d)) @ self.cholesky[k].T
-            for j, table in enumerate(self.tables):
-                cum = np.cumsum(table[k])
-                codes[rows, j] = np.minimum(np.searchsorted(cum / cum[-1], rng.random(len(rows)),
-                                                            side="right"), len(cum) - 1)
-        return self._to_uniform(z), codes
+        codes[order] = self._codes_grouped(by_component, bounds, uniforms)
+        return self._to_uniform(ungrouped), codes
+
+    def _draw_grouped(self, bounds: np.ndarray, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Each component's rows' correlated normals (before the mean is added) and uniforms.
+
+        Rows ``bounds[k]:bounds[k + 1]`` are component ``k``'s. Returns ``(n, d)`` scores in
+        that grouped row order, and the uniforms as drawn: component k's are
+        ``[bounds[k] * m, bounds[k + 1] * m)``, one run of its rows per table in turn.
+        """
+        n, d, m = int(bounds[-1]), self.means.shape[1], len(self.tables)
+        normals, z = np.empty((n, d)), np.empty((n, d))
+        uniforms = np.empty(n * m)
+        for k in np.flatnonzero(np.diff(bounds)):
+            rows = slice(bounds[k], bounds[k + 1])
+            rng.standard_normal(out=normals[rows])
+            np.matmul(normals[rows], self.cholesky[k].T, out=z[rows])
+            rng.random(out=uniforms[bounds[k] * m:bounds[k + 1] * m])
+        return z, uniforms
+
+    def _codes_grouped(self, by_component: np.ndarray, bounds: np.ndarray,
+                       uniforms: np.ndarray) -> np.ndarray:
+        """``(n, tables)`` category codes of the grouped rows, from :meth:`_draw_grouped`'s
+        uniforms: one search over all rows and tables when components have few rows each
+        (fixed costs dominate), a search per table and component otherwise (cheaper per row)."""
+        n, m = len(by_component), len(self.tables)
+        search = self._code_search()
+        if n < self.PER_COMPONENT_ROWS * self.n_components:
+            return search.codes(by_component, _uniforms_by_table(uniforms, bounds, m))
+        codes = np.empty((n, m), dtype=np.int64)
+        for k in np.flatnonzero(np.diff(bounds)):
+            lo, hi = bounds[k], bounds[k + 1]
+            runs = uniforms[lo * m:hi * m].reshape(m, hi - lo)
+            for j in range(m):
+                codes[lo:hi, j] = search.component_codes(j, k, runs[j])
+        return codes
+
+    def _code_search(self) -> _CodeSearch:
+        """The :class:`_CodeSearch` of the categorical tables, computed once."""
+        if self._search is None:
+            self._search = _CodeSearch.of(self.tables)
+        return self._search
 
     def _to_uniform(self, z: np.ndarray) -> np.ndarray:
+        """Each coordinate of ``z`` through its distribution function (as an ``(n, d)`` view
+        of a ``(d, n)`` array: each coordinate's values stay contiguous)."""
         grid, cdf = self._cdf_grid()
-        return np.column_stack([np.interp(z[:, j], grid[j], cdf[j]) for j in range(z.shape[1])]) \
+        return np.stack([np.interp(z[:, j], grid[j], cdf[j]) for j in range(z.shape[1])]).T \
             if z.shape[1] else z
 
     def _cdf_grid(self) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +182,7 @@ class Mixture:
             sd = np.sqrt(np.einsum("kij,kij->ki", self.cholesky, self.cholesky))  # (K, d)
             low = (self.means - 8 * sd).min(axis=0)
             high = (self.means + 8 * sd).max(axis=0)
-            grid = np.linspace(low, high, CDF_GRID).T  # (d, G)
+            grid = np.ascontiguousarray(np.linspace(low, high, CDF_GRID).T)  # (d, G)
             cdf = np.zeros_like(grid)
             for k in range(self.n_components):
                 cdf += self.weights[k] * ndtr((grid - self.means[k][:, None]) / sd[k][:, None])
@@ -151,6 +200,81 @@ class Mixture:
         return cls(np.asarray(state["weights"], dtype=np.float64),
                    np.asarray(state["means"], dtype=np.float64),
                    np.asarray(state["cholesky"], dtype=np.float64), tables)
+
+
+def _uniforms_by_table(flat: np.ndarray, bounds: np.ndarray, m: int) -> np.ndarray:
+    """``(m, n)`` uniforms from ``flat``, where the rows ``lo:hi`` of each component hold
+    ``flat[lo * m:hi * m]`` as ``m`` consecutive runs of ``hi - lo`` (one run per table)."""
+    n = int(bounds[-1])
+    counts = np.diff(bounds)
+    component = np.repeat(np.arange(len(counts)), counts)
+    start = bounds[:-1][component]  # first grouped row of each row's component
+    base = np.arange(n) + start * (m - 1)  # = start * m + (row - start)
+    return flat[base + np.arange(m)[:, None] * counts[component]]
+
+
+@dataclass
+class _CodeSearch:
+    """Inverse-CDF draws from the categorical tables: by one component's row of cumulative
+    probabilities, or for all rows, components and tables in one search.
+
+    For a row of component k, table j and a uniform u, the code is the number of entries of
+    ``cumulative[j][k]`` that are <= u, capped at the last code (``searchsorted(...,
+    "right")``). For the search of everything at once, all cumulative values, deduplicated
+    and sorted, are ``values``: u's rank among them, r, says which entries are <= u (those
+    whose position in ``values`` is below r), and ``keys`` (position plus ``(j * K + k) *
+    stride``, table by table and component by component) count those of table j and
+    component k in one search. Only the same floats are compared, so both give exactly the
+    codes of a search in the row itself.
+    """
+
+    cumulative: list[np.ndarray]  # per table, (K, width): cumulative probabilities, last 1
+    values: np.ndarray  # sorted distinct cumulative values, all tables
+    keys: np.ndarray  # (j * K + k) * stride + position of cumulative[j][k, i] in values
+    starts: np.ndarray  # (tables * K,): where the keys of table j, component k start
+    widths: np.ndarray  # (tables, 1): each table's number of codes
+    stride: int
+
+    @classmethod
+    def of(cls, tables: list[np.ndarray]) -> _CodeSearch:
+        if not tables:
+            none = np.empty(0, dtype=np.int64)
+            return cls([], np.empty(0), none, none, none[:, None], 1)
+        cumulative = [_cumulative_rows(table) for table in tables]
+        flat = np.concatenate([c.ravel() for c in cumulative])  # table by table, row by row
+        values = np.unique(flat)
+        widths = np.array([c.shape[1] for c in cumulative], dtype=np.int64)
+        sizes = np.repeat(widths, len(cumulative[0]))  # of each block (table j, component k)
+        block = np.repeat(np.arange(len(sizes)), sizes)  # j * K + k of each value
+        stride = len(values) + 1
+        keys = block * stride + np.searchsorted(values, flat)
+        return cls(cumulative, values, keys, np.cumsum(sizes) - sizes, widths[:, None], stride)
+
+    def component_codes(self, j: int, k: int, u: np.ndarray) -> np.ndarray:
+        """Codes in table ``j`` of rows of component ``k`` with uniforms ``u``."""
+        row = self.cumulative[j][k]
+        return np.minimum(np.searchsorted(row, u, side="right"), len(row) - 1)
+
+    def codes(self, component: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """``(n, tables)`` codes of rows with component labels ``component`` (n,) and
+        uniforms ``(tables, n)``."""
+        if not self.cumulative:
+            return np.empty((len(component), 0), dtype=np.int64)
+        n_components = len(self.cumulative[0])
+        block = np.arange(len(self.cumulative))[:, None] * n_components + component
+        rank = np.searchsorted(self.values, uniforms, side="right")
+        below = np.searchsorted(self.keys, block * self.stride + rank, side="left")
+        return np.minimum(below - self.starts[block], self.widths - 1).T
+
+
+def _cumulative_rows(table: np.ndarray) -> np.ndarray:
+    """Each row's cumulative sums over the row's total (the last is 1), computed row by row
+    exactly as a draw from that row alone computes them."""
+    out = np.empty(table.shape)
+    for k, row in enumerate(table):
+        cum = np.cumsum(row)
+        out[k] = cum / cum[-1]
+    return out
 
 
 def fit_mixture(z: np.ndarray, codes: np.ndarray, cardinalities: list[int], *, components: int,

@@ -168,6 +168,11 @@ class GaussianCopula(MarginalModel):
         if self.n_components_ > 1 and names:
             self.nominal_ = nominal
             self._fit_mixture(encoded, columns, z, rng)
+        self._prepare_ranks()
+
+    def _prepare_ranks(self) -> None:
+        """Each ordered column's codes by rank (the inverse of its order), for sampling."""
+        self._code_of_rank = {name: np.argsort(rank) for name, rank in self.orders_.items()}
 
     def _fit_mixture(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      z: np.ndarray, rng: np.random.Generator) -> None:
@@ -220,9 +225,9 @@ class GaussianCopula(MarginalModel):
             u = ndtr(rng.standard_normal((n, len(names))) @ chol.T)
             out = {name: self.marginals_[name].from_uniform(u[:, j])
                    for j, name in enumerate(names)}
-        for name, rank in self.orders_.items():
+        for name, code in self._code_of_rank.items():
             if name not in self.nominal_:  # nominal codes come straight from their tables
-                out[name] = np.argsort(rank)[out[name]]  # ranks back to the encoder's codes
+                out[name] = code[out[name]]  # ranks back to the encoder's codes
         return out
 
     def _get_state(self) -> dict[str, Any]:
@@ -240,3 +245,4 @@ class GaussianCopula(MarginalModel):
         self.mixture_ = Mixture.from_state(mixture) if mixture is not None else None
         self.nominal_ = [str(name) for name in mixture["nominal"]] if mixture else []
         self.n_components_ = self.mixture_.n_components if self.mixture_ is not None else 1
+        self._prepare_ranks()

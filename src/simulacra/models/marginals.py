@@ -89,6 +89,9 @@ class ContinuousMarginal:
 
     quantiles: np.ndarray  # (G,) values at probabilities linspace(0, 1, G)
 
+    def __post_init__(self) -> None:
+        self._probs = np.linspace(0.0, 1.0, len(self.quantiles))  # the quantiles' probabilities
+
     @classmethod
     def fit(cls, x: np.ndarray, grid: int) -> ContinuousMarginal:
         probs = np.linspace(0.0, 1.0, grid)
@@ -96,7 +99,7 @@ class ContinuousMarginal:
 
     def interval(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each value's probability interval (zero width unless it fills a run of quantiles)."""
-        probs = np.linspace(0.0, 1.0, len(self.quantiles))
+        probs = self._probs
         left = np.interp(x, self.quantiles, probs, left=0.0, right=1.0)
         # a value that fills a run of equal quantiles owns that whole probability run
         hi = np.searchsorted(self.quantiles, x, side="right")
@@ -108,8 +111,7 @@ class ContinuousMarginal:
         return left, right
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
-        probs = np.linspace(0.0, 1.0, len(self.quantiles))
-        return np.interp(u, probs, self.quantiles)
+        return np.interp(u, self._probs, self.quantiles)
 
     def get_state(self) -> dict[str, Any]:
         return {"type": "continuous", "quantiles": self.quantiles}
