@@ -34,6 +34,10 @@ WRITES = {
     "02_choosing_a_model.ipynb": ["report_*.html"],
     "04_pipeline_run.ipynb": ["pipeline-lab/out/run.json", "pipeline-lab/out/refit/run.json",
                               "pipeline-lab/out/drift.json"],
+    "05_database.ipynb": ["shop/users.csv", "shop/metadata.yaml", "shop_report.html",
+                          "shop_quality.json", "shop.simz", "shop_pipeline.yaml",
+                          "shop-out/run.json", "shop-out/synthetic/orders.csv"],
+    "06_sequences.ipynb": ["events_report.html"],
 }
 
 
@@ -99,7 +103,7 @@ def python3_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                        python3_kernel: None):
-    pytest.importorskip("torch")  # notebooks 01 and 02 fit CTGAN and the autoregressive net
+    pytest.importorskip("torch")  # notebooks 01, 02, 05 and 06 fit neural networks
     from nbclient import NotebookClient
 
     monkeypatch.setenv("SIMULACRA_NOTEBOOK_SMALL", "1")

@@ -110,6 +110,7 @@ source: {{url: "sqlite:///{tmp_path / 'in.db'}", tables: [users, orders, stores]
 model:
   name: gaussian_copula
   tables: {{orders: {{name: bayesian_network}}}}
+  keep: [stores]
 sampling: {{scale: 0.5, conditions: {{users: {{tier: gold}}}}}}
 evaluation: {{holdout: 0.2, metrics: [integrity, cardinality], report: false}}
 gates:
@@ -127,6 +128,9 @@ sinks:
     record = json.loads((tmp_path / "out" / "run.json").read_text())
     assert record["model"]["tables"]["orders"] == "bayesian_network"
     assert record["model"]["tables"]["users"] == "gaussian_copula"
+    assert record["model"]["tables"]["stores"] == "(kept)"
+    assert frames["stores"].sort_values("store_id").reset_index(drop=True).equals(
+        tables["stores"].sort_values("store_id").reset_index(drop=True))  # copied as it is
     assert record["status"] == "failed"
 
 

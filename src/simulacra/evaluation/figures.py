@@ -13,20 +13,18 @@ SYNTH_COLOUR = "#DD8452"
 HOLDOUT_COLOUR = "#55A868"
 
 
-def _pyplot():
-    import matplotlib
+def _subplots(*grid: int, **kwargs: Any) -> tuple[Any, Any]:
+    """A figure of its own (not pyplot's: drawing a report leaves the caller's backend and
+    open figures alone, so plots in a notebook still show) and its axes."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=kwargs.pop("figsize"))
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def _png(fig: Any) -> str:
-    plt = _pyplot()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -34,8 +32,7 @@ def distribution_figure(column: str, dist: dict[str, Any],
                         names: tuple[str, str] = ("real", "synthetic")) -> str:
     """Real vs synthetic (or the two ``names``): overlaid histograms (continuous) or paired
     bars (categories)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    fig, ax = _subplots(figsize=(4.2, 2.6))
     if "edges" in dist:
         edges = np.asarray(dist["edges"])
         centres = (edges[:-1] + edges[1:]) / 2
@@ -69,12 +66,11 @@ def distribution_figure(column: str, dist: dict[str, Any],
 
 def heatmaps_figure(assoc: dict[str, Any]) -> str:
     """Association matrices: real, synthetic and their absolute difference."""
-    plt = _pyplot()
     columns = assoc["columns"]
     real = np.asarray(assoc["real"], dtype=float)
     synth = np.asarray(assoc["synthetic"], dtype=float)
     size = max(4.0, 0.32 * len(columns) + 2)
-    fig, axes = plt.subplots(1, 3, figsize=(3 * size, size))
+    fig, axes = _subplots(1, 3, figsize=(3 * size, size))
     panels = [("real", real, "Blues", 1.0), ("synthetic", synth, "Blues", 1.0),
               ("|real − synthetic|", np.abs(real - synth), "Reds", 0.5)]
     short = [c if len(c) <= 14 else c[:13] + "…" for c in columns]
@@ -90,10 +86,9 @@ def heatmaps_figure(assoc: dict[str, Any]) -> str:
 
 def distance_figure(hist: dict[str, Any]) -> str:
     """Distances to the closest training record: synthetic vs holdout rows."""
-    plt = _pyplot()
     edges = np.asarray(hist["edges"])
     centres = (edges[:-1] + edges[1:]) / 2
-    fig, ax = plt.subplots(figsize=(6.5, 3))
+    fig, ax = _subplots(figsize=(6.5, 3))
     styles = {"synthetic_to_train": (SYNTH_COLOUR, "synthetic → closest train row"),
               "synthetic_to_holdout": (HOLDOUT_COLOUR, "synthetic → closest holdout row"),
               "holdout_to_train": (REAL_COLOUR, "holdout → closest train row (normal)")}
@@ -111,10 +106,9 @@ def distance_figure(hist: dict[str, Any]) -> str:
 
 def sequences_figure(samples: dict[str, Any]) -> str:
     """A few real sequences beside a few synthetic ones: one row per column, shared y-axis."""
-    plt = _pyplot()
     columns = samples["columns"]
-    fig, axes = plt.subplots(len(columns), 2, figsize=(8.4, 2.3 * len(columns) + 0.4),
-                             sharey="row", squeeze=False)
+    fig, axes = _subplots(len(columns), 2, figsize=(8.4, 2.3 * len(columns) + 0.4),
+                          sharey="row", squeeze=False)
     for side, colour, col in (("real", REAL_COLOUR, 0), ("synthetic", SYNTH_COLOUR, 1)):
         drawn = samples[side]
         for row, column in enumerate(columns):

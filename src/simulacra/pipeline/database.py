@@ -121,8 +121,9 @@ class DatabaseRun(Run):
 
         section = self.cfg.model
         models = {t: spec.name for t, spec in section.tables.items() if spec.name}
+        modelled = [t for t in self.metadata if t not in section.keep]  # kept: copied
         synth = RelationalSynthesizer(
-            self.metadata, model={**dict.fromkeys(self.metadata, section.name), **models},
+            self.metadata, model={**dict.fromkeys(modelled, section.name), **models},
             model_params={t: _tuples(spec.params) for t, spec in section.tables.items()
                           if spec.params},
             keep=section.keep, random_state=self.cfg.seed)

@@ -216,6 +216,9 @@ def _database_problems(pipeline: Pipeline) -> list[str]:
     if cfg.model.privacy is not None:
         problems.append(f"{where('model', 'privacy')}: a database cannot be fitted under a "
                         "privacy budget yet; fit its tables one by one")
+    for table in set(cfg.model.tables) & set(cfg.model.keep):
+        problems.append(f"{where('model', 'tables', table)}: {table} is in 'keep' (copied as "
+                        "it is, not modelled); give it a model or keep it, not both")
     for table, spec in cfg.model.tables.items():
         name = spec.name or cfg.model.name
         if name not in MODELS:
