@@ -42,7 +42,7 @@ def serve(
         "--timeout", min=0.001, help="Seconds a request's sampling may take (503/504 past "
         "it; a stream past it is cut off).")] = 60.0,
     threads: Annotated[int, typer.Option(
-        "--threads", min=1, help="Worker threads that sample, per process.")] = 4,
+        "--threads", min=1, help="Worker threads that sample, per process.")] = 2,
     pool_rows: Annotated[int, typer.Option(
         "--pool-rows", min=0, help="Rows per model drawn ahead for small requests without a "
         "seed, conditions or rebalancing (answered without X-Simulacra-Seed); 0: every "
