@@ -9,15 +9,12 @@ tested with the reason. Figures are embedded, so the page needs no network.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from simulacra._version import __version__
 from simulacra.evaluation import figures as plots
-
-if TYPE_CHECKING:
-    from simulacra.drift.report import ColumnDrift, DriftReport
 
 #: Columns drawn as charts at most (drifted first, then by PSI); the table lists them all.
 MAX_CHARTS = 40
@@ -36,8 +33,9 @@ def psi_reading(value: float) -> str:
     return "good" if value < 0.1 else "fair" if value <= 0.25 else "poor"
 
 
-def render_drift_report(report: DriftReport, *, reproducible: bool = False) -> str:
-    """The page of ``report``; ``reproducible=True`` leaves out the clock."""
+def render_drift_report(report: Any, *, reproducible: bool = False) -> str:
+    """The page of ``report`` (a :class:`~simulacra.drift.report.DriftReport`, which calls
+    this from its ``to_html``); ``reproducible=True`` leaves out the clock."""
     env = Environment(loader=PackageLoader("simulacra.evaluation", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = _fmt
@@ -56,7 +54,8 @@ def render_drift_report(report: DriftReport, *, reproducible: bool = False) -> s
     )
 
 
-def _chart(column: ColumnDrift) -> str:
+def _chart(column: Any) -> str:
+    """A chart of one :class:`~simulacra.drift.report.ColumnDrift`'s binned shares."""
     labels, ref, cur = list(column.bins), list(column.reference_shares), \
         list(column.current_shares)
     if column.kind != "categorical" and labels[-1:] == ["null"] and ref[-1] == cur[-1] == 0:
