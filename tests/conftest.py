@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import uuid
 
+# The CLI's messages are checked as text: give its consoles a wide, fixed width, whatever the
+# process's terminal (none under pytest-xdist's workers, where rich would wrap at 80 columns).
+os.environ["COLUMNS"] = "200"
+
 import numpy as np
 import pandas as pd
 import pytest
