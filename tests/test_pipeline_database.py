@@ -225,3 +225,20 @@ def test_init_writes_a_database_starter_that_runs(folder: Path, tables: dict):
     bad = CliRunner().invoke(app, ["init", str(folder / "shop"), "-o", str(folder / "q.yaml"),
                                    "--target", "tier"])
     assert bad.exit_code == 2 and "TABLE.COLUMN" in bad.output
+
+
+def test_a_referrer_in_the_other_part_becomes_null_whatever_the_key_dtype():
+    import pandas as pd
+
+    for dtype in ("int64", "uint16", "Int64"):  # no null yet: the numpy ones are made nullable
+        users = pd.DataFrame({"user_id": pd.array(range(1, 41), dtype=dtype),
+                              "referrer_id": pd.array([1, *range(1, 40)], dtype=dtype),
+                              "age": range(20, 60)})
+        meta = DatabaseMetadata.detect({"users": users})
+        if not meta.parents("users"):
+            meta = meta.add_foreign_key("users", "referrer_id", "users")
+        train, holdout = split_database({"users": users}, meta, 0.5, seed=3)
+        for part in (train, holdout):
+            keys_resolve(part, meta)
+            assert part["users"]["referrer_id"].isna().sum() >= 1, dtype  # chains cut here
+            assert part["users"]["referrer_id"].notna().sum() >= 1, dtype

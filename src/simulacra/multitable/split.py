@@ -153,9 +153,8 @@ def _cut_dangling(frame: pd.DataFrame, fk: ForeignKey) -> pd.DataFrame:
     frame = frame.copy()
     for column in fk.columns:
         values = frame[column]
-        if values.dtype.kind in "iub":  # numpy ints and bools hold no null: their nullable kin
-            values = values.astype(values.dtype.name.capitalize() if values.dtype.kind != "b"
-                                   else "boolean")
+        if values.dtype.kind in "iub":  # ints and bools hold no null: their nullable kin
+            values = values.convert_dtypes()
         frame[column] = values.mask(dangling)
     return frame
 
