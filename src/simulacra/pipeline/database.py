@@ -39,7 +39,7 @@ import pandas as pd
 from simulacra.errors import ConfigError, MetadataError
 from simulacra.pipeline.cache import file_hash
 from simulacra.pipeline.runner import Run
-from simulacra.pipeline.steps import database_url
+from simulacra.pipeline.steps import database_url, edit_column, problem_text, tuples
 
 Tables = dict[str, pd.DataFrame]
 
@@ -124,7 +124,7 @@ class DatabaseRun(Run):
         modelled = [t for t in self.metadata if t not in section.keep]  # kept: copied
         synth = RelationalSynthesizer(
             self.metadata, model={**dict.fromkeys(modelled, section.name), **models},
-            model_params={t: _tuples(spec.params) for t, spec in section.tables.items()
+            model_params={t: tuples(spec.params) for t, spec in section.tables.items()
                           if spec.params},
             keep=section.keep, random_state=self.cfg.seed)
         synth.fit(self.rows("train"))
@@ -142,8 +142,7 @@ class DatabaseRun(Run):
 
         synth = RelationalSynthesizer.load(self.fit_entry / "model.simz")
         section = self.cfg.sampling
-        conditions = {t: {c: tuple(v) if isinstance(v, list) else v for c, v in given.items()}
-                      for t, given in section.conditions.items()}
+        conditions = {t: tuples(given) for t, given in section.conditions.items()}
         frames = synth.sample(section.scale or 1.0, conditions=conditions or None,
                               rng=self.cfg.seed)
         write_folder(frames, synth.metadata_, folder / self.synthetic_name,
@@ -211,11 +210,10 @@ def build_database_metadata(run: DatabaseRun, frames: Tables) -> Any:
                                                   if table in tables else
                                                   f"; tables: {', '.join(tables)}"))
             continue
-        fields = {"kind": edit} if isinstance(edit, str) else dict(edit)
         try:
-            tables[table].update_column(column, fields.pop("kind", None), **fields)
+            edit_column(tables[table], column, edit)
         except (MetadataError, TypeError) as err:
-            problems.append(f"{where('metadata', 'columns', name)}: {_text(err)}")
+            problems.append(f"{where('metadata', 'columns', name)}: {problem_text(err)}")
     for index, spec in enumerate(cfg.constraints):
         spec = dict(spec)
         table = spec.pop("table", None)
@@ -226,7 +224,7 @@ def build_database_metadata(run: DatabaseRun, frames: Tables) -> Any:
         try:
             tables[table].add_constraint(constraint_from_dict(spec))
         except MetadataError as err:
-            problems.append(f"{where('constraints', index)}: {_text(err)}")
+            problems.append(f"{where('constraints', index)}: {problem_text(err)}")
     if problems:
         raise ConfigError(problems, header=f"Invalid pipeline config {pipeline.path}")
     for table, md in tables.items():
@@ -281,11 +279,3 @@ def _tables_hash(frames: Tables) -> str:
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
-
-def _tuples(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-
-
-def _text(err: Exception) -> str:
-    problems = getattr(err, "problems", None)
-    return "; ".join(problems) if problems else str(err)

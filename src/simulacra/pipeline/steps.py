@@ -8,6 +8,7 @@ and ``sample``, :func:`simulacra.evaluate`, :func:`simulacra.detect_drift`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,11 +58,10 @@ def build_metadata(pipeline: Pipeline, frame: pd.DataFrame) -> Metadata:
             problems.append(f"{where('metadata', 'columns', name)}: the table has no column "
                             f"{name!r}; it has: {', '.join(md)}")
             continue
-        fields = {"kind": edit} if isinstance(edit, str) else dict(edit)
         try:
-            md.update_column(name, fields.pop("kind", None), **fields)
+            edit_column(md, name, edit)
         except (MetadataError, TypeError) as err:
-            problems.append(f"{where('metadata', 'columns', name)}: {_text(err)}")
+            problems.append(f"{where('metadata', 'columns', name)}: {problem_text(err)}")
     if section.primary_key is not None:
         if section.primary_key not in md:
             problems.append(f"{where('metadata', 'primary_key')}: no column "
@@ -72,7 +72,7 @@ def build_metadata(pipeline: Pipeline, frame: pd.DataFrame) -> Metadata:
         try:
             md.add_constraint(constraint_from_dict(spec))
         except MetadataError as err:
-            problems.append(f"{where('constraints', index)}: {_text(err)}")
+            problems.append(f"{where('constraints', index)}: {problem_text(err)}")
     if problems:
         raise ConfigError(problems, header=f"Invalid pipeline config {pipeline.path}")
     md.validate_data(frame)
@@ -97,9 +97,25 @@ def column_problems(pipeline: Pipeline, md: Metadata) -> list[str]:
     return out
 
 
-def _text(err: Exception) -> str:
+def edit_column(md: Metadata, column: str, edit: str | dict[str, Any]) -> None:
+    """Apply a config's column edit (``KIND`` or ``{kind: KIND, field: value}``) to ``md``."""
+    fields = {"kind": edit} if isinstance(edit, str) else dict(edit)
+    md.update_column(column, fields.pop("kind", None), **fields)
+
+
+def problem_text(err: Exception) -> str:
+    """An error's problems on one line (a :class:`MetadataError` may list several)."""
     problems = getattr(err, "problems", None)
     return "; ".join(problems) if problems else str(err)
+
+
+def tuples(values: Mapping[str, Any]) -> dict[str, Any]:
+    """YAML lists as tuples, as the library's parameters and conditions take them.
+
+    >>> tuples({"range": [1, 5], "name": "x"})
+    {'range': (1, 5), 'name': 'x'}
+    """
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 def split_rows(n_rows: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +138,7 @@ def fit_model(md: Metadata, train: pd.DataFrame, section: ModelSection, seed: in
     extra: dict[str, Any] = {}
     if section.privacy is not None:
         extra["privacy"] = PrivacyBudget(section.privacy.epsilon, section.privacy.delta)
-    params = {k: tuple(v) if isinstance(v, list) else v for k, v in section.params.items()}
+    params = tuples(section.params)
     maker = get_model(section.name)(md, random_state=seed, **params, **extra)
     return maker.fit(train, on_violation=section.on_violation)
 
@@ -130,8 +146,7 @@ def fit_model(md: Metadata, train: pd.DataFrame, section: ModelSection, seed: in
 def sample_rows(synth: Synthesizer, section: Sampling, seed: int) -> pd.DataFrame:
     rows = section.n if section.n is not None else \
         max(1, round(synth.n_rows_ * (section.scale or 1.0)))
-    conditions = {k: tuple(v) if isinstance(v, list) else v
-                  for k, v in section.conditions.items()}
+    conditions = tuples(section.conditions)
     return synth.sample(rows, rng=seed, conditions=conditions or None,
                         rebalance=section.rebalance)
 
