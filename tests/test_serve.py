@@ -27,11 +27,11 @@ import simulacra as sim  # noqa: E402
 from conftest import make_mixed  # noqa: E402
 from simulacra.evaluation.metric import Metric  # noqa: E402
 from simulacra.evaluation.result import EvaluationResult  # noqa: E402
+from simulacra.formats import negotiate  # noqa: E402
+from simulacra.randomness import chunk_plan  # noqa: E402
 from simulacra.serve import Limits, create_app, read_token_file  # noqa: E402
-from simulacra.serve.formats import negotiate  # noqa: E402
 from simulacra.serve.limits import BusyError, OverranError, SamplingPool  # noqa: E402
 from simulacra.serve.registry import model_card, read_metrics  # noqa: E402
-from simulacra.serve.sampling import chunk_plan  # noqa: E402
 
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

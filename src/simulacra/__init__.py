@@ -58,6 +58,7 @@ from simulacra.multitable.loading import load
 from simulacra.multitable.synthesizer import RelationalSynthesizer
 from simulacra.privacy import PrivacyBudget, PrivacyReport
 from simulacra.pseudonymize import pseudonymize
+from simulacra.scale import PartitionedSample, sample_partitioned, sample_to_parquet
 from simulacra.schema import GenerationSchema, generate
 
 if TYPE_CHECKING:
@@ -140,6 +141,9 @@ __all__ = [
     "DatabaseMetadata",
     "ForeignKey",
     "pseudonymize",
+    "PartitionedSample",
+    "sample_partitioned",
+    "sample_to_parquet",
     "read_table",
     "windows",
     "write_table",

@@ -31,3 +31,26 @@ def make_rng(random_state: RandomState) -> np.random.Generator:
 def child_seed(rng: np.random.Generator) -> int:
     """Draw a seed for a sub-generator (e.g. Faker, torch) from ``rng``."""
     return int(rng.integers(0, 2**31 - 1))
+
+
+def chunk_plan(n: int, seed: int, chunk_rows: int) -> list[tuple[int, np.random.SeedSequence]]:
+    """``(rows, seed sequence)`` of each chunk of an ``n``-row draw.
+
+    Chunk ``i`` draws from the ``i``-th child of ``seed``'s :class:`numpy.random.SeedSequence`,
+    so a draw split into chunks gives the same rows wherever each chunk is drawn: the HTTP
+    service's responses (:mod:`simulacra.serve`) and partitioned files
+    (:mod:`simulacra.scale`) both follow this plan.
+
+    >>> [rows for rows, _ in chunk_plan(120_000, 7, 50_000)]
+    [50000, 50000, 20000]
+    >>> chunk_plan(10, 7, 4)[2][1].spawn_key
+    (2,)
+    """
+    sizes = [chunk_rows] * (n // chunk_rows) + ([n % chunk_rows] if n % chunk_rows else [])
+    return [(rows, chunk_seed(seed, i)) for i, rows in enumerate(sizes)]
+
+
+def chunk_seed(seed: int, index: int) -> np.random.SeedSequence:
+    """The seed sequence of chunk ``index`` of a draw seeded by ``seed`` (the ``index``-th
+    child of ``SeedSequence(seed)``, made directly)."""
+    return np.random.SeedSequence(seed, spawn_key=(index,))

@@ -24,6 +24,7 @@ from simulacra.cli.common import (
     print_privacy,
     privacy_option,
 )
+from simulacra.cli.scaling import PartitionFormat, sample_folder, wants_partitions
 
 if TYPE_CHECKING:
     from simulacra.constraints import ConstraintReport
@@ -217,7 +218,8 @@ def sample(
     scale: Annotated[float, typer.Option("--scale", help="Database models: size against the "
                                          "source (0.5: half).")] = 1.0,
     replace: Annotated[bool, typer.Option("--replace", help="Database models: replace tables "
-                                          "the target already has.")] = False,
+                                          "the target already has; a folder of partitions: "
+                                          "replace it.")] = False,
     context_path: Annotated[Path | None, typer.Option(
         "--context", help="Sequential models: CSV/Parquet of entities (their context "
         "columns, optionally the key); one sequence drawn per row.")] = None,
@@ -227,12 +229,35 @@ def sample(
     events: Annotated[int | None, typer.Option(
         "--events", help="With --prefixes: new events per entity (default: until the model "
         "stops the sequence).")] = None,
+    partitions: Annotated[int | None, typer.Option(
+        "--partitions", help="Write OUTPUT as a folder of this many files (default: one per "
+        "million rows); the same files for any number of workers, and a run that was "
+        "interrupted resumes.", rich_help_panel="Scale-out")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Partitions: processes of a local Dask cluster (default: one per "
+        "core; 1 draws in this process).", rich_help_panel="Scale-out")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Partitions: the Dask scheduler to run on, tcp://HOST:PORT (its "
+        "workers must see the model and OUTPUT).", rich_help_panel="Scale-out")] = None,
+    file_format: Annotated[PartitionFormat | None, typer.Option(
+        "--format", help="Partitions: the files' format (default parquet).",
+        rich_help_panel="Scale-out")] = None,
+    chunk_rows: Annotated[int | None, typer.Option(
+        "--chunk-rows", help="Partitions: rows drawn at once (a Parquet row group; default "
+        "100000).", rich_help_panel="Scale-out")] = None,
 ) -> None:
     """Generate a synthetic table (or database) from a saved model."""
     from simulacra.io import write_table
     from simulacra.multitable.loading import load
 
     synth = load(model_path)
+    spread = (partitions, workers, scheduler, file_format, chunk_rows)
+    if (synth.name in ("relational", "sequential", "window-diffusion")
+                                    and any(x is not None for x in spread)):
+        from simulacra.errors import ParameterError
+
+        raise ParameterError(f"--partitions, --workers, --scheduler, --format and --chunk-rows "
+                             f"are for single-table models; this is a {synth.name} model")
     if synth.name == "relational":
         from simulacra.cli.databases import sample_database
         from simulacra.errors import ParameterError
@@ -242,10 +267,12 @@ def sample(
                                  "-n, --condition, --known or --rebalance")
         sample_database(synth, output, scale, seed, replace)
         return
-    if scale != 1.0 or replace:
+    folder = wants_partitions(output, partitions, workers, scheduler, file_format)
+    if scale != 1.0 or (replace and not folder):
         from simulacra.errors import ParameterError
 
-        raise ParameterError("--scale and --replace are for database models; give -n ROWS")
+        raise ParameterError("--scale and --replace are for database models (and --replace "
+                             "for a folder of partitions); give -n ROWS")
     if synth.name in ("sequential", "window-diffusion"):
         from simulacra.cli.sequences import sample_events
         from simulacra.errors import ParameterError
@@ -267,6 +294,17 @@ def sample(
     conditions = parse_pairs(condition, "--condition")
     started = time.perf_counter()
     shares = parse_pairs([rebalance], "--rebalance") if rebalance else None
+    if folder:
+        if known_path is not None:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("--known completes given rows into one table; it does not "
+                                 "combine with --partitions, --workers or --scheduler")
+        sample_folder(model_path, output, n=n, seed=seed, conditions=conditions,
+                      shares=shares, partitions=partitions, workers=workers,
+                      scheduler=scheduler, fmt=file_format, chunk_rows=chunk_rows,
+                      replace=replace, training_rows=synth.n_rows_)
+        return
     if known_path is not None:
         from simulacra.errors import ParameterError
         from simulacra.io import read_table

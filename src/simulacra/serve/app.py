@@ -35,8 +35,8 @@ from fastapi.security import HTTPBearer
 
 from simulacra._version import __version__
 from simulacra.errors import SimulacraError
+from simulacra.formats import FORMATS, Format, negotiate
 from simulacra.serve.auth import BearerAuth, check_token
-from simulacra.serve.formats import FORMATS, Format, negotiate
 from simulacra.serve.limits import BodyLimit, BusyError, Limits, OverranError, SamplingPool
 from simulacra.serve.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from simulacra.serve.pool import RowPool

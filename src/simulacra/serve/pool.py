@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from simulacra.serve.formats import Rows, to_arrow
+from simulacra.formats import Rows, to_arrow
 
 
 class RowPool:

@@ -25,15 +25,10 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import ParameterError
+from simulacra.formats import ChunkWriter, Format
 from simulacra.kinds import Boolean, LatLon, Numerical
-from simulacra.serve.formats import ChunkWriter, Format
+from simulacra.randomness import chunk_plan
 from simulacra.serve.registry import ServedModel
-
-
-def chunk_plan(n: int, seed: int, chunk_rows: int) -> list[tuple[int, np.random.SeedSequence]]:
-    """``(rows, seed sequence)`` of each chunk of an ``n``-row request."""
-    sizes = [chunk_rows] * (n // chunk_rows) + ([n % chunk_rows] if n % chunk_rows else [])
-    return list(zip(sizes, np.random.SeedSequence(seed).spawn(len(sizes)), strict=True))
 
 
 class Generation:

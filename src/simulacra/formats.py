@@ -1,4 +1,5 @@
-"""Output formats, chosen by the request's ``Accept`` header, each written chunk by chunk.
+"""Output formats written chunk by chunk: HTTP responses (chosen by the request's ``Accept``
+header, :mod:`simulacra.serve`) and partitioned files (:mod:`simulacra.scale`).
 
 =======  =================================================  ============================
 format   media type (also accepted)                         written by
