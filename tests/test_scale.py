@@ -16,6 +16,7 @@ from simulacra.cli import app
 from simulacra.errors import ParameterError, SimulacraError
 from simulacra.randomness import chunk_plan
 from simulacra.scale import SamplePlan, sample_partitioned, working_folder_of
+from simulacra.scale.cluster import local_cluster
 
 distributed = pytest.importorskip("distributed")
 
@@ -34,11 +35,7 @@ def model_file(model, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                  scheduler_kwargs={"dashboard": False},
-                                  silence_logs=40) as cluster, \
-            distributed.Client(cluster) as connected:
+    with local_cluster(2) as connected:
         yield connected
 
 

@@ -57,13 +57,21 @@ def runner(*, client: Any = None, scheduler: str | None = None, workers: int | N
     if size == 1:
         yield _local_runner, "this process"
         return
+    with local_cluster(size) as local:
+        yield _dask_runner(local), f"a local Dask cluster of {size} workers"
+
+
+@contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A ``distributed.Client`` of a local cluster of ``workers`` processes of one thread,
+    on 127.0.0.1 only (the scheduler's HTTP server too, on a free port), no dashboard."""
     distributed = _distributed()
-    with distributed.LocalCluster(n_workers=size, threads_per_worker=1, processes=True,
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                   scheduler_kwargs={"dashboard": False},
                                   silence_logs=40) as cluster, \
-            distributed.Client(cluster) as local:
-        yield _dask_runner(local), f"a local Dask cluster of {size} workers"
+            distributed.Client(cluster) as client:
+        yield client
 
 
 def _local_runner(function: Callable[[str, int], Any], folder: str,
