@@ -58,7 +58,12 @@ from simulacra.multitable.loading import load
 from simulacra.multitable.synthesizer import RelationalSynthesizer
 from simulacra.privacy import PrivacyBudget, PrivacyReport
 from simulacra.pseudonymize import pseudonymize
-from simulacra.scale import PartitionedSample, sample_partitioned, sample_to_parquet
+from simulacra.scale import (
+    PartitionedSample,
+    fit_dataset,
+    sample_partitioned,
+    sample_to_parquet,
+)
 from simulacra.schema import GenerationSchema, generate
 
 if TYPE_CHECKING:
@@ -144,6 +149,7 @@ __all__ = [
     "PartitionedSample",
     "sample_partitioned",
     "sample_to_parquet",
+    "fit_dataset",
     "read_table",
     "windows",
     "write_table",

@@ -24,7 +24,12 @@ from simulacra.cli.common import (
     print_privacy,
     privacy_option,
 )
-from simulacra.cli.scaling import PartitionFormat, sample_folder, wants_partitions
+from simulacra.cli.scaling import (
+    PartitionFormat,
+    fit_from_dataset,
+    sample_folder,
+    wants_partitions,
+)
 
 if TYPE_CHECKING:
     from simulacra.constraints import ConstraintReport
@@ -112,6 +117,17 @@ def fit(
         "`sample -n` then counts windows.")] = None,
     stride: Annotated[int, typer.Option(
         "--stride", min=1, help="With --window: rows between the starts of two windows.")] = 1,
+    sample_rows: Annotated[int | None, typer.Option(
+        "--sample-rows", min=1, help="A dataset larger than memory (a glob such as "
+        "'rows/*.parquet', or a folder from `sample --partitions`): read it in chunks, fix "
+        "each column's domain from exact statistics and learn from a uniform sample of this "
+        "many rows (default 1000000).", rich_help_panel="Scale-out")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="A dataset: processes of a local Dask cluster reading its files "
+        "(default: one per core).", rich_help_panel="Scale-out")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="A dataset: the Dask scheduler whose workers read its files.",
+        rich_help_panel="Scale-out")] = None,
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
 
@@ -128,7 +144,20 @@ def fit(
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
     from simulacra.models import get_model
+    from simulacra.scale.dataset import is_dataset
 
+    if is_dataset(data) or sample_rows is not None:
+        fit_from_dataset(data, output, model=model or "gaussian_copula",
+                         metadata_path=metadata_path, seed=seed,
+                         params=model_params(model or "gaussian_copula", param),
+                         privacy=privacy_option(epsilon, delta), on_violation=on_violation,
+                         sample_rows=sample_rows, workers=workers, scheduler=scheduler)
+        return
+    if workers is not None or scheduler is not None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--workers and --scheduler read a dataset larger than memory: "
+                             "give a glob ('rows/*.parquet') or --sample-rows")
     if is_database(data):
         if epsilon is not None:
             from simulacra.errors import ParameterError

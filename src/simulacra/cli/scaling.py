@@ -64,3 +64,28 @@ def sample_folder(model_path: Path, output: str, *, n: int | None, seed: int | N
     console.print(f"Sampled {out.rows:,} rows in {out.partitions} partitions{note} on "
                   f"{out.where} in {out.seconds:.1f} s ({out.rows / out.seconds:,.0f} rows/s, "
                   f"seed {out.seed}); wrote [bold]{out.path}[/].")
+
+
+def fit_from_dataset(data: str, output: Path, *, model: str, metadata_path: Path | None,
+                     seed: int | None, params: dict[str, Any], privacy: dict[str, Any],
+                     on_violation: str, sample_rows: int | None, workers: int | None,
+                     scheduler: str | None) -> None:
+    """``simulacra fit`` on a dataset larger than memory (:mod:`simulacra.scale.fitting`)."""
+    import time
+
+    from simulacra.metadata import Metadata
+    from simulacra.models import get_model
+    from simulacra.scale.fitting import fit_dataset
+
+    given = Metadata.load(metadata_path) if metadata_path else None
+    maker = get_model(model)(given, random_state=seed, **params, **privacy)
+    started = time.perf_counter()
+    with console.status("reading the dataset in chunks and fitting…"):
+        synth = fit_dataset(maker, data, sample_rows=sample_rows or 1_000_000, seed=seed,
+                            scheduler=scheduler, workers=workers, on_violation=on_violation)
+    took = time.perf_counter() - started
+    synth.save(output)
+    name = model if synth.name == model else f"{model} → {synth.name}"
+    rows = "" if privacy else f" of {synth.n_rows_:,} rows"
+    console.print(f"Fitted [bold]{name}[/] on a dataset{rows} in {took:.2f} s; saved to "
+                  f"[bold]{output}[/] ({output.stat().st_size / 1024:,.0f} KiB).")

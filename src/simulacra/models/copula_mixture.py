@@ -101,7 +101,8 @@ class Mixture:
         else:
             out = np.tile(log_weight, (n, 1))
         for j, table in enumerate(self.tables):
-            out += np.log(table).T[codes[:, j]]
+            # a category the data never shows (declared in the metadata) has probability 0
+            out += np.log(np.maximum(table, 1e-300)).T[codes[:, j]]
         return out
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -2,10 +2,13 @@
 
 :func:`sample_partitioned` (and :func:`sample_to_parquet`) write ``n`` rows as a folder of
 Parquet or CSV partitions; each partition draws from its own stream of the seed, so the files
-are byte-identical whatever the number of workers, and an interrupted draw resumes. See
-docs/scale.md.
+are byte-identical whatever the number of workers, and an interrupted draw resumes.
+:func:`fit_dataset` fits a model on a Parquet/CSV dataset larger than memory, read in chunks
+(:func:`read_dataset`: exact mergeable statistics and a uniform sample). See docs/scale.md.
 """
 
+from simulacra.scale.dataset import TableSummary, read_dataset
+from simulacra.scale.fitting import fit_dataset
 from simulacra.scale.plan import SamplePlan
 from simulacra.scale.sampling import (
     PartitionedSample,
@@ -17,6 +20,9 @@ from simulacra.scale.sampling import (
 __all__ = [
     "PartitionedSample",
     "SamplePlan",
+    "TableSummary",
+    "fit_dataset",
+    "read_dataset",
     "sample_partitioned",
     "sample_to_parquet",
     "working_folder_of",

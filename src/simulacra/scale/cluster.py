@@ -14,7 +14,8 @@ from typing import Any
 
 from simulacra.errors import ParameterError, SimulacraError, check_param
 
-#: ``run(function, folder, partitions)`` yields each partition's result as it is done.
+#: ``run(function, shared, indices)`` yields ``function(shared, i)`` for each index ``i``, as
+#: each is done (``shared``: text every task receives, e.g. a working folder).
 Runner = Callable[[Callable[[str, int], Any], str, Iterable[int]], Iterator[Any]]
 
 
@@ -26,7 +27,7 @@ def default_workers() -> int:
 @contextmanager
 def runner(*, client: Any = None, scheduler: str | None = None, workers: int | None = None,
            pending: int = 1) -> Iterator[tuple[Runner, str]]:
-    """``(run, description)``: ``run`` maps partitions to their writer where they should run.
+    """``(run, description)``: ``run`` maps tasks (partitions, files) to where they should run.
 
     ``client`` (a ``distributed.Client``) or ``scheduler`` (its address) use that cluster;
     otherwise ``workers`` processes of a local cluster (default: one per core), or this process

@@ -1,0 +1,103 @@
+"""Fit a single-table model on a dataset larger than memory.
+
+The dataset is read in chunks (:func:`~simulacra.scale.dataset.read_dataset`): its exact
+statistics fix each column's domain — the bounds of numbers and dates, whether numbers are
+whole, every category — and the model learns the distribution from a uniform sample of
+``sample_rows`` rows (the mixture copula fits its mixture on at most 100,000 rows of any table;
+a neural model trains on the sample). The model's default sample size is the dataset's row
+count.
+
+Under a privacy budget the exact statistics are not used (they were measured without noise):
+the model is fitted on the sample alone, as on any table, and its default sample size is the
+sample's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulacra.kinds import Categorical, Datetime, Numerical
+from simulacra.metadata import Metadata
+from simulacra.scale.dataset import TableSummary, read_dataset
+
+
+def fit_dataset(model: Any, source: str | Path, *, sample_rows: int = 1_000_000,
+                seed: int | None = None, client: Any = None, scheduler: str | None = None,
+                workers: int | None = None, on_violation: str = "drop") -> Any:
+    """Fit ``model`` on the Parquet/CSV dataset ``source`` (a file, folder or glob); return the
+    fitted model (for ``auto``, the model it chose).
+
+    ``seed`` picks the sample (default: the model's ``random_state``, else 0); ``client``,
+    ``scheduler`` and ``workers`` say where the files are read, as for
+    :func:`~simulacra.scale.sampling.sample_partitioned`.
+
+    >>> import tempfile, pathlib, simulacra as sim
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> adult = sim.datasets.load_demo()
+    >>> for i in range(2):
+    ...     adult.iloc[i::2].to_parquet(folder / f"part-{i}.parquet")
+    >>> model = fit_dataset(sim.GaussianCopula(random_state=0), folder, sample_rows=5_000,
+    ...                     workers=1)
+    >>> model.n_rows_, sorted(model.codec_.encoders_["workclass"].categories_) == sorted(
+    ...     adult["workclass"].dropna().unique())
+    (32561, True)
+    """
+    if seed is None:
+        state = getattr(model, "random_state", None)
+        seed = int(state) if isinstance(state, int) else 0
+    sample, summary = read_dataset(source, sample_rows=sample_rows, seed=seed, client=client,
+                                   scheduler=scheduler, workers=workers)
+    private = getattr(model, "privacy", None) is not None
+    given = model.metadata
+    if not private:
+        detected = given if given is not None else Metadata.detect(sample)
+        model.metadata = pin_domains(detected, summary, sample)
+    try:
+        fitted = model.fit(sample, on_violation=on_violation)
+    finally:
+        model.metadata = given
+    if not private:
+        fitted.n_rows_ = summary.rows
+    return fitted
+
+
+def pin_domains(metadata: Metadata, summary: TableSummary, sample: pd.DataFrame) -> Metadata:
+    """``metadata`` with each column's domain set from the whole dataset's exact statistics,
+    where the metadata leaves it open: number and date bounds, whole numbers, categories (by
+    frequency)."""
+    columns = {}
+    for name in metadata:
+        kind = metadata[name]
+        stats = summary.columns.get(name)
+        fields: dict[str, Any] = {} if stats is None else _open_domain(kind, stats,
+                                                                       sample[name])
+        columns[name] = kind if not fields else dataclasses.replace(
+            kind, **fields, reason=f"{kind.reason}; domain from the whole dataset".lstrip("; "))
+    return Metadata(columns, primary_key=metadata.primary_key,
+                    constraints=metadata.constraints, sequence_key=metadata.sequence_key,
+                    sequence_index=metadata.sequence_index,
+                    sequence_reason=metadata.sequence_reason)
+
+
+def _open_domain(kind: Any, stats: Any, values: pd.Series) -> dict[str, Any]:
+    """The domain fields of ``kind`` the metadata leaves open, from the exact ``stats``."""
+    fields: dict[str, Any] = {}
+    if isinstance(kind, Numerical | Datetime) and stats.minimum is not None:
+        low, high = stats.minimum, stats.maximum
+        if isinstance(kind, Datetime):
+            low, high = pd.Timestamp(low).isoformat(), pd.Timestamp(high).isoformat()
+        if kind.minimum is None:
+            fields["minimum"] = low
+        if kind.maximum is None:
+            fields["maximum"] = high
+        if isinstance(kind, Numerical) and kind.integer is None and not stats.whole:
+            fields["integer"] = False
+    elif isinstance(kind, Categorical) and kind.categories is None and stats.counts and set(
+            values.dropna().unique().tolist()).issubset(stats.counts):
+        counts = stats.counts
+        fields["categories"] = tuple(sorted(counts, key=lambda v: (-counts[v], str(v))))
+    return fields

@@ -1,0 +1,159 @@
+"""Datasets larger than memory (simulacra.scale.dataset / fitting): exact statistics merged
+across files, a uniform sample that does not depend on the workers, domains pinned."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import simulacra as sim
+from simulacra.cli import app
+from simulacra.errors import DataError
+from simulacra.scale.cluster import local_cluster
+from simulacra.scale.dataset import dataset_files, is_dataset, read_dataset
+from simulacra.scale.fitting import fit_dataset
+
+pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 9_000
+    frame = pd.DataFrame({
+        "x": rng.normal(50, 10, n).round(2),
+        "k": rng.integers(0, 1_000, n),
+        "c": rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1]),
+        "d": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
+    })
+    frame.loc[rng.choice(n, 300, replace=False), "x"] = np.nan
+    frame.loc[8_765, ["x", "c"]] = [1e6, "rare"]  # one row the sample will likely miss
+    return frame
+
+
+def write_parts(frame: pd.DataFrame, folder: Path, fmt: str, parts: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, piece in enumerate(np.array_split(np.arange(len(frame)), parts)):
+        chunk = frame.iloc[piece]
+        if fmt == "parquet":
+            chunk.to_parquet(folder / f"part-{i}.parquet", index=False)
+        else:
+            chunk.to_csv(folder / f"part-{i}.csv", index=False)
+    return folder
+
+
+def test_summary_is_exact_and_the_sample_uniform(table, tmp_path):
+    folder = write_parts(table, tmp_path / "p", "parquet")
+    sample, summary = read_dataset(folder, sample_rows=1_000, seed=3, workers=1)
+    assert summary.rows == len(table)
+    x = summary.columns["x"]
+    assert (x.nulls, x.minimum, x.maximum, x.whole) == (
+        300, table["x"].min(), 1e6, False)
+    assert summary.columns["c"].counts == table["c"].value_counts().to_dict()
+    assert summary.columns["k"].whole and summary.columns["k"].counts is None  # many values
+    assert summary.columns["d"].maximum == table["d"].max()
+    assert len(sample) == 1_000 and list(sample.columns) == list(table.columns)
+    # rows of the table, without repeats, in the table's order
+    found = sample.merge(table.reset_index(), on=list(table.columns), how="left")
+    assert len(found) == 1_000 and found["index"].notna().all()
+    assert found["index"].is_monotonic_increasing and found["index"].is_unique
+    shares = sample["c"].value_counts(normalize=True)
+    assert abs(shares["a"] - 0.6) < 0.05 and abs(shares["c"] - 0.1) < 0.03
+
+
+def test_sample_does_not_depend_on_workers_format_or_chunks(table, tmp_path):
+    parquet = write_parts(table, tmp_path / "p", "parquet")
+    csv = write_parts(table, tmp_path / "c", "csv")
+    alone, _ = read_dataset(parquet, sample_rows=700, seed=1, workers=1)
+    with local_cluster(2) as client:
+        spread, summary = read_dataset(f"{parquet}/*.parquet", sample_rows=700, seed=1,
+                                       client=client)
+    pd.testing.assert_frame_equal(alone, spread)
+    from_csv, _ = read_dataset(csv, sample_rows=700, seed=1, workers=1)
+    assert from_csv["k"].tolist() == alone["k"].tolist()  # the same rows
+    other, _ = read_dataset(parquet, sample_rows=700, seed=2, workers=1)
+    assert other["k"].tolist() != alone["k"].tolist()
+    everything, _ = read_dataset(parquet, sample_rows=20_000, seed=1, workers=1)
+    assert len(everything) == len(table) == summary.rows
+
+
+def test_fit_pins_the_domain_to_the_whole_dataset(table, tmp_path):
+    folder = write_parts(table, tmp_path / "p", "parquet")
+    sample, _ = read_dataset(folder, sample_rows=500, seed=0, workers=1)
+    assert "rare" not in set(sample["c"]) and sample["x"].max() < 1e6  # the sample missed it
+    given = sim.Metadata.detect(table)
+    snapshot = given.to_dict()
+    model = fit_dataset(sim.GaussianCopula(given, random_state=0), folder, sample_rows=500,
+                        workers=1)
+    assert model.n_rows_ == len(table)
+    assert model.metadata is given and given.to_dict() == snapshot  # the caller's is kept
+    assert "rare" in model.codec_.encoders_["c"].categories_
+    assert model.metadata_["x"].maximum == 1e6
+    assert model.metadata_["d"].maximum == table["d"].max().isoformat()
+    rows = model.sample(2_000, rng=0)
+    assert rows["c"].isin(["a", "b", "c", "rare"]).all()
+
+
+def test_under_a_budget_nothing_from_the_exact_pass_is_kept(table, tmp_path):
+    folder = write_parts(table, tmp_path / "p", "parquet")
+    model = fit_dataset(sim.MST(privacy=sim.PrivacyBudget(5.0), random_state=0), folder,
+                        sample_rows=2_000, workers=1)
+    assert model.n_rows_ == 2_000
+    path = tmp_path / "mst.simz"
+    model.save(path)
+    from leaks import assert_file_keeps_none_of
+
+    assert_file_keeps_none_of(path, ["rare"], [1e6, float(len(table))])
+    with zipfile.ZipFile(path) as archive:
+        tree = json.loads(archive.read("model.json"))
+    assert len(table) not in list(numbers(tree))  # the exact row count is nowhere
+
+
+def numbers(tree):
+    if isinstance(tree, dict):
+        for value in tree.values():
+            yield from numbers(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from numbers(value)
+    elif isinstance(tree, int | float) and not isinstance(tree, bool):
+        yield tree
+
+
+def test_bad_datasets_are_refused_clearly(tmp_path):
+    assert not is_dataset(tmp_path) and is_dataset(f"{tmp_path}/*.parquet")
+    with pytest.raises(DataError, match="no such file"):
+        dataset_files(tmp_path / "missing")
+    with pytest.raises(DataError, match="holds no files"):
+        dataset_files(f"{tmp_path}/*.parquet")
+    pd.DataFrame({"a": [1]}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "b.parquet")
+    with pytest.raises(DataError, match="mixes CSV and Parquet"):
+        dataset_files(tmp_path)
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(DataError, match="cannot read"):
+        read_dataset(f"{tmp_path}/bad.parquet", workers=1)
+
+
+def test_cli_fits_a_glob_the_same_on_one_or_two_workers(table, tmp_path):
+    folder = write_parts(table, tmp_path / "p", "parquet")
+    runner = CliRunner()
+    files = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"m{workers}.simz"
+        result = runner.invoke(app, ["fit", f"{folder}/*.parquet", "-o", str(out), "--seed",
+                                     "0", "--sample-rows", "3000", "--workers", workers])
+        assert result.exit_code == 0, result.output
+        assert "on a dataset of 9,000 rows" in result.output
+        files.append(out.read_bytes())
+    assert files[0] == files[1]
+    assert sim.load(tmp_path / "m1.simz").n_rows_ == 9_000
+    result = runner.invoke(app, ["fit", str(tmp_path / "x.csv"), "-o", str(tmp_path / "y"),
+                                 "--workers", "2"])
+    assert result.exit_code == 2 and "dataset larger than memory" in result.output
