@@ -60,6 +60,7 @@ from simulacra.privacy import PrivacyBudget, PrivacyReport
 from simulacra.pseudonymize import pseudonymize
 from simulacra.scale import (
     PartitionedSample,
+    evaluate_dataset,
     fit_dataset,
     sample_partitioned,
     sample_to_parquet,
@@ -150,6 +151,7 @@ __all__ = [
     "sample_partitioned",
     "sample_to_parquet",
     "fit_dataset",
+    "evaluate_dataset",
     "read_table",
     "windows",
     "write_table",

@@ -54,6 +54,17 @@ def evaluate(
         "--sequence-option", help="A setting of the sequence figures KEY=VALUE (repeat), e.g. "
         "--sequence-option max_entities=5000 --sequence-option neural=false; see "
         "docs/evaluating-sequences.md.")] = None,
+    sample_rows: Annotated[int | None, typer.Option(
+        "--sample-rows", min=1, help="Datasets larger than memory (globs such as "
+        "'rows/*.parquet', or folders from `sample --partitions`): shape and trend over every "
+        "row, the other figures on a uniform sample of this many rows (default 200000).",
+        rich_help_panel="Scale-out")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Datasets: processes of a local Dask cluster reading the files.",
+        rich_help_panel="Scale-out")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Datasets: the Dask scheduler whose workers read the files.",
+        rich_help_panel="Scale-out")] = None,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
     per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg, children per
@@ -63,7 +74,36 @@ def evaluate(
     from simulacra.evaluation import evaluate as run_evaluation
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
+    from simulacra.scale.dataset import is_dataset
 
+    if sample_rows is not None or is_dataset(real) or is_dataset(synthetic):
+        from simulacra.scale.evaluation import evaluate_dataset
+
+        if sequence_key is not None or sequence_option:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("datasets larger than memory are evaluated as tables: "
+                                 "--sequence-key and --sequence-option do not apply")
+        with console.status("evaluating…") as status:
+            result = evaluate_dataset(
+                real, synthetic, None if holdout is None else str(holdout),
+                metadata=Metadata.load(metadata_path) if metadata_path else None,
+                target=target, metrics=metric_groups(metric_groups_text),
+                sample_rows=sample_rows or 200_000, random_state=seed, workers=workers,
+                scheduler=scheduler,
+                progress=lambda stage: status.update(f"evaluating: {stage}…"))
+        _publish(result, json_path, report)
+        rows = result.info["rows"]
+        if result.info["exact"]:
+            console.print(f"{', '.join(result.info['exact'])} over every row ({rows['real']:,} "
+                          f"real, {rows['synthetic']:,} synthetic); the other figures on "
+                          "uniform samples.")
+        return
+    if workers is not None or scheduler is not None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--workers and --scheduler read datasets larger than memory: "
+                             "give globs ('rows/*.parquet') or --sample-rows")
     if is_database(real):
         evaluate_databases(real, synthetic, holdout=str(holdout) if holdout else None,
                            target=target, report=report, json_path=json_path,
@@ -92,6 +132,11 @@ def evaluate(
             random_state=seed, metrics=metric_groups(metric_groups_text),
             sequence_options=parse_pairs(sequence_option, "--sequence-option") or None,
             progress=lambda stage: status.update(f"evaluating: {stage}…"))
+    _publish(result, json_path, report)
+
+
+def _publish(result: Any, json_path: Path | None, report: Path | None) -> None:
+    """Print the figures; write them as JSON and the HTML report where asked."""
     _print_result(result)
     if json_path is not None:
         result.to_json(json_path)

@@ -53,6 +53,9 @@ class EvalData:
     kinds: dict[str, ColumnKind]
     metadata: Metadata
     skipped: dict[str, str] = field(default_factory=dict)
+    #: A column compared as several number columns (a point's latitude and longitude): its
+    #: parts' names.
+    parts: dict[str, list[str]] = field(default_factory=dict)
     views: dict[str, FrameView] = field(init=False, repr=False, compare=False)
     _shared: dict[Hashable, Any] = field(init=False, repr=False, compare=False)
 
@@ -151,24 +154,30 @@ def prepare(
         kinds.update({name: Numerical() for name in parts[column]})
 
     def convert(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-        if frame is None:
-            return None
-        out = {}
-        for column in frame.columns:
-            if column in parts:  # each part as a number column of its own
-                kind = metadata[column]
-                split = encoder_class(kind).components(frame[column], kind) or {}
-                out.update({column + part: values.reset_index(drop=True)
-                            for part, values in split.items()})
-            elif column in kinds:
-                values = frame[column].reset_index(drop=True)
-                kind = kinds[column]
-                out[column] = _to_datetime(values, getattr(kind, "format", None)) \
-                    if kind.temporal else values
-        return pd.DataFrame(out, columns=pd.Index(list(kinds), dtype=object))
+        return None if frame is None else convert_table(frame, kinds, parts, metadata)
 
     return EvalData(convert(real), convert(synth), convert(holdout), kinds, metadata,
-                    skipped)
+                    skipped, parts)
+
+
+def convert_table(frame: pd.DataFrame, kinds: dict[str, ColumnKind],
+                  parts: dict[str, list[str]], metadata: Metadata) -> pd.DataFrame:
+    """``frame`` as the metrics compare it: the compared columns only (``kinds``), a
+    multi-part column as its parts (``parts``), dates as timestamps — the conversion
+    :func:`prepare` applies, for a chunk of a larger table."""
+    out = {}
+    for column in frame.columns:
+        if column in parts:  # each part as a number column of its own
+            kind = metadata[column]
+            split = encoder_class(kind).components(frame[column], kind) or {}
+            out.update({column + part: values.reset_index(drop=True)
+                        for part, values in split.items()})
+        elif column in kinds:
+            values = frame[column].reset_index(drop=True)
+            kind = kinds[column]
+            out[column] = _to_datetime(values, getattr(kind, "format", None)) \
+                if kind.temporal else values
+    return pd.DataFrame(out, columns=pd.Index(list(kinds), dtype=object))
 
 
 def _to_datetime(column: pd.Series, fmt: str | None) -> pd.Series:

@@ -4,10 +4,13 @@
 Parquet or CSV partitions; each partition draws from its own stream of the seed, so the files
 are byte-identical whatever the number of workers, and an interrupted draw resumes.
 :func:`fit_dataset` fits a model on a Parquet/CSV dataset larger than memory, read in chunks
-(:func:`read_dataset`: exact mergeable statistics and a uniform sample). See docs/scale.md.
+(:func:`read_dataset`: exact mergeable statistics and a uniform sample);
+:func:`evaluate_dataset` compares two such datasets, shape and trend over every row. See
+docs/scale.md.
 """
 
 from simulacra.scale.dataset import TableSummary, read_dataset
+from simulacra.scale.evaluation import evaluate_dataset
 from simulacra.scale.fitting import fit_dataset
 from simulacra.scale.plan import SamplePlan
 from simulacra.scale.sampling import (
@@ -21,6 +24,7 @@ __all__ = [
     "PartitionedSample",
     "SamplePlan",
     "TableSummary",
+    "evaluate_dataset",
     "fit_dataset",
     "read_dataset",
     "sample_partitioned",

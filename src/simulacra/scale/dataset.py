@@ -227,7 +227,7 @@ def read_file(path: Path, fmt: str, index: int, *, seed: int, sample_rows: int,
     keys = np.empty(0)
     rows: pd.DataFrame | None = None
     position = 0
-    for chunk in _chunks(path, fmt):
+    for chunk in read_chunks(path, fmt):
         summary.add(chunk)
         chunk_keys = rng.random(len(chunk))
         chosen = np.flatnonzero(chunk_keys < threshold)
@@ -237,7 +237,7 @@ def read_file(path: Path, fmt: str, index: int, *, seed: int, sample_rows: int,
     return _FilePart(index, summary, keys, rows if rows is not None else pd.DataFrame())
 
 
-def _chunks(path: Path, fmt: str) -> Iterator[pd.DataFrame]:
+def read_chunks(path: Path, fmt: str) -> Iterator[pd.DataFrame]:
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq

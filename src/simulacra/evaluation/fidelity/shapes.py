@@ -29,7 +29,7 @@ def ks_complement(real: pd.Series, synth: pd.Series) -> float:
     ``KS_DECIMALS`` (14) decimals first, as SDMetrics does.
     Reference: ``sdmetrics.single_column.KSComplement``.
     """
-    r, s = _ks_values(real), _ks_values(synth)
+    r, s = ks_values(real), ks_values(synth)
     return 1.0 - ks_statistic(r, s)
 
 
@@ -67,8 +67,8 @@ def column_shapes(data: EvalData) -> Metric:
     for column, kind in data.kinds.items():
         if kind.family == "continuous":
             metric = "KSComplement"
-            score = 1.0 - ks_statistic(data.real_view.view("ks", column, _ks_values),
-                                       data.synth_view.view("ks", column, _ks_values))
+            score = 1.0 - ks_statistic(data.real_view.view("ks", column, ks_values),
+                                       data.synth_view.view("ks", column, ks_values))
         else:
             metric = "TVComplement"
             score = tv_complement(data.real[column], data.synth[column])
@@ -83,7 +83,7 @@ def column_shapes(data: EvalData) -> Metric:
     )
 
 
-def _ks_values(column: pd.Series) -> np.ndarray:
+def ks_values(column: pd.Series) -> np.ndarray:
     """Non-null values as SDMetrics' KSComplement compares them."""
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         values = column.dropna().to_numpy(dtype="datetime64[ns]")

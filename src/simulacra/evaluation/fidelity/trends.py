@@ -91,9 +91,9 @@ def column_pair_trends(
             row.update(metric="ContingencySimilarity", score=score, real=math.nan,
                        synthetic=math.nan, real_association=association)
         pairs.append(row)
-    value = _thresholded_mean(pairs, real_correlation_threshold, real_association_threshold)
+    value = thresholded_mean(pairs, real_correlation_threshold, real_association_threshold)
     defaults = dict(SDMETRICS_DEFAULT_THRESHOLDS)
-    defaults["value"] = _thresholded_mean(pairs, **SDMETRICS_DEFAULT_THRESHOLDS)
+    defaults["value"] = thresholded_mean(pairs, **SDMETRICS_DEFAULT_THRESHOLDS)
     thresholds = real_correlation_threshold > 0 or real_association_threshold > 0
     note = (f"only pairs with |real correlation| > {real_correlation_threshold:g} or real "
             f"Cramér's V > {real_association_threshold:g} counted" if thresholds else "")
@@ -166,7 +166,7 @@ def _contingency_pair(a: _PairColumn, b: _PairColumn) -> tuple[float, float]:
     return float(score), association
 
 
-def _thresholded_mean(pairs: list[dict[str, Any]], real_correlation_threshold: float,
+def thresholded_mean(pairs: list[dict[str, Any]], real_correlation_threshold: float,
                       real_association_threshold: float) -> float:
     """Mean score over the pairs SDMetrics lets contribute under the given thresholds."""
     kept = []
