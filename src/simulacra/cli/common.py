@@ -29,7 +29,8 @@ EpsilonOption = Annotated[float | None, typer.Option(
     "--epsilon", help="Differential privacy: total ε of the fit (models aim, mst, privbayes, "
     "bayesian_network, autoregressive, tabddpm, tvae, ctgan).")]
 DeltaOption = Annotated[float | None, typer.Option(
-    "--delta", help="Differential privacy: δ (default min(1e-5, 0.1/rows)); needs --epsilon.")]
+    "--delta", help="Differential privacy: δ (default 1e-5, below 1/rows; not derived from "
+    "the table, whose row count it would reveal); needs --epsilon.")]
 MetricsOption = Annotated[str, typer.Option(
     "--metrics", help="Metric groups to compute: 'all' or a comma list of fidelity, detection, "
     "utility, privacy, sequences (event tables; e.g. fidelity,detection,utility for a faster "
@@ -76,16 +77,24 @@ def model_params(model: str, pairs: list[str] | None) -> dict[str, Any]:
     return params
 
 
-def privacy_option(epsilon: float | None, delta: float | None) -> dict[str, Any]:
-    """``{"privacy": PrivacyBudget}`` for --epsilon/--delta, or nothing."""
+def privacy_option(epsilon: float | None, delta: float | None, model: str | None = None
+                   ) -> dict[str, Any]:
+    """``{"privacy": PrivacyBudget}`` for --epsilon/--delta, or nothing; with ``model``, a
+    model without a DP mode is refused here, before any data is read."""
     from simulacra.errors import ParameterError
+    from simulacra.models import MODELS, get_model
     from simulacra.privacy import PrivacyBudget
 
     if epsilon is None:
         if delta is not None:
             raise ParameterError("--delta needs --epsilon (the privacy budget's ε)")
         return {}
-    return {"privacy": PrivacyBudget(epsilon, delta)}
+    budget = PrivacyBudget(epsilon, delta)
+    if model is not None and not getattr(get_model(model), "supports_privacy", False):
+        private = sorted(n for n, cls in MODELS.items() if cls.supports_privacy)
+        raise ParameterError(f"{model} has no differentially private mode, so it cannot take "
+                             f"--epsilon; use --model with one of {', '.join(private)}")
+    return {"privacy": budget}
 
 
 def metric_groups(text: str) -> str | list[str]:

@@ -158,22 +158,24 @@ def fit(
         raise ParameterError("--sequence-index and --context are for event tables: give "
                              "--sequence-key too")
     model = model or "gaussian_copula"
+    privacy = privacy_option(epsilon, delta, model)  # refused before the data is read
+    params = model_params(model, param)
     frame = read_table(data)
     md = given_md if given_md is not None else Metadata.detect(frame)
-    privacy = privacy_option(epsilon, delta)
     print_metadata(md.without_reasons() if privacy else md,
                    "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)")
                    + (" — reasons withheld: they quote the rows" if privacy else ""))
-    maker = get_model(model)(md, random_state=seed, **model_params(model, param), **privacy)
+    maker = get_model(model)(md, random_state=seed, **params, **privacy)
     started = time.perf_counter()
     synth = maker.fit(frame, on_violation=on_violation)  # "auto" returns the model it chose
     fitted = time.perf_counter() - started
     synth.save(output)
     if synth.name != model:
         model = f"{model} → {synth.name}"
-    console.print(f"Fitted [bold]{model}[/] on {len(frame):,} rows x {frame.shape[1]} columns "
-                  f"in {fitted:.2f} s; saved to [bold]{output}[/] "
-                  f"({output.stat().st_size / 1024:,.0f} KiB).")
+    size = f"{frame.shape[1]} columns" if privacy else \
+        f"{len(frame):,} rows x {frame.shape[1]} columns"  # under DP the row count is private
+    console.print(f"Fitted [bold]{model}[/] on {size} in {fitted:.2f} s; saved to "
+                  f"[bold]{output}[/] ({output.stat().st_size / 1024:,.0f} KiB).")
     report = getattr(synth, "privacy_report_", None)
     if report is not None:
         print_privacy(report)
@@ -263,6 +265,11 @@ def sample(
 
         raise ParameterError("--context, --prefixes and --events are for sequential models "
                              "(fit with --sequence-key)")
+    if n is None and synth.n_rows_ is None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError(f"{model_path} was fitted under a privacy budget and keeps no row "
+                             "count (it would reveal the table's size): give -n ROWS")
     rows = synth.n_rows_ if n is None else n
     conditions = parse_pairs(condition, "--condition")
     started = time.perf_counter()
