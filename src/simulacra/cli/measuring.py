@@ -12,8 +12,10 @@ from rich.table import Table
 
 from simulacra.cli.common import (
     DeltaOption,
+    ForceOption,
     MetricsOption,
     ParamOption,
+    check_outputs,
     console,
     friendly,
     metric_groups,
@@ -54,6 +56,7 @@ def evaluate(
         "--sequence-option", help="A setting of the sequence figures KEY=VALUE (repeat), e.g. "
         "--sequence-option max_entities=5000 --sequence-option neural=false; see "
         "docs/evaluating-sequences.md.")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
     per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg, children per
@@ -64,6 +67,8 @@ def evaluate(
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
 
+    check_outputs({"--report": (report, "html"), "--json": (json_path, "json")},
+                  inputs=[real, synthetic, holdout, metadata_path], force=force)
     if is_database(real):
         evaluate_databases(real, synthetic, holdout=str(holdout) if holdout else None,
                            target=target, report=report, json_path=json_path,

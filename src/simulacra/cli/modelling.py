@@ -12,10 +12,12 @@ from rich.table import Table
 from simulacra.cli.common import (
     DeltaOption,
     EpsilonOption,
+    ForceOption,
     KeepOption,
     ModelOption,
     ParamOption,
     SeedOption,
+    check_outputs,
     console,
     friendly,
     model_params,
@@ -41,6 +43,7 @@ def metadata(
     sequence_index: Annotated[str | None, typer.Option(
         "--sequence-index", help="With --sequence-key: the column ordering an entity's "
         "events, instead of detecting it.")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Detect column kinds (and a database's keys), explain each decision, and optionally save
     them for editing.
@@ -51,6 +54,7 @@ def metadata(
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
 
+    check_outputs({"--output": (output, "metadata")}, inputs=[data], force=force)
     if is_database(data):
         database_metadata(data, output)
         return
@@ -111,6 +115,7 @@ def fit(
         "`sample -n` then counts windows.")] = None,
     stride: Annotated[int, typer.Option(
         "--stride", min=1, help="With --window: rows between the starts of two windows.")] = 1,
+    force: ForceOption = False,
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
 
@@ -128,6 +133,8 @@ def fit(
     from simulacra.metadata import Metadata
     from simulacra.models import get_model
 
+    check_outputs({"--output": (output, "model")},
+                  inputs=[data, metadata_path, context_path], force=force)
     if is_database(data):
         if epsilon is not None:
             from simulacra.errors import ParameterError
@@ -229,12 +236,16 @@ def sample(
     events: Annotated[int | None, typer.Option(
         "--events", help="With --prefixes: new events per entity (default: until the model "
         "stops the sequence).")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Generate a synthetic table (or database) from a saved model."""
     from simulacra.io import write_table
     from simulacra.multitable.loading import load
 
     synth = load(model_path)
+    if synth.name != "relational":  # a database model writes to a URL or a folder
+        check_outputs({"--output": (output, "table")}, force=force,
+                      inputs=[model_path, known_path, context_path, prefixes_path])
     if synth.name == "relational":
         from simulacra.cli.databases import sample_database
         from simulacra.errors import ParameterError
@@ -297,12 +308,14 @@ def impute(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet table with missing values.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
     seed: SeedOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Fill the missing values of a table, each given the rest of its row."""
     from simulacra.errors import ParameterError
     from simulacra.io import read_table, write_table
     from simulacra.models import load
 
+    check_outputs({"--output": (output, "table")}, inputs=[model_path, data], force=force)
     synth = load(model_path)
     if not hasattr(synth, "impute"):
         raise ParameterError(f"{model_path} holds a {synth.name} model, which cannot impute; "
