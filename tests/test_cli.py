@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 import simulacra as sim
@@ -94,3 +97,81 @@ def test_fit_hyperparameters_and_conditional_sample(tmp_path, adult_small):
     assert rows["age"].between(30, 40).all()
     r = invoke("sample", model, "-o", out, "-c", "income=martian")
     assert r.exit_code == 2 and "impossible" in r.output
+
+
+# -- outputs that would destroy data -----------------------------------------------------------
+@pytest.fixture
+def files(tmp_path, adult_small):
+    """A table, a second table, a model, metadata and a schema, as a command's inputs."""
+    real, other = tmp_path / "real.csv", tmp_path / "other.csv"
+    adult_small.head(300).to_csv(real, index=False)
+    adult_small.tail(300).to_csv(other, index=False)
+    model = tmp_path / "m.simz"
+    sim.GaussianCopula(random_state=0).fit(adult_small.head(300)).save(model)
+    md = tmp_path / "md.yaml"
+    sim.Metadata.detect(adult_small.head(300)).save(md)
+    return {"real": real, "other": other, "model": model, "md": md}
+
+
+@pytest.mark.parametrize(("args", "victim"), [
+    (["fit", "{real}", "-o", "{real}"], "real"),
+    (["fit", "{real}", "--metadata", "{md}", "-o", "{md}"], "md"),
+    (["evaluate", "{real}", "{other}", "--report", "{real}"], "real"),
+    (["evaluate", "{real}", "{other}", "--json", "{other}"], "other"),
+    (["sample", "{model}", "-n", "5", "-o", "{model}"], "model"),
+    (["impute", "{model}", "{real}", "-o", "{real}"], "real"),
+    (["metadata", "{real}", "-o", "{real}"], "real"),
+    (["drift", "{real}", "{other}", "--report", "{other}"], "other"),
+])
+def test_an_output_that_is_an_input_of_the_same_command_is_refused(args, victim, files,
+                                                                    tmp_path):
+    before = {name: path.read_bytes() for name, path in files.items()}
+    spelled = [a.format(**files) for a in args]
+    spelled[-1] = str(Path(spelled[-1]).parent / ".." / tmp_path.name / files[victim].name)
+    r = invoke(*spelled)
+    assert r.exit_code == 2, r.output
+    assert "is also an input of this command" in r.output and files[victim].name in r.output
+    assert "Traceback" not in r.output
+    assert {name: path.read_bytes() for name, path in files.items()} == before
+
+
+def test_pseudonymize_never_writes_over_its_input(files, monkeypatch):
+    monkeypatch.setenv("SIMULACRA_PSEUDONYM_KEY", "a-secret-key-long-enough")
+    before = files["real"].read_bytes()
+    r = invoke("pseudonymize", files["real"], "-o", files["real"])
+    assert r.exit_code == 2 and "is also an input" in r.output
+    assert files["real"].read_bytes() == before
+
+
+def test_the_output_format_is_checked_before_any_work(files, tmp_path, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("sampled before checking the output")
+
+    monkeypatch.setattr(sim.GaussianCopula, "sample", no_work)
+    r = invoke("sample", files["model"], "-n", 10**6, "-o", tmp_path / "out.txt")
+    assert r.exit_code == 2 and "--output" in r.output and "out.txt" in r.output
+    assert "ending in .csv" in r.output
+    r = invoke("fit", files["real"], "-o", tmp_path / "model.csv")
+    assert r.exit_code == 2 and "cannot hold a model file" in r.output and ".simz" in r.output
+    r = invoke("evaluate", files["real"], files["other"], "--report", tmp_path / "r.pdf")
+    assert r.exit_code == 2 and "cannot hold an HTML report" in r.output
+    assert not list(tmp_path.glob("model.*")) and not (tmp_path / "r.pdf").exists()
+
+
+def test_an_existing_file_of_another_kind_is_replaced_only_with_force(files, tmp_path):
+    table = tmp_path / "looks_like_a_model.simz"
+    table.write_bytes(files["real"].read_bytes())
+    r = invoke("fit", files["other"], "-o", table)
+    assert r.exit_code == 2 and "holds text (e.g. a CSV table), not a model file" in r.output
+    assert "--force" in r.output and table.read_bytes() == files["real"].read_bytes()
+    model_named_csv = tmp_path / "synthetic.csv"
+    model_named_csv.write_bytes(files["model"].read_bytes())
+    r = invoke("sample", files["model"], "-n", 5, "-o", model_named_csv)
+    assert r.exit_code == 2 and "holds a zip archive" in r.output
+    r = invoke("sample", files["model"], "-n", 5, "-o", model_named_csv, "--force")
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(model_named_csv)) == 5
+    r = invoke("sample", files["model"], "-n", 7, "-o", model_named_csv)  # a table: replaced
+    assert r.exit_code == 0 and len(pd.read_csv(model_named_csv)) == 7
+    r = invoke("fit", files["other"], "-o", table, "--force")
+    assert r.exit_code == 0 and sim.load(table).name == "gaussian_copula"

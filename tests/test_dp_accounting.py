@@ -86,10 +86,16 @@ def test_budget_refuses_bad_delta(delta):
 
 
 def test_delta_must_stay_below_one_over_n():
-    assert PrivacyBudget(1.0).resolve_delta(1000) == 1e-5
-    assert PrivacyBudget(1.0).resolve_delta(10**6) == pytest.approx(1e-7)
     with pytest.raises(sim.ParameterError, match=r"below 1/rows = 0\.01"):
         PrivacyBudget(1.0, delta=0.01).resolve_delta(100)
+
+
+def test_default_delta_is_never_derived_from_the_row_count():
+    """δ = 0.1/rows would publish the row count in every model file's privacy report."""
+    assert {PrivacyBudget(1.0).resolve_delta(n) for n in (600, 999, 1000, 12_345, 99_999)} \
+        == {1e-5}
+    with pytest.raises(sim.ParameterError, match=r"defaults to 1e-05; give e\.g\. delta=1e-07"):
+        PrivacyBudget(1.0).resolve_delta(10**6)  # too large a δ for a table this size
 
 
 def test_ledger_spends_exactly_the_budget_and_refuses_more():

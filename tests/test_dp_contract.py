@@ -7,6 +7,9 @@ the same small table with a planted outlier, a one-row category and dates, and m
 * give frames with the table's columns and dtypes, the same for the same seed;
 * keep nothing of the planted rows: bounds from DP, no one-row category, no first and last day;
 * give the same report and samples after a save and a load;
+* fitted from the command line on a table with planted rows (an outlier, a one-row category,
+  a row unlike any other) and a constraint they break, leave none of them — nor detection
+  reasons, a constraint report or the row count — in the file, the printed output or the logs;
 * (networks) report the smaller ε of fewer DP-SGD steps, and refuse early stopping.
 
 A model added to the registry with ``supports_privacy`` is checked here without a new test.
@@ -14,11 +17,20 @@ A model added to the registry with ``supports_privacy`` is checked here without 
 
 from __future__ import annotations
 
+import json
+import logging
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 import simulacra as sim
 from leaks import assert_file_keeps_none_of
+from simulacra.cli import app
 from simulacra.errors import ParameterError
 from simulacra.models.neural.base import NeuralSynthesizer
 
@@ -37,6 +49,10 @@ SMALL: dict[str, dict] = {
 }
 EPSILON = 3.0
 OUTLIER, PERSON = 987_654_321.0, "unique-person"
+
+
+def invoke(*args: object):
+    return CliRunner(env={"COLUMNS": "200"}).invoke(app, [str(a) for a in args])
 
 
 def private(name: str, seed: int = 0, **kw) -> sim.Synthesizer:
@@ -127,3 +143,89 @@ def test_fewer_steps_report_the_smaller_epsilon_reached(name, dp_table):
 def test_privacy_refuses_early_stopping(name, dp_table):
     with pytest.raises(ParameterError, match="early_stopping=True cannot be combined"):
         private(name, early_stopping=True).fit(dp_table)
+
+
+# -- the whole fit, as the command line runs it: file, printed output and logs ---------------
+#: What the planted rows hold: an outlier, a one-row category, and one row unlike any other.
+PLANTED_TEXTS = [str(int(OUTLIER)), f"{OUTLIER:g}", PERSON, "solo-row", "31337", "4242.4242",
+                 "1999-12-31"]
+PLANTED_VALUES = [OUTLIER, 31337.0, 4242.4242]
+
+
+def _cli_params(name: str) -> list[str]:
+    """``SMALL[name]`` as ``-p KEY=VALUE`` options."""
+    out = []
+    for key, value in SMALL.get(name, {}).items():
+        value = list(value) if isinstance(value, tuple) else value
+        out += ["-p", f"{key}={value}"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def planted_files(dp_table, tmp_path_factory) -> tuple[Path, Path]:
+    """The planted table (also a '?' column) as CSV, and its detected metadata (with the
+    detection's reasons, which quote the outlier) plus a constraint the outlier breaks."""
+    from simulacra.constraints import Inequality
+    from simulacra.io import read_table
+    from simulacra.metadata import Metadata
+
+    df = dp_table.copy()
+    df["w"] = np.where(np.arange(len(df)) % 7 == 0, "?", np.where(df["x"] > 45, "u", "v"))
+    df.loc[17, "x"] = OUTLIER  # breaks x <= y too
+    df.loc[0, "c"] = PERSON
+    df.loc[5, ["y", "k", "c", "d"]] = [4242.4242, 31337, "solo-row", pd.Timestamp("1999-12-31")]
+    folder = tmp_path_factory.mktemp("planted")
+    data, md_path = folder / "planted.csv", folder / "md.yaml"
+    df.to_csv(data, index=False)
+    md = Metadata.detect(read_table(data))
+    assert str(int(OUTLIER)) in md["x"].reason  # what the model must not keep
+    md.add_constraint(Inequality("x", "y"))
+    md.save(md_path)
+    return data, md_path
+
+
+@pytest.mark.parametrize("name", PRIVATE)
+def test_a_dp_fit_leaves_nothing_of_the_planted_rows_in_file_output_or_logs(
+        name, planted_files, tmp_path, caplog):
+    data, md_path = planted_files
+    out = tmp_path / f"{name}.simz"
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = invoke("fit", data, "-m", name, "--epsilon", EPSILON, "--seed", 0, "--metadata",
+                        md_path, "-o", out, *_cli_params(name))
+    assert result.exit_code == 0, result.output
+    said = [result.output, *(r.getMessage() for r in caplog.records),
+            *(str(w.message) for w in caught)]
+    for text in said:
+        for planted in PLANTED_TEXTS:
+            assert planted not in text, (planted, text)
+    assert "break constraints were dropped" in " ".join(said)  # said, without rows or counts
+    assert_file_keeps_none_of(out, PLANTED_TEXTS, PLANTED_VALUES)
+    with zipfile.ZipFile(out) as archive:
+        payload = json.loads(archive.read("model.json"))
+    assert payload["n_rows"] is None and "constraint_report" not in payload
+    assert not [c for c, spec in payload["metadata"]["columns"].items() if spec.get("reason")]
+    model = sim.load(out)
+    assert model.n_rows_ is None and model.constraint_report_ is None
+    assert len(model.sample(50, rng=0)) == 50
+    refused = invoke("sample", out, "-o", tmp_path / "s.csv")  # no row count to default to
+    assert refused.exit_code == 2 and "give -n ROWS" in " ".join(refused.output.split())
+
+
+def test_cli_detects_nothing_before_refusing_epsilon_and_prints_no_bounds(
+        planted_files, tmp_path, caplog):
+    data, _ = planted_files
+    caplog.set_level(logging.DEBUG)
+    refused = invoke("fit", data, "-m", "gaussian_copula", "--epsilon", 1, "-o",
+                     tmp_path / "m.simz")
+    assert refused.exit_code == 2 and "no differentially private mode" in refused.output
+    assert "Metadata" not in refused.output and not caplog.records  # refused before reading
+    assert not (tmp_path / "m.simz").exists()
+    detected = invoke("fit", data, "-m", "mst", "--epsilon", EPSILON, "-o", tmp_path / "m.simz",
+                      "-p", "iterations=50")
+    assert detected.exit_code == 0, detected.output
+    assert "withheld" in detected.output and "600 rows" not in detected.output
+    for planted in PLANTED_TEXTS:
+        assert planted not in detected.output
+        assert not [r for r in caplog.records if planted in r.getMessage()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -189,3 +191,17 @@ def test_cli_fit_with_epsilon_prints_the_spend(tmp_path, people):
     assert r.exit_code == 2 and "--delta needs --epsilon" in r.output
     r = invoke("fit", data, "--model", "mst", "--epsilon", "0", "-o", out)
     assert r.exit_code == 2 and "'epsilon' parameter" in r.output
+
+
+def test_private_bounds_that_fall_back_to_0_1_warn_and_suggest_a_public_schema():
+    """Too few rows for ε: no bucket of the bounds histogram stands above the noise."""
+    from simulacra.encoders.domains import BoundsFallbackWarning
+
+    few = pd.DataFrame({"age": np.arange(30, 70), "city": ["Lyon", "Oslo"] * 20})
+    with pytest.warns(BoundsFallbackWarning, match=r"column 'age'.*fell back to \[0, 1\].*"
+                                                   r"public schema.*minimum=.*larger ε"):
+        fit("mst", few, 0.05)
+    md = Metadata.detect(few).update_column("age", minimum=0, maximum=120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BoundsFallbackWarning)
+        fit("mst", few, 0.05, metadata=md)  # declared bounds: nothing to fall back from

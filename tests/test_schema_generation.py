@@ -576,3 +576,34 @@ def test_generate_tables_always_returns_a_dict():
                                       "t": {"kind": "date", "min": "2024-01-01",
                                             "max": "2024-01-02"}}}, n=0)
     assert empty.shape == (0, 2)
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/absolute", "a/b", "a\\b", "..", ".",
+                                  "~", "C:x", "t.csv", "", " ", "con", "x" * 101, "-dash",
+                                  "tab\tname", "new\nline"])
+def test_table_names_must_be_plain_names(name):
+    """Table names become file names in `simulacra generate -o DIR`: never a path."""
+    data = {"tables": {name: {"rows": 3, "columns": {"x": {"kind": "boolean"}}}}}
+    with pytest.raises(MetadataError, match=r"table name .* is not a plain name: .*rename"):
+        sim.GenerationSchema.from_dict(data)
+    table = sim.GenerationSchema.from_dict({"columns": {"x": {"kind": "boolean"}}}).tables
+    with pytest.raises(MetadataError, match="is not a plain name"):  # built directly too
+        sim.GenerationSchema({name: table["table"]})
+
+
+@pytest.mark.parametrize("name", ["customers", "order_items", "Order-Lines 2", "données", "_t"])
+def test_plain_table_names_are_accepted(name):
+    data = {"tables": {name: {"rows": 3, "columns": {"x": {"kind": "boolean"}}}}}
+    assert list(sim.GenerationSchema.from_dict(data).tables) == [name]
+
+
+def test_cli_generate_writes_nothing_outside_the_output_for_a_table_named_as_a_path(tmp_path):
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    schema = work / "s.yaml"
+    schema.write_text("tables:\n  ../../escaped:\n    rows: 3\n    columns:\n"
+                      "      x: {kind: integer, min: 1, max: 5}\n")
+    r = runner.invoke(app, ["generate", str(schema), "-o", str(work / "out")])
+    assert r.exit_code == 2 and "'../../escaped' is not a plain name" in r.output, r.output
+    assert "Traceback" not in r.output
+    assert not list(tmp_path.rglob("*.csv")) and not (work / "out").exists()

@@ -1,11 +1,15 @@
 """What every command shares: the consoles, the option types, ``KEY=VALUE`` parsing, a
-model's hyperparameters, the privacy budget, and errors shown as one clear message.
+model's hyperparameters, the privacy budget, the check of output paths, and errors shown as
+one clear message.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -29,7 +33,8 @@ EpsilonOption = Annotated[float | None, typer.Option(
     "--epsilon", help="Differential privacy: total ε of the fit (models aim, mst, privbayes, "
     "bayesian_network, autoregressive, tabddpm, tvae, ctgan).")]
 DeltaOption = Annotated[float | None, typer.Option(
-    "--delta", help="Differential privacy: δ (default min(1e-5, 0.1/rows)); needs --epsilon.")]
+    "--delta", help="Differential privacy: δ (default 1e-5, below 1/rows; not derived from "
+    "the table, whose row count it would reveal); needs --epsilon.")]
 MetricsOption = Annotated[str, typer.Option(
     "--metrics", help="Metric groups to compute: 'all' or a comma list of fidelity, detection, "
     "utility, privacy, sequences (event tables; e.g. fidelity,detection,utility for a faster "
@@ -37,6 +42,9 @@ MetricsOption = Annotated[str, typer.Option(
 ParamOption = Annotated[list[str] | None, typer.Option(
     "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
     "-p early_stopping=true -p generator_dim=[256,256].")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Replace an existing output file that holds another kind of file (a "
+    "table where a model goes, ...); an input of the command is never replaced.")]
 KeepOption = Annotated[list[str] | None, typer.Option(
     "--keep", help="Database: copy this table as it is instead of synthesizing it (repeat, or a "
     "comma list) - public lookup tables only: its rows and its rows' numbers of children go "
@@ -76,16 +84,122 @@ def model_params(model: str, pairs: list[str] | None) -> dict[str, Any]:
     return params
 
 
-def privacy_option(epsilon: float | None, delta: float | None) -> dict[str, Any]:
-    """``{"privacy": PrivacyBudget}`` for --epsilon/--delta, or nothing."""
+def privacy_option(epsilon: float | None, delta: float | None, model: str | None = None
+                   ) -> dict[str, Any]:
+    """``{"privacy": PrivacyBudget}`` for --epsilon/--delta, or nothing; with ``model``, a
+    model without a DP mode is refused here, before any data is read."""
     from simulacra.errors import ParameterError
+    from simulacra.models import MODELS, get_model
     from simulacra.privacy import PrivacyBudget
 
     if epsilon is None:
         if delta is not None:
             raise ParameterError("--delta needs --epsilon (the privacy budget's ε)")
         return {}
-    return {"privacy": PrivacyBudget(epsilon, delta)}
+    budget = PrivacyBudget(epsilon, delta)
+    if model is not None and not getattr(get_model(model), "supports_privacy", False):
+        private = sorted(n for n, cls in MODELS.items() if cls.supports_privacy)
+        raise ParameterError(f"{model} has no differentially private mode, so it cannot take "
+                             f"--epsilon; use --model with one of {', '.join(private)}")
+    return {"privacy": budget}
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    """What a command writes: how it is named, the file suffixes it takes (none: any) and
+    what an existing file of this kind holds (:func:`_content`'s names)."""
+
+    what: str
+    suffixes: tuple[str, ...]
+    holds: frozenset[str]
+
+
+#: Every kind of file the commands write.
+OUTPUT_KINDS = {
+    "model": OutputKind("a model file", (".simz",), frozenset({"zip"})),
+    "table": OutputKind("a table", (".csv", ".csv.gz", ".tsv", ".parquet", ".pq"),
+                        frozenset({"text", "gzip", "parquet"})),
+    "html": OutputKind("an HTML report", (".html", ".htm"), frozenset({"html"})),
+    "json": OutputKind("a JSON file", (".json",), frozenset({"json"})),
+    "metadata": OutputKind("a metadata file", (".yaml", ".yml", ".json"),
+                           frozenset({"text", "json"})),
+    "report": OutputKind("a report", (), frozenset({"html", "json"})),
+}
+_HOLDS = {"zip": "a zip archive (e.g. a model file)", "parquet": "a Parquet table",
+          "gzip": "a gzip file", "html": "an HTML page", "json": "JSON", "text": "text (e.g. a "
+          "CSV table)", "binary": "binary data"}
+
+
+def check_outputs(outputs: Mapping[str, tuple[str | Path | None, str]], *,
+                  inputs: Iterable[str | Path | None] = (), force: bool = False) -> None:
+    """Refuse, before any work, outputs that would destroy data or could not be written.
+
+    ``outputs`` maps each option (``"--output"``) to its path (None: not given) and the kind
+    of file it gets (:data:`OUTPUT_KINDS`). Refused, with exit status 2 through
+    :func:`friendly`: a path that is one of the command's ``inputs`` (or another output), a
+    suffix the kind does not take, a directory, and — unless ``force`` — an existing file that
+    holds another kind of file (a CSV table where a model goes).
+    """
+    from simulacra.errors import ParameterError
+
+    given = {option: (Path(path), kind) for option, (path, kind) in outputs.items()
+             if path is not None}
+    sources = [Path(p) for p in inputs if p is not None and "://" not in str(p)]
+    seen: dict[Path, str] = {}
+    for option, (path, kind) in given.items():
+        for source in sources:
+            if _same_file(path, source):
+                raise ParameterError(f"{option} {path} is also an input of this command "
+                                     f"({source}); writing it would destroy that input: give "
+                                     "another file name")
+        spec = OUTPUT_KINDS[kind]
+        name = path.name.lower()
+        if spec.suffixes and not name.endswith(spec.suffixes):
+            raise ParameterError(f"{option} {path} cannot hold {spec.what}: give a file name "
+                                 f"ending in {', '.join(spec.suffixes)}")
+        if path.is_dir():
+            raise ParameterError(f"{option} {path} is a directory; give a file name for "
+                                 f"{spec.what}")
+        twin = next((other for p, other in seen.items() if _same_file(path, p)), None)
+        if twin is not None:
+            raise ParameterError(f"{option} and {twin} both name {path}; give each its own file")
+        seen[path] = option
+        holds = _content(path) if path.is_file() else None
+        if holds is not None and holds not in spec.holds and not force:
+            raise ParameterError(f"{option} {path} exists and holds {_HOLDS[holds]}, not "
+                                 f"{spec.what}; give another file name, or --force to replace "
+                                 "it")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (links and ``..`` resolved)."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _content(path: Path) -> str | None:
+    """What a file holds, from its first bytes (a name of ``_HOLDS``); None when empty or
+    unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return None
+    if not head:
+        return None
+    for magic, holds in ((b"PK\x03\x04", "zip"), (b"PAR1", "parquet"), (b"\x1f\x8b", "gzip")):
+        if head.startswith(magic):
+            return holds
+    if b"\x00" in head:
+        return "binary"
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n").lower()
+    if text.startswith(("<!doctype html", "<html")):
+        return "html"
+    return "json" if text.startswith(("{", "[")) else "text"
 
 
 def metric_groups(text: str) -> str | list[str]:

@@ -12,8 +12,10 @@ from rich.table import Table
 
 from simulacra.cli.common import (
     DeltaOption,
+    ForceOption,
     MetricsOption,
     ParamOption,
+    check_outputs,
     console,
     friendly,
     metric_groups,
@@ -65,6 +67,7 @@ def evaluate(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Datasets: the Dask scheduler whose workers read the files.",
         rich_help_panel="Scale-out")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
     per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg, children per
@@ -76,6 +79,8 @@ def evaluate(
     from simulacra.metadata import Metadata
     from simulacra.scale.dataset import is_dataset
 
+    check_outputs({"--report": (report, "html"), "--json": (json_path, "json")},
+                  inputs=[real, synthetic, holdout, metadata_path], force=force)
     if sample_rows is not None or is_dataset(real) or is_dataset(synthetic):
         from simulacra.scale.evaluation import evaluate_dataset
 

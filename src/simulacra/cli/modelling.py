@@ -12,10 +12,12 @@ from rich.table import Table
 from simulacra.cli.common import (
     DeltaOption,
     EpsilonOption,
+    ForceOption,
     KeepOption,
     ModelOption,
     ParamOption,
     SeedOption,
+    check_outputs,
     console,
     friendly,
     model_params,
@@ -47,6 +49,7 @@ def metadata(
     sequence_index: Annotated[str | None, typer.Option(
         "--sequence-index", help="With --sequence-key: the column ordering an entity's "
         "events, instead of detecting it.")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Detect column kinds (and a database's keys), explain each decision, and optionally save
     them for editing.
@@ -57,6 +60,7 @@ def metadata(
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
 
+    check_outputs({"--output": (output, "metadata")}, inputs=[data], force=force)
     if is_database(data):
         database_metadata(data, output)
         return
@@ -128,6 +132,7 @@ def fit(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="A dataset: the Dask scheduler whose workers read its files.",
         rich_help_panel="Scale-out")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
 
@@ -146,6 +151,8 @@ def fit(
     from simulacra.models import get_model
     from simulacra.scale.dataset import is_dataset
 
+    check_outputs({"--output": (output, "model")},
+                  inputs=[data, metadata_path, context_path], force=force)
     if is_dataset(data) or sample_rows is not None:
         fit_from_dataset(data, output, model=model or "gaussian_copula",
                          metadata_path=metadata_path, seed=seed,
@@ -188,22 +195,24 @@ def fit(
         raise ParameterError("--sequence-index and --context are for event tables: give "
                              "--sequence-key too")
     model = model or "gaussian_copula"
+    privacy = privacy_option(epsilon, delta, model)  # refused before the data is read
+    params = model_params(model, param)
     frame = read_table(data)
     md = given_md if given_md is not None else Metadata.detect(frame)
-    privacy = privacy_option(epsilon, delta)
     print_metadata(md.without_reasons() if privacy else md,
                    "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)")
                    + (" — reasons withheld: they quote the rows" if privacy else ""))
-    maker = get_model(model)(md, random_state=seed, **model_params(model, param), **privacy)
+    maker = get_model(model)(md, random_state=seed, **params, **privacy)
     started = time.perf_counter()
     synth = maker.fit(frame, on_violation=on_violation)  # "auto" returns the model it chose
     fitted = time.perf_counter() - started
     synth.save(output)
     if synth.name != model:
         model = f"{model} → {synth.name}"
-    console.print(f"Fitted [bold]{model}[/] on {len(frame):,} rows x {frame.shape[1]} columns "
-                  f"in {fitted:.2f} s; saved to [bold]{output}[/] "
-                  f"({output.stat().st_size / 1024:,.0f} KiB).")
+    size = f"{frame.shape[1]} columns" if privacy else \
+        f"{len(frame):,} rows x {frame.shape[1]} columns"  # under DP the row count is private
+    console.print(f"Fitted [bold]{model}[/] on {size} in {fitted:.2f} s; saved to "
+                  f"[bold]{output}[/] ({output.stat().st_size / 1024:,.0f} KiB).")
     report = getattr(synth, "privacy_report_", None)
     if report is not None:
         print_privacy(report)
@@ -274,6 +283,7 @@ def sample(
     chunk_rows: Annotated[int | None, typer.Option(
         "--chunk-rows", help="Partitions: rows drawn at once (a Parquet row group; default "
         "100000).", rich_help_panel="Scale-out")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Generate a synthetic table (or database) from a saved model."""
     from simulacra.io import write_table
@@ -281,12 +291,16 @@ def sample(
 
     synth = load(model_path)
     spread = (partitions, workers, scheduler, file_format, chunk_rows)
-    if (synth.name in ("relational", "sequential", "window-diffusion")
-                                    and any(x is not None for x in spread)):
+    if synth.name in ("relational", "sequential", "window-diffusion") and any(
+            x is not None for x in spread):
         from simulacra.errors import ParameterError
 
         raise ParameterError(f"--partitions, --workers, --scheduler, --format and --chunk-rows "
                              f"are for single-table models; this is a {synth.name} model")
+    folder = wants_partitions(output, partitions, workers, scheduler, file_format)
+    if synth.name != "relational" and not folder:  # a database or partitions: a folder
+        check_outputs({"--output": (output, "table")}, force=force,
+                      inputs=[model_path, known_path, context_path, prefixes_path])
     if synth.name == "relational":
         from simulacra.cli.databases import sample_database
         from simulacra.errors import ParameterError
@@ -296,7 +310,6 @@ def sample(
                                  "-n, --condition, --known or --rebalance")
         sample_database(synth, output, scale, seed, replace)
         return
-    folder = wants_partitions(output, partitions, workers, scheduler, file_format)
     if scale != 1.0 or (replace and not folder):
         from simulacra.errors import ParameterError
 
@@ -319,6 +332,11 @@ def sample(
 
         raise ParameterError("--context, --prefixes and --events are for sequential models "
                              "(fit with --sequence-key)")
+    if n is None and synth.n_rows_ is None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError(f"{model_path} was fitted under a privacy budget and keeps no row "
+                             "count (it would reveal the table's size): give -n ROWS")
     rows = synth.n_rows_ if n is None else n
     conditions = parse_pairs(condition, "--condition")
     started = time.perf_counter()
@@ -357,12 +375,14 @@ def impute(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet table with missing values.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
     seed: SeedOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Fill the missing values of a table, each given the rest of its row."""
     from simulacra.errors import ParameterError
     from simulacra.io import read_table, write_table
     from simulacra.models import load
 
+    check_outputs({"--output": (output, "table")}, inputs=[model_path, data], force=force)
     synth = load(model_path)
     if not hasattr(synth, "impute"):
         raise ParameterError(f"{model_path} holds a {synth.name} model, which cannot impute; "

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from simulacra.cli.common import console, err_console, friendly
+from simulacra.cli.common import ForceOption, check_outputs, console, err_console, friendly
 
 if TYPE_CHECKING:
     from simulacra.drift import DriftReport
@@ -49,6 +49,7 @@ def drift(
     report_path: Annotated[Path | None, typer.Option(
         "--report", help="Also write the report to this file: an HTML page a person reads "
         "if it ends in .html, else JSON.")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Test whether CURRENT still looks like REFERENCE: per column (KS, chi-square, nulls),
     pairwise dependence, one verdict. Exit status 0: no drift, 1: drift, 2: bad input."""
@@ -57,12 +58,8 @@ def drift(
     from simulacra.metadata import Metadata
     from simulacra.multitable.loading import load
 
-    if report_path is not None and any(report_path.resolve() == p.resolve()
-                                       for p in (reference, current)):
-        from simulacra.errors import ParameterError
-
-        raise ParameterError(f"--report {report_path} is an input of this command; give "
-                             "another file name (e.g. drift.html)")
+    check_outputs({"--report": (report_path, "report")},
+                  inputs=[reference, current, metadata_path], force=force)
     md = Metadata.load(metadata_path) if metadata_path else None
     ref = load(reference) if reference.suffix.lower() == ".simz" else read_table(reference)
     cur = read_table(current)

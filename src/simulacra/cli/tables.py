@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from simulacra.cli.common import SeedOption, console, friendly
+from simulacra.cli.common import ForceOption, SeedOption, check_outputs, console, friendly
 
 
 @friendly
@@ -25,6 +25,7 @@ def pseudonymize(
     locale: Annotated[str, typer.Option("--locale", help="Faker locale.")] = "en_US",
     keep_email_domain: Annotated[bool, typer.Option(
         "--keep-email-domain", help="Keep the real domain of e-mail addresses.")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Replace the PII columns of a real table by consistent, keyed fake values."""
     import os
@@ -34,6 +35,8 @@ def pseudonymize(
     from simulacra.metadata import PII, Metadata
     from simulacra.pseudonymize import pseudonymize as run
 
+    check_outputs({"--output": (output, "table")}, inputs=[data, key_file, metadata_path],
+                  force=force)
     if key_file is not None:
         key = key_file.read_text(encoding="utf-8").strip()
     else:
@@ -63,11 +66,14 @@ def generate(
     file_format: Annotated[str, typer.Option(
         "--format", help="File format in a directory: csv, csv.gz or parquet.")] = "csv",
     seed: SeedOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Generate test data from a schema alone (no real data): one file per table."""
     from simulacra.schema import GenerationSchema, generate_tables, write_generated
     from simulacra.schema.writers import is_table_file
 
+    if output is not None and is_table_file(output):  # else a directory of tables
+        check_outputs({"--output": (output, "table")}, inputs=[schema_path], force=force)
     schema = GenerationSchema.load(schema_path)
     if n is not None and n < 0:
         from simulacra.errors import ParameterError

@@ -73,8 +73,13 @@ class ConstraintSet:
     # -- fit ------------------------------------------------------------------------------------
     @classmethod
     def fit(cls, metadata: Table, data: pd.DataFrame, *, on_violation: str = "drop",
-            private: bool = False) -> tuple[ConstraintSet, pd.DataFrame, ConstraintReport]:
-        """Check ``data``, handle violations; return the set, the rows to learn from, a report."""
+            private: bool = False
+            ) -> tuple[ConstraintSet, pd.DataFrame, ConstraintReport | None]:
+        """Check ``data``, handle violations; return the set, the rows to learn from, a report.
+
+        ``private`` (a fit under a privacy budget): the report is None and messages name
+        neither rows, nor values, nor counts, which the budget does not cover.
+        """
         check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
                     on_violation in ON_VIOLATION)
         learned = [c.learn(data, metadata, private=private) for c in metadata.constraints]
@@ -83,16 +88,7 @@ class ConstraintSet:
         n_rows = len(data)
         bad = ~np.logical_and.reduce(masks) if masks else np.zeros(len(data), dtype=bool)
         if bad.any():
-            lines = [f"{c.constraint}: {c.violations:,} of {len(data):,} rows, e.g. "
-                     f"{list(c.examples[:2])}" for c in checks if c.violations]
-            if on_violation == "error":
-                raise DataError("the data breaks its constraints (pass on_violation='drop' or "
-                                "'keep' to fit anyway):\n  - " + "\n  - ".join(lines))
-            action = "dropped" if on_violation == "drop" else "kept"
-            message = (f"{int(bad.sum()):,} of {len(data):,} rows break constraints and were "
-                       f"{action} (on_violation={on_violation!r}):\n  - " + "\n  - ".join(lines))
-            logger.warning(message)
-            warnings.warn(message, ConstraintViolationWarning, stacklevel=3)
+            _report_violations(checks, int(bad.sum()), n_rows, on_violation, private)
         if on_violation == "drop" and bad.any():
             if bad.all():
                 raise DataError("every row breaks at least one constraint; nothing is left to "
@@ -110,6 +106,8 @@ class ConstraintSet:
                 frame = transform.transform(frame)
             transforms.append(transform)
         fitted = cls(metadata, learned, transforms)
+        if private:
+            return fitted, data, None
         report = ConstraintReport(
             rows=n_rows, on_violation=on_violation, rows_used=len(data), checks=checks,
             by_construction=tuple(str(c) for c, t in zip(learned, transforms, strict=True)
@@ -192,6 +190,32 @@ class ConstraintSet:
             transforms.append(None if spec is None else
                               TRANSFORMS[constraint.type].from_state(constraint, spec))
         return cls(metadata, constraints, transforms)
+
+
+def _report_violations(checks: tuple[ConstraintCheck, ...], bad: int, n_rows: int,
+                       on_violation: str, private: bool) -> None:
+    """Raise (``on_violation="error"``) or warn about the ``bad`` rows that break constraints:
+    counts and example rows per constraint, none of them when ``private``."""
+    if private:
+        withheld = ("; under a privacy budget neither their number nor their values are "
+                    "reported (fit without privacy= on your own machine to see them)")
+        if on_violation == "error":
+            raise DataError("the data breaks its constraints (pass on_violation='drop' or "
+                            "'keep' to fit anyway)" + withheld)
+        action = "dropped" if on_violation == "drop" else "kept"
+        message = (f"rows that break constraints were {action} "
+                   f"(on_violation={on_violation!r})" + withheld)
+    else:
+        lines = [f"{c.constraint}: {c.violations:,} of {n_rows:,} rows, e.g. "
+                 f"{list(c.examples[:2])}" for c in checks if c.violations]
+        if on_violation == "error":
+            raise DataError("the data breaks its constraints (pass on_violation='drop' or "
+                            "'keep' to fit anyway):\n  - " + "\n  - ".join(lines))
+        action = "dropped" if on_violation == "drop" else "kept"
+        message = (f"{bad:,} of {n_rows:,} rows break constraints and were {action} "
+                   f"(on_violation={on_violation!r}):\n  - " + "\n  - ".join(lines))
+    logger.warning(message)
+    warnings.warn(message, ConstraintViolationWarning, stacklevel=4)
 
 
 def _checks(constraints: list[Constraint], masks: list[np.ndarray], data: pd.DataFrame

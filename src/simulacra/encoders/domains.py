@@ -23,6 +23,7 @@ Without a budget the same steps run with exact counts.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,11 @@ MIN_EXP, MAX_EXP = -10, 60
 #: Under DP, end cells of the fine histogram are trimmed unless their noisy mass passes a
 #: threshold that an empty cell crosses with this probability across the whole histogram.
 TAIL_FALSE_ALARM = 0.1
+
+
+class BoundsFallbackWarning(UserWarning):
+    """Under a privacy budget, no bucket of a column's private bounds histogram stood above
+    the noise, so its undeclared bounds fell back to [0, 1]."""
 
 
 class Budget:
@@ -274,21 +280,34 @@ def _bounds(values: np.ndarray, declared: tuple[float | None, float | None],
     if budget is None:
         observed = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
     else:
-        observed = _private_bounds(values, budget.spend("bounds (log-bucket histogram)", rho),
-                                   rng)
+        found = _private_bounds(values, budget.spend("bounds (log-bucket histogram)", rho), rng)
+        if found is None:
+            _warn_fallback(budget.column, declared)
+        observed = (0.0, 1.0) if found is None else found
     lo = observed[0] if lo is None else float(lo)
     hi = observed[1] if hi is None else float(hi)
     return (lo, hi) if lo <= hi else (hi, lo)
 
 
+def _warn_fallback(column: str, declared: tuple[float | None, float | None]) -> None:
+    missing = " and ".join(side for side, bound in zip(("minimum", "maximum"), declared,
+                                                       strict=True) if bound is None)
+    warnings.warn(
+        f"column {column!r}: no bucket of its private bounds histogram stood above the noise "
+        f"(too few rows for this ε), so its {missing} fell back to [0, 1] and its synthetic "
+        f"values will be wrong there; declare them in a public schema (the metadata's "
+        f"minimum/maximum, e.g. md.update_column({column!r}, minimum=..., maximum=...), known "
+        f"without looking at the rows) or give a larger ε", BoundsFallbackWarning, stacklevel=2)
+
+
 def _private_bounds(values: np.ndarray, rho: float,
-                    rng: np.random.Generator) -> tuple[float, float]:
+                    rng: np.random.Generator) -> tuple[float, float] | None:
     """Bounds from a noisy histogram over fixed power-of-two buckets (no data-chosen edges).
 
     Bucket ``j > 0`` holds ``(2^(j−1), 2^j]`` (bucket MIN_EXP everything in ``(0, 2^MIN_EXP]``),
     its mirror holds the negatives and one bucket holds exact zeros. The bounds are the outer
     edges of the outermost buckets whose noisy count passes a threshold that noise alone
-    crosses in any bucket with probability 0.1 %.
+    crosses in any bucket with probability 0.1 %; None when no bucket passes.
     """
     exps = np.arange(MIN_EXP, MAX_EXP + 1)
     k = len(exps)
@@ -300,7 +319,7 @@ def _private_bounds(values: np.ndarray, rho: float,
     cut = (1 / (2 * rho)) ** 0.5 * float(norm.isf(1e-3 / len(noisy)))
     passed = np.flatnonzero(noisy > cut)
     if passed.size == 0:
-        return 0.0, 1.0
+        return None
     outer = np.concatenate([-(2.0 ** exps[::-1]), [0.0], 2.0 ** exps])  # far edge of bucket i
     inner = np.concatenate([-np.r_[0.0, 2.0 ** exps[:-1]][::-1], [0.0],
                             np.r_[0.0, 2.0 ** exps[:-1]]])  # near edge

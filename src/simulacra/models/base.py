@@ -110,6 +110,10 @@ class Synthesizer(ABC):
         Rows that break one of the metadata's constraints are reported (a warning, and
         ``constraint_report_``) and, by ``on_violation``, dropped (``"drop"``), kept for
         learning (``"keep"``; sampled rows still follow the rules) or refused (``"error"``).
+
+        Under a privacy budget nothing the budget does not cover is kept: no detection
+        reasons, no constraint report (``constraint_report_`` is None; the warning gives no
+        count or row) and no row count (``n_rows_`` is None).
         """
         self._validate_params()
         if not isinstance(data, pd.DataFrame):
@@ -119,7 +123,8 @@ class Synthesizer(ABC):
                             f"{data.shape[1]} columns); give at least one row and one column")
         started = time.perf_counter()
         metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
-        if getattr(self, "privacy", None) is not None:
+        private = getattr(self, "privacy", None) is not None
+        if private:
             metadata = metadata.without_reasons()  # reasons quote the rows: not kept under DP
         metadata.validate_data(data)
         check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
@@ -130,7 +135,6 @@ class Synthesizer(ABC):
         if metadata.constraints:
             from simulacra.constraints import ConstraintSet
 
-            private = getattr(self, "privacy", None) is not None
             constraints, kept, self.constraint_report_ = ConstraintSet.fit(
                 metadata, data, on_violation=on_violation, private=private)
             model_data, model_metadata = constraints.transform(kept), constraints.model_metadata
@@ -138,12 +142,14 @@ class Synthesizer(ABC):
         self.metadata_ = metadata
         self.constraints_ = constraints
         self.codec_ = codec
-        self.n_rows_ = len(data)
+        # the exact row count is private too: under DP ``sample`` needs ``n`` (no default)
+        self.n_rows_: int | None = None if private else len(data)
         self._fit(encoded, columns, rng)
         self._reset_sample_rng()
         self.fit_seconds_ = time.perf_counter() - started
-        logger.info("%s fitted on %d rows x %d columns in %.2f s", self.name, *data.shape,
-                    self.fit_seconds_)
+        size = f"{data.shape[1]} columns" if private else \
+            f"{data.shape[0]} rows x {data.shape[1]} columns"
+        logger.info("%s fitted on %s in %.2f s", self.name, size, self.fit_seconds_)
         return self
 
     def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
@@ -389,6 +395,7 @@ class Synthesizer(ABC):
         rules = getattr(self, "constraints_", None)
         if rules is not None:
             payload["constraints"] = rules.get_state()
+        if getattr(self, "constraint_report_", None) is not None:
             payload["constraint_report"] = dump_report(self.constraint_report_)
         return payload
 
@@ -404,7 +411,7 @@ class Synthesizer(ABC):
             params["privacy"] = PrivacyBudget(**params["privacy"])
         model = cls(metadata, **params)
         model.metadata_ = metadata
-        model.n_rows_ = int(payload["n_rows"])
+        model.n_rows_ = None if payload["n_rows"] is None else int(payload["n_rows"])
         model.constraints_ = None
         model.constraint_report_ = load_report(payload.get("constraint_report"))
         model_metadata = metadata

@@ -95,7 +95,8 @@ class Privacy(Section):
     """A differential-privacy budget for the fit."""
 
     epsilon: float = Field(gt=0, description="Total ε of the fit (smaller is more private).")
-    delta: float | None = Field(None, gt=0, lt=1, description="δ; default min(1e-5, 0.1/rows).")
+    delta: float | None = Field(None, gt=0, lt=1,
+                                 description="δ; default 1e-5 (never derived from the rows).")
 
     @field_validator("epsilon")
     @classmethod

@@ -212,7 +212,7 @@ class Run:
                                 self.cfg.seed)
         synth.save(folder / "model.simz")
         report = getattr(synth, "privacy_report_", None)
-        info = {"model": synth.name, "rows": int(synth.n_rows_),
+        info = {"model": synth.name, "rows": synth.n_rows_,  # None under DP
                 "privacy": None if report is None else
                 {"epsilon": report.epsilon, "delta": report.delta,
                  "budget": report.budget.epsilon}}

@@ -144,6 +144,10 @@ def fit_model(md: Metadata, train: pd.DataFrame, section: ModelSection, seed: in
 
 
 def sample_rows(synth: Synthesizer, section: Sampling, seed: int) -> pd.DataFrame:
+    if section.n is None and synth.n_rows_ is None:
+        raise ConfigError("sampling.n is needed for a model fitted under a privacy budget: the "
+                          "model keeps no row count (it would reveal the table's size); set "
+                          "sampling: {n: ROWS}")
     rows = section.n if section.n is not None else \
         max(1, round(synth.n_rows_ * (section.scale or 1.0)))
     conditions = tuples(section.conditions)

@@ -24,14 +24,17 @@ ACCOUNTANT = ("zCDP (Bun & Steinke 2016), converted to (ε, δ) with Canonne, Ka
               "(2020); thresholded histograms add their failure probability to δ")
 #: Share of δ reserved for thresholded histograms (category and frequent-value discovery).
 THRESHOLD_DELTA_SHARE = 0.1
+#: δ when none is given: fixed, never derived from the table (δ = 0.1/rows would publish the
+#: row count); the common choice for tables of up to some 100,000 rows.
+DEFAULT_DELTA = 1e-5
 
 
 @dataclass(frozen=True)
 class PrivacyBudget:
     """A differential-privacy budget (ε, δ) for a whole fit.
 
-    ``delta=None`` picks ``min(1e-5, 0.1 / n_rows)`` at fit time. ``epsilon`` must be > 0 and
-    ``delta`` in (0, 1/n_rows).
+    ``delta=None`` is :data:`DEFAULT_DELTA` (1e-5, whatever the table: a δ chosen from the
+    row count would reveal it). ``epsilon`` must be > 0 and ``delta`` in (0, 1/n_rows).
 
     >>> PrivacyBudget(1.0).epsilon
     1.0
@@ -58,15 +61,20 @@ class PrivacyBudget:
                                  f"1/rows (e.g. 1e-5), or None. Got {d!r} instead.")
 
     def resolve_delta(self, n_rows: int) -> float:
-        """δ for a table of ``n_rows`` rows; refuses δ ≥ 1/n, which would allow leaking a row."""
-        if self.delta is None:
-            return min(1e-5, 0.1 / max(n_rows, 1))
-        if self.delta >= 1 / n_rows:
+        """δ for a table of ``n_rows`` rows (never derived from it); refuses δ ≥ 1/n, which
+        would allow leaking a row.
+
+        >>> PrivacyBudget(1.0).resolve_delta(600), PrivacyBudget(1.0).resolve_delta(60_000)
+        (1e-05, 1e-05)
+        """
+        delta = DEFAULT_DELTA if self.delta is None else float(self.delta)
+        if delta >= 1 / max(n_rows, 1):
+            given = "Got" if self.delta is not None else "It defaults to"
             raise ParameterError(
                 f"The 'delta' parameter must be below 1/rows = {1 / n_rows:.3g} for this table of "
-                f"{n_rows:,} rows (a larger δ allows publishing a whole row). Got {self.delta!r}; "
-                f"use e.g. delta={min(1e-5, 0.1 / n_rows):.1g}")
-        return float(self.delta)
+                f"{n_rows:,} rows (a larger δ allows publishing a whole row). {given} {delta!r}; "
+                f"give e.g. delta={0.1 / n_rows:.1g} (--delta on the command line)")
+        return delta
 
     def to_dict(self) -> dict[str, Any]:
         return {"epsilon": self.epsilon, "delta": self.delta}

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,11 @@ SCHEMA_VERSION = 1
 _HEADER = "Invalid generation schema"
 _TABLE_KEYS = ("rows", "primary_key", "columns", "constraints", "description")
 _TOP_KEYS = ("schema_version", "locale", "tables", "name", *_TABLE_KEYS)
+#: A table name is a file name (`simulacra generate` writes ``<table>.csv``): letters, digits,
+#: ``_``, ``-`` and inner spaces, no path separator, no dot.
+_TABLE_NAME = re.compile(r"\w[\w\- ]{0,99}", re.UNICODE)
+#: Names Windows reserves for devices, whatever the extension.
+_DEVICES = {"con", "prn", "aux", "nul", *(f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10))}
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,9 @@ class GenerationSchema:
             raw_tables = {}
         tables = {}
         for table_name, table_data in raw_tables.items():
+            problem = table_name_problem(table_name)
+            if problem:
+                problems.append(problem)
             table = _table_from_dict(str(table_name), table_data, problems, locale)
             if table is not None:
                 tables[str(table_name)] = table
@@ -373,11 +382,46 @@ def _topological(deps: Mapping[str, Iterable[str]], what: str) -> list[str]:
     return order
 
 
+def table_name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot name a table (it becomes a file name), or None.
+
+    >>> table_name_problem("order_items") is None
+    True
+    >>> table_name_problem("../../etc/x")  # doctest: +ELLIPSIS
+    "table name '../../etc/x' is not a plain name: ...
+    """
+    text = str(name)
+    if _TABLE_NAME.fullmatch(text) and not text.endswith(" ") \
+            and text.lower() not in _DEVICES:
+        return None
+    if not text.strip():
+        why = "it is empty"
+    elif len(text) > 100:
+        why = f"it has {len(text)} characters (at most 100)"
+    elif "/" in text or "\\" in text or text.startswith("~") or ":" in text:
+        why = "it holds a path (/, \\, ~ or :), and tables are written as files in -o"
+    elif "." in text:
+        why = "it holds a dot (a table is written as <table>.csv and referenced as table.column)"
+    elif text.lower() in _DEVICES:
+        why = "Windows reserves it for a device"
+    else:
+        why = "it must start with a letter, digit or _ and hold only those, - and inner spaces"
+    return (f"table name {text!r} is not a plain name: {why}; rename the table (e.g. "
+            f"{_plain(text)!r})")
+
+
+def _plain(text: str) -> str:
+    """A plain table name close to ``text``, for the error message."""
+    name = re.sub(r"[^\w\-]+", "_", text).strip("_-")[:100] or "table"
+    return name + "_table" if name.lower() in _DEVICES else name
+
+
 def _schema_problems(schema: GenerationSchema) -> list[str]:
     problems: list[str] = []
     if not schema.tables:
         return ["a schema needs at least one table"]
     for table_name, table in schema.tables.items():
+        problems += [p for p in [table_name_problem(table_name)] if p]
         problems += _table_problems(schema, table_name, table)
     if problems:
         return problems
