@@ -30,8 +30,9 @@ def runner(*, client: Any = None, scheduler: str | None = None, workers: int | N
     """``(run, description)``: ``run`` maps tasks (partitions, files) to where they should run.
 
     ``client`` (a ``distributed.Client``) or ``scheduler`` (its address) use that cluster;
-    otherwise ``workers`` processes of a local cluster (default: one per core), or this process
-    alone when one worker (or one pending partition) is all there is to use.
+    otherwise ``workers`` processes of a local cluster (default: one per core, or this process
+    when Dask is not installed), or this process alone when one worker (or one pending
+    partition) is all there is to use.
     """
     if sum(x is not None for x in (client, scheduler)) > 1:
         raise ParameterError("give a client or a scheduler address, not both")
@@ -55,8 +56,8 @@ def runner(*, client: Any = None, scheduler: str | None = None, workers: int | N
             yield _dask_runner(connected), f"Dask cluster at {scheduler}"
         return
     size = min(default_workers() if workers is None else workers, max(pending, 1))
-    if size == 1:
-        yield _local_runner, "this process"
+    if size == 1 or (workers is None and not _has_distributed()):
+        yield _local_runner, "this process"  # the default without Dask installed: no error
         return
     with local_cluster(size) as local:
         yield _dask_runner(local), f"a local Dask cluster of {size} workers"
@@ -100,6 +101,12 @@ def _dask_runner(client: Any) -> Runner:
             client.cancel([f for f in futures if not f.done()])
 
     return run
+
+
+def _has_distributed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("distributed") is not None
 
 
 def _distributed() -> Any:

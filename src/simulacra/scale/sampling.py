@@ -135,16 +135,17 @@ def sample_partitioned(
     work = _working_folder(path, plan, raw, fitted, replace)
     done = {p for p in range(plan.partitions) if (work / plan.file_name(p)).is_file()}
     pending = [p for p in range(plan.partitions) if p not in done]
-    written = 0
+    hashes: dict[int, str] = {}
     with runner(client=client, scheduler=scheduler, workers=workers,
                 pending=len(pending)) as (run, where):
         if on_start is not None:
             on_start(plan, len(done), where)
         for result in run(write_partition, str(work), pending):
-            written += 1
+            hashes[result.partition] = result.sha256
             if on_partition is not None:
                 on_partition(result)
-    _finish(work, path, plan)
+    written = len(hashes)
+    _finish(work, path, plan, hashes)
     return PartitionedSample(path, plan.n, plan.partitions, seed, written,
                              time.perf_counter() - started, where)
 
@@ -223,8 +224,9 @@ def _working_folder(path: Path, plan: SamplePlan, raw: bytes, fitted: Any,
     return work
 
 
-def _finish(work: Path, path: Path, plan: SamplePlan) -> None:
-    """Check every partition is there, write the manifest and give the folder its name."""
+def _finish(work: Path, path: Path, plan: SamplePlan, hashes: dict[int, str]) -> None:
+    """Check every partition is there, write the manifest and give the folder its name
+    (``hashes``: the SHA-256 of the partitions this run wrote; the others are read again)."""
     files, rows = [], 0
     for p in range(plan.partitions):
         name = plan.file_name(p)
@@ -233,7 +235,8 @@ def _finish(work: Path, path: Path, plan: SamplePlan) -> None:
                                  "to resume it")
         expected = plan.rows_of(p)
         rows += expected
-        files.append({"file": name, "rows": expected, "sha256": _sha256(work / name)})
+        digest = hashes.get(p) or _sha256(work / name)
+        files.append({"file": name, "rows": expected, "sha256": digest})
     manifest = {"format": "simulacra-partitioned-sample", "plan": asdict(plan),
                 "rows": rows, "files": files}
     write_text_atomic(work / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False))
