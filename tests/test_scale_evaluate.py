@@ -3,14 +3,13 @@ every row equal to the in-memory figures, whatever the files, format and workers
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 import simulacra as sim
+from partitions import write_parts
 from simulacra.cli import app
 from simulacra.scale import evaluation
 from simulacra.scale.cluster import local_cluster
@@ -43,25 +42,15 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     return table(6_000, 0, 0.0), table(5_000, 1, 0.3)
 
 
-def write(frame: pd.DataFrame, folder: Path, parts: int, fmt: str = "parquet") -> Path:
-    folder.mkdir(parents=True)
-    for i, rows in enumerate(np.array_split(np.arange(len(frame)), parts)):
-        piece = frame.iloc[rows]
-        if fmt == "parquet":
-            piece.to_parquet(folder / f"part-{i}.parquet", index=False)
-        else:
-            piece.to_csv(folder / f"part-{i}.csv", index=False)
-    return folder
-
-
 def by_name(rows: list[dict], key: str) -> dict:
     return {tuple(r[k] for k in key.split(",")): r for r in rows}
 
 
 def test_shape_and_trend_are_the_in_memory_figures(frames, tmp_path):
     real, synth = frames
-    got = evaluate_dataset(write(real, tmp_path / "r", 3), write(synth, tmp_path / "s", 2),
-                           metrics=["fidelity"], sample_rows=1_000, workers=1)
+    got = evaluate_dataset(write_parts(real, tmp_path / "r", 3),
+                           write_parts(synth, tmp_path / "s", 2), metrics=["fidelity"],
+                           sample_rows=1_000, workers=1)
     want = sim.evaluate(real, synth, metrics=["fidelity"])
     assert got.value("shape") == pytest.approx(want.value("shape"), abs=1e-12)
     assert got.value("trend") == pytest.approx(want.value("trend"), abs=1e-12)
@@ -81,8 +70,9 @@ def test_many_distinct_values_use_quantile_counts_within_their_bound(frames, tmp
     real, synth = frames
     monkeypatch.setattr(evaluation, "EXACT_VALUES", 100)  # "x", "y", "when" past the limit
     monkeypatch.setattr(evaluation, "KS_BINS", 64)
-    got = evaluate_dataset(write(real, tmp_path / "r", 2), write(synth, tmp_path / "s", 2),
-                           metrics=["fidelity"], sample_rows=2_000, workers=1)
+    got = evaluate_dataset(write_parts(real, tmp_path / "r", 2),
+                           write_parts(synth, tmp_path / "s", 2), metrics=["fidelity"],
+                           sample_rows=2_000, workers=1)
     want = sim.evaluate(real, synth, metrics=["fidelity"])
     columns = by_name(got["shape"].details["columns"], "column")
     for column in want["shape"].details["columns"]:
@@ -98,7 +88,8 @@ def test_many_distinct_values_use_quantile_counts_within_their_bound(frames, tmp
 
 def test_workers_and_formats_give_the_same_figures(frames, tmp_path):
     real, synth = frames
-    alone = evaluate_dataset(write(real, tmp_path / "r", 3), write(synth, tmp_path / "s", 3),
+    alone = evaluate_dataset(write_parts(real, tmp_path / "r", 3),
+                             write_parts(synth, tmp_path / "s", 3),
                              metrics=["fidelity", "detection"], sample_rows=2_000, workers=1)
     with local_cluster(2) as client:
         spread = evaluate_dataset(f"{tmp_path}/r/*.parquet", f"{tmp_path}/s/*.parquet",
@@ -106,16 +97,16 @@ def test_workers_and_formats_give_the_same_figures(frames, tmp_path):
                                   client=client)
     for name in ("shape", "trend", "detection AUC", "range coverage"):
         assert spread.value(name) == pytest.approx(alone.value(name), abs=1e-12), name
-    as_csv = evaluate_dataset(write(real, tmp_path / "rc", 2, "csv"),
-                              write(synth, tmp_path / "sc", 2, "csv"), metrics=["fidelity"],
-                              sample_rows=2_000, workers=1)
+    as_csv = evaluate_dataset(write_parts(real, tmp_path / "rc", 2, fmt="csv"),
+                              write_parts(synth, tmp_path / "sc", 2, fmt="csv"),
+                              metrics=["fidelity"], sample_rows=2_000, workers=1)
     assert as_csv.value("trend") == pytest.approx(alone.value("trend"), abs=1e-9)
 
 
 def test_cli_evaluates_globs(frames, tmp_path):
     real, synth = frames
-    write(real, tmp_path / "r", 2)
-    write(synth, tmp_path / "s", 2)
+    write_parts(real, tmp_path / "r", 2)
+    write_parts(synth, tmp_path / "s", 2)
     result = CliRunner().invoke(app, [
         "evaluate", f"{tmp_path}/r/*.parquet", f"{tmp_path}/s/*.parquet", "--metrics",
         "fidelity", "--workers", "1", "--json", str(tmp_path / "q.json")])

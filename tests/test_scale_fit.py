@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import simulacra as sim
+from partitions import write_parts
 from simulacra.cli import app
 from simulacra.errors import DataError
 from simulacra.scale.cluster import local_cluster
@@ -37,19 +37,8 @@ def table() -> pd.DataFrame:
     return frame
 
 
-def write_parts(frame: pd.DataFrame, folder: Path, fmt: str, parts: int = 3) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, piece in enumerate(np.array_split(np.arange(len(frame)), parts)):
-        chunk = frame.iloc[piece]
-        if fmt == "parquet":
-            chunk.to_parquet(folder / f"part-{i}.parquet", index=False)
-        else:
-            chunk.to_csv(folder / f"part-{i}.csv", index=False)
-    return folder
-
-
 def test_summary_is_exact_and_the_sample_uniform(table, tmp_path):
-    folder = write_parts(table, tmp_path / "p", "parquet")
+    folder = write_parts(table, tmp_path / "p")
     sample, summary = read_dataset(folder, sample_rows=1_000, seed=3, workers=1)
     assert summary.rows == len(table)
     x = summary.columns["x"]
@@ -68,8 +57,8 @@ def test_summary_is_exact_and_the_sample_uniform(table, tmp_path):
 
 
 def test_sample_does_not_depend_on_workers_format_or_chunks(table, tmp_path):
-    parquet = write_parts(table, tmp_path / "p", "parquet")
-    csv = write_parts(table, tmp_path / "c", "csv")
+    parquet = write_parts(table, tmp_path / "p")
+    csv = write_parts(table, tmp_path / "c", fmt="csv")
     alone, _ = read_dataset(parquet, sample_rows=700, seed=1, workers=1)
     with local_cluster(2) as client:
         spread, summary = read_dataset(f"{parquet}/*.parquet", sample_rows=700, seed=1,
@@ -84,7 +73,7 @@ def test_sample_does_not_depend_on_workers_format_or_chunks(table, tmp_path):
 
 
 def test_fit_pins_the_domain_to_the_whole_dataset(table, tmp_path):
-    folder = write_parts(table, tmp_path / "p", "parquet")
+    folder = write_parts(table, tmp_path / "p")
     sample, _ = read_dataset(folder, sample_rows=500, seed=0, workers=1)
     assert "rare" not in set(sample["c"]) and sample["x"].max() < 1e6  # the sample missed it
     given = sim.Metadata.detect(table)
@@ -101,7 +90,7 @@ def test_fit_pins_the_domain_to_the_whole_dataset(table, tmp_path):
 
 
 def test_under_a_budget_nothing_from_the_exact_pass_is_kept(table, tmp_path):
-    folder = write_parts(table, tmp_path / "p", "parquet")
+    folder = write_parts(table, tmp_path / "p")
     model = fit_dataset(sim.MST(privacy=sim.PrivacyBudget(5.0), random_state=0), folder,
                         sample_rows=2_000, workers=1)
     assert model.n_rows_ is None  # no row count under a budget (sample with an explicit n)
@@ -142,7 +131,7 @@ def test_bad_datasets_are_refused_clearly(tmp_path):
 
 
 def test_cli_fits_a_glob_the_same_on_one_or_two_workers(table, tmp_path):
-    folder = write_parts(table, tmp_path / "p", "parquet")
+    folder = write_parts(table, tmp_path / "p")
     runner = CliRunner()
     files = []
     for workers in ("1", "2"):
