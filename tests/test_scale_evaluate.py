@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import simulacra as sim
 from partitions import write_parts
 from simulacra.cli import app
-from simulacra.scale import evaluation
+from simulacra.scale import reductions
 from simulacra.scale.cluster import local_cluster
 from simulacra.scale.evaluation import evaluate_dataset
 
@@ -68,8 +68,8 @@ def test_shape_and_trend_are_the_in_memory_figures(frames, tmp_path):
 def test_many_distinct_values_use_quantile_counts_within_their_bound(frames, tmp_path,
                                                                      monkeypatch):
     real, synth = frames
-    monkeypatch.setattr(evaluation, "EXACT_VALUES", 100)  # "x", "y", "when" past the limit
-    monkeypatch.setattr(evaluation, "KS_BINS", 64)
+    monkeypatch.setattr(reductions, "EXACT_VALUES", 100)  # "x", "y", "when" past the limit
+    monkeypatch.setattr(reductions, "KS_BINS", 64)
     got = evaluate_dataset(write_parts(real, tmp_path / "r", 2),
                            write_parts(synth, tmp_path / "s", 2), metrics=["fidelity"],
                            sample_rows=2_000, workers=1)

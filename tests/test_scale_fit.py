@@ -143,6 +143,6 @@ def test_cli_fits_a_glob_the_same_on_one_or_two_workers(table, tmp_path):
         files.append(out.read_bytes())
     assert files[0] == files[1]
     assert sim.load(tmp_path / "m1.simz").n_rows_ == 9_000
-    result = runner.invoke(app, ["fit", str(tmp_path / "x.csv"), "-o", str(tmp_path / "y"),
+    result = runner.invoke(app, ["fit", str(tmp_path / "x.csv"), "-o", str(tmp_path / "y.simz"),
                                  "--workers", "2"])
     assert result.exit_code == 2 and "dataset larger than memory" in result.output
