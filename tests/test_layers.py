@@ -14,11 +14,11 @@ ROOT = Path(simulacra.__file__).parent
 #: The layer of each part of the package, as docs/architecture.md draws them.
 LAYERS = {
     "cli": 8, "bench": 7, "__init__": 7, "multitable": 7, "pipeline": 7, "drift": 7,
-    "serve": 7,
+    "serve": 7, "scale": 7,
     "models": 6, "evaluation": 6, "schema": 6, "pseudonymize": 6,
     "encoders": 5, "metadata": 4, "constraints": 3, "serialization": 3,
     "windows": 3,
-    "kinds": 2, "privacy": 2, "params": 2, "randomness": 2, "io": 2,
+    "kinds": 2, "privacy": 2, "formats": 2, "params": 2, "randomness": 2, "io": 2,
     "errors": 1, "precision": 1, "datasets": 1, "_version": 1,
 }
 

@@ -58,13 +58,6 @@ from simulacra.multitable.loading import load
 from simulacra.multitable.synthesizer import RelationalSynthesizer
 from simulacra.privacy import PrivacyBudget, PrivacyReport
 from simulacra.pseudonymize import pseudonymize
-from simulacra.scale import (
-    PartitionedSample,
-    evaluate_dataset,
-    fit_dataset,
-    sample_partitioned,
-    sample_to_parquet,
-)
 from simulacra.schema import GenerationSchema, generate
 
 if TYPE_CHECKING:
@@ -76,10 +69,19 @@ if TYPE_CHECKING:
         evaluate,
         evaluate_database,
     )
+    from simulacra.scale import (
+        PartitionedSample,
+        evaluate_dataset,
+        fit_dataset,
+        sample_partitioned,
+        sample_to_parquet,
+    )
 
 _LAZY = {"evaluate", "evaluate_database", "EvaluationResult", "DatabaseEvaluation",
          "Metric"}  # evaluation pulls in scikit-learn: load on use
 _LAZY_DRIFT = {"detect_drift", "DriftReport"}  # drift reads evaluation's helpers: same
+_LAZY_SCALE = {"sample_partitioned", "sample_to_parquet", "fit_dataset", "evaluate_dataset",
+               "PartitionedSample"}  # scale-out evaluates with evaluation's figures: same
 
 
 def __getattr__(name: str) -> Any:
@@ -91,6 +93,10 @@ def __getattr__(name: str) -> Any:
         from simulacra import drift
 
         return getattr(drift, name)
+    if name in _LAZY_SCALE:
+        from simulacra import scale
+
+        return getattr(scale, name)
     raise AttributeError(f"module 'simulacra' has no attribute {name!r}")
 
 __all__ = [

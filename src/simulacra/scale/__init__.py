@@ -9,8 +9,9 @@ are byte-identical whatever the number of workers, and an interrupted draw resum
 docs/scale.md.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from simulacra.scale.dataset import TableSummary, read_dataset
-from simulacra.scale.evaluation import evaluate_dataset
 from simulacra.scale.fitting import fit_dataset
 from simulacra.scale.plan import SamplePlan
 from simulacra.scale.sampling import (
@@ -19,6 +20,18 @@ from simulacra.scale.sampling import (
     sample_to_parquet,
     working_folder_of,
 )
+
+if TYPE_CHECKING:
+    from simulacra.scale.evaluation import evaluate_dataset
+
+
+def __getattr__(name: str) -> Any:
+    if name == "evaluate_dataset":  # evaluation pulls in scikit-learn: load on use
+        from simulacra.scale.evaluation import evaluate_dataset
+
+        return evaluate_dataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PartitionedSample",
