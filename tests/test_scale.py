@@ -157,6 +157,9 @@ def test_bad_settings_are_refused_with_the_parameter_named(model, model_file, tm
     with pytest.raises(ParameterError, match="condition on 'age'"):
         sample_partitioned(model, 1_000, tmp_path / "x", workers=1,
                            conditions={"age": object()})
+    with pytest.raises(SimulacraError, match="impossible"):
+        sample_partitioned(model, 1_000, tmp_path / "x", workers=1, conditions={"age": 500})
+    assert not working_folder_of(tmp_path / "x").exists()  # nothing left to block a retry
     (tmp_path / "file.parquet").write_bytes(b"")
     with pytest.raises(ParameterError, match="is a file"):
         sample_partitioned(model_file, 1_000, tmp_path / "file.parquet", workers=1,

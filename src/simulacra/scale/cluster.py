@@ -34,14 +34,7 @@ def runner(*, client: Any = None, scheduler: str | None = None, workers: int | N
     when Dask is not installed), or this process alone when one worker (or one pending
     partition) is all there is to use.
     """
-    if sum(x is not None for x in (client, scheduler)) > 1:
-        raise ParameterError("give a client or a scheduler address, not both")
-    if workers is not None:
-        ok = isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1
-        check_param("workers", workers, "an integer >= 1", ok)
-        if client is not None or scheduler is not None:
-            raise ParameterError("workers sizes a local cluster; a client or scheduler brings "
-                                 "its own workers")
+    check_where(client, scheduler, workers)
     if client is not None:
         yield _dask_runner(client), f"Dask cluster at {client.scheduler.address}"
         return
@@ -80,6 +73,18 @@ def local_cluster(workers: int) -> Iterator[Any]:
                                   silence_logs=40) as cluster, \
             distributed.Client(cluster) as client:
         yield client
+
+
+def check_where(client: Any, scheduler: str | None, workers: int | None) -> None:
+    """Refuse settings of where to run that contradict each other."""
+    if sum(x is not None for x in (client, scheduler)) > 1:
+        raise ParameterError("give a client or a scheduler address, not both")
+    if workers is not None:
+        ok = isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1
+        check_param("workers", workers, "an integer >= 1", ok)
+        if client is not None or scheduler is not None:
+            raise ParameterError("workers sizes a local cluster; a client or scheduler brings "
+                                 "its own workers")
 
 
 def _local_runner(function: Callable[[str, int], Any], folder: str,

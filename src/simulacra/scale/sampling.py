@@ -24,7 +24,7 @@ from typing import Any
 from simulacra.errors import ParameterError, SimulacraError, check_param
 from simulacra.formats import to_arrow
 from simulacra.io import write_bytes_atomic, write_text_atomic
-from simulacra.scale.cluster import runner
+from simulacra.scale.cluster import check_where, runner
 from simulacra.scale.partition import (
     MODEL_FILE,
     SCHEMA_FILE,
@@ -109,6 +109,7 @@ def sample_partitioned(
     """
     started = time.perf_counter()
     path = Path(path)
+    check_where(client, scheduler, workers)
     check_param("chunk_rows", chunk_rows, "an integer >= 1",
                 isinstance(chunk_rows, int) and not isinstance(chunk_rows, bool)
                 and chunk_rows >= 1)
@@ -214,13 +215,14 @@ def _working_folder(path: Path, plan: SamplePlan, raw: bytes, fitted: Any,
         for stray in work.glob(".*.tmp"):  # a worker stopped while writing
             stray.unlink(missing_ok=True)
         return work
-    work.mkdir(parents=True)
-    write_bytes_atomic(work / MODEL_FILE, raw)
+    # the pilot fixes the files' schema, and fails here (no folder made) on impossible settings
     pilot = fitted.sample(min(plan.n, PILOT_ROWS), rng=plan.seed,
                           conditions=plan.typed_conditions() or None,
                           rebalance=plan.typed_rebalance())
+    work.mkdir(parents=True)
+    write_bytes_atomic(work / MODEL_FILE, raw)
     write_schema(work, to_arrow(pilot).schema)
-    write_text_atomic(work / PLAN_FILE, plan.to_json())
+    write_text_atomic(work / PLAN_FILE, plan.to_json())  # last: the folder is ready
     return work
 
 
