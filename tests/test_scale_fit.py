@@ -119,7 +119,7 @@ def test_bad_datasets_are_refused_clearly(tmp_path):
     assert not is_dataset(tmp_path) and is_dataset(f"{tmp_path}/*.parquet")
     with pytest.raises(DataError, match="no such file"):
         dataset_files(tmp_path / "missing")
-    with pytest.raises(DataError, match="holds no files"):
+    with pytest.raises(DataError, match="no files match"):
         dataset_files(f"{tmp_path}/*.parquet")
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "a.csv", index=False)
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "b.parquet")
@@ -146,3 +146,16 @@ def test_cli_fits_a_glob_the_same_on_one_or_two_workers(table, tmp_path):
     result = runner.invoke(app, ["fit", str(tmp_path / "x.csv"), "-o", str(tmp_path / "y.simz"),
                                  "--workers", "2"])
     assert result.exit_code == 2 and "dataset larger than memory" in result.output
+
+
+def test_a_file_named_with_brackets_is_a_table_not_a_pattern(tmp_path):
+    odd = tmp_path / "sales[2024].csv"
+    pd.DataFrame({"a": [1, 2, 3] * 20, "b": list("xyz") * 20}).to_csv(odd, index=False)
+    assert not is_dataset(odd)
+    runner = CliRunner()
+    result = runner.invoke(app, ["fit", str(odd), "-o", str(tmp_path / "m.simz")])
+    assert result.exit_code == 0, result.output
+    missing = runner.invoke(app, ["fit", str(tmp_path / "gone[deep].csv"), "-o",
+                                  str(tmp_path / "n.simz")])
+    assert missing.exit_code == 2
+    assert "gone[deep].csv" in " ".join(missing.output.split())  # not eaten as markup

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simulacra.errors import SimulacraError
@@ -214,7 +215,7 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SimulacraError as err:
-            err_console.print(f"[bold red]error:[/] {err}")
+            err_console.print(f"[bold red]error:[/] {escape(str(err))}")
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

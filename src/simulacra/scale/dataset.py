@@ -144,8 +144,10 @@ class _FilePart:
 def dataset_files(source: str | Path) -> tuple[list[Path], str]:
     """The files of a dataset, in a fixed order, and their format ('parquet' or 'csv')."""
     text = str(source)
-    if any(ch in text for ch in "*?["):
+    if _is_pattern(text):
         files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not files:
+            raise DataError(f"no files match {text!r}")
     elif Path(text).is_dir():
         files = sorted(p for p in Path(text).rglob("*") if p.is_file()
                        and not p.name.startswith(("_", ".")))
@@ -165,7 +167,12 @@ def dataset_files(source: str | Path) -> tuple[list[Path], str]:
 def is_dataset(source: str | Path) -> bool:
     """A glob pattern, or a folder written by a partitioned draw (it has the manifest)."""
     text = str(source)
-    return any(ch in text for ch in "*?[") or (Path(text) / MANIFEST_FILE).is_file()
+    return _is_pattern(text) or (Path(text) / MANIFEST_FILE).is_file()
+
+
+def _is_pattern(text: str) -> bool:
+    """A glob pattern: wildcards, in a name that is not an existing file's own."""
+    return any(ch in text for ch in "*?[") and not Path(text).exists()
 
 
 def read_dataset(source: str | Path, *, sample_rows: int = 1_000_000, seed: int = 0,
