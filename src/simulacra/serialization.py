@@ -17,6 +17,8 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,11 @@ MAX_COMPRESSION_RATIO = 200
 RATIO_FLOOR_BYTES = 4 * 1024 ** 2
 #: Nesting depth of ``model.json`` (models write 6 levels).
 MAX_DEPTH = 64
+#: What building a model from an edited payload can raise: each becomes a ModelFileError that
+#: names the file (RuntimeError: torch's errors, and RecursionError; OSError: a time zone is
+#: looked up as a file by its name).
+PAYLOAD_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError,
+                  RuntimeError, OSError)
 _MEMBER_CAPS = {"manifest.json": MAX_MANIFEST_BYTES, "model.json": MAX_JSON_BYTES,
                 "arrays.safetensors": MAX_MEMBER_BYTES}
 
@@ -221,3 +228,21 @@ def _check_manifest(manifest: Any, where: str) -> None:
         )
     if not isinstance(manifest.get("sha256"), dict) or not isinstance(manifest.get("model"), str):
         raise ModelFileError(f"{where!r} has an incomplete manifest; the file is corrupted")
+
+
+@contextmanager
+def decoding(where: str, what: str) -> Iterator[None]:
+    """Turn what building ``what`` from the payload of the file at ``where`` raises (one of
+    :data:`PAYLOAD_ERRORS`, or a ModelFileError that does not name the file) into a
+    :class:`ModelFileError` naming the file."""
+    try:
+        yield
+    except ModelFileError as err:
+        if where in str(err):
+            raise
+        raise ModelFileError(f"{where!r}: {err}") from None
+    except PAYLOAD_ERRORS as err:
+        detail = str(err)
+        detail = detail if len(detail) <= 300 else detail[:300] + "..."
+        raise ModelFileError(f"{where!r} has an incomplete or invalid {what} "
+                             f"({type(err).__name__}: {detail}); the file is corrupted") from None
