@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import struct
+import time
 import zipfile
 
 import pytest
+from typer.testing import CliRunner
 
 import simulacra as sim
-from simulacra.serialization import FORMAT_VERSION
+from simulacra.cli import app
+from simulacra.serialization import FORMAT_VERSION, MAX_JSON_BYTES, MAX_MEMBERS
 
 
 @pytest.fixture
@@ -67,8 +72,108 @@ def test_newer_format_version_names_the_upgrade(saved):
         members["manifest.json"] = json.dumps(manifest).encode()
 
     rewrite(saved, edit)
-    with pytest.raises(sim.ModelFileError, match=r"written by simulacra 9\.0\.0.*upgrade"):
+    with pytest.raises(sim.ModelFileError) as err:
         sim.load(saved)
+    message = str(err.value)
+    assert f"written by a newer simulacra (format {FORMAT_VERSION + 1}" in message
+    assert "simulacra 9.0.0" in message and message.endswith("upgrade simulacra")
+    assert "corrupted" not in message and str(saved) in message
+
+
+@pytest.mark.parametrize("version", [True, -5, 0, "1", 1.0, None])
+def test_format_version_must_be_an_integer_from_1(saved, version):
+    def edit(members):
+        manifest = json.loads(members["manifest.json"])
+        manifest["format_version"] = version
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(saved, edit)
+    with pytest.raises(sim.ModelFileError, match=r"invalid format_version .*integer >= 1"):
+        sim.load(saved)
+
+
+def _declare_size(raw: bytes, name: str, size: int) -> bytes:
+    """``raw`` (a zip) with ``name``'s uncompressed size declared as ``size`` in its local
+    header and its central directory entry (the data itself unchanged)."""
+    out = bytearray(raw)
+    encoded = name.encode()
+    for signature, offset, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        at = out.find(signature)
+        while at >= 0:
+            if out[at + name_at:at + name_at + len(encoded)] == encoded:
+                out[at + offset:at + offset + 4] = struct.pack("<I", size)
+            at = out.find(signature, at + 4)
+    return bytes(out)
+
+
+def test_a_member_declared_gigabytes_is_refused_before_unpacking(saved):
+    raw = _declare_size(saved.read_bytes(), "model.json", 3 * 1024 ** 3)
+    saved.write_bytes(raw)
+    started = time.perf_counter()
+    with pytest.raises(sim.ModelFileError, match=r"model\.json would unpack to 3,221,225,472"):
+        sim.load(saved)
+    assert time.perf_counter() - started < 1
+
+
+def test_a_zip_bomb_is_refused_before_unpacking(saved):
+    def edit(members):  # 40 MiB of spaces (valid JSON around them), about 40 KiB deflated
+        members["model.json"] = members["model.json"] + b" " * (40 * 1024 ** 2)
+
+    with zipfile.ZipFile(saved) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    edit(members)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data, compresslevel=9)
+    saved.write_bytes(buffer.getvalue())
+    assert saved.stat().st_size < 200_000
+    started = time.perf_counter()
+    with pytest.raises(sim.ModelFileError, match=r"model\.json is compressed .* to 1.*zip bomb"):
+        sim.load(saved)
+    assert time.perf_counter() - started < 1
+
+
+def test_a_member_larger_than_declared_is_read_no_further_than_its_cap(saved, monkeypatch):
+    monkeypatch.setattr("simulacra.serialization._MEMBER_CAPS", {"model.json": 1000})
+    with pytest.raises(sim.ModelFileError, match=r"model\.json (would unpack|unpacks) to"):
+        sim.load(saved)
+    raw = _declare_size(saved.read_bytes(), "model.json", 10)  # a lie: smaller than the data
+    saved.write_bytes(raw)
+    with pytest.raises(sim.ModelFileError, match="corrupted"):
+        sim.load(saved)
+    assert MAX_JSON_BYTES >= 64 * 1024 ** 2  # a large model's JSON still fits
+
+
+def test_too_many_members_are_refused(saved):
+    def edit(members):
+        members.update({f"extra{i}.bin": b"" for i in range(MAX_MEMBERS)})
+
+    rewrite(saved, edit)
+    with pytest.raises(sim.ModelFileError, match=r"holds \d+ files"):
+        sim.load(saved)
+
+
+def test_model_json_nested_too_deep_is_refused(saved):
+    def edit(members):
+        model = json.loads(members["model.json"])
+        model["params"]["deep"] = json.loads("[" * 500 + "]" * 500)
+        members["model.json"] = json.dumps(model).encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(saved, edit)
+    with pytest.raises(sim.ModelFileError, match="nested more than"):
+        sim.load(saved)
+
+
+def test_the_cli_reports_a_bad_model_file_in_one_line_with_status_2(saved, tmp_path):
+    saved.write_bytes(_declare_size(saved.read_bytes(), "model.json", 3 * 1024 ** 3))
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["sample", str(saved), "-o", str(tmp_path / "s.csv")])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "would unpack" in result.output
 
 
 def test_unknown_model_name(saved):

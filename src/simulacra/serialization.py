@@ -17,6 +17,8 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,35 @@ FORMAT_NAME = "simulacra-model"
 FORMAT_VERSION = 1
 _ARRAY_KEY = "__array__"
 _MEMBERS = ("model.json", "arrays.safetensors")
+
+# Caps on what a model file may unpack to, checked before anything is decompressed (a file is
+# untrusted input: a few hundred KiB of deflate can claim gigabytes). The largest models the
+# tests and README write are a few MB (TabDDPM on Adult: 2.8 MB of arrays, 12 KB of JSON).
+#: The file itself.
+MAX_FILE_BYTES = 2 * 1024 ** 3
+#: Members in the archive (a model file holds 3).
+MAX_MEMBERS = 8
+#: ``arrays.safetensors`` (and any member without a cap of its own).
+MAX_MEMBER_BYTES = 2 * 1024 ** 3
+#: ``model.json``: parsed into Python objects, about 10 times its size in memory.
+MAX_JSON_BYTES = 128 * 1024 ** 2
+#: ``manifest.json``.
+MAX_MANIFEST_BYTES = 64 * 1024
+#: All members together.
+MAX_UNPACKED_BYTES = MAX_MEMBER_BYTES + MAX_JSON_BYTES + MAX_MANIFEST_BYTES
+#: Compression ratio of any member larger than ``RATIO_FLOOR_BYTES`` (weights compress about
+#: 1.1 to 1, JSON about 5 to 1, sparse tables about 30 to 1; deflate at most about 1,000 to 1).
+MAX_COMPRESSION_RATIO = 200
+RATIO_FLOOR_BYTES = 4 * 1024 ** 2
+#: Nesting depth of ``model.json`` (models write 6 levels).
+MAX_DEPTH = 64
+#: What building a model from an edited payload can raise: each becomes a ModelFileError that
+#: names the file (RuntimeError: torch's errors, and RecursionError; OSError: a time zone is
+#: looked up as a file by its name).
+PAYLOAD_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError,
+                  RuntimeError, OSError)
+_MEMBER_CAPS = {"manifest.json": MAX_MANIFEST_BYTES, "model.json": MAX_JSON_BYTES,
+                "arrays.safetensors": MAX_MEMBER_BYTES}
 
 
 def _split_arrays(tree: Any, arrays: dict[str, np.ndarray], path: str = "") -> Any:
@@ -52,17 +83,21 @@ def _split_arrays(tree: Any, arrays: dict[str, np.ndarray], path: str = "") -> A
     return tree
 
 
-def _join_arrays(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
+def _join_arrays(tree: Any, arrays: dict[str, np.ndarray], where: str = "the model file",
+                 depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ModelFileError(f"{where!r} has model.json nested more than {MAX_DEPTH} levels "
+                             "deep; the file is corrupted")
     if isinstance(tree, dict):
         if set(tree) == {_ARRAY_KEY}:
-            try:
-                return arrays[tree[_ARRAY_KEY]]
-            except KeyError:
-                raise ModelFileError(f"model file refers to a missing array "
-                                     f"{tree[_ARRAY_KEY]!r}; the file is corrupted") from None
-        return {k: _join_arrays(v, arrays) for k, v in tree.items()}
+            key = tree[_ARRAY_KEY]
+            if not isinstance(key, str) or key not in arrays:
+                raise ModelFileError(f"{where!r} refers to a missing array {key!r}; the file "
+                                     "is corrupted")
+            return arrays[key]
+        return {k: _join_arrays(v, arrays, where, depth + 1) for k, v in tree.items()}
     if isinstance(tree, list):
-        return [_join_arrays(v, arrays) for v in tree]
+        return [_join_arrays(v, arrays, where, depth + 1) for v in tree]
     return tree
 
 
@@ -93,27 +128,40 @@ def dump_model(path: str | Path, model_name: str, payload: dict[str, Any]) -> No
 
 
 def read_model(path: str | Path) -> tuple[str, dict[str, Any]]:
-    """Return ``(model_name, payload)`` from a ``.simz`` file, checking it thoroughly."""
+    """Return ``(model_name, payload)`` from a ``.simz`` file, checking it thoroughly.
+
+    A model file is untrusted input: sizes are checked against the caps above before anything
+    is decompressed, and members are read in a bounded way (a zip's declared sizes can lie)."""
     path = Path(path)
     where = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ModelFileError(f"{where!r} is {size:,} bytes, more than a model file may be "
+                                 f"({MAX_FILE_BYTES:,}); it is not a simulacra model file")
         raw = path.read_bytes()
+    except ModelFileError:
+        raise
     except OSError as err:
         raise ModelFileError(f"cannot read model file {where!r}: {err.strerror}") from None
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            names = set(zf.namelist())
-            if "manifest.json" not in names:
+            infos = _checked_members(zf, where)
+            if "manifest.json" not in infos:
                 raise ModelFileError(f"{where!r} is not a simulacra model file (no manifest)")
-            manifest = json.loads(zf.read("manifest.json"))
+            manifest = json.loads(_read_member(zf, infos["manifest.json"], where))
             _check_manifest(manifest, where)
-            members = {name: zf.read(name) for name in _MEMBERS if name in names}
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, OSError) as err:
-        raise ModelFileError(f"{where!r} is corrupted or truncated ({err}); save the model "
-                             "again from the fitted synthesizer") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+            members = {name: _read_member(zf, infos[name], where)
+                       for name in _MEMBERS if name in infos}
+    except ModelFileError:
+        raise  # a subclass of OSError: keep its own message
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise ModelFileError(f"{where!r} has an unreadable manifest; "
                              "the file is corrupted") from None
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, OSError, ValueError,
+            RuntimeError) as err:  # RuntimeError: encrypted, NotImplementedError: compression
+        raise ModelFileError(f"{where!r} is corrupted or truncated ({err}); save the model "
+                             "again from the fitted synthesizer") from None
     for name in _MEMBERS:
         expected = manifest["sha256"].get(name)
         if name not in members or hashlib.sha256(members[name]).hexdigest() != expected:
@@ -123,18 +171,78 @@ def read_model(path: str | Path) -> tuple[str, dict[str, Any]]:
         arrays = st_load(members["arrays.safetensors"]) if members["arrays.safetensors"] else {}
     except Exception as err:  # safetensors raises its own error types
         raise ModelFileError(f"{where!r} is corrupted: {err}") from None
-    return manifest["model"], _join_arrays(tree, arrays)
+    return manifest["model"], _join_arrays(tree, arrays, where)
+
+
+def _checked_members(zf: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by name, once their count, declared sizes and compression ratios
+    are within the caps (checked before anything is decompressed)."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ModelFileError(f"{where!r} holds {len(infos):,} files; a model file holds "
+                             f"{len(_MEMBERS) + 1} (at most {MAX_MEMBERS} are read)")
+    total = 0
+    for info in infos:
+        cap = _MEMBER_CAPS.get(info.filename, MAX_MEMBER_BYTES)
+        if info.file_size > cap:
+            raise ModelFileError(f"{where!r}: {info.filename} would unpack to "
+                                 f"{info.file_size:,} bytes, more than the {cap:,} a model "
+                                 "file may hold; refused")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise ModelFileError(f"{where!r}: {info.filename} is compressed {ratio:,.0f} to 1 "
+                                 f"(at most {MAX_COMPRESSION_RATIO} to 1 in a model file); "
+                                 "refused as a likely zip bomb")
+        total += info.file_size
+    if total > MAX_UNPACKED_BYTES:
+        raise ModelFileError(f"{where!r} would unpack to {total:,} bytes, more than the "
+                             f"{MAX_UNPACKED_BYTES:,} a model file may hold; refused")
+    return {info.filename: info for info in infos}
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    """A member's bytes, reading at most its cap + 1 (its declared size may be a lie)."""
+    cap = _MEMBER_CAPS.get(info.filename, MAX_MEMBER_BYTES)
+    with zf.open(info) as member:
+        data = member.read(cap + 1)
+    if len(data) > cap:
+        raise ModelFileError(f"{where!r}: {info.filename} unpacks to more than {cap:,} bytes, "
+                             "more than a model file may hold; refused")
+    return data
 
 
 def _check_manifest(manifest: Any, where: str) -> None:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{where!r} is not a simulacra model file")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        made_by = manifest.get("simulacra_version", "an unknown version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{where!r} has an invalid format_version {version!r} (an integer "
+                             ">= 1); the file is corrupted")
+    if version > FORMAT_VERSION:
+        made_by = manifest.get("simulacra_version")
+        made_by = made_by if isinstance(made_by, str) else "an unknown version"
         raise ModelFileError(
-            f"{where!r} uses model format {version!r}, written by simulacra {made_by}; this "
-            f"simulacra ({__version__}) reads format {FORMAT_VERSION} or older: upgrade simulacra"
+            f"{where!r} was written by a newer simulacra (format {version}, simulacra "
+            f"{made_by[:40]}); this simulacra ({__version__}) reads format {FORMAT_VERSION} "
+            "or older: upgrade simulacra"
         )
     if not isinstance(manifest.get("sha256"), dict) or not isinstance(manifest.get("model"), str):
         raise ModelFileError(f"{where!r} has an incomplete manifest; the file is corrupted")
+
+
+@contextmanager
+def decoding(where: str, what: str) -> Iterator[None]:
+    """Turn what building ``what`` from the payload of the file at ``where`` raises (one of
+    :data:`PAYLOAD_ERRORS`, or a ModelFileError that does not name the file) into a
+    :class:`ModelFileError` naming the file."""
+    try:
+        yield
+    except ModelFileError as err:
+        if where in str(err):
+            raise
+        raise ModelFileError(f"{where!r}: {err}") from None
+    except PAYLOAD_ERRORS as err:
+        detail = str(err)
+        detail = detail if len(detail) <= 300 else detail[:300] + "..."
+        raise ModelFileError(f"{where!r} has an incomplete or invalid {what} "
+                             f"({type(err).__name__}: {detail}); the file is corrupted") from None

@@ -17,7 +17,7 @@ from simulacra.models.gaussian_copula import GaussianCopula
 from simulacra.models.independent import IndependentMarginals
 from simulacra.models.sequential import SequentialNetwork
 from simulacra.models.windows import WindowDiffusion
-from simulacra.serialization import read_model
+from simulacra.serialization import decoding, read_model
 
 #: Every synthesizer by name, and ``"auto"``: the factory that picks one of them for the data.
 MODELS: dict[str, type[Synthesizer] | type[AutoSynthesizer]] = {
@@ -31,6 +31,9 @@ SEQUENCE_MODELS: dict[str, type[Synthesizer]] = {SequentialNetwork.name: Sequent
 #: Models of fixed-length windows of a time series (event tables whose entities all have the
 #: same length; not a child table's model in a database).
 WINDOW_MODELS: dict[str, type[Synthesizer]] = {WindowDiffusion.name: WindowDiffusion}
+#: Rows drawn once at :func:`load`, with a seed of their own: a file whose state cannot
+#: generate rows fails there, as a ModelFileError, not at the caller's first ``sample``.
+TRIAL_ROWS = 5
 
 
 def get_model(name: str) -> type[Synthesizer] | type[AutoSynthesizer]:
@@ -51,11 +54,13 @@ def load(path: str | Path) -> Synthesizer:
     if name not in known:
         raise ModelFileError(f"{str(path)!r} holds a {name!r} model, which this simulacra does "
                              f"not know (known: {', '.join(sorted(known))}); upgrade simulacra")
-    try:
-        return known[name].from_payload(payload)
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelFileError(f"{str(path)!r} has an incomplete or invalid {name} model "
-                             f"({type(err).__name__}: {err}); the file is corrupted") from None
+    with decoding(str(path), f"{name} model"):
+        model = known[name].from_payload(payload)
+        rows = model.sample(TRIAL_ROWS, rng=0)  # a model that loads samples (its stream untouched)
+    if name in MODELS and len(rows) != TRIAL_ROWS:
+        raise ModelFileError(f"{str(path)!r} has an invalid {name} model: it draws {len(rows)} "
+                             f"rows when asked for {TRIAL_ROWS}; the file is corrupted")
+    return model
 
 
 __all__ = [

@@ -62,7 +62,7 @@ from simulacra.multitable.sequences import (
     wants_sequences,
 )
 from simulacra.randomness import RandomState, child_seed, make_rng
-from simulacra.serialization import dump_model, read_model
+from simulacra.serialization import decoding, dump_model, read_model
 
 logger = logging.getLogger(__name__)
 
@@ -400,15 +400,12 @@ class RelationalSynthesizer:
         if name != MODEL_NAME:
             raise ModelFileError(f"{str(path)!r} holds a single-table {name!r} model; load it "
                                  "with simulacra.load")
-        try:
-            return cls.from_payload(payload)
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            if isinstance(err, MetadataError | ModelFileError):
+        with decoding(str(path), "relational model"):
+            try:
+                return cls.from_payload(payload)
+            except MetadataError as err:
                 raise ModelFileError(f"{str(path)!r} has invalid database metadata: "
                                      f"{err}") from None
-            raise ModelFileError(f"{str(path)!r} has an incomplete or invalid relational "
-                                 f"model ({type(err).__name__}: {err}); the file is "
-                                 "corrupted") from None
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> RelationalSynthesizer:

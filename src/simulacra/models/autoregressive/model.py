@@ -429,3 +429,17 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
 
     def _load_data_state(self, state: dict[str, Any]) -> None:
         self.tokenizer_ = Tokenizer.from_state(state["tokenizer"])
+
+    def _check_network_sizes(self, weights: dict[str, Any]) -> None:
+        sizes = [int(s) for s in self.tokenizer_.sizes_]
+        if not sizes or min(sizes) < 1:
+            raise ValueError(f"the tokenizer's sizes {sizes[:5]} are not sizes of columns")
+        c, d, h, k = len(sizes), self.embedding_dim, self.hidden_dim, max(sizes)
+        expected = {"embed.weight": (sum(sizes), d), "w1": (c * d, c * h), "w2": (c, h, h),
+                    "wo": (c, h, k)}
+        for name, shape in expected.items():
+            got = np.shape(weights.get(name)) if isinstance(weights, dict) else None
+            if got != shape:
+                raise ValueError(f"the network's weight {name!r} has shape {got} in the file; "
+                                 f"embedding_dim={d!r}, hidden_dim={h!r} and the tokenizer's "
+                                 f"sizes make it {shape}")

@@ -198,6 +198,11 @@ class NeuralSynthesizer(Synthesizer):
     def _load_data_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`_data_state` saved."""
 
+    def _check_network_sizes(self, weights: dict[str, Any]) -> None:
+        """Raise ``ValueError`` unless the hyperparameters that size the network agree with
+        the ``weights`` in the file (a model file is untrusted: this runs before the network
+        is built, so an edited size cannot make it allocate gigabytes)."""
+
     def _get_state(self) -> dict[str, Any]:
         from simulacra.models.neural.weights import weights_to_numpy
 
@@ -214,6 +219,7 @@ class NeuralSynthesizer(Synthesizer):
 
         self._load_data_state(state)
         self.privacy_report_ = load_report(state.get("privacy_report"))
+        self._check_network_sizes(state[self.network_name])
         network = self._network()
         load_weights(network, state[self.network_name])
         setattr(self, self.network_name + "_", network.eval())

@@ -1,0 +1,157 @@
+"""Model files are untrusted input: an edited ``model.json`` or manifest, with checksums that
+match (so the edit reaches the decoding), loads a model that samples, or fails with a
+``ModelFileError`` -- never another exception."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simulacra as sim
+from conftest import make_mixed
+from simulacra.models import get_model
+
+KINDS = {
+    "gaussian_copula": {},
+    "bayesian_network": {},
+    "autoregressive": {"epochs": 1, "hidden_dim": 16, "embedding_dim": 4},
+}
+
+#: A string that :func:`_dumps` writes as lists nested that many levels deep.
+_DEEP = "\u0000deep:"
+
+#: JSON values of every type, among them the troublesome ones: huge and negative numbers,
+#: non-finite floats, deep nesting.
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=8),
+    st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
+    st.sampled_from([0, -1, -5, 10 ** 12, 2 ** 63, 2 ** 64 + 1, 10 ** 400]),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+_VALUES = st.one_of(
+    _SCALARS,
+    st.lists(_SCALARS, max_size=4),
+    st.dictionaries(st.text(max_size=5), _SCALARS, max_size=3),
+    st.integers(min_value=50, max_value=5000).map(lambda d: f"{_DEEP}{d}"),
+)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
+    """Each model kind's members, fitted on a tiny table."""
+    table = make_mixed(120)
+    out = {}
+    for kind, params in KINDS.items():
+        path = tmp_path_factory.mktemp("fuzz") / f"{kind}.simz"
+        get_model(kind)(random_state=0, **params).fit(table).save(path)
+        with zipfile.ZipFile(path) as zf:
+            out[kind] = {name: zf.read(name) for name in zf.namelist()}
+    return out
+
+
+def _paths(tree: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path to a node of a JSON tree (the root excluded)."""
+    out = []
+    items = tree.items() if isinstance(tree, dict) else \
+        enumerate(tree) if isinstance(tree, list) else ()
+    for key, value in items:
+        out.append((*prefix, key))
+        out += _paths(value, (*prefix, key))
+    return out
+
+
+def _mutate(tree: Any, data: st.DataObject) -> Any:
+    """``tree`` with one node replaced by another value, or dropped."""
+    paths = _paths(tree)
+    path = data.draw(st.sampled_from(paths), label="path")
+    parent = tree
+    for key in path[:-1]:
+        parent = parent[key]
+    if data.draw(st.booleans(), label="drop") and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(_VALUES, label="value")
+    return tree
+
+
+def _dumps(tree: Any) -> bytes:
+    """``tree`` as JSON, with :data:`_DEEP` strings as deeply nested lists."""
+    text = json.dumps(tree)
+    marker = json.dumps(_DEEP)[:-1]
+    while marker in text:
+        start = text.index(marker)
+        end = text.index('"', start + 1)
+        depth = int(text[start + len(marker):end])
+        text = text[:start] + "[" * depth + "]" * depth + text[end + 1:]
+    return text.encode()
+
+
+def _checksummed(members: dict[str, bytes]) -> dict[str, Any]:
+    """The members' manifest with checksums that match them."""
+    manifest = json.loads(members["manifest.json"])
+    manifest["sha256"] = {name: hashlib.sha256(data).hexdigest()
+                          for name, data in members.items() if name != "manifest.json"}
+    return manifest
+
+
+def _write(path: Path, members: dict[str, bytes], manifest: Any) -> None:
+    """A ``.simz`` of these members and this manifest."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", _dumps(manifest))
+        for name, data in members.items():
+            if name != "manifest.json":
+                zf.writestr(name, data)
+    path.write_bytes(buffer.getvalue())
+
+
+def _loads_cleanly(path: Path) -> None:
+    """Loads and samples, or fails with a ModelFileError."""
+    try:
+        model = sim.load(path)
+    except sim.ModelFileError as err:
+        assert str(path) in str(err)
+        return
+    assert len(model.sample(5)) == 5
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_an_edited_model_json_loads_or_fails_cleanly(saved, kind, tmp_path_factory, data):
+    members = dict(saved[kind])
+    tree = _mutate(json.loads(members["model.json"]), data)
+    members["model.json"] = _dumps(tree)
+    path = tmp_path_factory.mktemp("edited") / "model.simz"
+    _write(path, members, _checksummed(members))
+    _loads_cleanly(path)
+
+
+@pytest.mark.parametrize("kind", ["gaussian_copula"])
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_an_edited_manifest_loads_or_fails_cleanly(saved, kind, tmp_path_factory, data):
+    members = dict(saved[kind])
+    manifest = _mutate(_checksummed(members), data)
+    path = tmp_path_factory.mktemp("edited") / "model.simz"
+    _write(path, members, manifest)
+    _loads_cleanly(path)
+
+
+def test_an_edited_hidden_dim_is_refused_before_the_network_is_built(saved, tmp_path):
+    members = dict(saved["autoregressive"])
+    tree = json.loads(members["model.json"])
+    tree["params"]["hidden_dim"] = 2 ** 22  # the old code allocated c² × d × 2²² floats
+    members["model.json"] = _dumps(tree)
+    path = tmp_path / "model.simz"
+    _write(path, members, _checksummed(members))
+    with pytest.raises(sim.ModelFileError, match=r"'w1' has shape .* hidden_dim=4194304"):
+        sim.load(path)
