@@ -115,10 +115,8 @@ def _require_serve_extra() -> Any:
         import fastapi  # noqa: F401
         import uvicorn
     except ImportError:
-        from rich.markup import escape  # the message is printed as rich markup
-
         raise ParameterError("the service needs FastAPI and uvicorn: pip install "
-                             + escape('"simulacra[serve]"')) from None
+                             '"simulacra[serve]"') from None
     return uvicorn
 
 
