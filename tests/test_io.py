@@ -18,6 +18,24 @@ def test_round_trip(tmp_path, mixed, name):
     assert list(back.columns) == list(frame.columns)
 
 
+MAGIC = {".gz": b"\x1f\x8b", ".bz2": b"BZh", ".xz": b"\xfd7zXZ", ".zip": b"PK"}
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.csv.gz", "t.csv.bz2", "t.csv.xz",
+                                  "t.csv.zip", "t.parquet"])
+def test_values_come_back_in_every_format(tmp_path, name):
+    frame = pd.DataFrame({"n": [1, 2, 3], "x": [0.5, -1.25, 1e6],
+                          "s": ["a, b", "tab\there", "plain"]})
+    sim.write_table(frame, tmp_path / name)
+    pd.testing.assert_frame_equal(sim.read_table(tmp_path / name), frame,
+                                  check_dtype=False, check_column_type=False)
+    head = (tmp_path / name).read_bytes()[:6]
+    for suffix, magic in MAGIC.items():  # compressed as the name says, not plain text
+        assert head.startswith(magic) == name.endswith(suffix)
+    if name == "t.tsv":
+        assert (tmp_path / name).read_text().splitlines()[0] == "n\tx\ts"
+
+
 def test_unknown_format_and_missing_file(tmp_path):
     with pytest.raises(sim.DataError, match=r"\.csv"):
         sim.read_table(tmp_path / "t.xlsx")

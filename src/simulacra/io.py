@@ -77,9 +77,15 @@ def write_table(data: pd.DataFrame, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         if fmt == "parquet":
             data.to_parquet(tmp, index=False)
-        else:
-            compression = "gzip" if str(path).lower().endswith(".gz") else None
-            data.to_csv(tmp, index=False, compression=compression)
+        else:  # the temp file's name says nothing: separator and compression from path's
+            name = str(path).lower()
+            compression = next((kind for suffix, kind in _COMPRESSIONS.items()
+                                if name.endswith(suffix)), None)
+            data.to_csv(tmp, index=False, compression=compression,
+                        sep="\t" if name.endswith(".tsv") else ",")
+
+
+_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz"}
 
 
 def _write_atomic(path: str | Path, write: Callable[[IO], object], mode: str) -> None:
