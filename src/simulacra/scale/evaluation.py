@@ -41,7 +41,6 @@ from simulacra.evaluation.fidelity.statistics import cramers_v, nanmean
 from simulacra.evaluation.fidelity.trends import SDMETRICS_DEFAULT_THRESHOLDS, thresholded_mean
 from simulacra.evaluation.prepare import prepare
 from simulacra.evaluation.result import EvaluationResult
-from simulacra.kinds import column_from_dict
 from simulacra.metadata import Metadata
 from simulacra.scale.dataset import read_dataset
 from simulacra.scale.reductions import NULL, ReadPlan, Reduction, exact_reductions
@@ -109,14 +108,12 @@ def evaluate_dataset(real: str | Path, synthetic: str | Path, holdout: str | Pat
 def _replaced(metric: Any, exact: tuple[float, dict[str, Any]]) -> Any:
     value, details = exact
     note = "; ".join(filter(None, ["computed over every row", metric.note]))
-    reference = metric.reference
-    return dataclasses.replace(metric, value=value, details=details, note=note,
-                               reference=reference)
+    return dataclasses.replace(metric, value=value, details=details, note=note)
 
 
 def _exact_figures(plan: ReadPlan, real: Reduction, synth: Reduction
                    ) -> tuple[tuple[float, dict[str, Any]], tuple[float, dict[str, Any]]]:
-    kinds = {c: column_from_dict(k, name=c) for c, k in plan.kinds.items()}
+    kinds = plan.column_kinds
     shape_rows = []
     for column, kind in kinds.items():
         if column in plan.continuous:

@@ -11,6 +11,7 @@ the cells of every contingency table.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 import math
@@ -84,9 +85,17 @@ class ReadPlan:
     def from_json(cls, text: str) -> ReadPlan:
         return cls(**json.loads(text))
 
+    @functools.cached_property
+    def column_kinds(self) -> dict[str, Any]:
+        """The compared columns' kinds, built once from their JSON."""
+        return {c: column_from_dict(k, name=c) for c, k in self.kinds.items()}
+
+    @functools.cached_property
+    def table_metadata(self) -> Metadata:
+        return Metadata.from_json(self.metadata)
+
     def convert(self, chunk: pd.DataFrame) -> pd.DataFrame:
-        kinds = {c: column_from_dict(k, name=c) for c, k in self.kinds.items()}
-        return convert_table(chunk, kinds, self.parts, Metadata.from_json(self.metadata))
+        return convert_table(chunk, self.column_kinds, self.parts, self.table_metadata)
 
 
 @dataclass
