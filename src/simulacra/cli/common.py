@@ -46,6 +46,12 @@ ParamOption = Annotated[list[str] | None, typer.Option(
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Replace an existing output file that holds another kind of file (a "
     "table where a model goes, ...); an input of the command is never replaced.")]
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", help="Partitions or a dataset: processes of a local Dask cluster (default: "
+    "one per core; 1 works in this process).", rich_help_panel="Scale-out")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", help="Partitions or a dataset: the Dask scheduler to run on, "
+    "tcp://HOST:PORT (its workers must see the files).", rich_help_panel="Scale-out")]
 KeepOption = Annotated[list[str] | None, typer.Option(
     "--keep", help="Database: copy this table as it is instead of synthesizing it (repeat, or a "
     "comma list) - public lookup tables only: its rows and its rows' numbers of children go "

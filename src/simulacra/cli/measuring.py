@@ -15,6 +15,8 @@ from simulacra.cli.common import (
     ForceOption,
     MetricsOption,
     ParamOption,
+    SchedulerOption,
+    WorkersOption,
     check_outputs,
     console,
     friendly,
@@ -61,12 +63,8 @@ def evaluate(
         "'rows/*.parquet', or folders from `sample --partitions`): shape and trend over every "
         "row, the other figures on a uniform sample of this many rows (default 200000).",
         rich_help_panel="Scale-out")] = None,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", help="Datasets: processes of a local Dask cluster reading the files.",
-        rich_help_panel="Scale-out")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Datasets: the Dask scheduler whose workers read the files.",
-        rich_help_panel="Scale-out")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     force: ForceOption = False,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,

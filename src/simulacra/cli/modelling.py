@@ -16,7 +16,9 @@ from simulacra.cli.common import (
     KeepOption,
     ModelOption,
     ParamOption,
+    SchedulerOption,
     SeedOption,
+    WorkersOption,
     check_outputs,
     console,
     friendly,
@@ -126,12 +128,8 @@ def fit(
         "'rows/*.parquet', or a folder from `sample --partitions`): read it in chunks, fix "
         "each column's domain from exact statistics and learn from a uniform sample of this "
         "many rows (default 1000000).", rich_help_panel="Scale-out")] = None,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", help="A dataset: processes of a local Dask cluster reading its files "
-        "(default: one per core).", rich_help_panel="Scale-out")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="A dataset: the Dask scheduler whose workers read its files.",
-        rich_help_panel="Scale-out")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     force: ForceOption = False,
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
@@ -271,12 +269,8 @@ def sample(
         "--partitions", help="Write OUTPUT as a folder of this many files (default: one per "
         "million rows); the same files for any number of workers, and a run that was "
         "interrupted resumes.", rich_help_panel="Scale-out")] = None,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", help="Partitions: processes of a local Dask cluster (default: one per "
-        "core; 1 draws in this process).", rich_help_panel="Scale-out")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Partitions: the Dask scheduler to run on, tcp://HOST:PORT (its "
-        "workers must see the model and OUTPUT).", rich_help_panel="Scale-out")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     file_format: Annotated[PartitionFormat | None, typer.Option(
         "--format", help="Partitions: the files' format (default parquet).",
         rich_help_panel="Scale-out")] = None,
