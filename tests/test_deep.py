@@ -102,7 +102,7 @@ def test_early_stopping_keeps_the_best_epoch(name, related):
 def test_early_stopping_restores_the_best_weights():
     import torch
 
-    from simulacra.models.neural.validation import Watch
+    from simulacra.neural.validation import Watch
 
     module = torch.nn.Linear(2, 1)
     watch = Watch(patience=2, module=module)
@@ -160,8 +160,8 @@ def test_segment_softmax_and_cross_entropies_match_torch():
 def test_session_flushes_subnormals_on_every_thread_then_restores():
     import torch
 
-    from simulacra.models.neural.denormals import denormals_flushed
-    from simulacra.models.neural.torch import torch_session
+    from simulacra.neural.denormals import denormals_flushed
+    from simulacra.neural.torch import torch_session
 
     tiny = torch.full((2_000_000,), 1e-40)  # float32 subnormals
     torch.set_num_threads(2)
@@ -291,7 +291,7 @@ def test_missing_torch_explains_the_extra(mixed, monkeypatch):
 def test_training_threads_follow_omp_num_threads(monkeypatch):
     import torch
 
-    from simulacra.models.neural.torch import torch_session, training_threads
+    from simulacra.neural.torch import torch_session, training_threads
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert training_threads() == 1

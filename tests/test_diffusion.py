@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import simulacra as sim
-from simulacra.models.neural.schedule import NoiseSchedule
 from simulacra.models.quantile import QuantileNormal
+from simulacra.neural.schedule import NoiseSchedule
 
 torch = pytest.importorskip("torch")
 

@@ -18,6 +18,7 @@ LAYERS = {
     "models": 6, "evaluation": 6, "schema": 6, "pseudonymize": 6,
     "encoders": 5, "metadata": 4, "constraints": 3, "serialization": 3,
     "windows": 3,
+    "neural": 3,
     "kinds": 2, "privacy": 2, "formats": 2, "params": 2, "randomness": 2, "io": 2,
     "errors": 1, "precision": 1, "datasets": 1, "_version": 1,
 }

@@ -192,7 +192,7 @@ def test_ghost_clipping_gives_opacus_dp_optimizer_step():
     from simulacra.models.diffusion.denoiser import MLPDenoiser
     from simulacra.models.diffusion.loss import DiffusionLoss
     from simulacra.models.neural.clipping import ghost_clipped_sum
-    from simulacra.models.neural.schedule import NoiseSchedule
+    from simulacra.neural.schedule import NoiseSchedule
 
     torch.manual_seed(0)
     sizes = [3, 2, 4]

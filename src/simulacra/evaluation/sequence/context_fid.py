@@ -33,7 +33,7 @@ from simulacra.errors import ParameterError, check_param
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.sequence.data import SequenceData
 from simulacra.evaluation.sequence.features import MAX_UNITS, WINDOW, SequenceFeatures
-from simulacra.models.neural.torch import require_torch
+from simulacra.neural.torch import require_torch
 from simulacra.randomness import RandomState, child_seed, make_rng
 
 DEFINITION = ("Fréchet distance between the real and synthetic windows' embeddings by a "

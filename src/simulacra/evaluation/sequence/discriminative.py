@@ -45,7 +45,7 @@ from simulacra.evaluation.sequence.features import (
     as_units,
     check_training,
 )
-from simulacra.models.neural.torch import require_torch
+from simulacra.neural.torch import require_torch
 from simulacra.randomness import RandomState, child_seed, make_rng
 
 #: TimeGAN's settings: iterations, batch size (per side) and train share.
@@ -98,7 +98,7 @@ def discriminative_score(
         pad,
         posthoc_session,
     )
-    from simulacra.models.neural.optim import adam
+    from simulacra.neural.optim import adam
 
     real_units, synth_units = as_units(real, "real"), as_units(synthetic, "synthetic")
     check_training(iterations=iterations, batch_size=batch_size, layers=layers)

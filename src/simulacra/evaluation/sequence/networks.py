@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from simulacra.models.neural.torch import resolve_device, torch_session
+from simulacra.neural.torch import resolve_device, torch_session
 
 #: TimeGAN's hidden size is half the features. With few features that is a GRU of one or two
 #: units, whose discriminative score on one table swings from run to run (0.03 to 0.30 over
@@ -35,7 +35,7 @@ MIN_HIDDEN = 16
 
 @contextmanager
 def posthoc_session(seed: int, device: str) -> Iterator[torch.device]:
-    """:func:`~simulacra.models.neural.torch.torch_session` on one thread; yields the device.
+    """:func:`~simulacra.neural.torch.torch_session` on one thread; yields the device.
 
     The post-hoc networks are tiny (a few units per layer): one thread runs them several times
     faster than two, and dozens of times faster when other processes share the cores (threads

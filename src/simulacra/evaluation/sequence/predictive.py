@@ -46,7 +46,7 @@ from simulacra.evaluation.sequence.features import (
     as_units,
     check_training,
 )
-from simulacra.models.neural.torch import require_torch
+from simulacra.neural.torch import require_torch
 from simulacra.randomness import RandomState, child_seed, make_rng
 
 #: TimeGAN's settings.
@@ -79,7 +79,7 @@ def predictive_score(
     """
     torch = require_torch()
     from simulacra.evaluation.sequence.networks import GRUPredictor, hidden_size, posthoc_session
-    from simulacra.models.neural.optim import adam
+    from simulacra.neural.optim import adam
 
     check_training(iterations=iterations, batch_size=batch_size, layers=layers)
     train_units = [u for u in as_units(train, "train") if len(u) >= 2]

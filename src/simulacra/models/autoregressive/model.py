@@ -47,7 +47,7 @@ from simulacra.models.autoregressive.pruning import allowed_tokens
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.neural.torch import require_torch, torch_session
 from simulacra.params import Integer, Names, Number, Optional, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
@@ -190,7 +190,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
-        from simulacra.models.neural.optim import adam
+        from simulacra.neural.optim import adam
 
         columns = self._ordered(columns)
         self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),

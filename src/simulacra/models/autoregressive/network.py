@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from simulacra.models.neural.denormals import EXP_FLOOR
+from simulacra.neural.denormals import EXP_FLOOR
 
 
 class ColumnMADE(nn.Module):

@@ -45,9 +45,9 @@ import torch
 
 from simulacra.models.autoregressive.network import ColumnMADE
 from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
-from simulacra.models.neural.optim import adam
-from simulacra.models.neural.torch import torch_session
-from simulacra.models.neural.training import EpochLoop
+from simulacra.neural.optim import adam
+from simulacra.neural.torch import torch_session
+from simulacra.neural.training import EpochLoop
 
 #: Rows × columns × vocabulary size above which a batch is clipped in several chunks.
 CHUNK_CELLS = 1 << 23

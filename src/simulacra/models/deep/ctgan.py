@@ -35,7 +35,7 @@ from simulacra.models.deep.mode_normalizer import ModeNormalizer
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.neural.torch import require_torch, torch_session
 from simulacra.params import Flag, Integer, Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
@@ -70,7 +70,7 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
     early_stopping, validation_fraction, patience:
         With ``early_stopping``, ``validation_fraction`` of the rows are held out of training;
         after every epoch, rows generated with fixed noise are compared with them (binned 1- and
-        2-way distance, :mod:`~simulacra.models.neural.validation`), training stops after
+        2-way distance, :mod:`~simulacra.neural.validation`), training stops after
         ``patience`` epochs without improvement and the best epoch's generator is kept.
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
@@ -148,7 +148,7 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
                      rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
         from simulacra.models.deep import networks as nets
-        from simulacra.models.neural.optim import adam
+        from simulacra.neural.optim import adam
 
         encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from simulacra.models.deep.mode_normalizer import Span
-from simulacra.models.neural.denormals import EXP_FLOOR
+from simulacra.neural.denormals import EXP_FLOOR
 
 
 class _Residual(nn.Module):

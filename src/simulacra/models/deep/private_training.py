@@ -40,7 +40,6 @@ from simulacra.models.deep import networks as nets
 from simulacra.models.deep.mode_normalizer import Span
 from simulacra.models.deep.sampler import ConditionalSampler
 from simulacra.models.neural.clipping import dp_step, ghost_clipped_sum
-from simulacra.models.neural.denormals import EXP_FLOOR
 from simulacra.models.neural.dp_sgd import (
     DPPlan,
     DPResult,
@@ -49,9 +48,10 @@ from simulacra.models.neural.dp_sgd import (
     noisy_step,
     poisson_rows,
 )
-from simulacra.models.neural.optim import adam
-from simulacra.models.neural.torch import torch_session
-from simulacra.models.neural.training import EpochLoop
+from simulacra.neural.denormals import EXP_FLOOR
+from simulacra.neural.optim import adam
+from simulacra.neural.torch import torch_session
+from simulacra.neural.training import EpochLoop
 
 GP_LAMBDA = 10.0
 GUMBEL_TAU = 0.2

@@ -28,9 +28,9 @@ from simulacra.metadata import Metadata
 from simulacra.models.deep.bin_normalizer import transformer_from_state
 from simulacra.models.deep.mode_normalizer import ModeNormalizer
 from simulacra.models.neural.base import NeuralSynthesizer
-from simulacra.models.neural.denormals import EXP_FLOOR
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.torch import require_torch, torch_session
+from simulacra.neural.denormals import EXP_FLOOR
+from simulacra.neural.torch import require_torch, torch_session
 from simulacra.params import Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
@@ -60,7 +60,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
     early_stopping, validation_fraction, patience:
         With ``early_stopping``, ``validation_fraction`` of the rows are held out of training;
         after every epoch, rows decoded from fixed noise are compared with them (binned 1- and
-        2-way distance, :mod:`~simulacra.models.neural.validation`), training stops after
+        2-way distance, :mod:`~simulacra.neural.validation`), training stops after
         ``patience`` epochs without improvement and the best epoch's decoder is kept.
     max_training_time:
         Stop training after this many seconds (checked between epochs); ``None``: no limit.
@@ -128,7 +128,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
                      rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
         from simulacra.models.deep import networks as nets
-        from simulacra.models.neural.optim import adam
+        from simulacra.neural.optim import adam
 
         encoded, distance = self._hold_out(encoded, columns, rng)
         # 1. mode-specific normalization

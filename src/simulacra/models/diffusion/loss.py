@@ -11,7 +11,7 @@ with per-row gradients taken one row at a time.
 
 >>> import torch
 >>> from simulacra.models.diffusion.denoiser import MLPDenoiser
->>> from simulacra.models.neural.schedule import NoiseSchedule
+>>> from simulacra.neural.schedule import NoiseSchedule
 >>> net = MLPDenoiser(2 + 3, 2 + 3, width=8, hidden_dims=(16,))
 >>> loss = DiffusionLoss(net, [3], NoiseSchedule.cosine(50).alpha_bar)
 >>> x_num, x_cat = torch.zeros(4, 2), torch.tensor([[0], [1], [2], [0]])

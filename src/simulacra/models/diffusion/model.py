@@ -6,7 +6,7 @@ Algorithm:
    (:class:`~simulacra.models.quantile.QuantileNormal`); discrete columns (categories,
    booleans, ``#null`` flags) keep their codes.
 2. Training: for a random step ``t`` of the cosine schedule
-   (:mod:`~simulacra.models.neural.schedule`), numbers get Gaussian noise
+   (:mod:`~simulacra.neural.schedule`), numbers get Gaussian noise
    (:mod:`~simulacra.models.neural.gaussian`) and categories are partly redrawn at random
    (:mod:`~simulacra.models.diffusion.multinomial`); the MLP denoiser
    (:mod:`~simulacra.models.diffusion.denoiser`) predicts the noise and the clean categories.
@@ -42,14 +42,14 @@ from simulacra.errors import check_param
 from simulacra.metadata import Metadata
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.schedule import NoiseSchedule
-from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.models.quantile import (
     LIMIT,
     BinQuantileNormal,
     QuantileNormal,
     quantile_from_state,
 )
+from simulacra.neural.schedule import NoiseSchedule
+from simulacra.neural.torch import require_torch, torch_session
 from simulacra.params import Integer, Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed

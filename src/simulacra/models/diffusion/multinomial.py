@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from simulacra.models.neural.denormals import EXP_FLOOR
+from simulacra.neural.denormals import EXP_FLOOR
 
 #: probabilities are floored here before logs (float32-normal, no subnormal arithmetic)
 PROB_FLOOR = 1e-30

@@ -37,9 +37,9 @@ import torch
 from simulacra.models.diffusion.loss import DiffusionLoss
 from simulacra.models.neural.clipping import ghost_clipped_sum
 from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
-from simulacra.models.neural.schedule import NoiseSchedule
-from simulacra.models.neural.torch import torch_session
-from simulacra.models.neural.training import EpochLoop
+from simulacra.neural.schedule import NoiseSchedule
+from simulacra.neural.torch import torch_session
+from simulacra.neural.training import EpochLoop
 
 #: Weight of the clean categories' cross-entropy added to the loss under DP (D3PM's hybrid
 #: loss). The posterior KL alone gives the category logits gradients too weak to stand above

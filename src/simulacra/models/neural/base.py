@@ -30,9 +30,9 @@ import numpy as np
 
 from simulacra.encoders import EncodedColumn
 from simulacra.models.base import Synthesizer
-from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
-from simulacra.models.neural.training import EpochLoop
-from simulacra.models.neural.validation import BinnedDistance, Watch, split_rows
+from simulacra.neural.torch import require_torch, resolve_device, torch_session
+from simulacra.neural.training import EpochLoop
+from simulacra.neural.validation import BinnedDistance, Watch, split_rows
 from simulacra.params import Flag, Integer, Number, Optional, Text
 from simulacra.privacy import dump_report, load_report
 
@@ -105,7 +105,7 @@ class NeuralSynthesizer(Synthesizer):
         """``(training rows, distance to held-out rows or None)``; no draws without early stopping.
 
         With ``early_stopping``, ``validation_fraction`` of the rows are held out and the
-        returned :class:`~simulacra.models.neural.validation.BinnedDistance` scores generated
+        returned :class:`~simulacra.neural.validation.BinnedDistance` scores generated
         rows against them.
         """
         if not self.early_stopping:
@@ -167,9 +167,9 @@ class NeuralSynthesizer(Synthesizer):
     # -- training loop scaffolding ------------------------------------------------------------
     @contextmanager
     def _epochs(self, loss_names: Sequence[str], watched: Any = None) -> Iterator[EpochLoop]:
-        """The epoch loop of a fit (:class:`~simulacra.models.neural.training.EpochLoop`).
+        """The epoch loop of a fit (:class:`~simulacra.neural.training.EpochLoop`).
 
-        With a ``watched`` module, a :class:`~simulacra.models.neural.validation.Watch` keeps
+        With a ``watched`` module, a :class:`~simulacra.neural.validation.Watch` keeps
         its best weights (``patience``); they are restored when the loop ends. Records
         ``epochs_trained_``, ``training_seconds_``, ``losses_`` and the validation history.
         """
@@ -204,7 +204,7 @@ class NeuralSynthesizer(Synthesizer):
         is built, so an edited size cannot make it allocate gigabytes)."""
 
     def _get_state(self) -> dict[str, Any]:
-        from simulacra.models.neural.weights import weights_to_numpy
+        from simulacra.neural.weights import weights_to_numpy
 
         state = self._data_state()
         state[self.network_name] = weights_to_numpy(getattr(self, self.network_name + "_"))
@@ -215,7 +215,7 @@ class NeuralSynthesizer(Synthesizer):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         require_torch()
-        from simulacra.models.neural.weights import load_weights
+        from simulacra.neural.weights import load_weights
 
         self._load_data_state(state)
         self.privacy_report_ = load_report(state.get("privacy_report"))

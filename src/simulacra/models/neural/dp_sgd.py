@@ -29,7 +29,7 @@ import numpy as np
 from simulacra.privacy.rdp import require_opacus
 
 if TYPE_CHECKING:
-    from simulacra.models.neural.training import EpochLoop
+    from simulacra.neural.training import EpochLoop
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class PoissonBatches:
     """The rows of every DP-SGD step of ``plan``, epoch by epoch in ``loop`` (progress,
     ``max_training_time``); :attr:`steps` counts the steps taken.
 
-    >>> from simulacra.models.neural.training import EpochLoop
+    >>> from simulacra.neural.training import EpochLoop
     >>> plan = DPPlan(0.1, steps_per_epoch=3, noise_multiplier=1.0, max_grad_norm=1.0,
     ...               n_rows=100)
     >>> loop = EpochLoop("demo", epochs=2, budget=None, verbose=False, loss_names=[])

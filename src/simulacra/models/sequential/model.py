@@ -48,7 +48,6 @@ from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.tokenizer import Tokenizer
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
-from simulacra.models.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.models.sequential.tables import (
     by_entity,
     fresh_name,
@@ -57,6 +56,7 @@ from simulacra.models.sequential.tables import (
     sequence_state,
 )
 from simulacra.models.sequential.timing import EventTimes, first_of
+from simulacra.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.params import Integer, Names, Number, OneOf, Optional, Text, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed, make_rng
@@ -423,7 +423,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     def _fit_network(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any, started: float) -> None:
         torch = require_torch()
-        from simulacra.models.neural.optim import adam, decay_groups
+        from simulacra.neural.optim import adam, decay_groups
 
         self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
                                     sub_bins=int(self.numeric_sub_bins),

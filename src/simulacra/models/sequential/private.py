@@ -36,9 +36,9 @@ import torch
 
 from simulacra.models.neural.clipping import per_row_grads
 from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
-from simulacra.models.neural.optim import adam, decay_groups
-from simulacra.models.neural.torch import torch_session
-from simulacra.models.neural.training import EpochLoop
+from simulacra.neural.optim import adam, decay_groups
+from simulacra.neural.torch import torch_session
+from simulacra.neural.training import EpochLoop
 
 #: Padded steps per chunk of entities whose gradients are taken together.
 CHUNK_STEPS = 4_096

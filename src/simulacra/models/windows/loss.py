@@ -8,7 +8,7 @@ mean absolute error of its Fourier coefficients along time (real and imaginary p
 way Diffusion-TS's does (its weight: √L / 5).
 
 >>> import torch
->>> from simulacra.models.neural.schedule import NoiseSchedule
+>>> from simulacra.neural.schedule import NoiseSchedule
 >>> from simulacra.models.windows.denoiser import WindowTransformer
 >>> net = WindowTransformer(channels=2, length=8, width=16, layers=1, heads=2)
 >>> loss = WindowLoss(net, NoiseSchedule.cosine(50).alpha_bar, fourier_weight=0.5)

@@ -54,8 +54,6 @@ from simulacra.errors import DataError, ParameterError
 from simulacra.kinds import Id, Numerical
 from simulacra.metadata import Metadata
 from simulacra.models.neural.base import NeuralSynthesizer
-from simulacra.models.neural.schedule import NoiseSchedule
-from simulacra.models.neural.torch import require_torch, torch_session
 from simulacra.models.quantile import QuantileNormal
 from simulacra.models.sequential.tables import (
     by_entity,
@@ -65,6 +63,8 @@ from simulacra.models.sequential.tables import (
     sequence_state,
 )
 from simulacra.models.sequential.timing import EventTimes
+from simulacra.neural.schedule import NoiseSchedule
+from simulacra.neural.torch import require_torch, torch_session
 from simulacra.params import Flag, Integer, Number, OneOf, Optional
 from simulacra.randomness import RandomState, child_seed, make_rng
 

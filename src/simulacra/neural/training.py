@@ -2,7 +2,7 @@
 
 :class:`EpochLoop` yields epoch numbers until ``epochs`` are done or ``max_training_time`` is
 spent (checked between epochs), shows a progress bar with the losses when ``verbose``, and, with
-a :class:`~simulacra.models.neural.validation.Watch`, scores the held-out rows after every epoch
+a :class:`~simulacra.neural.validation.Watch`, scores the held-out rows after every epoch
 and says when training should stop (the patience rule; the watch keeps the best weights).
 
 >>> loop = EpochLoop("demo", epochs=5, budget=None, verbose=False, loss_names=["loss"])
@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from simulacra.models.neural.validation import Watch
+from simulacra.neural.validation import Watch
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from simulacra.errors import ParameterError, SimulacraError
-from simulacra.models.neural.denormals import denormals_flushed, flush_denormals
+from simulacra.neural.denormals import denormals_flushed, flush_denormals
 
 if TYPE_CHECKING:
     import torch
@@ -72,7 +72,7 @@ def torch_session(seed: int, device: torch.device) -> Iterator[torch.Generator]:
     thread count is set to :func:`training_threads` and restored afterwards.
 
     Subnormal floats are flushed to zero on every torch thread for the session
-    (:mod:`~simulacra.models.neural.denormals`: up to 100x faster late in training), then the
+    (:mod:`~simulacra.neural.denormals`: up to 100x faster late in training), then the
     caller's setting is restored.
     """
     torch = require_torch()
