@@ -213,12 +213,57 @@ class PII(ColumnKind):
         return []
 
 
+#: How a text column is written: a language model learned on it, its frequent words, or the
+#: language model whenever torch and tokenizers are installed and the column has enough texts.
+TEXT_GENERATORS: tuple[str, ...] = ("auto", "network", "words")
+
+
 @dataclass(frozen=True)
 class Text(ColumnKind):
-    """Free text: generated from the column's vocabulary and length distribution."""
+    """Free text, written fresh given the rest of its row.
+
+    ``generator``: ``"network"`` trains a language model on the column (byte-level BPE and an
+    LSTM, conditioned on the row's other columns; needs the ``deep`` extra); ``"words"`` draws
+    the column's frequent words to its length distribution; ``"auto"`` (default) is the
+    network when torch and tokenizers are installed and the column has at least 200 texts.
+    ``max_training_time`` caps the network's training in seconds and ``epochs`` its passes
+    over the texts (``None``: up to 30, stopping early when held-out texts stop improving; set
+    ``epochs`` rather than a time for results that do not depend on the machine's speed);
+    ``temperature`` and ``top_p`` shape its sampling (lower: safer, more repetitive text).
+    """
 
     kind: ClassVar[str] = "text"
     family: ClassVar[Family] = "generated"
+    generator: str = "auto"
+    max_training_time: float | None = None
+    epochs: int | None = None
+    temperature: float = 1.0
+    top_p: float = 1.0
+
+    def problems(self, name: str) -> list[str]:
+        out = []
+        if self.epochs is not None and not (
+                isinstance(self.epochs, int) and not isinstance(self.epochs, bool)
+                and self.epochs >= 1):
+            out.append(f"column {name!r}: epochs must be an integer >= 1, got {self.epochs!r}")
+        if self.generator not in TEXT_GENERATORS:
+            out.append(f"column {name!r}: unknown text generator {self.generator!r}; use one "
+                       f"of {', '.join(TEXT_GENERATORS)}")
+        if self.max_training_time is not None and not (
+                _is_number(self.max_training_time) and self.max_training_time > 0):
+            out.append(f"column {name!r}: max_training_time must be a number of seconds > 0, "
+                       f"got {self.max_training_time!r}")
+        if not (_is_number(self.temperature) and self.temperature > 0):
+            out.append(f"column {name!r}: temperature must be a number > 0, got "
+                       f"{self.temperature!r}")
+        if not (_is_number(self.top_p) and 0 < self.top_p <= 1):
+            out.append(f"column {name!r}: top_p must be a number in (0, 1], got {self.top_p!r}")
+        return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) \
+        and bool(np.isfinite(value))
 
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"

@@ -57,7 +57,7 @@ from simulacra.encoders.domains import (
     NumericDomain,
     domain_from_state,
 )
-from simulacra.encoders.missing import GeneratedEncoder, null_kind, set_nulls
+from simulacra.encoders.missing import GeneratedEncoder, learned_rows, null_kind, set_nulls
 from simulacra.errors import DataError
 from simulacra.metadata import Metadata
 
@@ -98,19 +98,21 @@ class BinnedCodec(TableCodec):
         self.value_encoders_: dict[str, Encoder] = {}  # value encoders (for dtypes) / generators
         encoders = {c: encoder_for(self.metadata[c]) for c in self.columns_}
         learned = [c for c in self.columns_ if _learns(encoders[c], data[c])]
+        self._rows = learned_rows(data, self.metadata)
         for name in self.columns_:
             column_budget = None
             if budget is not None and name in learned:
                 share = budget.ledger.threshold_delta / max(len(learned), 1)
                 column_budget = Budget(budget.ledger, budget.rho / len(learned), share, name)
             self._fit_column(name, data[name], encoders[name], column_budget, rng)
+        del self._rows
         self._index()
         return self
 
     def _fit_column(self, name: str, column: pd.Series, encoder: Encoder,
                     budget: Budget | None, rng: np.random.Generator) -> None:
         if isinstance(encoder, GeneratedEncoder):
-            self._fit_generated(name, column, encoder)
+            self._fit_generated(name, column, encoder, rng)
             return
         if column.isna().all() and budget is None:
             self.domains_[name] = CategoricalDomain([], np.zeros(0), False, nullable=True)
@@ -142,9 +144,10 @@ class BinnedCodec(TableCodec):
                 pd.Series(grid[:, i]), bins=self.bins, integer=integer[i], declared=declared[i],
                 budget=part_budget, rng=rng)
 
-    def _fit_generated(self, name: str, column: pd.Series, encoder: GeneratedEncoder) -> None:
+    def _fit_generated(self, name: str, column: pd.Series, encoder: GeneratedEncoder,
+                       rng: np.random.Generator) -> None:
         if not self.private_:
-            self.value_encoders_[name] = encoder.fit(column)
+            self.value_encoders_[name] = encoder.fit_with_rows(column, self._rows, rng)
             return
         # fitted on a public stand-in of the column's dtype: nothing real is looked at; the
         # null share, where it is modelled, is a domain of its own measured under the budget
@@ -218,9 +221,19 @@ class BinnedCodec(TableCodec):
                           rng: np.random.Generator) -> pd.DataFrame:
         """The table ``encoded`` stands for, in the fitted columns, order and dtypes."""
         self._check_fitted()
+        later = [name for name in self.columns_ if self._reads_rows(name)]
         columns = {name: self._decode(name, encoded, n, rng).reset_index(drop=True)
-                   for name in self.columns_}
+                   for name in self.columns_ if name not in later}
+        if later:
+            rows = learned_rows(pd.DataFrame(columns), self.metadata)
+            for name in later:
+                columns[name] = self.value_encoders_[name].generate_for(rows, rng) \
+                    .reset_index(drop=True)
         return pd.DataFrame(columns, columns=pd.Index(self.columns_, dtype=object))
+
+    def _reads_rows(self, name: str) -> bool:
+        enc = self.value_encoders_.get(name)
+        return isinstance(enc, GeneratedEncoder) and enc.reads_rows and name not in self.domains_
 
     def _decode(self, name: str, encoded: Mapping[str, np.ndarray], n: int,
                 rng: np.random.Generator) -> pd.Series:

@@ -36,7 +36,7 @@ from simulacra.encoders.codec import (
     TableCodec,
 )
 from simulacra.encoders.columns import encoder_for, encoder_from_state
-from simulacra.encoders.missing import MissingIndicator
+from simulacra.encoders.missing import GeneratedEncoder, MissingIndicator, learned_rows
 from simulacra.errors import DataError, ParameterError
 from simulacra.metadata import Metadata
 
@@ -65,13 +65,17 @@ class ExactCodec(TableCodec):
         self.all_null_: list[str] = [c for c in data.columns if data[c].isna().all()]
         self.encoders_: dict[str, Encoder] = {}
         self.missing_: dict[str, MissingIndicator] = {}
+        rows = learned_rows(data, self.metadata)
         for name in self.columns_:
             if name in self.all_null_:
                 continue
             column = data[name]
             encoder = encoder_for(self.metadata[name], **self.encoder_options)
             try:
-                encoder.fit(column)
+                if isinstance(encoder, GeneratedEncoder):
+                    encoder.fit_with_rows(column, rows, rng)
+                else:
+                    encoder.fit(column)
             except DataError:
                 raise
             except (ValueError, TypeError) as err:
@@ -127,8 +131,15 @@ class ExactCodec(TableCodec):
                           rng: np.random.Generator) -> pd.DataFrame:
         """Decode arrays (as :meth:`transform` makes them) into a DataFrame of ``n`` rows."""
         self._check_fitted()
-        return _frame([self._decode(name, encoded, n, rng) for name in self.columns_],
-                      self.columns_)
+        later = [name for name in self.columns_ if _reads_rows(self.encoders_.get(name))]
+        first = [name for name in self.columns_ if name not in later]
+        frame = _frame([self._decode(name, encoded, n, rng) for name in first], first)
+        if not later:
+            return frame
+        rows = learned_rows(frame, self.metadata)
+        for name in later:
+            frame[name] = array_of(self.encoders_[name].generate_for(rows, rng))
+        return frame[self.columns_]
 
     def _decode(self, name: str, encoded: Mapping[str, np.ndarray], n: int,
                 rng: np.random.Generator) -> ArrayLike:
@@ -208,6 +219,10 @@ class ExactCodec(TableCodec):
         self.all_null_ = list(state["all_null"])
         self.encoders_ = {n: encoder_from_state(s) for n, s in state["encoders"].items()}
         self.missing_ = {n: MissingIndicator.from_state(s) for n, s in state["missing"].items()}
+
+
+def _reads_rows(encoder: Encoder | None) -> bool:
+    return isinstance(encoder, GeneratedEncoder) and encoder.reads_rows
 
 
 def _try_code(encoder: Encoder, value: pd.Series) -> int | None:

@@ -207,6 +207,12 @@ class MissingIndicator:
             raise NotFittedError("MissingIndicator is not fitted; call fit() first")
 
 
+def learned_rows(data: pd.DataFrame, metadata: Any) -> pd.DataFrame:
+    """The columns of ``data`` that models learn (not ids, PII or text): what an encoder that
+    reads rows is given, at fit and when generating."""
+    return data[[c for c in data.columns if c in metadata and metadata[c].learned]]
+
+
 class GeneratedEncoder(Encoder):
     """Base of the generated kinds: makes fresh values and keeps the column's null share.
 
@@ -224,6 +230,22 @@ class GeneratedEncoder(Encoder):
         super().fit(series)
         self.missing_ = missing
         return self
+
+    @property
+    def reads_rows(self) -> bool:
+        """Whether :meth:`generate_for` reads the other columns of the rows it writes for (a
+        codec then decodes those first)."""
+        return False
+
+    def fit_with_rows(self, series: pd.Series, rows: pd.DataFrame,
+                      rng: np.random.Generator) -> GeneratedEncoder:
+        """Fit on ``series`` given ``rows``, the learned columns of the same rows (only an
+        encoder that :attr:`reads_rows` looks at them or draws from ``rng``)."""
+        return self.fit(series)
+
+    def generate_for(self, rows: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+        """One fresh value for each of ``rows`` (the generated rows' learned columns)."""
+        return self.generate(len(rows), rng)
 
     def fit_public(self, series: pd.Series) -> GeneratedEncoder:
         """Fit on a public stand-in of ``series``'s dtype: nothing real is looked at."""

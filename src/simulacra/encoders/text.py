@@ -1,14 +1,24 @@
-"""Free text: bags of frequent words with the column's words-per-value distribution.
+"""Free text: a language model learned on the column and written given the row, or its words.
 
-Only words used in at least ``min_word_count`` distinct rows are learned (with their counts),
-plus the histogram of words per value and the null share; no whole value is kept. Generated
-values draw a length, then that many words by frequency. With too few rows for any word to
-qualify, Faker's lorem words (seeded from ``rng``) are used instead.
+The text kind's ``generator`` chooses (:class:`~simulacra.kinds.Text`):
+
+* ``"network"``: :class:`~simulacra.encoders.language.model.LanguageModel` — a byte-level BPE
+  and an LSTM trained here from scratch on the column, conditioned on the row's other columns
+  (the codec decodes them first and passes them on), with rare-token protection and no
+  verbatim copies of rare training texts; nulls are one of the things it writes, so they too
+  depend on the row;
+* ``"words"``: :class:`~simulacra.encoders.language.words.WordBag` — frequent words to the
+  column's length distribution (no whole value kept), nulls at the column's share;
+* ``"auto"``: the network when torch and tokenizers are installed and the column has at least
+  :data:`MIN_TEXTS_FOR_NETWORK` texts, else the words.
+
+Under a privacy budget the column is fitted on a public stand-in (:meth:`fit_public`): words,
+of nothing real (Faker's lorem words).
 
 >>> s = pd.Series(["red fox", "red dog", "a red fox", "fox", None] * 3, name="note")
 >>> enc = TextEncoder(min_word_count=3).fit(s)
->>> enc.vocabulary_, enc.word_counts_.tolist()
-(['fox', 'red', 'a', 'dog'], [9, 9, 3, 3])
+>>> enc.generator_, enc.vocabulary_
+('words', ['fox', 'red', 'a', 'dog'])
 >>> out = enc.generate(5, np.random.default_rng(0))
 >>> int(out.isna().sum()), set(" ".join(out.dropna()).split()) <= set(enc.vocabulary_)
 (1, True)
@@ -16,22 +26,45 @@ qualify, Faker's lorem words (seeded from ``rng``) are used instead.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import importlib.util
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from simulacra.encoders.base import State
+from simulacra.encoders.language.words import WordBag
 from simulacra.encoders.missing import GeneratedEncoder
-from simulacra.encoders.pii import make_faker
-from simulacra.errors import check_param
+from simulacra.errors import ModelFileError, ParameterError, check_param
 from simulacra.kinds import Text, column_from_dict
 
-_FALLBACK_LENGTH = 5  # words per value when the column had no values at all
+#: ``generator="auto"`` trains the language model on a column with at least this many texts.
+MIN_TEXTS_FOR_NETWORK = 1000
+
+
+def network_available() -> bool:
+    """Whether torch and tokenizers are installed (the ``deep`` extra)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "tokenizers"))
+
+
+def choose_generator(spec: Text, n_texts: int, *, available: bool | None = None) -> str:
+    """``"network"`` or ``"words"`` for a column of ``n_texts`` non-null texts.
+
+    >>> choose_generator(Text(), 5000, available=True), choose_generator(Text(), 50, available=True)
+    ('network', 'words')
+    >>> choose_generator(Text(generator="words"), 5000, available=True)
+    'words'
+    """
+    if spec.generator != "auto":
+        return spec.generator
+    if available is None:
+        available = network_available()
+    return "network" if available and n_texts >= MIN_TEXTS_FOR_NETWORK else "words"
 
 
 class TextEncoder(GeneratedEncoder):
-    """Generate text from the column's frequent words and words-per-value histogram."""
+    """Write a text column with a language model given the row, or from its frequent words."""
 
     name: ClassVar[str] = "text"
 
@@ -39,6 +72,26 @@ class TextEncoder(GeneratedEncoder):
         super().__init__()
         self.spec = spec if spec is not None else Text()
         self.min_word_count = min_word_count
+        self._public = False
+
+    @property
+    def reads_rows(self) -> bool:
+        return getattr(self, "network_", None) is not None
+
+    def fit_with_rows(self, series: pd.Series, rows: pd.DataFrame,
+                      rng: np.random.Generator) -> TextEncoder:
+        self._given = (series, rows, rng)
+        try:
+            return self.fit(series)
+        finally:
+            self._given = None
+
+    def fit_public(self, series: pd.Series) -> TextEncoder:
+        self._public = True
+        try:
+            return self.fit(self._stand_in(series))
+        finally:
+            self._public = False
 
     def _stand_in(self, series: pd.Series) -> pd.Series:
         """No words at all (a vocabulary would leak): generated text is Faker's lorem words."""
@@ -48,65 +101,85 @@ class TextEncoder(GeneratedEncoder):
         check_param("min_word_count", self.min_word_count, "an integer >= 1",
                     isinstance(self.min_word_count, int | np.integer)
                     and not isinstance(self.min_word_count, bool) and self.min_word_count >= 1)
-        tokens = values.astype(str).reset_index(drop=True).str.split()
-        lengths = tokens.str.len().value_counts().sort_index()
-        self.lengths_ = lengths.index.to_numpy(dtype=np.int64)
-        self.length_counts_ = lengths.to_numpy(dtype=np.int64)
-        words = tokens.explode().dropna()
-        pairs = pd.DataFrame({"row": words.index, "word": words.to_numpy(dtype=object)})
-        rows = pairs.drop_duplicates()["word"].value_counts()  # distinct rows per word
-        frequent = rows.index[rows.to_numpy() >= self.min_word_count]
-        counts = words.value_counts()
-        counts = counts[counts.index.isin(frequent)]
-        order = sorted(range(len(counts)), key=lambda i: (-counts.iloc[i], counts.index[i]))
-        self.vocabulary_: list[str] = [str(counts.index[i]) for i in order]
-        self.word_counts_ = counts.to_numpy(dtype=np.int64)[order]
+        problems = self.spec.problems(self.column_ or "?")
+        if problems:
+            raise ParameterError("; ".join(problems))
+        public = getattr(self, "_public", False)
+        generator = "words" if public else choose_generator(self.spec, len(values))
+        self.generator_ = generator
+        self.network_ = None
+        self.words_ = WordBag.fit(values, min_word_count=self.min_word_count)
+        if generator == "network":
+            self.network_ = self._fit_network(values)
+
+    def _fit_network(self, values: pd.Series) -> Any:
+        from simulacra.encoders.language.model import LanguageModel, LanguageSettings
+
+        if not network_available():
+            raise ParameterError(f"column {self.column_!r}: generator='network' needs torch "
+                                 'and tokenizers: pip install "simulacra[deep]", or set the '
+                                 "column's generator to 'words'")
+        series, rows, rng = getattr(self, "_given", None) or (values, None, None)
+        rows = pd.DataFrame(index=range(len(series))) if rows is None \
+            else rows.reset_index(drop=True)
+        epochs = LanguageSettings().epochs if self.spec.epochs is None else self.spec.epochs
+        settings = replace(LanguageSettings(), max_training_time=self.spec.max_training_time,
+                           epochs=int(epochs),
+                           temperature=float(self.spec.temperature),
+                           top_p=float(self.spec.top_p), min_rows=int(self.min_word_count))
+        return LanguageModel.fit(series.reset_index(drop=True), rows,
+                                 rng if rng is not None else np.random.default_rng(0), settings)
+
+    @property
+    def vocabulary_(self) -> list[str]:
+        return self.words_.vocabulary
+
+    def generate_for(self, rows: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+        """One value for each of ``rows`` (the other columns of the generated rows)."""
+        if self.network_ is None:
+            return self.generate(len(rows), rng)
+        texts = self.network_.generate(rows, rng)
+        series = pd.Series(texts, dtype=object, name=self.column_)
+        null = series.isna().to_numpy()
+        if null.any():
+            return self.missing_.apply(series.where(~null, "").astype(self.dtype_), null)
+        return series.astype(self.dtype_)
+
+    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
+        if getattr(self, "network_", None) is not None:
+            check_param("n", n, "an integer >= 0",
+                        isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 0)
+            return self.generate_for(pd.DataFrame(index=range(int(n))), rng)
+        return super().generate(n, rng)
 
     def _generate(self, k: int, rng: np.random.Generator) -> pd.Series:
-        # 1. words per value, 2. the words, 3. join them row by row in one pass.
-        if self.length_counts_.size:
-            p = self.length_counts_ / self.length_counts_.sum()
-            lengths = self.lengths_[rng.choice(len(p), size=k, p=p)]
-        else:
-            lengths = np.full(k, _FALLBACK_LENGTH, dtype=np.int64)
-        total = int(lengths.sum())
-        if self.vocabulary_:
-            p = self.word_counts_ / self.word_counts_.sum()
-            vocabulary = pd.Series(self.vocabulary_, dtype=object) + " "
-            words = vocabulary.to_numpy()[rng.choice(len(p), size=total, p=p)]
-        else:
-            fake = make_faker("en_US", rng)
-            words = (pd.Series(fake.words(nb=total), dtype=object) + " ").to_numpy()
-        return pd.Series(_join(words, lengths), dtype=object).astype(self.dtype_)
+        return pd.Series(self.words_.generate(k, rng), dtype=object).astype(self.dtype_)
 
     def _get_state(self) -> State:
-        return {"spec": self.spec.to_dict(), "min_word_count": int(self.min_word_count),
-                "vocabulary": self.vocabulary_, "word_counts": self.word_counts_,
-                "lengths": self.lengths_, "length_counts": self.length_counts_}
+        state = {"spec": self.spec.to_dict(), "min_word_count": int(self.min_word_count),
+                 "generator": self.generator_, **self.words_.get_state()}
+        if self.network_ is not None:
+            state["network"] = self.network_.get_state()
+        return state
 
     def _set_state(self, state: State) -> None:
-        self.spec = column_from_dict(state["spec"], name=self.column_ or "?")
+        spec = column_from_dict(state["spec"], name=self.column_ or "?")
+        if not isinstance(spec, Text):
+            raise ModelFileError(f"column {self.column_!r}: a text encoder with a {spec.kind} "
+                                 "spec; the model file is corrupted")
+        self.spec = spec
         self.min_word_count = int(state["min_word_count"])
-        self.vocabulary_ = list(state["vocabulary"])
-        self.word_counts_ = np.asarray(state["word_counts"], dtype=np.int64)
-        self.lengths_ = np.asarray(state["lengths"], dtype=np.int64)
-        self.length_counts_ = np.asarray(state["length_counts"], dtype=np.int64)
+        self.words_ = WordBag.from_state(state)
+        self.generator_ = str(state.get("generator", "words"))  # files before the network
+        self.network_ = None
+        if self.generator_ == "network":
+            from simulacra.encoders.language.model import LanguageModel
 
-
-def _join(words: np.ndarray, lengths: np.ndarray) -> list[str]:
-    """Join consecutive runs of ``words`` (each ending in a space) into ``len(lengths)`` strings.
-
-    >>> _join(np.array(["a ", "b ", "c "], dtype=object), np.array([2, 0, 1]))
-    ['a b', '', 'c']
-    """
-    k = len(lengths)
-    if k == 0:
-        return []
-    seq = np.empty(len(words) + k, dtype=object)
-    ends = np.cumsum(lengths) + np.arange(k)  # where each row's terminator goes
-    is_end = np.zeros(len(seq), dtype=bool)
-    is_end[ends] = True
-    seq[is_end] = "\n"
-    seq[~is_end] = words
-    rows = "".join(seq.tolist()).split("\n")[:-1]
-    return pd.Series(rows, dtype=object).str.rstrip(" ").tolist()
+            try:
+                self.network_ = LanguageModel.from_state(state["network"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ModelFileError(f"the language model of text column {self.column_!r} "
+                                     f"cannot be read: {exc}") from None
+        elif self.generator_ != "words":
+            raise ModelFileError(f"column {self.column_!r}: unknown text generator "
+                                 f"{self.generator_!r} in the model file")
