@@ -3,7 +3,8 @@
 Texts of similar length share a batch (sorted with a random jitter, then the batches shuffled),
 so little is padding; the output layer runs on the real tokens only. A tenth of the texts (at
 most 2,000, when there are at least 50) is held out: their loss after each epoch drives early
-stopping (the floor's patience rule, best weights restored) and is reported.
+stopping (the floor's patience rule, best weights restored) and is reported. The time budget
+is checked after every batch.
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ def held_out_loss(net: TextLSTM, sequences: Sequence[np.ndarray], codes: np.ndar
     return total / max(count, 1)
 
 
+def out_of_time(loop: EpochLoop) -> bool:
+    """Whether the loop's time budget is spent: checked after every batch, as one epoch of a
+    large column can take minutes (the last epoch is then a partial one)."""
+    return loop.budget is not None and time.perf_counter() - loop.started >= loop.budget
+
+
 def train(net: TextLSTM, sequences: Sequence[np.ndarray], codes: np.ndarray,
           plan: TrainingPlan, rng: np.random.Generator) -> TrainingResult:
     """Fit ``net`` to the token ``sequences`` given their rows' context ``codes``."""
@@ -121,11 +128,13 @@ def train(net: TextLSTM, sequences: Sequence[np.ndarray], codes: np.ndarray,
                 optimizer.step()
                 total += loss.item() * len(chosen)
                 count += len(chosen)
+                if out_of_time(loop):
+                    break
             score = (lambda: held_out_loss(net, sequences, codes, held)) if watch else None
             stop = loop.end_epoch({"loss": total / max(count, 1)}, score)
             if watch is not None:
                 held_loss = loop.last["held-out loss"]
-            if stop:
+            if stop or out_of_time(loop):
                 break
     finally:
         loop.close()
