@@ -10,7 +10,9 @@ metadata and its options, then:
 2. ``transform(data, rng)`` gives one array per encoded column, laid out as
    ``encoded_columns_`` says (name, source column, continuous or discrete, codes);
 3. ``inverse_transform(encoded, n, rng)`` gives the table back with the columns, order and
-   dtypes it was fitted on (generated kinds — ids, PII, text — are made fresh);
+   dtypes it was fitted on (generated kinds — ids, PII, text — are made fresh; a generated
+   encoder that ``reads_rows``, the language model of a text column, is fitted given the
+   row's learned columns and writes after them, given the decoded ones);
 4. what a condition may ask of a column: :meth:`~TableCodec.condition_domain` (the values or
    bounds it can produce), :meth:`~TableCodec.discrete_codes` (the codes equality conditions
    pin down, for models that steer generation), :meth:`~TableCodec.null_code` and
