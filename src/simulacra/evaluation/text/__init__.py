@@ -27,19 +27,39 @@ draws the texts the report shows, and :func:`evaluate_text` runs everything for 
 column of a table; :func:`simulacra.evaluate` does so itself (its ``"text"`` stage).
 """
 
+from simulacra.evaluation.text.coherence import text_coherence
 from simulacra.evaluation.text.copies import text_exact_copies
 from simulacra.evaluation.text.data import Texts, TextStatistics
+from simulacra.evaluation.text.detection import text_detection_auc
+from simulacra.evaluation.text.evaluate import (
+    TextEvaluation,
+    TextSettings,
+    coherence_targets,
+    evaluate_text,
+    text_columns,
+)
+from simulacra.evaluation.text.features import tfidf_features
 from simulacra.evaluation.text.leakage import ngram_leakage, ngrams
 from simulacra.evaluation.text.lengths import length_similarity
+from simulacra.evaluation.text.samples import text_samples
 from simulacra.evaluation.text.vocabulary import rarefied_types, vocabulary
 
 __all__ = [
+    "TextEvaluation",
+    "TextSettings",
     "TextStatistics",
     "Texts",
+    "coherence_targets",
+    "evaluate_text",
     "length_similarity",
     "ngram_leakage",
     "ngrams",
     "rarefied_types",
+    "text_coherence",
+    "text_columns",
+    "text_detection_auc",
     "text_exact_copies",
+    "text_samples",
+    "tfidf_features",
     "vocabulary",
 ]
