@@ -377,3 +377,23 @@ def test_evaluate_command_prints_the_text_figures(tables, tmp_path):
     figures = {m["name"]: m for m in json.loads((tmp_path / "q.json").read_text())["metrics"]}
     assert figures["text detection AUC"]["value"] > 0.9  # word salad is detected
     assert figures["coherence ROC-AUC (topic)"]["value"] < 0.65  # and says nothing of topics
+
+
+def test_a_pipeline_gate_on_a_text_columns_figure(tables, tmp_path):
+    from simulacra.pipeline import run_pipeline
+
+    tables["train"].to_csv(tmp_path / "notes.csv", index=False)
+    config = tmp_path / "p.yaml"
+    config.write_text("""\
+source: {path: notes.csv}
+metadata: {columns: {note: text}}
+model: {name: independent}
+evaluation: {holdout: 0.25, metrics: [text]}
+gates:
+  - {metric: text detection AUC, column: note, min: 0.8}
+  - {metric: text exact copies, column: note, max: 0.01}
+""", encoding="utf-8")
+    result = run_pipeline(config)
+    assert result.passed, [g.describe() for g in result.gates]
+    assert result.metrics["text detection AUC (column note)"]["value"] > 0.8  # bag of words
+    assert "text detection AUC" not in result.metrics  # a text figure is keyed by its column
