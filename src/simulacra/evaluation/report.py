@@ -176,19 +176,20 @@ def text_sections(metrics: list[Metric], info: dict[str, Any], figures: dict[str
             "column": column,
             "metrics": [(m, status(m)) for m in found],
             "sides": [side for side in ("train", "holdout", "synthetic") if side in stats],
-            "statistics": [(label, {side: values.get(key) for side, values in stats.items()})
-                           for key, label in _TEXT_STATISTICS],
+            "statistics": [(label, digits, {side: values.get(key)
+                                            for side, values in stats.items()})
+                           for key, label, digits in _TEXT_STATISTICS],
             "telling": telling,
             "samples": figures.get("text", {}).get(column, {}).get("samples", {}),
         })
     return out
 
 
-#: The statistics rows of a text column's section: key of TextStatistics, plain name.
-_TEXT_STATISTICS = (("texts", "texts (non-null)"), ("null_share", "null share"),
-                    ("mean_chars", "mean characters"), ("median_chars", "median characters"),
-                    ("mean_words", "mean words"), ("median_words", "median words"),
-                    ("words", "words in all"), ("vocabulary", "distinct words"))
+#: The statistics rows of a text column's section: key of TextStatistics, plain name, digits.
+_TEXT_STATISTICS = (("texts", "texts (non-null)", 0), ("null_share", "null share", 3),
+                    ("mean_chars", "mean characters", 1), ("median_chars", "median characters", 1),
+                    ("mean_words", "mean words", 1), ("median_words", "median words", 1),
+                    ("words", "words in all", 0), ("vocabulary", "distinct words", 0))
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
