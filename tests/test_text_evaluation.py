@@ -257,6 +257,24 @@ def test_coherence_pools_rare_classes_and_names_wrong_columns(tables):
         text_coherence(train, tables["faithful"], holdout, text="note", targets="note")
 
 
+def test_empty_and_null_texts_give_figures_or_say_why(tables):
+    train, holdout = tables["train"], tables["holdout"]
+    blank = train.assign(note="")  # every synthetic text empty (not null)
+    out = evaluate_text(train, blank, holdout, metadata=metadata(train),
+                        settings={"coherence": "topic", "samples": 2})
+    figures = {m.name: m for m in out.metrics}
+    assert figures["text detection AUC"].value == 1.0  # empty texts give themselves away
+    nothing = text_detection_auc([""] * 50, [""] * 50)  # no n-gram on either side
+    assert np.isnan(nothing.value) and "not computed" in nothing.note
+    assert figures["coherence ROC-AUC (topic)"].value == pytest.approx(0.5)
+    assert figures["text word count similarity"].value == 0.0
+    assert figures["10-gram leakage"].value == 0.0 and figures["text exact copies"].value == 0.0
+    gone = train.assign(note=None)  # every synthetic value null
+    out = evaluate_text(train, gone, holdout, metadata=metadata(train))
+    assert not out.metrics and "every synthetic value is null" in out.not_computed[0]
+    assert out.statistics["note"]["synthetic"].null_share == 1.0
+
+
 def test_samples_are_seeded_distinct_and_cut():
     texts = [f"text number {i} " + "word " * i for i in range(50)]
     first = text_samples(texts, texts, per_side=4, max_chars=30, random_state=1)

@@ -118,10 +118,14 @@ def text_coherence(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Dat
         if len(side.texts) == 0:
             raise DataError(f"text coherence: every {name} text of {text!r} is null")
     seed = child_seed(rng)
-    features: dict[str, tuple[sparse.csr_matrix, sparse.csr_matrix]] = {}
+    features: dict[str, tuple[sparse.csr_matrix, sparse.csr_matrix] | None] = {}
     for source in ("synthetic", "real"):
-        vectorizer, X = fit_vectorizer(sides[source].texts, word_features=word_features,
-                                       char_features=0)
+        try:
+            vectorizer, X = fit_vectorizer(sides[source].texts, word_features=word_features,
+                                           char_features=0)
+        except DataError:  # no word at all: nothing to learn from, the model guesses
+            features[source] = None
+            continue
         features[source] = (X, sparse.csr_matrix(vectorizer.transform(sides["holdout"].texts)))
     note = _sample_note({name: (len(sides[name].texts), frame[text].notna().sum())
                          for name, frame in zip(_SIDES, (synthetic, train, holdout),
@@ -142,8 +146,9 @@ def _side(frame: pd.DataFrame, text: str, targets: list[str], max_texts: int,
     return _Side(texts.values, frame.iloc[keep][targets])
 
 
-def _target_metrics(sides: dict[str, _Side], features: dict[str, tuple[Any, Any]], target: str,
-                    max_classes: int, epochs: int, seed: int, note: str) -> list[Metric]:
+def _target_metrics(sides: dict[str, _Side], features: dict[str, tuple[Any, Any] | None],
+                    target: str, max_classes: int, epochs: int, seed: int, note: str
+                    ) -> list[Metric]:
     labels = {name: as_labels(side.frame[target]) for name, side in sides.items()}
     classes, counts = np.unique(labels["real"], return_counts=True)
     if len(classes) > max_classes:  # the most frequent, the rest pooled
@@ -162,8 +167,14 @@ def _target_metrics(sides: dict[str, _Side], features: dict[str, tuple[Any, Any]
     y_hold = codes["holdout"][held]
     notes, scores = [note], {}
     for source in ("synthetic", "real"):
-        X, X_hold = features[source]
         ok = codes[source] >= 0
+        found = features[source]
+        if found is None:
+            notes.append(f"the {source} texts hold no word: the model cannot tell classes apart")
+            proba = np.full((int(held.sum()), len(classes)), 1.0 / len(classes))
+            scores[source] = _scores(y_hold, proba, binary, positive)
+            continue
+        X, X_hold = found
         proba = _fit_predict_proba(X[ok], codes[source][ok], X_hold[held], len(classes), epochs,
                                    seed)
         if len(np.unique(codes[source][ok])) < 2:

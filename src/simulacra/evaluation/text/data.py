@@ -86,10 +86,20 @@ class Texts:
         return out
 
     @cached_property
+    def word_hashes(self) -> np.ndarray:
+        """A 64-bit hash of every word of :attr:`flat_words` (equal words, equal hashes), so
+        that words are compared as numbers, whatever their length."""
+        return pd.util.hash_array(self.flat_words, categorize=True)
+
+    @cached_property
+    def vocabulary_size(self) -> int:
+        """How many distinct words there are."""
+        return int(np.unique(self.word_hashes).size)
+
+    @cached_property
     def vocabulary(self) -> np.ndarray:
-        """The distinct words, sorted."""
-        return np.unique(self.flat_words.astype(str)) if self.flat_words.size else \
-            np.empty(0, dtype=str)
+        """The distinct words, in order of first appearance."""
+        return pd.unique(self.flat_words) if self.flat_words.size else np.empty(0, dtype=object)
 
     def statistics(self) -> TextStatistics:
         """Counts and lengths of these texts (:class:`TextStatistics`)."""
@@ -98,7 +108,7 @@ class Texts:
             texts=len(self), null_share=self.nulls / self.total if self.total else 0.0,
             mean_chars=_mean(chars), median_chars=_median(chars),
             mean_words=_mean(words), median_words=_median(words),
-            words=int(words.sum()), vocabulary=len(self.vocabulary))
+            words=int(words.sum()), vocabulary=self.vocabulary_size)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from simulacra.errors import check_param
+from simulacra.errors import DataError, check_param
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.text.data import Texts, TextsLike, require_texts
 from simulacra.evaluation.text.features import CHAR_FEATURES, WORD_FEATURES, tfidf_features
@@ -87,7 +87,12 @@ def text_detection_auc(train: TextsLike, synthetic: TextsLike,
                       note=f"not computed: needs at least {folds} texts per side")
     texts = np.concatenate([real.values[_pick(len(real), n, rng)],
                             synthetic.values[_pick(len(synthetic), n, rng)]])
-    X, names = tfidf_features(texts, word_features=word_features, char_features=char_features)
+    try:
+        X, names = tfidf_features(texts, word_features=word_features,
+                                  char_features=char_features)
+    except DataError as err:
+        return Metric("text detection AUC", "text", math.nan, definition=DEFINITION,
+                      direction="closer", ideal=0.5, column=column, note=f"not computed: {err}")
     y = np.repeat([0, 1], n)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=child_seed(rng))
     aucs: list[float] = []

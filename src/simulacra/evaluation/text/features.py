@@ -21,7 +21,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from simulacra.errors import check_param
+from simulacra.errors import DataError, check_param
 
 #: Bounds on the features: word 1–2-grams and character 3–5-grams kept, at most.
 WORD_FEATURES = 20_000
@@ -60,15 +60,17 @@ def fit_vectorizer(texts: Sequence[str] | np.ndarray, *, word_features: int = WO
                    char_features: int = CHAR_FEATURES
                    ) -> tuple[FeatureUnion, sparse.csr_matrix]:
     """:func:`text_vectorizer` fitted on ``texts``, and ``texts`` transformed; n-grams of one
-    text only are kept when no n-gram occurs in two texts (a tiny corpus)."""
+    text only are kept when no n-gram occurs in two texts (a tiny corpus). Texts without a
+    single n-gram (all empty) raise :class:`~simulacra.errors.DataError`."""
     for min_df in (2, 1):
         vectorizer = text_vectorizer(word_features=word_features, char_features=char_features,
                                      min_df=min_df)
         try:
             return vectorizer, sparse.csr_matrix(vectorizer.fit_transform(texts))
-        except ValueError:  # "After pruning, no terms remain" / "empty vocabulary"
+        except ValueError as err:  # "After pruning, no terms remain" / "empty vocabulary"
             if min_df == 1:
-                raise
+                raise DataError(f"no word or character n-gram to read in {len(texts):,} texts "
+                                "(are they all empty?)") from err
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from simulacra.errors import check_param
 from simulacra.evaluation.metric import Metric
@@ -86,10 +85,9 @@ def ngram_leakage(train: TextsLike, synthetic: TextsLike, holdout: TextsLike | N
 
 def ngrams(texts: Texts, n: int) -> NGrams:
     """Hashes of every window of ``n`` consecutive words within each text."""
-    words = texts.flat_words
-    if words.size < n:
+    tokens = texts.word_hashes  # (T,) uint64, one per word
+    if tokens.size < n:
         return NGrams(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64))
-    tokens = pd.util.hash_array(words, categorize=True)  # (T,) uint64, one per word
     windows = tokens.size - n + 1
     hashes = np.zeros(windows, dtype=np.uint64)
     for j in range(n):  # wraps modulo 2**64: uint64 arrays overflow silently

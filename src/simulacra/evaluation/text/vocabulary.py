@@ -63,7 +63,7 @@ def vocabulary(train: TextsLike, synthetic: TextsLike, holdout: TextsLike | None
     novel = {name: novel_share(t, train) for name, t in sides.items() if name != "train"}
     details = {
         "tokens": n,
-        "sides": {name: {"words": int(t.flat_words.size), "vocabulary": len(t.vocabulary),
+        "sides": {name: {"words": int(t.flat_words.size), "vocabulary": t.vocabulary_size,
                          "type_token_ratio": ratio[name], "novel_word_share": novel.get(name)}
                   for name, t in sides.items()},
     }
@@ -85,10 +85,9 @@ def vocabulary(train: TextsLike, synthetic: TextsLike, holdout: TextsLike | None
 
 def novel_share(texts: Texts, train: Texts) -> float:
     """Share of the words (tokens) of ``texts`` absent from ``train``'s vocabulary."""
-    words = texts.flat_words
-    if words.size == 0:
+    if texts.word_hashes.size == 0:
         return float("nan")
-    return float(1.0 - np.isin(words.astype(str), train.vocabulary).mean())
+    return float(1.0 - np.isin(texts.word_hashes, np.unique(train.word_hashes)).mean())
 
 
 def rarefied_types(counts: np.ndarray, n: int) -> float:
@@ -116,5 +115,5 @@ def rarefied_types(counts: np.ndarray, n: int) -> float:
 
 
 def _word_counts(texts: Texts) -> np.ndarray:
-    _, counts = np.unique(texts.flat_words.astype(str), return_counts=True)
+    _, counts = np.unique(texts.word_hashes, return_counts=True)
     return counts
