@@ -34,7 +34,7 @@ from simulacra.randomness import RandomState, child_seed, make_rng
 #: Texts of each side at most (a random subsample beyond).
 MAX_TEXTS = 20_000
 #: Fixed classifier settings: the same figure on every run with the same seed.
-CLASSIFIER_PARAMS = {"C": 1.0, "solver": "lbfgs", "max_iter": 1_000}
+CLASSIFIER_PARAMS = {"C": 1.0, "solver": "liblinear", "max_iter": 1_000}
 #: n-grams listed in ``details["telling"]`` per side.
 TELLING = 10
 
@@ -95,10 +95,12 @@ def text_detection_auc(train: TextsLike, synthetic: TextsLike,
                       direction="closer", ideal=0.5, column=column, note=f"not computed: {err}")
     y = np.repeat([0, 1], n)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=child_seed(rng))
+    seed = child_seed(rng)
     aucs: list[float] = []
     weights = np.zeros(X.shape[1])
     for fit_rows, test_rows in splitter.split(np.zeros(len(y)), y):
-        model = LogisticRegression(**CLASSIFIER_PARAMS).fit(X[fit_rows], y[fit_rows])
+        model = LogisticRegression(**CLASSIFIER_PARAMS, random_state=seed)
+        model.fit(X[fit_rows], y[fit_rows])
         aucs.append(float(roc_auc_score(y[test_rows], model.decision_function(X[test_rows]))))
         weights += model.coef_[0] / folds
     if n < max(len(real), len(synthetic)):
