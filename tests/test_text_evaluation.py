@@ -345,6 +345,30 @@ def test_text_figures_in_json_without_real_texts_or_timings(evaluated, tables):
     assert "text_seconds" not in result.to_dict(reproducible=True)["info"]
 
 
+def test_readings_of_the_text_figures():
+    from simulacra.evaluation.report import status
+
+    def figure(name, value, reference, direction="lower", ideal=0.0, label="holdout"):
+        return sim.Metric(name, "text", value, definition="…", direction=direction,
+                          ideal=ideal, reference=reference, reference_label=label,
+                          column="note")
+
+    assert status(figure("10-gram leakage", 0.11, 0.11)) == "good"  # the base rate is normal
+    assert status(figure("10-gram leakage", 0.9, 0.11)) == "poor"
+    assert status(figure("text exact copies", 0.2, 0.0)) == "poor"
+    assert status(figure("type-token ratio", 0.083, 0.084, "closer", None)) == "good"
+    assert status(figure("novel word share", 0.03, 0.006, "closer", None)) == "poor"
+    assert status(figure("coherence ROC-AUC (book)", 0.94, 0.95, "higher", None,
+                         "trained on real")) == "good"
+    assert status(figure("coherence ROC-AUC (book)", 0.5, 0.95, "higher", None,
+                         "trained on real")) == "poor"
+    # a sequence figure trained on real keeps its own reading (an error with no ideal)
+    predictive = sim.Metric("predictive score", "sequence", 0.11, definition="…",
+                            direction="lower", reference=0.1,
+                            reference_label="trained on real")
+    assert status(predictive) == "fair"
+
+
 def test_report_section_escapes_real_texts(evaluated):
     _, _, result = evaluated
     html = result.to_html(reproducible=True)

@@ -21,7 +21,8 @@ SCORECARD = ("shape", "trend", "detection AUC", "TSTR ROC-AUC", "TSTR R2", "DCR 
              "discriminative score", "predictive score")
 #: Figures of each free-text column shown as cards too (the n-gram leakage by its suffix).
 TEXT_SCORECARD = ("text detection AUC", "-gram leakage")
-#: Reference label of a figure that is a model trained on synthetic data beside trained on real.
+#: Reference label of a text figure that is a model trained on synthetic data beside trained on
+#: real (a text's coherence), read like TSTR.
 TRAINED_ON_REAL = "trained on real"
 
 
@@ -30,7 +31,8 @@ def status(metric: Metric) -> str:
     v, ref = metric.value, metric.reference
     if v != v:  # NaN
         return "unknown"
-    if (metric.name.startswith("TSTR") or metric.reference_label == TRAINED_ON_REAL) \
+    if (metric.name.startswith("TSTR") or (metric.group == "text"  # a text's coherence
+                                           and metric.reference_label == TRAINED_ON_REAL)) \
             and ref is not None:
         gap = (ref - v) if metric.direction == "higher" else (v - ref) / max(abs(ref), 1e-12)
         return "good" if gap <= 0.02 else "fair" if gap <= 0.05 else "poor"
