@@ -43,7 +43,7 @@ WRITES = {
     "evaluating-databases.md": ["database-report.html"],
     "evaluating-sequences.md": ["sequences-report.html"],
     "README.md": ["report.html", "q.json", "fake.csv"],
-    "evaluation.md": ["report.html", "q.json"],
+    "evaluation.md": ["report.html", "q.json", "text-report.html"],
     "drift.md": ["drift.json", "drift.html", "drift-age-sex.json"],
 }
 

@@ -189,8 +189,8 @@ def _figures(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
 
     result = evaluate(train, synth, holdout=holdout, target=dataset.target, random_state=seed,
                       metrics=metrics)
-    figures = {m.name: m.value for m in result.metrics}
-    figures.update({f"{m.name} (reference)": m.reference for m in result.metrics
+    figures = {m.label: m.value for m in result.metrics}  # a text column's: "notes: ..."
+    figures.update({f"{m.label} (reference)": m.reference for m in result.metrics
                     if m.reference is not None})
     return figures
 

@@ -38,8 +38,8 @@ DeltaOption = Annotated[float | None, typer.Option(
     "the table, whose row count it would reveal); needs --epsilon.")]
 MetricsOption = Annotated[str, typer.Option(
     "--metrics", help="Metric groups to compute: 'all' or a comma list of fidelity, detection, "
-    "utility, privacy, sequences (event tables; e.g. fidelity,detection,utility for a faster "
-    "sweep).")]
+    "utility, privacy, sequences (event tables), text (free-text columns); e.g. "
+    "fidelity,detection,utility for a faster sweep.")]
 ParamOption = Annotated[list[str] | None, typer.Option(
     "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
     "-p early_stopping=true -p generator_dim=[256,256].")]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from simulacra.cli.common import (
@@ -58,6 +59,10 @@ def evaluate(
         "--sequence-option", help="A setting of the sequence figures KEY=VALUE (repeat), e.g. "
         "--sequence-option max_entities=5000 --sequence-option neural=false; see "
         "docs/evaluating-sequences.md.")] = None,
+    text_option: Annotated[list[str] | None, typer.Option(
+        "--text-option", help="A setting of the free-text figures KEY=VALUE (repeat), e.g. "
+        "--text-option coherence=book --text-option samples=0; see docs/evaluation.md.")
+    ] = None,
     sample_rows: Annotated[int | None, typer.Option(
         "--sample-rows", min=1, help="Datasets larger than memory (globs such as "
         "'rows/*.parquet', or folders from `sample --partitions`): shape and trend over every "
@@ -70,7 +75,9 @@ def evaluate(
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
     per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg, children per
     parent as sequences; --target TABLE.COLUMN for a cross-table utility task; an event table
-    with --sequence-key or a metadata file that names one)."""
+    with --sequence-key or a metadata file that names one). Free-text columns get figures of
+    their own: lengths, vocabulary, text detection AUC, coherence with the row, copies and
+    n-gram leakage."""
     from simulacra.cli.databases import evaluate_databases, is_database
     from simulacra.evaluation import evaluate as run_evaluation
     from simulacra.io import read_table
@@ -82,11 +89,12 @@ def evaluate(
     if sample_rows is not None or is_dataset(real) or is_dataset(synthetic):
         from simulacra.scale.evaluation import evaluate_dataset
 
-        if sequence_key is not None or sequence_option:
+        if sequence_key is not None or sequence_option or text_option:
             from simulacra.errors import ParameterError
 
             raise ParameterError("datasets larger than memory are evaluated as tables: "
-                                 "--sequence-key and --sequence-option do not apply")
+                                 "--sequence-key, --sequence-option and --text-option do not "
+                                 "apply")
         with console.status("evaluating…") as status:
             result = evaluate_dataset(
                 real, synthetic, None if holdout is None else str(holdout),
@@ -108,6 +116,11 @@ def evaluate(
         raise ParameterError("--workers and --scheduler read datasets larger than memory: "
                              "give globs ('rows/*.parquet') or --sample-rows")
     if is_database(real):
+        if text_option:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("--text-option applies to one table; databases are "
+                                 "evaluated without text figures")
         evaluate_databases(real, synthetic, holdout=str(holdout) if holdout else None,
                            target=target, report=report, json_path=json_path,
                            metadata_path=metadata_path, seed=seed,
@@ -134,6 +147,7 @@ def evaluate(
             holdout=read_table(holdout) if holdout else None, metadata=md, target=target,
             random_state=seed, metrics=metric_groups(metric_groups_text),
             sequence_options=parse_pairs(sequence_option, "--sequence-option") or None,
+            text_options=parse_pairs(text_option, "--text-option") or None,
             progress=lambda stage: status.update(f"evaluating: {stage}…"))
     _publish(result, json_path, report)
 
@@ -160,11 +174,34 @@ def _print_result(result: Any) -> None:
     for m in result.metrics:
         st = status(m)
         ref = "" if m.reference is None else f"{m.reference:.3f} ({m.reference_label})"
-        table.add_row(m.group, m.name, f"[{colours[st]}]{m.value:.3f}[/]",
+        table.add_row(m.group, escape(m.label), f"[{colours[st]}]{m.value:.3f}[/]",
                       "" if m.ideal is None else f"{m.ideal:g}", ref, st)
     console.print(table)
+    for column, found in (result.info.get("text") or {}).items():
+        console.print(_text_statistics(column, found.get("statistics", {})))
     for note in result.info.get("not_computed", []):
         console.print(f"[dim]not computed: {note}[/]")
+
+
+def _text_statistics(column: str, statistics: dict[str, dict[str, Any]]) -> Table:
+    """A free-text column's lengths and vocabulary, one column per side."""
+    sides = [s for s in ("train", "holdout", "synthetic") if s in statistics]
+    table = Table(title=f"Free text: {escape(column)}", title_justify="left")
+    table.add_column("statistic")
+    for side in sides:
+        table.add_column({"train": "real (training)", "holdout": "real (holdout)"}.get(
+            side, side), justify="right")
+    for key, label in (("texts", "texts (non-null)"), ("mean_chars", "mean characters"),
+                       ("median_chars", "median characters"), ("mean_words", "mean words"),
+                       ("median_words", "median words"), ("vocabulary", "distinct words")):
+        table.add_row(label, *(_number(statistics[side].get(key)) for side in sides))
+    return table
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else f"{value:.1f}"
 
 
 @friendly

@@ -59,7 +59,7 @@ from simulacra.drift.statistics import (
     missing_share_from_counts,
 )
 from simulacra.errors import DataError, MetadataError, ParameterError, check_param
-from simulacra.evaluation.prepare import prepare
+from simulacra.evaluation.prepare import compared_kind, prepare
 from simulacra.evaluation.views import MISSING_LABEL
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
@@ -310,7 +310,7 @@ def _columns(reference: pd.DataFrame, current: pd.DataFrame, metadata: Metadata 
         kind_name = kind.kind if kind is not None else "unknown"
         if name == data.metadata.sequence_key:
             reason = "the sequence key: it names each event's entity"
-        elif kind is not None and not kind.learned:
+        elif kind is not None and not compared_kind(kind):
             reason = _NOT_COMPARED.get(kind.kind, f"a {kind.kind} column: not compared")
         elif current[name].isna().all():
             reason = "all values are null on both sides"

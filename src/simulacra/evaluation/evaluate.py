@@ -8,6 +8,9 @@
 >>> 0.8 < res.value("shape") <= 1.0
 True
 
+A column of kind ``text`` gets figures of its own (group ``"text"``, ``Metric.column`` naming
+it; :mod:`simulacra.evaluation.text`); the table-wide figures leave it out.
+
 Given mappings of table name to DataFrame (a database), ``evaluate`` hands them to
 :func:`simulacra.evaluation.database.evaluate_database` and returns its
 :class:`~simulacra.evaluation.database.DatabaseEvaluation`.
@@ -30,6 +33,7 @@ from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.evaluation.result import EvaluationResult
 from simulacra.evaluation.sequence import SequenceSettings, run_sequences
+from simulacra.evaluation.text import TextSettings, evaluate_text, text_columns
 from simulacra.kinds import Numerical
 from simulacra.metadata import DatabaseMetadata, Metadata
 from simulacra.randomness import make_rng
@@ -39,7 +43,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-GROUPS = ("fidelity", "detection", "utility", "privacy", "sequences")
+GROUPS = ("fidelity", "detection", "utility", "privacy", "sequences", "text")
 
 
 @overload
@@ -54,6 +58,7 @@ def evaluate(
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
     sequence_options: Mapping[str, Any] | None = None,
+    text_options: Mapping[str, Any] | None = None,
 ) -> EvaluationResult: ...
 
 
@@ -82,6 +87,7 @@ def evaluate(
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
     sequence_options: Mapping[str, Any] | None = None,
+    text_options: Mapping[str, Any] | None = None,
 ) -> EvaluationResult | DatabaseEvaluation:
     """Compare ``synthetic`` with the ``real`` table it was trained on.
 
@@ -106,7 +112,10 @@ def evaluate(
     target:
         Column to predict for the utility figures.
     metrics:
-        "all" or a subset of ``("fidelity", "detection", "utility", "privacy", "sequences")``.
+        "all" or a subset of ``("fidelity", "detection", "utility", "privacy", "sequences",
+        "text")``. ``"text"``: the figures of each column of kind ``text`` (lengths,
+        vocabulary, text detection AUC, coherence with the row's categorical columns, exact
+        copies, n-gram leakage; :func:`~simulacra.evaluation.text.evaluate_text`).
     random_state:
         Seed for every subsample, classifier and attack: same inputs, same figures.
     progress:
@@ -115,11 +124,22 @@ def evaluate(
         Settings of the sequence figures, as
         :class:`~simulacra.evaluation.sequence.SequenceSettings` fields (e.g.
         ``{"discriminator_iterations": 500}`` for a quicker look).
+    text_options:
+        Settings of the text figures, as :class:`~simulacra.evaluation.text.TextSettings`
+        fields (e.g. ``{"coherence": ["rating"], "samples": 0}``).
+
+    A text column's figures are in ``metrics`` (group ``"text"``, ``column`` set; look one up
+    with ``result.get(name, column=...)``), its statistics per side and coherence targets in
+    ``info["text"]``, the seconds each figure took in ``info["text_seconds"]``, and the texts
+    the HTML report shows side by side in ``figures["text"]`` (never in the JSON).
     """
     if _is_database(real) or _is_database(synthetic):
         if sequence_options is not None:
             raise ParameterError("The 'sequence_options' parameter applies to one event table; "
                                  "databases are evaluated without sequence figures.")
+        if text_options is not None:
+            raise ParameterError("The 'text_options' parameter applies to one table; databases "
+                                 "are evaluated without text figures.")
         return _evaluate_database(real, synthetic, holdout, metadata=metadata, target=target,
                                   metrics=metrics, random_state=random_state, progress=progress)
     if isinstance(metadata, DatabaseMetadata):
@@ -129,6 +149,7 @@ def evaluate(
                              "Metadata (metadata['table']).")
     groups = _groups(metrics)
     sequence_settings = SequenceSettings.from_options(sequence_options)
+    text_settings = TextSettings.from_options(text_options)
     rng = make_rng(random_state)
     started = time.perf_counter()
     data = prepare(real, synthetic, holdout, metadata)
@@ -195,6 +216,28 @@ def evaluate(
 
         stage("sequences", sequences)
 
+    text_info: dict[str, Any] = {}
+    text_seconds: dict[str, dict[str, float]] = {}
+    if "text" in groups and text_columns(real, data.metadata):
+        # own random streams (from random_state and each column's place): the figures above
+        # are the same with or without text columns, and these with or without the others
+        def text() -> list[Metric]:
+            out = evaluate_text(
+                real, synthetic, holdout, metadata=data.metadata, random_state=random_state,
+                settings=text_settings,
+                progress=(lambda step: progress(f"text: {step}")) if progress else None)
+            not_computed.extend(out.not_computed)
+            text_info.update(out.info())
+            text_seconds.update(out.seconds)
+            figures["text"] = {column: {"samples": out.samples.get(column, {})}
+                               for column in out.statistics}
+            return out.metrics
+
+        stage("text", text)
+    elif "text" in groups and groups != set(GROUPS):
+        not_computed.append("text figures: the table has no column of kind 'text' (set one "
+                            "with metadata.update_column(name, kind='text'))")
+
     info = {
         "rows": {name: len(frame) for name, frame in data.frames().items()},
         "columns_compared": list(data.kinds),
@@ -205,6 +248,9 @@ def evaluate(
         "stage_seconds": timings,
         "not_computed": not_computed,
     }
+    if text_info:
+        info["text"] = text_info
+        info["text_seconds"] = text_seconds
     if sequence_seconds:
         info["sequence_seconds"] = sequence_seconds
         info["sequences"] = {"key": data.metadata.sequence_key,

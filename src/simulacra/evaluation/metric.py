@@ -15,8 +15,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-Group = Literal["fidelity", "utility", "privacy", "integrity", "sequence"]
-# integrity: keys of a database; sequence: event sequences (simulacra.evaluation.sequence)
+Group = Literal["fidelity", "utility", "privacy", "integrity", "sequence", "text"]
+# integrity: keys of a database; sequence: event sequences (simulacra.evaluation.sequence);
+# text: one free-text column (simulacra.evaluation.text)
 Direction = Literal["higher", "lower", "closer"]
 
 DIRECTION_TEXT = {"higher": "higher is better", "lower": "lower is better",
@@ -29,7 +30,9 @@ class Metric:
 
     ``reference`` is what the same figure gives for the real holdout (where that makes sense),
     so a reader knows what "normal" is; ``ci`` a confidence interval; ``details`` JSON-safe
-    per-column/per-pair breakdowns; ``note`` says e.g. that a subsample was used.
+    per-column/per-pair breakdowns; ``note`` says e.g. that a subsample was used; ``column``
+    names the one column a figure is about (a free-text column's figures), ``None`` for a
+    figure of the whole table.
     """
 
     name: str
@@ -43,6 +46,12 @@ class Metric:
     ci: tuple[float, float] | None = None
     note: str = ""
     details: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    column: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The name, with the column first for a figure of one column: ``"notes: …"``."""
+        return self.name if self.column is None else f"{self.column}: {self.name}"
 
     def verdict(self) -> str:
         ideal = "" if self.ideal is None else f" (ideal {self.ideal:g})"
@@ -50,6 +59,8 @@ class Metric:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        if self.column is None:  # a figure of the whole table: as before columns had figures
+            del out["column"]
         out["direction_text"] = DIRECTION_TEXT[self.direction]
         return json_safe(out)
 

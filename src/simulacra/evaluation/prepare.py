@@ -1,7 +1,8 @@
 """Aligning real, synthetic and holdout tables for evaluation, and turning them into features.
 
-``prepare`` checks the tables share columns, picks the columns that can be compared (ids,
-PII and free text are generated fresh, so they are skipped and listed), converts datetime strings
+``prepare`` checks the tables share columns, picks the columns that can be compared (ids and
+PII are generated fresh, so they are skipped and listed; free text is compared by figures of
+its own, :mod:`simulacra.evaluation.text`, never as a category), converts datetime strings
 to timestamps, compares a column of several parts (its kind's encoder says which, e.g. the
 latitude and longitude of a point) as one number column per part (``<column><part>``), and
 returns :class:`EvalData`: the tables, their column kinds, and one
@@ -30,11 +31,32 @@ import pandas as pd
 from simulacra.encoders import encoder_class
 from simulacra.errors import DataError
 from simulacra.evaluation.views import FrameView
-from simulacra.kinds import Categorical, ColumnKind, Numerical
+from simulacra.kinds import Categorical, ColumnKind, Numerical, Text
 from simulacra.metadata import Metadata
 
 OTHER_LABEL = "(other)"
+#: Why a free-text column is not among the compared columns.
+TEXT_SKIPPED = ("free text: compared by the text figures (lengths, vocabulary, detection, "
+                "coherence, copies, n-gram leakage), not as a category")
 T = TypeVar("T")
+
+
+def is_free_text(kind: ColumnKind) -> bool:
+    """Whether ``kind`` is free text, which no shape, trend, detection or privacy figure
+    compares as a category: a column of distinct sentences would be one-hot encoded into
+    thousands of one-row categories. (Asked of the kind, not of ``learned``: a text model
+    that learns the column does not make its values categories.)
+
+    >>> is_free_text(Text()), is_free_text(Categorical())
+    (True, False)
+    """
+    return isinstance(kind, Text)
+
+
+def compared_kind(kind: ColumnKind) -> bool:
+    """Whether the table-wide figures compare a column of this kind: learned numbers, dates,
+    points, categories and booleans; not ids, PII or free text."""
+    return kind.learned and kind.family in ("continuous", "discrete") and not is_free_text(kind)
 
 
 @dataclass
@@ -142,8 +164,11 @@ def prepare(
             skipped[column] = ("the sequence key: it names each event's entity, compared in "
                                "the sequence figures")
             continue
-        if not kind.learned or real[column].isna().all():
-            skipped[column] = ("all values are null" if kind.learned
+        if is_free_text(kind):
+            skipped[column] = TEXT_SKIPPED
+            continue
+        if not compared_kind(kind) or real[column].isna().all():
+            skipped[column] = ("all values are null" if compared_kind(kind)
                                else f"{kind.kind} columns are generated fresh, not learned")
             continue
         split = encoder_class(kind).components(real[column], kind)

@@ -19,6 +19,11 @@ from simulacra.evaluation.metric import Metric
 SCORECARD = ("shape", "trend", "detection AUC", "TSTR ROC-AUC", "TSTR R2", "DCR share",
              "exact copies", "membership inference AUC", "sequence length similarity",
              "discriminative score", "predictive score")
+#: Figures of each free-text column shown as cards too (the n-gram leakage by its suffix).
+TEXT_SCORECARD = ("text detection AUC", "-gram leakage")
+#: Reference label of a text figure that is a model trained on synthetic data beside trained on
+#: real (a text's coherence), read like TSTR.
+TRAINED_ON_REAL = "trained on real"
 
 
 def status(metric: Metric) -> str:
@@ -26,12 +31,20 @@ def status(metric: Metric) -> str:
     v, ref = metric.value, metric.reference
     if v != v:  # NaN
         return "unknown"
-    if metric.name.startswith("TSTR") and ref is not None:
+    if (metric.name.startswith("TSTR") or (metric.group == "text"  # a text's coherence
+                                           and metric.reference_label == TRAINED_ON_REAL)) \
+            and ref is not None:
         gap = (ref - v) if metric.direction == "higher" else (v - ref) / max(abs(ref), 1e-12)
         return "good" if gap <= 0.02 else "fair" if gap <= 0.05 else "poor"
-    if metric.name == "exact copies":
+    if metric.name in ("exact copies", "text exact copies") or (
+            metric.group == "text" and metric.name.endswith("-gram leakage")):
+        # shares that real unseen records reach too: compared with that base rate
         base = ref if ref is not None else 0.0
         return "good" if v <= base + 0.001 else "fair" if v <= 2 * base + 0.01 else "poor"
+    if metric.direction == "closer" and metric.ideal is None and ref is not None:
+        # no absolute ideal (a text's type-token ratio): as close to the holdout's as can be
+        off = abs(v - ref) / max(abs(ref), 1e-3)
+        return "good" if off <= 0.1 else "fair" if off <= 0.5 else "poor"
     if metric.group == "sequence" and metric.direction == "lower" and metric.ideal is None \
             and ref is not None:
         # an error with no absolute ideal (the predictive score): compared with the reference
@@ -52,9 +65,14 @@ def status(metric: Metric) -> str:
     return "unknown"
 
 
+#: The keys of an evaluation's ``info`` that hold clock readings.
+TIMINGS = ("seconds", "stage_seconds", "sequence_seconds", "text_seconds")
+
+
 def without_timings(info: dict[str, Any]) -> dict[str, Any]:
-    """``info`` without the clock readings (``seconds``, ``stage_seconds``)."""
-    return {k: v for k, v in info.items() if k not in ("seconds", "stage_seconds")}
+    """``info`` without the clock readings (``seconds``, ``stage_seconds`` and the seconds
+    of each sequence and text figure)."""
+    return {k: v for k, v in info.items() if k not in TIMINGS}
 
 
 def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[str, Any],
@@ -71,8 +89,11 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
     env = Environment(loader=PackageLoader("simulacra.evaluation", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = _fmt
-    by_name = {m.name: m for m in metrics}
+    env.filters["plain"] = plain_name
+    by_name = {m.name: m for m in metrics if m.column is None}
     cards = [(by_name[name], status(by_name[name])) for name in SCORECARD if name in by_name]
+    cards += [(m, status(m)) for m in metrics if m.group == "text"
+              and any(m.name.endswith(card) for card in TEXT_SCORECARD)]
 
     shapes = {row["column"]: row["score"] for row in
               by_name["shape"].details.get("columns", [])} if "shape" in by_name else {}
@@ -95,7 +116,7 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
         groups.setdefault(m.group, []).append((m, status(m)))
     samples = figures.get("sequences") or {}
     sequences_img = plots.sequences_figure(samples) if samples.get("columns") else None
-    notes = [f"{m.name}: {m.note}" for m in metrics if m.note]
+    notes = [f"{m.label}: {m.note}" for m in metrics if m.note]
     return env.get_template("report.html.j2").render(
         title=title,
         generated=None if reproducible else
@@ -109,8 +130,68 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
         pairs=pairs,
         distance_img=distance_img,
         sequences_img=sequences_img,
+        texts=text_sections(metrics, info, figures),
         notes=notes,
     )
+
+
+#: Plain names of the text figures (by name, or by the name's start or end).
+_PLAIN = {"text length similarity": "length in characters, as real texts",
+          "text word count similarity": "length in words, as real texts",
+          "type-token ratio": "distinct words per word (type-token ratio)",
+          "novel word share": "words never seen in the training texts",
+          "text detection AUC": "can a classifier tell synthetic texts from real ones?",
+          "text exact copies": "texts identical to a training text"}
+
+
+def plain_name(metric: Metric) -> str:
+    """A text figure's name in plain words (other figures keep their name)."""
+    if metric.group != "text":
+        return metric.name
+    if metric.name in _PLAIN:
+        return _PLAIN[metric.name]
+    if metric.name.endswith("-gram leakage"):
+        n = metric.details.get("n", metric.name.split("-")[0])
+        return f"texts sharing a run of {n} words with a training text"
+    target = metric.details.get("target")
+    if target is not None and metric.name.startswith("coherence ROC-AUC"):
+        return f"does the text predict {target}? (ROC-AUC)"
+    if target is not None and metric.name.startswith("coherence accuracy"):
+        return f"does the text predict {target}? (accuracy)"
+    return metric.name
+
+
+def text_sections(metrics: list[Metric], info: dict[str, Any], figures: dict[str, Any]
+                  ) -> list[dict[str, Any]]:
+    """What the report shows of each free-text column: its figures with their readings, its
+    statistics side by side, the n-grams that give synthetic texts away, and sampled texts
+    (plain strings: the template escapes every one)."""
+    columns = list(dict.fromkeys(m.column for m in metrics
+                                 if m.group == "text" and m.column is not None))
+    out = []
+    for column in columns:
+        found = [m for m in metrics if m.group == "text" and m.column == column]
+        stats = info.get("text", {}).get(column, {}).get("statistics", {})
+        detection = next((m for m in found if m.name == "text detection AUC"), None)
+        telling = detection.details.get("telling", {}) if detection is not None else {}
+        out.append({
+            "column": column,
+            "metrics": [(m, status(m)) for m in found],
+            "sides": [side for side in ("train", "holdout", "synthetic") if side in stats],
+            "statistics": [(label, digits, {side: values.get(key)
+                                            for side, values in stats.items()})
+                           for key, label, digits in _TEXT_STATISTICS],
+            "telling": telling,
+            "samples": figures.get("text", {}).get(column, {}).get("samples", {}),
+        })
+    return out
+
+
+#: The statistics rows of a text column's section: key of TextStatistics, plain name, digits.
+_TEXT_STATISTICS = (("texts", "texts (non-null)", 0), ("null_share", "null share", 3),
+                    ("mean_chars", "mean characters", 1), ("median_chars", "median characters", 1),
+                    ("mean_words", "mean words", 1), ("median_words", "median words", 1),
+                    ("words", "words in all", 0), ("vocabulary", "distinct words", 0))
 
 
 def _fmt(value: Any, digits: int = 3) -> str:

@@ -5,6 +5,13 @@
 ...                                   direction="higher", ideal=1.0)])
 >>> result.value("shape"), "trend" in result
 (0.97, False)
+
+A free-text column's figures carry its name (``Metric.column``):
+
+>>> notes = Metric("text detection AUC", "text", 0.61, definition="…", direction="closer",
+...                ideal=0.5, column="notes")
+>>> EvaluationResult([notes]).value("text detection AUC", column="notes")
+0.61
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ class EvaluationResult:
     figures: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> Metric:
+        """The first figure called ``name`` (see :meth:`get` for one column's)."""
         for metric in self.metrics:
             if metric.name == name:
                 return metric
@@ -37,14 +45,31 @@ class EvaluationResult:
     def __contains__(self, name: object) -> bool:
         return any(m.name == name for m in self.metrics)
 
-    def value(self, name: str) -> float:
-        return self[name].value
+    def get(self, name: str, *, column: str | None = None) -> Metric:
+        """The figure ``name``; with ``column``, that column's (a free-text column's figures
+        carry its name), else the first of that name."""
+        if column is None:
+            return self[name]
+        for metric in self.metrics:
+            if metric.name == name and metric.column == column:
+                return metric
+        known = [m.name for m in self.metrics if m.column == column]
+        raise KeyError(f"no metric {name!r} for column {column!r}; its metrics are: {known}")
+
+    def value(self, name: str, *, column: str | None = None) -> float:
+        return self.get(name, column=column).value
+
+    def for_column(self, column: str) -> list[Metric]:
+        """The figures of one column (a free-text column's), in order."""
+        return [m for m in self.metrics if m.column == column]
 
     def summary(self) -> pd.DataFrame:
-        """One row per figure: group, value, ideal, holdout reference and what it means."""
+        """One row per figure: group, value, ideal, holdout reference and what it means
+        (``column``: the column a figure is about, empty for the whole table's)."""
         rows = [{
             "group": m.group,
             "metric": m.name,
+            "column": m.column,
             "value": m.value,
             "ideal": m.ideal,
             "reference": m.reference,
@@ -79,5 +104,5 @@ class EvaluationResult:
         return html
 
     def __repr__(self) -> str:
-        body = "\n".join(f"  {m.group:<9} {m.name:<28} {m.verdict()}" for m in self.metrics)
+        body = "\n".join(f"  {m.group:<9} {m.label:<28} {m.verdict()}" for m in self.metrics)
         return f"EvaluationResult(\n{body}\n)"

@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 SCHEMA_ID = "https://simulacra.dev/schemas/pipeline-1.json"
 #: Figure groups of a table's evaluation, and those only a database's has.
-TABLE_GROUPS = ("fidelity", "detection", "utility", "privacy")
+TABLE_GROUPS = ("fidelity", "detection", "utility", "privacy", "text")
 DATABASE_ONLY_GROUPS = ("integrity", "cardinality", "trends", "sequences")
-Group = Literal["fidelity", "detection", "utility", "privacy", "integrity", "cardinality",
-                "trends", "sequences"]
+Group = Literal["fidelity", "detection", "utility", "privacy", "text", "integrity",
+                "cardinality", "trends", "sequences"]
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -164,8 +164,9 @@ class Evaluation(Section):
     holdout: float = Field(0.2, ge=0, lt=1, description="Share of the real rows kept out of "
                            "the fit (0: none; then no utility or privacy figures).")
     metrics: Literal["all"] | list[Group] = Field(
-        "all", description="'all' or some of fidelity, detection, utility, privacy (and for "
-        "a database integrity, cardinality, trends, sequences).")
+        "all", description="'all' or some of fidelity, detection, utility, privacy, text (a "
+        "table's free-text columns; for a database integrity, cardinality, trends, "
+        "sequences).")
     target: str | None = Field(None, description="Column to predict (utility: TSTR vs TRTR); "
                                "in a database TABLE.COLUMN.")
     subject: Name | None = Field(None, description="A database: the table whose rows are held "
@@ -190,14 +191,16 @@ class Gate(Section):
                                   "key, named CHILD.COLUMN (e.g. orders.user_id).")
     path: Name | None = Field(None, description="A database: the figure of this key path, "
                               "e.g. 'items > orders > users'.")
+    column: Name | None = Field(None, description="A table: the figure of this free-text "
+                                "column (e.g. 'text detection AUC' of column 'notes').")
 
     @model_validator(mode="after")
     def _a_bound(self) -> Gate:
         if self.min is None and self.max is None and self.max_gap is None:
             raise ValueError(f"gate {self.metric!r} needs 'min', 'max' or 'max_gap'")
-        if sum(x is not None for x in (self.table, self.relation, self.path)) > 1:
+        if sum(x is not None for x in (self.table, self.relation, self.path, self.column)) > 1:
             raise ValueError(f"gate {self.metric!r}: give at most one of 'table', "
-                             "'relation' and 'path'")
+                             "'relation', 'path' and 'column'")
         return self
 
     @property
@@ -209,15 +212,20 @@ class Gate(Section):
             return figure_name(self.metric, "relation", self.relation)
         if self.path is not None:
             return figure_name(self.metric, "path", self.path)
+        if self.column is not None:
+            return figure_name(self.metric, "column", self.column)
         return self.metric
 
 
 def figure_name(metric: str, scope: str = "database", where: str = "") -> str:
     """A figure's name among a run's figures: the metric's own for a table or a whole
-    database, with its place for a figure of one table, relation or key path.
+    database, with its place for a figure of one table, relation or key path, or of one
+    free-text column of a table.
 
     >>> figure_name("shape"), figure_name("cardinality shape", "relation", "orders.user_id")
     ('shape', 'cardinality shape (relation orders.user_id)')
+    >>> figure_name("text detection AUC", "column", "notes")
+    'text detection AUC (column notes)'
     """
     return metric if scope == "database" or not where else f"{metric} ({scope} {where})"
 

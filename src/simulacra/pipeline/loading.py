@@ -176,7 +176,7 @@ def _table_problems(pipeline: Pipeline) -> list[str]:
                 if group in DATABASE_ONLY_GROUPS:
                     problems.append(f"{where('evaluation', 'metrics', i)}: {group!r} figures "
                                     "are a database's; a table has fidelity, detection, "
-                                    "utility and privacy")
+                                    "utility, privacy and text")
     for i, gate in enumerate(cfg.gates):
         for key in ("table", "relation", "path"):
             if getattr(gate, key) is not None:

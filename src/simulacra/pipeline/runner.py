@@ -427,10 +427,17 @@ class Run:
 
 def _figures(path: Path) -> dict[str, dict[str, Any]]:
     """Every figure of ``metrics.json`` by its name (:func:`figure_name`: a database's figures
-    of one table, relation or key path carry their place)."""
+    of one table, relation or key path carry their place, a free-text column's its column)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {figure_name(m["name"], m.get("scope", "database"), m.get("where") or ""):
+    return {figure_name(m["name"], *_place(m)):
             {"value": m["value"], "reference": m.get("reference")} for m in data["metrics"]}
+
+
+def _place(metric: dict[str, Any]) -> tuple[str, str]:
+    """``(scope, where)`` of a figure of ``metrics.json``."""
+    if metric.get("column"):
+        return "column", metric["column"]
+    return metric.get("scope", "database"), metric.get("where") or ""
 
 
 def _frame_hash(frame: pd.DataFrame) -> str:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import DataError, ParameterError
+from simulacra.evaluation.prepare import compared_kind
 from simulacra.kinds import Categorical, ColumnKind
 from simulacra.metadata import DatabaseMetadata, ForeignKey
 from simulacra.metadata.keys import parent_positions
@@ -146,7 +147,7 @@ class DatabaseData:
             if column in keys:
                 continue
             kind = meta[column] if column in meta else Categorical()
-            if kind.learned:
+            if compared_kind(kind):
                 out[column] = kind
         return out
 
