@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/text.py --out /tmp/text-bench --budget 540 --seed 0
     python benchmarks/text.py --out /tmp/text-bench --synthetic /tmp/textref/mostly_lstm_seed0.csv
+    python benchmarks/text.py --out /tmp/text-bench --synthetic /tmp/text-bench/simulacra_seed0.csv \
+        --score-rows 3000    # score the first 3,000 rows of each tool alike
 
 The protocol: ``sacred_verses.csv.gz`` (``--datasets-dir``, see its README; 31,102 verses) with
 the columns ``book``, ``psalm`` (the chapter) and ``text``; 80 % of the verses, drawn with the
@@ -57,13 +59,18 @@ def metadata(train: pd.DataFrame, budget: float | None, epochs: int | None) -> s
 
 
 def figures(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
-            md: sim.Metadata, seed: int) -> dict[str, float]:
+            md: sim.Metadata, seed: int) -> dict[str, object]:
+    """The text column's figures (each with the holdout's or real-trained reference), and the
+    shape and trend of the table."""
     result = sim.evaluate(train, synthetic, holdout, metadata=md, random_state=seed)
-    out = {m.name: float(m.value) for m in result.metrics if m.column == "text"}
+    out: dict[str, object] = {
+        m.name: [round(float(m.value), 4),
+                 None if m.reference is None else round(float(m.reference), 4)]
+        for m in result.for_column("text")}
     for name in ("shape", "trend"):
         try:
-            out[name] = float(result.value(name))
-        except (KeyError, ValueError):
+            out[name] = round(float(result.value(name)), 4)
+        except KeyError:
             pass
     return out
 
@@ -77,6 +84,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=540.0,
                         help="seconds of training for the language model")
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--score-rows", type=int, default=None,
+                        help="score only the first N synthetic rows (the same N for every tool)")
     parser.add_argument("--synthetic", type=Path, default=None,
                         help="score this file's rows instead of fitting simulacra")
     args = parser.parse_args()
@@ -105,6 +114,9 @@ def main() -> None:
     else:
         synthetic = pd.read_csv(args.synthetic)[COLUMNS]
         record["synthetic"] = str(args.synthetic)
+    if args.score_rows is not None:
+        synthetic = synthetic.head(args.score_rows)
+        record["scored_rows"] = len(synthetic)
     started = time.perf_counter()
     record["figures"] = figures(train, synthetic, holdout, md, args.seed)
     record["evaluate_s"] = round(time.perf_counter() - started, 1)

@@ -53,7 +53,7 @@ MAX_WIDTH, MAX_LAYERS, MAX_VOCABULARY = 2048, 4, 65_536
 class LanguageSettings:
     """The language model's hyperparameters (saved with it)."""
 
-    width: int = 256
+    width: int = 128
     layers: int = 1
     dropout: float = 0.1
     vocabulary: int | None = None  # None: 2,000, fewer for a small column

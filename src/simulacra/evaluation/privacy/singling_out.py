@@ -165,6 +165,8 @@ def _match_counts(V: np.ndarray, queries: _Queries) -> np.ndarray:
     """How many rows of ``V`` satisfy each query."""
     n_q, n_c = queries.columns.shape
     counts = np.zeros(n_q, dtype=np.int64)
+    if n_q == 0:  # every candidate ruled out already
+        return counts
     flat = queries.columns.ravel()
     width = (queries.hi - queries.lo).astype(np.uint32)  # lo <= x <= hi  <=>  x - lo <= width
     step = max(1, CHUNK // max(n_q * n_c, 1))
