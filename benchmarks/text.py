@@ -4,8 +4,8 @@ Usage::
 
     python benchmarks/text.py --out /tmp/text-bench --budget 540 --seed 0
     python benchmarks/text.py --out /tmp/text-bench --synthetic /tmp/textref/mostly_lstm_seed0.csv
-    python benchmarks/text.py --out /tmp/text-bench --synthetic /tmp/text-bench/simulacra_seed0.csv \
-        --score-rows 3000    # score the first 3,000 rows of each tool alike
+    python benchmarks/text.py --out /tmp/text-bench \
+        --synthetic /tmp/text-bench/simulacra_seed0.csv --score-rows 3000  # as many rows as MOSTLY
 
 The protocol: ``sacred_verses.csv.gz`` (``--datasets-dir``, see its README; 31,102 verses) with
 the columns ``book``, ``psalm`` (the chapter) and ``text``; 80 % of the verses, drawn with the
@@ -28,6 +28,7 @@ Seconds are only comparable with an anchor timed in the same run, nothing else r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import time
@@ -68,10 +69,8 @@ def figures(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
                  None if m.reference is None else round(float(m.reference), 4)]
         for m in result.for_column("text")}
     for name in ("shape", "trend"):
-        try:
+        with contextlib.suppress(KeyError):
             out[name] = round(float(result.value(name)), 4)
-        except KeyError:
-            pass
     return out
 
 
