@@ -476,3 +476,20 @@ def test_kept_tables_clear_errors(bank_kept, tmp_path):
     dump_model(path, "relational", payload)
     with pytest.raises(ModelFileError, match="'district' is kept"):
         sim.load(path)
+
+
+def test_children_keep_a_parent_category_they_copy():
+    """One categorical parent column: thousands of drawn children share each of its two
+    values, so nearest-neighbour ties must not leave most children to a random parent."""
+    rng = np.random.default_rng(2)
+    places = pd.DataFrame({"place_id": range(300), "habitat": rng.choice(["farm", "sea"], 300)})
+    owner = rng.integers(0, 300, 1500)
+    notes = pd.DataFrame({"note_id": range(1500), "place_id": owner,
+                          "size": rng.integers(1, 100, 1500),
+                          "zone": places["habitat"].to_numpy()[owner]})
+    tables = {"places": places, "notes": notes}
+    for name in ("gaussian_copula", "bayesian_network"):
+        fake = sim.RelationalSynthesizer(DatabaseMetadata.detect(tables), model=name,
+                                         random_state=0).fit(tables).sample()
+        joined = fake["notes"].merge(fake["places"], on="place_id")
+        assert (joined["zone"] == joined["habitat"]).mean() > 0.97, name

@@ -126,7 +126,11 @@ def match_rows(wanted: pd.DataFrame, candidates: pd.DataFrame, capacity: np.ndar
         if take < n:
             out[take:] = rng.integers(0, m, size=n - take)
         return out
-    x_want = x_want + rng.normal(scale=1e-6, size=x_want.shape)  # break ties at random
+    # Break ties at random on both sides: candidates at one point (every drawn child of one
+    # category) would otherwise come back as the same few neighbours for every wanted row,
+    # which could then place only ROUNDS * NEIGHBOURS of them and leave the rest to chance.
+    x_want = x_want + rng.normal(scale=1e-6, size=x_want.shape)
+    x_cand = x_cand + rng.normal(scale=1e-6, size=x_cand.shape)
     for _ in range(ROUNDS):
         todo = np.flatnonzero(out < 0)
         open_ = np.flatnonzero(available > 0)
