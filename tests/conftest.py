@@ -77,8 +77,8 @@ def assert_same_step_as_opacus(module, clipped_sum, row_loss, *rows, norms) -> N
     import torch
     from opacus.optimizers import DPOptimizer
 
-    from simulacra.models.neural.clipping import per_row_grads
-    from simulacra.models.neural.dp_sgd import DPPlan, noisy_step
+    from simulacra.neural.clipping import per_row_grads
+    from simulacra.neural.dp_sgd import DPPlan, noisy_step
 
     params = list(module.parameters())
 
@@ -100,7 +100,7 @@ def assert_same_step_as_opacus(module, clipped_sum, row_loss, *rows, norms) -> N
                              generator=torch.Generator().manual_seed(3))
         grads = per_row_grads(module, row_loss, *rows)
         for name, p in module.named_parameters():
-            p.grad_sample = grads[name]
+            p.grad_sample = grads[name].clone()  # autograd may give two parameters one tensor
         opacus.pre_step()
         for a, p in zip(ours.grads, params, strict=True):
             torch.testing.assert_close(a, p.grad, rtol=1e-4, atol=1e-5)

@@ -109,12 +109,17 @@ def test_rare_categories_are_suppressed(people):
 def test_free_text_and_pii_columns_are_generated_not_learned(people):
     data = people.assign(note=[f"secret{i} word" for i in range(len(people))],
                          email=[f"user{i}@example.org" for i in range(len(people))])
-    md = Metadata.detect(data).update_column("note", "text")
+    md = Metadata.detect(data).update_column("note", "text", privacy_share=0.0)
     assert md["email"].kind == "pii"
     synth = fit("mst", data, 1.0, metadata=md).sample(3000)
     words = set(" ".join(synth["note"].dropna()).split())
     assert not any(w.startswith("secret") for w in words)
     assert not set(synth["email"]) & set(data["email"])
+    # with a share of the budget the text is learned, by DP-SGD in the ledger (test_text_private)
+    md = md.update_column("note", "text", epochs=1, privacy_share=0.3)
+    model = fit("mst", data, 1.0, metadata=md)
+    assert "text" in model.privacy_report_.stages
+    assert not set(model.sample(500)["email"]) & set(data["email"])
 
 
 def _audit(name: str, data: pd.DataFrame, seeds: range, **kw) -> float:

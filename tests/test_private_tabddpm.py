@@ -191,7 +191,7 @@ def test_ghost_clipping_gives_opacus_dp_optimizer_step():
     from conftest import assert_same_step_as_opacus
     from simulacra.models.diffusion.denoiser import MLPDenoiser
     from simulacra.models.diffusion.loss import DiffusionLoss
-    from simulacra.models.neural.clipping import ghost_clipped_sum
+    from simulacra.neural.clipping import ghost_clipped_sum
     from simulacra.neural.schedule import NoiseSchedule
 
     torch.manual_seed(0)
@@ -211,7 +211,7 @@ def test_ghost_clipping_refuses_a_layer_used_twice():
     import torch
     from torch import nn
 
-    from simulacra.models.neural.clipping import ghost_clipped_sum
+    from simulacra.neural.clipping import ghost_clipped_sum
 
     layer = nn.Linear(3, 3)
     x = torch.randn(5, 3)

@@ -9,7 +9,9 @@ free-text columns (:mod:`simulacra.encoders.language`).
   (time budget, progress bar) and early stopping on held-out rows;
 * :mod:`~simulacra.neural.weights`: network weights to and from the model file;
   :mod:`~simulacra.neural.optim`: the optimizer; :mod:`~simulacra.neural.schedule`: the
-  learning-rate schedule.
+  learning-rate schedule;
+* :mod:`~simulacra.neural.dp_sgd` and :mod:`~simulacra.neural.clipping`: DP-SGD's frozen
+  plan, Poisson batches, per-row (or ghost) clipping and the noisy step.
 
 Importing this package does not import torch.
 """

@@ -5,7 +5,7 @@ Under a privacy budget every column of the table is a DP code
 tokens, and :class:`~simulacra.models.autoregressive.network.ColumnMADE` is trained with
 DP-SGD (Abadi et al. 2016): each step takes a Poisson sample of the rows, clips every row's
 gradient of its negative log-likelihood to ``max_grad_norm`` and adds Gaussian noise to their
-sum (:func:`~simulacra.models.neural.dp_sgd.noisy_step`).
+sum (:func:`~simulacra.neural.dp_sgd.noisy_step`).
 
 Per-row clipping (:func:`clipped_grad_sum`) needs each row's gradient norm. Every parameter of
 the network is used linearly once per row, so the norms follow from one backward pass to the
@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from simulacra.models.autoregressive.network import ColumnMADE
-from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
+from simulacra.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
 from simulacra.neural.optim import adam
 from simulacra.neural.torch import torch_session
 from simulacra.neural.training import EpochLoop

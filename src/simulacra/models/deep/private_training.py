@@ -2,7 +2,7 @@
 
 Each trainer takes a frozen settings object (:class:`TVAESettings`, :class:`CTGANSettings`:
 the hyperparameters it needs), the data and its span layout, the plan, a seed, the device and
-the model's epoch loop, and hands back a :class:`~simulacra.models.neural.dp_sgd.DPResult`.
+the model's epoch loop, and hands back a :class:`~simulacra.neural.dp_sgd.DPResult`.
 
 * TVAE: the whole encoder + decoder (and the decoder's learnable output scales) is trained
   with DP-SGD on the per-row negative ELBO, clipped by ghost clipping
@@ -39,8 +39,9 @@ from torch import nn
 from simulacra.models.deep import networks as nets
 from simulacra.models.deep.mode_normalizer import Span
 from simulacra.models.deep.sampler import ConditionalSampler
-from simulacra.models.neural.clipping import dp_step, ghost_clipped_sum
-from simulacra.models.neural.dp_sgd import (
+from simulacra.neural.clipping import dp_step, ghost_clipped_sum
+from simulacra.neural.denormals import EXP_FLOOR
+from simulacra.neural.dp_sgd import (
     DPPlan,
     DPResult,
     PoissonBatches,
@@ -48,7 +49,6 @@ from simulacra.models.neural.dp_sgd import (
     noisy_step,
     poisson_rows,
 )
-from simulacra.neural.denormals import EXP_FLOOR
 from simulacra.neural.optim import adam
 from simulacra.neural.torch import torch_session
 from simulacra.neural.training import EpochLoop

@@ -72,7 +72,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
         ``PrivacyBudget(epsilon, delta)`` for a differentially private fit (needs
         ``simulacra[dp]``): the table is transformed with DP bounds, bins and categories
         (:class:`~simulacra.encoders.binned.BinnedCodec`), the encoder and decoder are
-        trained with DP-SGD (:mod:`~simulacra.models.neural.dp_sgd`) with the noise calibrated
+        trained with DP-SGD (:mod:`~simulacra.neural.dp_sgd`) with the noise calibrated
         to the budget, and ``privacy_report_`` gives the ε reached. Sampling then draws each
         one-hot from the decoder's softmax (not its argmax). Not with early stopping.
     max_grad_norm:

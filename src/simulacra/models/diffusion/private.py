@@ -11,9 +11,9 @@ the rows, draws a step, noise and noisy categories for each row
 (:meth:`~simulacra.models.diffusion.loss.DiffusionLoss.draw`), clips every row's gradient of
 its diffusion loss (plus the clean categories' cross-entropy, :data:`X0_WEIGHT`) to
 ``max_grad_norm`` and adds Gaussian noise to their sum
-(:func:`~simulacra.models.neural.dp_sgd.noisy_step`). The denoiser is an MLP whose every linear
+(:func:`~simulacra.neural.dp_sgd.noisy_step`). The denoiser is an MLP whose every linear
 layer is used once per row, so the clipping is exact ghost clipping
-(:func:`~simulacra.models.neural.clipping.ghost_clipped_sum`): row norms from the
+(:func:`~simulacra.neural.clipping.ghost_clipped_sum`): row norms from the
 layers' inputs and output gradients, no per-row gradient materialized (tested equal to
 opacus's ``DPOptimizer``). The learning rate decays linearly to 0 over the planned steps
 (fixed in advance); no held-out loss, no early stopping, no training loss is looked at.
@@ -35,8 +35,8 @@ import numpy as np
 import torch
 
 from simulacra.models.diffusion.loss import DiffusionLoss
-from simulacra.models.neural.clipping import ghost_clipped_sum
-from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
+from simulacra.neural.clipping import ghost_clipped_sum
+from simulacra.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
 from simulacra.neural.schedule import NoiseSchedule
 from simulacra.neural.torch import torch_session
 from simulacra.neural.training import EpochLoop

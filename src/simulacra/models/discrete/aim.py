@@ -129,7 +129,8 @@ class AIM(DiscreteSynthesizer):
                 sigma = math.sqrt(1 / (2 * 0.9 * remaining))
                 epsilon = math.sqrt(8 * 0.1 * remaining)
                 final = True
-            spent = ledger.spent_rho + epsilon ** 2 / 8 + 0.5 / sigma ** 2
+            # progress through the budget (RDP curves of earlier stages count in it)
+            spent = ledger.spent_rho_equivalent + epsilon ** 2 / 8 + 0.5 / sigma ** 2
             limit = self.max_model_cells * spent / ledger.total_rho
             allowed = _fits(candidates, model, sizes, limit)
             scores = np.array([

@@ -5,18 +5,20 @@ What a model with ``privacy=PrivacyBudget(ε, δ)`` does (:class:`PrivateNeuralM
 1. ``metadata_share`` of the budget (in ρ-zCDP) goes to the private data transformation
    (:class:`~simulacra.encoders.binned.BinnedCodec` with positions within bins: DP bounds,
    bins and category sets; :class:`~simulacra.models.private.PrivateFit`);
-2. the rest goes to DP-SGD (Abadi et al. 2016, :mod:`~simulacra.models.neural.dp_sgd`): each
+2. the rest goes to DP-SGD (Abadi et al. 2016, :mod:`~simulacra.neural.dp_sgd`): each
    step trains on a Poisson sample of the rows (rate ``q = batch_size / n``), every row's
    gradient is clipped to ``max_grad_norm`` and Gaussian noise of ``noise_multiplier ×
    max_grad_norm`` is added to their sum (noise from the model's seeded torch generator).
    CTGAN's critic uses opacus's ``DPOptimizer`` on per-row gradients from ``torch.func``
    (``vmap`` of ``grad`` of the per-row loss, which covers the gradient penalty opacus's layer
    hooks cannot); the other networks clip without materializing per-row gradients (ghost
-   clipping, :mod:`~simulacra.models.neural.clipping`, tested equal to ``DPOptimizer``'s
-   clipping) and step with :func:`~simulacra.models.neural.dp_sgd.noisy_step`;
-3. the noise multiplier is the smallest that keeps the composition of both stages within ε
-   (:func:`~simulacra.privacy.rdp.calibrate_noise`), and ``privacy_report_`` states the ε the
-   steps actually taken reached (:func:`~simulacra.privacy.rdp.composed_report`).
+   clipping, :mod:`~simulacra.neural.clipping`, tested equal to ``DPOptimizer``'s
+   clipping) and step with :func:`~simulacra.neural.dp_sgd.noisy_step`;
+3. the noise multiplier is the smallest that keeps the composition of both stages (and of any
+   RDP curve the ledger holds, e.g. a text column's DP-SGD) within ε
+   (:func:`~simulacra.privacy.rdp.calibrate_noise` on the ledger's ``spent_rdp()``), and
+   ``privacy_report_`` states the ε the steps actually taken reached
+   (:func:`~simulacra.privacy.rdp.composed_report`).
 
 No early stopping and no training losses under DP: both would look at the rows outside the
 accountant. opacus is imported only when a private model is fitted.
@@ -32,8 +34,8 @@ from simulacra.encoders import BinnedCodec, CodecBudget, TableCodec
 from simulacra.encoders.domains import CategoricalDomain
 from simulacra.errors import ParameterError
 from simulacra.metadata import Metadata
-from simulacra.models.neural.dp_sgd import DPPlan, DPResult
 from simulacra.models.private import PrivateFit
+from simulacra.neural.dp_sgd import DPPlan, DPResult
 from simulacra.params import Number
 from simulacra.privacy import PrivacyBudget, PrivacyLedger, PrivacyReport
 from simulacra.privacy.accounting import gaussian_sigma
@@ -112,8 +114,8 @@ class PrivateNeuralMixin(PrivateFit):
         rate = min(1.0, batch / n)
         epochs = int(self._setting("epochs"))  # type: ignore[attr-defined]
         steps = epochs * steps_per_epoch * updates_per_step
-        sigma = calibrate_noise(self.privacy.epsilon, ledger.delta - ledger.threshold_delta,
-                                sample_rate=rate, steps=steps, rho=ledger.spent_rho)
+        sigma = calibrate_noise(self.privacy.epsilon, ledger.conversion_delta,
+                                sample_rate=rate, steps=steps, fixed=ledger.spent_rdp())
         logger.info("%s: DP-SGD with noise multiplier %.3f, sample rate %.4g, %d steps",
                     type(self).__name__, sigma, rate, steps)
         return DPPlan(rate, steps_per_epoch, sigma, float(self.max_grad_norm), n)

@@ -8,7 +8,7 @@ every one of their purchases — must give nearly the same model. So:
    drawn at random, so each entity moves its statistics as one row does;
 3. DP-SGD samples entities (Poisson, rate ``q``), clips each entity's gradient — the sum over
    its context and all its events — to ``max_grad_norm``, and adds Gaussian noise to the sum
-   (:func:`~simulacra.models.neural.dp_sgd.noisy_step`);
+   (:func:`~simulacra.neural.dp_sgd.noisy_step`);
 4. noisy counts of the context codes (the number of events, the first time, the entity's own
    columns), counted once per entity, start the context network's biases and, after training,
    tilt its marginals back to them
@@ -17,7 +17,7 @@ every one of their purchases — must give nearly the same model. So:
    the network learns too few of them (CDNOW at ε = 3: 33,241 events drawn for 49,598).
 
 Each entity's gradient comes from ``torch.func`` (``vmap`` of ``grad`` of its negative
-log-likelihood, :func:`~simulacra.models.neural.clipping.per_row_grads`) with the GRU run a
+log-likelihood, :func:`~simulacra.neural.clipping.per_row_grads`) with the GRU run a
 step at a time (:meth:`~simulacra.models.sequential.network.SequenceNet.recur`): the fused
 kernel cannot be batched that way. Entities are taken in chunks of similar length, so padding
 costs little and the per-entity gradients stay within memory. Nothing else looks at the rows:
@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from simulacra.models.neural.clipping import per_row_grads
-from simulacra.models.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
+from simulacra.neural.clipping import per_row_grads
+from simulacra.neural.dp_sgd import DPPlan, DPResult, PoissonBatches, noisy_step
 from simulacra.neural.optim import adam, decay_groups
 from simulacra.neural.torch import torch_session
 from simulacra.neural.training import EpochLoop

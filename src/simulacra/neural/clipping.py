@@ -1,7 +1,7 @@
 """Per-row gradient clipping for DP-SGD (imports torch: imported only when used).
 
 DP-SGD needs each row's gradient clipped to ``max_grad_norm`` before the noisy sum
-(:func:`~simulacra.models.neural.dp_sgd.noisy_step`). Two ways, both tested equal to opacus's
+(:func:`~simulacra.neural.dp_sgd.noisy_step`). Two ways, both tested equal to opacus's
 ``DPOptimizer`` on materialized per-row gradients:
 
 * :func:`per_row_grads` materializes them with ``torch.func`` (``vmap`` of ``grad`` of the

@@ -5,7 +5,7 @@ A fit under a privacy budget lays its DP-SGD steps out in advance in a frozen :c
 :meth:`~simulacra.models.neural.private.PrivateNeuralMixin._dp_plan`). Each step trains on a
 Poisson sample of the rows (:class:`PoissonBatches`: every row independently with rate
 ``q = batch_size / n``), every row's gradient is clipped to ``max_grad_norm``
-(:mod:`~simulacra.models.neural.clipping`), and Gaussian noise of ``noise_multiplier ×
+(:mod:`~simulacra.neural.clipping`), and Gaussian noise of ``noise_multiplier ×
 max_grad_norm`` from the fit's seeded torch generator is added to their sum
 (:func:`noisy_step`, or opacus's ``DPOptimizer`` through :func:`dp_optimizer`).
 
