@@ -142,6 +142,7 @@ def test_binned_codec_spends_its_budget_on_learned_columns_only():
     data = make_mixed(2000)
     md = sim.Metadata.detect(data).update_column("city", categories=["Oslo", "Rome", "Zürich",
                                                                      "São Paulo"])
+    md = md.update_column("notes", privacy_share=0.0)  # the text stage: test_text_private.py
     ledger = PrivacyLedger(PrivacyBudget(1.0), len(data))
     rho = 0.2 * ledger.total_rho
     codec = BinnedCodec(md, positions=True).fit(data, np.random.default_rng(0),

@@ -99,8 +99,8 @@ def test_nulls_depend_on_the_row():
     assert out.loc[~sea_small, "note"].isna().mean() < 0.1
 
 
-def test_under_a_budget_the_text_is_public_words(notes, tmp_path):
-    model = sim.MODELS["mst"](metadata(notes), random_state=0,
+def test_under_a_budget_without_a_share_the_text_is_public_words(notes, tmp_path):
+    model = sim.MODELS["mst"](metadata(notes, privacy_share=0.0), random_state=0,
                               privacy=sim.PrivacyBudget(5.0, delta=1e-6)).fit(notes)
     encoder = model.codec_.value_encoders_["note"]
     assert encoder.generator_ == "words" and encoder.network_ is None
@@ -150,3 +150,21 @@ def test_tokens_mask_what_few_rows_use():
     assert all(tokens.allowed[i] for i in ids)
     rare = set(tokens.tokenizer.encode("onlyonce qqzzkk").ids) - set(ids)
     assert rare and not any(tokens.allowed[i] for i in rare)
+
+
+def test_an_event_table_writes_each_events_text_given_the_event():
+    rng = np.random.default_rng(0)
+    notes = animal_notes(3000, seed=1)
+    lengths = rng.integers(3, 8, 300)
+    events = pd.DataFrame({"user": np.repeat(np.arange(300), lengths),
+                           "step": np.concatenate([np.arange(k) for k in lengths])})
+    events = events.assign(**notes.iloc[:len(events)][["habitat", "note"]]
+                           .reset_index(drop=True))
+    md = sim.Metadata.detect(events)
+    md.update_column("note", **{**NETWORK, "epochs": 3})
+    model = sim.SequentialNetwork(md, sequence_key="user", sequence_index="step", epochs=3,
+                                  random_state=0).fit(events)
+    fake = model.sample(30, rng=1)
+    assert fake["user"].nunique() == 30
+    assert fake["note"].map(type).eq(str).all()
+    assert habitat_agreement(fake) > 0.8  # each event's text follows its own habitat

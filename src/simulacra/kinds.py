@@ -225,11 +225,14 @@ class Text(ColumnKind):
     ``generator``: ``"network"`` trains a language model on the column (byte-level BPE and an
     LSTM, conditioned on the row's other columns; needs the ``deep`` extra); ``"words"`` draws
     the column's frequent words to its length distribution; ``"auto"`` (default) is the
-    network when torch and tokenizers are installed and the column has at least 200 texts.
+    network when torch and tokenizers are installed and the column has at least 1,000 texts.
     ``max_training_time`` caps the network's training in seconds and ``epochs`` its passes
     over the texts (``None``: up to 30, stopping early when held-out texts stop improving; set
     ``epochs`` rather than a time for results that do not depend on the machine's speed);
     ``temperature`` and ``top_p`` shape its sampling (lower: safer, more repetitive text).
+    Under a privacy budget the network is trained with DP-SGD on the bytes of the texts and
+    takes ``privacy_share`` of what the fit has left after its metadata (the table's model gets
+    the rest); ``privacy_share=0`` writes the column from public words instead.
     """
 
     kind: ClassVar[str] = "text"
@@ -239,9 +242,13 @@ class Text(ColumnKind):
     epochs: int | None = None
     temperature: float = 1.0
     top_p: float = 1.0
+    privacy_share: float = 0.3
 
     def problems(self, name: str) -> list[str]:
         out = []
+        if not (_is_number(self.privacy_share) and 0 <= self.privacy_share < 1):
+            out.append(f"column {name!r}: privacy_share must be a number in [0, 1), got "
+                       f"{self.privacy_share!r}")
         if self.epochs is not None and not (
                 isinstance(self.epochs, int) and not isinstance(self.epochs, bool)
                 and self.epochs >= 1):

@@ -12,7 +12,9 @@ neural models under a privacy budget. Per column, by its kind's family:
   of the categories (the metadata's, or those whose — noisy — count passes a threshold);
 * generated kinds (ids, PII, free text): made fresh; under a budget their encoders are fitted
   on a public stand-in and, for PII and text, the null share is a one-value domain
-  ("value or null") measured like any other.
+  ("value or null") measured like any other. A text column's language model is the exception:
+  under a budget it trains with DP-SGD on the texts, given the rows' codes in the DP domains,
+  paid in the same ledger (:meth:`~simulacra.encoders.text.TextEncoder.fit_private`).
 
 With ``positions=True`` a numeric column also keeps where each value lies within its bin:
 it is encoded as one float ``code + position`` (position in [0, 1)) and reported as a
@@ -107,7 +109,34 @@ class BinnedCodec(TableCodec):
             self._fit_column(name, data[name], encoders[name], column_budget, rng)
         del self._rows
         self._index()
+        if budget is not None:
+            self._fit_private_texts(data, budget, rng)
         return self
+
+    def _fit_private_texts(self, data: pd.DataFrame, budget: CodecBudget,
+                           rng: np.random.Generator) -> None:
+        """Under a budget, the text columns whose language model trains with DP-SGD: given
+        the rows' codes in the DP domains just fitted, each paid in the ledger."""
+        texts = [name for name, enc in self.value_encoders_.items()
+                 if getattr(enc, "private_network", lambda n: False)(len(data))]
+        if not texts:
+            return
+        frame, sizes = self._code_frame(self.transform(data, rng))
+        for name in texts:
+            enc = self.value_encoders_[name]
+            self.value_encoders_[name] = enc.fit_private(  # type: ignore[attr-defined]
+                data[name], frame, sizes, budget.ledger, rng)
+
+    def _code_frame(self, encoded: Mapping[str, np.ndarray]
+                    ) -> tuple[pd.DataFrame, dict[str, int]]:
+        """The codes of the learned (not generated) columns' domains, as a frame, and how many
+        codes each has: the context of a text column trained under a budget."""
+        names = [part for column, parts in self.parts_.items()
+                 if not isinstance(self.value_encoders_.get(column), GeneratedEncoder)
+                 for part in parts]
+        frame = pd.DataFrame({n: np.floor(np.asarray(encoded[n], dtype=float)).astype(np.int64)
+                              for n in names}, columns=names)
+        return frame, {n: int(self.domains_[n].size) for n in names}
 
     def _fit_column(self, name: str, column: pd.Series, encoder: Encoder,
                     budget: Budget | None, rng: np.random.Generator) -> None:
@@ -227,13 +256,27 @@ class BinnedCodec(TableCodec):
         if later:
             rows = learned_rows(pd.DataFrame(columns), self.metadata)
             for name in later:
-                columns[name] = self.value_encoders_[name].generate_for(rows, rng) \
-                    .reset_index(drop=True)
+                enc = self.value_encoders_[name]
+                columns[name] = self._private_text(name, enc, encoded, n, rng) \
+                    if enc.reads_codes else enc.generate_for(rows, rng).reset_index(drop=True)
         return pd.DataFrame(columns, columns=pd.Index(self.columns_, dtype=object))
 
     def _reads_rows(self, name: str) -> bool:
         enc = self.value_encoders_.get(name)
-        return isinstance(enc, GeneratedEncoder) and enc.reads_rows and name not in self.domains_
+        return isinstance(enc, GeneratedEncoder) and enc.reads_rows \
+            and (name not in self.domains_ or enc.reads_codes)
+
+    def _private_text(self, name: str, enc: Any, encoded: Mapping[str, np.ndarray], n: int,
+                      rng: np.random.Generator) -> pd.Series:
+        """A text column trained under a budget: nulls from its domain, texts written given
+        the rows' codes."""
+        frame, _ = self._code_frame(encoded)
+        null = np.asarray(encoded[name], dtype=np.int64) == self.domains_[name].null_code
+        values = pd.Series([""] * n, dtype=object, name=name)
+        if (~null).any():
+            values[~null] = enc.generate_for(frame[~null].reset_index(drop=True), rng) \
+                .fillna("").to_numpy(dtype=object)
+        return set_nulls(values, null, self.null_kinds_[name], self.dtypes_[name])
 
     def _decode(self, name: str, encoded: Mapping[str, np.ndarray], n: int,
                 rng: np.random.Generator) -> pd.Series:

@@ -237,6 +237,12 @@ class GeneratedEncoder(Encoder):
         codec then decodes those first)."""
         return False
 
+    @property
+    def reads_codes(self) -> bool:
+        """Whether the rows :meth:`generate_for` reads are the binned codec's codes of the
+        learned columns (a model fitted under a privacy budget) rather than their values."""
+        return False
+
     def fit_with_rows(self, series: pd.Series, rows: pd.DataFrame,
                       rng: np.random.Generator) -> GeneratedEncoder:
         """Fit on ``series`` given ``rows``, the learned columns of the same rows (only an

@@ -12,8 +12,11 @@ The text kind's ``generator`` chooses (:class:`~simulacra.kinds.Text`):
 * ``"auto"``: the network when torch and tokenizers are installed and the column has at least
   :data:`MIN_TEXTS_FOR_NETWORK` texts, else the words.
 
-Under a privacy budget the column is fitted on a public stand-in (:meth:`fit_public`): words,
-of nothing real (Faker's lorem words).
+Under a privacy budget (the binned codec) the network is trained with DP-SGD on the bytes of the
+texts, given the row's codes in the codec's DP domains, and takes ``privacy_share`` of what the
+fit has left (:meth:`TextEncoder.fit_private`); with ``privacy_share=0``, the words generator,
+fewer than :data:`MIN_TEXTS_FOR_NETWORK` rows or without torch, the column is written from a
+public stand-in instead (:meth:`fit_public`): Faker's lorem words, nothing real.
 
 >>> s = pd.Series(["red fox", "red dog", "a red fox", "fox", None] * 3, name="note")
 >>> enc = TextEncoder(min_word_count=3).fit(s)
@@ -78,6 +81,37 @@ class TextEncoder(GeneratedEncoder):
     def reads_rows(self) -> bool:
         return getattr(self, "network_", None) is not None
 
+    @property
+    def reads_codes(self) -> bool:
+        network = getattr(self, "network_", None)
+        return network is not None and bool(network.report.get("private", False))
+
+    def private_network(self, n_rows: int) -> bool:
+        """Whether, under a privacy budget, a table of ``n_rows`` rows (public: the count of
+        texts is not) trains this column's network with DP-SGD."""
+        return float(self.spec.privacy_share) > 0 and \
+            choose_generator(self.spec, n_rows) == "network"
+
+    def fit_private(self, series: pd.Series, codes: pd.DataFrame, sizes: dict[str, int],
+                    ledger: Any, rng: np.random.Generator) -> TextEncoder:
+        """Fit under a privacy budget: the public stand-in, then (where
+        :meth:`private_network`) the network trained with DP-SGD on ``series`` given
+        ``codes``, the rows' codes in the codec's DP domains (``sizes`` codes each), paid in
+        ``ledger`` with the spec's ``privacy_share`` of what it has left. Nulls are the
+        codec's to model: the network writes a text for every row it is asked for."""
+        self.fit_public(series)
+        if not self.private_network(len(series)):
+            return self
+        from simulacra.encoders.language.model import LanguageModel
+
+        self._require_network()
+        self.network_ = LanguageModel.fit_private(
+            series.reset_index(drop=True), codes, sizes, rng, self._settings(),
+            ledger=ledger, share=float(self.spec.privacy_share),
+            what=f"text column {self.column_!r}")
+        self.generator_ = "network"
+        return self
+
     def fit_with_rows(self, series: pd.Series, rows: pd.DataFrame,
                       rng: np.random.Generator) -> TextEncoder:
         self._given = (series, rows, rng)
@@ -113,22 +147,30 @@ class TextEncoder(GeneratedEncoder):
             self.network_ = self._fit_network(values)
 
     def _fit_network(self, values: pd.Series) -> Any:
-        from simulacra.encoders.language.model import LanguageModel, LanguageSettings
+        from simulacra.encoders.language.model import LanguageModel
 
+        self._require_network()
+        series, rows, rng = getattr(self, "_given", None) or (values, None, None)
+        rows = pd.DataFrame(index=range(len(series))) if rows is None \
+            else rows.reset_index(drop=True)
+        return LanguageModel.fit(series.reset_index(drop=True), rows,
+                                 rng if rng is not None else np.random.default_rng(0),
+                                 self._settings())
+
+    def _require_network(self) -> None:
         if not network_available():
             raise ParameterError(f"column {self.column_!r}: generator='network' needs torch "
                                  'and tokenizers: pip install "simulacra[deep]", or set the '
                                  "column's generator to 'words'")
-        series, rows, rng = getattr(self, "_given", None) or (values, None, None)
-        rows = pd.DataFrame(index=range(len(series))) if rows is None \
-            else rows.reset_index(drop=True)
+
+    def _settings(self) -> Any:
+        """The language model's settings from the column's spec."""
+        from simulacra.encoders.language.model import LanguageSettings
+
         epochs = LanguageSettings().epochs if self.spec.epochs is None else self.spec.epochs
-        settings = replace(LanguageSettings(), max_training_time=self.spec.max_training_time,
-                           epochs=int(epochs),
-                           temperature=float(self.spec.temperature),
-                           top_p=float(self.spec.top_p), min_rows=int(self.min_word_count))
-        return LanguageModel.fit(series.reset_index(drop=True), rows,
-                                 rng if rng is not None else np.random.default_rng(0), settings)
+        return replace(LanguageSettings(), max_training_time=self.spec.max_training_time,
+                       epochs=int(epochs), temperature=float(self.spec.temperature),
+                       top_p=float(self.spec.top_p), min_rows=int(self.min_word_count))
 
     @property
     def vocabulary_(self) -> list[str]:

@@ -3,7 +3,9 @@
 Each context column becomes codes ``0 … size - 1``: a number, date or boolean by the
 quantile bin it falls in (at most ``bins``), anything else by its value among the column's
 ``max_categories`` most frequent ones (the rest share one "other" code); nulls get a code of
-their own. The language model embeds each column's code and adds them up.
+their own. The language model embeds each column's code and adds them up. Under a privacy
+budget nothing is learned here: the columns are the codes the binned codec gave the row from
+its DP domains (:meth:`RowContext.of_codes`, each column's number of codes ``given``).
 
 >>> import pandas as pd
 >>> rows = pd.DataFrame({"book": ["gen", "gen", "exo", None], "chapter": [1, 2, 30, 4]})
@@ -32,15 +34,21 @@ class ContextColumn:
     name: str
     edges: tuple[float, ...] | None = None
     categories: tuple[str, ...] | None = None
+    given: int | None = None  # the values are codes already, 0 … given - 1
 
     @property
     def size(self) -> int:
         """Codes: bins or categories, then "other" (categories only) and null."""
+        if self.given is not None:
+            return self.given
         if self.edges is not None:
             return len(self.edges) + 2
         return len(self.categories or ()) + 2
 
     def codes(self, values: pd.Series) -> np.ndarray:
+        if self.given is not None:
+            x = np.floor(pd.to_numeric(values, errors="coerce").fillna(0).to_numpy(float))
+            return np.clip(x, 0, self.given - 1).astype(np.int64)
         null = values.isna().to_numpy()
         if self.edges is not None:
             x = _numbers(values)
@@ -95,6 +103,16 @@ class RowContext:
                 columns.append(ContextColumn(str(name), categories=tuple(order)))
         return cls(tuple(columns))
 
+    @classmethod
+    def of_codes(cls, sizes: dict[str, int]) -> RowContext:
+        """Columns that are codes already (a number of codes each): nothing to learn.
+
+        >>> context = RowContext.of_codes({"book": 3, "chapter": 2})
+        >>> context.transform(pd.DataFrame({"book": [2, 0], "chapter": [1.4, 0.0]})).tolist()
+        [[2, 1], [0, 0]]
+        """
+        return cls(tuple(ContextColumn(str(n), given=int(k)) for n, k in sizes.items()))
+
     @property
     def sizes(self) -> list[int]:
         return [c.size for c in self.columns]
@@ -115,14 +133,20 @@ class RowContext:
     # -- state ----------------------------------------------------------------------------------
     def get_state(self) -> list[dict[str, Any]]:
         return [{"name": c.name, "edges": None if c.edges is None else list(c.edges),
-                 "categories": None if c.categories is None else list(c.categories)}
+                 "categories": None if c.categories is None else list(c.categories),
+                 **({} if c.given is None else {"given": int(c.given)})}
                 for c in self.columns]
 
     @classmethod
     def from_state(cls, state: list[dict[str, Any]]) -> RowContext:
         columns = []
         for item in state:
-            edges, categories = item["edges"], item["categories"]
+            edges, categories, given = item["edges"], item["categories"], item.get("given")
+            if given is not None:
+                if edges is not None or categories is not None or not 0 < int(given) <= 100_000:
+                    raise ValueError(f"context column {item.get('name')!r} of {given!r} codes")
+                columns.append(ContextColumn(str(item["name"]), given=int(given)))
+                continue
             if (edges is None) == (categories is None):
                 raise ValueError(f"context column {item.get('name')!r} needs edges or "
                                  "categories, not both or neither")

@@ -7,9 +7,10 @@ as they do in a holdout of real rows.
 
 The model keeps 64-bit BLAKE2b hashes of those rare texts under a random key, not the texts.
 Whoever holds the model file can still test whether an exact text they already know was a
-training text, as they could from the network's own likelihood of it; the language model is
-therefore not trained under a privacy budget (the text column is then generated from public
-words), and a model file with a text model should be shared like the data it was fitted on.
+training text, as they could from the network's own likelihood of it: a model file with a text
+model fitted without a budget should be shared like the data it was fitted on. Under a privacy
+budget the guard is empty (:meth:`CopyGuard.empty`): the hashes are of real texts, and DP-SGD
+bounds what any one text changes instead.
 
 >>> guard = CopyGuard.fit(["A b", "a  B", "c d", "e"], min_rows=2, rng=np.random.default_rng(0))
 >>> guard.hits(["c d", " C D ", "a b", "x"]).tolist()
@@ -43,6 +44,11 @@ class CopyGuard:
         counts = Counter(normalize(t) for t in texts)
         rare = [t for t, count in counts.items() if count < min_rows]
         return cls(key, np.sort(np.array([_hash(key, t) for t in rare], dtype=np.uint64)))
+
+    @classmethod
+    def empty(cls) -> CopyGuard:
+        """A guard that holds nothing (a model trained under a privacy budget)."""
+        return cls(bytes(16), np.zeros(0, dtype=np.uint64))
 
     def hits(self, texts: Sequence[str]) -> np.ndarray:
         """Which ``texts`` copy a rare training text."""

@@ -61,6 +61,9 @@ class LanguageSettings:
     max_tokens: int = 256
     epochs: int = 30
     batch_size: int = 64
+    private_batch_size: int = 256  # expected rows of a DP-SGD step
+    private_learning_rate: float = 3e-2  # DP-SGD's (few, noisy steps: BENCHMARKS.md)
+    max_grad_norm: float = 1.0  # DP-SGD's clipping bound of a text's gradient
     learning_rate: float = 3e-3
     max_training_time: float | None = None
     temperature: float = 1.0
@@ -117,6 +120,46 @@ class LanguageModel:
         logger.info("text model: %d epochs in %.1f s, held-out loss %s", result.epochs,
                     result.seconds, result.held_out_loss)
         return cls(settings, tokens, context, net, guard, report)
+
+    @classmethod
+    def fit_private(cls, texts: pd.Series, codes: pd.DataFrame, sizes: dict[str, int],
+                    rng: np.random.Generator, settings: LanguageSettings, *, ledger: Any,
+                    share: float, what: str, verbose: bool = False,
+                    device: str = "auto") -> LanguageModel:
+        """Learn ``texts`` under a privacy budget: DP-SGD paid in ``ledger`` with ``share`` of
+        what it has left (:mod:`~simulacra.encoders.language.private`). ``codes`` are the
+        rows' codes in the codec's DP domains (``sizes`` codes each); nulls are not written
+        (the codec models them), nor is anything kept that was read outside DP-SGD."""
+        require_torch()
+        from simulacra.encoders.language.network import TextLSTM
+        from simulacra.encoders.language.private import PrivateTextPlan, train_private
+
+        tokens = TextTokens.bytes_only()
+        context = RowContext.of_codes(sizes)
+        values = [None if pd.isna(t) else str(t) for t in texts.tolist()]
+        sequences = tokens.encode([v if v is not None else "" for v in values],
+                                  max_tokens=settings.max_tokens)
+        sequences = [None if v is None else s for v, s in zip(values, sequences, strict=True)]
+        row_codes = context.transform(codes.reset_index(drop=True))
+        plan = PrivateTextPlan(share=share, epochs=settings.epochs,
+                               batch_size=settings.private_batch_size,
+                               learning_rate=settings.private_learning_rate,
+                               max_grad_norm=settings.max_grad_norm,
+                               max_training_time=settings.max_training_time, verbose=verbose)
+        seed = int(rng.integers(2**31 - 1))
+        where = resolve_device(device)
+        with torch_session(seed, where) as generator, recurrent_cpu():
+            net = TextLSTM(tokens.size, context.sizes, width=settings.width,
+                           layers=settings.layers, dropout=0.0).to(where)
+            result = train_private(net, sequences, row_codes, plan, ledger, what, rng,
+                                   generator)
+        report = {"private": True, "steps": result.steps,
+                  "noise_multiplier": round(result.noise_multiplier, 6),
+                  "sample_rate": result.sample_rate, "seconds": round(result.seconds, 3),
+                  "tokens": tokens.size}
+        logger.info("text model under DP: %d steps in %.1f s, noise multiplier %.3g",
+                    result.steps, result.seconds, result.noise_multiplier)
+        return cls(settings, tokens, context, net.eval(), CopyGuard.empty(), report)
 
     def generate(self, rows: pd.DataFrame, rng: np.random.Generator) -> list[str | None]:
         """One text (or null) for each of ``rows``."""

@@ -3,7 +3,9 @@
 The row's context codes are embedded column by column and summed into one vector ``c``; ``c``
 sets the LSTM's first state and is added to every token's embedding, so every step reads the
 row. The output layer shares its weights with the token embedding (tied weights: fewer numbers
-to learn and to store).
+to learn and to store). ``unrolled`` runs the same LSTM equations a step at a time in plain
+tensor operations, which ``torch.func.vmap`` can take per-text gradients of (DP-SGD,
+:mod:`~simulacra.encoders.language.private`).
 
 >>> import torch
 >>> net = TextLSTM(vocabulary=50, context_sizes=[4, 3], width=16, layers=1)
@@ -32,6 +34,7 @@ class TextLSTM(nn.Module):
                             dropout=dropout if layers > 1 else 0.0)
         self.drop = nn.Dropout(dropout)
         self.bias = nn.Parameter(torch.zeros(vocabulary))
+        self.unrolled = False
 
     def row_vector(self, codes: torch.Tensor) -> torch.Tensor:
         """``(batch, width)``: the sum of the context columns' embeddings (zeros without)."""
@@ -52,8 +55,40 @@ class TextLSTM(nn.Module):
         """Logits ``(batch, steps, vocabulary)`` after ``tokens`` from ``state``, and the new
         state (sampling runs one step at a time)."""
         x = self.drop(self.embed(tokens) + row[:, None, :])
-        out, state = self.lstm(x, state)
+        out, state = self.recur(x, state)
         return self.drop(out) @ self.embed.weight.T + self.bias, state
+
+    def recur(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+              ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """The LSTM over ``x`` ``(batch, steps, width)`` from ``state``: the fused kernel, or
+        (``unrolled``) the same equations a step and a layer at a time.
+
+        >>> net = TextLSTM(vocabulary=9, context_sizes=[], width=4, layers=2)
+        >>> x, state = torch.randn(3, 5, 4), (torch.randn(2, 3, 4), torch.randn(2, 3, 4))
+        >>> fused, _ = net.recur(x, state)
+        >>> net.unrolled = True
+        >>> bool(torch.allclose(fused, net.recur(x, state)[0], atol=1e-6))
+        True
+        """
+        if not self.unrolled:
+            return self.lstm(x, state)
+        hs, cs = [], []
+        for layer in range(self.layers):
+            w_ih = getattr(self.lstm, f"weight_ih_l{layer}")
+            w_hh = getattr(self.lstm, f"weight_hh_l{layer}")
+            b = getattr(self.lstm, f"bias_ih_l{layer}") + getattr(self.lstm, f"bias_hh_l{layer}")
+            gates_x = x @ w_ih.T + b  # (batch, steps, 4 width): input, forget, cell, output
+            h, c = state[0][layer], state[1][layer]
+            out = []
+            for t in range(x.shape[1]):
+                i, f, g, o = (gates_x[:, t] + h @ w_hh.T).chunk(4, dim=-1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                h = torch.sigmoid(o) * torch.tanh(c)
+                out.append(h)
+            x = torch.stack(out, dim=1)
+            hs.append(h)
+            cs.append(c)
+        return x, (torch.stack(hs), torch.stack(cs))
 
     def forward(self, tokens: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         row = self.row_vector(codes)

@@ -49,6 +49,35 @@ def require_tokenizers() -> Any:
     return tokenizers
 
 
+def _byte_chars() -> dict[int, str]:
+    """The character a byte-level BPE writes each byte as (GPT-2's map, which the
+    ``tokenizers`` library's ``ByteLevel`` uses): printable bytes as themselves, the rest
+    shifted past 255."""
+    shown = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    hidden = [b for b in range(256) if b not in shown]
+    return {**{b: chr(b) for b in shown}, **{b: chr(256 + k) for k, b in enumerate(hidden)}}
+
+
+_BYTE_CHARS = _byte_chars()
+#: Bytes a model trained under a privacy budget never writes: control characters but tab and
+#: newline, DEL, and bytes that never occur in UTF-8 (0xC0, 0xC1, 0xF5-0xFF).
+NEVER_WRITTEN = (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, 0xC0, 0xC1, *range(0xF5, 0x100))
+
+
+def _byte_level_bpe(texts: Sequence[str], *, vocabulary: int, min_rows: int) -> Any:
+    """A byte-level BPE of at most ``vocabulary`` tokens (:data:`SPECIALS`, the 256 bytes, then
+    merges of pairs seen at least ``min_rows`` times in ``texts``)."""
+    tk = require_tokenizers()
+    tokenizer = tk.Tokenizer(tk.models.BPE())
+    tokenizer.pre_tokenizer = tk.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = tk.decoders.ByteLevel()
+    trainer = tk.trainers.BpeTrainer(
+        vocab_size=vocabulary, min_frequency=min_rows, special_tokens=list(SPECIALS),
+        initial_alphabet=tk.pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tokenizer.train_from_iterator(list(texts), trainer=trainer)
+    return tokenizer
+
+
 @dataclass
 class TextTokens:
     """A fitted byte-level BPE with the ids of :data:`SPECIALS` first, and ``allowed``: the
@@ -60,14 +89,7 @@ class TextTokens:
     @classmethod
     def fit(cls, texts: Sequence[str], *, vocabulary: int, min_rows: int) -> TextTokens:
         """Learn merges on ``texts`` (non-null strings) and which tokens enough rows use."""
-        tk = require_tokenizers()
-        tokenizer = tk.Tokenizer(tk.models.BPE())
-        tokenizer.pre_tokenizer = tk.pre_tokenizers.ByteLevel(add_prefix_space=False)
-        tokenizer.decoder = tk.decoders.ByteLevel()
-        trainer = tk.trainers.BpeTrainer(
-            vocab_size=vocabulary, min_frequency=min_rows, special_tokens=list(SPECIALS),
-            initial_alphabet=tk.pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-        tokenizer.train_from_iterator(list(texts), trainer=trainer)
+        tokenizer = _byte_level_bpe(texts, vocabulary=vocabulary, min_rows=min_rows)
         size = tokenizer.get_vocab_size()
         rows = np.zeros(size, dtype=np.int64)
         for encoding in tokenizer.encode_batch(list(texts)):
@@ -75,6 +97,27 @@ class TextTokens:
         allowed = rows >= min_rows
         allowed[[PAD, BOS]] = False
         allowed[[EOS, NULL]] = True
+        return cls(tokenizer, allowed)
+
+    @classmethod
+    def bytes_only(cls) -> TextTokens:
+        """The 256 bytes and the specials, nothing learned from any text: the tokens of a model
+        trained under a privacy budget, where merges and row counts would leak the column.
+
+        Control characters other than tab and newline, and bytes no UTF-8 text holds, are never
+        written (:data:`NEVER_WRITTEN`: a public rule, not one read off the column).
+
+        >>> tokens = TextTokens.bytes_only()
+        >>> tokens.size, len(tokens.encode(["héllo"], max_tokens=64)[0])  # é is two bytes
+        (260, 8)
+        >>> int(tokens.allowed.sum())  # 256 bytes less the 44 never written, and <eos>
+        213
+        """
+        tokenizer = _byte_level_bpe([], vocabulary=len(SPECIALS) + 256, min_rows=1)
+        allowed = np.ones(tokenizer.get_vocab_size(), dtype=bool)
+        allowed[[PAD, BOS, NULL]] = False  # nulls are the codec's to write
+        for byte in NEVER_WRITTEN:
+            allowed[tokenizer.token_to_id(_BYTE_CHARS[byte])] = False
         return cls(tokenizer, allowed)
 
     @property

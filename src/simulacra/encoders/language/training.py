@@ -69,7 +69,7 @@ def batch_loss(net: TextLSTM, tokens: torch.Tensor, codes: torch.Tensor) -> torc
     """Mean next-token cross-entropy over the real (non-padding) targets of a batch."""
     row = net.row_vector(codes)
     x = net.drop(net.embed(tokens[:, :-1]) + row[:, None, :])
-    out, _ = net.lstm(x, net.initial_state(row))
+    out, _ = net.recur(x, net.initial_state(row))
     targets = tokens[:, 1:]
     real = targets != PAD
     logits = net.drop(out[real]) @ net.embed.weight.T + net.bias
