@@ -40,7 +40,7 @@ FILE = re.compile(r"\A# file: (\S+)\n")
 
 # files a document's examples are expected to leave behind
 WRITES = {
-    "evaluating-databases.md": ["database-report.html"],
+    "evaluating-databases.md": ["database-report.html", "database-text-report.html"],
     "evaluating-sequences.md": ["sequences-report.html"],
     "README.md": ["report.html", "q.json", "fake.csv"],
     "evaluation.md": ["report.html", "q.json", "text-report.html"],

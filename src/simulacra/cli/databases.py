@@ -238,8 +238,10 @@ def clone(
 
 def evaluate_databases(real: str, synthetic: str, *, holdout: str | None, target: str | None,
                        report: Path | None, json_path: Path | None, metadata_path: Path | None,
-                       seed: int, metrics: str) -> None:
-    """``simulacra evaluate SOURCE TARGET`` for two databases."""
+                       seed: int, metrics: str,
+                       text_options: dict[str, Any] | None = None) -> None:
+    """``simulacra evaluate SOURCE TARGET`` for two databases (``text_options``: the
+    ``--text-option`` settings, for every text column of every table)."""
     from simulacra.evaluation.database import evaluate_database
     from simulacra.metadata import DatabaseMetadata
     from simulacra.multitable.sources import read_database
@@ -252,7 +254,7 @@ def evaluate_databases(real: str, synthetic: str, *, holdout: str | None, target
     with console.status("evaluating…") as status:
         result = evaluate_database(
             frames, fake, meta if isinstance(meta, DatabaseMetadata) else None, holdout=held,
-            target=target, metrics=groups, random_state=seed,
+            target=target, metrics=groups, random_state=seed, text_options=text_options,
             progress=lambda stage: status.update(f"evaluating: {stage}…"))
     console.print(result.summary_text())
     if json_path is not None:

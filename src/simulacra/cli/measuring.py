@@ -75,9 +75,9 @@ def evaluate(
     """Measure fidelity, utility and privacy of a synthetic table (or database: integrity,
     per-table fidelity, cardinality, parent-child and k-hop trends, C2ST-Agg, children per
     parent as sequences; --target TABLE.COLUMN for a cross-table utility task; an event table
-    with --sequence-key or a metadata file that names one). Free-text columns get figures of
-    their own: lengths, vocabulary, text detection AUC, coherence with the row, copies and
-    n-gram leakage."""
+    with --sequence-key or a metadata file that names one). Free-text columns (of a table, or
+    of each table of a database) get figures of their own: lengths, vocabulary, text
+    detection AUC, coherence with the row, copies and n-gram leakage."""
     from simulacra.cli.databases import evaluate_databases, is_database
     from simulacra.evaluation import evaluate as run_evaluation
     from simulacra.io import read_table
@@ -116,15 +116,11 @@ def evaluate(
         raise ParameterError("--workers and --scheduler read datasets larger than memory: "
                              "give globs ('rows/*.parquet') or --sample-rows")
     if is_database(real):
-        if text_option:
-            from simulacra.errors import ParameterError
-
-            raise ParameterError("--text-option applies to one table; databases are "
-                                 "evaluated without text figures")
         evaluate_databases(real, synthetic, holdout=str(holdout) if holdout else None,
                            target=target, report=report, json_path=json_path,
                            metadata_path=metadata_path, seed=seed,
-                           metrics=metric_groups_text)
+                           metrics=metric_groups_text,
+                           text_options=parse_pairs(text_option, "--text-option") or None)
         return
 
     md = Metadata.load(metadata_path) if metadata_path else None

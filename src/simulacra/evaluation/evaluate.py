@@ -73,6 +73,7 @@ def evaluate(
     metrics: Sequence[str] | str = "all",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
+    text_options: Mapping[str, Any] | None = None,
 ) -> DatabaseEvaluation: ...
 
 
@@ -94,7 +95,8 @@ def evaluate(
     ``real`` and ``synthetic`` may also be databases (mappings of table name to DataFrame):
     the call then is :func:`~simulacra.evaluation.database.evaluate_database` (``metadata`` a
     :class:`~simulacra.metadata.DatabaseMetadata` or ``None`` to detect it, ``target``
-    ``"table.column"``), and returns a ``DatabaseEvaluation``.
+    ``"table.column"``, ``text_options`` applied to every text column of every table), and
+    returns a ``DatabaseEvaluation``.
 
     Parameters
     ----------
@@ -137,11 +139,9 @@ def evaluate(
         if sequence_options is not None:
             raise ParameterError("The 'sequence_options' parameter applies to one event table; "
                                  "databases are evaluated without sequence figures.")
-        if text_options is not None:
-            raise ParameterError("The 'text_options' parameter applies to one table; databases "
-                                 "are evaluated without text figures.")
         return _evaluate_database(real, synthetic, holdout, metadata=metadata, target=target,
-                                  metrics=metrics, random_state=random_state, progress=progress)
+                                  metrics=metrics, random_state=random_state, progress=progress,
+                                  text_options=text_options)
     if isinstance(metadata, DatabaseMetadata):
         raise ParameterError("The 'metadata' parameter is a DatabaseMetadata, so 'real' and "
                              "'synthetic' must be databases (mappings of table name to "
@@ -265,7 +265,8 @@ def _is_database(value: object) -> bool:
 
 def _evaluate_database(real: Any, synthetic: Any, holdout: Any, *, metadata: Any,
                        target: str | None, metrics: Sequence[str] | str, random_state: int,
-                       progress: Callable[[str], None] | None) -> DatabaseEvaluation:
+                       progress: Callable[[str], None] | None,
+                       text_options: Mapping[str, Any] | None) -> DatabaseEvaluation:
     """The database path of :func:`evaluate`, with its inputs checked."""
     from simulacra.evaluation.database import evaluate_database
 
@@ -279,7 +280,8 @@ def _evaluate_database(real: Any, synthetic: Any, holdout: Any, *, metadata: Any
                              f"detect it) for databases. Got {type(metadata).__name__} "
                              "instead.")
     return evaluate_database(real, synthetic, metadata, holdout=holdout, target=target,
-                             metrics=metrics, random_state=random_state, progress=progress)
+                             metrics=metrics, random_state=random_state, progress=progress,
+                             text_options=text_options)
 
 
 def _fidelity(data: EvalData, featurizer: Featurizer, rng: np.random.Generator) -> list[Metric]:

@@ -191,21 +191,25 @@ class Gate(Section):
                                   "key, named CHILD.COLUMN (e.g. orders.user_id).")
     path: Name | None = Field(None, description="A database: the figure of this key path, "
                               "e.g. 'items > orders > users'.")
-    column: Name | None = Field(None, description="A table: the figure of this free-text "
-                                "column (e.g. 'text detection AUC' of column 'notes').")
+    column: Name | None = Field(None, description="The figure of this free-text column (e.g. "
+                                "'text detection AUC' of column 'notes'); a database: with "
+                                "'table', the column of that table.")
 
     @model_validator(mode="after")
     def _a_bound(self) -> Gate:
         if self.min is None and self.max is None and self.max_gap is None:
             raise ValueError(f"gate {self.metric!r} needs 'min', 'max' or 'max_gap'")
-        if sum(x is not None for x in (self.table, self.relation, self.path, self.column)) > 1:
+        if sum(x is not None for x in (self.table, self.relation, self.path)) > 1 or (
+                self.column is not None and (self.relation or self.path) is not None):
             raise ValueError(f"gate {self.metric!r}: give at most one of 'table', "
-                             "'relation', 'path' and 'column'")
+                             "'relation', 'path' and 'column' (or 'table' with 'column')")
         return self
 
     @property
     def figure(self) -> str:
         """The name of the gated figure among the run's figures (see :func:`figure_name`)."""
+        if self.table is not None and self.column is not None:
+            return figure_name(self.metric, "column", f"{self.table}.{self.column}")
         if self.table is not None:
             return figure_name(self.metric, "table", self.table)
         if self.relation is not None:
@@ -226,6 +230,9 @@ def figure_name(metric: str, scope: str = "database", where: str = "") -> str:
     ('shape', 'cardinality shape (relation orders.user_id)')
     >>> figure_name("text detection AUC", "column", "notes")
     'text detection AUC (column notes)'
+
+    A database's free-text column is named ``TABLE.COLUMN``:
+    ``'text detection AUC (column reviews.note)'``.
     """
     return metric if scope == "database" or not where else f"{metric} ({scope} {where})"
 

@@ -434,9 +434,11 @@ def _figures(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _place(metric: dict[str, Any]) -> tuple[str, str]:
-    """``(scope, where)`` of a figure of ``metrics.json``."""
+    """``(scope, where)`` of a figure of ``metrics.json`` (a database's free-text column:
+    ``("column", "table.column")``)."""
     if metric.get("column"):
-        return "column", metric["column"]
+        table = metric.get("where") if metric.get("scope") == "table" else None
+        return "column", f"{table}.{metric['column']}" if table else metric["column"]
     return metric.get("scope", "database"), metric.get("where") or ""
 
 

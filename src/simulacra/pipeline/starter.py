@@ -169,7 +169,7 @@ evaluation:
   holdout: 0.2          # a share of the subject's rows kept out, with every row below them
   subject: {q(subject)}
   metrics: all          # or some of [integrity, fidelity, cardinality, trends, detection,
-                        # utility, privacy, sequences]
+                        # utility, privacy, sequences, text]
 {target_line}
   report: true          # out/report.html
 

@@ -180,6 +180,25 @@ def subsample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(n, size=size, replace=False))
 
 
+def table_sides(data: DatabaseData, table: str, columns: list[str], rng: np.random.Generator,
+                max_rows: int) -> tuple[dict[str, pd.DataFrame | None], str]:
+    """The ``columns`` of the table's real, synthetic and holdout rows (``None`` for a side
+    that lacks the table: never the real table in the holdout's stead), each subsampled to
+    ``max_rows`` with ``rng``; and a note on the subsampling ("" if none)."""
+    frames: dict[str, pd.DataFrame | None] = {}
+    parts = []
+    for side in ("real", "synthetic", "holdout"):
+        source = getattr(data, side).get(table)
+        if source is None:
+            frames[side] = None
+            continue
+        rows = subsample(len(source), max_rows, rng)
+        if len(rows) < len(source):
+            parts.append(f"{len(rows):,} of {len(source):,} {side} rows")
+        frames[side] = source.iloc[rows][columns]
+    return frames, "random subsample: " + ", ".join(parts) if parts else ""
+
+
 def _key_columns(metadata: DatabaseMetadata, table: str) -> set[str]:
     out = set(metadata.key_columns(table))
     for fk in metadata.children(table):

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 import pandas as pd
 
@@ -31,8 +32,10 @@ from simulacra.evaluation.database.result import DatabaseEvaluation
 from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.database.sequences import relation_sequences
 from simulacra.evaluation.database.tables import table_figures, table_means
+from simulacra.evaluation.database.texts import text_figures, text_tables
 from simulacra.evaluation.database.trends import avg_two_way, path_trends
 from simulacra.evaluation.database.utility import cross_table_utility, parse_target
+from simulacra.evaluation.text import TextSettings
 from simulacra.metadata import DatabaseMetadata
 from simulacra.randomness import make_rng
 
@@ -40,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 #: The groups of figures ``metrics=`` may choose from.
 DATABASE_GROUPS = ("integrity", "fidelity", "cardinality", "trends", "detection", "utility",
-                   "privacy", "sequences")
+                   "privacy", "sequences", "text")
 #: Rows read per table, join or classifier side at most (drawn with the seed beyond that).
 MAX_ROWS = 50_000
 
@@ -58,6 +61,7 @@ def evaluate_database(
     max_rows: int = MAX_ROWS,
     n_threads: int | None = 1,
     progress: Callable[[str], None] | None = None,
+    text_options: TextSettings | Mapping[str, Any] | None = None,
 ) -> DatabaseEvaluation:
     """Compare a ``synthetic`` database with the ``real`` one it was learned from.
 
@@ -81,7 +85,8 @@ def evaluate_database(
         (parent–child, k-hop, AVG 2-way), ``detection`` (per-table detection AUC, C2ST-Agg),
         ``utility`` (needs ``target``), ``privacy`` (exact copies; DCR with a holdout),
         ``sequences`` (a child table's rows per parent as sequences, where they have an
-        order: :mod:`~simulacra.evaluation.database.sequences`).
+        order: :mod:`~simulacra.evaluation.database.sequences`), ``text`` (each table's
+        columns of kind ``text``: :mod:`~simulacra.evaluation.database.texts`).
     max_hops:
         Longest key path for the k-hop trends (all paths when ``None``).
     random_state:
@@ -95,15 +100,24 @@ def evaluate_database(
         OpenMP threads that wait on each other can make a classifier ten times slower.
     progress:
         Called with the name of each stage as it starts.
+    text_options:
+        Settings of the text figures, applied to every text column of every table, as
+        :class:`~simulacra.evaluation.text.TextSettings` fields (e.g. ``{"folds": 3}``);
+        ``columns`` and ``coherence`` name columns as ``column`` or ``table.column``.
 
     Returns a :class:`DatabaseEvaluation` (``summary()``, ``to_json()``, ``save_html()``).
+    A text column's figures are table figures whose ``Metric.column`` names it
+    (``result.get(name, table=..., column=...)``); its statistics per side and coherence
+    targets are in ``info["text"][table][column]``, and the texts the report shows side by
+    side in ``figures["text"]`` (never in the JSON).
     """
     check_param("n_threads", n_threads, "None or an integer >= 1",
                 n_threads is None or (isinstance(n_threads, int) and n_threads >= 1))
     with _thread_limit(n_threads):
         return _evaluate_database(real, synthetic, metadata, holdout=holdout, target=target,
                                   metrics=metrics, max_hops=max_hops, random_state=random_state,
-                                  max_rows=max_rows, progress=progress)
+                                  max_rows=max_rows, progress=progress,
+                                  text_settings=TextSettings.from_options(text_options))
 
 
 def _evaluate_database(
@@ -118,6 +132,7 @@ def _evaluate_database(
     random_state: int,
     max_rows: int,
     progress: Callable[[str], None] | None,
+    text_settings: TextSettings,
 ) -> DatabaseEvaluation:
     groups = _groups(metrics)
     check_param("max_rows", max_rows, "an integer >= 10",
@@ -171,7 +186,26 @@ def _evaluate_database(
             notes.extend(relation_notes)
             return out
         stage("sequences per parent", per_relation)
+    text_info: dict[str, Any] = {}
+    figures: dict[str, Any] = {}
     not_computed = []
+    if "text" in groups and text_tables(data):
+        # draws from generators of its own: the figures above are the same without it
+        def texts() -> list[Scoped]:
+            out = text_figures(
+                data, text_settings, random_state=random_state, max_rows=max_rows,
+                progress=(lambda step: progress(f"text: {step}")) if progress else None)
+            not_computed.extend(out.not_computed)
+            text_info.update({"text": out.info, "text_seconds": out.seconds})
+            figures["text"] = {table: {column: {"samples": samples}
+                                       for column, samples in columns.items()}
+                               for table, columns in out.samples.items()}
+            return out.figures
+        stage("text", texts)
+    elif "text" in groups and groups != set(DATABASE_GROUPS):
+        not_computed.append("text figures: no table has a column of kind 'text' (set one with "
+                            "metadata.set_table(name, metadata[name].update_column(column, "
+                            "kind='text')))")
     if "utility" in groups and target is None:
         not_computed.append("cross-table utility: needs target='table.column'")
     if "trends" in groups and "fidelity" not in groups:
@@ -191,9 +225,10 @@ def _evaluate_database(
         "stage_seconds": timings,
         "notes": notes,
         "not_computed": not_computed,
+        **text_info,
     }
     logger.info("database evaluation finished in %.1f s", info["seconds"])
-    return DatabaseEvaluation(found, info=info)
+    return DatabaseEvaluation(found, info=info, figures=figures)
 
 
 def _thread_limit(n_threads: int | None) -> AbstractContextManager[object]:

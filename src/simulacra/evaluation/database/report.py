@@ -1,5 +1,9 @@
 """The HTML report of a database evaluation: the database, then each table, relation and path.
 
+A table with free-text columns shows, per column, the single-table report's text section
+(``templates/text_column.html.j2``): its figures, lengths and words, the n-grams that give
+synthetic texts away and a few sampled texts beside real ones.
+
 It shares the single-table report's style sheet (``templates/style.css.j2``), its reading of a
 figure as good / fair / poor (:func:`simulacra.evaluation.report.status`) and its plots
 (:mod:`simulacra.evaluation.figures`). One self-contained file: CSS inline, figures as base64
@@ -18,7 +22,7 @@ from simulacra._version import __version__
 from simulacra.evaluation import figures as plots
 from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.metric import Metric
-from simulacra.evaluation.report import status, without_timings
+from simulacra.evaluation.report import plain_name, status, text_sections, without_timings
 
 #: Database figures shown as cards at the top, in order, when present.
 SCORECARD = ("foreign key resolution", "primary key integrity", "shape", "trend",
@@ -29,18 +33,22 @@ WORST_PAIRS = 8
 
 
 def render_database_report(metrics: list[Scoped], info: dict[str, Any],
+                           figures: dict[str, Any] | None = None,
                            title: str = "Synthetic database quality report", *,
                            reproducible: bool = False) -> str:
-    """The report page of a database evaluation's ``metrics`` and ``info``;
+    """The report page of a database evaluation's ``metrics``, ``info`` and ``figures``
+    (``figures["text"][table][column]["samples"]``: texts shown side by side; may be absent);
     ``reproducible=True`` leaves out the clock (when it was made, how long it took)."""
     env = Environment(loader=PackageLoader("simulacra.evaluation", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = _fmt
     env.filters["anchor"] = anchor
+    env.filters["plain"] = plain_name
+    figures = figures or {}
     database = [(f.metric, status(f.metric)) for f in metrics if f.scope == "database"]
     by_name = {m.name: m for m, _ in database}
     cards = [(by_name[n], status(by_name[n])) for n in SCORECARD if n in by_name]
-    sections = {scope: [_place(metrics, scope, where) for where in
+    sections = {scope: [_place(metrics, scope, where, info, figures) for where in
                         dict.fromkeys(f.where for f in metrics if f.scope == scope)]
                 for scope in ("table", "relation", "path")}
     return env.get_template("database_report.html.j2").render(
@@ -54,7 +62,7 @@ def render_database_report(metrics: list[Scoped], info: dict[str, Any],
         tables=sections["table"],
         relations=sections["relation"],
         paths=sections["path"],
-        notes=[f"{f.where or 'database'} · {f.metric.name}: {f.metric.note}"
+        notes=[f"{f.where or 'database'} · {f.metric.label}: {f.metric.note}"
                for f in metrics if f.metric.note],
     )
 
@@ -68,10 +76,18 @@ def anchor(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "-", text).strip("-") or "x"
 
 
-def _place(found: list[Scoped], scope: str, where: str) -> dict[str, Any]:
+def _place(found: list[Scoped], scope: str, where: str, info: dict[str, Any],
+           figures: dict[str, Any]) -> dict[str, Any]:
+    """One table's, relation's or path's section: its figures (a free-text column's in a
+    text section of their own), chart and worst pairs."""
     metrics: list[Metric] = [f.metric for f in found if f.scope == scope and f.where == where]
+    texts = [m for m in metrics if m.column is not None]
+    metrics = [m for m in metrics if m.column is None]
     out: dict[str, Any] = {"name": where, "metrics": [(m, status(m)) for m in metrics],
-                           "chart": None, "pairs": []}
+                           "chart": None, "pairs": [], "texts": []}
+    if texts and scope == "table":
+        out["texts"] = text_sections(texts, {"text": info.get("text", {}).get(where, {})},
+                                     {"text": figures.get("text", {}).get(where, {})})
     for m in metrics:
         if m.name == "cardinality shape" and m.details.get("distribution"):
             out["chart"] = plots.distribution_figure(f"children per parent · {where}",

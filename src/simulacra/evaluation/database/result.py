@@ -12,6 +12,19 @@ A figure applies to the whole database, to one table, to one relation (a foreign
 0.9
 >>> DatabaseEvaluation.from_json(result.to_json()) == result
 True
+
+A free-text column's figures are figures of its table whose ``Metric.column`` names it, so
+two text columns of a table stay apart:
+
+>>> auc = Metric("text detection AUC", "text", 0.6, definition="…", direction="closer",
+...              ideal=0.5, column="note")
+>>> result = DatabaseEvaluation([Scoped("table", "reviews", auc),
+...                              Scoped("table", "reviews", dataclasses.replace(
+...                                  auc, value=0.7, column="title"))])
+>>> result.value("text detection AUC", table="reviews", column="title")
+0.7
+>>> result.summary()[["where", "column", "value"]].values.tolist()
+[['reviews', 'note', 0.6], ['reviews', 'title', 0.7]]
 """
 
 from __future__ import annotations
@@ -37,27 +50,49 @@ __all__ = ["SCOPES", "DatabaseEvaluation", "Scope", "Scoped"]
 
 @dataclass
 class DatabaseEvaluation:
-    """All figures of one database evaluation, plus the run's ``info``."""
+    """All figures of one database evaluation, plus the run's ``info``.
+
+    ``figures`` holds what the HTML report shows beside the figures and the JSON leaves out:
+    ``figures["text"][table][column]["samples"]``, texts of each side.
+    """
 
     metrics: list[Scoped]
     info: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
 
     def get(self, name: str, *, table: str | None = None, relation: str | None = None,
-            path: str | None = None) -> Metric:
-        """The figure ``name`` of the database, or of one ``table``, ``relation`` or ``path``."""
+            path: str | None = None, column: str | None = None) -> Metric:
+        """The figure ``name`` of the database, or of one ``table``, ``relation`` or ``path``;
+        with ``column``, that free-text column's (``table=`` names its table).
+
+        Without ``column``, the figure of the whole place comes first; a figure that only
+        free-text columns have is found when one column has it, and refused (naming the
+        columns) when several do.
+        """
         scope, where = _where(table, relation, path)
-        for found in self.metrics:
-            if found.metric.name == name and found.scope == scope and found.where == where:
-                return found.metric
-        known = sorted({f.metric.name for f in self.metrics
+        here = [f.metric for f in self.metrics
+                if f.metric.name == name and f.scope == scope and f.where == where]
+        if column is not None:
+            here = [m for m in here if m.column == column]
+        else:
+            whole = [m for m in here if m.column is None]
+            columns = list(dict.fromkeys(m.column for m in here if m.column is not None))
+            if not whole and len(columns) > 1:
+                raise KeyError(f"figure {name!r} of {_place(scope, where)} is one per "
+                               f"free-text column; name one with column=: {columns}")
+            here = whole or here
+        if here:
+            return here[0]
+        known = sorted({f.metric.label for f in self.metrics
                         if f.scope == scope and f.where == where})
-        place = f"{scope} {where!r}" if where else "the database"
-        raise KeyError(f"no figure {name!r} for {place}; its figures are: {known}")
+        of = f" column {column!r} of" if column is not None else ""
+        raise KeyError(f"no figure {name!r} for{of} {_place(scope, where)}; its figures are: "
+                       f"{known}")
 
     def value(self, name: str, *, table: str | None = None, relation: str | None = None,
-              path: str | None = None) -> float:
+              path: str | None = None, column: str | None = None) -> float:
         """``get(...).value``."""
-        return self.get(name, table=table, relation=relation, path=path).value
+        return self.get(name, table=table, relation=relation, path=path, column=column).value
 
     def __getitem__(self, name: str) -> Metric:
         """A database-wide figure by name."""
@@ -76,13 +111,15 @@ class DatabaseEvaluation:
         return list(dict.fromkeys(f.where for f in self.metrics if f.scope == scope))
 
     def summary(self) -> pd.DataFrame:
-        """One row per figure: scope, where, group, metric, value, ideal, reference, direction.
+        """One row per figure: scope, where, column (a free-text column's figures; else
+        ``None``), group, metric, value, ideal, reference, direction.
 
         ``print(result.summary().to_string())`` gives a text table.
         """
         rows = [{
             "scope": f.scope,
             "where": f.where,
+            "column": f.metric.column,
             "group": f.metric.group,
             "metric": f.metric.name,
             "value": f.metric.value,
@@ -90,12 +127,17 @@ class DatabaseEvaluation:
             "reference": f.metric.reference,
             "direction": DIRECTION_TEXT[f.metric.direction],
         } for f in self.metrics]
-        return pd.DataFrame(rows, columns=["scope", "where", "group", "metric", "value", "ideal",
-                                           "reference", "direction"])
+        return pd.DataFrame(rows, columns=["scope", "where", "column", "group", "metric", "value",
+                                           "ideal", "reference", "direction"])
 
     def summary_text(self) -> str:
-        """:meth:`summary` as a plain text table (values to 3 decimals)."""
+        """:meth:`summary` as a plain text table (values to 3 decimals; the column only when
+        a figure has one)."""
         table = self.summary().drop(columns="direction")
+        if table["column"].isna().all():
+            table = table.drop(columns="column")
+        else:
+            table["column"] = table["column"].fillna("")
         return table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="—")
 
     # -- JSON -----------------------------------------------------------------------------
@@ -131,7 +173,8 @@ class DatabaseEvaluation:
         """A self-contained HTML report: the database, then a section per table, per relation
         and per key path; written atomically to ``path`` if given. ``reproducible=True``
         leaves out the clock."""
-        html = render_database_report(self.metrics, self.info, reproducible=reproducible)
+        html = render_database_report(self.metrics, self.info, self.figures,
+                                      reproducible=reproducible)
         if path is not None:
             from simulacra.io import write_text_atomic
 
@@ -148,18 +191,15 @@ class DatabaseEvaluation:
             return NotImplemented
         mine, theirs = self.to_dict(), other.to_dict()
         for out in (mine, theirs):
-            out["info"] = {k: v for k, v in out["info"].items() if k not in _TIMINGS}
+            out["info"] = without_timings(out["info"])
         return mine == theirs
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        lines = [f"  {f.scope:<8} {f.where:<28} {f.metric.name:<26} {f.metric.verdict()}"
+        lines = [f"  {f.scope:<8} {f.where:<28} {f.metric.label:<26} {f.metric.verdict()}"
                  for f in self.metrics if f.scope in ("database", "table")]
         return "DatabaseEvaluation(\n" + "\n".join(lines) + "\n)"
-
-
-_TIMINGS = ("seconds", "stage_seconds")
 
 
 def _where(table: str | None, relation: str | None, path: str | None) -> tuple[Scope, str]:
@@ -168,6 +208,10 @@ def _where(table: str | None, relation: str | None, path: str | None) -> tuple[S
     if len(given) > 1:
         raise DataError("name at most one of table=, relation= and path=")
     return given[0] if given else ("database", "")  # type: ignore[return-value]
+
+
+def _place(scope: str, where: str) -> str:
+    return f"{scope} {where!r}" if where else "the database"
 
 
 def _metric_from_dict(data: dict[str, Any]) -> Metric:

@@ -14,10 +14,9 @@ import dataclasses
 from collections.abc import Collection
 
 import numpy as np
-import pandas as pd
 
 from simulacra.evaluation import detection, fidelity, privacy
-from simulacra.evaluation.database.data import DatabaseData, subsample
+from simulacra.evaluation.database.data import DatabaseData, table_sides
 from simulacra.evaluation.database.scoped import Scoped
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
@@ -81,17 +80,6 @@ def table_means(found: list[Scoped]) -> list[Scoped]:
 
 def _evaluated(data: DatabaseData, table: str, kinds: dict, rng: np.random.Generator,
                max_rows: int) -> tuple[EvalData, str]:
-    frames: dict[str, pd.DataFrame | None] = {}
-    parts = []
-    for side in ("real", "synthetic", "holdout"):
-        source = getattr(data, side).get(table)
-        if source is None:
-            frames[side] = None
-            continue
-        rows = subsample(len(source), max_rows, rng)
-        if len(rows) < len(source):
-            parts.append(f"{len(rows):,} of {len(source):,} {side} rows")
-        frames[side] = source.iloc[rows][list(kinds)]
-    note = "random subsample: " + ", ".join(parts) if parts else ""
+    frames, note = table_sides(data, table, list(kinds), rng, max_rows)
     evaluated = prepare(frames["real"], frames["synthetic"], frames["holdout"], Metadata(kinds))
     return evaluated, note
