@@ -36,6 +36,18 @@ def test_values_come_back_in_every_format(tmp_path, name):
         assert (tmp_path / name).read_text().splitlines()[0] == "n\tx\ts"
 
 
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.csv.gz"])
+def test_texts_with_carriage_returns_and_newlines_stay_one_row(tmp_path, name):
+    frame = pd.DataFrame({"n": [1, 2, 3], "s": ["a\rb", "line\nbreak", "win\r\ndows"],
+                          "t": ["plain", None, "x"]})
+    sim.write_table(frame, tmp_path / name)
+    pd.testing.assert_frame_equal(sim.read_table(tmp_path / name), frame,
+                                  check_dtype=False, check_column_type=False)
+    plain = pd.DataFrame({"n": [1], "s": ["no return"]})
+    sim.write_table(plain, tmp_path / "plain.csv")  # the usual minimal quoting otherwise
+    assert (tmp_path / "plain.csv").read_text() == "n,s\n1,no return\n"
+
+
 def test_unknown_format_and_missing_file(tmp_path):
     with pytest.raises(sim.DataError, match=r"\.csv"):
         sim.read_table(tmp_path / "t.xlsx")

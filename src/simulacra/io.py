@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -82,7 +83,25 @@ def write_table(data: pd.DataFrame, path: str | Path) -> None:
             compression = next((kind for suffix, kind in _COMPRESSIONS.items()
                                 if name.endswith(suffix)), None)
             data.to_csv(tmp, index=False, compression=compression,
-                        sep="\t" if name.endswith(".tsv") else ",")
+                        sep="\t" if name.endswith(".tsv") else ",",
+                        quoting=csv.QUOTE_NONNUMERIC if _has_carriage_return(data)
+                        else csv.QUOTE_MINIMAL)
+
+
+def _has_carriage_return(data: pd.DataFrame) -> bool:
+    """Whether a text cell holds a carriage return: the csv module quotes only the line
+    terminator's characters ("\\n"), so such a table is written with every text quoted, or a
+    reader would cut the row at the "\\r".
+
+    >>> _has_carriage_return(pd.DataFrame({"a": ["x\\ry", None], "b": [1, 2]}))
+    True
+    """
+    for name in data.columns:
+        column = data[name]
+        text = column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+        if text and column.astype("string").str.contains("\r", regex=False).fillna(False).any():
+            return True
+    return False
 
 
 _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz"}
