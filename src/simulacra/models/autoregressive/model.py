@@ -44,7 +44,7 @@ from simulacra.encoders import NULL_SUFFIX, EncodedColumn
 from simulacra.errors import ParameterError
 from simulacra.metadata import Metadata
 from simulacra.models.autoregressive.pruning import allowed_tokens
-from simulacra.models.autoregressive.tokenizer import Tokenizer
+from simulacra.models.autoregressive.tokenizer import Tokenizer, bins_for_rows
 from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.neural.torch import require_torch, torch_session
@@ -93,7 +93,11 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         ``numeric_bins`` equal-probability bins; those with at most
         ``numeric_bins × numeric_sub_bins / 2`` distinct values (ages, hours, whole amounts)
         also get a second token, one of ``numeric_sub_bins`` equal parts of the bin, so their
-        exact values are modelled (``1``: never).
+        exact values are modelled (``1``: never). Small tables get a coarser vocabulary: one
+        bin per 120 rows where that is fewer (at least 8: 8 bins for 480 rows, 16 for 2,000,
+        all 64 from 7,680), and the second token only for values seen 5 times each on
+        average — with finer tokens the network learns where each training row sits rather
+        than how the columns depend on each other (``BENCHMARKS.md``, "Small tables").
     max_categories:
         Tokens per discrete column; rarer categories share one token (not under privacy:
         there every DP code has its own token).
@@ -193,7 +197,8 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         from simulacra.neural.optim import adam
 
         columns = self._ordered(columns)
-        self.tokenizer_ = Tokenizer(numeric_bins=int(self.numeric_bins),
+        n_rows = len(np.asarray(encoded[columns[0].name])) if columns else 0
+        self.tokenizer_ = Tokenizer(numeric_bins=bins_for_rows(n_rows, int(self.numeric_bins)),
                                     sub_bins=int(self.numeric_sub_bins),
                                     max_categories=int(self.max_categories)).fit(encoded, columns)
         tokens = self.tokenizer_.transform(encoded)

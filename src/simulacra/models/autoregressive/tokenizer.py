@@ -21,6 +21,12 @@
   ``sub_bins_for="all"``, for sequences whose values persist from one event to the next (a
   customer's large amounts, a slowly moving temperature): one token would redraw the value
   anywhere in its bin at every step.
+* Small tables get a coarser vocabulary, so that the network learns how columns depend on one
+  another instead of where each training row sits: :func:`bins_for_rows` gives one bin per
+  ``ROWS_PER_BIN`` rows (at least ``MIN_BINS``), and a column gets the second token only if
+  its values repeat (seen ``MIN_REPEATS`` times each on average) — on a few hundred rows of
+  unique amounts, two digits would give every row a cell of its own and the network would
+  learn the rows by heart.
 
 Columns come in the table's order, each ``<col>#null`` flag just before its column: the network
 decides first whether a value is missing, then what it is.
@@ -61,6 +67,22 @@ from simulacra.models.marginals import (
 
 #: suffix of the within-bin token that follows a binned numeric column's bin token
 SUB_SUFFIX = "#sub"
+#: training rows per numeric bin at least (fewer bins on small tables)
+ROWS_PER_BIN = 120
+#: ...but never fewer bins than this (nor than asked for)
+MIN_BINS = 8
+#: a binned column gets its second token only if each value is seen this often on average
+MIN_REPEATS = 5
+
+
+def bins_for_rows(n_rows: int, numeric_bins: int) -> int:
+    """Bins of a table of ``n_rows`` rows: ``numeric_bins``, or one per ``ROWS_PER_BIN`` rows
+    where that is fewer (at least ``MIN_BINS``).
+
+    >>> [bins_for_rows(n, 64) for n in (30_000, 7_680, 2_000, 480)], bins_for_rows(480, 4)
+    ([64, 64, 16, 8], 4)
+    """
+    return min(int(numeric_bins), max(MIN_BINS, int(n_rows) // ROWS_PER_BIN))
 
 
 class Tokenizer:
@@ -103,6 +125,7 @@ class Tokenizer:
         self.pooled_: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # other codes, their counts
         self.marginals_: dict[str, Marginal] = {}
         self.source_: dict[str, str] = {}
+        self.n_rows_ = len(np.asarray(encoded[columns[0].name])) if columns else 0
         for col in _network_order(columns):
             values = np.asarray(encoded[col.name])
             self.names_.append(col.name)
@@ -121,12 +144,14 @@ class Tokenizer:
 
     def _two_digits(self, marginal: Marginal) -> bool:
         """Whether bin and part tokens can tell the values apart: at most half as many values
-        as cells (a value of average probability then spans two cells, one wholly its own)."""
+        as cells (a value of average probability then spans two cells, one wholly its own),
+        each seen ``MIN_REPEATS`` times on average (else a cell would hold one row)."""
         cells = self.numeric_bins * self.sub_bins
         if self.sub_bins > 1 and self.sub_bins_for == "all":
             return True
         return (self.sub_bins > 1 and isinstance(marginal, DiscreteMarginal)
-                and len(marginal.values) <= cells // 2)
+                and len(marginal.values) <= cells // 2
+                and len(marginal.values) * MIN_REPEATS <= self.n_rows_)
 
     def _fit_codes(self, name: str, codes: np.ndarray, cardinality: int) -> None:
         self.kinds_[name] = "codes"
