@@ -13,7 +13,8 @@ the small table and is scored
 Fidelity, detection, DCR share and exact copies (privacy), and TSTR beside TRTR, one line per
 (table, rows, variant, seed) and a table of the means. ``--full-vocabulary`` fits the
 autoregressive network with the vocabulary it had before small tables got a coarser one
-(64 bins and a second token wherever 512 values fit), for the comparison in BENCHMARKS.md.
+(64 bins and a second token wherever 512 values fit), for the comparison in BENCHMARKS.md;
+``--rows-per-bin N`` tries another number of rows per bin.
 
     python benchmarks/small_tables.py -d default -d shoppers -d magic -d loan \\
         --rows 500 --rows 2000 --seeds 3 --split validation
@@ -87,19 +88,25 @@ def main() -> None:
     parser.add_argument("--full-vocabulary", action="store_true",
                         help="the autoregressive network's vocabulary before small tables "
                              "got a coarser one")
+    parser.add_argument("--rows-per-bin", type=int, default=None,
+                        help="the autoregressive network's rows per numeric bin on small "
+                             "tables (the default is how this was chosen)")
     parser.add_argument("--datasets-dir", type=Path, default=None)
     args = parser.parse_args()
-    if args.full_vocabulary:
-        from simulacra.models.autoregressive import tokenizer
+    from simulacra.models.autoregressive import tokenizer
 
+    if args.full_vocabulary:
         tokenizer.ROWS_PER_BIN, tokenizer.MIN_REPEATS = 1, 0
+    elif args.rows_per_bin is not None:
+        tokenizer.ROWS_PER_BIN = args.rows_per_bin
     warnings.simplefilter("ignore")
     root = args.datasets_dir or default_datasets_dir()
-    label = f"{args.model}{' (full vocabulary)' if args.full_vocabulary else ''}"
+    label = args.model + (" (full vocabulary)" if args.full_vocabulary else
+                          f" ({tokenizer.ROWS_PER_BIN} rows per bin)")
     records = []
     for name in args.dataset:
         train_part, test_part, target = load(name, root)
-        for rows in args.rows:
+        for rows in sorted({min(r, len(train_part)) for r in args.rows}):
             for seed in range(args.seeds):
                 rng = np.random.default_rng([seed, rows])
                 drawn = draw(thin_positives(train_part, target, args.rare, rng), rows, rng)
