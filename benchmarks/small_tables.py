@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 import simulacra as sim
 from simulacra.bench import DATASETS, default_datasets_dir
@@ -84,6 +85,8 @@ def main() -> None:
                         help="share of the binary target's rarer class to keep")
     parser.add_argument("--split", choices=("validation", "test"), default="validation")
     parser.add_argument("-m", "--model", default="autoregressive")
+    parser.add_argument("-p", "--param", action="append", default=[],
+                        help="model parameter KEY=VALUE, the value in YAML (repeatable)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--full-vocabulary", action="store_true",
                         help="the autoregressive network's vocabulary before small tables "
@@ -101,8 +104,11 @@ def main() -> None:
         tokenizer.ROWS_PER_BIN = args.rows_per_bin
     warnings.simplefilter("ignore")
     root = args.datasets_dir or default_datasets_dir()
+    params = {key: yaml.safe_load(value)
+              for key, _, value in (item.partition("=") for item in args.param)}
     label = args.model + (" (full vocabulary)" if args.full_vocabulary else
-                          f" ({tokenizer.ROWS_PER_BIN} rows per bin)")
+                          f" ({tokenizer.ROWS_PER_BIN} rows per bin)") + "".join(
+                              f" {item}" for item in args.param)
     records = []
     for name in args.dataset:
         train_part, test_part, target = load(name, root)
@@ -115,7 +121,7 @@ def main() -> None:
                     fit, scored = drawn.iloc[:cut], drawn.iloc[cut:].reset_index(drop=True)
                 else:
                     fit, scored = drawn, thin_positives(test_part, target, args.rare, rng)
-                model = get_model(args.model)(random_state=seed)
+                model = get_model(args.model)(random_state=seed, **params)
                 started = time.perf_counter()
                 fitted = model.fit(fit)
                 fit_s = time.perf_counter() - started
