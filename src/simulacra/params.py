@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from simulacra.errors import check_param
+from simulacra.errors import ParameterError, check_param
 
 
 class Rule(ABC):
@@ -222,3 +222,47 @@ def check_all(rules: Mapping[str, Rule], values: Mapping[str, Any]) -> None:
     """Check every ``values[name]`` against ``rules[name]``, in the rules' order."""
     for name, rule in rules.items():
         rule.check(name, values[name])
+
+
+class EstimatorParams:
+    """scikit-learn's parameter protocol for a class with ``metadata`` and ``_param_names()``.
+
+    ``get_params`` gives the constructor's arguments but ``metadata`` (what ``-p KEY=VALUE``
+    sets and a model file keeps), ``set_params`` changes them (checked at the next fit), and
+    ``sklearn.base.clone`` makes an unfitted copy with the same metadata and parameters.
+
+    >>> import simulacra as sim
+    >>> from sklearn.base import clone
+    >>> model = sim.GaussianCopula(random_state=0).set_params(random_state=3)
+    >>> copy = clone(model)
+    >>> copy.get_params(deep=True) == model.get_params() and copy is not model
+    True
+    """
+
+    metadata: Any
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        raise NotImplementedError
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor arguments except ``metadata``, as given (``deep`` is scikit-learn's
+        flag; no parameter is itself an estimator)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Any:
+        """Change constructor arguments; returns ``self``. Unknown names are refused."""
+        known = self._param_names()
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise ParameterError(f"{type(self).__name__} has no parameter {unknown[0]!r}; "
+                                 f"its parameters are {', '.join(known)}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __sklearn_clone__(self) -> Any:
+        """An unfitted copy: the same metadata and parameters, deep-copied."""
+        import copy
+
+        return type(self)(copy.deepcopy(self.metadata), **copy.deepcopy(self.get_params()))

@@ -29,7 +29,7 @@ import pandas as pd
 
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
-from simulacra.params import Flag, Number, Optional, Rule, check_all
+from simulacra.params import EstimatorParams, Flag, Number, Optional, Rule, check_all
 from simulacra.randomness import RandomState
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def choose_model(n_rows: int, *, torch_available: bool | None = None) -> str:
     return "gaussian_copula"
 
 
-class AutoSynthesizer:
+class AutoSynthesizer(EstimatorParams):
     """Chooses the best default synthesizer for a table (:func:`choose_model`) and fits it.
 
     ``fit`` returns the fitted chosen synthesizer — an
@@ -94,9 +94,6 @@ class AutoSynthesizer:
     def _param_names(cls) -> list[str]:
         """The constructor's arguments but ``metadata`` (what ``-p KEY=VALUE`` may set)."""
         return ["random_state", *cls.params]
-
-    def get_params(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

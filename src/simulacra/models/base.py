@@ -38,7 +38,7 @@ from simulacra.encoders import (
 )
 from simulacra.errors import DataError, NotFittedError, ParameterError, check_param
 from simulacra.metadata import Metadata
-from simulacra.params import Either, InstanceOf, Integer, Optional, Rule
+from simulacra.params import Either, EstimatorParams, InstanceOf, Integer, Optional, Rule
 from simulacra.randomness import RandomState, make_rng
 from simulacra.serialization import dump_model
 
@@ -48,7 +48,7 @@ Draw = Callable[[int, np.random.Generator, dict[str, Any]], pd.DataFrame]
 logger = logging.getLogger(__name__)
 
 
-class Synthesizer(ABC):
+class Synthesizer(EstimatorParams, ABC):
     """Base class of all single-table synthesizers."""
 
     name: ClassVar[str]
@@ -78,10 +78,6 @@ class Synthesizer(ABC):
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
         return [p for p in sig.parameters if p not in ("self", "metadata")]
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments except metadata, as given."""
-        return {name: getattr(self, name) for name in self._param_names()}
 
     @classmethod
     def _rules(cls) -> dict[str, Rule]:

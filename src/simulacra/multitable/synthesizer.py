@@ -61,6 +61,7 @@ from simulacra.multitable.sequences import (
     fit_sequences,
     wants_sequences,
 )
+from simulacra.params import EstimatorParams
 from simulacra.randomness import RandomState, child_seed, make_rng
 from simulacra.serialization import decoding, dump_model, read_model
 
@@ -69,7 +70,7 @@ logger = logging.getLogger(__name__)
 MODEL_NAME = "relational"
 
 
-class RelationalSynthesizer:
+class RelationalSynthesizer(EstimatorParams):
     """Learns a database (several related tables) and generates a synthetic one.
 
     Parameters
@@ -119,7 +120,12 @@ class RelationalSynthesizer:
         self.keep = keep
         self.random_state = random_state
 
-    def get_params(self) -> dict[str, Any]:
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return ["model", "model_params", "context_depth", "max_context_columns", "oversample",
+                "keep", "random_state"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {"model": self.model if isinstance(self.model, str) else dict(self.model),
                 "model_params": {t: dict(p) for t, p in (self.model_params or {}).items()},
                 "context_depth": self.context_depth,
