@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.constraints.report import ConstraintReport, dump_report, load_report
+from simulacra.dataframes import KINDS, arrow_types, frame_kind, from_pandas, to_pandas
 from simulacra.encoders import (
     CodecBudget,
     EncodedColumn,
@@ -112,8 +113,8 @@ class Synthesizer(EstimatorParams, ABC):
         count or row) and no row count (``n_rows_`` is None).
         """
         self._validate_params()
-        if not isinstance(data, pd.DataFrame):
-            raise DataError(f"fit() expects a pandas DataFrame, got {type(data).__name__}")
+        self.frame_kind_, self.frame_types_ = frame_kind(data), arrow_types(data)
+        data, _ = to_pandas(data, "fit()")
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError(f"cannot fit on an empty table ({data.shape[0]} rows, "
                             f"{data.shape[1]} columns); give at least one row and one column")
@@ -197,10 +198,13 @@ class Synthesizer(EstimatorParams, ABC):
         check_param("n", n, "an integer >= 1", ok)
         generator = self._sample_rng if rng is None else make_rng(rng)
         if rebalance is not None:
-            return self._sample_rebalanced(int(n), dict(conditions or {}), rebalance, generator)
-        if conditions or self._constraint_set() is not None:
-            return self._sample_conditions(int(n), dict(conditions or {}), generator)
-        return self._sample_decoded(int(n), generator)
+            out = self._sample_rebalanced(int(n), dict(conditions or {}), rebalance, generator)
+        elif conditions or self._constraint_set() is not None:
+            out = self._sample_conditions(int(n), dict(conditions or {}), generator)
+        else:
+            out = self._sample_decoded(int(n), generator)
+        return from_pandas(out, getattr(self, "frame_kind_", "pandas"),
+                           getattr(self, "frame_types_", None))
 
     def sample_remaining_columns(self, known: pd.DataFrame, *, rng: RandomState = None
                                  ) -> pd.DataFrame:
@@ -388,6 +392,8 @@ class Synthesizer(EstimatorParams, ABC):
             "table_encoder": self.codec_.get_state(),
             "model": self._get_state(),
         }
+        if getattr(self, "frame_kind_", "pandas") != "pandas":
+            payload["frame"] = {"kind": self.frame_kind_, "types": dict(self.frame_types_)}
         rules = getattr(self, "constraints_", None)
         if rules is not None:
             payload["constraints"] = rules.get_state()
@@ -418,6 +424,7 @@ class Synthesizer(EstimatorParams, ABC):
             model_metadata = model.constraints_.model_metadata
         model.codec_ = model._new_codec(model_metadata).set_state(payload["table_encoder"])
         model._set_state(payload["model"])
+        model.frame_kind_, model.frame_types_ = _frame_of(payload.get("frame"), metadata)
         model._reset_sample_rng()
         return model
 
@@ -451,3 +458,17 @@ def _descendants(cls: type) -> list[type]:
     for sub in cls.__subclasses__():
         out += [sub, *_descendants(sub)]
     return out
+
+
+def _frame_of(state: Any, metadata: Metadata) -> tuple[str, dict[str, str]]:
+    """The kind of table a model file says it was fitted on, and its columns' arrow types
+    (a file from elsewhere: anything but a known kind and the metadata's own columns with
+    short type names is refused)."""
+    if state is None:
+        return "pandas", {}
+    kind, types = state.get("kind"), state.get("types")
+    if kind not in KINDS or not isinstance(types, dict) or not all(
+            name in metadata and isinstance(t, str) and len(t) <= 64
+            for name, t in types.items()):
+        raise ValueError("the model file's table kind is not one simulacra writes")
+    return kind, dict(types)
