@@ -21,7 +21,7 @@ LAYERS = {
     "neural": 3,
     "kinds": 2, "privacy": 2, "formats": 2, "params": 2, "randomness": 2, "io": 2,
     "dataframes": 2,
-    "errors": 1, "precision": 1, "datasets": 1, "_version": 1,
+    "errors": 1, "precision": 1, "htmlrepr": 1, "datasets": 1, "_version": 1,
 }
 
 

@@ -106,3 +106,11 @@ class EvaluationResult:
     def __repr__(self) -> str:
         body = "\n".join(f"  {m.group:<9} {m.label:<28} {m.verdict()}" for m in self.metrics)
         return f"EvaluationResult(\n{body}\n)"
+
+    def _repr_html_(self) -> str:
+        """Every figure with its verdict, as a table (notebooks)."""
+        from simulacra.htmlrepr import html_table
+
+        return html_table(f"Evaluation: {len(self.metrics)} figures",
+                          ["group", "figure", "result"],
+                          [[m.group, m.label, m.verdict()] for m in self.metrics])

@@ -145,6 +145,17 @@ class DatabaseMetadata:
         return (f"DatabaseMetadata({len(self.tables)} tables, "
                 f"{len(self.foreign_keys)} foreign keys)")
 
+    def _repr_html_(self) -> str:
+        """Tables, their keys and their links to parents, as a table (notebooks)."""
+        from simulacra.htmlrepr import html_table
+
+        rows = [[name, len(meta), ", ".join(self.primary_keys.get(name, ())),
+                 "; ".join(f"{', '.join(fk.columns)} → {fk.parent}" for fk in self.parents(name))]
+                for name, meta in self.tables.items()]
+        return html_table(f"Database: {len(self.tables)} tables, {len(self.foreign_keys)} "
+                          "foreign keys", ["table", "columns", "primary key", "foreign keys"],
+                          rows)
+
     def parents(self, table: str) -> list[ForeignKey]:
         """The foreign keys of ``table`` (its links to parents), in declaration order."""
         return [fk for fk in self.foreign_keys if fk.table == table]

@@ -103,6 +103,17 @@ class Metadata(Mapping[str, ColumnKind]):
         cols = ", ".join(f"{n}: {k.kind}" for n, k in self._columns.items())
         return f"Metadata({cols})"
 
+    def _repr_html_(self) -> str:
+        """The columns, their kinds and the reasons, as a table (notebooks)."""
+        from simulacra.htmlrepr import html_table
+
+        caption = f"Metadata: {len(self)} column{'s' * (len(self) != 1)}"
+        if self.sequence_key is not None:
+            caption += (f"; sequences per {self.sequence_key!r}, ordered by "
+                        f"{self.sequence_index or 'row order'}")
+        return html_table(caption, ["column", "kind", "why"],
+                          [[n, k.kind, k.reason] for n, k in self._columns.items()])
+
     # -- detection ------------------------------------------------------------------------
     @classmethod
     def detect(

@@ -437,6 +437,17 @@ class Synthesizer(EstimatorParams, ABC):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
+    def _repr_html_(self) -> str:
+        """The model, whether it is fitted, and its parameters, as a table (notebooks)."""
+        from simulacra.htmlrepr import html_table
+
+        state = "not fitted"
+        if hasattr(self, "codec_"):
+            rows = "" if self.n_rows_ is None else f"{self.n_rows_:,} rows × "
+            state = f"fitted on {rows}{len(self.metadata_)} columns"
+        return html_table(f"{type(self).__name__} ({state})", ["parameter", "value"],
+                          [[k, repr(v)] for k, v in self.get_params().items()])
+
     # -- the model's own maths ---------------------------------------------------------------------
     @abstractmethod
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],

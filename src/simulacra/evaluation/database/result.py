@@ -201,6 +201,15 @@ class DatabaseEvaluation:
                  for f in self.metrics if f.scope in ("database", "table")]
         return "DatabaseEvaluation(\n" + "\n".join(lines) + "\n)"
 
+    def _repr_html_(self) -> str:
+        """Every figure — database, table, relation, path — with its verdict (notebooks)."""
+        from simulacra.htmlrepr import html_table
+
+        return html_table(f"Database evaluation: {len(self.metrics)} figures",
+                          ["scope", "where", "figure", "result"],
+                          [[f.scope, f.where, f.metric.label, f.metric.verdict()]
+                           for f in self.metrics])
+
 
 def _where(table: str | None, relation: str | None, path: str | None) -> tuple[Scope, str]:
     given = [(s, w) for s, w in (("table", table), ("relation", relation), ("path", path))
