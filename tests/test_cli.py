@@ -179,3 +179,13 @@ def test_an_existing_file_of_another_kind_is_replaced_only_with_force(files, tmp
     assert r.exit_code == 0 and len(pd.read_csv(model_named_csv)) == 7
     r = invoke("fit", files["other"], "-o", table, "--force")
     assert r.exit_code == 0 and sim.load(table).name == "gaussian_copula"
+
+
+def test_help_is_plain_text_with_its_brackets_and_short_flags():
+    root = invoke("-h")
+    assert root.exit_code == 0 and "--install-completion" in root.output
+    sample = invoke("sample", "-h")
+    assert sample.exit_code == 0 and "[low, high]" in sample.output  # was eaten as markup
+    listed = invoke("models")
+    assert "needs simulacra[deep]" in listed.output and ":func:" not in listed.output
+    assert "``" not in listed.output

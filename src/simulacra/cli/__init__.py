@@ -28,8 +28,12 @@ app = typer.Typer(
     name="simulacra",
     help="Synthetic data that keeps the statistical shape of real tables.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
+    # help is plain text: brackets such as [deep] or [low, high] are shown, not read as rich
+    # markup, and a docstring's single line breaks are joined into paragraphs
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

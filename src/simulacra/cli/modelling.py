@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from simulacra.cli.common import (
@@ -400,11 +401,28 @@ def models() -> None:
     table.add_column("name")
     table.add_column("what it is")
     for name, cls in MODELS.items():
-        table.add_row(name, (cls.__doc__ or "").strip().splitlines()[0])
+        table.add_row(name, escape(summary_line(cls.__doc__)))
     for name, cls in {**SEQUENCE_MODELS, **WINDOW_MODELS}.items():
-        table.add_row(name, (cls.__doc__ or "").strip().splitlines()[0] + " (event tables: "
-                      "fit with --sequence-key or --window)")
+        table.add_row(name, escape(summary_line(cls.__doc__) + " (event tables: fit with "
+                                   "--sequence-key or --window)"))
     console.print(table)
+
+
+def summary_line(doc: str | None) -> str:
+    """A docstring's first line as plain text: Sphinx roles and literals unwrapped, a
+    parenthesised cross-reference dropped.
+
+    >>> summary_line("Picks a model (:func:`choose_model`) for ``simulacra[deep]``.\\n\\nMore.")
+    'Picks a model for simulacra[deep].'
+    >>> summary_line("A :class:`~simulacra.models.gaussian_copula.GaussianCopula` twin.")
+    'A GaussianCopula twin.'
+    """
+    import re
+
+    line = (doc or "").strip().splitlines()[0] if (doc or "").strip() else ""
+    line = re.sub(r"\s*\(:\w+:`[^`]+`\)", "", line)
+    line = re.sub(r":\w+:`~?([^`]+)`", lambda m: m.group(1).rsplit(".", 1)[-1], line)
+    return line.replace("``", "")
 
 
 @friendly
