@@ -53,6 +53,10 @@ def test_demo_writes_synthetic_table(tmp_path):
     assert "shape / trend" in r.output
     assert "auto → autoregressive" in r.output  # torch is installed: the flagship is chosen
     assert (tmp_path / "adult_model.simz").exists()
+    assert r.output.startswith("Fitting auto on the bundled Adult census table (32,561 rows")
+    # the printed hint can be followed: the real table is written beside the synthetic one
+    assert pd.read_parquet(tmp_path / "adult_real.parquet").shape == (32561, 15)
+    assert "simulacra evaluate " in r.output and "adult_real.parquet" in r.output
 
 
 def test_errors_are_one_clear_line_and_exit_2(tmp_path):
@@ -189,3 +193,19 @@ def test_help_is_plain_text_with_its_brackets_and_short_flags():
     listed = invoke("models")
     assert "needs simulacra[deep]" in listed.output and ":func:" not in listed.output
     assert "``" not in listed.output
+
+
+def test_fit_prints_a_one_line_metadata_summary_and_quiet_silences_it(tmp_path, adult_small):
+    from simulacra.cli.common import progress_params
+
+    data = tmp_path / "adult.csv"
+    adult_small.to_csv(data, index=False)
+    r = invoke("fit", data, "-o", tmp_path / "m.simz")
+    assert r.exit_code == 0, r.output
+    assert "Metadata (detected): 15 columns —" in r.output and "why" not in r.output
+    quiet = invoke("fit", data, "-o", tmp_path / "q.simz", "-q")
+    assert quiet.exit_code == 0 and "Metadata" not in quiet.output
+    # progress bars: on for models that have one, unless quiet, not a terminal or -p verbose=
+    assert progress_params("autoregressive", {}, quiet=True) == {"verbose": False}
+    assert progress_params("autoregressive", {"verbose": True}, quiet=True) == {"verbose": True}
+    assert progress_params("gaussian_copula", {}, quiet=False) == {}

@@ -43,6 +43,9 @@ MetricsOption = Annotated[str, typer.Option(
 ParamOption = Annotated[list[str] | None, typer.Option(
     "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
     "-p early_stopping=true -p generator_dim=[256,256].")]
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress bars or summaries (they are off anyway when the output "
+    "is not a terminal); results and errors are still printed.")]
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Replace an existing output file that holds another kind of file (a "
     "table where a model goes, ...); an input of the command is never replaced.")]
@@ -235,6 +238,33 @@ def print_metadata(md: Any, title: str) -> None:
     for name, kind in md.items():
         table.add_row(name, kind.kind, kind.reason or "")
     console.print(table)
+
+
+def metadata_summary(md: Any, title: str) -> str:
+    """One line for a table's metadata: how many columns of each kind.
+
+    >>> from simulacra.metadata import Metadata
+    >>> import simulacra as sim
+    >>> md = Metadata({"a": sim.Numerical(), "b": sim.Categorical(), "c": sim.Numerical()})
+    >>> metadata_summary(md, "Detected").split(" (")[0]
+    'Detected: 3 columns — 2 numerical, 1 categorical'
+    """
+    counts: dict[str, int] = {}
+    for kind in md.values():
+        counts[kind.kind] = counts.get(kind.kind, 0) + 1
+    kinds = ", ".join(f"{n} {k}" for k, n in counts.items())
+    return (f"{title}: {len(md)} column{'s' * (len(md) != 1)} — {kinds} "
+            "(`simulacra metadata` explains each)")
+
+
+def progress_params(model: str, params: dict[str, Any], quiet: bool) -> dict[str, Any]:
+    """``params`` with ``verbose`` on when the model has a progress bar, the output is a
+    terminal and neither ``--quiet`` nor ``-p verbose=...`` says otherwise."""
+    from simulacra.models import get_model
+
+    if "verbose" in params or "verbose" not in get_model(model)._param_names():
+        return params
+    return {**params, "verbose": not quiet and console.is_terminal}
 
 
 def print_privacy(report: PrivacyReport) -> None:

@@ -17,17 +17,20 @@ from simulacra.cli.common import (
     KeepOption,
     ModelOption,
     ParamOption,
+    QuietOption,
     SchedulerOption,
     SeedOption,
     WorkersOption,
     check_outputs,
     console,
     friendly,
+    metadata_summary,
     model_params,
     parse_pairs,
     print_metadata,
     print_privacy,
     privacy_option,
+    progress_params,
 )
 from simulacra.cli.scaling import (
     PartitionFormat,
@@ -132,6 +135,7 @@ def fit(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     force: ForceOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit a synthesizer on a table and save it (hyperparameters with -p KEY=VALUE).
 
@@ -195,12 +199,12 @@ def fit(
                              "--sequence-key too")
     model = model or "gaussian_copula"
     privacy = privacy_option(epsilon, delta, model)  # refused before the data is read
-    params = model_params(model, param)
+    params = progress_params(model, model_params(model, param), quiet)
     frame = read_table(data)
     md = given_md if given_md is not None else Metadata.detect(frame)
-    print_metadata(md.without_reasons() if privacy else md,
-                   "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)")
-                   + (" — reasons withheld: they quote the rows" if privacy else ""))
+    if not quiet:
+        console.print(escape(metadata_summary(
+            md, "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)"))))
     maker = get_model(model)(md, random_state=seed, **params, **privacy)
     started = time.perf_counter()
     synth = maker.fit(frame, on_violation=on_violation)  # "auto" returns the model it chose
@@ -433,6 +437,7 @@ def demo(
     model: ModelOption = "auto",
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     seed: SeedOption = 0,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit a synthesizer on the bundled Adult census table and write a synthetic copy."""
     from simulacra.datasets import load_demo
@@ -445,8 +450,11 @@ def demo(
     if file_format not in ("csv", "parquet"):
         raise ParameterError(f"--format must be csv or parquet, got {file_format!r}")
     real = load_demo()
+    if not quiet:
+        console.print(f"Fitting {escape(model)} on the bundled Adult census table "
+                      f"({len(real):,} rows x {real.shape[1]} columns)…")
     md = Metadata.detect(real)
-    maker = get_model(model)(md, random_state=seed)
+    maker = get_model(model)(md, random_state=seed, **progress_params(model, {}, quiet))
     t0 = time.perf_counter()
     synth = maker.fit(real)  # "auto" returns the model it chose
     t1 = time.perf_counter()
@@ -454,6 +462,8 @@ def demo(
     t2 = time.perf_counter()
     out = output_dir / f"adult_synthetic.{file_format}"
     write_table(fake, out)
+    real_out = output_dir / f"adult_real.{file_format}"
+    write_table(real, real_out)  # so that the hint below can be followed as printed
     md.save(output_dir / "adult_metadata.yaml")
     synth.save(output_dir / "adult_model.simz")
 
@@ -470,8 +480,10 @@ def demo(
     table.add_row("columns with the real dtype", f"{same} of {real.shape[1]}")
     quality = evaluate(real, fake, metadata=md, metrics=["fidelity"])
     table.add_row("shape / trend (1 = perfect)",
-                  f"{quality.value('shape'):.3f} / {quality.value('trend'):.3f}  "
-                  "(full report: simulacra evaluate)")
+                  f"{quality.value('shape'):.3f} / {quality.value('trend'):.3f}")
+    table.add_row("full report", escape(f"simulacra evaluate {real_out} {out} --target "
+                                        "income --report report.html"))
+    table.add_row("real data", str(real_out))
     table.add_row("synthetic data", str(out))
     table.add_row("metadata", str(output_dir / "adult_metadata.yaml"))
     table.add_row("model", str(output_dir / "adult_model.simz"))
