@@ -204,7 +204,8 @@ def fit(
     md = given_md if given_md is not None else Metadata.detect(frame)
     if not quiet:
         console.print(escape(metadata_summary(
-            md, "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)"))))
+            md, "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)")
+            + (" — reasons withheld: they quote the rows" if privacy else ""))))
     maker = get_model(model)(md, random_state=seed, **params, **privacy)
     started = time.perf_counter()
     synth = maker.fit(frame, on_violation=on_violation)  # "auto" returns the model it chose
