@@ -209,3 +209,19 @@ def test_fit_prints_a_one_line_metadata_summary_and_quiet_silences_it(tmp_path, 
     assert progress_params("autoregressive", {}, quiet=True) == {"verbose": False}
     assert progress_params("autoregressive", {"verbose": True}, quiet=True) == {"verbose": True}
     assert progress_params("gaussian_copula", {}, quiet=False) == {}
+
+
+def test_sample_to_standard_output_with_dash(tmp_path, adult_small):
+    import io
+
+    data = tmp_path / "adult.csv"
+    adult_small.to_csv(data, index=False)
+    model = tmp_path / "m.simz"
+    assert invoke("fit", data, "-o", model, "-q").exit_code == 0
+    r = invoke("sample", model, "-n", "25", "-o", "-", "--seed", "1")
+    assert r.exit_code == 0, r.output
+    rows = pd.read_csv(io.StringIO(r.stdout))  # nothing but the CSV on standard output
+    assert rows.shape == (25, 15) and list(rows.columns) == list(adult_small.columns)
+    assert not (tmp_path / "-").exists()
+    r = invoke("sample", model, "-n", "25", "-o", "-", "--partitions", "2")
+    assert r.exit_code == 2 and "-o - (CSV on standard output) is for single-table" in r.output

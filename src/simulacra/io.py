@@ -88,6 +88,12 @@ def write_table(data: pd.DataFrame, path: str | Path) -> None:
                         else csv.QUOTE_MINIMAL)
 
 
+def write_csv_stream(data: pd.DataFrame, stream: IO[str]) -> None:
+    """Write ``data`` as CSV to an open text stream (standard output for ``-o -``)."""
+    data.to_csv(stream, index=False, quoting=csv.QUOTE_NONNUMERIC if _has_carriage_return(data)
+                else csv.QUOTE_MINIMAL)
+
+
 def _has_carriage_return(data: pd.DataFrame) -> bool:
     """Whether a text cell holds a carriage return: the csv module quotes only the line
     terminator's characters ("\\n"), so such a table is written with every text quoted, or a

@@ -239,7 +239,8 @@ def _print_constraints(report: ConstraintReport) -> None:
 @friendly
 def sample(
     model_path: Annotated[Path, typer.Argument(help="Model file from `simulacra fit`.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="CSV or Parquet to write; for "
+    output: Annotated[str, typer.Option("--output", "-o", help="CSV or Parquet to write ('-': "
+                                        "CSV on standard output); for "
                                         "a database model a SQLAlchemy URL or a folder.")],
     n: Annotated[int | None, typer.Option("-n", "--rows",
                                           help="Rows to generate (default: as many as "
@@ -298,7 +299,14 @@ def sample(
         raise ParameterError(f"--partitions, --workers, --scheduler, --format and --chunk-rows "
                              f"are for single-table models; this is a {synth.name} model")
     folder = wants_partitions(output, partitions, workers, scheduler, file_format)
-    if synth.name != "relational" and not folder:  # a database or partitions: a folder
+    to_stdout = output == "-"
+    if to_stdout and (folder or synth.name in ("relational", "sequential", "window-diffusion")):
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("-o - (CSV on standard output) is for single-table models; a "
+                             f"{synth.name if not folder else 'partitioned'} sample needs a "
+                             "file, folder or database URL")
+    if synth.name != "relational" and not folder and not to_stdout:  # a folder otherwise
         check_outputs({"--output": (output, "table")}, force=force,
                       inputs=[model_path, known_path, context_path, prefixes_path])
     if synth.name == "relational":
@@ -363,6 +371,13 @@ def sample(
     else:
         frame = synth.sample(rows, rng=seed, conditions=conditions or None, rebalance=shares)
     took = time.perf_counter() - started
+    if to_stdout:  # the rows alone on standard output, for a pipe
+        import sys
+
+        from simulacra.io import write_csv_stream
+
+        write_csv_stream(frame, sys.stdout)
+        return
     write_table(frame, output)
     console.print(f"Sampled {len(frame):,} rows x {frame.shape[1]} columns in {took:.2f} s; "
                   f"wrote [bold]{output}[/].")
