@@ -8,10 +8,10 @@ imported unless a polars table is given or was fitted on.
 
 >>> import pyarrow as pa
 >>> table = pa.table({"n": pa.array([1, None, 3]), "s": ["a", "b", None]})
->>> frame, kind = to_pandas(table, "fit()")
->>> kind, [str(t) for t in frame.dtypes]
-('pyarrow', ['Int64', 'string'])
->>> from_pandas(frame, kind, arrow_types(table)).schema.types
+>>> frame, kind, types = to_pandas(table, "fit()")
+>>> kind, [str(t) for t in frame.dtypes], types
+('pyarrow', ['Int64', 'string'], {'n': 'int64', 's': 'string'})
+>>> from_pandas(frame, kind, types).schema.types
 [DataType(int64), DataType(string)]
 """
 
@@ -42,27 +42,19 @@ def frame_kind(data: Any) -> str | None:
     return None
 
 
-def to_pandas(data: Any, what: str) -> tuple[pd.DataFrame, str]:
-    """``(pandas table, kind)`` of ``data``; ``what`` names the call in the error."""
+def to_pandas(data: Any, what: str) -> tuple[pd.DataFrame, str, dict[str, str]]:
+    """``(pandas table, kind, column → arrow type name)`` of ``data`` (no types for pandas);
+    ``what`` names the call in the error."""
     kind = frame_kind(data)
     if kind is None:
         raise DataError(f"{what} expects a pandas DataFrame, a pyarrow Table or a polars "
                         f"DataFrame, got {type(data).__name__}; for a numpy array use "
                         "pd.DataFrame(array, columns=[...])")
     if kind == "pandas":
-        return data, kind
+        return data, kind, {}
     table = data if kind == "pyarrow" else data.to_arrow()
-    return table.to_pandas(types_mapper=_nullable_type), kind
-
-
-def arrow_types(data: Any) -> dict[str, str]:
-    """Column → arrow type name of a pyarrow or polars table (what :func:`from_pandas` casts
-    back to); empty for pandas."""
-    kind = frame_kind(data)
-    if kind not in ("pyarrow", "polars"):
-        return {}
-    schema = (data if kind == "pyarrow" else data.to_arrow()).schema
-    return {field.name: str(field.type) for field in schema}
+    types = {field.name: str(field.type) for field in table.schema}
+    return table.to_pandas(types_mapper=_nullable_type), kind, types
 
 
 def from_pandas(frame: pd.DataFrame, kind: str, types: dict[str, str] | None = None) -> Any:

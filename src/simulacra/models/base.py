@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.constraints.report import ConstraintReport, dump_report, load_report
-from simulacra.dataframes import KINDS, arrow_types, frame_kind, from_pandas, to_pandas
+from simulacra.dataframes import KINDS, from_pandas, to_pandas
 from simulacra.encoders import (
     CodecBudget,
     EncodedColumn,
@@ -113,8 +113,7 @@ class Synthesizer(EstimatorParams, ABC):
         count or row) and no row count (``n_rows_`` is None).
         """
         self._validate_params()
-        self.frame_kind_, self.frame_types_ = frame_kind(data), arrow_types(data)
-        data, _ = to_pandas(data, "fit()")
+        data, self.frame_kind_, self.frame_types_ = to_pandas(data, "fit()")
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError(f"cannot fit on an empty table ({data.shape[0]} rows, "
                             f"{data.shape[1]} columns); give at least one row and one column")
