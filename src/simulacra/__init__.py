@@ -53,6 +53,7 @@ from simulacra.models import (
     Synthesizer,
     TabDDPM,
     WindowDiffusion,
+    make_fair,
 )
 from simulacra.multitable.loading import load
 from simulacra.multitable.synthesizer import RelationalSynthesizer
@@ -162,4 +163,5 @@ __all__ = [
     "windows",
     "write_table",
     *kinds.__all__,
+    "make_fair",
 ]

@@ -38,11 +38,14 @@ DeltaOption = Annotated[float | None, typer.Option(
     "the table, whose row count it would reveal); needs --epsilon.")]
 MetricsOption = Annotated[str, typer.Option(
     "--metrics", help="Metric groups to compute: 'all' or a comma list of fidelity, detection, "
-    "utility, privacy, sequences (event tables), text (free-text columns); e.g. "
+    "utility, privacy, fairness, sequences (event tables), text (free-text columns); e.g. "
     "fidelity,detection,utility for a faster sweep.")]
 ParamOption = Annotated[list[str] | None, typer.Option(
     "--param", "-p", help="Hyperparameter KEY=VALUE, VALUE in YAML (repeat), e.g. -p epochs=50 "
     "-p early_stopping=true -p generator_dim=[256,256].")]
+SensitiveOption = Annotated[list[str] | None, typer.Option(
+    "--sensitive", help="A sensitive column (repeat, or a comma list), e.g. --sensitive sex: "
+    "its groups are compared on the target (fairness).")]
 QuietOption = Annotated[bool, typer.Option(
     "--quiet", "-q", help="No progress bars or summaries (they are off anyway when the output "
     "is not a terminal); results and errors are still printed.")]
@@ -279,3 +282,8 @@ def print_privacy(report: PrivacyReport) -> None:
     for stage, spent in report.stages.items():
         table.add_row(stage, f"{spent.rho:.4g}", f"{spent.share:.0%}", f"{spent.delta:.2g}")
     console.print(table)
+
+
+def names_option(values: list[str] | None) -> list[str]:
+    """A repeatable option that also takes comma lists: ``--keep a,b --keep c``."""
+    return [t.strip() for item in values or [] for t in item.split(",") if t.strip()]

@@ -16,6 +16,7 @@ from simulacra.cli.common import (
     SeedOption,
     console,
     friendly,
+    names_option,
     parse_pairs,
 )
 
@@ -132,11 +133,6 @@ def models_option(text: str | None) -> str | dict[str, str]:
                                  "loan=gaussian_copula")
         out[table] = name
     return out
-
-
-def names_option(values: list[str] | None) -> list[str]:
-    """A repeatable option that also takes comma lists: ``--keep a,b --keep c``."""
-    return [t.strip() for item in values or [] for t in item.split(",") if t.strip()]
 
 
 def fit_database(source: str, metadata_path: Path | None, model: str | None, seed: int | None,

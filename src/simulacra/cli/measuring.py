@@ -17,12 +17,14 @@ from simulacra.cli.common import (
     MetricsOption,
     ParamOption,
     SchedulerOption,
+    SensitiveOption,
     WorkersOption,
     check_outputs,
     console,
     friendly,
     metric_groups,
     model_params,
+    names_option,
     parse_pairs,
     privacy_option,
 )
@@ -40,6 +42,7 @@ def evaluate(
         "--holdout", help="Real rows the model never saw (for utility and privacy).")] = None,
     target: Annotated[str | None, typer.Option("--target", help="Column to predict "
                                                "(utility: TSTR vs TRTR).")] = None,
+    sensitive: SensitiveOption = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")
                       ] = None,
     metric_groups_text: MetricsOption = "all",
@@ -86,15 +89,16 @@ def evaluate(
 
     check_outputs({"--report": (report, "html"), "--json": (json_path, "json")},
                   inputs=[real, synthetic, holdout, metadata_path], force=force)
+    chosen = names_option(sensitive) or None
     if sample_rows is not None or is_dataset(real) or is_dataset(synthetic):
         from simulacra.scale.evaluation import evaluate_dataset
 
-        if sequence_key is not None or sequence_option or text_option:
+        if sequence_key is not None or sequence_option or text_option or chosen:
             from simulacra.errors import ParameterError
 
             raise ParameterError("datasets larger than memory are evaluated as tables: "
-                                 "--sequence-key, --sequence-option and --text-option do not "
-                                 "apply")
+                                 "--sequence-key, --sequence-option, --text-option and "
+                                 "--sensitive do not apply")
         with console.status("evaluating…") as status:
             result = evaluate_dataset(
                 real, synthetic, None if holdout is None else str(holdout),
@@ -116,6 +120,11 @@ def evaluate(
         raise ParameterError("--workers and --scheduler read datasets larger than memory: "
                              "give globs ('rows/*.parquet') or --sample-rows")
     if is_database(real):
+        if chosen:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("--sensitive is for one table: evaluate that table of the "
+                                 "database on its own for fairness figures")
         evaluate_databases(real, synthetic, holdout=str(holdout) if holdout else None,
                            target=target, report=report, json_path=json_path,
                            metadata_path=metadata_path, seed=seed,
@@ -141,7 +150,7 @@ def evaluate(
         result = run_evaluation(
             real_frame, read_table(synthetic),
             holdout=read_table(holdout) if holdout else None, metadata=md, target=target,
-            random_state=seed, metrics=metric_groups(metric_groups_text),
+            sensitive=chosen, random_state=seed, metrics=metric_groups(metric_groups_text),
             sequence_options=parse_pairs(sequence_option, "--sequence-option") or None,
             text_options=parse_pairs(text_option, "--text-option") or None,
             progress=lambda stage: status.update(f"evaluating: {stage}…"))
@@ -160,7 +169,7 @@ def _publish(result: Any, json_path: Path | None, report: Path | None) -> None:
 
 
 def _print_result(result: Any) -> None:
-    from simulacra.evaluation.report import status
+    from simulacra.evaluation.report import fairness_sections, status
 
     table = Table(title=f"Evaluation ({result.info['seconds']} s)", title_justify="left")
     for col in ("group", "figure", "value", "ideal", "reference", "reading"):
@@ -175,8 +184,22 @@ def _print_result(result: Any) -> None:
     console.print(table)
     for column, found in (result.info.get("text") or {}).items():
         console.print(_text_statistics(column, found.get("statistics", {})))
+    for section in fairness_sections(result.metrics):
+        console.print(_fairness_groups(section))
     for note in result.info.get("not_computed", []):
         console.print(f"[dim]not computed: {note}[/]")
+
+
+def _fairness_groups(section: dict[str, Any]) -> Table:
+    """The target in each group of one sensitive column, real beside synthetic."""
+    table = Table(title=f"{section['what']} by {escape(section['column'])}",
+                  title_justify="left")
+    for col in ("group", "real rows", "real", "synthetic rows", "synthetic"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    for row in section["data"]:
+        table.add_row(escape(str(row["group"])), _number(row["real_rows"]), escape(row["real"]),
+                      _number(row["synthetic_rows"]), escape(row["synthetic"]))
+    return table
 
 
 def _text_statistics(column: str, statistics: dict[str, dict[str, Any]]) -> Table:

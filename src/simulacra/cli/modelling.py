@@ -20,12 +20,14 @@ from simulacra.cli.common import (
     QuietOption,
     SchedulerOption,
     SeedOption,
+    SensitiveOption,
     WorkersOption,
     check_outputs,
     console,
     friendly,
     metadata_summary,
     model_params,
+    names_option,
     parse_pairs,
     print_metadata,
     print_privacy,
@@ -55,6 +57,7 @@ def metadata(
     sequence_index: Annotated[str | None, typer.Option(
         "--sequence-index", help="With --sequence-key: the column ordering an entity's "
         "events, instead of detecting it.")] = None,
+    sensitive: SensitiveOption = None,
     force: ForceOption = False,
 ) -> None:
     """Detect column kinds (and a database's keys), explain each decision, and optionally save
@@ -68,6 +71,11 @@ def metadata(
 
     check_outputs({"--output": (output, "metadata")}, inputs=[data], force=force)
     if is_database(data):
+        if sensitive:
+            from simulacra.errors import ParameterError
+
+            raise ParameterError("--sensitive is for one table; declare it in that table's "
+                                 "metadata")
         database_metadata(data, output)
         return
     if sequence_index is not None and sequence_key is None:
@@ -76,9 +84,12 @@ def metadata(
         raise ParameterError("--sequence-index needs --sequence-key (the entity column)")
     md = Metadata.detect(read_table(data), sequence_key=sequence_key,
                          sequence_index=sequence_index)
+    if sensitive:
+        md.sensitive = names_option(sensitive)
+        md.validate()
     print_metadata(md, f"Metadata of {data}")
-    if md.sequence_key is not None:
-        console.print(md.explain().splitlines()[-1])
+    if md.sequence_key is not None or md.sensitive:
+        console.print("\n".join(md.explain().splitlines()[len(md):]))
     if output is not None:
         if output.exists():
             for constraint in Metadata.load(output).constraints:
@@ -258,6 +269,11 @@ def sample(
         "--rebalance", "-r", help="Target shares of one column's categories, COLUMN=SHARES "
         "with SHARES in YAML, e.g. -r 'income={\">50K\": 0.5}'; other categories share the "
         "rest as the model has them; for a sequential model, shares of entities.")] = None,
+    fair_target: Annotated[str | None, typer.Option(
+        "--fair-target", help="Fairness-aware sampling: give every group of the sensitive "
+        "columns (--sensitive, else the model's metadata) this column's distribution in the "
+        "whole sample, changing the target of as few rows as possible.")] = None,
+    sensitive: SensitiveOption = None,
     scale: Annotated[float, typer.Option("--scale", help="Database models: size against the "
                                          "source (0.5: half).")] = 1.0,
     replace: Annotated[bool, typer.Option("--replace", help="Database models: replace tables "
@@ -313,9 +329,10 @@ def sample(
         from simulacra.cli.databases import sample_database
         from simulacra.errors import ParameterError
 
-        if n is not None or condition or known_path or rebalance:
+        if n is not None or condition or known_path or rebalance or fair_target or sensitive:
             raise ParameterError("a database model takes --scale (and --seed, --replace), not "
-                                 "-n, --condition, --known or --rebalance")
+                                 "-n, --condition, --known, --rebalance, --fair-target or "
+                                 "--sensitive")
         sample_database(synth, output, scale, seed, replace)
         return
     if scale != 1.0 or (replace and not folder):
@@ -330,6 +347,8 @@ def sample(
         if known_path is not None:
             raise ParameterError("a sequential model completes entities from --context "
                                  "(their context columns), not --known")
+        if fair_target is not None or sensitive:
+            raise ParameterError("--fair-target and --sensitive are for single-table models")
         sample_events(synth, output, n=n, seed=seed, context_path=context_path,
                       prefixes_path=prefixes_path, events=events,
                       conditions=parse_pairs(condition, "--condition"),
@@ -340,6 +359,14 @@ def sample(
 
         raise ParameterError("--context, --prefixes and --events are for sequential models "
                              "(fit with --sequence-key)")
+    fairness = None
+    if fair_target is not None:
+        fairness = {"target": fair_target, "sensitive": names_option(sensitive) or None}
+    elif sensitive:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--sensitive on sample needs --fair-target (the column to make "
+                             "independent of the sensitive groups)")
     if n is None and synth.n_rows_ is None:
         from simulacra.errors import ParameterError
 
@@ -355,6 +382,10 @@ def sample(
 
             raise ParameterError("--known completes given rows into one table; it does not "
                                  "combine with --partitions, --workers or --scheduler")
+        if fairness is not None:
+            raise ParameterError("--fair-target evens out the target over one whole sample; "
+                                 "it does not combine with --partitions, --workers or "
+                                 "--scheduler")
         sample_folder(model_path, output, n=n, seed=seed, conditions=conditions,
                       shares=shares, partitions=partitions, workers=workers,
                       scheduler=scheduler, fmt=file_format, chunk_rows=chunk_rows,
@@ -364,12 +395,13 @@ def sample(
         from simulacra.errors import ParameterError
         from simulacra.io import read_table
 
-        if conditions or shares or n is not None:
+        if conditions or shares or n is not None or fairness is not None:
             raise ParameterError("--known gives the rows to complete: it does not combine "
-                                 "with -n, --condition or --rebalance")
+                                 "with -n, --condition, --rebalance or --fair-target")
         frame = synth.sample_remaining_columns(read_table(known_path), rng=seed)
     else:
-        frame = synth.sample(rows, rng=seed, conditions=conditions or None, rebalance=shares)
+        frame = synth.sample(rows, rng=seed, conditions=conditions or None, rebalance=shares,
+                             fairness=fairness)
     took = time.perf_counter() - started
     if to_stdout:  # the rows alone on standard output, for a pipe
         import sys

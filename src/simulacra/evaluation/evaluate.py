@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import ParameterError
-from simulacra.evaluation import detection, fidelity, privacy, utility
+from simulacra.evaluation import detection, fairness, fidelity, privacy, utility
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer, prepare
 from simulacra.evaluation.result import EvaluationResult
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-GROUPS = ("fidelity", "detection", "utility", "privacy", "sequences", "text")
+GROUPS = ("fidelity", "detection", "utility", "privacy", "fairness", "sequences", "text")
 
 
 @overload
@@ -54,6 +54,7 @@ def evaluate(
     *,
     metadata: Metadata | None = None,
     target: str | None = None,
+    sensitive: Sequence[str] | str | None = None,
     metrics: Sequence[str] | str = "all",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
@@ -84,6 +85,7 @@ def evaluate(
     *,
     metadata: Metadata | DatabaseMetadata | None = None,
     target: str | None = None,
+    sensitive: Sequence[str] | str | None = None,
     metrics: Sequence[str] | str = "all",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
@@ -113,9 +115,15 @@ def evaluate(
         too (:mod:`simulacra.evaluation.sequence`).
     target:
         Column to predict for the utility figures.
+    sensitive:
+        Columns whose groups the fairness figures compare (``"sex"``, ``["sex", "race"]``;
+        default: the metadata's ``sensitive``): the target's parity gap in real and synthetic
+        data, and with a holdout the prediction parity, equal opportunity and worst-group
+        TSTR of models trained on each (:mod:`simulacra.evaluation.fairness`). Needs
+        ``target``.
     metrics:
-        "all" or a subset of ``("fidelity", "detection", "utility", "privacy", "sequences",
-        "text")``. ``"text"``: the figures of each column of kind ``text`` (lengths,
+        "all" or a subset of ``("fidelity", "detection", "utility", "privacy", "fairness",
+        "sequences", "text")``. ``"text"``: the figures of each column of kind ``text`` (lengths,
         vocabulary, text detection AUC, coherence with the row's categorical columns, exact
         copies, n-gram leakage; :func:`~simulacra.evaluation.text.evaluate_text`).
     random_state:
@@ -136,6 +144,9 @@ def evaluate(
     the HTML report shows side by side in ``figures["text"]`` (never in the JSON).
     """
     if _is_database(real) or _is_database(synthetic):
+        if sensitive is not None:
+            raise ParameterError("The 'sensitive' parameter applies to one table; evaluate "
+                                 "that table of the database on its own for fairness figures.")
         if sequence_options is not None:
             raise ParameterError("The 'sequence_options' parameter applies to one event table; "
                                  "databases are evaluated without sequence figures.")
@@ -196,7 +207,16 @@ def evaluate(
             stage("linkability", lambda: privacy.linkability(data, pooled, rng))
             stage("attribute inference",
                   lambda: privacy.attribute_inference(data, pooled, rng, secret=target))
+    chosen = _sensitive(sensitive, data, target) if "fairness" in groups else []
+    if chosen and target is not None:
+        # an own random stream: the figures after it are the same with or without it
+        stage("fairness", lambda: fairness.fairness(
+            data, featurizer, target, chosen, np.random.default_rng([int(random_state), 0xFA1])))
     not_computed = _not_computed(groups, target, data)
+    if "fairness" in groups and (not chosen or target is None) and (
+            groups != set(GROUPS) or sensitive is not None):
+        not_computed.append("fairness: needs a target column and sensitive columns "
+                            "(sensitive=[...] or the metadata's 'sensitive')")
     sequence_seconds: dict[str, float] = {}
     if "sequences" in groups and data.metadata.sequence_key is not None:
         # last, so the stages above draw the same random numbers with or without it
@@ -243,6 +263,7 @@ def evaluate(
         "columns_compared": list(data.kinds),
         "columns_skipped": data.skipped,
         "target": target,
+        "sensitive": chosen,
         "random_state": random_state,
         "seconds": round(time.perf_counter() - started, 2),
         "stage_seconds": timings,
@@ -320,6 +341,21 @@ def _groups(metrics: Sequence[str] | str) -> set[str]:
         raise ParameterError(f"The 'metrics' parameter must be 'all' or a subset of {GROUPS}. "
                              f"Got {unknown} instead.")
     return chosen
+
+
+def _sensitive(sensitive: Sequence[str] | str | None, data: EvalData, target: str | None
+               ) -> list[str]:
+    """The sensitive columns asked for (else the metadata's), checked."""
+    if sensitive is None:
+        chosen = list(data.metadata.sensitive)
+    elif isinstance(sensitive, str):
+        chosen = [sensitive]
+    else:
+        chosen = list(sensitive)
+    if sensitive is not None and target is None:
+        raise ParameterError("The 'sensitive' parameter needs a 'target' (the column whose "
+                             "distribution the groups are compared on).")
+    return fairness.check_sensitive(data, chosen, target) if target is not None else chosen
 
 
 def _not_computed(groups: set[str], target: str | None, data: EvalData) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-Group = Literal["fidelity", "utility", "privacy", "integrity", "sequence", "text"]
+Group = Literal["fidelity", "utility", "privacy", "fairness", "integrity", "sequence", "text"]
 # integrity: keys of a database; sequence: event sequences (simulacra.evaluation.sequence);
 # text: one free-text column (simulacra.evaluation.text)
 Direction = Literal["higher", "lower", "closer"]

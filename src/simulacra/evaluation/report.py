@@ -36,6 +36,10 @@ def status(metric: Metric) -> str:
             and ref is not None:
         gap = (ref - v) if metric.direction == "higher" else (v - ref) / max(abs(ref), 1e-12)
         return "good" if gap <= 0.02 else "fair" if gap <= 0.05 else "poor"
+    if metric.group == "fairness" and metric.direction == "lower" and ref is not None:
+        # a gap: does the synthetic data widen the real one (amplify a bias)?
+        over = v - ref
+        return "good" if over <= 0.02 else "fair" if over <= 0.05 else "poor"
     if metric.name in ("exact copies", "text exact copies") or (
             metric.group == "text" and metric.name.endswith("-gram leakage")):
         # shares that real unseen records reach too: compared with that base rate
@@ -94,6 +98,8 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
     cards = [(by_name[name], status(by_name[name])) for name in SCORECARD if name in by_name]
     cards += [(m, status(m)) for m in metrics if m.group == "text"
               and any(m.name.endswith(card) for card in TEXT_SCORECARD)]
+    cards += [(m, status(m)) for m in metrics if m.group == "fairness"
+              and m.name == "target parity gap"]
 
     shapes = {row["column"]: row["score"] for row in
               by_name["shape"].details.get("columns", [])} if "shape" in by_name else {}
@@ -111,7 +117,7 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
     hist = dcr.details.get("histograms") if dcr is not None else None
     distance_img = plots.distance_figure(hist) if hist else None
     groups: dict[str, list[tuple[Metric, str]]] = {"fidelity": [], "utility": [], "privacy": [],
-                                                   "sequence": []}
+                                                   "fairness": [], "sequence": []}
     for m in metrics:
         groups.setdefault(m.group, []).append((m, status(m)))
     samples = figures.get("sequences") or {}
@@ -131,8 +137,46 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
         distance_img=distance_img,
         sequences_img=sequences_img,
         texts=text_sections(metrics, info, figures),
+        fairness=fairness_sections(metrics),
         notes=notes,
     )
+
+
+def fairness_sections(metrics: list[Metric]) -> list[dict[str, Any]]:
+    """Per sensitive column: the target in each group, real beside synthetic, and the
+    per-group figures of the models trained on each (as the fairness figures' ``details``)."""
+    out = []
+    for gap in (m for m in metrics if m.group == "fairness" and m.name == "target parity gap"):
+        details = gap.details
+        positive, target = details.get("positive_class"), details.get("target")
+        what = (f"Share of {target} = {positive!r}" if positive is not None else
+                f"Share of each class of {target}" if details.get("classes") else
+                f"Mean of {target} in real standard deviations")
+        data = [{**row, "real": _shares_text(row.get("real")),
+                 "synthetic": _shares_text(row.get("synthetic"))}
+                for row in details.get("groups", [])]
+        model = next((m for m in metrics if m.group == "fairness" and m.column == gap.column
+                      and m.name == "worst-group TSTR"), None)
+        keys, labels = [], []
+        if model is not None:
+            rows = model.details.get("groups", [])
+            score = model.details.get("score", "score")
+            for key, label in (("selection", "predicted positive" if positive is not None
+                                else "mean prediction"), ("tpr", "true positive rate"),
+                               ("score", score)):
+                if rows and rows[0].get(f"real_{key}") is not None:
+                    keys.append(key)
+                    labels.append(label)
+        out.append({"column": gap.column, "what": what, "data": data,
+                    "model": model.details.get("groups", []) if model is not None else [],
+                    "model_keys": keys, "model_columns": labels})
+    return out
+
+
+def _shares_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return " · ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+    return _fmt(value)
 
 
 #: Plain names of the text figures (by name, or by the name's start or end).

@@ -40,7 +40,7 @@ _REFERENCE_LABEL = "trained on real"
 
 
 @dataclass(frozen=True)
-class _Rows:
+class Rows:
     """Some rows (positions ``rows``) of one table's views."""
 
     view: FrameView
@@ -93,9 +93,9 @@ def utility(
                              f"{target!r} to predict it from")
     views = {"synthetic": data.synth_view, "real": data.real_view,
              "holdout": data.holdout_view}
-    rows = {name: _subsample(len(view), max_rows, rng) for name, view in views.items()}
+    rows = {name: subsample(len(view), max_rows, rng) for name, view in views.items()}
     seed = child_seed(rng)
-    sampled = {name: _Rows(views[name], rows[name]) for name in views}
+    sampled = {name: Rows(views[name], rows[name]) for name in views}
     note = _sample_note({name: (len(rows[name]), len(views[name])) for name in views})
     if data.kinds[target].family == "discrete":
         return _classification(sampled, featurizer, target, seed, note)
@@ -107,7 +107,7 @@ def utility(
 # --------------------------------------------------------------------------------------------
 
 
-def _classification(frames: dict[str, _Rows], featurizer: Featurizer, target: str,
+def _classification(frames: dict[str, Rows], featurizer: Featurizer, target: str,
                     seed: int, note: str) -> list[Metric]:
     labels = {name: part.view.labels(target)[part.rows] for name, part in frames.items()}
     classes, counts = np.unique(labels["real"], return_counts=True)
@@ -117,7 +117,7 @@ def _classification(frames: dict[str, _Rows], featurizer: Featurizer, target: st
                              "with at least two classes")
     binary = len(classes) == 2
     positive = int(np.argmin(counts))  # minority class of the real data (first if tied)
-    split = _features(frames, featurizer, target,
+    split = split_features(frames, featurizer, target,
                       {name: pd.Index(classes).get_indexer(v) for name, v in labels.items()},
                       keep=lambda y: y >= 0)
     y_hold = split.y["holdout"]
@@ -125,7 +125,7 @@ def _classification(frames: dict[str, _Rows], featurizer: Featurizer, target: st
         raise DataError(f"no synthetic row has a class of {target!r} seen in the real data")
     scores, notes = {}, [note]
     for source in ("synthetic", "real"):
-        proba = _fit_predict_proba(split.X[source], split.y[source], split.X["holdout"],
+        proba = fit_predict_proba(split.X[source], split.y[source], split.X["holdout"],
                                    len(classes), featurizer, target, seed)
         if len(np.unique(split.y[source])) == 1:
             notes.append(f"the {source} data has a single class of {target!r}: the model "
@@ -149,7 +149,7 @@ def _classification(frames: dict[str, _Rows], featurizer: Featurizer, target: st
     ]
 
 
-def _fit_predict_proba(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, n_classes: int,
+def fit_predict_proba(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, n_classes: int,
                        featurizer: Featurizer, target: str, seed: int) -> np.ndarray:
     """Class probabilities (rows, n_classes) on ``X_test``; classes absent from ``y`` get 0."""
     seen = np.unique(y)
@@ -165,21 +165,30 @@ def _fit_predict_proba(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, n_class
     return proba
 
 
+def fit_predict_values(X: np.ndarray, y: np.ndarray, X_test: np.ndarray,
+                       featurizer: Featurizer, target: str, seed: int) -> np.ndarray:
+    """Predictions on ``X_test`` of the regression model fitted on ``(X, y)``."""
+    model = HistGradientBoostingRegressor(
+        **MODEL_PARAMS, categorical_features=_categorical(featurizer, target),
+        random_state=seed)
+    return model.fit(X, y).predict(X_test)
+
+
 def _classification_scores(y: np.ndarray, proba: np.ndarray, binary: bool,
                            positive: int) -> dict[str, float]:
     predicted = proba.argmax(axis=1)
     if binary:
         truth = y == positive
-        auc = _auc(truth, proba[:, positive])
+        auc = auc_or_nan(truth, proba[:, positive])
         f1 = f1_score(truth, predicted == positive, zero_division=0.0)
     else:
         present = np.unique(y)
-        auc = float(np.mean([_auc(y == c, proba[:, c]) for c in present]))
+        auc = float(np.mean([auc_or_nan(y == c, proba[:, c]) for c in present]))
         f1 = f1_score(y, predicted, labels=present, average="macro", zero_division=0.0)
     return {"auc": auc, "f1": float(f1), "accuracy": float(accuracy_score(y, predicted))}
 
 
-def _auc(truth: np.ndarray, score: np.ndarray) -> float:
+def auc_or_nan(truth: np.ndarray, score: np.ndarray) -> float:
     """ROC-AUC; NaN when the holdout holds one class only (AUC undefined)."""
     if truth.all() or not truth.any():
         return float("nan")
@@ -191,10 +200,10 @@ def _auc(truth: np.ndarray, score: np.ndarray) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def _regression(frames: dict[str, _Rows], featurizer: Featurizer, target: str,
+def _regression(frames: dict[str, Rows], featurizer: Featurizer, target: str,
                 seed: int, note: str) -> list[Metric]:
     values = {name: part.view.floats(target)[part.rows] for name, part in frames.items()}
-    split = _features(frames, featurizer, target, values, keep=lambda y: ~np.isnan(y))
+    split = split_features(frames, featurizer, target, values, keep=lambda y: ~np.isnan(y))
     for name, y in split.y.items():
         if len(y) < 2:
             raise DataError(f"the {name} table has {len(y)} rows with a non-null {target!r}; "
@@ -202,10 +211,8 @@ def _regression(frames: dict[str, _Rows], featurizer: Featurizer, target: str,
     y_hold = split.y["holdout"]
     scores = {}
     for source in ("synthetic", "real"):
-        model = HistGradientBoostingRegressor(
-            **MODEL_PARAMS, categorical_features=_categorical(featurizer, target),
-            random_state=seed)
-        predicted = model.fit(split.X[source], split.y[source]).predict(split.X["holdout"])
+        predicted = fit_predict_values(split.X[source], split.y[source], split.X["holdout"],
+                                       featurizer, target, seed)
         scores[source] = {"r2": float(r2_score(y_hold, predicted)),
                           "rmse": float(np.sqrt(mean_squared_error(y_hold, predicted)))}
     notes = [note]
@@ -228,7 +235,7 @@ def _regression(frames: dict[str, _Rows], featurizer: Featurizer, target: str,
 # --------------------------------------------------------------------------------------------
 
 
-def _features(frames: dict[str, _Rows], featurizer: Featurizer, target: str,
+def split_features(frames: dict[str, Rows], featurizer: Featurizer, target: str,
               targets: dict[str, np.ndarray], keep: Callable[[np.ndarray], np.ndarray]
               ) -> _Split:
     """Ordinal features without the target column, for the rows whose target ``keep``s."""
@@ -270,7 +277,7 @@ def _model_name(classifier: bool) -> str:
     return f"HistGradientBoosting{kind}({params})"
 
 
-def _subsample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+def subsample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """Sorted positions of ``min(n, size)`` rows drawn without replacement (all if n <= size)."""
     if n <= size:
         return np.arange(n)

@@ -58,17 +58,30 @@ class Metadata(Mapping[str, ColumnKind]):
     optionally, the column that orders an entity's events in ``sequence_index`` (a date or a
     number); :class:`~simulacra.SequentialNetwork` and :func:`~simulacra.evaluate` read them.
     ``sequence_reason`` says why they were chosen.
+
+    ``sensitive`` names the columns whose groups (sex, race, …) the fairness figures of
+    :func:`~simulacra.evaluate` compare and that fairness-aware sampling
+    (``model.sample(n, fairness={"target": ...})``) makes the target independent of.
+
+    >>> import simulacra as sim
+    >>> md = Metadata({"sex": sim.Categorical(), "income": sim.Categorical()},
+    ...               sensitive=["sex"])
+    >>> md.sensitive, md.to_dict()["sensitive"]
+    (['sex'], ['sex'])
     """
 
     def __init__(self, columns: Mapping[str, ColumnKind], *, primary_key: str | None = None,
                  constraints: Iterable[Constraint] = (), sequence_key: str | None = None,
-                 sequence_index: str | None = None, sequence_reason: str = ""):
+                 sequence_index: str | None = None, sequence_reason: str = "",
+                 sensitive: Iterable[str] = ()):
         self._columns: dict[str, ColumnKind] = dict(columns)
         self.primary_key = primary_key
         self.constraints: list[Constraint] = list(constraints)
         self.sequence_key = sequence_key
         self.sequence_index = sequence_index
         self.sequence_reason = sequence_reason
+        self.sensitive: list[str] = list(sensitive) if not isinstance(sensitive, str) \
+            else [sensitive]
         self.validate()
 
     # -- mapping --------------------------------------------------------------------------
@@ -94,6 +107,7 @@ class Metadata(Mapping[str, ColumnKind]):
         return self._columns == other._columns and self.primary_key == other.primary_key \
             and self.constraints == other.constraints \
             and self.sequence_key == other.sequence_key \
+            and self.sensitive == other.sensitive \
             and self.sequence_index == other.sequence_index
 
     def __hash__(self) -> int:  # mutable container: identity hash like a dict would refuse
@@ -111,6 +125,8 @@ class Metadata(Mapping[str, ColumnKind]):
         if self.sequence_key is not None:
             caption += (f"; sequences per {self.sequence_key!r}, ordered by "
                         f"{self.sequence_index or 'row order'}")
+        if self.sensitive:
+            caption += f"; sensitive: {', '.join(self.sensitive)}"
         return html_table(caption, ["column", "kind", "why"],
                           [[n, k.kind, k.reason] for n, k in self._columns.items()])
 
@@ -176,6 +192,8 @@ class Metadata(Mapping[str, ColumnKind]):
             lines.append(f"sequences: one per {self.sequence_key!r}, ordered by "
                          f"{self.sequence_index or 'row order'!s}"
                          + (f" ({self.sequence_reason})" if self.sequence_reason else ""))
+        if self.sensitive:
+            lines.append(f"sensitive: {', '.join(self.sensitive)}")
         return "\n".join(lines)
 
     # -- editing --------------------------------------------------------------------------
@@ -237,7 +255,8 @@ class Metadata(Mapping[str, ColumnKind]):
                         sequence_key=sequence,
                         sequence_index=self.sequence_index
                         if sequence and self.sequence_index in columns else None,
-                        sequence_reason=self.sequence_reason if sequence else "")
+                        sequence_reason=self.sequence_reason if sequence else "",
+                        sensitive=[c for c in self.sensitive if c in columns])
 
     def remove_column(self, name: str) -> Metadata:
         self[name]
@@ -252,6 +271,7 @@ class Metadata(Mapping[str, ColumnKind]):
             self.sequence_key = self.sequence_index = None
         if self.sequence_index == name:
             self.sequence_index = None
+        self.sensitive = [c for c in self.sensitive if c != name]
         return self
 
     # -- validation -----------------------------------------------------------------------
@@ -273,8 +293,24 @@ class Metadata(Mapping[str, ColumnKind]):
                                 f"{self._columns[self.primary_key].kind!r}")
         problems += self._constraint_problems()
         problems += self._sequence_problems()
+        problems += self._sensitive_problems()
         if problems:
             raise MetadataError(problems)
+
+    def _sensitive_problems(self) -> list[str]:
+        problems = []
+        for name in self.sensitive:
+            if not isinstance(name, str) or name not in self._columns:
+                problems.append(f"sensitive column {name!r} is not a column; columns are "
+                                f"{list(self._columns)}")
+            elif self._columns[name].family != "discrete":
+                problems.append(f"sensitive column {name!r} is {self._columns[name].kind!r}; "
+                                "a sensitive column names groups, so it must be categorical or "
+                                "boolean (bin a number such as age into a categorical column "
+                                "first)")
+        if len(set(map(str, self.sensitive))) != len(self.sensitive):
+            problems.append(f"sensitive columns {self.sensitive} repeat a column")
+        return problems
 
     def _sequence_problems(self) -> list[str]:
         key, index = self.sequence_key, self.sequence_index
@@ -339,7 +375,8 @@ class Metadata(Mapping[str, ColumnKind]):
         """
         return Metadata({n: k.with_reason("") for n, k in self._columns.items()},
                         primary_key=self.primary_key, constraints=self.constraints,
-                        sequence_key=self.sequence_key, sequence_index=self.sequence_index)
+                        sequence_key=self.sequence_key, sequence_index=self.sequence_index,
+                        sensitive=self.sensitive)
 
     def to_dict(self, *, reasons: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -354,6 +391,8 @@ class Metadata(Mapping[str, ColumnKind]):
             out["sequence_index"] = self.sequence_index
             if reasons and self.sequence_reason:
                 out["sequence_reason"] = self.sequence_reason
+        if self.sensitive:
+            out["sensitive"] = list(self.sensitive)
         return out
 
     @classmethod
@@ -393,11 +432,18 @@ class Metadata(Mapping[str, ColumnKind]):
         if not isinstance(reason, str):
             problems.append("'sequence_reason' must be text")
             reason = ""
+        sensitive = data.get("sensitive") or []
+        if isinstance(sensitive, str):
+            sensitive = [sensitive]
+        if not isinstance(sensitive, list) or not all(isinstance(c, str) for c in sensitive):
+            problems.append("'sensitive' must be a list of column names, e.g. [sex, race]")
+            sensitive = []
         if problems:
             raise MetadataError(problems)
         return cls(columns, primary_key=data.get("primary_key"), constraints=constraints,
                    sequence_key=data.get("sequence_key"),
-                   sequence_index=data.get("sequence_index"), sequence_reason=reason[:1000])
+                   sequence_index=data.get("sequence_index"), sequence_reason=reason[:1000],
+                   sensitive=sensitive)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)

@@ -13,6 +13,7 @@ from simulacra.models.diffusion import TabDDPM
 from simulacra.models.discrete.aim import AIM
 from simulacra.models.discrete.bayesian_network import BayesianNetwork, PrivBayes
 from simulacra.models.discrete.mst import MST
+from simulacra.models.fairness import make_fair
 from simulacra.models.gaussian_copula import GaussianCopula
 from simulacra.models.independent import IndependentMarginals
 from simulacra.models.sequential import SequentialNetwork
@@ -83,4 +84,5 @@ __all__ = [
     "WindowDiffusion",
     "get_model",
     "load",
+    "make_fair",
 ]

@@ -182,6 +182,7 @@ class Synthesizer(EstimatorParams, ABC):
         *,
         conditions: Mapping[str, Any] | None = None,
         rebalance: Mapping[str, Mapping[Any, float]] | None = None,
+        fairness: Mapping[str, Any] | None = None,
         rng: RandomState = None,
     ) -> pd.DataFrame:
         """Generate ``n`` synthetic rows with the columns and dtypes of the training data.
@@ -191,19 +192,52 @@ class Synthesizer(EstimatorParams, ABC):
         ``conditions`` fixes column values; rows are re-sampled until ``n`` rows match (see
         :meth:`_sample_conditions`). ``rebalance={"income": {">50K": 0.5}}`` sets target
         shares for one column's categories (:mod:`simulacra.models.rebalance`).
+        ``fairness={"target": "income", "sensitive": ["sex"]}`` gives every group of the
+        sensitive columns (default: the metadata's ``sensitive``) the target distribution of
+        the whole sample, changing the target of as few rows as it can
+        (:func:`simulacra.make_fair`).
         """
         self._check_fitted()
         ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
         check_param("n", n, "an integer >= 1", ok)
         generator = self._sample_rng if rng is None else make_rng(rng)
+        fair = None if fairness is None else self._fairness(fairness, conditions, rebalance)
         if rebalance is not None:
             out = self._sample_rebalanced(int(n), dict(conditions or {}), rebalance, generator)
         elif conditions or self._constraint_set() is not None:
             out = self._sample_conditions(int(n), dict(conditions or {}), generator)
         else:
             out = self._sample_decoded(int(n), generator)
+        if fair is not None:
+            from simulacra.models.fairness import make_fair
+
+            out = make_fair(out, fair.target, fair.sensitive, strength=fair.strength,
+                            random_state=generator)
         return from_pandas(out, getattr(self, "frame_kind_", "pandas"),
                            getattr(self, "frame_types_", None))
+
+    def _fairness(self, fairness: Any, conditions: Mapping[str, Any] | None,
+                  rebalance: Mapping[str, Any] | None) -> Any:
+        """The checked fairness request; it may not fight a condition, a rebalanced column or
+        a constraint over the target."""
+        from simulacra.models.fairness import Fairness
+
+        metadata = self.metadata_
+        spec = Fairness.parse(fairness, list(metadata), metadata.sensitive)
+        fixed = {*(conditions or {}), *(rebalance or {})}
+        clash = sorted(fixed & {spec.target, *spec.sensitive})
+        if clash:
+            raise ParameterError(f"fairness changes {spec.target!r} across the groups of "
+                                 f"{list(spec.sensitive)}, so it cannot be combined with "
+                                 f"conditions or rebalancing of {clash}")
+        rules = self._constraint_set()
+        bound = [str(c) for c in (self.metadata_.constraints if rules is not None else [])
+                 if spec.target in c.columns]
+        if bound:
+            raise ParameterError(f"fairness would change {spec.target!r}, which constraints "
+                                 f"{bound} bind to other columns; it applies to a target no "
+                                 "constraint names")
+        return spec
 
     def sample_remaining_columns(self, known: pd.DataFrame, *, rng: RandomState = None
                                  ) -> pd.DataFrame:

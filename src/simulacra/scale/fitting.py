@@ -80,7 +80,7 @@ def pin_domains(metadata: Metadata, summary: TableSummary, sample: pd.DataFrame)
     return Metadata(columns, primary_key=metadata.primary_key,
                     constraints=metadata.constraints, sequence_key=metadata.sequence_key,
                     sequence_index=metadata.sequence_index,
-                    sequence_reason=metadata.sequence_reason)
+                    sequence_reason=metadata.sequence_reason, sensitive=metadata.sensitive)
 
 
 def _open_domain(kind: Any, stats: Any, values: pd.Series) -> dict[str, Any]:
