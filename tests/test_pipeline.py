@@ -340,3 +340,31 @@ def test_monitor_refits_when_new_rows_drifted(folder: Path):
         {"drifted": True, "refit": True}
     again = run_pipeline(folder / "p.yaml")
     assert all(s.cached for s in again.steps) and all(s.cached for s in again.refit.steps)
+
+
+def test_fairness_in_a_pipeline(folder: Path):
+    config = write(folder, """\
+source: {path: adult.csv}
+seed: 1
+metadata: {sensitive: [sex]}
+sampling: {n: 600, fairness: {target: income}}
+evaluation: {target: income, metrics: [fairness]}
+gates:
+  - {metric: target parity gap, column: sex, max: 0.01}
+""")
+    result = run_pipeline(config)
+    assert result.passed, result.gates
+    synth = pd.read_csv(folder / "out" / "synthetic.csv")
+    rates = synth.groupby("sex")["income"].apply(lambda s: (s == ">50K").mean())
+    assert abs(rates["Male"] - rates["Female"]) < 0.01
+    figure = result.metrics["target parity gap (column sex)"]
+    assert figure["reference"] > 0.1  # the real training rows' gap, side by side
+    assert sim.Metadata.load(folder / "out" / "metadata.yaml").sensitive == ["sex"]
+    bad = write(folder, """\
+source: {path: adult.csv}
+metadata: {sensitive: [gender]}
+sampling: {fairness: {target: salary, strength: 2}}
+""", "bad.yaml")
+    with pytest.raises(ConfigError) as err:
+        load_config(bad)
+    assert "strength" in str(err.value)

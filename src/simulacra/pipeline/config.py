@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 SCHEMA_ID = "https://simulacra.dev/schemas/pipeline-1.json"
 #: Figure groups of a table's evaluation, and those only a database's has.
-TABLE_GROUPS = ("fidelity", "detection", "utility", "privacy", "text")
+TABLE_GROUPS = ("fidelity", "detection", "utility", "privacy", "fairness", "text")
 DATABASE_ONLY_GROUPS = ("integrity", "cardinality", "trends", "sequences")
-Group = Literal["fidelity", "detection", "utility", "privacy", "text", "integrity",
-                "cardinality", "trends", "sequences"]
+Group = Literal["fidelity", "detection", "utility", "privacy", "fairness", "text",
+                "integrity", "cardinality", "trends", "sequences"]
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -89,6 +89,10 @@ class MetadataSection(Section):
         "{kind: numerical, minimum: 0}; applied after detection or the file.")
     primary_key: str | None = Field(None, description="The table's key column (never "
                                     "modelled; generated unique).")
+    sensitive: list[Name] | None = Field(None, description="Sensitive columns (sex, race, "
+                                         "...): the evaluation compares their groups on the "
+                                         "target, and sampling.fairness evens the target out "
+                                         "across them.")
 
 
 class Privacy(Section):
@@ -133,6 +137,17 @@ class ModelSection(Section):
         "drop", description="Real rows that break the constraints.")
 
 
+class Fairness(Section):
+    """Fairness-aware sampling: the target made independent of the sensitive columns."""
+
+    target: Name = Field(description="The column every group of the sensitive columns gets "
+                         "the whole sample's distribution of.")
+    sensitive: list[Name] | None = Field(None, min_length=1, description="The sensitive "
+                                         "columns; default: metadata.sensitive.")
+    strength: float = Field(1.0, ge=0, le=1, description="Share of each group's gap closed "
+                            "(1: parity).")
+
+
 class Sampling(Section):
     """How many rows to generate, and which."""
 
@@ -144,6 +159,9 @@ class Sampling(Section):
                                         "database, TABLE: {COLUMN: VALUE}.")
     rebalance: dict[Name, dict[str, float]] | None = Field(
         None, description="{COLUMN: {CATEGORY: SHARE}}: target shares of one column.")
+    fairness: Fairness | None = Field(None, description="Make the target independent of the "
+                                      "sensitive columns (demographic parity), changing as "
+                                      "few rows' targets as possible.")
     format: Literal["csv", "parquet"] = Field("csv", description="Format of the synthetic "
                                               "table (or tables) written to the output "
                                               "folder.")
@@ -164,7 +182,8 @@ class Evaluation(Section):
     holdout: float = Field(0.2, ge=0, lt=1, description="Share of the real rows kept out of "
                            "the fit (0: none; then no utility or privacy figures).")
     metrics: Literal["all"] | list[Group] = Field(
-        "all", description="'all' or some of fidelity, detection, utility, privacy, text (a "
+        "all", description="'all' or some of fidelity, detection, utility, privacy, fairness "
+        "(with metadata.sensitive and a target), text (a "
         "table's free-text columns; for a database integrity, cardinality, trends, "
         "sequences).")
     target: str | None = Field(None, description="Column to predict (utility: TSTR vs TRTR); "
@@ -191,9 +210,10 @@ class Gate(Section):
                                   "key, named CHILD.COLUMN (e.g. orders.user_id).")
     path: Name | None = Field(None, description="A database: the figure of this key path, "
                               "e.g. 'items > orders > users'.")
-    column: Name | None = Field(None, description="The figure of this free-text column (e.g. "
-                                "'text detection AUC' of column 'notes'); a database: with "
-                                "'table', the column of that table.")
+    column: Name | None = Field(None, description="The figure of this column: a free-text "
+                                "column (e.g. 'text detection AUC' of column 'notes') or a "
+                                "sensitive one ('target parity gap' of column 'sex'); a "
+                                "database: with 'table', the column of that table.")
 
     @model_validator(mode="after")
     def _a_bound(self) -> Gate:

@@ -233,6 +233,11 @@ def _database_problems(pipeline: Pipeline) -> list[str]:
     if cfg.sampling.rebalance is not None:
         problems.append(f"{where('sampling', 'rebalance')}: not for a database yet; use "
                         "'conditions' on a table")
+    if cfg.sampling.fairness is not None:
+        problems.append(f"{where('sampling', 'fairness')}: not for a database; evaluate and "
+                        "make one table fair with `simulacra sample --fair-target`")
+    if cfg.metadata.sensitive is not None:
+        problems.append(f"{where('metadata', 'sensitive')}: not for {what}")
     for table, given in cfg.sampling.conditions.items():
         if not isinstance(given, dict):
             problems.append(f"{where('sampling', 'conditions', table)}: in a database, "

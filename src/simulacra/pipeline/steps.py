@@ -68,6 +68,16 @@ def build_metadata(pipeline: Pipeline, frame: pd.DataFrame) -> Metadata:
                             f"{section.primary_key!r}")
         else:
             md = Metadata.from_dict({**md.to_dict(), "primary_key": section.primary_key})
+    if section.sensitive is not None:
+        missing = [c for c in section.sensitive if c not in md]
+        if missing:
+            problems.append(f"{where('metadata', 'sensitive')}: no column {missing}; the table "
+                            f"has: {', '.join(md)}")
+        else:
+            try:
+                md = Metadata.from_dict({**md.to_dict(), "sensitive": section.sensitive})
+            except MetadataError as err:
+                problems.append(f"{where('metadata', 'sensitive')}: {problem_text(err)}")
     for index, spec in enumerate(cfg.constraints):
         try:
             md.add_constraint(constraint_from_dict(spec))
@@ -94,6 +104,15 @@ def column_problems(pipeline: Pipeline, md: Metadata) -> list[str]:
     for column in cfg.sampling.rebalance or {}:
         if column not in names:
             out.append(f"{where('sampling', 'rebalance', column)}: no column {column!r}")
+    fairness = cfg.sampling.fairness
+    if fairness is not None:
+        for key, column in [("target", fairness.target),
+                            *(("sensitive", c) for c in fairness.sensitive or [])]:
+            if column not in names:
+                out.append(f"{where('sampling', 'fairness', key)}: no column {column!r}")
+        if not fairness.sensitive and not md.sensitive:
+            out.append(f"{where('sampling', 'fairness')}: needs 'sensitive' columns here or "
+                       "in metadata.sensitive")
     return out
 
 
@@ -151,8 +170,9 @@ def sample_rows(synth: Synthesizer, section: Sampling, seed: int) -> pd.DataFram
     rows = section.n if section.n is not None else \
         max(1, round(synth.n_rows_ * (section.scale or 1.0)))
     conditions = tuples(section.conditions)
+    fairness = None if section.fairness is None else section.fairness.model_dump()
     return synth.sample(rows, rng=seed, conditions=conditions or None,
-                        rebalance=section.rebalance)
+                        rebalance=section.rebalance, fairness=fairness)
 
 
 def evaluate_rows(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
