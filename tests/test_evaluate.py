@@ -68,7 +68,10 @@ def test_json_and_html_outputs(adult_eval, tmp_path):
                     "worst-pairs", "distances"):
         assert f'id="{section}"' in html, section
     images = re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', html)
-    assert len(images) == len(train_columns(adult_eval)) + 2  # columns + heatmaps + distances
+    # a plot per column, two heatmaps, the four worst pairs, the distances
+    assert len(images) == len(train_columns(adult_eval)) + 2 + 4 + 1
+    assert 'alt="association difference heatmap"' in html
+    assert len(re.findall(r'alt="[^"]+ against [^"]+, real and synthetic"', html)) == 4
     assert "http://" not in html and "https://" not in html and "<script" not in html
 
 

@@ -187,6 +187,7 @@ def evaluate(
                   lambda: _with_holdout_reference(found, data, featurizer, rng))
         figures["association"] = fidelity.association_matrices(data)
         figures["distributions"] = fidelity.column_distributions(data)
+        figures["pairs"] = fidelity.pair_views(data, _worst_pairs(found))
     if "detection" in groups:
         stage("detection", lambda: detection.detection_auc(data, featurizer, rng))
     if "utility" in groups and target is not None and data.holdout is not None:
@@ -314,6 +315,15 @@ def _fidelity(data: EvalData, featurizer: Featurizer, rng: np.random.Generator) 
         fidelity.missing_share_similarity(data),
         *fidelity.alpha_precision_beta_recall(data, featurizer, rng),
     ]
+
+
+def _worst_pairs(found: list[Metric], count: int = 4) -> list[tuple[str, str]]:
+    """The ``count`` column pairs the trend figure scores worst (the report draws them)."""
+    trend = next((m for m in found if m.name == "trend" and m.group == "fidelity"), None)
+    pairs = [p for p in (trend.details.get("pairs", []) if trend is not None else [])
+             if p["score"] == p["score"]]
+    pairs.sort(key=lambda p: p["score"])
+    return [(p["column_1"], p["column_2"]) for p in pairs[:count]]
 
 
 def _with_holdout_reference(found: list[Metric], data: EvalData, featurizer: Featurizer,

@@ -104,15 +104,22 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
     shapes = {row["column"]: row["score"] for row in
               by_name["shape"].details.get("columns", [])} if "shape" in by_name else {}
     distributions = [
-        {"column": column, "score": shapes.get(column),
+        {"column": column, "score": shapes.get(column), "anchor": f"dist-{i}",
          "img": plots.distribution_figure(column, dist)}
-        for column, dist in figures.get("distributions", {}).items()
+        for i, (column, dist) in enumerate(figures.get("distributions", {}).items(), 1)
     ]
-    heatmap = (plots.heatmaps_figure(figures["association"])
-               if figures.get("association", {}).get("columns") else None)
-    pairs = sorted(by_name["trend"].details.get("pairs", []),
-                   key=lambda p: (p["score"] if p["score"] == p["score"] else 2.0)
-                   )[:10] if "trend" in by_name else []
+    anchors = {d["column"]: d["anchor"] for d in distributions}
+    association = figures.get("association", {})
+    heatmaps, heatmap_note = [], ""
+    if association.get("columns"):
+        order = plots.heatmap_order(association)
+        heatmaps = plots.heatmaps_figure(association, order)
+        if len(order) < len(association["columns"]):
+            heatmap_note = (f"The {len(order)} of {len(association['columns'])} columns whose "
+                            "association with some column differs most between the tables.")
+    pairs = worst_pairs(by_name.get("trend"), association)
+    pair_images = [{"columns": view["columns"], "img": plots.pair_figure(view)}
+                   for view in figures.get("pairs", [])]
     dcr = by_name.get("DCR share")
     hist = dcr.details.get("histograms") if dcr is not None else None
     distance_img = plots.distance_figure(hist) if hist else None
@@ -132,14 +139,73 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
         cards=cards,
         groups=groups,
         distributions=distributions,
-        heatmap=heatmap,
+        columns=[{**row, "anchor": anchors.get(row["column"])} for row in column_table(by_name)],
+        heatmaps=heatmaps,
+        heatmaps_wide=len(association.get("columns", [])) > 20,
+        heatmap_note=heatmap_note,
         pairs=pairs,
+        pair_images=pair_images,
         distance_img=distance_img,
         sequences_img=sequences_img,
         texts=text_sections(metrics, info, figures),
         fairness=fairness_sections(metrics),
         notes=notes,
     )
+
+
+#: Plain names of the trend figure's two pair measures.
+_PAIR_MEASURES = {"CorrelationSimilarity": "correlation (Pearson ρ)",
+                  "ContingencySimilarity": "association (Cramér's V)"}
+
+
+def worst_pairs(trend: Metric | None, association: dict[str, Any], count: int = 10
+                ) -> list[dict[str, Any]]:
+    """The ``count`` pairs the trend figure scores worst, each with its measure in plain words
+    and the real and synthetic value of that measure (a correlation, or Cramér's V from the
+    report's association matrices for a pair of categories)."""
+    if trend is None:
+        return []
+    position = {c: i for i, c in enumerate(association.get("columns", []))}
+    out = []
+    ranked = sorted(trend.details.get("pairs", []),
+                    key=lambda p: p["score"] if p["score"] == p["score"] else 2.0)
+    for pair in ranked[:count]:
+        row = {**pair, "measure": _PAIR_MEASURES.get(pair["metric"], pair["metric"])}
+        if pair["metric"] == "ContingencySimilarity":
+            i, j = position.get(pair["column_1"]), position.get(pair["column_2"])
+            if i is not None and j is not None:
+                row["real"] = association["real"][i][j]
+                row["synthetic"] = association["synthetic"][i][j]
+        out.append(row)
+    return out
+
+
+def column_table(by_name: dict[str, Metric]) -> list[dict[str, Any]]:
+    """One row per compared column, worst shape first: its kind, shape score and measure,
+    binned accuracy, coverage and null shares (from the fidelity figures' details)."""
+    def per_column(name: str) -> dict[str, dict[str, Any]]:
+        metric = by_name.get(name)
+        rows = metric.details.get("columns", []) if metric is not None else []
+        return {row["column"]: row for row in rows}
+
+    shape, accuracy = per_column("shape"), per_column("univariate accuracy")
+    categories, ranges = per_column("category coverage"), per_column("range coverage")
+    missing = per_column("missing-share similarity")
+    out = []
+    for column, row in shape.items():
+        cover = categories.get(column) or ranges.get(column) or {}
+        nulls = missing.get(column, {})
+        out.append({"column": column, "kind": row.get("kind", ""),
+                    "measure": {"KSComplement": "1 − KS", "TVComplement": "1 − TVD"}.get(
+                        row.get("metric", ""), row.get("metric", "")),
+                    "shape": row.get("score"),
+                    "accuracy": accuracy.get(column, {}).get("score"),
+                    "coverage": cover.get("score"),
+                    "coverage_kind": "categories" if column in categories else "range",
+                    "null_real": nulls.get("real"), "null_synthetic": nulls.get("synthetic")})
+    out.sort(key=lambda r: r["shape"] if r["shape"] == r["shape"] and r["shape"] is not None
+             else 2.0)
+    return out
 
 
 def fairness_sections(metrics: list[Metric]) -> list[dict[str, Any]]:

@@ -37,7 +37,11 @@ from simulacra.evaluation.fidelity.coverage import (
     missing_share_similarity,
     range_coverage,
 )
-from simulacra.evaluation.fidelity.report_data import association_matrices, column_distributions
+from simulacra.evaluation.fidelity.report_data import (
+    association_matrices,
+    column_distributions,
+    pair_views,
+)
 from simulacra.evaluation.fidelity.shapes import (
     KS_DECIMALS,
     TV_REGULARIZATION,
@@ -77,6 +81,7 @@ __all__ = [
     "ks_complement",
     "ks_statistic",
     "missing_share_similarity",
+    "pair_views",
     "pearson",
     "range_coverage",
     "sdmetrics_bins",

@@ -97,3 +97,80 @@ def column_distributions(data: EvalData, bins: int = 30, top: int = 20) -> dict[
             out[column] = {"kind": kind.kind, "labels": [str(x) for x in labels], "real": rv,
                            "synthetic": sv}
     return out
+
+
+def pair_views(data: EvalData, pairs: list[tuple[str, str]], grid: int = 24, top: int = 8
+               ) -> list[dict[str, Any]]:
+    """What the report draws of each of ``pairs`` (column pairs), real beside synthetic.
+
+    Two continuous columns: the shares of rows on a ``grid`` × ``grid`` grid between the real
+    0.5 % and 99.5 % quantiles of each (values outside are counted at the edge); any other
+    pair: the shares of each combination of categories (the ``top`` most frequent real ones
+    and "(other)"; a continuous column in real quintiles). Nulls are left out.
+    Each entry: ``{"columns", "continuous", "x_labels", "y_labels", "real", "synthetic"}``
+    (rows of ``real``/``synthetic`` follow the second column, columns the first).
+    """
+    out = []
+    for first, second in pairs:
+        both = first in data.continuous and second in data.continuous
+        axes = [_axis(data, column, grid if both else 5, top, fine=both)
+                for column in (first, second)]
+        tables = {}
+        for side, view in (("real", data.real_view), ("synthetic", data.synth_view)):
+            codes = [axis["codes"](view) for axis in axes]
+            ok = (codes[0] >= 0) & (codes[1] >= 0)
+            width, height = len(axes[0]["labels"]), len(axes[1]["labels"])
+            counts = np.bincount(codes[1][ok] * width + codes[0][ok],
+                                 minlength=width * height).reshape(height, width)
+            tables[side] = (counts / max(counts.sum(), 1)).tolist()
+        out.append({"columns": [first, second], "continuous": both,
+                    "x_labels": axes[0]["labels"], "y_labels": axes[1]["labels"], **tables})
+    return out
+
+
+def _axis(data: EvalData, column: str, bins: int, top: int, fine: bool) -> dict[str, Any]:
+    """Labels of one axis of a pair's table and how to code a table's rows onto it (-1 for
+    a null)."""
+    if column in data.continuous:
+        real = data.real_view.floats(column)
+        present = real[~np.isnan(real)]
+        if fine:
+            lo, hi = (np.quantile(present, [0.005, 0.995]) if len(present) else (0.0, 1.0))
+            edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
+        else:
+            edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1))) \
+                if len(present) else np.array([0.0, 1.0])
+            if len(edges) < 2:
+                edges = np.array([edges[0], edges[0] + 1])
+
+        def codes(view: Any) -> np.ndarray:
+            values = view.floats(column)
+            inner = np.clip(np.searchsorted(edges, values, side="right") - 1, 0,
+                            len(edges) - 2)
+            return np.where(np.isnan(values), -1, inner)
+
+        temporal = data.kinds[column].temporal
+        labels = [_edge_label(edges[i], temporal) for i in range(len(edges) - 1)]
+        return {"labels": labels, "codes": codes}
+    counts = pd.Series(data.real_view.labels(column)).value_counts()
+    keep = [str(k) for k in counts.index[:top]]
+    labels = keep + (["(other)"] if len(counts) > top else [])
+    lookup = {label: i for i, label in enumerate(keep)}
+    other = len(keep) if len(counts) > top else -1
+
+    def label_codes(view: Any) -> np.ndarray:
+        return np.array([lookup.get(str(v), other) for v in view.labels(column)])
+
+    return {"labels": labels, "codes": label_codes}
+
+
+def _edge_label(value: float, temporal: bool) -> str:
+    """A bin's lower edge, short: ``"1.2k"``, ``"0.35"``, a date for a datetime column."""
+    if temporal:
+        return str(np.datetime64(int(value * 1e9), "ns").astype("datetime64[D]"))
+    magnitude = abs(value)
+    if magnitude >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if magnitude >= 1e4:
+        return f"{value / 1e3:.3g}k"
+    return f"{value:.3g}"
