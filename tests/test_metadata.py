@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -72,3 +74,60 @@ def test_validate_data_lists_missing_extra_and_bad_values():
         md.validate_data(df)
     text = str(err.value)
     assert "['b']" in text and "['c']" in text and "non-numeric" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Field types checked up front, every problem at once; the published JSON Schema
+# --------------------------------------------------------------------------------------------
+
+
+def test_wrong_field_types_are_named_all_at_once():
+    spec = {"metadata_version": 1, "sequnce_key": "x", "columns": {
+        "a": {"kind": "categorical", "categories": 5, "ordered": "perhaps"},
+        "b": {"kind": "numerical", "minimum": "x", "maximum": 10},
+        "c": {"kind": "id", "unique": "sometimes"}}}
+    with pytest.raises(sim.MetadataError) as err:
+        sim.Metadata.from_dict(spec)
+    problems = err.value.problems
+    assert len(problems) == 5, problems
+    text = "\n".join(problems)
+    assert "unknown key 'sequnce_key' (did you mean 'sequence_key'?)" in text
+    assert "column 'a': categorical field categories: should be a list, got 5" in text
+    assert "column 'a': categorical field ordered" in text and "'perhaps'" in text
+    assert "column 'b': numerical field minimum: should be a valid number" in text
+    assert "column 'c': id field unique" in text
+
+
+def test_whole_numbers_stay_whole_and_lists_become_categories():
+    md = sim.Metadata.from_dict({"metadata_version": 1, "columns": {
+        "age": {"kind": "numerical", "minimum": 17, "maximum": 90.5},
+        "grade": {"kind": "categorical", "categories": ["A", "B"]}}})
+    assert md.to_dict()["columns"]["age"] == {"kind": "numerical", "minimum": 17,
+                                              "maximum": 90.5}
+    assert isinstance(md.to_dict()["columns"]["age"]["minimum"], int)
+    assert md["grade"].categories == ("A", "B")
+
+
+def test_the_published_json_schema_is_current_and_checks_real_files(tmp_path):
+    import json
+
+    import jsonschema
+
+    from simulacra.metadata.json_schema import metadata_json_schema
+
+    schema = metadata_json_schema()
+    published = json.loads((Path(__file__).parents[1] / "docs" / "metadata.schema.json")
+                           .read_text(encoding="utf-8"))
+    assert published == schema, "run: simulacra metadata --schema > docs/metadata.schema.json"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    md = sim.Metadata.detect(sim.datasets.load_demo().head(300))
+    md.sensitive = ["sex"]
+    md.add_constraint(sim.Positive("age"))
+    assert not list(validator.iter_errors(md.to_dict()))  # what simulacra writes is valid
+    bad = md.to_dict()
+    bad["columns"]["age"] = {"kind": "numerical", "minimum": "x"}
+    bad["columns"]["sex"] = {"kind": "categorical", "categories": 5}
+    bad["colums"] = {}
+    found = {e.json_path for e in validator.iter_errors(bad)}
+    assert {"$.columns.age", "$.columns.sex", "$"} <= found, found

@@ -369,4 +369,52 @@ def column_from_dict(data: dict[str, Any], *, name: str = "?") -> ColumnKind:
         raise MetadataError([f"column {name!r}: {kind} has no field {k!r} (fields: "
                              f"{', '.join(sorted(allowed))})" for k in extra])
     kwargs = {k: v for k, v in data.items() if k != "kind"}
-    return cls(**kwargs)
+    return _validated(cls, kwargs, name)
+
+
+def _validated(cls: type[ColumnKind], given: dict[str, Any], name: str) -> ColumnKind:
+    """``cls(**given)`` with every field's type checked first (pydantic, lax: a YAML list for
+    a tuple, ``3`` for ``3.0``), every wrong field named at once; whole numbers stay whole."""
+    from pydantic import ValidationError
+
+    try:
+        built = _adapter(cls).validate_python(given)
+    except ValidationError as err:
+        raise MetadataError([
+            f"column {name!r}: {cls.kind} field {'.'.join(map(str, e['loc'])) or '?'}: "
+            f"{_plain(e['msg'])}, got {e.get('input')!r}" for e in err.errors()]) from None
+    fixed = {key: value for key, value in given.items()
+             if isinstance(value, int) and not isinstance(value, bool)
+             and isinstance(getattr(built, key, None), float) and getattr(built, key) == value}
+    return dataclasses.replace(built, **fixed) if fixed else built
+
+
+_ADAPTERS: dict[type, Any] = {}
+
+
+def _adapter(cls: type) -> Any:
+    if cls not in _ADAPTERS:
+        from pydantic import TypeAdapter
+
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
+
+
+def _plain(message: str) -> str:
+    """Pydantic's message in the words of a YAML file (a tuple is a list there)."""
+    return message.replace("a valid tuple", "a list").replace("Input should be", "should be")
+
+
+def kind_json_schema(cls: type[ColumnKind]) -> dict[str, Any]:
+    """The JSON Schema of one kind's mapping in a metadata file: ``kind`` and its fields.
+
+    >>> kind_json_schema(Boolean)["properties"]["kind"]
+    {'const': 'boolean'}
+    """
+    schema = _adapter(cls).json_schema()
+    properties = {"kind": {"const": cls.kind}, **schema.get("properties", {})}
+    for field_schema in properties.values():
+        field_schema.pop("title", None)
+    return {"type": "object", "title": cls.kind, "description": (cls.__doc__ or "").strip()
+            .split("\n\n")[0], "properties": properties, "required": ["kind"],
+            "additionalProperties": False}

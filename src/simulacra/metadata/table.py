@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from simulacra.constraints import Constraint
 
 METADATA_VERSION = 1
+#: The keys a metadata file may have at its top level.
+TOP_LEVEL_KEYS = ("metadata_version", "primary_key", "columns", "constraints", "sequence_key",
+                  "sequence_index", "sequence_reason", "sensitive")
 
 
 def check_column_names(columns: pd.Index) -> None:
@@ -404,6 +408,15 @@ class Metadata(Mapping[str, ColumnKind]):
             raise MetadataError(f"metadata_version {version!r} is not supported; this simulacra "
                                 f"reads version {METADATA_VERSION}")
         problems: list[str] = []
+        for key in data:
+            if key not in TOP_LEVEL_KEYS:
+                close = difflib.get_close_matches(str(key), TOP_LEVEL_KEYS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(f"unknown key {key!r}{hint}; a metadata file has "
+                                f"{', '.join(TOP_LEVEL_KEYS)}")
+        if not isinstance(data["columns"] or {}, Mapping):
+            raise MetadataError([*problems, "'columns' must map each column name to its "
+                                 "kind, e.g. {age: {kind: numerical}}"])
         columns: dict[str, ColumnKind] = {}
         for name, spec in (data["columns"] or {}).items():
             try:
