@@ -300,3 +300,31 @@ def test_pruned_conditional_sampling_keeps_the_conditional_distribution(model, m
     from scipy.stats import ks_2samp
 
     assert ks_2samp(pruned["y"].dropna(), plain["y"].dropna()).pvalue > 0.001
+
+
+def test_known_columns_are_completed_all_rows_at_once(model, related):
+    import time
+
+    known = related[["group"]].sample(1500, random_state=0, replace=True).reset_index(drop=True)
+    known["x"] = related["x"].sample(1500, random_state=1, replace=True).to_numpy()
+    started = time.perf_counter()
+    out = model.sample_remaining_columns(known[["x"]], rng=0)
+    took = time.perf_counter() - started
+    assert list(out.columns) == list(related.columns) and len(out) == 1500
+    assert np.array_equal(out["x"].to_numpy(), known["x"].to_numpy())  # in known's order
+    # 1,500 distinct x values: the exact path would run 1,500 samplers; this is one pass
+    assert took < 60
+    # the other columns follow x as the model learned it: group from x's cluster, y ≈ 2x
+    expected = np.select([known["x"] < 2.5, known["x"] < 7.5], ["a", "b"], "c")
+    assert (out["group"].to_numpy() == expected).mean() > 0.9
+    present = out["y"].notna()
+    assert 0.03 < (~present).mean() < 0.2  # y's nulls are drawn as the model has them
+    assert np.corrcoef(out.loc[present, "y"], known.loc[present, "x"])[0, 1] > 0.95
+    again = model.sample_remaining_columns(known[["x"]], rng=0)
+    pd.testing.assert_frame_equal(out, again)
+    with pytest.raises(sim.DataError):
+        model.sample_remaining_columns(pd.DataFrame({"group": ["zzz"]}))
+    # a null in known ("null here") takes the exact path, and keeps it null
+    nulls = pd.DataFrame({"group": ["a", "b"], "y": [np.nan, 12.0]})
+    exact = model.sample_remaining_columns(nulls, rng=0)
+    assert exact["y"].isna().tolist() == [True, False] and exact["group"].tolist() == ["a", "b"]
