@@ -90,7 +90,7 @@ def test_fit_hyperparameters_and_conditional_sample(tmp_path, adult_small):
     r = invoke("fit", data, "-m", "gaussian_copula", "-o", model, "-p", "epochs=3")
     assert r.exit_code == 2 and "no hyperparameter 'epochs'" in r.output
     assert "category_order" in r.output  # lists what the model has
-    r = invoke("fit", data, "-o", model, "-p", "category_order")
+    r = invoke("fit", data, "-o", model, "-m", "gaussian_copula", "-p", "category_order")
     assert r.exit_code == 2 and "KEY=VALUE" in r.output
 
     out = tmp_path / "rich.csv"
@@ -159,7 +159,7 @@ def test_the_output_format_is_checked_before_any_work(files, tmp_path, monkeypat
     r = invoke("sample", files["model"], "-n", 10**6, "-o", tmp_path / "out.txt")
     assert r.exit_code == 2 and "--output" in r.output and "out.txt" in r.output
     assert "ending in .csv" in r.output
-    r = invoke("fit", files["real"], "-o", tmp_path / "model.csv")
+    r = invoke("fit", files["real"], "-o", tmp_path / "model.csv", "-m", "gaussian_copula")
     assert r.exit_code == 2 and "cannot hold a model file" in r.output and ".simz" in r.output
     r = invoke("evaluate", files["real"], files["other"], "--report", tmp_path / "r.pdf")
     assert r.exit_code == 2 and "cannot hold an HTML report" in r.output
@@ -169,7 +169,7 @@ def test_the_output_format_is_checked_before_any_work(files, tmp_path, monkeypat
 def test_an_existing_file_of_another_kind_is_replaced_only_with_force(files, tmp_path):
     table = tmp_path / "looks_like_a_model.simz"
     table.write_bytes(files["real"].read_bytes())
-    r = invoke("fit", files["other"], "-o", table)
+    r = invoke("fit", files["other"], "-o", table, "-m", "gaussian_copula")
     assert r.exit_code == 2 and "holds text (e.g. a CSV table), not a model file" in r.output
     assert "--force" in r.output and table.read_bytes() == files["real"].read_bytes()
     model_named_csv = tmp_path / "synthetic.csv"
@@ -181,7 +181,7 @@ def test_an_existing_file_of_another_kind_is_replaced_only_with_force(files, tmp
     assert len(pd.read_csv(model_named_csv)) == 5
     r = invoke("sample", files["model"], "-n", 7, "-o", model_named_csv)  # a table: replaced
     assert r.exit_code == 0 and len(pd.read_csv(model_named_csv)) == 7
-    r = invoke("fit", files["other"], "-o", table, "--force")
+    r = invoke("fit", files["other"], "-o", table, "--force", "-m", "gaussian_copula")
     assert r.exit_code == 0 and sim.load(table).name == "gaussian_copula"
 
 
@@ -200,10 +200,10 @@ def test_fit_prints_a_one_line_metadata_summary_and_quiet_silences_it(tmp_path, 
 
     data = tmp_path / "adult.csv"
     adult_small.to_csv(data, index=False)
-    r = invoke("fit", data, "-o", tmp_path / "m.simz")
+    r = invoke("fit", data, "-o", tmp_path / "m.simz", "-m", "gaussian_copula")
     assert r.exit_code == 0, r.output
     assert "Metadata (detected): 15 columns —" in r.output and "why" not in r.output
-    quiet = invoke("fit", data, "-o", tmp_path / "q.simz", "-q")
+    quiet = invoke("fit", data, "-o", tmp_path / "q.simz", "-q", "-m", "gaussian_copula")
     assert quiet.exit_code == 0 and "Metadata" not in quiet.output
     # progress bars: on for models that have one, unless quiet, not a terminal or -p verbose=
     assert progress_params("autoregressive", {}, quiet=True) == {"verbose": False}
@@ -217,7 +217,7 @@ def test_sample_to_standard_output_with_dash(tmp_path, adult_small):
     data = tmp_path / "adult.csv"
     adult_small.to_csv(data, index=False)
     model = tmp_path / "m.simz"
-    assert invoke("fit", data, "-o", model, "-q").exit_code == 0
+    assert invoke("fit", data, "-o", model, "-q", "-m", "gaussian_copula").exit_code == 0
     r = invoke("sample", model, "-n", "25", "-o", "-", "--seed", "1")
     assert r.exit_code == 0, r.output
     rows = pd.read_csv(io.StringIO(r.stdout))  # nothing but the CSV on standard output
@@ -225,3 +225,28 @@ def test_sample_to_standard_output_with_dash(tmp_path, adult_small):
     assert not (tmp_path / "-").exists()
     r = invoke("sample", model, "-n", "25", "-o", "-", "--partitions", "2")
     assert r.exit_code == 2 and "-o - (CSV on standard output) is for single-table" in r.output
+
+
+def test_fit_defaults_to_auto_like_demo(tmp_path, adult_small):
+    data = tmp_path / "small.csv"
+    adult_small.head(150).to_csv(data, index=False)  # under 200 rows: auto picks the copula
+    r = invoke("fit", data, "-o", tmp_path / "m.simz", "-q")
+    assert r.exit_code == 0, r.output
+    assert "Fitted auto → gaussian_copula on 150 rows" in " ".join(r.output.split())
+    assert sim.load(tmp_path / "m.simz").name == "gaussian_copula"
+
+
+def test_standard_output_closed_early_is_not_an_error(tmp_path, adult_small):
+    import subprocess
+    import sys
+
+    model = tmp_path / "m.simz"
+    sim.GaussianCopula(random_state=0).fit(adult_small).save(model)
+    exe = Path(sys.executable).with_name("simulacra")
+    proc = subprocess.Popen([str(exe), "sample", str(model), "-n", "200000", "-o", "-"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"age,")  # `| head -1`: one line, then close
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

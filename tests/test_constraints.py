@@ -406,7 +406,8 @@ def test_cli_fit_and_sample_follow_constraints_from_the_metadata_file(table, tmp
     metadata_for(broken, all_constraints()[:-1]).save(md_path)
     runner = CliRunner(env={"COLUMNS": "200"})
     model, out = tmp_path / "m.simz", tmp_path / "s.csv"
-    r = runner.invoke(app, ["fit", str(data), "-o", str(model), "--metadata", str(md_path)])
+    r = runner.invoke(app, ["fit", str(data), "-o", str(model), "--metadata", str(md_path),
+                            "-m", "gaussian_copula"])
     assert r.exit_code == 0, r.output
     assert "Constraints (300 of 300 rows used" in r.output and "construction" in r.output
     r = runner.invoke(app, ["sample", str(model), "-n", "500", "-o", str(out), "-c", "code=3"])
@@ -419,4 +420,5 @@ def test_cli_fit_and_sample_follow_constraints_from_the_metadata_file(table, tmp
     assert len(sim.Metadata.load(md_path).constraints) == 11
     r = runner.invoke(app, ["fit", str(data), "-o", str(model), "--metadata", str(md_path),
                             "--on-violation", "nope"])
-    assert r.exit_code == 2 and "on_violation" in r.output
+    assert r.exit_code == 2 and "'--on-violation'" in r.output
+    assert "'drop', 'keep', 'error'" in r.output

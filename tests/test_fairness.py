@@ -234,7 +234,7 @@ def test_cli_declares_samples_and_evaluates_fairly(tmp_path):
     assert out.exit_code == 0, out.output
     assert sim.Metadata.load(md).sensitive == ["sex"]
     out = runner.invoke(app, ["fit", str(tmp_path / "train.csv"), "-o", str(model),
-                              "--metadata", str(md), "-q"])
+                              "--metadata", str(md), "-q", "-m", "gaussian_copula"])
     assert out.exit_code == 0, out.output
     out = runner.invoke(app, ["sample", str(model), "-o", str(tmp_path / "fair.csv"),
                               "--fair-target", "income", "--seed", "0"])

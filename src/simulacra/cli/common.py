@@ -9,6 +9,7 @@ import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -26,6 +27,21 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+class OnViolation(str, Enum):
+    """What ``fit`` does with real rows that break the metadata's constraints."""
+
+    drop = "drop"
+    keep = "keep"
+    error = "error"
+
+
+class FileFormat(str, Enum):
+    """A table's file format."""
+
+    csv = "csv"
+    parquet = "parquet"
+
 
 ModelOption = Annotated[str, typer.Option("--model", "-m", help="Synthesizer name "
                                           "(see `simulacra models`).")]

@@ -13,9 +13,11 @@ from rich.table import Table
 from simulacra.cli.common import (
     DeltaOption,
     EpsilonOption,
+    FileFormat,
     ForceOption,
     KeepOption,
     ModelOption,
+    OnViolation,
     ParamOption,
     QuietOption,
     SchedulerOption,
@@ -47,8 +49,9 @@ if TYPE_CHECKING:
 
 @friendly
 def metadata(
-    data: Annotated[str, typer.Argument(help="CSV or Parquet file; or a database: a "
-                                        "SQLAlchemy URL or a folder of CSV/Parquet files.")],
+    data: Annotated[str | None, typer.Argument(
+        help="CSV or Parquet file; or a database: a SQLAlchemy URL or a folder of CSV/Parquet "
+        "files.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write metadata (.yaml or .json).")] = None,
     sequence_key: Annotated[str | None, typer.Option(
@@ -58,6 +61,9 @@ def metadata(
         "--sequence-index", help="With --sequence-key: the column ordering an entity's "
         "events, instead of detecting it.")] = None,
     sensitive: SensitiveOption = None,
+    schema: Annotated[bool, typer.Option(
+        "--schema", help="Print the JSON Schema of a metadata file (for editors) and exit.")
+    ] = False,
     force: ForceOption = False,
 ) -> None:
     """Detect column kinds (and a database's keys), explain each decision, and optionally save
@@ -68,6 +74,19 @@ def metadata(
     from simulacra.cli.databases import database_metadata, is_database
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
+
+    if schema:
+        import json
+
+        from simulacra.metadata.json_schema import metadata_json_schema
+
+        print(json.dumps(metadata_json_schema(), indent=2, ensure_ascii=False))
+        return
+    if data is None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("give the DATA to detect metadata from (a table, a folder or a "
+                             "database URL), or --schema")
 
     check_outputs({"--output": (output, "metadata")}, inputs=[data], force=force)
     if is_database(data):
@@ -107,9 +126,11 @@ def fit(
                                         "(a SQLAlchemy URL or a folder of CSV/Parquet files).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.simz).")],
     model: Annotated[str | None, typer.Option(
-        "--model", "-m", help="Synthesizer name (see `simulacra models`); default "
-        "gaussian_copula for a table, auto for every table of a database (or per table: "
-        "TABLE=MODEL,TABLE=MODEL).")] = None,
+        "--model", "-m", help="Synthesizer name (see `simulacra models`); default auto (the "
+        "best default for the table, as `demo` uses) for a table and for every table of a "
+        "database (or per table: TABLE=MODEL,TABLE=MODEL); gaussian_copula for a dataset "
+        "larger than memory; with --epsilon, name a model that takes a privacy budget.")
+    ] = None,
     metadata_path: Annotated[Path | None, typer.Option(
         "--metadata", help="Metadata YAML/JSON (from `simulacra metadata`); detected if absent.")
     ] = None,
@@ -117,9 +138,10 @@ def fit(
     param: ParamOption = None,
     epsilon: EpsilonOption = None,
     delta: DeltaOption = None,
-    on_violation: Annotated[str, typer.Option(
-        "--on-violation", help="Rows that break the metadata's constraints: drop, keep or "
-        "error.")] = "drop",
+    on_violation: Annotated[OnViolation, typer.Option(
+        "--on-violation", help="Rows that break the metadata's constraints: drop them, keep "
+        "them for learning (samples still follow the rules) or stop with an error.")
+    ] = OnViolation.drop,
     keep: KeepOption = None,
     sequence_key: Annotated[str | None, typer.Option(
         "--sequence-key", help="An event table: the column naming each event's entity (a "
@@ -171,7 +193,8 @@ def fit(
         fit_from_dataset(data, output, model=model or "gaussian_copula",
                          metadata_path=metadata_path, seed=seed,
                          params=model_params(model or "gaussian_copula", param),
-                         privacy=privacy_option(epsilon, delta), on_violation=on_violation,
+                         privacy=privacy_option(epsilon, delta),
+                         on_violation=OnViolation(on_violation).value,
                          sample_rows=sample_rows, workers=workers, scheduler=scheduler)
         return
     if workers is not None or scheduler is not None:
@@ -208,7 +231,7 @@ def fit(
 
         raise ParameterError("--sequence-index and --context are for event tables: give "
                              "--sequence-key too")
-    model = model or "gaussian_copula"
+    model = model or "auto"
     privacy = privacy_option(epsilon, delta, model)  # refused before the data is read
     params = progress_params(model, model_params(model, param), quiet)
     frame = read_table(data)
@@ -219,7 +242,7 @@ def fit(
             + (" — reasons withheld: they quote the rows" if privacy else ""))))
     maker = get_model(model)(md, random_state=seed, **params, **privacy)
     started = time.perf_counter()
-    synth = maker.fit(frame, on_violation=on_violation)  # "auto" returns the model it chose
+    synth = maker.fit(frame, on_violation=OnViolation(on_violation).value)  # auto: the chosen
     fitted = time.perf_counter() - started
     synth.save(output)
     if synth.name != model:
@@ -404,11 +427,17 @@ def sample(
                              fairness=fairness)
     took = time.perf_counter() - started
     if to_stdout:  # the rows alone on standard output, for a pipe
+        import os
         import sys
 
         from simulacra.io import write_csv_stream
 
-        write_csv_stream(frame, sys.stdout)
+        try:
+            write_csv_stream(frame, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (`| head`): not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is quiet
         return
     write_table(frame, output)
     console.print(f"Sampled {len(frame):,} rows x {frame.shape[1]} columns in {took:.2f} s; "
@@ -483,20 +512,19 @@ def demo(
                                              help="Where to write the results.")
                           ] = Path("simulacra-demo"),
     model: ModelOption = "auto",
-    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    file_format: Annotated[FileFormat, typer.Option(
+        "--format", help="The format of the tables written.")] = FileFormat.csv,
     seed: SeedOption = 0,
     quiet: QuietOption = False,
 ) -> None:
     """Fit a synthesizer on the bundled Adult census table and write a synthetic copy."""
     from simulacra.datasets import load_demo
-    from simulacra.errors import ParameterError
     from simulacra.evaluation import evaluate
     from simulacra.io import write_table
     from simulacra.metadata import Metadata
     from simulacra.models import get_model
 
-    if file_format not in ("csv", "parquet"):
-        raise ParameterError(f"--format must be csv or parquet, got {file_format!r}")
+    file_format = FileFormat(file_format).value
     real = load_demo()
     if not quiet:
         console.print(f"Fitting {escape(model)} on the bundled Adult census table "

@@ -3,20 +3,15 @@ written as partition files, on this process or a Dask cluster (:mod:`simulacra.s
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from simulacra.cli.common import console
+from simulacra.cli.common import FileFormat, console
 
-
-class PartitionFormat(str, Enum):
-    """The file format of a partitioned draw."""
-
-    parquet = "parquet"
-    csv = "csv"
+#: The file format of a partitioned draw.
+PartitionFormat = FileFormat
 
 
 def wants_partitions(output: str, partitions: int | None, workers: int | None,
