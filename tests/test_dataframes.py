@@ -43,7 +43,8 @@ def test_polars_in_polars_out(table):
 def test_pandas_stays_pandas_and_anything_else_is_refused(table):
     out = sim.GaussianCopula(random_state=0).fit(table.to_pandas()).sample(5)
     assert isinstance(out, pd.DataFrame)
-    with pytest.raises(DataError, match=r"pyarrow Table or a polars DataFrame, got ndarray"):
+    with pytest.raises(DataError, match=r"numpy structured array, got ndarray; a numpy array "
+                                        r"needs column names"):
         sim.GaussianCopula().fit(table.to_pandas().to_numpy())
 
 
@@ -56,3 +57,26 @@ def test_a_model_file_with_a_strange_table_kind_is_refused(table, tmp_path):
                 {"kind": "polars", "types": {"age": "x" * 65}}, {"kind": "polars"}):
         with pytest.raises(ValueError, match="table kind"):
             _frame_of(bad, metadata)
+    assert _frame_of({"kind": "numpy", "types": {"age": "<i8"}}, metadata)[0] == "numpy"
+    for odd in ("<V8", "int8; rm -rf", "<M8[ns]x"):
+        with pytest.raises(ValueError, match="numpy field types"):
+            _frame_of({"kind": "numpy", "types": {"age": odd}}, metadata)
+
+
+def test_numpy_structured_arrays_in_the_same_dtype_out(tmp_path):
+    import numpy as np
+
+    frame = sim.datasets.load_demo().head(600)
+    records = frame.to_records(index=False)  # strings as objects, numbers as int64
+    plain = np.array([(i % 7, f"k{i % 3}", i % 2 == 0, 0.5 * i) for i in range(400)],
+                     dtype=[("n", "<i4"), ("key", "<U3"), ("flag", "?"), ("x", "<f8")])
+    for array in (records, plain):
+        model = sim.GaussianCopula(random_state=0).fit(array)
+        out = model.sample(20)
+        assert isinstance(out, np.ndarray) and out.dtype == array.dtype and len(out) == 20
+        model.save(tmp_path / "m.simz")
+        again = sim.load(tmp_path / "m.simz").sample(20, rng=1)
+        assert again.dtype == array.dtype
+    assert set(np.unique(out["key"])) <= {"k0", "k1", "k2"}
+    with pytest.raises(DataError, match="one-dimensional"):
+        sim.GaussianCopula().fit(plain.reshape(20, 20))

@@ -515,4 +515,21 @@ def _frame_of(state: Any, metadata: Metadata) -> tuple[str, dict[str, str]]:
             name in metadata and isinstance(t, str) and len(t) <= 64
             for name, t in types.items()):
         raise ValueError("the model file's table kind is not one simulacra writes")
+    if kind == "numpy" and not all(_plain_numpy_type(t) for t in types.values()):
+        raise ValueError("the model file's numpy field types are not plain ones simulacra "
+                         "writes")
     return kind, dict(types)
+
+
+def _plain_numpy_type(text: str) -> bool:
+    """A numpy dtype string of a plain kind (``"<i8"``, ``"<U12"``, ``"<M8[ns]"``)."""
+    import re
+
+    from simulacra.dataframes import NUMPY_KINDS
+
+    if not re.fullmatch(r"[<>|=]?[a-zA-Z]\d{0,5}(\[[a-z]{1,2}\])?", text):
+        return False
+    try:
+        return np.dtype(text).kind in NUMPY_KINDS
+    except TypeError:
+        return False
