@@ -167,7 +167,7 @@ def test_bench_command_with_privacy_budgets_metrics_and_json(tmp_path):
     demo.iloc[:1200].to_csv(tmp_path / "adult_train.csv", index=False)
     demo.iloc[1200:].to_csv(tmp_path / "adult_test.csv", index=False)
     out = tmp_path / "runs.json"
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, [
         "bench", "-d", "adult", "-m", "mst", "--epsilon", "1", "--epsilon", "10",
         "--seeds", "1", "--datasets-dir", str(tmp_path), "--metrics", "fidelity",
         "-p", "iterations=100", "--json", str(out)])
@@ -176,3 +176,7 @@ def test_bench_command_with_privacy_budgets_metrics_and_json(tmp_path):
     assert [r["model"] for r in runs] == ["mst ε=1", "mst ε=10"]
     assert all("trend" in r["figures"] and "TSTR ROC-AUC" not in r["figures"] for r in runs)
     assert "2-way TVD" in result.output
+    # the markdown table pastes as it is: one line per row, whatever the terminal's width
+    rows = [line for line in result.output.splitlines() if line.startswith("| adult |")]
+    assert len(rows) == 2 and all(line.endswith("|") for line in rows)
+    assert "not computed" in rows[0] and "n/a vs n/a" not in result.output

@@ -213,7 +213,11 @@ def summarize(runs: list[BenchRun]) -> list[dict[str, str]]:
         def fig(name: str, group: list[BenchRun] = group) -> list[float]:
             return [r.figures.get(name) for r in group]
 
-        tstr_name = "TSTR ROC-AUC" if "TSTR ROC-AUC" in group[0].figures else "TSTR R2"
+        tstr_name = next((name for name in ("TSTR ROC-AUC", "TSTR R2")
+                          if any(name in r.figures for r in group)), None)
+        tstr = ("not computed" if tstr_name is None else
+                f"{stat(fig(tstr_name))} vs {stat(fig(tstr_name + ' (reference)'))}"
+                f" ({'AUC' if 'AUC' in tstr_name else 'R²'})")
         rows.append({
             "dataset": dataset,
             "model": model,
@@ -229,8 +233,7 @@ def summarize(runs: list[BenchRun]) -> list[dict[str, str]]:
             "2-way TVD": stat([1 - v if v is not None else None
                                for v in fig("bivariate accuracy")]),
             "detection AUC": stat(fig("detection AUC")),
-            "TSTR vs TRTR": (f"{stat(fig(tstr_name))} vs {stat(fig(tstr_name + ' (reference)'))}"
-                             f" ({'AUC' if 'AUC' in tstr_name else 'R²'})"),
+            "TSTR vs TRTR": tstr,
             "DCR share": stat(fig("DCR share")),
             "exact copies (holdout)": (f"{stat(fig('exact copies'), 4)} "
                                        f"({stat(fig('exact copies (reference)'), 4)})"),

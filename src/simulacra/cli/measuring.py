@@ -289,7 +289,7 @@ def bench(
             starting=lambda what: status.update(f"{what}…"), finished=finished)
     command = "simulacra " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     block = report_block(runs, command)
-    console.print(block, markup=False)
+    console.print(block, markup=False, highlight=False, soft_wrap=True)  # pastes as it is
     if json_path is not None:
         write_text_atomic(json_path, runs_json(runs, command))
         console.print(f"Wrote [bold]{json_path}[/].")
