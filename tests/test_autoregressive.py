@@ -328,3 +328,32 @@ def test_known_columns_are_completed_all_rows_at_once(model, related):
     nulls = pd.DataFrame({"group": ["a", "b"], "y": [np.nan, 12.0]})
     exact = model.sample_remaining_columns(nulls, rng=0)
     assert exact["y"].isna().tolist() == [True, False] and exact["group"].tolist() == ["a", "b"]
+
+
+def test_sampling_progress_goes_to_standard_error_only(model, capsys, monkeypatch):
+    from simulacra.models.neural import base
+
+    advanced = []
+    real_progress = base._rows_progress
+
+    def spy(name, n, show):
+        ctx = real_progress(name, n, show)
+
+        class Wrapped:
+            def __enter__(self):
+                step = ctx.__enter__()
+                return lambda rows: (advanced.append(rows), step(rows))
+
+            def __exit__(self, *exc):
+                return ctx.__exit__(*exc)
+
+        return Wrapped()
+
+    monkeypatch.setattr(base, "_rows_progress", spy)
+    model.verbose = True
+    try:
+        rows = model.sample(25_000, rng=0)
+    finally:
+        model.verbose = False
+    assert len(rows) == 25_000 and advanced == [10_000, 10_000, 5_000]
+    assert capsys.readouterr().out == ""  # `sample -o -` keeps standard output for the rows

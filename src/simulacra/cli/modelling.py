@@ -26,6 +26,7 @@ from simulacra.cli.common import (
     WorkersOption,
     check_outputs,
     console,
+    err_console,
     friendly,
     metadata_summary,
     model_params,
@@ -324,12 +325,16 @@ def sample(
         "--chunk-rows", help="Partitions: rows drawn at once (a Parquet row group; default "
         "100000).", rich_help_panel="Scale-out")] = None,
     force: ForceOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Generate a synthetic table (or database) from a saved model."""
     from simulacra.io import write_table
     from simulacra.multitable.loading import load
 
     synth = load(model_path)
+    shows_progress = "verbose" in getattr(type(synth), "_param_names", lambda: [])()
+    if shows_progress:  # a bar of rows drawn on standard error, on a terminal only
+        synth.verbose = not quiet and err_console.is_terminal
     spread = (partitions, workers, scheduler, file_format, chunk_rows)
     if synth.name in ("relational", "sequential", "window-diffusion") and any(
             x is not None for x in spread):
@@ -423,8 +428,13 @@ def sample(
                                  "with -n, --condition, --rebalance or --fair-target")
         frame = synth.sample_remaining_columns(read_table(known_path), rng=seed)
     else:
-        frame = synth.sample(rows, rng=seed, conditions=conditions or None, rebalance=shares,
-                             fairness=fairness)
+        import contextlib
+
+        alive = err_console.status("sampling…") if not (
+            quiet or shows_progress or not err_console.is_terminal) else contextlib.nullcontext()
+        with alive:
+            frame = synth.sample(rows, rng=seed, conditions=conditions or None,
+                                 rebalance=shares, fairness=fairness)
     took = time.perf_counter() - started
     if to_stdout:  # the rows alone on standard output, for a pipe
         import os

@@ -44,10 +44,13 @@ class EpochLoop:
                 Progress,
                 TextColumn,
                 TimeElapsedColumn,
+                TimeRemainingColumn,
             )
 
+            # the time left is an upper bound: early stopping may end the fit sooner
             self.progress = Progress(TextColumn(f"{name}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), TextColumn("{task.description}"))
+                                     TimeElapsedColumn(), TextColumn("left ≤"),
+                                     TimeRemainingColumn(), TextColumn("{task.description}"))
             self.progress.start()
             self.task = self.progress.add_task("", total=epochs)
 

@@ -156,11 +156,13 @@ class NeuralSynthesizer(Synthesizer):
         torch = require_torch()
         device = resolve_device(self.device)
         parts = []
-        with torch_session(seed, device) as gen, torch.no_grad():
+        with torch_session(seed, device) as gen, torch.no_grad(), \
+                _rows_progress(self.name, n, self.verbose and n > chunk) as advance:
             net = network.to(device).eval()
             for start in range(0, n, chunk):
                 size = min(chunk, n - start)
                 parts.append(draw(net, size, gen, device).cpu().numpy())
+                advance(size)
             network.cpu()
         return np.concatenate(parts)
 
@@ -224,3 +226,27 @@ class NeuralSynthesizer(Synthesizer):
         load_weights(network, state[self.network_name])
         setattr(self, self.network_name + "_", network.eval())
         self.epochs_trained_ = int(state["epochs_trained"])
+
+
+@contextmanager
+def _rows_progress(name: str, n: int, show: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar of rows drawn, on standard error (standard output may be the rows
+    themselves, ``sample -o -``), when ``show``; yields the function that advances it."""
+    if not show:
+        yield lambda rows: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn(f"{name}: sampling"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("", total=n)
+        yield lambda rows: progress.update(task, advance=rows)
