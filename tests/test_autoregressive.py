@@ -324,6 +324,17 @@ def test_known_columns_are_completed_all_rows_at_once(model, related):
     pd.testing.assert_frame_equal(out, again)
     with pytest.raises(sim.DataError):
         model.sample_remaining_columns(pd.DataFrame({"group": ["zzz"]}))
+    # few distinct combinations: the exact path (one sampler each) is as fast there
+    calls = []
+    original = type(model)._draw_cells
+    try:
+        type(model)._draw_cells = lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
+        few = model.sample_remaining_columns(known[["group"]].head(300), rng=0)
+        assert not calls and few["group"].tolist() == known["group"].head(300).tolist()
+        model.sample_remaining_columns(known[["x"]].head(300), rng=0)
+        assert calls
+    finally:
+        type(model)._draw_cells = original
     # a null in known ("null here") takes the exact path, and keeps it null
     nulls = pd.DataFrame({"group": ["a", "b"], "y": [np.nan, 12.0]})
     exact = model.sample_remaining_columns(nulls, rng=0)

@@ -60,6 +60,10 @@ logger = logging.getLogger(__name__)
 COMPLETION_ROWS = 2_000
 #: Weighted copies per row when completing given columns (as :meth:`impute`'s default).
 COMPLETION_DRAWS = 64
+#: Up to this many distinct combinations of known values (or one per ``ROWS_PER_COMBINATION``
+#: rows), completion takes the exact path, one sampler per combination: as fast there.
+EXACT_COMBINATIONS = 20
+ROWS_PER_COMBINATION = 25
 
 LR_PATIENCE = 2  # epochs without a better held-out loss before the learning rate halves
 MIN_STEPS = 20  # steps per epoch at least (smaller batches for small tables)
@@ -450,11 +454,14 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                                  ) -> pd.DataFrame:
         """One synthetic row per row of ``known``, the other columns drawn given its values.
 
-        All rows at once: the network draws the missing columns of every row in one pass
-        (sequential importance sampling over 64 copies per row, as :meth:`impute`), instead of
-        one exact rejection sampler per distinct combination of known values. With nulls in
-        ``known`` ("null here") or constraints in the metadata, the exact path of
-        :meth:`Synthesizer.sample_remaining_columns` is taken.
+        Many distinct combinations of known values (more than :data:`EXACT_COMBINATIONS` and
+        than one per :data:`ROWS_PER_COMBINATION` rows): all rows at once, the network drawing
+        the missing columns of every row in one pass (sequential importance sampling over 64
+        copies per row, as :meth:`impute`) — about a millisecond a row on a CPU where one exact
+        rejection sampler per combination takes tens of milliseconds each, and cannot meet a
+        combination the model finds very rare. Few combinations, nulls in ``known`` ("null
+        here") or constraints in the metadata: the exact path of
+        :meth:`Synthesizer.sample_remaining_columns`.
 
         >>> import simulacra as sim
         >>> df = sim.datasets.load_demo().head(2000)
@@ -471,7 +478,9 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         modelled = set(self.codec_.columns_)
         batched = (isinstance(known, pd.DataFrame) and not known.empty
                    and known.shape[1] > 0 and self._constraint_set() is None
-                   and set(known.columns) <= modelled and not known.isna().any().any())
+                   and set(known.columns) <= modelled and not known.isna().any().any()
+                   and len(known.drop_duplicates()) > max(EXACT_COMBINATIONS,
+                                                          len(known) // ROWS_PER_COMBINATION))
         if not batched:
             return super().sample_remaining_columns(known, rng=rng)
         generator = self._sample_rng if rng is None else make_rng(rng)
