@@ -18,10 +18,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from simulacra.neural.validation import Watch
 
 logger = logging.getLogger(__name__)
+
+
+def progress_bar(label: str, *, left: str = "left", extra: tuple[Any, ...] = (),
+                 stderr: bool = False, transient: bool = False) -> Any:
+    """A rich progress bar: ``label``, the bar, done of total, time spent and time ``left``,
+    then any ``extra`` columns; on standard error when ``stderr``."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn(left), TimeRemainingColumn(), *extra,
+                    console=Console(stderr=True) if stderr else None, transient=transient)
 
 
 class EpochLoop:
@@ -38,19 +58,11 @@ class EpochLoop:
         self.started = time.perf_counter()
         self.progress = None
         if verbose:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+            from rich.progress import TextColumn
 
             # the time left is an upper bound: early stopping may end the fit sooner
-            self.progress = Progress(TextColumn(f"{name}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), TextColumn("left ≤"),
-                                     TimeRemainingColumn(), TextColumn("{task.description}"))
+            self.progress = progress_bar(name, left="left ≤",
+                                         extra=(TextColumn("{task.description}"),))
             self.progress.start()
             self.task = self.progress.add_task("", total=epochs)
 

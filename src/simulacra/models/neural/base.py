@@ -31,7 +31,7 @@ import numpy as np
 from simulacra.encoders import EncodedColumn
 from simulacra.models.base import Synthesizer
 from simulacra.neural.torch import require_torch, resolve_device, torch_session
-from simulacra.neural.training import EpochLoop
+from simulacra.neural.training import EpochLoop, progress_bar
 from simulacra.neural.validation import BinnedDistance, Watch, split_rows
 from simulacra.params import Flag, Integer, Number, Optional, Text
 from simulacra.privacy import dump_report, load_report
@@ -235,18 +235,6 @@ def _rows_progress(name: str, n: int, show: bool) -> Iterator[Callable[[int], No
     if not show:
         yield lambda rows: None
         return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn(f"{name}: sampling"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
+    with progress_bar(f"{name}: sampling", stderr=True, transient=True) as progress:
         task = progress.add_task("", total=n)
         yield lambda rows: progress.update(task, advance=rows)
