@@ -250,3 +250,14 @@ def test_cli_declares_samples_and_evaluates_fairly(tmp_path):
     out = runner.invoke(app, ["sample", str(model), "-o", str(tmp_path / "x.csv"),
                               "--sensitive", "sex"])
     assert out.exit_code != 0 and "needs --fair-target" in out.output
+
+
+def test_a_numeric_code_target_is_relabelled_by_its_features():
+    table = biased()
+    table["high"] = (table["income"] == "high").astype(int)  # a 0/1 code, not a quantity
+    fair = sim.make_fair(table.drop(columns="income"), "high", "sex", random_state=0)
+    rates = fair.groupby("sex")["high"].mean()
+    assert abs(rates["M"] - rates["F"]) < 0.005 and fair["high"].dtype == table["high"].dtype
+    promoted = (table["high"] == 0) & (fair["high"] == 1)  # chosen by skill, not at random
+    assert table.loc[promoted, "skill"].mean() > table.loc[
+        (table["sex"] == "F") & (fair["high"] == 0), "skill"].mean() + 0.3

@@ -21,10 +21,12 @@ every other column keeps its values, so the table's other distributions stay as 
    target, the rows whose class flips are those the classifier finds borderline: "massaging"
    (Kamiran & Calders 2012), drawn at random rather than by rank.
 
-A numerical or datetime target is mapped, within each group, onto the whole table's quantiles
-(ranks within the group kept; every value one the table already has). Rows with a null target
-keep it. ``strength`` below 1 closes only that share of each group's gap (a trade-off: the
-fairer the table, the further a model trained on it is from the real data's predictions).
+A numerical (more than 20 distinct values) or datetime target is mapped, within each group,
+onto the whole table's quantiles (ranks within the group kept; every value one the table
+already has); a numeric code with fewer values (0/1, a 1–5 rating) is relabelled as classes.
+Rows with a null target keep it. ``strength`` below 1 closes only that share of each group's
+gap (a trade-off: the fairer the table, the further a model trained on it is from the real
+data's predictions).
 
 >>> import simulacra as sim
 >>> real = sim.datasets.load_demo().head(3000)
@@ -51,6 +53,8 @@ from simulacra.randomness import RandomState, child_seed, make_rng
 
 #: Most distinct values a text-like column may have to be a categorical feature.
 MAX_CATEGORIES = 250
+#: Most distinct values a numeric target may have to be treated as classes.
+MAX_CLASSES = 20
 #: Iterations of the weight search per group (each is a few array operations).
 WEIGHT_STEPS = 300
 
@@ -323,8 +327,12 @@ def _ordinal_features(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _is_ordered(column: pd.Series) -> bool:
-    return (pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)) \
-        or pd.api.types.is_datetime64_any_dtype(column)
+    """A number or a date with more than :data:`MAX_CLASSES` values (quantile mapping); a
+    0/1 or 1–5 code is relabelled as classes, so which rows change follows their features."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column) \
+        and column.nunique() > MAX_CLASSES
 
 
 def _quantile_map(column: pd.Series, groups: np.ndarray, strength: float,
