@@ -68,8 +68,9 @@ def test_json_and_html_outputs(adult_eval, tmp_path):
                     "worst-pairs", "distances"):
         assert f'id="{section}"' in html, section
     images = re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', html)
-    # a plot per column, two heatmaps, the four worst pairs, the distances
-    assert len(images) == len(train_columns(adult_eval)) + 2 + 4 + 1
+    # a plot per column, two heatmaps, the four worst pairs, where rows lie, the distances
+    assert len(images) == len(train_columns(adult_eval)) + 2 + 4 + 1 + 1
+    assert 'id="similarity"' in html and "principal components" in html
     assert 'alt="association difference heatmap"' in html
     assert len(re.findall(r'alt="[^"]+ against [^"]+, real and synthetic"', html)) == 4
     assert "http://" not in html and "https://" not in html and "<script" not in html
@@ -180,3 +181,23 @@ def test_bench_command_with_privacy_budgets_metrics_and_json(tmp_path):
     rows = [line for line in result.output.splitlines() if line.startswith("| adult |")]
     assert len(rows) == 2 and all(line.endswith("|") for line in rows)
     assert "not computed" in rows[0] and "n/a vs n/a" not in result.output
+
+
+def test_rows_on_the_real_tables_principal_components():
+    from simulacra.evaluation import fidelity
+    from simulacra.evaluation.prepare import Featurizer, prepare
+
+    real = sim.datasets.load_demo().head(1500)
+    faithful = sim.datasets.load_demo().iloc[1500:3000].reset_index(drop=True)
+    rng = np.random.default_rng(1)  # each column its own order: the rows fall apart
+    shuffled = faithful.apply(lambda c: c.to_numpy()[rng.permutation(len(c))])
+    shares = {}
+    for name, synth in (("faithful", faithful), ("shuffled", shuffled)):
+        data = prepare(real, synth)
+        view = fidelity.embedding_view(data, Featurizer(data), np.random.default_rng(0))
+        real_grid, synth_grid = np.asarray(view["real"]), np.asarray(view["synthetic"])
+        assert real_grid.shape == (32, 32) and abs(real_grid.sum() - 1) < 1e-9
+        assert 0 < view["explained"][1] <= view["explained"][0] < 1
+        shares[name] = 0.5 * np.abs(real_grid - synth_grid).sum()
+    # other real rows cover the same cells; columns shuffled apart leave the clusters
+    assert shares["faithful"] < shares["shuffled"] - 0.1

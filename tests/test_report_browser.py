@@ -61,7 +61,7 @@ def test_a_50_column_report_is_one_small_offline_page(report: Path):
     links = re.findall(r'<nav class="top".*?</nav>', page, flags=re.S)[0]
     targets = re.findall(r'href="#([^"]+)"', links)
     assert {"scorecard", "fidelity", "utility", "privacy", "fairness", "columns",
-            "correlations", "worst-pairs", "notes"} <= set(targets)
+            "correlations", "similarity", "worst-pairs", "notes"} <= set(targets)
     for target in targets:  # every link of the navigation lands on a section
         assert f'id="{target}"' in page, target
     # the per-column table names all 50 columns, each linked to its plot

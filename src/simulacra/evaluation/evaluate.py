@@ -188,6 +188,9 @@ def evaluate(
         figures["association"] = fidelity.association_matrices(data)
         figures["distributions"] = fidelity.column_distributions(data)
         figures["pairs"] = fidelity.pair_views(data, _worst_pairs(found))
+        # an own random stream: the figures after it draw the same numbers with or without it
+        figures["similarity"] = fidelity.embedding_view(
+            data, featurizer, np.random.default_rng([int(random_state), 0x5E1]))
     if "detection" in groups:
         stage("detection", lambda: detection.detection_auc(data, featurizer, rng))
     if "utility" in groups and target is not None and data.holdout is not None:

@@ -197,6 +197,25 @@ def pair_figure(view: dict[str, Any]) -> str:
     return _png(fig)
 
 
+def similarity_figure(view: dict[str, Any]) -> str:
+    """Real and synthetic rows on the real table's two principal components, side by side on
+    one grid and colour scale (:func:`~simulacra.evaluation.fidelity.embedding_view`)."""
+    real, synth = np.asarray(view["real"]), np.asarray(view["synthetic"])
+    vmax = max(float(real.max()), float(synth.max()), 1e-9)
+    explained = view.get("explained", [0.0, 0.0])
+    fig, axes = _subplots(1, 2, figsize=(8.4, 3.8), sharex=True, sharey=True)
+    for ax, (title, matrix, cmap) in zip(axes, (("real", real, "Blues"),
+                                                ("synthetic", synth, "Oranges")), strict=True):
+        ax.imshow(matrix, cmap=cmap, vmin=0, vmax=vmax, origin="lower", aspect="auto",
+                  extent=view["extent"], interpolation="nearest")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(f"component 1 ({explained[0]:.0%} of the variance)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel(f"component 2 ({explained[1]:.0%})", fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
 def _short(label: str, size: int = 14) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
 

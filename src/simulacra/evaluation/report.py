@@ -120,6 +120,8 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
     pairs = worst_pairs(by_name.get("trend"), association)
     pair_images = [{"columns": view["columns"], "img": plots.pair_figure(view)}
                    for view in figures.get("pairs", [])]
+    similarity = figures.get("similarity") or {}
+    similarity_img = plots.similarity_figure(similarity) if similarity.get("real") else None
     dcr = by_name.get("DCR share")
     hist = dcr.details.get("histograms") if dcr is not None else None
     distance_img = plots.distance_figure(hist) if hist else None
@@ -145,6 +147,8 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
         heatmap_note=heatmap_note,
         pairs=pairs,
         pair_images=pair_images,
+        similarity_img=similarity_img,
+        similarity_rows=similarity.get("rows", {}),
         distance_img=distance_img,
         sequences_img=sequences_img,
         texts=text_sections(metrics, info, figures),

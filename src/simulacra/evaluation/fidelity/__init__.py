@@ -40,6 +40,7 @@ from simulacra.evaluation.fidelity.coverage import (
 from simulacra.evaluation.fidelity.report_data import (
     association_matrices,
     column_distributions,
+    embedding_view,
     pair_views,
 )
 from simulacra.evaluation.fidelity.shapes import (
@@ -78,6 +79,7 @@ __all__ = [
     "contingency_similarity",
     "coverage",
     "cramers_v",
+    "embedding_view",
     "ks_complement",
     "ks_statistic",
     "missing_share_similarity",

@@ -174,3 +174,39 @@ def _edge_label(value: float, temporal: bool) -> str:
     if magnitude >= 1e4:
         return f"{value / 1e3:.3g}k"
     return f"{value:.3g}"
+
+
+def embedding_view(data: EvalData, featurizer: Any, rng: np.random.Generator,
+                   rows: int = 3000, grid: int = 32) -> dict[str, Any]:
+    """Both tables on the real table's first two principal components, as 2-D histograms on
+    one grid: where the real rows lie and whether the synthetic rows lie there too.
+
+    Rows are the privacy figures' distance features (:meth:`Featurizer.distance`: numbers
+    through the real ECDF, categories one-hot), up to ``rows`` a side drawn with ``rng``;
+    the components are fitted on the real rows. Returns ``{"real", "synthetic"}`` (shares of
+    rows per cell, ``grid`` × ``grid``), ``"extent"`` and ``"explained"`` (variance ratios).
+    """
+    from sklearn.decomposition import PCA
+
+    views = {"real": data.real_view, "synthetic": data.synth_view}
+    points = {}
+    for side, view in views.items():
+        picked = np.sort(rng.choice(len(view), size=min(rows, len(view)), replace=False))
+        points[side] = featurizer.distance(view, picked).astype(np.float64)
+    if points["real"].shape[1] < 2 or len(points["real"]) < 3:
+        return {}
+    pca = PCA(n_components=2, random_state=0).fit(points["real"])
+    projected = {side: pca.transform(p) for side, p in points.items()}
+    both = np.vstack(list(projected.values()))
+    low, high = np.quantile(both, 0.005, axis=0), np.quantile(both, 0.995, axis=0)
+    high = np.where(high > low, high, low + 1.0)
+    out: dict[str, Any] = {"extent": [float(low[0]), float(high[0]), float(low[1]),
+                                      float(high[1])],
+                           "explained": pca.explained_variance_ratio_.tolist(),
+                           "rows": {side: len(p) for side, p in projected.items()}}
+    for side, p in projected.items():
+        counts, _, _ = np.histogram2d(np.clip(p[:, 0], low[0], high[0]),
+                                      np.clip(p[:, 1], low[1], high[1]), bins=grid,
+                                      range=[[low[0], high[0]], [low[1], high[1]]])
+        out[side] = (counts.T / max(len(p), 1)).tolist()
+    return out
