@@ -53,7 +53,8 @@ def test_demo_writes_synthetic_table(tmp_path):
     assert "shape / trend" in r.output
     assert "auto → autoregressive" in r.output  # torch is installed: the flagship is chosen
     assert (tmp_path / "adult_model.simz").exists()
-    assert r.output.startswith("Fitting auto on the bundled Adult census table (32,561 rows")
+    assert r.output.startswith("simulacra demo: auto on the bundled Adult census table")
+    assert "Fitting auto on 32,561 rows x 15 columns" in r.output
     # the printed hint can be followed: the real table is written beside the synthetic one
     assert pd.read_parquet(tmp_path / "adult_real.parquet").shape == (32561, 15)
     assert "simulacra evaluate " in r.output and "adult_real.parquet" in r.output

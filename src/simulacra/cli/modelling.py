@@ -528,6 +528,9 @@ def demo(
     quiet: QuietOption = False,
 ) -> None:
     """Fit a synthesizer on the bundled Adult census table and write a synthetic copy."""
+    if not quiet:  # first, before the heavier imports: the user sees it start
+        console.print(f"simulacra demo: {escape(model)} on the bundled Adult census table, "
+                      f"written to {escape(str(output_dir))}/")
     from simulacra.datasets import load_demo
     from simulacra.evaluation import evaluate
     from simulacra.io import write_table
@@ -537,8 +540,8 @@ def demo(
     file_format = FileFormat(file_format).value
     real = load_demo()
     if not quiet:
-        console.print(f"Fitting {escape(model)} on the bundled Adult census table "
-                      f"({len(real):,} rows x {real.shape[1]} columns)…")
+        console.print(f"Fitting {escape(model)} on {len(real):,} rows x {real.shape[1]} "
+                      "columns…")
     md = Metadata.detect(real)
     maker = get_model(model)(md, random_state=seed, **progress_params(model, {}, quiet))
     t0 = time.perf_counter()

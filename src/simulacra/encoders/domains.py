@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from simulacra.privacy.mechanisms import frequent_values, gaussian_counts
 
@@ -176,7 +176,7 @@ class NumericDomain:
             if v not in keep:
                 mass[_cell_of(np.array([v]), fine_edges)[0]] += max(c, 0.0)
         if budget is not None:
-            floor = (1 / (2 * rho)) ** 0.5 * float(norm.isf(TAIL_FALSE_ALARM / len(mass)))
+            floor = (1 / (2 * rho)) ** 0.5 * float(-ndtri(TAIL_FALSE_ALARM / len(mass)))
             fine_edges, mass = _trim(fine_edges, mass, floor,
                                      low=declared[0] is None, high=declared[1] is None)
         cuts = _quantile_cuts(mass, bins - len(keep))
@@ -316,7 +316,7 @@ def _private_bounds(values: np.ndarray, rho: float,
     idx = np.where(values > 0, k + 1 + j, np.where(values < 0, k - 1 - j, k))
     noisy = gaussian_counts(np.bincount(idx, minlength=2 * k + 1), rho, rng)
     # a bucket passes when noise alone would push an empty one past it w.p. 1e-3 / buckets
-    cut = (1 / (2 * rho)) ** 0.5 * float(norm.isf(1e-3 / len(noisy)))
+    cut = (1 / (2 * rho)) ** 0.5 * float(-ndtri(1e-3 / len(noisy)))
     passed = np.flatnonzero(noisy > cut)
     if passed.size == 0:
         return None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from scipy.stats import norm
+from scipy.special import ndtr
 
 
 def cdp_delta(rho: float, epsilon: float) -> float:
@@ -79,7 +79,7 @@ def gaussian_exact_delta(sigma: float, epsilon: float, sensitivity: float = 1.0)
     """
     a = sensitivity / (2 * sigma)
     b = epsilon * sigma / sensitivity
-    return float(norm.cdf(a - b) - math.exp(epsilon) * norm.cdf(-a - b))
+    return float(ndtr(a - b) - math.exp(epsilon) * ndtr(-a - b))
 
 
 def _bisect(go_up: Callable[[float], bool], low: float, high: float,

@@ -17,7 +17,7 @@ from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from simulacra.privacy.accounting import exponential_epsilon, gaussian_sigma
 
@@ -44,7 +44,7 @@ def exponential_mechanism(scores: np.ndarray, sensitivity: float, rho: float,
 def threshold(rho: float, delta: float) -> float:
     """The noisy-count threshold above which a value unseen in a neighbour appears w.p. ≤ δ."""
     sigma = gaussian_sigma(rho)
-    return 1.0 + sigma * float(norm.isf(delta))
+    return 1.0 + sigma * float(-ndtri(delta))  # the normal quantile isf(delta)
 
 
 def frequent_values(values: pd.Series, rho: float, delta: float, rng: np.random.Generator,
