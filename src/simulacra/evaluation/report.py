@@ -94,6 +94,7 @@ def render_report(metrics: list[Metric], *, info: dict[str, Any], figures: dict[
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = _fmt
     env.filters["plain"] = plain_name
+    env.filters["question"] = question
     by_name = {m.name: m for m in metrics if m.column is None}
     cards = [(by_name[name], status(by_name[name])) for name in SCORECARD if name in by_name]
     cards += [(m, status(m)) for m in metrics if m.group == "text"
@@ -256,6 +257,30 @@ _PLAIN = {"text length similarity": "length in characters, as real texts",
           "novel word share": "words never seen in the training texts",
           "text detection AUC": "can a classifier tell synthetic texts from real ones?",
           "text exact copies": "texts identical to a training text"}
+
+
+#: What the table-wide headline figures ask, in plain words (the scorecard's second line).
+QUESTIONS = {
+    "shape": "does each column look like the real one?",
+    "trend": "do pairs of columns move together as in the real data?",
+    "detection AUC": "can a classifier tell synthetic rows from real ones? (0.5: no)",
+    "TSTR ROC-AUC": "does a model trained on synthetic rows predict real ones?",
+    "TSTR R2": "does a model trained on synthetic rows predict real ones?",
+    "DCR share": "are synthetic rows nearer training rows than unseen ones? (0.5: no)",
+    "exact copies": "how many synthetic rows copy a training row?",
+    "membership inference AUC": "can an attacker tell who was in the training data?",
+    "target parity gap": "how far apart are the groups' target shares?",
+    "sequence length similarity": "do entities have as many events as real ones?",
+    "discriminative score": "can a network tell synthetic sequences from real ones?",
+    "predictive score": "do synthetic sequences predict real ones' next steps?",
+}
+
+
+def question(metric: Metric) -> str:
+    """The plain question a headline figure answers ('' when none is written)."""
+    if metric.group == "text":
+        return plain_name(metric)
+    return QUESTIONS.get(metric.name, "")
 
 
 def plain_name(metric: Metric) -> str:
