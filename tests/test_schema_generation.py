@@ -566,7 +566,7 @@ def test_cli_generate_tables_to_a_directory_and_errors(tmp_path, monkeypatch):
     r = runner.invoke(app, ["generate", str(bad)])
     assert r.exit_code == 2 and "unknown distribution" in r.output
     r = runner.invoke(app, ["generate", str(EXAMPLE), "-o", "d", "--format", "xlsx"])
-    assert r.exit_code == 2 and "file_format" in r.output
+    assert r.exit_code == 2 and "'--format'" in r.output and "'csv.gz'" in r.output
 
 
 def test_generate_tables_always_returns_a_dict():

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from simulacra.cli.common import ForceOption, SeedOption, check_outputs, console, friendly
+from simulacra.cli.common import (
+    ForceOption,
+    QuietOption,
+    SeedOption,
+    check_outputs,
+    console,
+    err_console,
+    friendly,
+)
+
+
+class GeneratedFormat(str, Enum):
+    """The format of generated tables written to a directory."""
+
+    csv = "csv"
+    csv_gz = "csv.gz"
+    parquet = "parquet"
 
 
 @friendly
@@ -63,10 +81,11 @@ def generate(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="A .csv/.parquet file for one table, or a directory for one "
         "file per table (default: SCHEMA.csv, or the directory SCHEMA/).")] = None,
-    file_format: Annotated[str, typer.Option(
-        "--format", help="File format in a directory: csv, csv.gz or parquet.")] = "csv",
+    file_format: Annotated[GeneratedFormat, typer.Option(
+        "--format", help="File format in a directory.")] = GeneratedFormat.csv,
     seed: SeedOption = None,
     force: ForceOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Generate test data from a schema alone (no real data): one file per table."""
     from simulacra.schema import GenerationSchema, generate_tables, write_generated
@@ -79,13 +98,19 @@ def generate(
         from simulacra.errors import ParameterError
 
         raise ParameterError(f"-n must be at least 0, got {n}")
+    file_format = GeneratedFormat(file_format).value
     stem = schema_path.name.split(".")[0]
     if output is None:
         output = Path(f"{stem}.{file_format}") if len(schema.tables) == 1 else Path(stem)
-    started = time.perf_counter()
-    frames = generate_tables(schema, n, random_state=seed)
-    took = time.perf_counter() - started
-    paths = write_generated(frames, output, file_format=file_format)
+    alive = err_console.status("generating…") if not quiet and err_console.is_terminal \
+        else contextlib.nullcontext()
+    with alive as status:
+        started = time.perf_counter()
+        frames = generate_tables(schema, n, random_state=seed)
+        took = time.perf_counter() - started
+        if status is not None:
+            status.update("writing…")
+        paths = write_generated(frames, output, file_format=file_format)
     table = Table(title=f"Generated in {took:.2f} s" + ("" if seed is None else
                                                        f" (seed {seed})"),
                   title_justify="left")
