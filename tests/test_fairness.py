@@ -249,7 +249,12 @@ def test_cli_declares_samples_and_evaluates_fairly(tmp_path):
     assert "target parity gap" in out.output and "Share of income = 'high' by sex" in out.output
     out = runner.invoke(app, ["sample", str(model), "-o", str(tmp_path / "x.csv"),
                               "--sensitive", "sex"])
-    assert out.exit_code != 0 and "needs --fair-target" in out.output
+    assert out.exit_code != 0 and "need --fair-target" in out.output
+    out = runner.invoke(app, ["sample", str(model), "-o", str(tmp_path / "strong.csv"),
+                              "--fair-target", "income", "--fair-strong", "--seed", "0"])
+    assert out.exit_code == 0, out.output
+    strong = pd.read_csv(tmp_path / "strong.csv")
+    assert share(strong).max() - share(strong).min() < 0.01
 
 
 def test_a_numeric_code_target_is_relabelled_by_its_features():
@@ -261,3 +266,21 @@ def test_a_numeric_code_target_is_relabelled_by_its_features():
     promoted = (table["high"] == 0) & (fair["high"] == 1)  # chosen by skill, not at random
     assert table.loc[promoted, "skill"].mean() > table.loc[
         (table["sex"] == "F") & (fair["high"] == 0), "skill"].mean() + 0.3
+
+
+def test_strong_parity_evens_out_the_scores_too():
+    real, holdout = biased(4000, seed=0), biased(3000, seed=1)
+    synth = biased(4000, seed=2)
+    figures = {}
+    for strong in (False, True):
+        fair = sim.make_fair(synth, "income", "sex", strong=strong, random_state=0)
+        assert share(fair).max() - share(fair).min() < 0.01
+        result = sim.evaluate(real, fair, holdout=holdout, target="income", sensitive="sex",
+                              metrics=["fairness"])
+        figures[strong] = result.get("score distribution gap (TSTR)", column="sex")
+    # trained on the real (unequal) rows, the model scores the groups apart; on fair rows less
+    assert figures[False].reference > 0.3
+    assert figures[True].value < figures[False].reference - 0.15
+    assert figures[True].value <= figures[False].value + 0.05
+    with pytest.raises(ParameterError, match="'strong'"):
+        sim.make_fair(synth, "income", "sex", strong="yes")

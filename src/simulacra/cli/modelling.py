@@ -298,6 +298,10 @@ def sample(
         "columns (--sensitive, else the model's metadata) this column's distribution in the "
         "whole sample, changing the target of as few rows as possible.")] = None,
     sensitive: SensitiveOption = None,
+    fair_strong: Annotated[bool, typer.Option(
+        "--fair-strong", help="With --fair-target (binary): equal distributions of the "
+        "target's probability across groups, not only equal shares (strong statistical "
+        "parity).")] = False,
     scale: Annotated[float, typer.Option("--scale", help="Database models: size against the "
                                          "source (0.5: half).")] = 1.0,
     replace: Annotated[bool, typer.Option("--replace", help="Database models: replace tables "
@@ -389,12 +393,13 @@ def sample(
                              "(fit with --sequence-key)")
     fairness = None
     if fair_target is not None:
-        fairness = {"target": fair_target, "sensitive": names_option(sensitive) or None}
-    elif sensitive:
+        fairness = {"target": fair_target, "sensitive": names_option(sensitive) or None,
+                    "strong": fair_strong}
+    elif sensitive or fair_strong:
         from simulacra.errors import ParameterError
 
-        raise ParameterError("--sensitive on sample needs --fair-target (the column to make "
-                             "independent of the sensitive groups)")
+        raise ParameterError("--sensitive and --fair-strong on sample need --fair-target (the "
+                             "column to make independent of the sensitive groups)")
     if n is None and synth.n_rows_ is None:
         from simulacra.errors import ParameterError
 

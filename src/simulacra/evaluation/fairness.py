@@ -14,6 +14,9 @@ sensitive column (``sex``, ``race``: declared in the metadata's ``sensitive`` or
 * **prediction parity gap (TSTR)** — the same gap of a model's *predictions* on the real
   holdout (the share predicted positive, or the mean prediction): the model trained on the
   synthetic table beside the same model trained on the real one (as :mod:`.utility`).
+* **score distribution gap (TSTR)** (binary targets) — the largest Kolmogorov–Smirnov distance
+  between two groups' predicted probabilities on the holdout: 0 when the model selects the
+  groups at the same rate at every threshold (strong statistical parity);
 * **equal opportunity gap (TSTR)** (binary targets) — the spread across groups of the true
   positive rate on the holdout (Hardt, Price & Srebro 2016, "Equality of opportunity in
   supervised learning"), TSTR beside TRTR.
@@ -289,6 +292,18 @@ def _model_gaps(data: EvalData, predictions: dict[str, Any], target: str, column
         direction="lower", ideal=0.0, reference=spread("real", "selection"),
         details={**details, "figure": "selection"}, **common)]
     if positive is not None:
+        code = classes.index(positive)
+        scores = {side: [predictions[side][groups_of == g][:, code] for g in groups]
+                  for side in _SIDES}
+        out.append(Metric(
+            "score distribution gap (TSTR)", value=_largest_ks(scores["synthetic"]),
+            definition=f"the largest Kolmogorov–Smirnov distance between two groups of {column} "
+                       f"in the predicted probability of {target} = {positive!r} on the real "
+                       f"holdout, for {trained}: 0 means the model selects the groups at the "
+                       "same rate at every threshold (strong statistical parity); reference: "
+                       "the same model trained on the real data",
+            direction="lower", ideal=0.0, reference=_largest_ks(scores["real"]),
+            details={**details, "figure": "scores"}, **common))
         out.append(Metric(
             "equal opportunity gap (TSTR)", value=spread("synthetic", "tpr"),
             definition=f"the largest minus the smallest true positive rate ({target} = "
@@ -304,6 +319,19 @@ def _model_gaps(data: EvalData, predictions: dict[str, Any], target: str, column
         direction="higher", reference=worst["real"],
         details={**details, "figure": "score"}, **common))
     return out
+
+
+def _largest_ks(samples: list[np.ndarray]) -> float:
+    """The largest two-sample Kolmogorov–Smirnov distance between any two of ``samples``."""
+    largest = 0.0
+    for i in range(len(samples)):
+        for j in range(i + 1, len(samples)):
+            a, b = np.sort(samples[i]), np.sort(samples[j])
+            grid = np.concatenate([a, b])
+            gap = np.abs(np.searchsorted(a, grid, side="right") / len(a)
+                         - np.searchsorted(b, grid, side="right") / len(b))
+            largest = max(largest, float(gap.max()))
+    return largest
 
 
 def _group_figures(predicted: np.ndarray, truth: np.ndarray, classes: list[str],

@@ -212,7 +212,7 @@ class Synthesizer(EstimatorParams, ABC):
             from simulacra.models.fairness import make_fair
 
             out = make_fair(out, fair.target, fair.sensitive, strength=fair.strength,
-                            random_state=generator)
+                            strong=fair.strong, random_state=generator)
         return from_pandas(out, getattr(self, "frame_kind_", "pandas"),
                            getattr(self, "frame_types_", None))
 

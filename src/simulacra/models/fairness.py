@@ -67,6 +67,7 @@ class Fairness:
     target: str
     sensitive: tuple[str, ...]
     strength: float = 1.0
+    strong: bool = False
 
     @classmethod
     def parse(cls, value: Any, columns: Sequence[str], declared: Sequence[str] = ()
@@ -75,17 +76,21 @@ class Fairness:
         the table's ``columns``; ``sensitive`` defaults to the metadata's ``declared`` ones.
 
         >>> Fairness.parse({"target": "y", "sensitive": "s"}, ["s", "x", "y"])
-        Fairness(target='y', sensitive=('s',), strength=1.0)
+        Fairness(target='y', sensitive=('s',), strength=1.0, strong=False)
         """
         if isinstance(value, Fairness):
             value = {"target": value.target, "sensitive": list(value.sensitive),
-                     "strength": value.strength}
+                     "strength": value.strength, "strong": value.strong}
         if not isinstance(value, Mapping) or "target" not in value or set(value) - {
-                "target", "sensitive", "strength"}:
+                "target", "sensitive", "strength", "strong"}:
             raise ParameterError("The 'fairness' parameter must be a mapping with a 'target' "
                                  "column, 'sensitive' columns and optionally a 'strength' "
                                  "(share of the gap closed, default 1), e.g. {'target': "
                                  f"'income', 'sensitive': ['sex']}}. Got {value!r} instead.")
+        strong = value.get("strong", False)
+        if not isinstance(strong, bool):
+            raise ParameterError(f"The fairness 'strong' setting must be true or false. Got "
+                                 f"{strong!r} instead.")
         strength = value.get("strength", 1.0)
         if isinstance(strength, bool) or not isinstance(strength, int | float) or not (
                 0 <= strength <= 1):
@@ -107,7 +112,7 @@ class Fairness:
             raise ParameterError(f"fairness: the target {target!r} cannot also be a "
                                  "sensitive column")
         return cls(str(target), tuple(dict.fromkeys(str(c) for c in sensitive)),
-                   float(strength))
+                   float(strength), strong)
 
 
 def make_fair(
@@ -116,6 +121,7 @@ def make_fair(
     sensitive: str | Sequence[str],
     *,
     strength: float = 1.0,
+    strong: bool = False,
     random_state: RandomState = None,
 ) -> pd.DataFrame:
     """A copy of ``synthetic`` whose ``target`` has the same distribution in every group of
@@ -123,15 +129,19 @@ def make_fair(
 
     ``strength`` is the share of each group's distance to the whole table's distribution that
     is closed: 1 (the default) for parity, 0.5 for half the gap, 0 for nothing (a trade-off
-    between fairness and faithfulness to the real data). See the module docstring for how.
+    between fairness and faithfulness to the real data). ``strong=True`` (a binary target)
+    equalizes the groups' whole distributions of the classifier's probability, not only their
+    means ("strong statistical parity", Krchova, Platzer & Tiwald 2023): a model trained on
+    the table then selects the groups at the same rate at every threshold. See the module
+    docstring for how.
     ``synthetic`` is not changed. Raises :class:`~simulacra.errors.ParameterError` when a
     column is missing or the target is also sensitive.
     """
     if not isinstance(synthetic, pd.DataFrame):
         raise ParameterError("make_fair() expects a pandas DataFrame. Got "
                              f"{type(synthetic).__name__} instead.")
-    spec = Fairness.parse({"target": target, "sensitive": sensitive, "strength": strength},
-                          list(synthetic.columns))
+    spec = Fairness.parse({"target": target, "sensitive": sensitive, "strength": strength,
+                           "strong": strong}, list(synthetic.columns))
     rng = make_rng(random_state)
     out = synthetic.copy()
     if len(out) == 0:
@@ -141,7 +151,7 @@ def make_fair(
     if _is_ordered(column):
         out[spec.target] = _quantile_map(column, groups, spec.strength, rng)
     else:
-        out[spec.target] = _relabel(out, spec.target, groups, spec.strength, rng)
+        out[spec.target] = _relabel(out, spec.target, groups, spec.strength, spec.strong, rng)
     return out
 
 
@@ -151,7 +161,7 @@ def make_fair(
 
 
 def _relabel(frame: pd.DataFrame, target: str, groups: np.ndarray, strength: float,
-             rng: np.random.Generator) -> pd.Series:
+             strong: bool, rng: np.random.Generator) -> pd.Series:
     column = frame[target]
     known = column.notna().to_numpy()
     codes, classes = pd.factorize(column[known], sort=True)
@@ -165,6 +175,7 @@ def _relabel(frame: pd.DataFrame, target: str, groups: np.ndarray, strength: flo
     proba = np.clip(proba, 1e-6, None)
     proba /= proba.sum(axis=1, keepdims=True)
     shares = np.bincount(codes, minlength=len(classes)) / len(codes)
+    pooled = np.sort(proba[known, 1]) if strong and len(classes) == 2 else None
     new = labels.copy()
     for group in np.unique(groups):
         rows = np.flatnonzero((groups == group) & known)
@@ -172,12 +183,28 @@ def _relabel(frame: pd.DataFrame, target: str, groups: np.ndarray, strength: flo
             continue
         own = np.bincount(labels[rows], minlength=len(classes)) / len(rows)
         wanted = own + strength * (shares - own)
-        shifted = _shifted(proba[rows], labels[rows], wanted)
+        if pooled is not None:
+            shifted = _quantile_matched(proba[rows], pooled, strength, rng)
+        else:
+            shifted = _shifted(proba[rows], labels[rows], wanted)
         moved = _couple(labels[rows], proba[rows], shifted, rng)
         new[rows] = _exact_counts(moved, shifted, _apportion(wanted, len(rows)), rng)
     values = column.to_numpy(dtype=object).copy()
     values[known] = np.asarray(classes, dtype=object)[new[known]]
     return pd.Series(values, index=column.index, name=column.name).astype(column.dtype)
+
+
+def _quantile_matched(q: np.ndarray, pooled: np.ndarray, strength: float,
+                      rng: np.random.Generator) -> np.ndarray:
+    """A binary target's probabilities of one group moved onto the whole table's
+    distribution of them, rank for rank (``strength`` of the way): the group's scores then
+    have the same distribution as everyone's."""
+    order = np.lexsort((rng.random(len(q)), q[:, 1]))
+    ranks = np.empty(len(q))
+    ranks[order] = (np.arange(len(q)) + 0.5) / len(q)
+    mapped = pooled[np.minimum((ranks * len(pooled)).astype(int), len(pooled) - 1)]
+    positive = np.clip(q[:, 1] + strength * (mapped - q[:, 1]), 1e-6, 1 - 1e-6)
+    return np.column_stack([1 - positive, positive])
 
 
 def _shifted(q: np.ndarray, labels: np.ndarray, shares: np.ndarray) -> np.ndarray:

@@ -146,6 +146,8 @@ class Fairness(Section):
                                          "columns; default: metadata.sensitive.")
     strength: float = Field(1.0, ge=0, le=1, description="Share of each group's gap closed "
                             "(1: parity).")
+    strong: bool = Field(False, description="A binary target: equal distributions of its "
+                         "probability across groups, not only equal shares.")
 
 
 class Sampling(Section):
