@@ -607,3 +607,28 @@ def test_cli_generate_writes_nothing_outside_the_output_for_a_table_named_as_a_p
     assert r.exit_code == 2 and "'../../escaped' is not a plain name" in r.output, r.output
     assert "Traceback" not in r.output
     assert not list(tmp_path.rglob("*.csv")) and not (work / "out").exists()
+
+
+def test_the_published_json_schema_is_current_and_checks_schema_files():
+    import json
+
+    import jsonschema
+    import yaml
+
+    from simulacra.schema.json_schema import generation_json_schema
+
+    schema = generation_json_schema()
+    root = Path(__file__).parents[1]
+    published = json.loads((root / "docs" / "generation.schema.json").read_text("utf-8"))
+    assert published == schema, "run: simulacra generate --schema > docs/generation.schema.json"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    example = yaml.safe_load(EXAMPLE.read_text("utf-8"))
+    assert not list(validator.iter_errors(json.loads(json.dumps(example, default=str))))
+    written = sim.GenerationSchema.from_dict(example).to_dict()  # what simulacra writes
+    assert not list(validator.iter_errors(json.loads(json.dumps(written, default=str))))
+    bad = {"columns": {"age": {"kind": "integer", "min": "ten", "colour": 3},
+                       "plan": {"categories": 5}, "who": {"faker": "name", "pool": "many"}}}
+    found = {e.json_path for e in validator.iter_errors(bad)}
+    assert {"$.columns.age", "$.columns.plan", "$.columns.who"} <= found, found
+    assert list(validator.iter_errors({"columns": {"x": {"kind": "nope"}}}))

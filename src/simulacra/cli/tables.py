@@ -73,8 +73,8 @@ def pseudonymize(
 
 @friendly
 def generate(
-    schema_path: Annotated[Path, typer.Argument(help="YAML schema (see "
-                                                "docs/schema_generation.md).")],
+    schema_path: Annotated[Path | None, typer.Argument(
+        help="YAML schema (see docs/schema_generation.md).")] = None,
     n: Annotated[int | None, typer.Option(
         "-n", "--rows", help="Rows of the (first) table; the other tables scale with it "
         "(default: the schema's rows:).")] = None,
@@ -86,10 +86,26 @@ def generate(
     seed: SeedOption = None,
     force: ForceOption = False,
     quiet: QuietOption = False,
+    schema: Annotated[bool, typer.Option(
+        "--schema", help="Print the JSON Schema of a schema file (for editors) and exit.")
+    ] = False,
 ) -> None:
     """Generate test data from a schema alone (no real data): one file per table."""
     from simulacra.schema import GenerationSchema, generate_tables, write_generated
     from simulacra.schema.writers import is_table_file
+
+    if schema:
+        import json
+
+        from simulacra.schema.json_schema import generation_json_schema
+
+        print(json.dumps(generation_json_schema(), indent=2, ensure_ascii=False))
+        return
+    if schema_path is None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("give the SCHEMA_PATH of a YAML schema to generate from, or "
+                             "--schema")
 
     if output is not None and is_table_file(output):  # else a directory of tables
         check_outputs({"--output": (output, "table")}, inputs=[schema_path], force=force)
