@@ -303,3 +303,19 @@ def print_privacy(report: PrivacyReport) -> None:
 def names_option(values: list[str] | None) -> list[str]:
     """A repeatable option that also takes comma lists: ``--keep a,b --keep c``."""
     return [t.strip() for item in values or [] for t in item.split(",") if t.strip()]
+
+
+def schema_or_input(schema: bool, given: object, build: Callable[[], dict[str, Any]],
+                    missing: str) -> bool:
+    """``--schema``: print the JSON Schema ``build`` makes and return True (the command is
+    done); otherwise the command's input must be ``given`` (else ``missing`` is the error)."""
+    if schema:
+        import json
+
+        print(json.dumps(build(), indent=2, ensure_ascii=False))
+        return True
+    if given is None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError(missing)
+    return False

@@ -36,6 +36,7 @@ from simulacra.cli.common import (
     print_privacy,
     privacy_option,
     progress_params,
+    schema_or_input,
 )
 from simulacra.cli.scaling import (
     PartitionFormat,
@@ -75,19 +76,11 @@ def metadata(
     from simulacra.cli.databases import database_metadata, is_database
     from simulacra.io import read_table
     from simulacra.metadata import Metadata
+    from simulacra.metadata.json_schema import metadata_json_schema
 
-    if schema:
-        import json
-
-        from simulacra.metadata.json_schema import metadata_json_schema
-
-        print(json.dumps(metadata_json_schema(), indent=2, ensure_ascii=False))
+    if schema_or_input(schema, data, metadata_json_schema, "give the DATA to detect metadata "
+                       "from (a table, a folder or a database URL), or --schema"):
         return
-    if data is None:
-        from simulacra.errors import ParameterError
-
-        raise ParameterError("give the DATA to detect metadata from (a table, a folder or a "
-                             "database URL), or --schema")
 
     check_outputs({"--output": (output, "metadata")}, inputs=[data], force=force)
     if is_database(data):

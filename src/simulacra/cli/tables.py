@@ -19,6 +19,7 @@ from simulacra.cli.common import (
     console,
     err_console,
     friendly,
+    schema_or_input,
 )
 
 
@@ -92,20 +93,12 @@ def generate(
 ) -> None:
     """Generate test data from a schema alone (no real data): one file per table."""
     from simulacra.schema import GenerationSchema, generate_tables, write_generated
+    from simulacra.schema.json_schema import generation_json_schema
     from simulacra.schema.writers import is_table_file
 
-    if schema:
-        import json
-
-        from simulacra.schema.json_schema import generation_json_schema
-
-        print(json.dumps(generation_json_schema(), indent=2, ensure_ascii=False))
+    if schema_or_input(schema, schema_path, generation_json_schema, "give the SCHEMA_PATH "
+                       "of a YAML schema to generate from, or --schema"):
         return
-    if schema_path is None:
-        from simulacra.errors import ParameterError
-
-        raise ParameterError("give the SCHEMA_PATH of a YAML schema to generate from, or "
-                             "--schema")
 
     if output is not None and is_table_file(output):  # else a directory of tables
         check_outputs({"--output": (output, "table")}, inputs=[schema_path], force=force)
