@@ -31,6 +31,7 @@ the per-group table the HTML report shows.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ import numpy as np
 from sklearn.metrics import r2_score
 
 from simulacra.errors import ParameterError
+from simulacra.evaluation.fidelity.statistics import ks_statistic
 from simulacra.evaluation.metric import Metric
 from simulacra.evaluation.prepare import EvalData, Featurizer
 from simulacra.evaluation.utility import (
@@ -323,15 +325,8 @@ def _model_gaps(data: EvalData, predictions: dict[str, Any], target: str, column
 
 def _largest_ks(samples: list[np.ndarray]) -> float:
     """The largest two-sample Kolmogorov–Smirnov distance between any two of ``samples``."""
-    largest = 0.0
-    for i in range(len(samples)):
-        for j in range(i + 1, len(samples)):
-            a, b = np.sort(samples[i]), np.sort(samples[j])
-            grid = np.concatenate([a, b])
-            gap = np.abs(np.searchsorted(a, grid, side="right") / len(a)
-                         - np.searchsorted(b, grid, side="right") / len(b))
-            largest = max(largest, float(gap.max()))
-    return largest
+    return max((ks_statistic(a, b) for a, b in itertools.combinations(samples, 2)
+                if len(a) and len(b)), default=0.0)
 
 
 def _group_figures(predicted: np.ndarray, truth: np.ndarray, classes: list[str],
