@@ -168,12 +168,9 @@ def _edge_label(value: float, temporal: bool) -> str:
     """A bin's lower edge, short: ``"1.2k"``, ``"0.35"``, a date for a datetime column."""
     if temporal:
         return str(np.datetime64(int(value * 1e9), "ns").astype("datetime64[D]"))
-    magnitude = abs(value)
-    if magnitude >= 1e6:
-        return f"{value / 1e6:.3g}M"
-    if magnitude >= 1e4:
-        return f"{value / 1e3:.3g}k"
-    return f"{value:.3g}"
+    from simulacra.evaluation.figures import short_number
+
+    return short_number(value)
 
 
 def embedding_view(data: EvalData, featurizer: Any, rng: np.random.Generator,
