@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from simulacra.encoders.private_tails import fit_lower_tail, fit_tail
 from simulacra.privacy.mechanisms import frequent_values, gaussian_counts
 
 #: Cells of the fine histogram that sets bin edges and spreads values within a bin.
@@ -38,7 +39,7 @@ FINE_CELLS = 1024
 FINE_CELLS_PRIVATE = 64
 #: Power-of-two buckets for private bounds: ±2^j for j in [MIN_EXP, MAX_EXP).
 MIN_EXP, MAX_EXP = -10, 60
-#: Under DP, end cells of the fine histogram are trimmed unless their noisy mass passes a
+#: Under DP, a cell of the fine histogram stands above the noise when its noisy mass passes a
 #: threshold that an empty cell crosses with this probability across the whole histogram.
 TAIL_FALSE_ALARM = 0.1
 
@@ -147,7 +148,7 @@ class NumericDomain:
             rng: np.random.Generator) -> NumericDomain:
         values = x.dropna().to_numpy(dtype=float)
         rho_each = budget.rho / 3 if budget is not None else 0.0
-        lo, hi = _bounds(values, declared, budget, rho_each, rng)
+        lo, hi, rows_past = _bounds(values, declared, budget, rho_each, rng)
         values = np.clip(values, lo, hi)
         # 1. frequent exact values
         if budget is None:
@@ -167,8 +168,7 @@ class NumericDomain:
             rho = budget.spend("fine histogram and nulls", rho_each)
             mass = gaussian_counts(mass, rho, rng)
             nullable = _noisy_nulls(x, rho, rng)
-        mass = np.maximum(mass, 0.0)
-        total = mass.sum() + sum(max(c, 0.0) for c in atoms.values())
+        total = np.maximum(mass, 0.0).sum() + sum(max(c, 0.0) for c in atoms.values())
         # 3. keep atoms worth a bin of their own; the others go back into the fine histogram
         keep = sorted((v for v, c in atoms.items() if c >= total / bins),
                       key=lambda v: -atoms[v])[: bins // 2]
@@ -176,9 +176,9 @@ class NumericDomain:
             if v not in keep:
                 mass[_cell_of(np.array([v]), fine_edges)[0]] += max(c, 0.0)
         if budget is not None:
-            floor = (1 / (2 * rho)) ** 0.5 * float(-ndtri(TAIL_FALSE_ALARM / len(mass)))
-            fine_edges, mass = _trim(fine_edges, mass, floor,
-                                     low=declared[0] is None, high=declared[1] is None)
+            fine_edges, mass = _private_ends(fine_edges, mass, (1 / (2 * rho)) ** 0.5,
+                                             (lo, hi), rows_past, declared, integer)
+        mass = np.maximum(mass, 0.0)
         cuts = _quantile_cuts(mass, bins - len(keep))
         return cls(sorted(keep), cuts, fine_edges, mass, integer, nullable)
 
@@ -273,20 +273,24 @@ def _noisy_nulls(column: pd.Series, rho: float, rng: np.random.Generator) -> boo
 
 
 def _bounds(values: np.ndarray, declared: tuple[float | None, float | None],
-            budget: Budget | None, rho: float, rng: np.random.Generator) -> tuple[float, float]:
+            budget: Budget | None, rho: float, rng: np.random.Generator,
+            ) -> tuple[float, float, tuple[float, float]]:
+    """Lower and upper bound, and the (noisy) rows counted just past each (0 when exact)."""
     lo, hi = declared
     if lo is not None and hi is not None:
-        return float(lo), float(hi)
+        return float(lo), float(hi), (0.0, 0.0)
+    rows_past = (0.0, 0.0)
     if budget is None:
         observed = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
     else:
         found = _private_bounds(values, budget.spend("bounds (log-bucket histogram)", rho), rng)
         if found is None:
             _warn_fallback(budget.column, declared)
-        observed = (0.0, 1.0) if found is None else found
+        observed, rows_past = ((0.0, 1.0), (0.0, 0.0)) if found is None else \
+            (found[:2], found[2])
     lo = observed[0] if lo is None else float(lo)
     hi = observed[1] if hi is None else float(hi)
-    return (lo, hi) if lo <= hi else (hi, lo)
+    return (lo, hi, rows_past) if lo <= hi else (hi, lo, rows_past[::-1])
 
 
 def _warn_fallback(column: str, declared: tuple[float | None, float | None]) -> None:
@@ -300,14 +304,15 @@ def _warn_fallback(column: str, declared: tuple[float | None, float | None]) -> 
         f"without looking at the rows) or give a larger ε", BoundsFallbackWarning, stacklevel=2)
 
 
-def _private_bounds(values: np.ndarray, rho: float,
-                    rng: np.random.Generator) -> tuple[float, float] | None:
+def _private_bounds(values: np.ndarray, rho: float, rng: np.random.Generator,
+                    ) -> tuple[float, float, tuple[float, float]] | None:
     """Bounds from a noisy histogram over fixed power-of-two buckets (no data-chosen edges).
 
     Bucket ``j > 0`` holds ``(2^(j−1), 2^j]`` (bucket MIN_EXP everything in ``(0, 2^MIN_EXP]``),
     its mirror holds the negatives and one bucket holds exact zeros. The bounds are the outer
     edges of the outermost buckets whose noisy count passes a threshold that noise alone
-    crosses in any bucket with probability 0.1 %; None when no bucket passes.
+    crosses in any bucket with probability 0.1 %; None when no bucket passes. Also returned:
+    the noisy counts of the buckets just past each bound (clipped at 0).
     """
     exps = np.arange(MIN_EXP, MAX_EXP + 1)
     k = len(exps)
@@ -325,7 +330,9 @@ def _private_bounds(values: np.ndarray, rho: float,
                             np.r_[0.0, 2.0 ** exps[:-1]]])  # near edge
     lo = min(outer[passed[0]], inner[passed[0]])
     hi = max(outer[passed[-1]], inner[passed[-1]])
-    return float(lo), float(hi) if hi > lo else float(lo) + 1.0
+    below = float(max(noisy[passed[0] - 1], 0.0)) if passed[0] > 0 else 0.0
+    above = float(max(noisy[passed[-1] + 1], 0.0)) if passed[-1] + 1 < len(noisy) else 0.0
+    return float(lo), float(hi) if hi > lo else float(lo) + 1.0, (below, above)
 
 
 def _fine_edges(lo: float, hi: float, integer: bool, cells: int) -> np.ndarray:
@@ -342,18 +349,28 @@ def _cell_of(x: np.ndarray, fine_edges: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(fine_edges, x, side="right") - 1, 0, len(fine_edges) - 2)
 
 
-def _trim(fine_edges: np.ndarray, mass: np.ndarray, floor: float, low: bool = True,
-          high: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Drop end cells whose noisy mass is below ``floor`` (noise beyond the data).
+def _private_ends(fine_edges: np.ndarray, mass: np.ndarray, sigma: float,
+                  bounds: tuple[float, float], rows_past: tuple[float, float],
+                  declared: tuple[float | None, float | None],
+                  integer: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Cut or extend a noisy fine histogram to where the column's values end (see
+    :mod:`~simulacra.encoders.private_tails`); a declared bound is kept as it is.
 
-    Only at the ``low`` / ``high`` end: a declared bound is kept as it is.
+    A cell stands above the noise when its count passes a threshold that an empty cell
+    crosses with probability ``TAIL_FALSE_ALARM`` across the whole histogram; the ends may
+    reach one power-of-two bucket past the private bounds (whose next bucket did not pass).
     """
-    solid = np.flatnonzero(mass >= floor)
-    if solid.size == 0:
-        return fine_edges, mass
-    first = int(solid[0]) if low else 0
-    last = int(solid[-1]) if high else len(mass) - 1
-    return fine_edges[first:last + 2], mass[first:last + 1]
+    floor = sigma * float(-ndtri(TAIL_FALSE_ALARM / len(mass)))
+    lo, hi = bounds
+    if declared[1] is None:
+        fine_edges, mass = fit_tail(fine_edges, mass, sigma=sigma, floor=floor,
+                                    limit=2 * hi if hi > 0 else hi / 2,
+                                    rows_past=rows_past[1], integer=integer)
+    if declared[0] is None:
+        fine_edges, mass = fit_lower_tail(fine_edges, mass, sigma=sigma, floor=floor,
+                                          limit=2 * lo if lo < 0 else lo / 2,
+                                          rows_past=rows_past[0], integer=integer)
+    return fine_edges, mass
 
 
 def _quantile_cuts(mass: np.ndarray, bins: int) -> np.ndarray:
