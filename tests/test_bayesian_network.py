@@ -122,7 +122,7 @@ def test_privbayes_spends_exactly_the_budget() -> None:
     report = model.privacy_report_
     assert abs(report.epsilon - 0.7) < 1e-6
     assert set(report.stages) == {"metadata", "model"}
-    assert report.stages["metadata"].share == pytest.approx(0.1, abs=1e-6)
+    assert report.stages["metadata"].share == pytest.approx(0.5, abs=1e-6)  # nothing declared
     whats = [m.what for m in report.mechanisms if m.stage == "model"]
     d = len(model.network_)
     assert sum(w.startswith("conditional") for w in whats) == d

@@ -13,6 +13,7 @@ import simulacra as sim
 from leaks import assert_file_keeps_none_of
 from simulacra.cli import app
 from simulacra.metadata import Metadata
+from simulacra.models.private import auto_metadata_share
 
 FAST = {"aim": {"rounds": 6, "iterations": 30, "bins": 16}, "mst": {"iterations": 200},
         "privbayes": {}, "autoregressive": {"epochs": 2, "hidden_dim": 16}}
@@ -51,10 +52,38 @@ def test_spends_exactly_the_budget_and_reports_it_by_stage(name, epsilon, people
     assert report.delta == pytest.approx(min(1e-5, 0.1 / len(people)))
     assert report.budget == sim.PrivacyBudget(epsilon)
     assert set(report.stages) == {"metadata", "model"}
-    assert report.stages["metadata"].share == pytest.approx(0.1, abs=1e-6)
+    assert report.stages["metadata"].share == pytest.approx(
+        auto_metadata_share(model.metadata_), abs=1e-6)
     assert "zCDP" in report.accountant
     assert sum(m.rho for m in report.mechanisms) == pytest.approx(report.rho)
     assert len(model.sample(50)) == 50
+
+
+def test_the_encoding_gets_more_of_the_budget_only_where_domains_are_learned(people):
+    """``metadata_share=None`` (the discrete models' default): 0.1 with a public schema that
+    declares every domain, more in proportion to the columns whose domain is learned."""
+    detected = Metadata.detect(people)
+    public = Metadata.detect(people)
+    for column in people.columns:
+        if column in ("age", "income"):
+            public = public.update_column(column, minimum=float(people[column].min()) - 1,
+                                          maximum=float(people[column].max()) + 1)
+        elif column == "city":
+            public = public.update_column(column, categories=["Kyiv", "Lima", "Lyon", "Oslo"])
+        elif column == "visit":
+            public = public.update_column(column, minimum="2021-01-01", maximum="2022-01-01")
+    assert auto_metadata_share(public) == pytest.approx(0.1)
+    assert auto_metadata_share(detected) > 0.3
+    shares = {}
+    for label, metadata in (("public", public), ("detected", detected)):
+        model = sim.MST(metadata, privacy=sim.PrivacyBudget(1.0), random_state=0,
+                        iterations=50).fit(people)
+        shares[label] = model.privacy_report_.stages["metadata"].share
+    assert shares["public"] <= 0.1 + 1e-9  # declared domains spend less than they are given
+    assert shares["detected"] == pytest.approx(auto_metadata_share(detected))
+    explicit = sim.MST(detected, privacy=sim.PrivacyBudget(1.0), random_state=0,
+                       iterations=50, metadata_share=0.2).fit(people)
+    assert explicit.privacy_report_.stages["metadata"].share == pytest.approx(0.2)
 
 
 @pytest.mark.parametrize("name", PRIVATE)

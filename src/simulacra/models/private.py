@@ -38,11 +38,17 @@ class PrivateFit:
         "privacy": Optional(InstanceOf(PrivacyBudget, "a simulacra PrivacyBudget (e.g. "
                                                       "sim.PrivacyBudget(epsilon=1.0))")),
         "bins": Integer(2, 1000),
-        "metadata_share": Number(0, 0.5, low_open=True),
+        "metadata_share": Optional(Number(0, 0.5, low_open=True)),
     }
     privacy: PrivacyBudget | None
-    metadata_share: float
+    metadata_share: float | None
     bins: int
+
+    def _encode(self, data: Any, metadata: Metadata, rng: Any) -> Any:
+        """Resolve ``metadata_share`` (``None``: :func:`auto_metadata_share`), then encode."""
+        self._metadata_share = auto_metadata_share(metadata) if self.metadata_share is None \
+            else float(self.metadata_share)
+        return super()._encode(data, metadata, rng)  # type: ignore[misc]
 
     def _binned_codec(self, metadata: Metadata, *, positions: bool = False) -> BinnedCodec:
         return BinnedCodec(metadata, bins=int(self.bins), positions=positions)
@@ -57,4 +63,41 @@ class PrivateFit:
 
     def _metadata_rho(self) -> float:
         """ρ of the encoding stage: the codec's part and the model's own counts."""
-        return self._ledger.total_rho * float(self.metadata_share)
+        share = getattr(self, "_metadata_share", self.metadata_share)
+        return self._ledger.total_rho * float(AUTO_SHARE[0] if share is None else share)
+
+
+#: ``metadata_share`` when every column's domain is declared, and when none is.
+AUTO_SHARE = (0.1, 0.5)
+
+
+def auto_metadata_share(metadata: Metadata) -> float:
+    """The share of the budget the encoding gets by default: 0.1 when every column's domain
+    (a number's ``minimum`` and ``maximum``, a category set) is declared in a public schema, up
+    to 0.5 when none is, in proportion to the columns whose domain must be learned privately.
+
+    Learning a domain privately is what needs the budget: where a column's values end is what
+    measures binned over each table's own range see first (BENCHMARKS.md "Where a private
+    column ends"); with a public schema the marginals keep nearly all of it.
+
+    >>> from simulacra.metadata import Categorical, Numerical
+    >>> md = Metadata({"age": Numerical(), "job": Categorical()})
+    >>> auto_metadata_share(md)
+    0.5
+    >>> md = md.update_column("age", minimum=0, maximum=120)
+    >>> auto_metadata_share(md)
+    0.3
+    """
+    names = list(metadata.keys())
+    undeclared = sum(not _declared(metadata[name]) for name in names)
+    share = AUTO_SHARE[0] + (AUTO_SHARE[1] - AUTO_SHARE[0]) * undeclared / max(len(names), 1)
+    return round(share, 4)
+
+
+def _declared(kind: Any) -> bool:
+    """Whether a column's domain needs nothing learned (declared, fixed, or none at all)."""
+    if hasattr(kind, "categories"):
+        return kind.categories is not None
+    if hasattr(kind, "minimum"):
+        return kind.minimum is not None and kind.maximum is not None
+    return True

@@ -60,7 +60,8 @@ class AIM(DiscreteSynthesizer):
     bins:
         Codes per numeric column (frequent exact values plus intervals).
     metadata_share:
-        Share of the budget spent on categories, bounds and bins.
+        Share of the budget spent on categories, bounds and bins (``None``: 0.1 when a
+        public schema declares every domain, up to 0.5 when none is declared).
     workload_degree:
         Size of the workload's marginals (2: all pairs, 3: all triples).
     rounds:
@@ -82,7 +83,7 @@ class AIM(DiscreteSynthesizer):
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  privacy: PrivacyBudget | None = None, bins: int = 32,
-                 metadata_share: float = 0.1, workload_degree: int = 3,
+                 metadata_share: float | None = None, workload_degree: int = 3,
                  rounds: int | None = None, max_model_cells: int = 2_000_000,
                  iterations: int = 100, max_training_time: float | None = None) -> None:
         super().__init__(metadata, random_state=random_state, privacy=privacy, bins=bins,

@@ -40,7 +40,7 @@ class DiscreteSynthesizer(PrivateFit, Synthesizer):
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  privacy: PrivacyBudget | None = None, bins: int = 32,
-                 metadata_share: float = 0.1) -> None:
+                 metadata_share: float | None = None) -> None:
         super().__init__(metadata, random_state=random_state)
         self.privacy = privacy
         self.bins = bins

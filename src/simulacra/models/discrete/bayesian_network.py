@@ -76,7 +76,8 @@ class BayesianNetwork(DiscreteSynthesizer):
     bins:
         Codes per numeric column (frequent exact values plus intervals).
     metadata_share:
-        Under a budget, share spent on categories, bounds and bins.
+        Under a budget, share spent on categories, bounds and bins (``None``: 0.1 when a
+        public schema declares every domain, up to 0.5 when none is declared).
     degree:
         Maximum number of parents per column (0: independent columns; at most 4).
     structure_share:
@@ -102,7 +103,7 @@ class BayesianNetwork(DiscreteSynthesizer):
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  privacy: PrivacyBudget | None = None, bins: int = 16,
-                 metadata_share: float = 0.1, degree: int = 2, structure_share: float = 0.3,
+                 metadata_share: float | None = None, degree: int = 2, structure_share: float = 0.3,
                  max_cells: int = 50_000, max_candidates: int = 2_000, smoothing: float = 1.0,
                  usefulness: float = 4.0) -> None:
         super().__init__(metadata, random_state=random_state, privacy=privacy, bins=bins,

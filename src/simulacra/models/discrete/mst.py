@@ -53,7 +53,8 @@ class MST(DiscreteSynthesizer):
     bins:
         Codes per numeric column (frequent exact values plus intervals).
     metadata_share:
-        Share of the budget spent on categories, bounds and bins.
+        Share of the budget spent on categories, bounds and bins (``None``: 0.1 when a
+        public schema declares every domain, up to 0.5 when none is declared).
     iterations:
         Mirror-descent iterations of the Private-PGM estimate.
     """
@@ -64,7 +65,7 @@ class MST(DiscreteSynthesizer):
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  privacy: PrivacyBudget | None = None, bins: int = 32,
-                 metadata_share: float = 0.1, iterations: int = 1000) -> None:
+                 metadata_share: float | None = None, iterations: int = 1000) -> None:
         super().__init__(metadata, random_state=random_state, privacy=privacy, bins=bins,
                          metadata_share=metadata_share)
         self.iterations = iterations
