@@ -100,12 +100,15 @@ def test_needs_a_budget_and_refuses_a_large_delta(name, people):
 def test_bounds_and_edges_are_never_the_datas_own(name, people):
     data = people.copy()
     data.loc[0, "income"] = 9.9e8  # one extreme record
+    data.loc[1, "age"] = 150  # and one far past the other ages (18–79)
     model = fit(name, data, 1.0)
     disc = model.codec_
     income = disc.domains_["income"]
     assert income.maximum_ < 1e6 and income.maximum_ != data["income"].max()
     assert income.minimum_ != data["income"].min()
-    assert disc.domains_["age"].minimum_ != 18 or disc.domains_["age"].maximum_ != 79
+    # ends are estimated from noisy counts (a uniform's sharp ends may well be hit exactly),
+    # never copied: the lone 150 is not reached
+    assert disc.domains_["age"].maximum_ < 120
     synth = model.sample(20_000, rng=1)
     assert synth["income"].max() < 1e6
     visit = pd.to_datetime(synth["visit"])

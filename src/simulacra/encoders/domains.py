@@ -23,6 +23,7 @@ Without a budget the same steps run with exact counts.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -200,11 +201,17 @@ class NumericDomain:
 
     @property
     def minimum_(self) -> float:
-        return float(min([self.edges_[0] + self._half_cell, *self.atoms_]))
+        low = self.edges_[0] + self._half_cell
+        if self.integer_:  # an end between two whole numbers (a private end) excludes the lower
+            low = math.ceil(low - 1e-9)
+        return float(min([low, *self.atoms_]))
 
     @property
     def maximum_(self) -> float:
-        return float(max([self.edges_[-1] - self._half_cell, *self.atoms_]))
+        high = self.edges_[-1] - self._half_cell
+        if self.integer_:
+            high = math.floor(high + 1e-9)
+        return float(max([high, *self.atoms_]))
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Codes of float values (NaN → null code); values outside the bounds are clipped."""
@@ -242,7 +249,10 @@ class NumericDomain:
                        cuts[1:][bins] - 1)
         if self.integer_ and np.all(np.diff(fe) == 1):
             return fe[cell] + 0.5
-        return fe[cell] + rng.random(len(bins)) * (fe[cell + 1] - fe[cell])
+        out = fe[cell] + rng.random(len(bins)) * (fe[cell + 1] - fe[cell])
+        if self.integer_:  # whole numbers within the ends once rounded
+            out = np.clip(out, math.ceil(fe[0] - 1e-9), math.floor(fe[-1] + 1e-9))
+        return out
 
     def get_state(self) -> dict[str, Any]:
         return {"type": "numeric", "atoms": self.atoms_, "cuts": self.cuts_.tolist(),
