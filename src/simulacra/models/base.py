@@ -153,7 +153,7 @@ class Synthesizer(EstimatorParams, ABC):
         """Fit the model's codec (under its privacy budget, if any); return it, the encoded
         table and its columns."""
         codec = self._new_codec(metadata)
-        codec.fit(data, rng, budget=self._codec_budget(len(data)))
+        codec.fit(data, rng, budget=self._codec_budget(len(data), metadata))
         encoded = codec.transform(data, rng)
         self._measure(codec, encoded, rng)
         return codec, encoded, codec.encoded_columns_
@@ -162,7 +162,7 @@ class Synthesizer(EstimatorParams, ABC):
         """The (unfitted) table codec this model encodes its table with."""
         return ExactCodec(metadata)
 
-    def _codec_budget(self, n_rows: int) -> CodecBudget | None:
+    def _codec_budget(self, n_rows: int, metadata: Metadata) -> CodecBudget | None:
         """The privacy budget the codec may spend (models with a privacy budget)."""
         return None
 

@@ -44,27 +44,23 @@ class PrivateFit:
     metadata_share: float | None
     bins: int
 
-    def _encode(self, data: Any, metadata: Metadata, rng: Any) -> Any:
-        """Resolve ``metadata_share`` (``None``: :func:`auto_metadata_share`), then encode."""
-        self._metadata_share = auto_metadata_share(metadata) if self.metadata_share is None \
-            else float(self.metadata_share)
-        return super()._encode(data, metadata, rng)  # type: ignore[misc]
-
     def _binned_codec(self, metadata: Metadata, *, positions: bool = False) -> BinnedCodec:
         return BinnedCodec(metadata, bins=int(self.bins), positions=positions)
 
-    def _codec_budget(self, n_rows: int) -> CodecBudget | None:
-        """Open the fit's ledger; the codec gets ``metadata_share`` of its ρ, less the
-        ``condition_share`` of that which the model spends on its own counts."""
+    def _codec_budget(self, n_rows: int, metadata: Metadata) -> CodecBudget | None:
+        """Open the fit's ledger; the codec gets ``metadata_share`` of its ρ (``None``:
+        :func:`auto_metadata_share` of ``metadata``), less the ``condition_share`` of that which
+        the model spends on its own counts."""
         self._ledger: Any = PrivacyLedger(self.privacy, n_rows) if self.privacy else None
         if self._ledger is None:
             return None
+        self._metadata_share = auto_metadata_share(metadata) if self.metadata_share is None \
+            else float(self.metadata_share)
         return CodecBudget(self._ledger, self._metadata_rho() * (1 - self.condition_share))
 
     def _metadata_rho(self) -> float:
         """ρ of the encoding stage: the codec's part and the model's own counts."""
-        share = getattr(self, "_metadata_share", self.metadata_share)
-        return self._ledger.total_rho * float(AUTO_SHARE[0] if share is None else share)
+        return self._ledger.total_rho * self._metadata_share
 
 
 #: ``metadata_share`` when every column's domain is declared, and when none is.

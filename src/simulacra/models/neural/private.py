@@ -80,10 +80,10 @@ class PrivateNeuralMixin(PrivateFit):
             return super()._new_codec(metadata)  # type: ignore[misc]
         return self._binned_codec(metadata, positions=True)
 
-    def _codec_budget(self, n_rows: int) -> CodecBudget | None:
+    def _codec_budget(self, n_rows: int, metadata: Metadata) -> CodecBudget | None:
         if self.privacy is not None:
             require_opacus()
-        return super()._codec_budget(n_rows)
+        return super()._codec_budget(n_rows, metadata)
 
     def _measure(self, codec: TableCodec, encoded: dict[str, np.ndarray],
                  rng: np.random.Generator) -> None:

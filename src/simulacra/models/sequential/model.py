@@ -508,7 +508,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         one = starts + np.floor(rng.random(len(lengths)) * lengths).astype(np.int64)
         codec = self._new_codec(metadata)
         codec.fit(data.iloc[one].reset_index(drop=True), rng,
-                  budget=self._codec_budget(len(lengths)))
+                  budget=self._codec_budget(len(lengths), metadata))
         encoded = codec.transform(data, rng)
         self._measure(codec, {k: v[starts] for k, v in encoded.items()}, rng)
         return codec, encoded, codec.encoded_columns_
