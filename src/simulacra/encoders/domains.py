@@ -194,24 +194,22 @@ class NumericDomain:
         return self.size - 1 if self.nullable_ else -1
 
     @property
-    def _half_cell(self) -> float:
-        """0.5 when the fine cells are single integers (edges at k ± 0.5), else 0."""
-        fe = self.fine_edges_
-        return 0.5 if self.integer_ and np.all(np.diff(fe) == 1) and fe[0] % 1 == 0.5 else 0.0
+    def _interval_ends(self) -> tuple[float, float]:
+        """Lowest and highest value the interval bins decode to: for an integer column the
+        whole numbers inside the outer edges (an edge between two whole numbers, as a private
+        end may be, excludes the outer one)."""
+        low, high = float(self.fine_edges_[0]), float(self.fine_edges_[-1])
+        if self.integer_:
+            return float(math.ceil(low - 1e-9)), float(math.floor(high + 1e-9))
+        return low, high
 
     @property
     def minimum_(self) -> float:
-        low = self.edges_[0] + self._half_cell
-        if self.integer_:  # an end between two whole numbers (a private end) excludes the lower
-            low = math.ceil(low - 1e-9)
-        return float(min([low, *self.atoms_]))
+        return float(min([self._interval_ends[0], *self.atoms_]))
 
     @property
     def maximum_(self) -> float:
-        high = self.edges_[-1] - self._half_cell
-        if self.integer_:
-            high = math.floor(high + 1e-9)
-        return float(max([high, *self.atoms_]))
+        return float(max([self._interval_ends[1], *self.atoms_]))
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Codes of float values (NaN → null code); values outside the bounds are clipped."""
@@ -250,9 +248,7 @@ class NumericDomain:
         if self.integer_ and np.all(np.diff(fe) == 1):
             return fe[cell] + 0.5
         out = fe[cell] + rng.random(len(bins)) * (fe[cell + 1] - fe[cell])
-        if self.integer_:  # whole numbers within the ends once rounded
-            out = np.clip(out, math.ceil(fe[0] - 1e-9), math.floor(fe[-1] + 1e-9))
-        return out
+        return np.clip(out, *self._interval_ends) if self.integer_ else out
 
     def get_state(self) -> dict[str, Any]:
         return {"type": "numeric", "atoms": self.atoms_, "cuts": self.cuts_.tolist(),
