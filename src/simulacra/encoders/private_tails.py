@@ -94,10 +94,10 @@ def fit_tail(edges: np.ndarray, mass: np.ndarray, *, sigma: float, floor: float,
     farthest the end may go (past the last edge the cells are extended at the last width) and
     ``rows_past`` the rows counted there (a noisy count: the fitted tail places no more rows
     past the last edge than that). The end may cut into the last solid cell, never further,
-    and with ``integer`` it falls halfway between two whole numbers. Returns the edges up to the end and masses that are never
-    negative: the solid cells keep their noisy counts, the cells past them get the fitted
-    tail's expected counts. Without a usable fit the histogram is cut after its last solid
-    cell.
+    and with ``integer`` it falls halfway between two whole numbers. Returns the edges up to
+    the end and masses that are never negative: the solid cells keep their noisy counts, the
+    cells past them get the fitted tail's expected counts. Without a usable fit the histogram
+    is cut after its last solid cell.
     """
     edges = np.asarray(edges, dtype=float)
     mass = np.asarray(mass, dtype=float)
