@@ -108,11 +108,18 @@ def test_sub_tokens_end_to_end_keep_integer_values_and_their_dependence(tmp_path
     assert sim.load(path).sample(50, rng=1).equals(model.sample(50, rng=1))
 
 
-def test_column_depends_only_on_earlier_columns():
+@pytest.mark.parametrize("ordinal", [False, True])
+def test_column_depends_only_on_earlier_columns(ordinal):
     from simulacra.models.autoregressive.network import ColumnMADE
 
     torch.manual_seed(0)
-    net = ColumnMADE([3, 5, 4, 2], embedding_dim=4, hidden_dim=8)
+    positions = [None, np.linspace(-0.8, 0.8, 5), np.linspace(-0.75, 0.75, 4), None]
+    net = ColumnMADE([3, 5, 4, 2], embedding_dim=4, hidden_dim=8,
+                     positions=positions if ordinal else None)
+    if ordinal:  # the ordinal weights start at zero: give them values to check their paths
+        with torch.no_grad():
+            net.pin.normal_()
+            net.pout.normal_()
     tokens = torch.tensor([[0, 1, 2, 1], [2, 4, 3, 0]])
     changed = tokens.clone()
     changed[:, 2] = torch.tensor([0, 1])  # column 2 changes
@@ -124,6 +131,42 @@ def test_column_depends_only_on_earlier_columns():
     nll = net.nll(tokens)
     logp = torch.log_softmax(a[:, 1, :5], dim=1)
     assert torch.allclose(nll[:, 1], -logp[torch.arange(2), tokens[:, 1]], atol=1e-5)
+
+
+def test_ordinal_terms_reach_only_numbers_and_keep_the_files_readable(model, tmp_path):
+    from simulacra.models.autoregressive.network import ColumnMADE
+
+    positions = model.tokenizer_.positions()
+    kinds = [model.tokenizer_.kinds_[n] for n in model.tokenizer_.names_]
+    assert [p is None for p in positions] == [k == "codes" for k in kinds]
+    for p in filter(lambda p: p is not None, positions):
+        assert np.all(np.diff(p) > 0) and p[0] > -1 and p[-1] < 1
+    assert model.ordinal_ and model.network_.pout.abs().sum() > 0  # trained, not left at zero
+    net = ColumnMADE([3, 4], embedding_dim=2, hidden_dim=4, positions=[None, [-0.5, 0, .2, .6]])
+    with torch.no_grad():
+        net.pout.normal_()
+    assert torch.equal(net.phi_out[0], torch.zeros_like(net.phi_out[0]))  # codes: no order
+    plain = sim.AutoregressiveNetwork(random_state=0, epochs=2, ordinal=False).fit(
+        pd.DataFrame({"x": np.arange(300.0), "c": ["a", "b", "c"] * 100}))
+    path = tmp_path / "plain.simz"
+    plain.save(path)
+    loaded = sim.load(path)
+    assert not loaded.ordinal_ and not hasattr(loaded.network_, "pin")
+    pd.testing.assert_frame_equal(loaded.sample(50, rng=0), plain.sample(50, rng=0))
+
+
+def test_ordered_tokens_generalize_across_neighbouring_bins():
+    """y and z follow x closely: with each token alone, every (x bin, y bin) cell is learnt
+    from its own few rows; with the tokens' order the network shares what neighbouring bins
+    teach and reaches a lower held-out loss (10.50 against 10.55 nats a row)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=8000)
+    frame = pd.DataFrame({"x": x, "y": x + rng.normal(scale=0.3, size=8000),
+                          "z": np.sin(2 * x) + rng.normal(scale=0.3, size=8000)})
+    best = {flag: min(loss for _, loss in sim.AutoregressiveNetwork(
+        random_state=0, ordinal=flag).fit(frame).validation_history_)
+        for flag in (False, True)}
+    assert best[True] < best[False] - 0.025, best
 
 
 def test_learns_dependencies_marginals_nulls_and_rare_values(model, related):

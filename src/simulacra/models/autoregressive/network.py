@@ -3,10 +3,15 @@
 A MADE-style masked MLP (Germain et al., ICML 2015) with one block of hidden units per column:
 
 1. each column's token is embedded (``embedding_dim`` wide) and the embeddings are concatenated;
+   a token of a number (a value, a bin, a part of a bin) also adds a learned linear map of
+   smooth functions of its position in the column's order (:func:`basis`), so neighbouring
+   bins start alike and share what they learn;
 2. a masked linear layer gives column ``j``'s hidden block only the embeddings of columns
    ``< j`` (the first column's block sees nothing: its bias learns the marginal);
 3. a per-column residual layer (``hidden_dim`` → ``hidden_dim``) refines each block;
-4. a per-column head gives the logits of column ``j``'s tokens.
+4. a per-column head gives the logits of column ``j``'s tokens; for a number, plus a learned
+   combination of the same smooth functions of each token's position, so that a shift or a
+   spread of the column's distribution is a few weights rather than one per bin.
 
 One forward pass yields ``log p(x_j | x_<j)`` for every ``j`` (training); sampling runs the
 blocks one column at a time (:meth:`ColumnMADE.column_logits`). Shared einsum weights for
@@ -25,11 +30,24 @@ from torch import nn
 
 from simulacra.neural.denormals import EXP_FLOOR
 
+#: smooth functions of an ordinal token's position in [-1, 1]
+N_BASIS = 4
+
+
+def basis(pos: np.ndarray) -> np.ndarray:
+    """``(len(pos), N_BASIS)``: ``p``, ``p²``, ``sin πp`` and ``cos πp`` of positions in [-1, 1].
+
+    >>> basis(np.array([0.0, 0.5])).round(3).tolist()
+    [[0.0, 0.0, 0.0, 1.0], [0.5, 0.25, 1.0, 0.0]]
+    """
+    return np.stack([pos, pos ** 2, np.sin(np.pi * pos), np.cos(np.pi * pos)], axis=1)
+
 
 class ColumnMADE(nn.Module):
     """``tokens (B, C) → logits (B, C, K)`` with column ``j`` depending only on columns ``< j``."""
 
-    def __init__(self, sizes: Sequence[int], embedding_dim: int, hidden_dim: int) -> None:
+    def __init__(self, sizes: Sequence[int], embedding_dim: int, hidden_dim: int,
+                 positions: Sequence[np.ndarray | None] | None = None) -> None:
         super().__init__()
         c, d, h, k = len(sizes), embedding_dim, hidden_dim, max(sizes)
         self.sizes = [int(s) for s in sizes]
@@ -54,6 +72,20 @@ class ColumnMADE(nn.Module):
         self.b2 = nn.Parameter(torch.zeros(c, h))
         self.wo = nn.Parameter((torch.rand(c, h, k) * 2 - 1) / np.sqrt(h))
         self.bo = nn.Parameter(torch.zeros(c, k))
+        self.ordinal = positions is not None
+        if self.ordinal:
+            f = N_BASIS
+            table = np.zeros((int(sum(self.sizes)), f), dtype=np.float32)
+            out = np.zeros((c, k, f), dtype=np.float32)
+            for j, pos in enumerate(positions):
+                if pos is not None:
+                    phi = basis(np.asarray(pos, dtype=np.float64))
+                    table[offsets[j]:offsets[j] + self.sizes[j]] = phi
+                    out[j, :self.sizes[j]] = phi
+            self.register_buffer("phi_in", torch.from_numpy(table), persistent=False)
+            self.register_buffer("phi_out", torch.from_numpy(out), persistent=False)
+            self.pin = nn.Parameter(torch.zeros(c, f, d))
+            self.pout = nn.Parameter(torch.zeros(c, h, f))
 
     def init_marginals(self, counts: Sequence[np.ndarray]) -> None:
         """Start every head's bias at the log of its column's token frequencies.
@@ -68,7 +100,11 @@ class ColumnMADE(nn.Module):
                 self.bo[j, :len(c)] = torch.from_numpy(np.log(freq).astype(np.float32))
 
     def _inputs(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.embed(tokens + self.offsets).reshape(tokens.shape[0], self.c * self.d)
+        at = tokens + self.offsets
+        x = self.embed(at)
+        if self.ordinal:
+            x = x + torch.einsum("bcf,cfd->bcd", self.phi_in[at], self.pin)
+        return x.reshape(tokens.shape[0], self.c * self.d)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, C, K)`` of every column; padding positions are meaningless."""
@@ -86,6 +122,9 @@ class ColumnMADE(nn.Module):
         z2 = torch.einsum("bch,chg->bcg", h1, self.w2) + self.b2  # (B, C, h)
         h2 = torch.relu(z2) + h1
         logits = torch.einsum("bch,chk->bck", h2, self.wo) + self.bo  # (B, C, K)
+        if self.ordinal:
+            shift = torch.einsum("bch,chf->bcf", h2, self.pout)
+            logits = logits + torch.einsum("bcf,ckf->bck", shift, self.phi_out)
         return x, z1, h1, z2, h2, logits
 
     def column_logits(self, tokens: torch.Tensor, j: int) -> torch.Tensor:
@@ -94,7 +133,10 @@ class ColumnMADE(nn.Module):
         cols = slice(j * self.h, (j + 1) * self.h)
         h1 = torch.relu(torch.addmm(self.b1[cols], x, (self.w1 * self.mask1)[:, cols]))
         h2 = torch.relu(h1 @ self.w2[j] + self.b2[j]) + h1
-        return (h2 @ self.wo[j] + self.bo[j])[:, :self.sizes[j]]
+        logits = h2 @ self.wo[j] + self.bo[j]
+        if self.ordinal:
+            logits = logits + (h2 @ self.pout[j]) @ self.phi_out[j].T
+        return logits[:, :self.sizes[j]]
 
     def nll(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(B, C)`` negative log-likelihood of each row's token in each column."""

@@ -212,6 +212,20 @@ class Tokenizer:
                     out[:, j + 1] = rest
         return out
 
+    def positions(self) -> list[np.ndarray | None]:
+        """Each token column's tokens placed in [-1, 1] by rank, ``None`` for unordered ones.
+
+        Numbers (values, bins and parts of bins) are ordered: a token's position tells the
+        network that neighbouring bins are alike (category codes carry no order).
+        """
+        out: list[np.ndarray | None] = []
+        for name, size in zip(self.names_, self.sizes_, strict=True):
+            if self.kinds_[name] == "codes" or size < 2:
+                out.append(None)
+            else:
+                out.append((np.arange(size) + 0.5) / size * 2 - 1)
+        return out
+
     def token_of(self, name: str, code: int) -> int:
         """The token of discrete code ``code`` in ``"codes"`` column ``name``: its own, or the
         pooled token ``len(keep_[name])`` that rare codes share."""
