@@ -82,8 +82,10 @@ class ColumnMADE(nn.Module):
                     phi = basis(np.asarray(pos, dtype=np.float64))
                     table[offsets[j]:offsets[j] + self.sizes[j]] = phi
                     out[j, :self.sizes[j]] = phi
+            owner = np.repeat(np.arange(c), self.sizes)  # the column of every token
             self.register_buffer("phi_in", torch.from_numpy(table), persistent=False)
             self.register_buffer("phi_out", torch.from_numpy(out), persistent=False)
+            self.register_buffer("owner", torch.from_numpy(owner), persistent=False)
             self.pin = nn.Parameter(torch.zeros(c, f, d))
             self.pout = nn.Parameter(torch.zeros(c, h, f))
 
@@ -100,11 +102,22 @@ class ColumnMADE(nn.Module):
                 self.bo[j, :len(c)] = torch.from_numpy(np.log(freq).astype(np.float32))
 
     def _inputs(self, tokens: torch.Tensor) -> torch.Tensor:
-        at = tokens + self.offsets
-        x = self.embed(at)
-        if self.ordinal:
-            x = x + torch.einsum("bcf,cfd->bcd", self.phi_in[at], self.pin)
+        table = self.embed.weight
+        if self.ordinal:  # each token's embedding plus its column's map of its position
+            table = table + torch.einsum("tf,tfd->td", self.phi_in, self.pin[self.owner])
+        x = nn.functional.embedding(tokens + self.offsets, table)
         return x.reshape(tokens.shape[0], self.c * self.d)
+
+    def _head(self, j: int | None = None) -> torch.Tensor:
+        """Output weights ``(C, h, K)`` (of column ``j`` only: ``(h, K)``): per token, plus
+        for numbers the map of the hidden block to smooth functions of the token's position."""
+        if j is None:
+            wo = self.wo
+            if self.ordinal:
+                wo = wo + torch.einsum("chf,ckf->chk", self.pout, self.phi_out)
+            return wo
+        wo = self.wo[j]
+        return wo + self.pout[j] @ self.phi_out[j].T if self.ordinal else wo
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, C, K)`` of every column; padding positions are meaningless."""
@@ -121,10 +134,7 @@ class ColumnMADE(nn.Module):
         h1 = torch.relu(z1).reshape(-1, self.c, self.h)  # (B, C, h)
         z2 = torch.einsum("bch,chg->bcg", h1, self.w2) + self.b2  # (B, C, h)
         h2 = torch.relu(z2) + h1
-        logits = torch.einsum("bch,chk->bck", h2, self.wo) + self.bo  # (B, C, K)
-        if self.ordinal:
-            shift = torch.einsum("bch,chf->bcf", h2, self.pout)
-            logits = logits + torch.einsum("bcf,ckf->bck", shift, self.phi_out)
+        logits = torch.einsum("bch,chk->bck", h2, self._head()) + self.bo  # (B, C, K)
         return x, z1, h1, z2, h2, logits
 
     def column_logits(self, tokens: torch.Tensor, j: int) -> torch.Tensor:
@@ -133,10 +143,7 @@ class ColumnMADE(nn.Module):
         cols = slice(j * self.h, (j + 1) * self.h)
         h1 = torch.relu(torch.addmm(self.b1[cols], x, (self.w1 * self.mask1)[:, cols]))
         h2 = torch.relu(h1 @ self.w2[j] + self.b2[j]) + h1
-        logits = h2 @ self.wo[j] + self.bo[j]
-        if self.ordinal:
-            logits = logits + (h2 @ self.pout[j]) @ self.phi_out[j].T
-        return logits[:, :self.sizes[j]]
+        return (h2 @ self._head(j) + self.bo[j])[:, :self.sizes[j]]
 
     def nll(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(B, C)`` negative log-likelihood of each row's token in each column."""
