@@ -205,3 +205,42 @@ def test_failed_save_leaves_nothing_behind(tmp_path, mixed):
         model.save(target)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.simz"]
+
+
+@pytest.mark.parametrize("field, value", [("null_code", None), ("rare_code", 0),
+                                          ("frequencies", [5])])
+def test_categorical_codes_that_disagree_fail_cleanly(tmp_path, field, value):
+    """An edited categorical state (a null code dropped, the rare code moved, frequencies
+    cut) would decode codes past its tables: the file is refused at load instead."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"city": ["Oslo", "Rome", None, "Oslo", "Lima"] * 40,
+                          "x": range(200)})
+    path = tmp_path / "m.simz"
+    sim.GaussianCopula(random_state=0).fit(frame).save(path)
+
+    def edit(members):
+        tree = json.loads(members["model.json"])
+        states = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                if "null_code" in node and "rare_code" in node:
+                    states.append(node)
+                for child in node.values():
+                    walk(child)
+            elif isinstance(node, list):
+                for child in node:
+                    walk(child)
+
+        walk(tree)
+        assert len(states) == 1 and states[0]["null_code"] is not None
+        states[0][field] = value
+        members["model.json"] = json.dumps(tree).encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(path, edit)
+    with pytest.raises(sim.ModelFileError, match=r"city.*codes disagree"):
+        sim.load(path)

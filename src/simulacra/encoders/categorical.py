@@ -353,7 +353,24 @@ class CategoricalEncoder(Encoder):
         self._dtype_categories = state["dtype_categories"]
         self._dtype_categories_dtype = state["dtype_categories_dtype"]
         self._dtype_ordered = bool(state["dtype_ordered"])
+        self._check_codes()
         self._prepare()
+
+    def _check_codes(self) -> None:
+        """The codes a saved state says it has are the codes its tables decode: the categories
+        ``0..n-1``, then the rare code (if any) ``n``, then the null code (if any)."""
+        n = len(self.categories_)
+        rare = None if self.rare_code_ is None else n
+        null = None if self.null_code_ is None else n + (rare is not None)
+        if (self.rare_code_ != rare or self.null_code_ != null
+                or bool(self.rare_categories_) != (rare is not None)
+                or len(self._cat_tags) != n
+                or not len(self.rare_categories_) == len(self._rare_tags)
+                == len(self.rare_frequencies_)
+                or len(self.frequencies_) != n + (rare is not None) + (null is not None)):
+            raise ValueError(f"column {self.column_!r}: the categorical state's codes disagree "
+                             f"({n} categories, rare code {self.rare_code_!r}, null code "
+                             f"{self.null_code_!r}, {len(self.frequencies_)} frequencies)")
 
 
 class _Lookup:
