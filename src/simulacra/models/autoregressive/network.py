@@ -74,20 +74,17 @@ class ColumnMADE(nn.Module):
         self.bo = nn.Parameter(torch.zeros(c, k))
         self.ordinal = positions is not None
         if self.ordinal:
-            f = N_BASIS
-            table = np.zeros((int(sum(self.sizes)), f), dtype=np.float32)
-            out = np.zeros((c, k, f), dtype=np.float32)
+            phi = np.zeros((c, k, N_BASIS), dtype=np.float32)  # per column and token
             for j, pos in enumerate(positions):
                 if pos is not None:
-                    phi = basis(np.asarray(pos, dtype=np.float64))
-                    table[offsets[j]:offsets[j] + self.sizes[j]] = phi
-                    out[j, :self.sizes[j]] = phi
+                    phi[j, :self.sizes[j]] = basis(np.asarray(pos, dtype=np.float64))
             owner = np.repeat(np.arange(c), self.sizes)  # the column of every token
-            self.register_buffer("phi_in", torch.from_numpy(table), persistent=False)
-            self.register_buffer("phi_out", torch.from_numpy(out), persistent=False)
+            rank = np.arange(sum(self.sizes)) - offsets[owner]  # its token within the column
+            self.register_buffer("phi_out", torch.from_numpy(phi), persistent=False)
+            self.register_buffer("phi_in", torch.from_numpy(phi[owner, rank]), persistent=False)
             self.register_buffer("owner", torch.from_numpy(owner), persistent=False)
-            self.pin = nn.Parameter(torch.zeros(c, f, d))
-            self.pout = nn.Parameter(torch.zeros(c, h, f))
+            self.pin = nn.Parameter(torch.zeros(c, N_BASIS, d))
+            self.pout = nn.Parameter(torch.zeros(c, h, N_BASIS))
 
     def init_marginals(self, counts: Sequence[np.ndarray]) -> None:
         """Start every head's bias at the log of its column's token frequencies.
@@ -111,13 +108,11 @@ class ColumnMADE(nn.Module):
     def _head(self, j: int | None = None) -> torch.Tensor:
         """Output weights ``(C, h, K)`` (of column ``j`` only: ``(h, K)``): per token, plus
         for numbers the map of the hidden block to smooth functions of the token's position."""
+        if not self.ordinal:
+            return self.wo if j is None else self.wo[j]
         if j is None:
-            wo = self.wo
-            if self.ordinal:
-                wo = wo + torch.einsum("chf,ckf->chk", self.pout, self.phi_out)
-            return wo
-        wo = self.wo[j]
-        return wo + self.pout[j] @ self.phi_out[j].T if self.ordinal else wo
+            return self.wo + torch.einsum("chf,ckf->chk", self.pout, self.phi_out)
+        return self.wo[j] + self.pout[j] @ self.phi_out[j].T
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, C, K)`` of every column; padding positions are meaningless."""
