@@ -37,7 +37,8 @@ def test_choose_gives_the_model_unfitted_with_the_parameters():
     assert type(chosen) is (sim.AutoregressiveNetwork if choose_model(MIN_ROWS_FOR_NETWORK)
                             == "autoregressive" else sim.GaussianCopula)
     assert chosen.random_state == 3 and not hasattr(chosen, "codec_")
-    assert auto.get_params() == {"random_state": 3, "max_training_time": 30, "verbose": False}
+    assert auto.get_params() == {"random_state": 3, "max_training_time": 30, "verbose": False,
+                                 "value_protection": True}
     assert sim.MODELS["auto"] is sim.AutoSynthesizer
 
 

@@ -75,7 +75,8 @@ def test_independent_when_degree_zero() -> None:
 def test_rare_category_still_sampled() -> None:
     df = dependent(3000)
     df.loc[[5, 700, 2100], "a"] = "rare"  # 0.1 % of the rows
-    model = sim.BayesianNetwork(random_state=1).fit(df)
+    # value protection would replace a category of 3 rows: this is about the smoothing
+    model = sim.BayesianNetwork(random_state=1, value_protection=False).fit(df)
     synth = model.sample(20_000)
     assert (synth["a"] == "rare").sum() >= 3  # ~20 expected
     assert set(synth["a"]) <= {*LEVELS, "rare"}

@@ -8,6 +8,7 @@ import pytest
 
 import simulacra as sim
 from simulacra.models import MODELS
+from simulacra.models.protection import RARE_LABEL
 
 ALL = sorted(MODELS)
 #: The models themselves ("auto" is the factory whose fit returns one of them)
@@ -50,7 +51,7 @@ def test_no_invented_categories_and_bounds_kept(name, adult_small):
             assert fake.min() >= real.min() and fake.max() <= real.max(), col
             assert (fake == np.round(fake)).all(), f"{col} lost integer-ness"
         else:
-            assert set(fake.unique()) <= set(real.unique()), col
+            assert set(fake.unique()) <= set(real.unique()) | {RARE_LABEL}, col
 
 
 @pytest.mark.parametrize("name", MARGINAL)
@@ -121,7 +122,8 @@ def test_conditions_give_exact_count_and_only_matching_rows(name, adult_small):
     assert (out["income"] == ">50K").all() and out["age"].between(40, 50).all()
     with pytest.raises(sim.DataError, match="impossible: the model saw 2 values"):
         model.sample(10, conditions={"income": "no such value"})
-    bounds = r"\[\d+(\.\d+)?, \d+(\.\d+)?\]" if name in PRIVATE else r"\[17, 90\]"
+    # DP bounds are noisy; value protection keeps the others within the real range
+    bounds = r"\[\d+(\.\d+)?, \d+(\.\d+)?\]" if name in PRIVATE else r"\[17, [89]\d\]"
     with pytest.raises(sim.DataError, match="'age' stay within " + bounds):
         model.sample(10, conditions={"age": (200, 300)})
     with pytest.raises(sim.ParameterError, match="not in the model"):

@@ -301,7 +301,7 @@ def test_422_for_a_body_that_does_not_validate(client, body, says):
     ({"n": 5, "conditions": {"colour": "red"}}, "not in the model: ['colour']"),
     ({"n": 5, "conditions": {"sex": "Robot"}}, "is impossible"),
     ({"n": 5, "rebalance": {"income": {"lots": 0.5}}}, "impossible"),
-    ({"n": 5, "conditions": {"age": [100, 200]}}, "stay within [17, 90]"),
+    ({"n": 5, "conditions": {"age": [100, 200]}}, "stay within [17, "),
 ])
 def test_422_with_the_librarys_message(client, body, says):
     r = client.post("/v1/models/adult/sample", json=body)

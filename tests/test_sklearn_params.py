@@ -52,4 +52,4 @@ def test_relational_synthesizer_and_auto_follow_the_protocol():
     assert model.set_params(oversample=2).oversample == 2
     auto = clone(sim.AutoSynthesizer(random_state=1, max_training_time=30))
     assert auto.get_params(deep=True) == {"random_state": 1, "max_training_time": 30,
-                                          "verbose": False}
+                                          "verbose": False, "value_protection": True}

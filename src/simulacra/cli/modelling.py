@@ -248,6 +248,12 @@ def fit(
     report = getattr(synth, "privacy_report_", None)
     if report is not None:
         print_privacy(report)
+    protected = getattr(synth, "protection_report_", None)
+    if protected:
+        names = ", ".join(list(protected)[:6]) + (" …" if len(protected) > 6 else "")
+        console.print(f"Value protection: rare categories or extreme values replaced in "
+                      f"{len(protected)} columns ({names}); -p value_protection=false turns "
+                      f"it off.", highlight=False)
     rules = getattr(synth, "constraint_report_", None)
     if rules is not None:
         _print_constraints(rules)

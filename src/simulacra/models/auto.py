@@ -71,6 +71,9 @@ class AutoSynthesizer(EstimatorParams):
         Seconds the chosen model may train (networks stop between epochs); ``None``: no limit.
     verbose:
         Progress bar while a network trains.
+    value_protection:
+        Passed to the chosen model: no rare category or extreme value of the table comes
+        back (:mod:`simulacra.models.protection`); default on.
     """
 
     name: ClassVar[str] = "auto"
@@ -78,16 +81,18 @@ class AutoSynthesizer(EstimatorParams):
     supports_privacy: ClassVar[bool] = False
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
-                 max_training_time: float | None = None, verbose: bool = False) -> None:
+                 max_training_time: float | None = None, verbose: bool = False,
+                 value_protection: bool = True) -> None:
         self.metadata = metadata
         self.random_state = random_state
         self.max_training_time = max_training_time
         self.verbose = verbose
+        self.value_protection = value_protection
 
     #: What the factory's own parameters may be (``random_state`` is the chosen model's).
     params: ClassVar[dict[str, Rule]] = {
         "max_training_time": Optional(Number(0, low_open=True, unit="seconds")),
-        "verbose": Flag(),
+        "verbose": Flag(), "value_protection": Flag(),
     }
 
     @classmethod
@@ -115,9 +120,9 @@ class AutoSynthesizer(EstimatorParams):
         logger.info("auto: %d rows -> %s", n_rows, chosen)
         cls: type[Synthesizer] = {"autoregressive": AutoregressiveNetwork,
                                   "gaussian_copula": GaussianCopula}[chosen]
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = {"value_protection": self.value_protection}
         if "max_training_time" in cls._param_names():
-            params = {"max_training_time": self.max_training_time, "verbose": self.verbose}
+            params |= {"max_training_time": self.max_training_time, "verbose": self.verbose}
         return cls(self.metadata, random_state=self.random_state, **params)
 
     def fit(self, data: pd.DataFrame, *, on_violation: str = "drop") -> Synthesizer:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -39,6 +40,12 @@ from simulacra.encoders import (
 )
 from simulacra.errors import DataError, NotFittedError, ParameterError, check_param
 from simulacra.metadata import Metadata
+from simulacra.models.protection import (
+    RARE_LABEL,
+    RARE_THRESHOLD,
+    ProtectionWarning,
+    protect_values,
+)
 from simulacra.params import Either, EstimatorParams, InstanceOf, Integer, Optional, Rule
 from simulacra.randomness import RandomState, make_rng
 from simulacra.serialization import dump_model
@@ -108,6 +115,11 @@ class Synthesizer(EstimatorParams, ABC):
         ``constraint_report_``) and, by ``on_violation``, dropped (``"drop"``), kept for
         learning (``"keep"``; sampled rows still follow the rules) or refused (``"error"``).
 
+        Without a privacy budget, a model with ``value_protection=True`` (the default) learns
+        from a copy of ``data`` whose rare categories and extreme values are replaced
+        (:mod:`simulacra.models.protection`; what was done per column: ``protection_report_``)
+        and keeps no detection reasons (they quote the extremes).
+
         Under a privacy budget nothing the budget does not cover is kept: no detection
         reasons, no constraint report (``constraint_report_`` is None; the warning gives no
         count or row) and no row count (``n_rows_`` is None).
@@ -126,6 +138,8 @@ class Synthesizer(EstimatorParams, ABC):
         check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
                     on_violation in ("drop", "keep", "error"))
         rng = make_rng(self.random_state)
+        if self._protection_threshold() > 1:
+            metadata = metadata.without_reasons()  # reasons quote the extremes
         constraints, model_data, model_metadata = None, data, metadata
         self.constraint_report_: ConstraintReport | None = None
         if metadata.constraints:
@@ -134,6 +148,17 @@ class Synthesizer(EstimatorParams, ABC):
             constraints, kept, self.constraint_report_ = ConstraintSet.fit(
                 metadata, data, on_violation=on_violation, private=private)
             model_data, model_metadata = constraints.transform(kept), constraints.model_metadata
+        self.protection_report_: dict[str, str] = {}
+        if self._protection_threshold() > 1:
+            model_data, self.protection_report_ = protect_values(
+                model_data, model_metadata, threshold=self._protection_threshold())
+            for column, what in self.protection_report_.items():
+                logger.info("value protection: %r %s", column, what)
+        elif not private and len(data) < 2 * RARE_THRESHOLD:
+            rows = f"{len(data)} row" + ("" if len(data) == 1 else "s")
+            warnings.warn(f"fitting on {rows} without value protection or a privacy budget: "
+                          f"synthetic rows will reproduce real ones. Fit on more rows.",
+                          ProtectionWarning, stacklevel=2)
         codec, encoded, columns = self._encode(model_data, model_metadata, rng)
         self.metadata_ = metadata
         self.constraints_ = constraints
@@ -147,6 +172,15 @@ class Synthesizer(EstimatorParams, ABC):
             f"{data.shape[0]} rows x {data.shape[1]} columns"
         logger.info("%s fitted on %s in %.2f s", self.name, size, self.fit_seconds_)
         return self
+
+    def _protection_threshold(self) -> int:
+        """Rows a value must share to be learned as it is (:mod:`simulacra.models.protection`):
+        ``RARE_THRESHOLD`` for a model with ``value_protection=True`` and no privacy budget,
+        else 1 (no protection; differential privacy covers every value)."""
+        if getattr(self, "privacy", None) is not None or \
+                not getattr(self, "value_protection", False):
+            return 1
+        return RARE_THRESHOLD
 
     def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
                 ) -> tuple[TableCodec, dict[str, np.ndarray], list[EncodedColumn]]:
@@ -261,7 +295,8 @@ class Synthesizer(EstimatorParams, ABC):
         generator = self._sample_rng if rng is None else make_rng(rng)
         columns = list(known.columns)
         self._check_conditions({c: None for c in columns})  # every column is the model's
-        keys = known.astype(object).where(known.notna(), None)
+        learned = self._as_learned(known)
+        keys = learned.astype(object).where(learned.notna(), None)
         groups = keys.groupby(columns, dropna=False, sort=False).indices
         parts, order = [], []
         for values, positions in groups.items():
@@ -272,7 +307,44 @@ class Synthesizer(EstimatorParams, ABC):
             order.append(positions)
         frame = pd.concat(parts, ignore_index=True)
         frame.index = np.concatenate(order)
-        return frame.sort_index().reset_index(drop=True)
+        return self._with_known(frame.sort_index().reset_index(drop=True), known, learned)
+
+    def _as_learned(self, known: pd.DataFrame) -> pd.DataFrame:
+        """``known`` as value protection made the training table: a category the model never
+        saw becomes ``_RARE_`` where the model has that category, a number beyond the
+        generated range its nearest end. Without protection, ``known`` itself."""
+        if self._protection_threshold() <= 1:
+            return known
+        out = known.copy()
+        for column in known.columns:
+            if column not in self.codec_.columns_:
+                continue
+            domain, values = self.codec_.condition_domain(column), known[column]
+            if domain.categories is not None and RARE_LABEL in domain.categories:
+                unseen = values.notna() & ~values.isin(domain.categories)
+                if unseen.any():
+                    out[column] = values.astype(object).where(~unseen, RARE_LABEL)
+            elif domain.low is not None and domain.high is not None and \
+                    pd.api.types.is_numeric_dtype(values) and \
+                    not pd.api.types.is_bool_dtype(values):
+                out[column] = values.clip(domain.low, domain.high)
+        return out
+
+    @staticmethod
+    def _with_known(rows: pd.DataFrame, known: pd.DataFrame, learned: pd.DataFrame
+                    ) -> pd.DataFrame:
+        """``rows`` (one per row of ``known``, in order) with ``known``'s own values back
+        where :meth:`_as_learned` changed them."""
+        if learned is known:
+            return rows
+        for column in known.columns:
+            changed = ~(known[column].eq(learned[column]) |
+                        (known[column].isna() & learned[column].isna())).to_numpy()
+            if changed.any():
+                rows[column] = rows[column].astype(object)
+                rows.loc[changed, column] = known[column].to_numpy()[changed]
+                rows[column] = rows[column].astype(known[column].dtype, errors="ignore")
+        return rows
 
     def _sample_rebalanced(self, n: int, conditions: dict[str, Any],
                            rebalance: Mapping[str, Mapping[Any, float]],

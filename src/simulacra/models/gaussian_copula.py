@@ -89,6 +89,10 @@ class GaussianCopula(MarginalModel):
         tables few enough that an EM iteration stays within ``EM_BUDGET`` multiply-adds
         (an iteration costs rows × components × d(d+1)/2 for d Gaussian coordinates); fewer
         than 4 fall back to 1.
+    value_protection:
+        Learn from a copy of the table whose categories seen in fewer than 5 rows and whose
+        values beyond the 5th smallest or largest are replaced, and smooth nearly unique
+        numbers, so none of them comes back (:mod:`simulacra.models.protection`); default on.
 
     Examples
     --------
@@ -122,9 +126,11 @@ class GaussianCopula(MarginalModel):
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  marginal_resolution: int = 1000,
                  category_order: Literal["association", "frequency"] = "association",
-                 components: int | Literal["auto"] = "auto") -> None:
+                 components: int | Literal["auto"] = "auto",
+                 value_protection: bool = True) -> None:
         super().__init__(metadata, random_state=random_state,
-                         marginal_resolution=marginal_resolution)
+                         marginal_resolution=marginal_resolution,
+                         value_protection=value_protection)
         self.category_order = category_order
         self.components = components
 

@@ -10,7 +10,7 @@ from simulacra.encoders import EncodedColumn
 from simulacra.metadata import Metadata
 from simulacra.models.base import Synthesizer
 from simulacra.models.marginals import Marginal, fit_marginals, marginal_from_state
-from simulacra.params import Integer
+from simulacra.params import Flag, Integer
 from simulacra.randomness import RandomState
 
 
@@ -18,20 +18,23 @@ class MarginalModel(Synthesizer):
     """Fits one empirical marginal per encoded column; subclasses add the dependence.
 
     ``marginal_resolution``: columns with at most this many distinct values keep their exact
-    distribution; others are represented by this many quantiles.
+    distribution; others are represented by this many quantiles. ``value_protection``: learn
+    from a copy of the table without its rare categories and extreme values, and smooth
+    nearly unique numbers (:mod:`simulacra.models.protection`).
     """
 
-    params = {"marginal_resolution": Integer(10, 100_000)}
+    params = {"marginal_resolution": Integer(10, 100_000), "value_protection": Flag()}
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
-                 marginal_resolution: int = 1000) -> None:
+                 marginal_resolution: int = 1000, value_protection: bool = True) -> None:
         super().__init__(metadata, random_state=random_state)
         self.marginal_resolution = marginal_resolution
+        self.value_protection = value_protection
 
     def _fit(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
              rng: np.random.Generator) -> None:
-        self.marginals_: dict[str, Marginal] = fit_marginals(encoded, columns,
-                                                             self.marginal_resolution)
+        self.marginals_: dict[str, Marginal] = fit_marginals(
+            encoded, columns, self.marginal_resolution, self._protection_threshold())
 
     def _get_state(self) -> dict[str, Any]:
         return {"marginals": {name: m.get_state() for name, m in self.marginals_.items()}}

@@ -120,9 +120,26 @@ class ContinuousMarginal:
 Marginal = DiscreteMarginal | ContinuousMarginal
 
 
-def fit_marginal(x: np.ndarray, *, discrete: bool, resolution: int) -> Marginal:
-    """Exact distribution for discrete columns or ≤ ``resolution`` distinct values, else a grid."""
-    if discrete or len(np.unique(x)) <= resolution:
+def fit_marginal(x: np.ndarray, *, discrete: bool, resolution: int,
+                 min_count: int = 1) -> Marginal:
+    """Exact distribution for discrete columns or ≤ ``resolution`` distinct values, else a grid.
+
+    With ``min_count`` > 1 (value protection), a numeric column keeps its exact distribution
+    only if every value is seen at least ``min_count`` times; otherwise the quantile grid
+    smooths it, so nearly unique values are not re-emitted one by one.
+
+    >>> x = np.arange(200.0)
+    >>> type(fit_marginal(x, discrete=False, resolution=1000)).__name__
+    'DiscreteMarginal'
+    >>> type(fit_marginal(x, discrete=False, resolution=1000, min_count=5)).__name__
+    'ContinuousMarginal'
+    >>> type(fit_marginal(np.repeat(x, 5), discrete=False, resolution=1000, min_count=5)).__name__
+    'DiscreteMarginal'
+    """
+    if discrete:
+        return DiscreteMarginal.fit(x)
+    values, counts = np.unique(x, return_counts=True)
+    if len(values) <= resolution and (min_count <= 1 or counts.min() >= min_count):
         return DiscreteMarginal.fit(x)
     return ContinuousMarginal.fit(x, resolution + 1)
 
@@ -134,8 +151,8 @@ def marginal_from_state(state: dict[str, Any]) -> Marginal:
 
 
 def fit_marginals(
-    encoded: dict[str, np.ndarray], columns: list, resolution: int
+    encoded: dict[str, np.ndarray], columns: list, resolution: int, min_count: int = 1
 ) -> dict[str, Marginal]:
     """One marginal per encoded column (``columns``: the table encoder's EncodedColumn list)."""
     return {c.name: fit_marginal(encoded[c.name], discrete=c.output == "discrete",
-                                 resolution=resolution) for c in columns}
+                                 resolution=resolution, min_count=min_count) for c in columns}

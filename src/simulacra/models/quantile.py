@@ -40,12 +40,14 @@ LIMIT = float(-ndtri(EDGE))
 class QuantileNormal:
     """One numeric column's marginal, used to map values to normal scores and back."""
 
-    def __init__(self, resolution: int = 1000) -> None:
+    def __init__(self, resolution: int = 1000, min_count: int = 1) -> None:
         self.resolution = resolution
+        self.min_count = min_count  # value protection: see marginals.fit_marginal
 
     def fit(self, x: np.ndarray) -> QuantileNormal:
         self.marginal_: Marginal = fit_marginal(np.asarray(x, dtype=np.float64),
-                                                discrete=False, resolution=self.resolution)
+                                                discrete=False, resolution=self.resolution,
+                                                min_count=self.min_count)
         return self
 
     def transform(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -48,6 +48,7 @@ from simulacra.metadata.keys import parent_positions
 from simulacra.models import MODELS, SEQUENCE_MODELS, get_model
 from simulacra.models.auto import choose_model
 from simulacra.models.base import Synthesizer
+from simulacra.models.protection import protect_values
 from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, take
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
 from simulacra.multitable.kept import check_keep, counts_from_state, rows_from_state, rows_state
@@ -138,6 +139,29 @@ class RelationalSynthesizer(EstimatorParams):
         return f"RelationalSynthesizer(model={self.model!r}, random_state={self.random_state!r})"
 
     # -- fit -------------------------------------------------------------------------------
+    def _protect(self, frames: dict[str, pd.DataFrame], metadata: DatabaseMetadata
+                 ) -> dict[str, pd.DataFrame]:
+        """Every table whose model protects values (``value_protection``, on by default)
+        without its rare categories and extreme values (:mod:`simulacra.models.protection`),
+        before any context is built: a child learns from the parent values its generated
+        parents can have. Keys and kept tables are left as they are."""
+        keys: dict[str, set[str]] = {t: set() for t in metadata}
+        for fk in metadata.foreign_keys:
+            keys[fk.table].update(fk.columns)
+            keys[fk.parent].update(fk.parent_columns)
+        out = dict(frames)
+        self.protection_report_: dict[str, dict[str, str]] = {}
+        for table in metadata:
+            params = (self.model_params or {}).get(table, {})
+            if table in self.kept_ or not params.get("value_protection", True):
+                continue
+            columns = [c for c in frames[table].columns if c not in keys[table]]
+            protected, report = protect_values(frames[table][columns], metadata[table])
+            if report:
+                out[table] = frames[table].assign(**{c: protected[c] for c in report})
+                self.protection_report_[table] = report
+        return out
+
     def _check_params(self, tables: Mapping[str, Any]) -> None:
         depth_ok = isinstance(self.context_depth, int) and not isinstance(
             self.context_depth, bool) and 1 <= self.context_depth <= 4
@@ -209,6 +233,7 @@ class RelationalSynthesizer(EstimatorParams):
                             "or leave it out of the metadata")
         rng = make_rng(self.random_state)
         frames = {t: frames[t][list(metadata[t])] for t in metadata}
+        frames = self._protect(frames, metadata)
         self.link_states_ = {}
         self.linked_shares_ = {}
         for fk in metadata.foreign_keys:

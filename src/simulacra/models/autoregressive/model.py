@@ -164,7 +164,8 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     params = {"hidden_dim": Integer(1), "learning_rate": Number(0, low_open=True),
               "weight_decay": Number(0), "numeric_bins": Integer(2, 100_000),
               "numeric_sub_bins": Integer(1, 1000), "max_categories": Integer(2, 100_000),
-              "column_order": Optional(Names()), "ordinal": Flag()}
+              "column_order": Optional(Names()), "ordinal": Flag(),
+              "value_protection": Flag()}
     automatic: ClassVar[dict[str, tuple[Any, Any]]] = AUTOMATIC
     #: Under privacy, the share of ``metadata_share`` spent on noisy token counts (the rest on
     #: bounds, bins and categories).
@@ -182,7 +183,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                  max_training_time: float | None = None, verbose: bool = False,
                  device: str = "auto", privacy: PrivacyBudget | None = None,
                  max_grad_norm: float = 1.0, metadata_share: float = 0.2, bins: int = 32,
-                 ordinal: bool = True) -> None:
+                 ordinal: bool = True, value_protection: bool = True) -> None:
         super().__init__(metadata, random_state=random_state)
         self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
                           metadata_share=metadata_share, bins=bins)
@@ -198,6 +199,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.max_categories = max_categories
         self.column_order = as_tuple(column_order)
         self.ordinal = ordinal
+        self.value_protection = value_protection
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -217,7 +219,8 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         n_rows = len(np.asarray(encoded[columns[0].name])) if columns else 0
         self.tokenizer_ = Tokenizer(numeric_bins=bins_for_rows(n_rows, int(self.numeric_bins)),
                                     sub_bins=int(self.numeric_sub_bins),
-                                    max_categories=int(self.max_categories)).fit(encoded, columns)
+                                    max_categories=int(self.max_categories),
+                                    min_count=self._protection_threshold()).fit(encoded, columns)
         tokens = self.tokenizer_.transform(encoded)
         self.ordinal_ = bool(self.ordinal)
         n = len(tokens)
@@ -435,7 +438,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         from simulacra.models.autoregressive.impute import impute_tokens
 
         encoder, tok = self.codec_, self.tokenizer_
-        tokens = tok.transform(encoder.transform(frame, generator))
+        tokens = tok.transform(encoder.transform(self._as_learned(frame), generator))
         source = {c.name: c.source for c in encoder.encoded_columns_}
         known = np.ones(tokens.shape, dtype=bool)
         banned: dict[int, np.ndarray] = {}
@@ -496,12 +499,13 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         if not batched:
             return super().sample_remaining_columns(known, rng=rng)
         generator = self._sample_rng if rng is None else make_rng(rng)
-        for column in known.columns:  # values the model can never meet fail at once
-            for value in known[column].drop_duplicates():
+        learned = self._as_learned(known)
+        for column in learned.columns:  # values the model can never meet fail at once
+            for value in learned[column].drop_duplicates():
                 self._check_conditions({column: value})
         parts = []
-        for start in range(0, len(known), COMPLETION_ROWS):
-            given = known.iloc[start:start + COMPLETION_ROWS]
+        for start in range(0, len(learned), COMPLETION_ROWS):
+            given = learned.iloc[start:start + COMPLETION_ROWS]
             frame = self._sample_decoded(len(given), generator)  # every column, valid values
             for column in given.columns:
                 frame[column] = pd.Series(given[column].to_numpy(), index=frame.index
@@ -514,7 +518,8 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
             for column in drawn_columns:
                 frame[column] = decoded[column].set_axis(frame.index)
             parts.append(frame)
-        return pd.concat(parts, ignore_index=True)
+        return self._with_known(pd.concat(parts, ignore_index=True),
+                                known.reset_index(drop=True), learned.reset_index(drop=True))
 
     # -- state --------------------------------------------------------------------------------
     def _data_state(self) -> dict[str, Any]:

@@ -94,7 +94,7 @@ class Tokenizer:
 
     def __init__(self, *, numeric_bins: int = 64, sub_bins: int = 1, max_categories: int = 512,
                  marginal_resolution: int = 1000, sub_bins_for: str = "few-valued",
-                 exact: tuple[str, ...] | list[str] = ()) -> None:
+                 exact: tuple[str, ...] | list[str] = (), min_count: int = 1) -> None:
         if sub_bins_for not in ("few-valued", "all"):
             raise ValueError(f"sub_bins_for must be 'few-valued' or 'all', got {sub_bins_for!r}")
         self.numeric_bins = numeric_bins
@@ -103,6 +103,7 @@ class Tokenizer:
         self.exact = [str(e) for e in exact]  # numbers that keep a token per value if they can
         self.max_categories = max_categories
         self.marginal_resolution = marginal_resolution
+        self.min_count = min_count  # value protection: see marginals.fit_marginal
 
     @classmethod
     def of_dp_codes(cls, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
@@ -177,7 +178,8 @@ class Tokenizer:
             return
         self.kinds_[name] = "bins"
         self.marginals_[name] = fit_marginal(x, discrete=False,
-                                             resolution=self.marginal_resolution)
+                                             resolution=self.marginal_resolution,
+                                             min_count=self.min_count)
         self.sizes_.append(self.numeric_bins)
 
     # -- transform ----------------------------------------------------------------------------

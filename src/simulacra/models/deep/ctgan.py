@@ -102,7 +102,8 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
               "generator_lr": Number(0, low_open=True),
               "discriminator_lr": Number(0, low_open=True),
               "generator_decay": Number(0), "discriminator_decay": Number(0),
-              "discriminator_steps": Integer(1), "log_frequency": Flag()}
+              "discriminator_steps": Integer(1), "log_frequency": Flag(),
+              "value_protection": Flag()}
     network_name: ClassVar[str] = "generator"
     #: Under privacy, the share of the metadata budget spent on noisy category counts.
     condition_share: ClassVar[float] = 0.25
@@ -118,7 +119,8 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
                  patience: int = 30, max_training_time: float | None = None,
                  verbose: bool = False, device: str = "auto",
                  privacy: PrivacyBudget | None = None, max_grad_norm: float = 1.0,
-                 metadata_share: float = 0.1, bins: int = 16) -> None:
+                 metadata_share: float = 0.1, bins: int = 16,
+                 value_protection: bool = True) -> None:
         super().__init__(metadata, random_state=random_state)
         self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
                           metadata_share=metadata_share, bins=bins)
@@ -131,6 +133,7 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
         self.generator_lr = generator_lr
         self.generator_decay = generator_decay
         self.discriminator_lr = discriminator_lr
+        self.value_protection = value_protection
         self.discriminator_decay = discriminator_decay
         self.discriminator_steps = discriminator_steps
         self.pac = pac

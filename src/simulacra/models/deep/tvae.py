@@ -31,7 +31,7 @@ from simulacra.models.neural.base import NeuralSynthesizer
 from simulacra.models.neural.private import PrivateNeuralMixin
 from simulacra.neural.denormals import EXP_FLOOR
 from simulacra.neural.torch import require_torch, torch_session
-from simulacra.params import Number, Widths, as_tuple
+from simulacra.params import Flag, Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
 
@@ -93,7 +93,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
     name: ClassVar[str] = "tvae"
     params = {"compress_dims": Widths(), "decompress_dims": Widths(), "l2scale": Number(0),
               "learning_rate": Number(0, low_open=True),
-              "loss_factor": Number(0, low_open=True)}
+              "loss_factor": Number(0, low_open=True), "value_protection": Flag()}
     network_name: ClassVar[str] = "decoder"
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
@@ -105,7 +105,8 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
                  patience: int = 30, max_training_time: float | None = None,
                  verbose: bool = False, device: str = "auto",
                  privacy: PrivacyBudget | None = None, max_grad_norm: float = 1.0,
-                 metadata_share: float = 0.1, bins: int = 16) -> None:
+                 metadata_share: float = 0.1, bins: int = 16,
+                 value_protection: bool = True) -> None:
         super().__init__(metadata, random_state=random_state)
         self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
                           metadata_share=metadata_share, bins=bins)
@@ -118,6 +119,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
         self.l2scale = l2scale
         self.learning_rate = learning_rate
         self.loss_factor = loss_factor
+        self.value_protection = value_protection
 
     def _validate_params(self) -> None:
         super()._validate_params()

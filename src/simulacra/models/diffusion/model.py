@@ -50,7 +50,7 @@ from simulacra.models.quantile import (
 )
 from simulacra.neural.schedule import NoiseSchedule
 from simulacra.neural.torch import require_torch, torch_session
-from simulacra.params import Integer, Number, Widths, as_tuple
+from simulacra.params import Flag, Integer, Number, Widths, as_tuple
 from simulacra.privacy import PrivacyBudget
 from simulacra.randomness import RandomState, child_seed
 
@@ -142,7 +142,8 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
     name: ClassVar[str] = "tabddpm"
     params = {"hidden_dims": Widths(), "diffusion_steps": Integer(2, 100_000),
               "sampling_steps": Integer(1), "learning_rate": Number(0, low_open=True),
-              "weight_decay": Number(0), "dropout": Number(0, 1, high_open=True)}
+              "weight_decay": Number(0), "dropout": Number(0, 1, high_open=True),
+              "value_protection": Flag()}
     automatic: ClassVar[dict[str, tuple[Any, Any]]] = AUTOMATIC
     #: Under privacy, the share of ``metadata_share`` spent on noisy code counts of the
     #: numeric columns (the rest on bounds, bins and categories).
@@ -158,7 +159,7 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
                  max_training_time: float | None = None, verbose: bool = False,
                  device: str = "auto", privacy: PrivacyBudget | None = None,
                  max_grad_norm: float = 1.0, metadata_share: float = 0.2,
-                 bins: int = 32) -> None:
+                 bins: int = 32, value_protection: bool = True) -> None:
         super().__init__(metadata, random_state=random_state)
         self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
                           metadata_share=metadata_share, bins=bins)
@@ -171,6 +172,7 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
         self.sampling_steps = sampling_steps
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
+        self.value_protection = value_protection
         self.dropout = dropout
 
     def _validate_params(self) -> None:
@@ -192,7 +194,8 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
         from simulacra.models.diffusion.loss import DiffusionLoss
 
         self._split_columns(columns)
-        self.quantiles_ = {name: QuantileNormal().fit(encoded[name]) for name in self.numeric_}
+        self.quantiles_ = {name: QuantileNormal(min_count=self._protection_threshold()).fit(
+            encoded[name]) for name in self.numeric_}
         numbers, codes = self._to_arrays(encoded, rng)
         n = len(numbers)
         train_rows, held_rows = self._split_rows(n, rng)

@@ -46,7 +46,7 @@ from simulacra.metadata import Metadata
 from simulacra.models.discrete.base import DiscreteSynthesizer
 from simulacra.models.discrete.marginals import histogram
 from simulacra.models.discrete.pgm.model import draw_rows
-from simulacra.params import Integer, Number
+from simulacra.params import Flag, Integer, Number
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.accounting import gaussian_sigma
 from simulacra.privacy.mechanisms import exponential_mechanism, gaussian_counts
@@ -99,13 +99,14 @@ class BayesianNetwork(DiscreteSynthesizer):
     params = {"degree": Integer(0, 4), "max_cells": Integer(4, 10**8),
               "max_candidates": Integer(1, 10**6),
               "structure_share": Number(0, 1, low_open=True, high_open=True),
-              "smoothing": Number(0), "usefulness": Number(0, low_open=True)}
+              "smoothing": Number(0), "usefulness": Number(0, low_open=True),
+              "value_protection": Flag()}
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  privacy: PrivacyBudget | None = None, bins: int = 16,
                  metadata_share: float | None = None, degree: int = 2, structure_share: float = 0.3,
                  max_cells: int = 50_000, max_candidates: int = 2_000, smoothing: float = 1.0,
-                 usefulness: float = 4.0) -> None:
+                 usefulness: float = 4.0, value_protection: bool = True) -> None:
         super().__init__(metadata, random_state=random_state, privacy=privacy, bins=bins,
                          metadata_share=metadata_share)
         self.degree = degree
@@ -114,6 +115,7 @@ class BayesianNetwork(DiscreteSynthesizer):
         self.max_candidates = max_candidates
         self.smoothing = smoothing
         self.usefulness = usefulness
+        self.value_protection = value_protection
 
     # -- fit ----------------------------------------------------------------------------------
     def _fit_codes(self, codes: dict[str, np.ndarray], sizes: dict[str, int],
