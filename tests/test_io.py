@@ -144,3 +144,41 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "t.csv").stat().st_mode) == 0o666 & ~mask
+
+
+def _duplicated(tmp_path, name: str):
+    """A table file whose header names 'a' and 'b' twice (as written, copies and all)."""
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table([[1], [2], [3], [4], [5]], names=["a", "b", "a", "c", "b"]), path)
+    else:
+        sep = "\t" if name.endswith(".tsv") else ","
+        pd.DataFrame([[1, 2, 3, 4, 5]]).to_csv(path, index=False, sep=sep,
+                                               header=["a", "b", "a", "c", "b"])
+    return path
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.csv.gz", "t.parquet"])
+def test_duplicate_headers_are_refused_with_their_names(tmp_path, name):
+    path = _duplicated(tmp_path, name)
+    with pytest.raises(sim.DataError, match=r"names the columns 'a', 'b' more than once"):
+        sim.read_table(path)
+    from simulacra.scale.dataset import read_chunks
+
+    with pytest.raises(sim.DataError, match=r"'a', 'b' more than once"):
+        next(read_chunks(path, sim.io.table_format(path)))
+
+
+def test_headers_that_only_look_renamed_are_kept(tmp_path):
+    frame = pd.DataFrame({"a": [1], "a.1": [2], "b": ["x"]})
+    for name in ["t.csv", "t.parquet"]:
+        sim.write_table(frame, tmp_path / name)
+        pd.testing.assert_frame_equal(sim.read_table(tmp_path / name), frame,
+                                      check_dtype=False)
+    headerless = tmp_path / "headerless.csv"  # the caller names the columns: nothing to check
+    headerless.write_text("1,2\n3,4\n")
+    back = sim.read_table(headerless, header=None, names=["x", "x2"])
+    assert back["x"].tolist() == [1, 3]
