@@ -182,3 +182,11 @@ def test_headers_that_only_look_renamed_are_kept(tmp_path):
     headerless.write_text("1,2\n3,4\n")
     back = sim.read_table(headerless, header=None, names=["x", "x2"])
     assert back["x"].tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.parquet"])
+def test_a_table_with_repeated_column_names_is_not_written(tmp_path, name):
+    frame = pd.DataFrame([[1, 2, 3]], columns=["a", "b", "a"])
+    with pytest.raises(sim.DataError, match=r"more than one column named 'a'"):
+        sim.write_table(frame, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []

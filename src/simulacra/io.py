@@ -104,6 +104,16 @@ def _headers(path: Path, fmt: str, **csv_options: object) -> list[str]:
     return [str(name) for name in first.iloc[0]] if len(first) else []
 
 
+def _refuse_repeated_columns(data: pd.DataFrame, where: str) -> None:
+    """A clear :class:`DataError` before writing a table that has two columns of one name
+    (``where``: what the message says cannot be written)."""
+    repeated = _repeated([str(name) for name in data.columns])
+    if repeated:
+        names = ", ".join(repr(name) for name in repeated)
+        raise DataError(f"cannot write {where}: the table has more than one column named "
+                        f"{names}; rename them so that every column has its own name")
+
+
 def _repeated(names: list[str]) -> list[str]:
     """The names that appear more than once, each once, in order of first appearance.
 
@@ -142,8 +152,10 @@ def _umask() -> int:
 
 
 def write_table(data: pd.DataFrame, path: str | Path) -> None:
-    """Write ``data`` as CSV or Parquet (chosen by suffix), atomically."""
+    """Write ``data`` as CSV or Parquet (chosen by suffix), atomically; a table with two
+    columns of one name is refused (:func:`read_table` would refuse the file)."""
     fmt = table_format(path)
+    _refuse_repeated_columns(data, repr(str(path)))
     with atomic_path(path) as tmp:
         if fmt == "parquet":
             data.to_parquet(tmp, index=False)
@@ -159,6 +171,7 @@ def write_table(data: pd.DataFrame, path: str | Path) -> None:
 
 def write_csv_stream(data: pd.DataFrame, stream: IO[str]) -> None:
     """Write ``data`` as CSV to an open text stream (standard output for ``-o -``)."""
+    _refuse_repeated_columns(data, "to the output stream")
     data.to_csv(stream, index=False, quoting=csv.QUOTE_NONNUMERIC if _has_carriage_return(data)
                 else csv.QUOTE_MINIMAL)
 
