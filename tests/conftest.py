@@ -1,9 +1,16 @@
-"""Shared fixtures: small tables with every column kind, and a slice of the demo data."""
+"""Shared fixtures: small tables with every column kind, and a slice of the demo data.
+
+Tests of the benchmark tables (``../shared/datasets`` beside the checkout, or
+``$SIMULACRA_DATASETS``, which the package does not ship) ask for the ``shared_datasets``
+fixture: they carry the ``shared_data`` marker and, where the folder is absent, are skipped with
+a reason that names it (listed in the summary: ``-ra`` is on).
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 # The CLI's messages are checked as text: give its consoles a wide, fixed width, whatever the
 # process's terminal (none under pytest-xdist's workers, where rich would wrap at 80 columns).
@@ -15,6 +22,29 @@ import pytest
 import sqlalchemy as sa
 
 from simulacra.datasets import load_demo
+
+#: The benchmark tables: ``$SIMULACRA_DATASETS`` (as ``simulacra bench``), else the project's
+#: ``../shared/datasets`` beside this checkout.
+SHARED_DATASETS = Path(os.environ.get("SIMULACRA_DATASETS")
+                       or Path(__file__).resolve().parents[2] / "shared" / "datasets")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the benchmark tables ``shared_data`` (``-m "not
+    shared_data"`` leaves them out)."""
+    for item in items:
+        if "shared_datasets" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The folder of benchmark tables; the test is skipped, saying which folder is missing,
+    where it is absent."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"!!! shared benchmark data NOT RUN: {SHARED_DATASETS} is absent (set "
+                    "SIMULACRA_DATASETS to the folder of benchmark tables) !!!")
+    return SHARED_DATASETS
 
 
 def make_mixed(n: int = 600, seed: int = 0) -> pd.DataFrame:

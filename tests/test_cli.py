@@ -71,6 +71,21 @@ def test_errors_are_one_clear_line_and_exit_2(tmp_path):
     assert r.exit_code == 2 and "error" in r.output
 
 
+@pytest.mark.parametrize("command", [
+    ["metadata", "{dup}"], ["fit", "{dup}", "-o", "{tmp}/m.simz"],
+    ["evaluate", "{ok}", "{dup}"], ["evaluate", "{dup}", "{ok}"], ["drift", "{ok}", "{dup}"],
+    ["pseudonymize", "{dup}", "-o", "{tmp}/p.csv"],
+], ids=lambda c: " ".join(c[:2]))
+def test_duplicate_headers_are_refused_by_every_reading_command(tmp_path, monkeypatch, command):
+    monkeypatch.setenv("SIMULACRA_PSEUDONYM_KEY", "a-secret-key-long-enough")
+    (tmp_path / "dup.csv").write_text("age,city,age\n30,Oslo,31\n40,Rome,41\n")
+    (tmp_path / "ok.csv").write_text("age,city\n30,Oslo\n40,Rome\n")
+    paths = {"dup": tmp_path / "dup.csv", "ok": tmp_path / "ok.csv", "tmp": tmp_path}
+    r = invoke(*[part.format(**paths) for part in command])
+    assert r.exit_code == 2, r.output
+    assert "names the column 'age' more than once" in " ".join(r.output.split())
+    assert "Traceback" not in r.output
+
 def test_models_and_version():
     r = invoke("models")
     assert r.exit_code == 0 and "gaussian_copula" in r.output and "independent" in r.output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulacra.datasets import load_demo
 from simulacra.errors import DataError, ParameterError
 from simulacra.kinds import (
     PII,
@@ -23,8 +23,6 @@ from simulacra.kinds import (
     Text,
 )
 from simulacra.metadata.detect import SAMPLE_SIZE, detect_column, infer_datetime_format
-
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 def detect(values, name="x", dtype=None, **kwargs) -> ColumnKind:
@@ -425,17 +423,10 @@ def test_input_is_not_modified():
     pd.testing.assert_series_equal(series, before)
 
 
-# -- the shared real datasets -----------------------------------------------------------------
-
-def _read(relative: str) -> pd.DataFrame:
-    path = DATASETS / relative
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    return pd.read_csv(path)
-
+# -- real datasets ----------------------------------------------------------------------------
 
 def test_adult_census_columns():
-    df = _read("adult_train.csv")
+    df = load_demo()  # the bundled Adult training table, as UCI publishes it
     kinds = {c: detect_column(df[c]) for c in df.columns}
     assert kinds["age"] == Numerical()
     assert "integers 17..90" in kinds["age"].reason
@@ -451,8 +442,11 @@ def test_adult_census_columns():
         "age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"}
 
 
-def test_berka_tables():
-    account = _read("berka/account.csv")
+# The benchmark tables the package does not ship (each rule has a small test above as well).
+
+def test_berka_tables(shared_datasets):
+    berka = shared_datasets / "berka"
+    account = pd.read_csv(berka / "account.csv")
     assert detect_column(account["account_id"]) == Id()
     # account.date holds YYMMDD integers (930101); the name says date and every value is a
     # real date, so it is a datetime written back with '%y%m%d'
@@ -461,23 +455,23 @@ def test_berka_tables():
     assert isinstance(district_id, Numerical) and "repeat" in district_id.reason
     assert detect_column(account["frequency"]) == Categorical()
 
-    card = _read("berka/card.csv")
+    card = pd.read_csv(berka / "card.csv")
     assert detect_column(card["issued"]) == Datetime(format="%y%m%d %H:%M:%S")
-    client = _read("berka/client.csv")
+    client = pd.read_csv(berka / "client.csv")
     assert isinstance(detect_column(client["birth_number"]), Numerical)  # month + 50: no date
-    district = _read("berka/district.csv")
+    district = pd.read_csv(berka / "district.csv")
     a12 = detect_column(district["A12"])  # numbers as text with one '?'
     assert isinstance(a12, Numerical) and "'?'" in a12.reason
 
 
-def test_other_shared_datasets():
-    credit = _read("default_of_credit_card_clients.csv")
+def test_other_shared_datasets(shared_datasets):
+    credit = pd.read_csv(shared_datasets / "default_of_credit_card_clients.csv")
     assert detect_column(credit["ID"]) == Id()
     assert detect_column(credit["default_payment_next_month"]) == Boolean()
-    shoppers = _read("online_shoppers_intention.csv")
+    shoppers = pd.read_csv(shared_datasets / "online_shoppers_intention.csv")
     assert detect_column(shoppers["Revenue"]) == Boolean()
     assert detect_column(shoppers["Month"]) == Categorical()
-    pm25 = _read("beijing_pm25.csv")
+    pm25 = pd.read_csv(shared_datasets / "beijing_pm25.csv")
     assert detect_column(pm25["No"]) == Id()
     assert detect_column(pm25["pm2.5"]) == Numerical()
     assert detect_column(pm25["cbwd"]) == Categorical()

@@ -9,7 +9,6 @@ import pytest
 
 import simulacra as sim
 from leaks import assert_file_keeps_none_of
-from simulacra.encoders.language.private import noise_for
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
 from simulacra.privacy.rdp import sgd_rdp
 from texts import animal_notes
@@ -95,6 +94,8 @@ def test_a_neural_model_composes_with_the_text_stage(notes):
 
 @pytest.mark.parametrize("share", [0.1, 0.5])
 def test_the_noise_leaves_the_rest_of_the_fit_its_share(share):
+    from simulacra.encoders.language.private import noise_for  # imports torch: after the skips
+
     ledger = PrivacyLedger(PrivacyBudget(2.0, delta=1e-6), 10_000)
     ledger.spend("metadata", "bounds", 0.1 * ledger.total_rho)
     before = ledger.remaining_rho

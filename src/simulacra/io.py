@@ -36,18 +36,97 @@ def table_format(path: str | Path) -> str:
 
 
 def read_table(path: str | Path, **options: object) -> pd.DataFrame:
-    """Read a CSV (optionally compressed) or Parquet file into a DataFrame."""
+    """Read a CSV (optionally compressed) or Parquet file into a DataFrame.
+
+    A file whose header names a column twice is refused (pandas would rename the copies
+    ``a.1``, ``a.2``, …, and the table would silently have columns nobody named).
+    """
     path = Path(path)
     fmt = table_format(path)
     if not path.exists():
         raise DataError(f"no such file: {str(path)!r}")
     try:
         if fmt == "parquet":
+            refuse_duplicate_headers(path, fmt)
             return pd.read_parquet(path, **options)
-        sep = "\t" if str(path).lower().endswith(".tsv") else ","
-        return pd.read_csv(path, sep=sep, **options)  # type: ignore[call-overload]
+        options = {"sep": csv_separator(path), **options}
+        if not _HEADER_GIVEN & options.keys():
+            refuse_duplicate_headers(path, fmt, **{k: v for k, v in options.items()
+                                                  if k in _HEADER_OPTIONS})
+        return pd.read_csv(path, **options)  # type: ignore[call-overload]
+    except DataError:
+        raise
     except (ValueError, OSError, pd.errors.ParserError) as err:
         raise DataError(f"cannot read {str(path)!r} as {fmt}: {err}") from None
+
+
+def csv_separator(path: str | Path) -> str:
+    """A tab for ``.tsv`` files, else a comma."""
+    return "\t" if str(path).lower().endswith(".tsv") else ","
+
+
+#: ``read_csv`` options that name the columns (no header to check) or say where the header is.
+_HEADER_GIVEN = {"header", "names"}
+_HEADER_OPTIONS = {"sep", "delimiter", "encoding", "compression", "quotechar", "escapechar",
+                   "skiprows", "comment", "doublequote", "skipinitialspace"}
+
+
+def refuse_duplicate_headers(path: Path, fmt: str, **csv_options: object) -> None:
+    """A clear :class:`DataError` if the header of the table file ``path`` (``fmt``: 'csv' or
+    'parquet') names a column more than once; only the header is read.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a,b,a\\n1,2,3\\n")
+    >>> refuse_duplicate_headers(path, "csv")
+    Traceback (most recent call last):
+    ...
+    simulacra.errors.DataError: the header of ...t.csv' names the column 'a' more than once; ...
+    """
+    repeated = _repeated(_headers(path, fmt, **csv_options))
+    if repeated:
+        names = ", ".join(repr(name) for name in repeated)
+        noun = "column" if len(repeated) == 1 else "columns"
+        raise DataError(f"the header of {str(path)!r} names the {noun} {names} more than once; "
+                        "give every column its own name (a reader would otherwise rename the "
+                        "copies 'name.1', 'name.2', ...)")
+
+
+def _headers(path: Path, fmt: str, **csv_options: object) -> list[str]:
+    """The column names as the file writes them, duplicates kept."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names) if path.is_file() else []
+    options = {"sep": csv_separator(path), **csv_options}
+    first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
+                        **options)  # type: ignore[call-overload]
+    return [str(name) for name in first.iloc[0]] if len(first) else []
+
+
+def _refuse_repeated_columns(data: pd.DataFrame, where: str) -> None:
+    """A clear :class:`DataError` before writing a table that has two columns of one name
+    (``where``: what the message says cannot be written)."""
+    repeated = _repeated([str(name) for name in data.columns])
+    if repeated:
+        names = ", ".join(repr(name) for name in repeated)
+        raise DataError(f"cannot write {where}: the table has more than one column named "
+                        f"{names}; rename them so that every column has its own name")
+
+
+def _repeated(names: list[str]) -> list[str]:
+    """The names that appear more than once, each once, in order of first appearance.
+
+    >>> _repeated(["a", "b", "a", "c", "b", "a"])
+    ['a', 'b']
+    """
+    seen: set[str] = set()
+    repeated: dict[str, None] = {}
+    for name in names:
+        if name in seen:
+            repeated[name] = None
+        seen.add(name)
+    return list(repeated)
 
 
 @contextmanager
@@ -73,8 +152,10 @@ def _umask() -> int:
 
 
 def write_table(data: pd.DataFrame, path: str | Path) -> None:
-    """Write ``data`` as CSV or Parquet (chosen by suffix), atomically."""
+    """Write ``data`` as CSV or Parquet (chosen by suffix), atomically; a table with two
+    columns of one name is refused (:func:`read_table` would refuse the file)."""
     fmt = table_format(path)
+    _refuse_repeated_columns(data, repr(str(path)))
     with atomic_path(path) as tmp:
         if fmt == "parquet":
             data.to_parquet(tmp, index=False)
@@ -83,13 +164,14 @@ def write_table(data: pd.DataFrame, path: str | Path) -> None:
             compression = next((kind for suffix, kind in _COMPRESSIONS.items()
                                 if name.endswith(suffix)), None)
             data.to_csv(tmp, index=False, compression=compression,
-                        sep="\t" if name.endswith(".tsv") else ",",
+                        sep=csv_separator(name),
                         quoting=csv.QUOTE_NONNUMERIC if _has_carriage_return(data)
                         else csv.QUOTE_MINIMAL)
 
 
 def write_csv_stream(data: pd.DataFrame, stream: IO[str]) -> None:
     """Write ``data`` as CSV to an open text stream (standard output for ``-o -``)."""
+    _refuse_repeated_columns(data, "to the output stream")
     data.to_csv(stream, index=False, quoting=csv.QUOTE_NONNUMERIC if _has_carriage_return(data)
                 else csv.QUOTE_MINIMAL)
 

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import DataError, check_param
-from simulacra.io import table_format
+from simulacra.io import csv_separator, refuse_duplicate_headers, table_format
 from simulacra.scale.cluster import runner
 from simulacra.scale.plan import MANIFEST_FILE
 
@@ -245,7 +245,9 @@ def read_file(path: Path, fmt: str, index: int, *, seed: int, sample_rows: int,
 
 
 def read_chunks(path: Path, fmt: str) -> Iterator[pd.DataFrame]:
+    """The file's rows, a chunk at a time; a file whose header repeats a name is refused."""
     try:
+        refuse_duplicate_headers(path, fmt)
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -253,9 +255,10 @@ def read_chunks(path: Path, fmt: str) -> Iterator[pd.DataFrame]:
                 for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
                     yield batch.to_pandas()
         else:
-            sep = "\t" if str(path).lower().endswith(".tsv") else ","
-            with pd.read_csv(path, sep=sep, chunksize=CHUNK_ROWS) as reader:
+            with pd.read_csv(path, sep=csv_separator(path), chunksize=CHUNK_ROWS) as reader:
                 yield from reader
+    except DataError:
+        raise
     except (OSError, ValueError, pd.errors.ParserError) as err:
         raise DataError(f"cannot read {str(path)!r} as {fmt}: {err}") from None
 
