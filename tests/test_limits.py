@@ -1,0 +1,79 @@
+"""Limits on what a received file can make the parsers do (issue 23, item 6): nesting depth of
+formulas, expressions, patterns and documents, the size of what a pattern generates, and Faker
+providers reached through templates. Each case gets a clean error or a correct result quickly,
+never a RecursionError or gigabytes of memory."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+import simulacra as sim
+from simulacra.constraints import formula
+from simulacra.constraints.formula import Formula
+from simulacra.errors import MetadataError
+
+DEEP = 1000
+FLAT = 100_000
+
+
+def _nested(depth: int, inner: str = "a") -> str:
+    return "(" * depth + inner + ")" * depth
+
+
+# -- formulas: constraints, schema expressions ---------------------------------------------------
+@pytest.mark.parametrize("expression", [_nested(DEEP), "-" * DEEP + "a", "-(" * DEEP + "a"
+                                        + ")" * DEEP])
+def test_formula_nested_too_deep_is_a_parse_error(expression):
+    with pytest.raises(MetadataError, match=f"nest more than {formula.MAX_NESTING} deep"):
+        Formula(f"x = {expression}")
+
+
+def test_formula_nested_within_the_limit_is_computed():
+    f = Formula(f"x = {_nested(formula.MAX_NESTING - 1)} + 1")
+    assert f.check(pd.DataFrame({"a": [1.0, 2.0], "x": [2.0, 0.0]})).tolist() == [True, False]
+
+
+def test_formula_long_flat_chain_is_computed_quickly():
+    start = time.perf_counter()
+    f = Formula("x = " + " + ".join(["1"] * FLAT) + " - a * 2 / 4")
+    df = pd.DataFrame({"a": [4.0, 0.0], "x": [FLAT - 2.0, 0.0]})
+    assert f.check(df).tolist() == [True, False] and f.operands == ("a",)
+    assert time.perf_counter() - start < 5
+
+
+def test_formula_chain_keeps_left_to_right_order():
+    df = pd.DataFrame({"a": [8.0], "b": [2.0], "c": [2.0]})
+    derived, _ = Formula("x = a / b / c - b - c + -a * b").derive(df, {}, "float64", None)
+    assert derived.tolist() == [8 / 2 / 2 - 2 - 2 + -8 * 2]
+
+
+def test_formula_error_quotes_a_long_formula_shortly():
+    with pytest.raises(MetadataError) as err:
+        Formula("x = " + " + ".join(["1"] * FLAT) + " +")
+    assert "ends too early" in str(err.value) and len(str(err.value)) < 300
+
+
+@pytest.mark.parametrize("expression", [_nested(DEEP, "a + 1"), "-" * DEEP + "a"])
+def test_schema_expression_nested_too_deep_names_the_column(expression):
+    schema = {"columns": {"a": {"kind": "integer", "min": 0, "max": 9},
+                          "b": {"expression": expression}}}
+    with pytest.raises(MetadataError, match=r"column 'b': formula .*nest more than"):
+        sim.GenerationSchema.from_dict(schema)
+
+
+def test_schema_expression_long_flat_chain_generates():
+    schema = {"columns": {"a": {"kind": "integer", "min": 0, "max": 9},
+                          "b": {"expression": "a" + " + 1" * FLAT}}}
+    df = sim.generate(schema, n=5, random_state=0)
+    assert (df["b"] == df["a"] + FLAT).all()
+
+
+def test_constraint_formula_in_metadata_nested_too_deep_is_a_metadata_error():
+    md = {"metadata_version": 1,
+          "columns": {"a": {"kind": "numerical"}, "x": {"kind": "numerical"}},
+          "constraints": [{"type": "formula", "formula": f"x = {_nested(DEEP)}"}]}
+    with pytest.raises(MetadataError, match="nest more than"):
+        sim.Metadata.from_dict(md)
