@@ -38,7 +38,7 @@ from simulacra.constraints.base import (
     ordered,
     restore_datetimes,
 )
-from simulacra.errors import MetadataError
+from simulacra.errors import MetadataError, quoted
 from simulacra.kinds import ColumnKind, column_from_dict
 from simulacra.precision import decimals_of
 
@@ -61,19 +61,19 @@ def parse(text: str) -> tuple[str, Node]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise MetadataError(f"formula {_short(text)}: cannot read "
-                                f"{_short(text[position:], 40)}; use column names (`quoted` "
+            raise MetadataError(f"formula {quoted(text)}: cannot read "
+                                f"{quoted(text[position:], 40)}; use column names (`quoted` "
                                 "when not identifiers), numbers, + - * / and parentheses")
         kind = match.lastgroup or "op"
         value = match.group(kind)
         tokens.append(("name" if kind == "quoted" else kind, value))
         position = match.end()
     if len(tokens) < 3 or tokens[0][0] != "name" or tokens[1] != ("op", "="):
-        raise MetadataError(f"formula {_short(text)} must read 'column = expression'")
+        raise MetadataError(f"formula {quoted(text)} must read 'column = expression'")
     parser = _Parser(tokens[2:], text)
     tree = parser.expression()
     if parser.position != len(parser.tokens):
-        raise MetadataError(f"formula {_short(text)}: unexpected "
+        raise MetadataError(f"formula {quoted(text)}: unexpected "
                             f"{parser.tokens[parser.position][1]!r}")
     return tokens[0][1], tree
 
@@ -104,21 +104,21 @@ class _Parser:
     def factor(self) -> Node:
         tok = self._peek()
         if tok is None:
-            raise MetadataError(f"formula {_short(self.text)} ends too early")
+            raise MetadataError(f"formula {quoted(self.text)} ends too early")
         self.position += 1
         if tok[0] == "number":
             return ("num", float(tok[1]))
         if tok[0] == "name":
             return ("col", tok[1])
         if tok[1] not in ("-", "("):
-            raise MetadataError(f"formula {_short(self.text)}: unexpected {tok[1]!r}")
+            raise MetadataError(f"formula {quoted(self.text)}: unexpected {tok[1]!r}")
         self._enter()
         if tok[1] == "-":
             node: Node = ("neg", self.factor())
         else:
             node = self.expression()
             if self._peek() != ("op", ")"):
-                raise MetadataError(f"formula {_short(self.text)}: missing ')'")
+                raise MetadataError(f"formula {quoted(self.text)}: missing ')'")
             self.position += 1
         self.depth -= 1
         return node
@@ -126,14 +126,9 @@ class _Parser:
     def _enter(self) -> None:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise MetadataError(f"formula {_short(self.text)}: parentheses and signs nest more "
+            raise MetadataError(f"formula {quoted(self.text)}: parentheses and signs nest more "
                                 f"than {MAX_NESTING} deep; write the expression flatter (or "
                                 "compute part of it in a column of its own)")
-
-
-def _short(text: str, limit: int = 80) -> str:
-    """``text`` quoted, cut to about ``limit`` characters for a message."""
-    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text):,} chars)"
 
 
 def _names(node: Node) -> list[str]:
