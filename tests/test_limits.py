@@ -5,8 +5,10 @@ never a RecursionError or gigabytes of memory."""
 
 from __future__ import annotations
 
+import re
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,3 +79,46 @@ def test_constraint_formula_in_metadata_nested_too_deep_is_a_metadata_error():
           "constraints": [{"type": "formula", "formula": f"x = {_nested(DEEP)}"}]}
     with pytest.raises(MetadataError, match="nest more than"):
         sim.Metadata.from_dict(md)
+
+
+# -- schema patterns -------------------------------------------------------------------------------
+def _pattern_problem(pattern: str) -> str:
+    with pytest.raises(MetadataError) as err:
+        sim.GenerationSchema.from_dict({"columns": {"code": {"pattern": pattern}}})
+    return str(err.value)
+
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("a{300000000}", "repeats more than 1,000 times"),
+    ("a{" + "9" * 5000 + "}", "repeats more than 1,000 times"),
+    ("x{2,300000000}", "repeats more than 1,000 times"),
+    ("((a{1000}){1000}){1000}", "values of up to 1,000,000,000 characters"),
+    ("[A-Z]{600}-[0-9]{600}", "values of up to 1,201 characters"),
+    ("((a{0}){1000}){1000}", "expands to 1,001,001 pieces"),
+    (_nested(DEEP), "groups nest more than 100 deep"),
+    ("(?:" * DEEP + "a" + ")" * DEEP, "groups nest more than 100 deep"),
+    ("a|" * FLAT + "a", "longer than the 100,000 characters"),
+    ("a|" * 20_000 + "a", "expands to 20,002 pieces"),
+    ("[ -\U0010ffff][ -\U0010ffff]", "character classes hold more than 100,000"),
+])
+def test_pattern_limits_are_checked_when_the_schema_is_loaded(pattern, message):
+    start = time.perf_counter()
+    problem = _pattern_problem(pattern)
+    assert "column 'code': pattern" in problem and message in problem, problem
+    assert len(problem) < 400 and time.perf_counter() - start < 2
+
+
+def test_pattern_within_the_limits_generates_matching_values():
+    pattern = "(" * 99 + "[A-Z]{2}-[0-9]{996}" + ")" * 99
+    df = sim.generate({"columns": {"code": {"pattern": pattern}}}, n=50, random_state=0)
+    assert df["code"].map(lambda v: re.fullmatch(pattern, v) is not None).all()
+
+
+def test_pattern_draws_large_samples_in_batches(monkeypatch):
+    from simulacra.schema import patterns
+
+    text = r"[A-Z]{2}-\d{3}(-X)?"
+    monkeypatch.setattr(patterns, "BATCH_CODES", 64)  # batches of 8 rows
+    values = patterns.compile_pattern(text).generate(np.random.default_rng(0), 500)
+    assert values.shape == (500,) and values.dtype == object and len(set(values)) > 400
+    assert all(re.fullmatch(text, v) for v in values)
