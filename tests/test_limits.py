@@ -122,3 +122,67 @@ def test_pattern_draws_large_samples_in_batches(monkeypatch):
     values = patterns.compile_pattern(text).generate(np.random.default_rng(0), 500)
     assert values.shape == (500,) and values.dtype == object and len(set(values)) > 400
     assert all(re.fullmatch(text, v) for v in values)
+
+
+# -- Faker providers reached through templates and arguments ---------------------------------
+TEMPLATE_PAYLOADS = [
+    ("pystr_format", {"string_format": "{{seed_instance}}"}, "seed_instance"),
+    ("pystr_format", {"string_format": "{{__class__}}"}, "__class__"),
+    ("pystr_format", {"string_format": "{{ random_int }}-{{seed}}"}, "seed"),
+    ("pystr_format", {"string_format": "{{parse}}"}, "parse"),
+    ("json", {"data_columns": {"a": "seed_instance"}, "num_rows": 1}, "seed_instance"),
+    ("json", {"data_columns": {"a": "{{__class__}}"}, "num_rows": 1}, "__class__"),
+    ("pylist", {"value_types": ["seed_instance"]}, "seed_instance"),
+]
+
+
+@pytest.mark.parametrize(("provider", "args", "name"), TEMPLATE_PAYLOADS)
+def test_faker_templates_reach_only_allowed_providers(provider, args, name):
+    schema = {"columns": {"code": {"faker": provider, "args": args}}}
+    with pytest.raises(MetadataError) as err:
+        sim.GenerationSchema.from_dict(schema)
+    text = str(err.value)
+    assert f"column 'code': Faker {provider}(" in text
+    assert f"{name!r} is not a Faker provider" in text
+
+
+@pytest.mark.parametrize("provider", ["seed_instance", "seed", "parse", "format", "__class__",
+                                      "get_formatter", "add_provider"])
+def test_faker_machinery_is_not_a_provider(provider):
+    with pytest.raises(MetadataError, match=f"column 'code': unknown Faker provider "
+                                            f"'{provider}'") as err:
+        sim.GenerationSchema.from_dict({"columns": {"code": {"faker": provider}}})
+    assert "did you mean 'seed_instance'" not in str(err.value)
+
+
+@pytest.mark.parametrize(("provider", "args", "name"), TEMPLATE_PAYLOADS)
+def test_faker_templates_are_refused_while_drawing_too(provider, args, name):
+    """A template may pick its names at random, so drawing checks them as well."""
+    from simulacra.schema import faker_pool
+
+    with pytest.raises(MetadataError, match=f"column 'code': Faker {provider}.*{name!r} is not"):
+        faker_pool.pool(provider, args, "en_US", 3, np.random.default_rng(0), column="code")
+    with pytest.raises(MetadataError, match=f"column 'code': Faker {provider}"):
+        faker_pool.unique_values(provider, args, "en_US", 3, np.random.default_rng(0),
+                                 suffix=True, column="code")
+
+
+def test_faker_templates_of_providers_are_reproducible():
+    columns = {"code": {"faker": "pystr_format",
+                        "args": {"string_format": "{{first_name}}-{{random_int}}-??"}},
+               "rows": {"faker": "json", "args": {"data_columns": {"n": "first_name"},
+                                                  "num_rows": 1}}}
+    first = sim.generate({"columns": columns}, n=30, random_state=4)
+    again = sim.generate({"columns": columns}, n=30, random_state=4)
+    other = sim.generate({"columns": columns}, n=30, random_state=5)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other) and first["code"].str.fullmatch(r"\w+-\d+-\w\w").all()
+
+
+def test_pii_fakers_are_guarded_too():
+    from simulacra.encoders.pii import make_faker
+
+    fake = make_faker("en_US", np.random.default_rng(0))
+    assert fake.pystr_format("{{first_name}}")
+    with pytest.raises(MetadataError, match="'seed_instance' is not a Faker provider"):
+        fake.pystr_format("{{seed_instance}}")
