@@ -81,6 +81,19 @@ def test_constraint_formula_in_metadata_nested_too_deep_is_a_metadata_error():
         sim.Metadata.from_dict(md)
 
 
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    (_nested(DEEP), "nests its groups too deeply"),
+    ("a{" + "9" * 5000 + "}", "not a valid regular expression"),
+    ("a{99999999999}", "not a valid regular expression"),
+])
+def test_regex_constraint_that_python_cannot_compile_is_a_metadata_error(pattern, message):
+    md = {"metadata_version": 1, "columns": {"a": {"kind": "text"}},
+          "constraints": [{"type": "regex", "column": "a", "pattern": pattern}]}
+    with pytest.raises(MetadataError, match=f"constraint #1: regex.*{message}") as err:
+        sim.Metadata.from_dict(md)
+    assert len(str(err.value)) < 500
+
 # -- schema patterns -------------------------------------------------------------------------------
 def _pattern_problem(pattern: str) -> str:
     with pytest.raises(MetadataError) as err:
