@@ -199,3 +199,75 @@ def test_pii_fakers_are_guarded_too():
     assert fake.pystr_format("{{first_name}}")
     with pytest.raises(MetadataError, match="'seed_instance' is not a Faker provider"):
         fake.pystr_format("{{seed_instance}}")
+
+
+# -- metadata, schema and pipeline documents -------------------------------------------------------
+DEEP_YAML = "columns: " + "[" * DEEP + "]" * DEEP + "\n"
+DEEP_JSON = '{"columns": ' + "[" * DEEP + "]" * DEEP + "}"
+
+
+@pytest.mark.parametrize(("load", "text"), [
+    (sim.Metadata.from_yaml, DEEP_YAML), (sim.Metadata.from_json, DEEP_JSON),
+    (sim.DatabaseMetadata.from_yaml, DEEP_YAML), (sim.DatabaseMetadata.from_json, DEEP_JSON),
+    (sim.GenerationSchema.from_yaml, DEEP_YAML), (sim.GenerationSchema.from_yaml, DEEP_JSON),
+])
+def test_documents_nested_too_deep_are_refused(load, text):
+    with pytest.raises(MetadataError, match="nest more than 64 deep"):
+        load(text)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_files_nested_too_deep_are_refused_by_every_loader(tmp_path, suffix):
+    path = tmp_path / f"deep{suffix}"
+    path.write_text(DEEP_JSON if suffix == ".json" else DEEP_YAML)
+    for load in (sim.Metadata.load, sim.DatabaseMetadata.load, sim.GenerationSchema.load):
+        with pytest.raises(MetadataError, match="nest more than 64 deep"):
+            load(path)
+
+
+def test_pipeline_config_nested_too_deep_gives_its_line():
+    from simulacra.errors import ConfigError
+    from simulacra.pipeline.document import parse_document
+
+    with pytest.raises(ConfigError, match=r"x.yaml: line 2, column \d+: not valid YAML "
+                                          r"\(lists and mappings nest more than 64 deep\)"):
+        parse_document("model: {name: gaussian_copula}\nsample: " + "[" * DEEP, "x.yaml")
+
+
+def test_documents_within_the_depth_limit_load():
+    from simulacra.io import MAX_DOCUMENT_DEPTH, load_json, load_yaml
+
+    value = "[" * (MAX_DOCUMENT_DEPTH - 1) + "]" * (MAX_DOCUMENT_DEPTH - 1)
+    assert load_yaml(f"a: {value}") == load_json(f'{{"a": {value}}}')
+
+
+def test_schema_file_is_read_bounded(tmp_path):
+    from simulacra.io import MAX_DOCUMENT_BYTES
+
+    path = tmp_path / "huge.yaml"
+    path.write_bytes(b"columns:\n  a: {kind: boolean}\n" + b"#" * MAX_DOCUMENT_BYTES)
+    with pytest.raises(MetadataError, match=r"Invalid generation schema[\s\S]*schema file "
+                                            r".*huge.yaml' is larger than 16,777,216 bytes"):
+        sim.GenerationSchema.load(path)
+    with pytest.raises(MetadataError, match=r"Invalid generation schema[\s\S]*cannot read "
+                                            r"schema file .*missing.yaml'"):
+        sim.GenerationSchema.load(tmp_path / "missing.yaml")
+
+
+def test_cli_generate_with_a_deep_schema_exits_2_without_traceback(tmp_path):
+    from typer.testing import CliRunner
+
+    from simulacra.cli import app
+
+    path = tmp_path / "deep.yaml"
+    path.write_text(DEEP_YAML)
+    result = CliRunner().invoke(app, ["generate", str(path), "-n", "3"])
+    assert result.exit_code == 2 and "nest more than 64 deep" in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, RecursionError)
+
+
+def test_cli_condition_values_nested_too_deep_stay_text():
+    from simulacra.cli.common import parse_pairs
+
+    deep = "[" * DEEP + "]" * DEEP
+    assert parse_pairs([f"a={deep}", "b=[1, 2]"], "--condition") == {"a": deep, "b": (1, 2)}
