@@ -192,6 +192,20 @@ def test_faker_templates_of_providers_are_reproducible():
     assert not first.equals(other) and first["code"].str.fullmatch(r"\w+-\d+-\w\w").all()
 
 
+@pytest.mark.parametrize(("column", "message"), [
+    ({"faker": "pystr", "args": {"max_chars": 10**9}}, "max_chars=1,000,000,000 is larger than"),
+    ({"faker": "pydecimal", "args": {"left_digits": 10**6}}, "left_digits=1,000,000 is larger"),
+    ({"faker": "bothify", "args": {"text": "#" * 20_000}}, "a text of 20,000 characters"),
+    ({"faker": "json", "args": {"data_columns": {"a": "x" * 5000}}}, "a text of 5,000"),
+    ({"faker": "binary"}, "makes values of 1,048,576 characters"),
+])
+def test_faker_arguments_cannot_ask_for_huge_values(column, message):
+    start = time.perf_counter()
+    with pytest.raises(MetadataError, match=f"column 'code': Faker .*{message}"):
+        sim.GenerationSchema.from_dict({"columns": {"code": column}})
+    assert time.perf_counter() - start < 2
+
+
 def test_pii_fakers_are_guarded_too():
     from simulacra.encoders.pii import make_faker
 

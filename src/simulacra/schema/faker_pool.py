@@ -43,6 +43,14 @@ BASE = 10_000
 MIN_DIGITS = 4
 _DIGIT = re.compile(r"\d")
 _HEADER = "Invalid generation schema"
+#: Largest size argument (``length``, ``nb_words``, ``num_rows``, ``max_chars``…) of a column.
+MAX_ARG_SIZE = 1000
+#: Longest text argument (a template, a ``bothify`` text) of a column.
+MAX_ARG_CHARS = 1000
+#: Longest value a column may make, in characters (or bytes, or characters of its text form).
+MAX_VALUE_CHARS = 10_000
+_SIZE_ARG = re.compile(r"(^|_)(count|depth|digits|len|length|levels|chars|nb|num|size|width|"
+                       r"height|elements|rows|files|words|sentences|texts)($|_)")
 
 
 def provider_name(provider: str) -> str:
@@ -80,12 +88,43 @@ def provider_problem(provider: Any, args: Any, locale: Any) -> str | None:
         hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
         return (f"unknown Faker provider {provider!r} for locale {locale!r}{hint}; see "
                 "https://faker.readthedocs.io/en/master/providers.html")
+    if (problem := _args_problem(args)) is not None:
+        return f"Faker {provider}: {problem}"
     try:
-        method(**args)
+        value = method(**args)
     except MetadataError as err:  # a template or an argument names something else
         return f"Faker {provider}({_args(args)}): {err.problems[0]}"
     except Exception as err:  # Faker's own message says which argument is wrong
         return f"Faker {provider}({_args(args)}) fails: {type(err).__name__}: {err}"
+    size = len(value) if isinstance(value, str | bytes) else len(str(value))
+    if size > MAX_VALUE_CHARS:
+        return (f"Faker {provider}({_args(args)}) makes values of {size:,} characters, more "
+                f"than the {MAX_VALUE_CHARS:,} allowed; ask for shorter ones")
+    return None
+
+
+def _args_problem(args: Mapping[str, Any]) -> str | None:
+    """A size argument or a text (at any depth) too large to call the provider with.
+
+    A schema may come from someone else: ``pystr(max_chars=10**9)`` or a 16 MB ``bothify``
+    text would take gigabytes per pool of values.
+    """
+    for key, value in args.items():
+        if (isinstance(value, int) and not isinstance(value, bool)
+                and _SIZE_ARG.search(str(key)) and abs(value) > MAX_ARG_SIZE):
+            return (f"argument {key}={value:,} is larger than the {MAX_ARG_SIZE:,} allowed for "
+                    "sizes")
+    stack: list[Any] = [args]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and len(value) > MAX_ARG_CHARS:
+            return (f"an argument holds a text of {len(value):,} characters, more than the "
+                    f"{MAX_ARG_CHARS:,} allowed")
+        if isinstance(value, Mapping):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple | set):
+            stack.extend(value)
     return None
 
 
