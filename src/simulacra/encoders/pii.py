@@ -46,7 +46,7 @@ def make_faker(locale: str, rng: np.random.Generator) -> Any:
     except AttributeError as exc:
         raise ParameterError(f"The 'locale' parameter must be a Faker locale such as "
                              f"'en_US'. Got {locale!r} instead.") from exc
-    for generator in fake._factories:
+    for generator in fake.factories:
         guard_formatters(generator)
     fake.seed_instance(child_seed(rng))
     return fake
