@@ -57,6 +57,21 @@ def check_param(name: str, value: object, allowed: str, ok: bool) -> None:
         raise ParameterError(f"The {name!r} parameter must be {allowed}. Got {value!r} instead.")
 
 
+def quoted(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, cut after ``limit`` characters (with its length).
+
+    A formula or pattern read from a file can be megabytes long; messages quote its start.
+
+    >>> quoted("a + b")
+    "'a + b'"
+    >>> quoted("1 + " * 1000, limit=8)
+    "'1 + 1 + '… (4,000 chars)"
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} chars)"
+
+
 class ConfigError(MetadataError):
     """A pipeline configuration is invalid: ``problems`` lists every one, each with its line."""
 

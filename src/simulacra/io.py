@@ -10,14 +10,17 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pandas as pd
+import yaml
 
 from simulacra.errors import DataError
 
@@ -211,6 +214,96 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 #: Largest metadata, schema or configuration file read (a document, not data).
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+#: Deepest nesting of lists and mappings in such a document (the deepest schema has about 8).
+MAX_DOCUMENT_DEPTH = 64
+_TOO_DEEP = f"lists and mappings nest more than {MAX_DOCUMENT_DEPTH} deep"
+
+
+class DepthLimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a document nested deeper than :data:`MAX_DOCUMENT_DEPTH`.
+
+    The composer recurses once per level, so 1,000 nested lists raised ``RecursionError``; here
+    they raise a ``yaml.YAMLError`` with the line, like any syntax error.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self._depth >= MAX_DOCUMENT_DEPTH:
+            raise yaml.composer.ComposerError(None, None, _TOO_DEEP, self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` through :class:`DepthLimitedLoader` (errors are ``yaml.YAMLError``).
+
+    >>> load_yaml("a: [1, {b: 2}]")
+    {'a': [1, {'b': 2}]}
+    >>> try:
+    ...     load_yaml("[" * 100 + "]" * 100)
+    ... except yaml.YAMLError as err:
+    ...     print(err.problem, "at column", err.problem_mark.column + 1)
+    lists and mappings nest more than 64 deep at column 65
+    """
+    loader = DepthLimitedLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def load_json(text: str) -> Any:
+    """``json.loads`` refusing nesting past :data:`MAX_DOCUMENT_DEPTH` with a
+    ``json.JSONDecodeError`` at the first bracket too deep.
+
+    >>> load_json('{"a": [1, {"b": 2}]}')
+    {'a': [1, {'b': 2}]}
+    >>> try:
+    ...     load_json("[" * 100 + "]" * 100)
+    ... except json.JSONDecodeError as err:
+    ...     print(err.msg, "at column", err.colno)
+    lists and mappings nest more than 64 deep at column 65
+    """
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        data = None
+    else:
+        if _depth(data) <= MAX_DOCUMENT_DEPTH:
+            return data
+    raise json.JSONDecodeError(_TOO_DEEP, text, _too_deep_at(text))
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and dicts nest in ``data`` (walked without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in (value.values() if isinstance(value, dict)
+                                                  else value))
+    return deepest
+
+
+def _too_deep_at(text: str) -> int:
+    """The position of the first JSON bracket nested deeper than the limit."""
+    depth = 0
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DOCUMENT_DEPTH:
+                return match.start()
+        elif bracket in "]}":
+            depth -= 1
+    return 0
 
 
 def read_text_bounded(path: str | Path, *, what: str = "file",

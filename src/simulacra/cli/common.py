@@ -85,6 +85,7 @@ def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
     import yaml
 
     from simulacra.errors import ParameterError
+    from simulacra.io import load_yaml
 
     out: dict[str, Any] = {}
     for pair in pairs or []:
@@ -92,7 +93,7 @@ def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ParameterError(f"{option} expects KEY=VALUE, got {pair!r}")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else raw
+            value = load_yaml(raw) if raw.strip() else raw
         except yaml.YAMLError:
             value = raw
         out[key.strip()] = tuple(value) if isinstance(value, list) else value

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from simulacra.errors import quoted
 from simulacra.kinds import KINDS, ColumnKind
 
 State = dict[str, Any]
@@ -82,7 +83,8 @@ class Constraint(ABC):
         return out
 
     def __str__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if k != "type")
+        args = ", ".join(f"{k}={quoted(v) if isinstance(v, str) else repr(v)}"
+                         for k, v in self.to_dict().items() if k != "type")
         return f"{self.type}({args})"
 
 

@@ -2,7 +2,9 @@
 
 The expression is parsed by a small recursive-descent parser that knows only column names,
 numbers, ``+ - * /`` and parentheses; nothing is ever evaluated as Python code. Names that are
-not identifiers go in backticks: ``` `net-pay` = `gross-pay` - tax ```.
+not identifiers go in backticks: ``` `net-pay` = `gross-pay` - tax ```. Parentheses and signs
+nest at most :data:`MAX_NESTING` deep; a chain of terms (``a + b - c + …``) is one node, so a
+long flat expression is read and computed without deep recursion.
 
 >>> import pandas as pd
 >>> f = Formula("total = a + 2 * b")
@@ -36,7 +38,7 @@ from simulacra.constraints.base import (
     ordered,
     restore_datetimes,
 )
-from simulacra.errors import MetadataError
+from simulacra.errors import MetadataError, quoted
 from simulacra.kinds import ColumnKind, column_from_dict
 from simulacra.precision import decimals_of
 
@@ -44,7 +46,11 @@ _TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)"
                     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|`(?P<quoted>[^`]+)`"
                     r"|(?P<op>[-+*/()=]))")
 _UNITS = ("D", "h", "min", "s", "ms", "us", "ns")
-Node = tuple[Any, ...]  # ("num", x) | ("col", name) | ("neg", node) | (op, left, right)
+#: Deepest nesting of parentheses and signs (``-(-(a))``) a formula may have.
+MAX_NESTING = 100
+# ("num", x) | ("col", name) | ("neg", node) | ("chain", first, ((op, node), ...)): a chain
+# applies its operators left to right (``a - b + c`` is ``(a - b) + c``).
+Node = tuple[Any, ...]
 
 
 def parse(text: str) -> tuple[str, Node]:
@@ -55,19 +61,19 @@ def parse(text: str) -> tuple[str, Node]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise MetadataError(f"formula {text!r}: cannot read {text[position:]!r}; use column "
-                                "names (`quoted` when not identifiers), numbers, + - * / and "
-                                "parentheses")
+            raise MetadataError(f"formula {quoted(text)}: cannot read "
+                                f"{quoted(text[position:], 40)}; use column names (`quoted` "
+                                "when not identifiers), numbers, + - * / and parentheses")
         kind = match.lastgroup or "op"
         value = match.group(kind)
         tokens.append(("name" if kind == "quoted" else kind, value))
         position = match.end()
     if len(tokens) < 3 or tokens[0][0] != "name" or tokens[1] != ("op", "="):
-        raise MetadataError(f"formula {text!r} must read 'column = expression'")
+        raise MetadataError(f"formula {quoted(text)} must read 'column = expression'")
     parser = _Parser(tokens[2:], text)
     tree = parser.expression()
     if parser.position != len(parser.tokens):
-        raise MetadataError(f"formula {text!r}: unexpected "
+        raise MetadataError(f"formula {quoted(text)}: unexpected "
                             f"{parser.tokens[parser.position][1]!r}")
     return tokens[0][1], tree
 
@@ -75,42 +81,54 @@ def parse(text: str) -> tuple[str, Node]:
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]], text: str):
         self.tokens, self.text, self.position = tokens, text, 0
+        self.depth = 0
 
     def _peek(self) -> tuple[str, str] | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
 
     def expression(self) -> Node:
-        node = self.term()
-        while (tok := self._peek()) is not None and tok[1] in ("+", "-"):
-            self.position += 1
-            node = (tok[1], node, self.term())
-        return node
+        return self._chain(self.term, ("+", "-"))
 
     def term(self) -> Node:
-        node = self.factor()
-        while (tok := self._peek()) is not None and tok[1] in ("*", "/"):
+        return self._chain(self.factor, ("*", "/"))
+
+    def _chain(self, operand: Any, ops: tuple[str, ...]) -> Node:
+        """``operand (op operand)*`` as one flat node (a single operand as itself)."""
+        first = operand()
+        rest = []
+        while (tok := self._peek()) is not None and tok[1] in ops:
             self.position += 1
-            node = (tok[1], node, self.factor())
-        return node
+            rest.append((tok[1], operand()))
+        return ("chain", first, tuple(rest)) if rest else first
 
     def factor(self) -> Node:
         tok = self._peek()
         if tok is None:
-            raise MetadataError(f"formula {self.text!r} ends too early")
+            raise MetadataError(f"formula {quoted(self.text)} ends too early")
         self.position += 1
         if tok[0] == "number":
             return ("num", float(tok[1]))
         if tok[0] == "name":
             return ("col", tok[1])
+        if tok[1] not in ("-", "("):
+            raise MetadataError(f"formula {quoted(self.text)}: unexpected {tok[1]!r}")
+        self._enter()
         if tok[1] == "-":
-            return ("neg", self.factor())
-        if tok[1] == "(":
+            node: Node = ("neg", self.factor())
+        else:
             node = self.expression()
             if self._peek() != ("op", ")"):
-                raise MetadataError(f"formula {self.text!r}: missing ')'")
+                raise MetadataError(f"formula {quoted(self.text)}: missing ')'")
             self.position += 1
-            return node
-        raise MetadataError(f"formula {self.text!r}: unexpected {tok[1]!r}")
+        self.depth -= 1
+        return node
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise MetadataError(f"formula {quoted(self.text)}: parentheses and signs nest more "
+                                f"than {MAX_NESTING} deep; write the expression flatter (or "
+                                "compute part of it in a column of its own)")
 
 
 def _names(node: Node) -> list[str]:
@@ -118,7 +136,9 @@ def _names(node: Node) -> list[str]:
         return [node[1]]
     if node[0] == "num":
         return []
-    return [name for child in node[1:] for name in _names(child)]
+    if node[0] == "neg":
+        return _names(node[1])
+    return _names(node[1]) + [name for _, child in node[2] for name in _names(child)]
 
 
 def _evaluate(node: Node, values: dict[str, np.ndarray]) -> np.ndarray | float:
@@ -129,15 +149,21 @@ def _evaluate(node: Node, values: dict[str, np.ndarray]) -> np.ndarray | float:
         return values[node[1]]
     if op == "neg":
         return -_evaluate(node[1], values)
-    left, right = _evaluate(node[1], values), _evaluate(node[2], values)
+    result = _evaluate(node[1], values)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if op == "+":
-            return left + right
-        if op == "-":
-            return left - right
-        if op == "*":
-            return left * right
-        return left / right
+        for sign, child in node[2]:
+            result = _apply(sign, result, _evaluate(child, values))
+    return result
+
+
+def _apply(op: str, left: Any, right: Any) -> Any:
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    return left / right
 
 
 @dataclass(frozen=True)

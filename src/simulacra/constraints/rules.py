@@ -81,8 +81,12 @@ class Regex(Constraint):
         out = super().problems(metadata)
         try:
             re.compile(self.pattern)
-        except (re.error, TypeError) as err:
+        except (re.error, TypeError, ValueError, OverflowError) as err:
+            # ValueError: a count of thousands of digits; OverflowError: a count past 2**32
             out.append(f"{self}: pattern is not a valid regular expression: {err}")
+        except RecursionError:  # Python's regex parser recurses once per nested group
+            out.append(f"{self}: pattern nests its groups too deeply for Python's regular "
+                       "expressions; write it flatter")
         return out
 
 

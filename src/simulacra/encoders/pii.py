@@ -18,7 +18,7 @@ import pandas as pd
 
 from simulacra.encoders.base import State
 from simulacra.encoders.missing import GeneratedEncoder
-from simulacra.errors import DataError, ParameterError
+from simulacra.errors import DataError, MetadataError, ParameterError
 from simulacra.kinds import PII, column_from_dict
 from simulacra.randomness import child_seed
 
@@ -34,7 +34,11 @@ POOL_SIZE = 5000
 
 
 def make_faker(locale: str, rng: np.random.Generator) -> Any:
-    """A Faker instance for ``locale`` seeded from ``rng`` (never from global state)."""
+    """A Faker instance for ``locale`` seeded from ``rng`` (never from global state).
+
+    Only the locale's providers can be reached through it, also by name from inside Faker:
+    see :func:`guard_formatters`.
+    """
     from faker import Faker
 
     try:
@@ -42,8 +46,49 @@ def make_faker(locale: str, rng: np.random.Generator) -> Any:
     except AttributeError as exc:
         raise ParameterError(f"The 'locale' parameter must be a Faker locale such as "
                              f"'en_US'. Got {locale!r} instead.") from exc
+    for generator in fake.factories:
+        guard_formatters(generator)
     fake.seed_instance(child_seed(rng))
     return fake
+
+
+def provider_method(fake: Any, name: object) -> Any | None:
+    """The method ``name`` of ``fake`` when it is a public method of one of its Faker
+    providers (``name``, ``email``, ``pystr_format``…), else None.
+
+    This is the allow-list: Faker's own machinery (``seed_instance``, ``seed``, ``parse``,
+    ``format``, ``__class__``…) is not a provider, and calling it would reseed the generator,
+    touch global random state or print object addresses, so values would stop depending on the
+    seed alone.
+    """
+    from faker.providers import BaseProvider
+
+    if not isinstance(name, str) or name.startswith("_"):
+        return None
+    try:
+        method = getattr(fake, name, None)
+    except Exception:  # Faker's proxy raises TypeError for 'seed'
+        return None
+    return method if isinstance(getattr(method, "__self__", None), BaseProvider) else None
+
+
+def guard_formatters(generator: Any) -> None:
+    """Let ``generator`` resolve only provider names (see :func:`provider_method`).
+
+    Faker calls other methods by name in templates (``pystr_format("{{name}}")``) and in some
+    arguments (``json(data_columns=...)``, ``pylist(value_types=...)``); every such call goes
+    through ``Generator.get_formatter``, which this replaces on the instance. A name that is
+    not a provider raises :class:`~simulacra.errors.MetadataError`.
+    """
+    def get_formatter(formatter: str) -> Any:
+        method = provider_method(generator, formatter)
+        if method is None:
+            raise MetadataError(f"{formatter!r} is not a Faker provider; templates "
+                                "('{{name}}') and arguments that name providers may only name "
+                                "the locale's providers, such as 'name' or 'email'")
+        return method
+
+    generator.get_formatter = get_formatter
 
 
 class PIIEncoder(GeneratedEncoder):

@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 
 from simulacra.errors import MetadataError
+from simulacra.io import load_json, load_yaml
 from simulacra.kinds import Id
 from simulacra.metadata.detect.keys import detect_keys
 from simulacra.metadata.keys import NULL as NULL_KEY
@@ -506,7 +507,7 @@ class DatabaseMetadata:
     @classmethod
     def from_yaml(cls, text: str) -> DatabaseMetadata:
         try:
-            return cls.from_dict(yaml.safe_load(text))
+            return cls.from_dict(load_yaml(text))
         except yaml.YAMLError as err:
             raise MetadataError(f"database metadata is not valid YAML: {err}") from None
 
@@ -516,7 +517,7 @@ class DatabaseMetadata:
     @classmethod
     def from_json(cls, text: str) -> DatabaseMetadata:
         try:
-            return cls.from_dict(json.loads(text))
+            return cls.from_dict(load_json(text))
         except json.JSONDecodeError as err:
             raise MetadataError(f"database metadata is not valid JSON: {err}") from None
 

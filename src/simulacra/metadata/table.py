@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from simulacra.errors import MetadataError
+from simulacra.io import load_json, load_yaml
 from simulacra.kinds import KINDS, ColumnKind, Datetime, Id, Numerical, column_from_dict
 
 if TYPE_CHECKING:
@@ -464,7 +465,7 @@ class Metadata(Mapping[str, ColumnKind]):
     @classmethod
     def from_json(cls, text: str) -> Metadata:
         try:
-            return cls.from_dict(json.loads(text))
+            return cls.from_dict(load_json(text))
         except json.JSONDecodeError as err:
             raise MetadataError(f"metadata is not valid JSON: {err}") from None
 
@@ -474,7 +475,7 @@ class Metadata(Mapping[str, ColumnKind]):
     @classmethod
     def from_yaml(cls, text: str) -> Metadata:
         try:
-            return cls.from_dict(yaml.safe_load(text))
+            return cls.from_dict(load_yaml(text))
         except yaml.YAMLError as err:
             raise MetadataError(f"metadata is not valid YAML: {err}") from None
 

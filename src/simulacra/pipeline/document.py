@@ -1,9 +1,9 @@
 """A YAML document read with the line of every key, so that errors can point at them.
 
-The text is parsed with PyYAML's safe loader (no tags that build objects) from a bounded read;
-:func:`read_document` returns the data and a map from a key path (``("model", "params")``, a list
-item's index as an int) to its 1-based line, and :func:`line_of` finds the nearest line for a
-path pydantic reports.
+The text is parsed with PyYAML's safe loader (no tags that build objects; nesting bounded by
+:class:`~simulacra.io.DepthLimitedLoader`) from a bounded read; :func:`read_document` returns
+the data and a map from a key path (``("model", "params")``, a list item's index as an int) to
+its 1-based line, and :func:`line_of` finds the nearest line for a path pydantic reports.
 
 >>> data, lines = parse_document("a: 1\\nb:\\n  c: [x, y]\\n", "x.yaml")
 >>> data, lines[("b", "c")], line_of(lines, ("b", "c", 1, "deep"))
@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from simulacra.errors import ConfigError
+from simulacra.io import DepthLimitedLoader
 
 Lines = dict[tuple[Any, ...], int]
 
@@ -36,7 +37,7 @@ def read_document(path: str | Path) -> tuple[Any, Lines]:
 
 def parse_document(text: str, name: str) -> tuple[Any, Lines]:
     """Parse ``text``; a syntax error is a :class:`ConfigError` with its line and column."""
-    loader = yaml.SafeLoader(text)
+    loader = DepthLimitedLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

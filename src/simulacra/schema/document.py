@@ -29,6 +29,7 @@ import yaml
 
 from simulacra.constraints import Constraint, FixedCombinations, constraint_from_dict
 from simulacra.errors import MetadataError
+from simulacra.io import load_yaml, read_text_bounded
 from simulacra.schema.kinds import (
     BooleanColumn,
     CategoricalColumn,
@@ -158,7 +159,7 @@ class GenerationSchema:
     @classmethod
     def from_yaml(cls, text: str, *, name: str = "table") -> GenerationSchema:
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
         except yaml.YAMLError as err:
             raise MetadataError(f"the schema is not valid YAML: {err}", header=_HEADER) from None
         return cls.from_dict(data if data is not None else {}, name=name)
@@ -171,10 +172,9 @@ class GenerationSchema:
         """Read a YAML (or JSON) schema file; a one-table schema is named after the file."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise MetadataError(f"cannot read schema file {str(path)!r}: {err.strerror}",
-                                header=_HEADER) from None
+            text = read_text_bounded(path, what="schema file")
+        except MetadataError as err:  # missing, too large or not UTF-8
+            raise MetadataError(err.problems, header=_HEADER) from None
         return cls.from_yaml(text, name=path.stem.split(".")[0])
 
     # -- structure -------------------------------------------------------------------------

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulacra.encoders.pii import FAKER_METHODS, make_faker
-from simulacra.errors import DataError
+from simulacra.encoders.pii import FAKER_METHODS, make_faker, provider_method
+from simulacra.errors import DataError, MetadataError
 from simulacra.randomness import child_seed
 
 #: Unique columns up to this size are distinct Faker values, shuffled.
@@ -42,6 +42,15 @@ BASE = 10_000
 #: Values with at least this many digits can be made unique by redrawing their digits.
 MIN_DIGITS = 4
 _DIGIT = re.compile(r"\d")
+_HEADER = "Invalid generation schema"
+#: Largest size argument (``length``, ``nb_words``, ``num_rows``, ``max_chars``…) of a column.
+MAX_ARG_SIZE = 1000
+#: Longest text argument (a template, a ``bothify`` text) of a column.
+MAX_ARG_CHARS = 1000
+#: Longest value a column may make, in characters (or bytes, or characters of its text form).
+MAX_VALUE_CHARS = 10_000
+_SIZE_ARG = re.compile(r"(^|_)(count|depth|digits|len|length|levels|chars|nb|num|size|width|"
+                       r"height|elements|rows|files|words|sentences|texts)($|_)")
 
 
 def provider_name(provider: str) -> str:
@@ -55,9 +64,11 @@ def _validator(locale: str) -> Any:
 
 
 def provider_problem(provider: Any, args: Any, locale: Any) -> str | None:
-    """Why ``provider(**args)`` cannot make values in ``locale`` (None when it can)."""
-    from faker.providers import BaseProvider
+    """Why ``provider(**args)`` cannot make values in ``locale`` (None when it can).
 
+    Only the locale's providers are allowed (:func:`~simulacra.encoders.pii.provider_method`),
+    also when named inside a template or an argument.
+    """
     from simulacra.errors import ParameterError
 
     if not isinstance(provider, str) or not provider:
@@ -68,20 +79,52 @@ def provider_problem(provider: Any, args: Any, locale: Any) -> str | None:
         fake = _validator(locale)
     except ParameterError as err:
         return str(err)
-    method = getattr(fake, provider_name(provider), None)
-    if provider.startswith("_") or not isinstance(getattr(method, "__self__", None),
-                                                  BaseProvider):
+    method = provider_method(fake, provider_name(provider))
+    if method is None:
         import difflib
 
-        names = [n for n in dir(fake) if not n.startswith("_")]
+        names = [n for n in dir(fake) if provider_method(fake, n) is not None]
         close = difflib.get_close_matches(provider, names, n=3)
         hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
         return (f"unknown Faker provider {provider!r} for locale {locale!r}{hint}; see "
                 "https://faker.readthedocs.io/en/master/providers.html")
+    if (problem := _args_problem(args)) is not None:
+        return f"Faker {provider}: {problem}"
     try:
-        method(**args)
+        value = method(**args)
+    except MetadataError as err:  # a template or an argument names something else
+        return f"Faker {provider}({_args(args)}): {err.problems[0]}"
     except Exception as err:  # Faker's own message says which argument is wrong
         return f"Faker {provider}({_args(args)}) fails: {type(err).__name__}: {err}"
+    size = len(value) if isinstance(value, str | bytes) else len(str(value))
+    if size > MAX_VALUE_CHARS:
+        return (f"Faker {provider}({_args(args)}) makes values of {size:,} characters, more "
+                f"than the {MAX_VALUE_CHARS:,} allowed; ask for shorter ones")
+    return None
+
+
+def _args_problem(args: Mapping[str, Any]) -> str | None:
+    """A size argument or a text (at any depth) too large to call the provider with.
+
+    A schema may come from someone else: ``pystr(max_chars=10**9)`` or a 16 MB ``bothify``
+    text would take gigabytes per pool of values.
+    """
+    for key, value in args.items():
+        if (isinstance(value, int) and not isinstance(value, bool)
+                and _SIZE_ARG.search(str(key)) and abs(value) > MAX_ARG_SIZE):
+            return (f"argument {key}={value:,} is larger than the {MAX_ARG_SIZE:,} allowed for "
+                    "sizes")
+    stack: list[Any] = [args]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and len(value) > MAX_ARG_CHARS:
+            return (f"an argument holds a text of {len(value):,} characters, more than the "
+                    f"{MAX_ARG_CHARS:,} allowed")
+        if isinstance(value, Mapping):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple | set):
+            stack.extend(value)
     return None
 
 
@@ -89,17 +132,31 @@ def _args(args: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in args.items())
 
 
-def _method(provider: str, args: Mapping[str, Any], locale: str,
-            rng: np.random.Generator) -> Callable[[], Any]:
+def _method(provider: str, args: Mapping[str, Any], locale: str, rng: np.random.Generator,
+            column: str) -> Callable[[], Any]:
+    """``provider(**args)`` as a call; a template that reaches past the allow-list is a
+    :class:`MetadataError` naming ``column`` (a template may pick its names at random, so the
+    check at load time cannot see every one)."""
     fake = make_faker(locale, rng)
-    method = getattr(fake, provider_name(provider))
-    return lambda: method(**args)
+    method = provider_method(fake, provider_name(provider))
+    if method is None:
+        raise MetadataError(f"column {column!r}: {provider!r} is not a Faker provider",
+                            header=_HEADER)
+
+    def call() -> Any:
+        try:
+            return method(**args)
+        except MetadataError as err:
+            raise MetadataError(f"column {column!r}: Faker {provider}({_args(args)}): "
+                                f"{err.problems[0]}", header=_HEADER) from None
+
+    return call
 
 
 def pool(provider: str, args: Mapping[str, Any], locale: str, size: int,
-         rng: np.random.Generator) -> np.ndarray:
+         rng: np.random.Generator, *, column: str = "?") -> np.ndarray:
     """``size`` values of one provider from a Faker seeded by ``rng`` (an object array)."""
-    call = _method(provider, args, locale, rng)
+    call = _method(provider, args, locale, rng, column)
     out = np.empty(size, dtype=object)
     out[:] = [_plain(call()) for _ in range(size)]
     return out
@@ -125,7 +182,7 @@ def distinct(call: Callable[[], Any], target: int, attempts: int) -> list[Any]:
 def unique_values(provider: str, args: Mapping[str, Any], locale: str, k: int,
                   rng: np.random.Generator, *, suffix: bool, column: str = "?") -> np.ndarray:
     """``k`` distinct values of ``provider`` (see the module doc for how)."""
-    call = _method(provider, args, locale, np.random.default_rng(child_seed(rng)))
+    call = _method(provider, args, locale, np.random.default_rng(child_seed(rng)), column)
     target = k if k <= DIRECT else BASE
     base = distinct(call, target, attempts=3 * target + 100)
     if len(base) >= k:

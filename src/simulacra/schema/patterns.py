@@ -7,6 +7,13 @@ quantifiers ``?``, ``{n}``, ``{m,n}``, ``{n,}``, ``*`` and ``+`` (open-ended one
 :data:`OPEN_REPEAT` extra times). Anchors ``^``/``$`` at the ends are ignored; anything else
 (backreferences, lookarounds) is refused with a clear message.
 
+A pattern comes from a file someone else may have written, so what it can cost is bounded when
+it is compiled, before anything is drawn: groups nest at most :data:`MAX_NESTING` deep, a value
+is at most :data:`MAX_LENGTH` characters (``a{300000000}`` is refused, it would take gigabytes
+per thousand rows), and the pattern expands to at most :data:`MAX_PIECES` pieces drawn per
+batch of rows (``((a{0}){1000}){1000}`` draws nothing a million times); its text and the
+characters of its classes are bounded too (:data:`MAX_TEXT`, :data:`MAX_CLASS_CHARS`).
+
 Every node draws a ``(rows, width)`` array of Unicode code points, 0 marking an unused slot; the
 final array is compacted and viewed as fixed-width strings, so a million values cost a few
 numpy passes.
@@ -26,10 +33,22 @@ from functools import lru_cache
 
 import numpy as np
 
-from simulacra.errors import MetadataError
+from simulacra.errors import MetadataError, quoted
 
 #: ``*`` and ``+`` (and ``{n,}``) repeat at most this many times beyond their minimum.
 OPEN_REPEAT = 8
+#: Deepest nesting of groups ``( )`` a pattern may have.
+MAX_NESTING = 100
+#: Longest value a pattern may generate, in characters (so also the largest repeat count).
+MAX_LENGTH = 1000
+#: Most pieces (characters, groups, repeated copies) a pattern may expand to.
+MAX_PIECES = 10_000
+#: Most characters all the classes (``[A-Z]``, ``[^x]``) of a pattern may hold together.
+MAX_CLASS_CHARS = 100_000
+#: Longest pattern text read.
+MAX_TEXT = 100_000
+#: Code points drawn at once (64 MB); more rows are drawn in batches.
+BATCH_CODES = 2 ** 24
 _PRINTABLE = [c for c in string.printable if c not in "\t\n\r\x0b\x0c"]
 _CLASSES = {"d": string.digits, "w": string.ascii_letters + string.digits + "_", "s": " "}
 _DOT = string.ascii_letters + string.digits
@@ -42,6 +61,14 @@ class Node:
         raise NotImplementedError
 
     def capacity(self) -> float:
+        raise NotImplementedError
+
+    def width(self) -> int:
+        """The longest value this node draws, in characters."""
+        raise NotImplementedError
+
+    def pieces(self) -> int:
+        """How many nodes one :meth:`generate` call draws (the work per batch of rows)."""
         raise NotImplementedError
 
 
@@ -60,6 +87,12 @@ class Chars(Node):
     def capacity(self) -> float:
         return float(len(self.codes))
 
+    def width(self) -> int:
+        return 1
+
+    def pieces(self) -> int:
+        return 1
+
 
 @dataclass(frozen=True)
 class Sequence(Node):
@@ -72,6 +105,12 @@ class Sequence(Node):
 
     def capacity(self) -> float:
         return float(np.prod([p.capacity() for p in self.parts])) if self.parts else 1.0
+
+    def width(self) -> int:
+        return sum(p.width() for p in self.parts)
+
+    def pieces(self) -> int:
+        return 1 + sum(p.pieces() for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -92,6 +131,12 @@ class Alternation(Node):
 
     def capacity(self) -> float:
         return float(sum(b.capacity() for b in self.branches))
+
+    def width(self) -> int:
+        return max(b.width() for b in self.branches)
+
+    def pieces(self) -> int:
+        return 1 + sum(b.pieces() for b in self.branches)
 
 
 @dataclass(frozen=True)
@@ -114,6 +159,12 @@ class Repeat(Node):
         each = self.node.capacity()
         return float(sum(each ** c for c in range(self.low, self.high + 1)))
 
+    def width(self) -> int:
+        return self.node.width() * self.high
+
+    def pieces(self) -> int:
+        return 1 + self.node.pieces() * self.high
+
 
 @dataclass(frozen=True)
 class Pattern:
@@ -123,7 +174,17 @@ class Pattern:
     root: Node
 
     def generate(self, rng: np.random.Generator, k: int) -> np.ndarray:
-        """``k`` matching strings as an object array."""
+        """``k`` matching strings as an object array, drawn in batches of at most
+        :data:`BATCH_CODES` code points."""
+        batch = max(1, BATCH_CODES // max(1, self.root.width()))
+        if k <= batch:
+            return self._generate(rng, k)
+        out = np.empty(k, dtype=object)
+        for start in range(0, k, batch):
+            out[start:start + batch] = self._generate(rng, min(batch, k - start))
+        return out
+
+    def _generate(self, rng: np.random.Generator, k: int) -> np.ndarray:
         codes = self.root.generate(rng, k)
         if codes.shape[1] == 0:
             return np.full(k, "", dtype=object)
@@ -144,24 +205,40 @@ def compile_pattern(text: str) -> Pattern:
     """Parse ``text``; :class:`MetadataError` naming the position of what is not supported."""
     if not isinstance(text, str):
         raise MetadataError(f"pattern must be text such as '[A-Z]{{3}}-\\d{{4}}', got {text!r}")
+    if len(text) > MAX_TEXT:
+        raise MetadataError(f"pattern {quoted(text)} is longer than the {MAX_TEXT:,} characters "
+                            "allowed")
     parser = _Parser(text)
     root = parser.alternation()
     if parser.pos < parser.end:
         parser.fail("unbalanced ')'")
+    _check_size(text, root)
     return Pattern(text, root)
+
+
+def _check_size(text: str, root: Node) -> None:
+    """Refuse a pattern whose values or work per batch would be too large to draw."""
+    if (width := root.width()) > MAX_LENGTH:
+        raise MetadataError(f"pattern {quoted(text)} makes values of up to {width:,} characters, "
+                            f"more than the {MAX_LENGTH:,} allowed; use smaller repeat counts")
+    if (pieces := root.pieces()) > MAX_PIECES:
+        raise MetadataError(f"pattern {quoted(text)} expands to {pieces:,} pieces, more than the "
+                            f"{MAX_PIECES:,} allowed; use fewer alternatives or nested repeats")
 
 
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
+        self.depth = 0
+        self.class_chars = 0
         if text.startswith("^"):
             self.pos = 1
         self.end = len(text) - 1 if text.endswith("$") and not text.endswith("\\$") \
             else len(text)
 
     def fail(self, what: str) -> None:
-        raise MetadataError(f"pattern {self.text!r}: {what} at position {self.pos}; patterns "
+        raise MetadataError(f"pattern {quoted(self.text)}: {what} at position {self.pos}; patterns "
                             "support literals, ., [classes], \\d \\w \\s, (groups|alternatives) "
                             "and the quantifiers ? * + {n} {m,n}")
 
@@ -190,10 +267,16 @@ class _Parser:
                 self.pos += 2
             elif self.peek() == "?":
                 self.fail("lookarounds and named groups are not supported")
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise MetadataError(f"pattern {quoted(self.text)}: groups nest more than "
+                                    f"{MAX_NESTING} deep at position {self.pos - 1}; write the "
+                                    "pattern flatter")
             node = self.alternation()
             if self.peek() != ")":
                 self.fail("missing ')'")
             self.pos += 1
+            self.depth -= 1
             return node
         if c == "[":
             return Chars(self.char_class())
@@ -247,14 +330,24 @@ class _Parser:
                 end = self.escape() if nxt == "\\" else nxt
                 if len(end) != 1 or ord(end) < ord(piece):
                     self.fail(f"bad range {piece}-{end}")
+                self.count_class_chars(ord(end) - ord(piece) + 1)
                 chars += [chr(i) for i in range(ord(piece), ord(end) + 1)]
             else:
+                self.count_class_chars(len(piece))
                 chars += list(piece)
         if negate:
             chars = [c for c in _PRINTABLE if c not in set(chars)]
         if not chars:
             self.fail("an empty character class")
         return tuple(ord(c) for c in dict.fromkeys(chars))
+
+    def count_class_chars(self, size: int) -> None:
+        """Add ``size`` characters to the classes' total, refused past the limit."""
+        self.class_chars += size
+        if self.class_chars > MAX_CLASS_CHARS:
+            raise MetadataError(f"pattern {quoted(self.text)}: its character classes hold more "
+                                f"than {MAX_CLASS_CHARS:,} characters (at position {self.pos}); "
+                                "use narrower ranges")
 
     def quantified(self, node: Node) -> Node:
         c = self.peek()
@@ -271,6 +364,8 @@ class _Parser:
             if not lo_text.strip().isdigit() or (hi_text.strip() and
                                                  not hi_text.strip().isdigit()):
                 self.fail(f"cannot read the quantifier {{{body}}}")
+            self.check_count(lo_text, body)
+            self.check_count(hi_text, body)
             low = int(lo_text)
             high = int(hi_text) if hi_text.strip() else (low + OPEN_REPEAT if comma else low)
             if high < low:
@@ -282,3 +377,11 @@ class _Parser:
         if self.peek() in ("?", "+"):  # lazy / possessive: the same strings
             self.pos += 1
         return Repeat(node, low, high)
+
+    def check_count(self, digits: str, body: str) -> None:
+        """A repeat count above :data:`MAX_LENGTH` (checked before it is read as a number)."""
+        digits = digits.strip().lstrip("0")
+        if len(digits) > len(str(MAX_LENGTH)) or (digits and int(digits) > MAX_LENGTH):
+            raise MetadataError(f"pattern {quoted(self.text)}: the quantifier at position "
+                                f"{self.pos} repeats more than {MAX_LENGTH:,} times, the most "
+                                "allowed")

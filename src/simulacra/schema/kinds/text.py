@@ -64,7 +64,8 @@ class FakerColumn(ColumnSpec):
         if values is None:
             size = max(1, min(self.pool, ctx.total))
             seed = np.random.default_rng(child_seed(ctx.rng))
-            values = faker_pool.pool(self.faker, self.args, self.locale or ctx.locale, size, seed)
+            values = faker_pool.pool(self.faker, self.args, self.locale or ctx.locale, size, seed,
+                                     column=ctx.column)
             ctx.cache[key] = values
         return values
 
