@@ -155,3 +155,43 @@ def test_an_edited_hidden_dim_is_refused_before_the_network_is_built(saved, tmp_
     _write(path, members, _checksummed(members))
     with pytest.raises(sim.ModelFileError, match=r"'w1' has shape .* hidden_dim=4194304"):
         sim.load(path)
+
+
+def _small_fit(kind: str) -> Any:
+    """A tiny fitted model of each torch kind whose network a hyperparameter sizes."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    if kind in ("sequential", "window-diffusion"):
+        events = pd.DataFrame({"entity": np.repeat(np.arange(30), 4),
+                               "step": np.tile(np.arange(4), 30),
+                               "a": rng.normal(size=120), "b": rng.normal(size=120)})
+        params = {"hidden_dim": 8, "epochs": 1} if kind == "sequential" else \
+            {"embedding_dim": 8, "heads": 2, "layers": 1, "training_steps": 1}
+        return get_model(kind)(sequence_key="entity", sequence_index="step", random_state=0,
+                               **params).fit(events)
+    params = {"ctgan": {"generator_dim": (8,), "discriminator_dim": (8,), "batch_size": 20},
+              "tvae": {"compress_dims": (8,), "decompress_dims": (8,)},
+              "tabddpm": {"hidden_dims": (8,)}}[kind]
+    return get_model(kind)(epochs=1, random_state=0, **params).fit(make_mixed(60))
+
+
+@pytest.mark.parametrize("kind, old, new", [
+    ("ctgan", b'"generator_dim": [8]', b'"generator_dim": [4194304, 4194304]'),
+    ("tvae", b'"decompress_dims": [8]', b'"decompress_dims": [4194304, 4194304]'),
+    ("tabddpm", b'"hidden_dims": [8]', b'"hidden_dims": [4194304, 4194304]'),
+    ("sequential", b'"hidden_dim": 8', b'"hidden_dim": 4194304'),
+    ("window-diffusion", b'"embedding_dim": 8', b'"embedding_dim": 4194304'),
+])
+def test_an_edited_network_size_is_refused_before_the_network_is_built(kind, old, new,
+                                                                       tmp_path):
+    """Each torch model's network is built on the meta device first (shapes, no memory) and
+    checked against the weights in the file: the old code tried to allocate terabytes."""
+    pytest.importorskip("torch")
+    from events import tampered
+
+    path = tampered(_small_fit(kind), tmp_path, old, new)
+    with pytest.raises(sim.ModelFileError, match=r"network's weight|weights do not fit") as err:
+        sim.load(path)
+    assert "allocate" not in str(err.value)
