@@ -341,3 +341,55 @@ def test_categorical_codes_that_disagree_fail_cleanly(tmp_path, field, value):
     rewrite(path, edit)
     with pytest.raises(sim.ModelFileError, match=r"city.*codes disagree"):
         sim.load(path)
+
+
+@pytest.mark.parametrize("kind", ["gaussian_copula", "independent"])
+@pytest.mark.parametrize("first, second", [
+    ("model/marginals/age/values", "model/marginals/age/cumulative"),
+    ("model/marginals/age/values", "model/marginals/score/values"),
+    ("model/marginals/city/values", "table_encoder/encoders/city/frequencies"),
+])
+def test_swapped_array_references_are_refused(mixed, tmp_path, kind, first, second):
+    """Two members' names exchanged in model.json (each array still used once) gave one
+    column another's table, or a table its own cumulative probabilities, and sampled
+    silently; the marginals are now checked against the encoded columns' layout."""
+    path = tmp_path / "m.simz"
+    sim.models.get_model(kind)(random_state=0).fit(mixed).save(path)
+
+    def node(tree, where):
+        for key in where.split("/"):
+            tree = tree[key]
+        return tree
+
+    def edit(members):
+        tree = json.loads(members["model.json"])
+        a, b = node(tree, first), node(tree, second)
+        a["__array__"], b["__array__"] = b["__array__"], a["__array__"]
+        members["model.json"] = json.dumps(tree).encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(path, edit)
+    with pytest.raises(sim.ModelFileError, match=r"marginal of '(age|city)'"):
+        sim.load(path)
+
+
+def test_a_correlation_of_the_wrong_shape_is_refused(mixed, tmp_path):
+    path = tmp_path / "m.simz"
+    sim.GaussianCopula(random_state=0).fit(mixed).save(path)
+
+    def edit(members):
+        tree = json.loads(members["model.json"])
+        ref = tree["model"]["correlation"]["__array__"]
+        tree["model"]["correlation"]["__array__"] = tree["model"]["marginals"]["age"][
+            "values"]["__array__"]
+        tree["model"]["marginals"]["age"]["values"]["__array__"] = ref
+        members["model.json"] = json.dumps(tree).encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(path, edit)
+    with pytest.raises(sim.ModelFileError, match=r"marginal of 'age'|correlation has shape"):
+        sim.load(path)
