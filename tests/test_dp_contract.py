@@ -140,6 +140,21 @@ def test_fewer_steps_report_the_smaller_epsilon_reached(name, dp_table):
 
 
 @pytest.mark.parametrize("name", NETWORKS)
+def test_the_saved_dp_sgd_schedule_gives_no_row_count(name, fitted, planted, tmp_path):
+    """DP-SGD's rate was ``batch / rows``: with the batch size in the file, the row count came
+    back exactly. It is planned from a noisy count now: no batch size over the rate (nor
+    the automatic learning rate it sets) gives the rows."""
+    path = tmp_path / f"{name}.simz"
+    fitted[name].save(path)
+    with zipfile.ZipFile(path) as archive:
+        report = json.loads(archive.read("model.json"))["model"]["privacy_report"]
+    rows = len(planted)
+    assert abs(report["sample_rate"] * rows - round(report["sample_rate"] * rows)) > 1e-6
+    assert "metadata" in report["stages"]
+    assert any("noisy count (DP-SGD schedule)" in m["what"] for m in report["mechanisms"])
+
+
+@pytest.mark.parametrize("name", NETWORKS)
 def test_privacy_refuses_early_stopping(name, dp_table):
     with pytest.raises(ParameterError, match="early_stopping=True cannot be combined"):
         private(name, early_stopping=True).fit(dp_table)
