@@ -240,7 +240,27 @@ def test_cli_detects_nothing_before_refusing_epsilon_and_prints_no_bounds(
     detected = invoke("fit", data, "-m", "mst", "--epsilon", EPSILON, "-o", tmp_path / "m.simz",
                       "-p", "iterations=50")
     assert detected.exit_code == 0, detected.output
-    assert "withheld" in detected.output and "600 rows" not in detected.output
+    assert "column types only" in detected.output and "600 rows" not in detected.output
     for planted in PLANTED_TEXTS:
         assert planted not in detected.output
         assert not [r for r in caplog.records if planted in r.getMessage()]
+
+
+def test_cli_under_epsilon_takes_kinds_from_the_column_types_reading_no_values(
+        planted_files, tmp_path, monkeypatch):
+    """Detection's choices depend on the rows (distinct counts, uniqueness, formats): with no
+    public schema, fit --epsilon takes each kind from the column's type alone, and says so."""
+    def reads_values(*args, **kwargs):
+        raise AssertionError("detection read the private table's values")
+
+    monkeypatch.setattr("simulacra.metadata.detect.detect_column", reads_values)
+    data, _ = planted_files
+    out = tmp_path / "m.simz"
+    result = invoke("fit", data, "-m", "mst", "--epsilon", EPSILON, "-o", out,
+                    "-p", "iterations=50")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Metadata from the column types only (no values read under --epsilon" in said
+    kinds = {name: kind.kind for name, kind in sim.load(out).metadata_.items()}
+    assert kinds == {"x": "numerical", "y": "numerical", "k": "numerical",
+                     "c": "categorical", "d": "categorical", "w": "categorical"}
