@@ -135,14 +135,46 @@ def test_an_edited_model_json_loads_or_fails_cleanly(saved, kind, tmp_path_facto
     _loads_cleanly(path)
 
 
-@pytest.mark.parametrize("kind", ["gaussian_copula"])
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_an_edited_manifest_loads_or_fails_cleanly(saved, kind, tmp_path_factory, data):
     members = dict(saved[kind])
     manifest = _mutate(_checksummed(members), data)
     path = tmp_path_factory.mktemp("edited") / "model.simz"
     _write(path, members, manifest)
+    _loads_cleanly(path)
+
+
+def _references(tree: Any) -> list[dict]:
+    """Every array reference (``{"__array__": key}``) of a model.json tree."""
+    if isinstance(tree, dict):
+        if set(tree) == {"__array__"}:
+            return [tree]
+        return [ref for value in tree.values() for ref in _references(value)]
+    if isinstance(tree, list):
+        return [ref for value in tree for ref in _references(value)]
+    return []
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_swapped_or_repeated_array_references_load_or_fail_cleanly(saved, kind,
+                                                                   tmp_path_factory, data):
+    """Two array references exchanged (each array still used once), or one pointed at
+    another's array: a clean ModelFileError or a model that samples."""
+    members = dict(saved[kind])
+    tree = json.loads(members["model.json"])
+    refs = _references(tree)
+    first, second = (data.draw(st.sampled_from(refs), label=label) for label in ("a", "b"))
+    if data.draw(st.booleans(), label="swap"):
+        first["__array__"], second["__array__"] = second["__array__"], first["__array__"]
+    else:
+        first["__array__"] = second["__array__"]
+    members["model.json"] = _dumps(tree)
+    path = tmp_path_factory.mktemp("swapped") / "model.simz"
+    _write(path, members, _checksummed(members))
     _loads_cleanly(path)
 
 
