@@ -7,7 +7,7 @@ What a model with ``privacy=PrivacyBudget(ε, δ)`` does (:class:`PrivateNeuralM
    bins and category sets; :class:`~simulacra.models.private.PrivateFit`);
 2. the rest goes to DP-SGD (Abadi et al. 2016, :mod:`~simulacra.neural.dp_sgd`): each
    step trains on a Poisson sample of the rows (rate ``q = batch_size / ñ``, ``ñ`` a noisy
-   count of the rows paid with ``COUNT_SHARE`` of the budget: the rate, the steps and the
+   count of the rows paid with ``COUNT_SHARE`` of the budget's ρ: the rate, the steps and the
    noise multiplier in the model file would give the exact row count back), every row's
    gradient is clipped to ``max_grad_norm`` and Gaussian noise of ``noise_multiplier ×
    max_grad_norm`` is added to their sum (noise from the model's seeded torch generator).
@@ -41,7 +41,7 @@ from simulacra.neural.dp_sgd import DPPlan, DPResult
 from simulacra.params import Number
 from simulacra.privacy import PrivacyBudget, PrivacyLedger, PrivacyReport
 from simulacra.privacy.accounting import gaussian_sigma
-from simulacra.privacy.mechanisms import gaussian_counts
+from simulacra.privacy.mechanisms import gaussian_counts, schedule_count
 from simulacra.privacy.rdp import calibrate_noise, composed_report, require_opacus
 
 logger = logging.getLogger(__name__)
@@ -56,9 +56,6 @@ class PrivateNeuralMixin(PrivateFit):
     """
 
     condition_share = 0.0
-    #: Share of the budget's total ρ spent on the noisy count of rows (entities) that plans
-    #: DP-SGD (:meth:`_public_rows`).
-    COUNT_SHARE = 0.01
     params = {"max_grad_norm": Number(0, low_open=True,
                                       note="the per-row gradient clipping bound of DP-SGD")}
     privacy: PrivacyBudget | None
@@ -113,13 +110,10 @@ class PrivateNeuralMixin(PrivateFit):
 
     # -- DP-SGD schedule and report -----------------------------------------------------------
     def _public_rows(self, n: int, rng: np.random.Generator, unit: str = "rows") -> int:
-        """A noisy count of the ``n`` rows (or entities: ``unit``), at least 1, from which
-        the DP-SGD schedule is planned (batch, rate, steps): ρ-zCDP with ``COUNT_SHARE`` of
-        the budget's total ρ, drawn from a child of ``rng`` (its stream left as it was)."""
-        rho = self.COUNT_SHARE * self._ledger.total_rho
-        self._ledger.spend("metadata", f"{unit}: noisy count (DP-SGD schedule)", rho)
-        noisy = gaussian_counts(np.array([n]), rho, rng.spawn(1)[0])[0]
-        return max(1, round(float(noisy)))
+        """A noisy count of the ``n`` rows (or entities: ``unit``) that the DP-SGD schedule
+        is planned from (:func:`~simulacra.privacy.mechanisms.schedule_count`), paid in the
+        metadata stage."""
+        return schedule_count(n, self._ledger, rng, stage="metadata", unit=unit)
 
     def _dp_plan(self, n: int, public: int, batch: int, steps_per_epoch: int,
                  updates_per_step: int = 1) -> DPPlan:
