@@ -140,6 +140,21 @@ def test_fewer_steps_report_the_smaller_epsilon_reached(name, dp_table):
 
 
 @pytest.mark.parametrize("name", NETWORKS)
+def test_the_saved_dp_sgd_schedule_gives_no_row_count(name, fitted, planted, tmp_path):
+    """DP-SGD's rate was ``batch / rows``: with the batch size in the file, the row count came
+    back exactly. It is planned from a noisy count now: no batch size over the rate (nor
+    the automatic learning rate it sets) gives the rows."""
+    path = tmp_path / f"{name}.simz"
+    fitted[name].save(path)
+    with zipfile.ZipFile(path) as archive:
+        report = json.loads(archive.read("model.json"))["model"]["privacy_report"]
+    rows = len(planted)
+    assert abs(report["sample_rate"] * rows - round(report["sample_rate"] * rows)) > 1e-6
+    assert "metadata" in report["stages"]
+    assert any("noisy count (DP-SGD schedule)" in m["what"] for m in report["mechanisms"])
+
+
+@pytest.mark.parametrize("name", NETWORKS)
 def test_privacy_refuses_early_stopping(name, dp_table):
     with pytest.raises(ParameterError, match="early_stopping=True cannot be combined"):
         private(name, early_stopping=True).fit(dp_table)
@@ -225,7 +240,27 @@ def test_cli_detects_nothing_before_refusing_epsilon_and_prints_no_bounds(
     detected = invoke("fit", data, "-m", "mst", "--epsilon", EPSILON, "-o", tmp_path / "m.simz",
                       "-p", "iterations=50")
     assert detected.exit_code == 0, detected.output
-    assert "withheld" in detected.output and "600 rows" not in detected.output
+    assert "column types only" in detected.output and "600 rows" not in detected.output
     for planted in PLANTED_TEXTS:
         assert planted not in detected.output
         assert not [r for r in caplog.records if planted in r.getMessage()]
+
+
+def test_cli_under_epsilon_takes_kinds_from_the_column_types_reading_no_values(
+        planted_files, tmp_path, monkeypatch):
+    """Detection's choices depend on the rows (distinct counts, uniqueness, formats): with no
+    public schema, fit --epsilon takes each kind from the column's type alone, and says so."""
+    def reads_values(*args, **kwargs):
+        raise AssertionError("detection read the private table's values")
+
+    monkeypatch.setattr("simulacra.metadata.detect.detect_column", reads_values)
+    data, _ = planted_files
+    out = tmp_path / "m.simz"
+    result = invoke("fit", data, "-m", "mst", "--epsilon", EPSILON, "-o", out,
+                    "-p", "iterations=50")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Metadata from the column types only (no values read under --epsilon" in said
+    kinds = {name: kind.kind for name, kind in sim.load(out).metadata_.items()}
+    assert kinds == {"x": "numerical", "y": "numerical", "k": "numerical",
+                     "c": "categorical", "d": "categorical", "w": "categorical"}

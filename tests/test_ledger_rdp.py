@@ -345,7 +345,8 @@ def test_the_neural_models_plan_their_noise_with_the_ledgers_curves():
         model._ledger = ledger_with_metadata(epsilon=3.0)
         if with_text:
             model._ledger.spend_rdp("text", "language model", sgd(0.02, 1.5, 300))
-        return model._ledger, model._dp_plan(n=5000, batch=50, steps_per_epoch=100)
+        return model._ledger, model._dp_plan(n=5000, public=5000, batch=50,
+                                              steps_per_epoch=100)
 
     _, without = plan(False)
     ledger, with_text = plan(True)

@@ -135,14 +135,46 @@ def test_an_edited_model_json_loads_or_fails_cleanly(saved, kind, tmp_path_facto
     _loads_cleanly(path)
 
 
-@pytest.mark.parametrize("kind", ["gaussian_copula"])
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_an_edited_manifest_loads_or_fails_cleanly(saved, kind, tmp_path_factory, data):
     members = dict(saved[kind])
     manifest = _mutate(_checksummed(members), data)
     path = tmp_path_factory.mktemp("edited") / "model.simz"
     _write(path, members, manifest)
+    _loads_cleanly(path)
+
+
+def _references(tree: Any) -> list[dict]:
+    """Every array reference (``{"__array__": key}``) of a model.json tree."""
+    if isinstance(tree, dict):
+        if set(tree) == {"__array__"}:
+            return [tree]
+        return [ref for value in tree.values() for ref in _references(value)]
+    if isinstance(tree, list):
+        return [ref for value in tree for ref in _references(value)]
+    return []
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_swapped_or_repeated_array_references_load_or_fail_cleanly(saved, kind,
+                                                                   tmp_path_factory, data):
+    """Two array references exchanged (each array still used once), or one pointed at
+    another's array: a clean ModelFileError or a model that samples."""
+    members = dict(saved[kind])
+    tree = json.loads(members["model.json"])
+    refs = _references(tree)
+    first, second = (data.draw(st.sampled_from(refs), label=label) for label in ("a", "b"))
+    if data.draw(st.booleans(), label="swap"):
+        first["__array__"], second["__array__"] = second["__array__"], first["__array__"]
+    else:
+        first["__array__"] = second["__array__"]
+    members["model.json"] = _dumps(tree)
+    path = tmp_path_factory.mktemp("swapped") / "model.simz"
+    _write(path, members, _checksummed(members))
     _loads_cleanly(path)
 
 
@@ -155,3 +187,43 @@ def test_an_edited_hidden_dim_is_refused_before_the_network_is_built(saved, tmp_
     _write(path, members, _checksummed(members))
     with pytest.raises(sim.ModelFileError, match=r"'w1' has shape .* hidden_dim=4194304"):
         sim.load(path)
+
+
+def _small_fit(kind: str) -> Any:
+    """A tiny fitted model of each torch kind whose network a hyperparameter sizes."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    if kind in ("sequential", "window-diffusion"):
+        events = pd.DataFrame({"entity": np.repeat(np.arange(30), 4),
+                               "step": np.tile(np.arange(4), 30),
+                               "a": rng.normal(size=120), "b": rng.normal(size=120)})
+        params = {"hidden_dim": 8, "epochs": 1} if kind == "sequential" else \
+            {"embedding_dim": 8, "heads": 2, "layers": 1, "training_steps": 1}
+        return get_model(kind)(sequence_key="entity", sequence_index="step", random_state=0,
+                               **params).fit(events)
+    params = {"ctgan": {"generator_dim": (8,), "discriminator_dim": (8,), "batch_size": 20},
+              "tvae": {"compress_dims": (8,), "decompress_dims": (8,)},
+              "tabddpm": {"hidden_dims": (8,)}}[kind]
+    return get_model(kind)(epochs=1, random_state=0, **params).fit(make_mixed(60))
+
+
+@pytest.mark.parametrize("kind, old, new", [
+    ("ctgan", b'"generator_dim": [8]', b'"generator_dim": [4194304, 4194304]'),
+    ("tvae", b'"decompress_dims": [8]', b'"decompress_dims": [4194304, 4194304]'),
+    ("tabddpm", b'"hidden_dims": [8]', b'"hidden_dims": [4194304, 4194304]'),
+    ("sequential", b'"hidden_dim": 8', b'"hidden_dim": 4194304'),
+    ("window-diffusion", b'"embedding_dim": 8', b'"embedding_dim": 4194304'),
+])
+def test_an_edited_network_size_is_refused_before_the_network_is_built(kind, old, new,
+                                                                       tmp_path):
+    """Each torch model's network is built on the meta device first (shapes, no memory) and
+    checked against the weights in the file: the old code tried to allocate terabytes."""
+    pytest.importorskip("torch")
+    from events import tampered
+
+    path = tampered(_small_fit(kind), tmp_path, old, new)
+    with pytest.raises(sim.ModelFileError, match=r"network's weight|weights do not fit") as err:
+        sim.load(path)
+    assert "allocate" not in str(err.value)

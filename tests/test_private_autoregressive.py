@@ -37,7 +37,8 @@ def test_private_fit_spends_the_budget_and_samples_valid_frames(model, dp_table)
     assert 0.95 * 3.0 <= report.epsilon <= 3.0
     assert set(report.stages) == {"metadata", "model"}
     assert report.stages["model"].share > report.stages["metadata"].share > 0
-    assert report.steps == 3 * 4 and report.sample_rate == pytest.approx(0.25)
+    # the rate is planned from a noisy row count (the exact 600 would be readable from it)
+    assert report.steps == 3 * 4 and report.sample_rate == pytest.approx(0.25, rel=0.1)
     paid = [m.what for m in report.mechanisms if m.stage == "metadata"]
     # every column's token counts are paid for: they start the heads' biases
     assert {w.split(":")[0] for w in paid if "code counts (output biases)" in w} == set(dp_table)

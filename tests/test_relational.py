@@ -177,6 +177,34 @@ def test_save_and_load_give_the_same_database(shop_fit, tmp_path):
         sim.load(broken)
 
 
+@pytest.mark.parametrize("field, key, value", [
+    ("context_columns", "sale.shop_id", ["nope"]),
+    ("linked_shares", "sale.shop_id", -5.0),
+])
+def test_a_relational_file_that_cannot_sample_is_refused_at_load(tmp_path, field, key, value):
+    """Like a single table's, a database model draws a few rows at load: an edited file that
+    loaded and then failed at sampling with a KeyError is refused as corrupted."""
+    import hashlib
+    import json
+
+    path = tmp_path / "chain.simz"
+    sim.RelationalSynthesizer(model="independent", random_state=0).fit(chain(n_top=10)
+                                                                        ).save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    tree = json.loads(members["model.json"])
+    tree[field][key] = value
+    members["model.json"] = json.dumps(tree).encode()
+    manifest = json.loads(members["manifest.json"])
+    manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"invalid relational model.*corrupted"):
+        sim.load(path)
+
+
 def test_every_table_model_of_the_registry_can_be_used():
     tables = chain(n_top=20)
     model = sim.RelationalSynthesizer(

@@ -14,7 +14,13 @@ from typer.testing import CliRunner
 
 import simulacra as sim
 from simulacra.cli import app
-from simulacra.serialization import FORMAT_VERSION, MAX_JSON_BYTES, MAX_MEMBERS
+from simulacra.serialization import (
+    FORMAT_VERSION,
+    MAX_JSON_BYTES,
+    MAX_JSON_VALUES,
+    MAX_MEMBERS,
+    UNPACKED_FLOOR_BYTES,
+)
 
 
 @pytest.fixture
@@ -134,6 +140,98 @@ def test_a_zip_bomb_is_refused_before_unpacking(saved):
     assert time.perf_counter() - started < 1
 
 
+def test_a_small_file_that_unpacks_past_its_budget_is_refused_before_unpacking(saved):
+    """A member at 100 to 1 passes the ratio cap, yet a file of a few hundred KiB may not
+    unpack to more than the floor (a 10 MB file at 200 to 1 would reach 2 GB)."""
+    def edit(members):
+        members["padding.bin"] = bytes(range(256)) * 1800  # 450 KiB, stored as is
+
+    rewrite(saved, edit)
+    raw = _declare_size(saved.read_bytes(), "padding.bin", UNPACKED_FLOOR_BYTES + 1)
+    saved.write_bytes(raw)
+    started = time.perf_counter()
+    with pytest.raises(sim.ModelFileError, match=r"would unpack to [\d,]+ bytes, more than the "
+                                                 r"41,943,040 .*zip bomb"):
+        sim.load(saved)
+    assert time.perf_counter() - started < 1
+
+
+def test_a_model_json_of_too_many_values_is_refused_before_parsing(saved):
+    """``[{},{},...]``: 3 bytes a value written, about 70 parsed (and 5 KiB deflated)."""
+    def edit(members):
+        tree = json.loads(members["model.json"])
+        tree["padding"] = [{}] * (MAX_JSON_VALUES // 2 + 1)
+        members["model.json"] = json.dumps(tree).encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(saved, edit)
+    started = time.perf_counter()
+    with pytest.raises(sim.ModelFileError, match=r"model\.json holds about [\d,]+ values"):
+        sim.load(saved)
+    assert time.perf_counter() - started < 1
+
+
+def test_an_array_referred_to_twice_is_refused(saved):
+    def edit(members):
+        text = members["model.json"].decode()
+        first = json.loads(text)["model"]["marginals"]["age"]["values"]["__array__"]
+        other = json.loads(text)["model"]["marginals"]["score"]["values"]["__array__"]
+        members["model.json"] = text.replace(f'"{other}"', f'"{first}"').encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(saved, edit)
+    with pytest.raises(sim.ModelFileError, match=r"refers to array 'a\d+' twice"):
+        sim.load(saved)
+
+
+def test_a_crafted_file_under_10_mb_loads_within_500_mb(tmp_path, mixed):
+    """The issue's bound, measured: a file that unpacks to as much as its caps allow (an array
+    nothing uses, deflating about 50 to 1) loads in a fresh process within 500 MB."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from safetensors.numpy import load as st_load
+    from safetensors.numpy import save as st_save
+
+    path = tmp_path / "m.simz"
+    sim.GaussianCopula(random_state=0).fit(mixed).save(path)
+
+    def edit(members):
+        arrays = st_load(members["arrays.safetensors"])
+        rng = np.random.default_rng(0)
+        filler = np.zeros((UNPACKED_FLOOR_BYTES - 2 ** 20) // 8)
+        spots = rng.integers(0, filler.size, filler.size // 100)
+        filler[spots] = rng.random(len(spots))
+        arrays["filler"] = filler
+        members["arrays.safetensors"] = st_save(arrays)
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["arrays.safetensors"] = hashlib.sha256(
+            members["arrays.safetensors"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    edit(members)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    path.write_bytes(buffer.getvalue())
+    assert path.stat().st_size < 10 ** 7
+    # the peak of this process image (ru_maxrss would count the forked parent's own peak)
+    code = ("import re, sys, simulacra as sim; sim.load(sys.argv[1]); "
+            "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert int(done.stdout) < 500 * 1024  # kilobytes
+
+
 def test_a_member_larger_than_declared_is_read_no_further_than_its_cap(saved, monkeypatch):
     monkeypatch.setattr("simulacra.serialization._MEMBER_CAPS", {"model.json": 1000})
     with pytest.raises(sim.ModelFileError, match=r"model\.json (would unpack|unpacks) to"):
@@ -243,4 +341,56 @@ def test_categorical_codes_that_disagree_fail_cleanly(tmp_path, field, value):
 
     rewrite(path, edit)
     with pytest.raises(sim.ModelFileError, match=r"city.*codes disagree"):
+        sim.load(path)
+
+
+@pytest.mark.parametrize("kind", ["gaussian_copula", "independent"])
+@pytest.mark.parametrize("first, second", [
+    ("model/marginals/age/values", "model/marginals/age/cumulative"),
+    ("model/marginals/age/values", "model/marginals/score/values"),
+    ("model/marginals/city/values", "table_encoder/encoders/city/frequencies"),
+])
+def test_swapped_array_references_are_refused(mixed, tmp_path, kind, first, second):
+    """Two members' names exchanged in model.json (each array still used once) gave one
+    column another's table, or a table its own cumulative probabilities, and sampled
+    silently; the marginals are now checked against the encoded columns' layout."""
+    path = tmp_path / "m.simz"
+    sim.models.get_model(kind)(random_state=0).fit(mixed).save(path)
+
+    def node(tree, where):
+        for key in where.split("/"):
+            tree = tree[key]
+        return tree
+
+    def edit(members):
+        tree = json.loads(members["model.json"])
+        a, b = node(tree, first), node(tree, second)
+        a["__array__"], b["__array__"] = b["__array__"], a["__array__"]
+        members["model.json"] = json.dumps(tree).encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(path, edit)
+    with pytest.raises(sim.ModelFileError, match=r"marginal of '(age|city)'"):
+        sim.load(path)
+
+
+def test_a_correlation_of_the_wrong_shape_is_refused(mixed, tmp_path):
+    path = tmp_path / "m.simz"
+    sim.GaussianCopula(random_state=0).fit(mixed).save(path)
+
+    def edit(members):
+        tree = json.loads(members["model.json"])
+        ref = tree["model"]["correlation"]["__array__"]
+        tree["model"]["correlation"]["__array__"] = tree["model"]["marginals"]["age"][
+            "values"]["__array__"]
+        tree["model"]["marginals"]["age"]["values"]["__array__"] = ref
+        members["model.json"] = json.dumps(tree).encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["model.json"] = hashlib.sha256(members["model.json"]).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite(path, edit)
+    with pytest.raises(sim.ModelFileError, match=r"marginal of 'age'|correlation has shape"):
         sim.load(path)

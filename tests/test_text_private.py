@@ -44,7 +44,7 @@ def private(notes) -> sim.Synthesizer:
     return mst(notes)
 
 
-def test_the_text_stage_is_paid_in_the_ledger(private):
+def test_the_text_stage_is_paid_in_the_ledger(private, notes):
     report = private.privacy_report_
     assert report.epsilon <= EPSILON * (1 + 1e-6)
     assert report.epsilon == pytest.approx(EPSILON, rel=1e-2)  # MST spends what is left
@@ -54,6 +54,9 @@ def test_the_text_stage_is_paid_in_the_ledger(private):
     network = private.codec_.value_encoders_["note"].network_
     assert network.report["private"] and network.report["steps"] >= 1
     assert network.report["noise_multiplier"] > 0.3
+    # its schedule is planned from a noisy row count: the rate gives the table's rows no more
+    rows, rate = len(notes), network.report["sample_rate"]
+    assert abs(rate * rows - round(rate * rows)) > 1e-6
 
 
 def test_nothing_read_outside_dp_sgd_is_kept(private, tmp_path):

@@ -54,6 +54,15 @@ MAX_UNPACKED_BYTES = MAX_MEMBER_BYTES + MAX_JSON_BYTES + MAX_MANIFEST_BYTES
 #: 1.1 to 1, JSON about 5 to 1, sparse tables about 30 to 1; deflate at most about 1,000 to 1).
 MAX_COMPRESSION_RATIO = 200
 RATIO_FLOOR_BYTES = 4 * 1024 ** 2
+#: All members together unpack to at most ``UNPACKED_FLOOR_BYTES`` or ``MAX_EXPANSION`` times
+#: the file's own size, whichever is more. Loading holds the arrays about twice (unpacked, then
+#: as numpy arrays) and a network's weights once more, so a file under 10 MB loads in about
+#: 200 MB above the interpreter and torch (about 500 MB in all), whatever it claims.
+UNPACKED_FLOOR_BYTES = 40 * 1024 ** 2
+MAX_EXPANSION = 4
+#: Values in ``model.json``, counted before parsing as its ``[``, ``{`` and ``,`` (an upper
+#: bound): a parsed value costs up to about 70 bytes where ``[{},{}]`` writes it in 3.
+MAX_JSON_VALUES = 1_000_000
 #: Nesting depth of ``model.json`` (models write 6 levels).
 MAX_DEPTH = 64
 #: What building a model from an edited payload can raise: each becomes a ModelFileError that
@@ -83,8 +92,17 @@ def _split_arrays(tree: Any, arrays: dict[str, np.ndarray], path: str = "") -> A
     return tree
 
 
-def _join_arrays(tree: Any, arrays: dict[str, np.ndarray], where: str = "the model file",
-                 depth: int = 0) -> Any:
+def _join_arrays(tree: Any, arrays: dict[str, np.ndarray], where: str = "the model file"
+                 ) -> Any:
+    """``tree`` with its array references replaced by ``arrays`` (in place: the tree is the
+    caller's own freshly parsed JSON, so it is not copied). An array referred to twice is
+    refused: a model file never repeats one, and a reference edited to another array must not
+    sample silently."""
+    return _put_arrays(tree, arrays, where, set(), 0)
+
+
+def _put_arrays(tree: Any, arrays: dict[str, np.ndarray], where: str, used: set[str],
+                depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise ModelFileError(f"{where!r} has model.json nested more than {MAX_DEPTH} levels "
                              "deep; the file is corrupted")
@@ -94,10 +112,16 @@ def _join_arrays(tree: Any, arrays: dict[str, np.ndarray], where: str = "the mod
             if not isinstance(key, str) or key not in arrays:
                 raise ModelFileError(f"{where!r} refers to a missing array {key!r}; the file "
                                      "is corrupted")
+            if key in used:
+                raise ModelFileError(f"{where!r} refers to array {key!r} twice; the file is "
+                                     "corrupted")
+            used.add(key)
             return arrays[key]
-        return {k: _join_arrays(v, arrays, where, depth + 1) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [_join_arrays(v, arrays, where, depth + 1) for v in tree]
+        for k, v in tree.items():
+            tree[k] = _put_arrays(v, arrays, where, used, depth + 1)
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            tree[i] = _put_arrays(v, arrays, where, used, depth + 1)
     return tree
 
 
@@ -146,7 +170,7 @@ def read_model(path: str | Path) -> tuple[str, dict[str, Any]]:
         raise ModelFileError(f"cannot read model file {where!r}: {err.strerror}") from None
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            infos = _checked_members(zf, where)
+            infos = _checked_members(zf, where, len(raw))
             if "manifest.json" not in infos:
                 raise ModelFileError(f"{where!r} is not a simulacra model file (no manifest)")
             manifest = json.loads(_read_member(zf, infos["manifest.json"], where))
@@ -166,6 +190,7 @@ def read_model(path: str | Path) -> tuple[str, dict[str, Any]]:
         expected = manifest["sha256"].get(name)
         if name not in members or hashlib.sha256(members[name]).hexdigest() != expected:
             raise ModelFileError(f"{where!r} is corrupted: checksum of {name} does not match")
+    _check_json_values(members["model.json"], where)
     try:
         tree = json.loads(members["model.json"])
         arrays = st_load(members["arrays.safetensors"]) if members["arrays.safetensors"] else {}
@@ -174,9 +199,11 @@ def read_model(path: str | Path) -> tuple[str, dict[str, Any]]:
     return manifest["model"], _join_arrays(tree, arrays, where)
 
 
-def _checked_members(zf: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
+def _checked_members(zf: zipfile.ZipFile, where: str, size: int
+                     ) -> dict[str, zipfile.ZipInfo]:
     """The archive's members by name, once their count, declared sizes and compression ratios
-    are within the caps (checked before anything is decompressed)."""
+    are within the caps for a file of ``size`` bytes (checked before anything is decompressed;
+    reading a member stops at its declared size)."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise ModelFileError(f"{where!r} holds {len(infos):,} files; a model file holds "
@@ -194,10 +221,22 @@ def _checked_members(zf: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipIn
                                  f"(at most {MAX_COMPRESSION_RATIO} to 1 in a model file); "
                                  "refused as a likely zip bomb")
         total += info.file_size
-    if total > MAX_UNPACKED_BYTES:
+    allowed = min(MAX_UNPACKED_BYTES, max(UNPACKED_FLOOR_BYTES, MAX_EXPANSION * size))
+    if total > allowed:
         raise ModelFileError(f"{where!r} would unpack to {total:,} bytes, more than the "
-                             f"{MAX_UNPACKED_BYTES:,} a model file may hold; refused")
+                             f"{allowed:,} a model file of {size:,} bytes may hold (the larger "
+                             f"of {UNPACKED_FLOOR_BYTES:,} and {MAX_EXPANSION} times its size); "
+                             "refused as a likely zip bomb")
     return {info.filename: info for info in infos}
+
+
+def _check_json_values(data: bytes, where: str) -> None:
+    """Refuse a ``model.json`` of more than :data:`MAX_JSON_VALUES` values before parsing it
+    (counted from its bytes: every value but the first follows a ``[``, ``{`` or ``,``)."""
+    count = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if count > MAX_JSON_VALUES:
+        raise ModelFileError(f"{where!r}: model.json holds about {count:,} values, more than "
+                             f"the {MAX_JSON_VALUES:,} a model file may hold; refused")
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:

@@ -46,7 +46,10 @@ from simulacra.cli.scaling import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from simulacra.constraints import ConstraintReport
+    from simulacra.metadata import Metadata
 
 
 @friendly
@@ -229,11 +232,9 @@ def fit(
     privacy = privacy_option(epsilon, delta, model)  # refused before the data is read
     params = progress_params(model, model_params(model, param), quiet)
     frame = read_table(data)
-    md = given_md if given_md is not None else Metadata.detect(frame)
+    md, title = _table_metadata(frame, given_md, metadata_path, bool(privacy))
     if not quiet:
-        console.print(escape(metadata_summary(
-            md, "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)")
-            + (" — reasons withheld: they quote the rows" if privacy else ""))))
+        console.print(escape(metadata_summary(md, title)))
     maker = get_model(model)(md, random_state=seed, **params, **privacy)
     started = time.perf_counter()
     synth = maker.fit(frame, on_violation=OnViolation(on_violation).value)  # auto: the chosen
@@ -257,6 +258,23 @@ def fit(
     rules = getattr(synth, "constraint_report_", None)
     if rules is not None:
         _print_constraints(rules)
+
+
+def _table_metadata(frame: pd.DataFrame, given: Metadata | None, path: Path | None,
+                    private: bool) -> tuple[Metadata, str]:
+    """The metadata of a table fit and the title of its summary line: the file's; else, under
+    a privacy budget, the kinds of the column types alone (detection reads the values, and
+    its choices depend on them); else detected."""
+    from simulacra.metadata import Metadata
+
+    if given is not None:
+        return given, f"Metadata from {path}" + (" — reasons withheld: they quote the rows"
+                                                 if private else "")
+    if private:
+        return Metadata.from_structure(frame), ("Metadata from the column types only (no "
+                                                "values read under --epsilon; give --metadata "
+                                                "for finer kinds)")
+    return Metadata.detect(frame), "Metadata (detected)"
 
 
 def _print_constraints(report: ConstraintReport) -> None:

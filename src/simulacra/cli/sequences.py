@@ -128,8 +128,9 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
     synth.save(output)
     context = f", context {synth.context_columns_}" if hasattr(synth, "context_columns_") \
         else ""
-    console.print(f"Fitted [bold]{synth.name}[/] on {synth.n_entities_:,} entities "
-                  f"({len(events):,} events{context}) in "
+    size = f"about {synth.n_entities_:,} entities (a noisy count{context})" if privacy else \
+        f"{synth.n_entities_:,} entities ({len(events):,} events{context})"  # DP: counts private
+    console.print(f"Fitted [bold]{synth.name}[/] on {size} in "
                   f"{fitted:.2f} s; saved to [bold]{output}[/] "
                   f"({output.stat().st_size / 1024:,.0f} KiB).")
     if privacy:

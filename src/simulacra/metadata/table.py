@@ -188,6 +188,23 @@ class Metadata(Mapping[str, ColumnKind]):
                    sequence_key=sequence_key, sequence_index=sequence_index,
                    sequence_reason=reason)
 
+    @classmethod
+    def from_structure(cls, data: pd.DataFrame) -> Metadata:
+        """Each column's kind from its dtype alone, reading no values
+        (:func:`~simulacra.metadata.detect.structure_kind`): what a fit under a privacy budget
+        uses when no public schema is given, since detection's choices depend on the rows.
+
+        >>> md = Metadata.from_structure(pd.DataFrame({"age": [17, 90], "city": ["a", "b"]}))
+        >>> [(name, kind.kind) for name, kind in md.items()]
+        [('age', 'numerical'), ('city', 'categorical')]
+        """
+        from simulacra.metadata.detect import structure_kind
+
+        if not isinstance(data, pd.DataFrame):
+            raise MetadataError(f"expected a pandas DataFrame, got {type(data).__name__}")
+        check_column_names(data.columns)
+        return cls({name: structure_kind(data[name]) for name in data.columns})
+
     def explain(self) -> str:
         """One line per column: name, kind and why."""
         width = max((len(n) for n in self._columns), default=0)

@@ -246,9 +246,26 @@ class GaussianCopula(MarginalModel):
     def _set_state(self, state: dict[str, Any]) -> None:
         super()._set_state(state)
         self.correlation_ = np.asarray(state["correlation"], dtype=np.float64)
-        self.orders_ = {n: np.asarray(r, dtype=np.int64) for n, r in state["orders"].items()}
+        k = len(self.marginals_)
+        if self.correlation_.shape != (k, k) or not np.isfinite(self.correlation_).all():
+            raise ValueError(f"the model file's correlation has shape {self.correlation_.shape}"
+                             f", not ({k}, {k}) finite numbers for its {k} encoded columns")
+        self.orders_ = {n: _order(n, r, self.codec_.encoded_columns_)
+                        for n, r in state["orders"].items()}
         mixture = state.get("mixture")  # absent in classic models and files before mixtures
         self.mixture_ = Mixture.from_state(mixture) if mixture is not None else None
         self.nominal_ = [str(name) for name in mixture["nominal"]] if mixture else []
         self.n_components_ = self.mixture_.n_components if self.mixture_ is not None else 1
         self._prepare_ranks()
+
+
+def _order(name: str, rank: Any, columns: list[EncodedColumn]) -> np.ndarray:
+    """A saved category order: a permutation of the codes of discrete column ``name`` (else
+    a ``ValueError``: a model file is untrusted)."""
+    rank = np.asarray(rank)
+    cards = [c.cardinality for c in columns if c.name == name and c.output == "discrete"]
+    if not cards or rank.ndim != 1 or rank.dtype.kind not in "iu" \
+            or not np.array_equal(np.sort(rank), np.arange(cards[0])):
+        raise ValueError(f"the model file's category order of {name!r} is not an order of "
+                         "that column's codes")
+    return rank.astype(np.int64)

@@ -40,4 +40,24 @@ class MarginalModel(Synthesizer):
         return {"marginals": {name: m.get_state() for name, m in self.marginals_.items()}}
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        self.marginals_ = {n: marginal_from_state(s) for n, s in state["marginals"].items()}
+        self.marginals_ = {n: marginal_from_state(s, n) for n, s in state["marginals"].items()}
+        self._check_marginals()
+
+    def _check_marginals(self) -> None:
+        """Raise ``ValueError`` unless there is one marginal per encoded column, in its order,
+        and a discrete column's marginal draws only its own codes (a model file is untrusted:
+        one column's tables given to another must not sample silently)."""
+        columns = self.codec_.encoded_columns_
+        names = [c.name for c in columns]
+        if list(self.marginals_) != names:
+            raise ValueError(f"the model file's marginals are of {list(self.marginals_)[:5]}, "
+                             f"not of the encoded columns {names[:5]}")
+        for column in columns:
+            marginal = self.marginals_[column.name]
+            if column.output != "discrete" or column.cardinality < 1:
+                continue
+            values = getattr(marginal, "values", None)
+            if values is None or values.min() < 0 or values.max() >= column.cardinality \
+                    or (values != np.round(values)).any():
+                raise ValueError(f"the model file's marginal of {column.name!r} is not one of "
+                                 f"codes from 0 to {column.cardinality - 1}")

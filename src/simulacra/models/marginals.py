@@ -144,10 +144,51 @@ def fit_marginal(x: np.ndarray, *, discrete: bool, resolution: int,
     return ContinuousMarginal.fit(x, resolution + 1)
 
 
-def marginal_from_state(state: dict[str, Any]) -> Marginal:
+def marginal_from_state(state: dict[str, Any], column: str = "?") -> Marginal:
+    """The marginal :meth:`get_state` saved for ``column``; a ``ValueError`` naming the column
+    unless its arrays have the layout a fit gives (a model file is untrusted: arrays swapped
+    in it must not sample silently).
+
+    >>> marginal_from_state({"type": "discrete", "values": np.array([3.0, 1.0]),
+    ...                      "cumulative": np.array([0.5, 1.0])}, "age")
+    Traceback (most recent call last):
+    ...
+    ValueError: the model file's marginal of 'age' has values that are not increasing
+    """
     if state["type"] == "discrete":
-        return DiscreteMarginal(np.asarray(state["values"]), np.asarray(state["cumulative"]))
-    return ContinuousMarginal(np.asarray(state["quantiles"]))
+        values, cumulative = _vector(state["values"], column), _vector(state["cumulative"], column)
+        if len(values) != len(cumulative) or len(values) == 0:
+            raise ValueError(f"the model file's marginal of {column!r} has {len(values)} values "
+                             f"and {len(cumulative)} cumulative probabilities")
+        _check_increasing(values, column, "values", strict=True)
+        _check_increasing(cumulative, column, "cumulative probabilities", strict=False)
+        if cumulative[0] < 0 or abs(cumulative[-1] - 1) > 1e-6:
+            raise ValueError(f"the model file's marginal of {column!r} has cumulative "
+                             "probabilities that do not run from 0 to 1")
+        return DiscreteMarginal(values, cumulative)
+    if state["type"] != "continuous":
+        raise ValueError(f"the model file's marginal of {column!r} has an unknown type")
+    quantiles = _vector(state["quantiles"], column)
+    if len(quantiles) < 2:
+        raise ValueError(f"the model file's marginal of {column!r} has fewer than 2 quantiles")
+    _check_increasing(quantiles, column, "quantiles", strict=False)
+    return ContinuousMarginal(quantiles)
+
+
+def _vector(value: Any, column: str) -> np.ndarray:
+    """``value`` as a 1-D array of finite numbers (else a ``ValueError`` naming the column)."""
+    array = np.asarray(value)
+    if array.ndim != 1 or array.dtype.kind not in "iuf" or not np.isfinite(array).all():
+        raise ValueError(f"the model file's marginal of {column!r} holds an array of shape "
+                         f"{array.shape} and dtype {array.dtype}, not finite numbers in a row")
+    return array
+
+
+def _check_increasing(array: np.ndarray, column: str, what: str, *, strict: bool) -> None:
+    steps = np.diff(array)
+    if (steps <= 0).any() if strict else (steps < 0).any():
+        raise ValueError(f"the model file's marginal of {column!r} has {what} that are not "
+                         "increasing")
 
 
 def fit_marginals(

@@ -13,7 +13,7 @@ from simulacra.serialization import read_model
 def load(path: str | Path) -> Synthesizer | RelationalSynthesizer:
     """The model saved at ``path``: a single-table synthesizer or a
     :class:`~simulacra.multitable.synthesizer.RelationalSynthesizer`."""
-    name, _ = read_model(path)
+    name = read_model(path)[0]  # the payload goes at once: the loader reads it again
     if name == MODEL_NAME:
         return RelationalSynthesizer.load(path)
     return load_table_model(path)

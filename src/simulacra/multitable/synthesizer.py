@@ -45,7 +45,7 @@ from simulacra.errors import DataError, MetadataError, ModelFileError, Parameter
 from simulacra.kinds import Id
 from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
 from simulacra.metadata.keys import parent_positions
-from simulacra.models import MODELS, SEQUENCE_MODELS, get_model
+from simulacra.models import MODELS, SEQUENCE_MODELS, TRIAL_ROWS, get_model
 from simulacra.models.auto import choose_model
 from simulacra.models.base import Synthesizer
 from simulacra.models.protection import protect_values
@@ -433,10 +433,17 @@ class RelationalSynthesizer(EstimatorParams):
                                  "with simulacra.load")
         with decoding(str(path), "relational model"):
             try:
-                return cls.from_payload(payload)
+                model = cls.from_payload(payload)
             except MetadataError as err:
                 raise ModelFileError(f"{str(path)!r} has invalid database metadata: "
                                      f"{err}") from None
+            model.sample(model._trial_scale(), rng=0)  # a model that loads samples
+        return model
+
+    def _trial_scale(self) -> float:
+        """The scale of the trial draw at load: about ``TRIAL_ROWS`` rows of the largest table
+        (a table without parents draws at least one row; children follow their parents)."""
+        return min(1.0, TRIAL_ROWS / max([*self.n_rows_.values(), 1]))
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> RelationalSynthesizer:

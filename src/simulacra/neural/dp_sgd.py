@@ -41,10 +41,15 @@ class DPPlan:
     noise_multiplier: float
     max_grad_norm: float
     n_rows: int
+    #: The noisy row count the rate was planned from (None: ``n_rows``).
+    public_rows: int | None = None
 
     @property
     def expected_batch(self) -> float:
-        return self.sample_rate * self.n_rows
+        """``sample_rate`` times the public row count: the batch size asked for, never a
+        figure of the exact row count."""
+        return self.sample_rate * (self.n_rows if self.public_rows is None
+                                   else self.public_rows)
 
 
 @dataclass(frozen=True)

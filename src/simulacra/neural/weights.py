@@ -16,6 +16,8 @@ True
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -29,7 +31,8 @@ def weights_to_numpy(module: nn.Module) -> dict[str, np.ndarray]:
 def load_weights(module: nn.Module, weights: dict[str, np.ndarray]) -> None:
     """Put weights saved by :func:`weights_to_numpy` back into ``module``; a ``ValueError``
     that names the difference when they are not a network of its shape (a model file is
-    untrusted: :func:`simulacra.load` reports it as a corrupted file).
+    untrusted: :func:`simulacra.load` reports it as a corrupted file). Each weight is copied
+    straight from its array into the module's tensor: loading holds no third copy.
 
     >>> load_weights(torch.nn.Linear(3, 2), {"weight": np.zeros((2, 2)), "bias": np.zeros(2)})
     Traceback (most recent call last):
@@ -37,6 +40,21 @@ def load_weights(module: nn.Module, weights: dict[str, np.ndarray]) -> None:
     ValueError: the network's weight 'weight' has shape (2, 2) in the file, (2, 3) in the model
     """
     expected = module.state_dict()
+    check_weights(expected, weights)
+    with torch.no_grad(), warnings.catch_warnings():
+        # the arrays of a loaded file are read-only; torch only reads them here
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        for name, value in weights.items():
+            target = expected[name]
+            target.copy_(torch.from_numpy(np.asarray(value)).reshape(target.shape))
+
+
+def check_weights(expected: dict[str, torch.Tensor], weights: dict[str, np.ndarray]) -> None:
+    """Raise a ``ValueError`` naming the difference unless ``weights`` has exactly the names
+    and shapes of ``expected`` (a module's ``state_dict``, possibly on the meta device: then
+    nothing has been allocated yet)."""
+    if not isinstance(weights, dict):
+        raise ValueError("the network's weights in the file are not a table of arrays")
     missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
     if missing or extra:
         raise ValueError(f"the network's weights do not fit it: missing {missing[:5]}, "
@@ -47,5 +65,4 @@ def load_weights(module: nn.Module, weights: dict[str, np.ndarray]) -> None:
         if shape != want and not scalar:
             raise ValueError(f"the network's weight {name!r} has shape {shape} in the file, "
                              f"{want} in the model")
-    module.load_state_dict({k: torch.from_numpy(np.array(v).reshape(expected[k].shape))
-                            for k, v in weights.items()})
+

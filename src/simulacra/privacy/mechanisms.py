@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,30 @@ def gaussian_counts(counts: np.ndarray, rho: float, rng: np.random.Generator,
     """``counts`` plus Gaussian noise that makes their release ρ-zCDP."""
     sigma = gaussian_sigma(rho, sensitivity)
     return np.asarray(counts, dtype=float) + rng.normal(0.0, sigma, size=np.shape(counts))
+
+
+#: Share of a budget's total ρ a DP-SGD fit spends on the noisy row count it plans its
+#: schedule from (:func:`schedule_count`).
+COUNT_SHARE = 0.01
+
+
+def schedule_count(n: int, ledger: Any, rng: np.random.Generator, *, stage: str,
+                   unit: str = "rows") -> int:
+    """A noisy count of ``n`` rows (or entities: ``unit``), at least 1, for planning DP-SGD
+    (batch, Poisson rate ``batch / count``, steps): those figures are kept in model files, and
+    from the exact count they would give it back. ρ-zCDP with :data:`COUNT_SHARE` of
+    ``ledger``'s total ρ, spent in ``stage``; drawn from a child of ``rng`` (its own stream
+    left as it was).
+
+    >>> from simulacra.privacy import PrivacyBudget, PrivacyLedger
+    >>> ledger = PrivacyLedger(PrivacyBudget(1.0), 1000)
+    >>> abs(schedule_count(1000, ledger, np.random.default_rng(0), stage="model") - 1000) < 250
+    True
+    """
+    rho = COUNT_SHARE * ledger.total_rho
+    ledger.spend(stage, f"{unit}: noisy count (DP-SGD schedule)", rho)
+    noisy = gaussian_counts(np.array([n]), rho, rng.spawn(1)[0])[0]
+    return max(1, round(float(noisy)))
 
 
 def exponential_mechanism(scores: np.ndarray, sensitivity: float, rho: float,

@@ -45,6 +45,7 @@ from simulacra.neural.clipping import per_row_grads
 from simulacra.neural.dp_sgd import DPPlan, PoissonBatches, noisy_step
 from simulacra.neural.optim import adam
 from simulacra.neural.training import EpochLoop
+from simulacra.privacy.mechanisms import schedule_count
 from simulacra.privacy.rdp import sgd_rdp
 
 #: Per-text gradient values taken together at most (texts × parameters).
@@ -157,11 +158,12 @@ def train_private(net: TextLSTM, sequences: Sequence[np.ndarray | None], codes: 
     """DP-SGD on ``net`` over the table's rows (``sequences[i]`` is ``None`` where row ``i``'s
     text is null), paid in ``ledger``; ``generator`` is the session's torch generator."""
     n = len(sequences)
-    rate = min(1.0, plan.batch_size / max(n, 1))
-    steps_per_epoch = max(1, round(n / plan.batch_size))
+    public = schedule_count(n, ledger, rng, stage="text")  # the exact n is private
+    rate = min(1.0, plan.batch_size / public)
+    steps_per_epoch = max(1, round(public / plan.batch_size))
     planned = plan.epochs * steps_per_epoch
     sigma = noise_for(ledger, plan.share, rate, planned)
-    dp = DPPlan(rate, steps_per_epoch, sigma, float(plan.max_grad_norm), n)
+    dp = DPPlan(rate, steps_per_epoch, sigma, float(plan.max_grad_norm), n, public)
     present = np.array([s is not None for s in sequences])
     texts = [s if s is not None else np.zeros(0, dtype=np.int64) for s in sequences]
     loss = TextLoss(net)

@@ -68,9 +68,33 @@ __all__ = [
     "SAMPLE_SIZE",
     "detect_column",
     "infer_datetime_format",
+    "structure_kind",
 ]
 
 MIXED_NEAR_UNIQUE_SHARE = 0.95
+
+
+def structure_kind(series: pd.Series) -> ColumnKind:
+    """The kind of ``series`` from its dtype alone, reading none of its values (what a fit
+    under a privacy budget may use without a public schema): numbers numerical (integers with
+    ``integer=True``), datetimes datetime, booleans boolean, anything else categorical. No
+    bounds, counts or formats: the reason names the dtype only.
+
+    >>> structure_kind(pd.Series([3, 1, 987654321], name="x"))
+    Numerical(integer=True, minimum=None, maximum=None, decimals=None)
+    >>> structure_kind(pd.Series(["a", "b"], name="c")).reason.endswith("no values read)")
+    True
+    """
+    dtype = series.dtype
+    kind = getattr(dtype, "kind", "O")
+    why = f"{dtype} dtype (structure only: no values read)"
+    if pd.api.types.is_bool_dtype(dtype):
+        return Boolean(reason=f"boolean: {why}")
+    if pd.api.types.is_datetime64_any_dtype(dtype) or kind == "M":
+        return Datetime(reason=f"datetime: {why}")
+    if kind in "iuf":
+        return Numerical(integer=kind in "iu", reason=f"numerical: {why}")
+    return Categorical(reason=f"categorical: {why}")
 
 
 def detect_column(series: pd.Series, *, categorical_threshold: int | None = None) -> ColumnKind:

@@ -272,8 +272,9 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.ordinal_ = False  # DP codes are tokens of their own; DP-SGD clips the plain net
         counts = [self.dp_counts_[name] for name in self.tokenizer_.names_]
         n = len(tokens)
-        batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
-        plan = self._dp_plan(n, batch, max(round(n / batch), 1))
+        public = self._public_rows(n, rng)
+        batch = min(int(self._setting("batch_size")), max(public // MIN_DP_STEPS, 1))
+        plan = self._dp_plan(n, public, batch, max(round(public / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started
         settings = NetworkSettings(
             embedding_dim=int(self.embedding_dim), hidden_dim=int(self.hidden_dim),

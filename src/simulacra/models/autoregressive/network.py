@@ -59,13 +59,14 @@ class ColumnMADE(nn.Module):
             valid[j, :s] = True
         self.register_buffer("valid", torch.from_numpy(valid), persistent=False)
         block = np.arange(c)
-        mask = (block[:, None] < block[None, :]).astype(np.float32)  # input col i → block j
-        mask = np.kron(mask, np.ones((d, h), dtype=np.float32))
-        self.register_buffer("mask1", torch.from_numpy(mask), persistent=False)
+        # input col i → block j; the (c·d, c·h) mask and the bounds built by torch, so that on
+        # the meta device (a model file's sizes checked before loading) nothing is allocated
+        before = torch.tensor((block[:, None] < block[None, :]).astype(np.float32))
+        self.register_buffer("mask1", torch.kron(before, torch.ones(d, h)), persistent=False)
 
         self.embed = nn.Embedding(int(sum(self.sizes)), d)
         fan_in = np.maximum(block, 1) * d  # inputs each block really sees
-        bound1 = torch.from_numpy(np.repeat(1 / np.sqrt(fan_in), h).astype(np.float32))
+        bound1 = torch.tensor(1 / np.sqrt(fan_in), dtype=torch.float32).repeat_interleave(h)
         self.w1 = nn.Parameter((torch.rand(c * d, c * h) * 2 - 1) * bound1)
         self.b1 = nn.Parameter(torch.zeros(c * h))
         self.w2 = nn.Parameter((torch.rand(c, h, h) * 2 - 1) / np.sqrt(h))

@@ -290,7 +290,7 @@ class Tokenizer:
         tok.pooled_ = {k: (np.asarray(v["codes"], dtype=np.int64),
                            np.asarray(v["counts"], dtype=np.float64))
                        for k, v in state["pooled"].items()}
-        tok.marginals_ = {k: marginal_from_state(s) for k, s in state["marginals"].items()}
+        tok.marginals_ = {k: marginal_from_state(s, k) for k, s in state["marginals"].items()}
         return tok
 
 

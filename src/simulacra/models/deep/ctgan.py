@@ -263,9 +263,10 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
         codes = np.stack([encoded[name] for name in names], axis=1) if names else \
             np.zeros((len(data), 0), dtype=np.int64)
         n = len(data)
-        batch = min(int(self.batch_size), n)
-        steps = max(n // batch, 1)
-        plan = self._dp_plan(n, batch, steps, int(self.discriminator_steps))
+        public = self._public_rows(n, rng)
+        batch = min(int(self.batch_size), public)
+        steps = max(public // batch, 1)
+        plan = self._dp_plan(n, public, batch, steps, int(self.discriminator_steps))
         settings = CTGANSettings(
             embedding_dim=int(self.embedding_dim), generator_dim=tuple(self.generator_dim),
             discriminator_dim=tuple(self.discriminator_dim),

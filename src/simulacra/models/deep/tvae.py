@@ -193,8 +193,9 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
         self.transformer_ = BinNormalizer().fit(columns)
         data = self.transformer_.transform(encoded)
         n = len(data)
-        batch = min(int(self.batch_size), n)
-        plan = self._dp_plan(n, batch, max(round(n / batch), 1))
+        public = self._public_rows(n, rng)
+        batch = min(int(self.batch_size), public)
+        plan = self._dp_plan(n, public, batch, max(round(public / batch), 1))
         settings = TVAESettings(
             embedding_dim=int(self.embedding_dim), compress_dims=tuple(self.compress_dims),
             decompress_dims=tuple(self.decompress_dims), learning_rate=float(self.learning_rate),

@@ -259,8 +259,9 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
         self.sizes_ += [2] * len(self.null_flags_)
         numbers, codes = self._to_arrays(encoded, rng)
         n = len(numbers)
-        batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
-        plan = self._dp_plan(n, batch, max(round(n / batch), 1))
+        public = self._public_rows(n, rng)
+        batch = min(int(self._setting("batch_size")), max(public // MIN_DP_STEPS, 1))
+        plan = self._dp_plan(n, public, batch, max(round(public / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started
         settings = DenoiserSettings(
             embedding_dim=int(self.embedding_dim),

@@ -203,7 +203,17 @@ class NeuralSynthesizer(Synthesizer):
     def _check_network_sizes(self, weights: dict[str, Any]) -> None:
         """Raise ``ValueError`` unless the hyperparameters that size the network agree with
         the ``weights`` in the file (a model file is untrusted: this runs before the network
-        is built, so an edited size cannot make it allocate gigabytes)."""
+        is built, so an edited size cannot make it allocate gigabytes).
+
+        The network is first built on torch's meta device, which records shapes and allocates
+        nothing; its weights must have exactly the names and shapes of those in the file, whose
+        size the file's caps already bound."""
+        torch = require_torch()
+        from simulacra.neural.weights import check_weights
+
+        with torch.device("meta"):
+            shapes = self._network().state_dict()
+        check_weights(shapes, weights)
 
     def _get_state(self) -> dict[str, Any]:
         from simulacra.neural.weights import weights_to_numpy

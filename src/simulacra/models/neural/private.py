@@ -6,7 +6,9 @@ What a model with ``privacy=PrivacyBudget(ε, δ)`` does (:class:`PrivateNeuralM
    (:class:`~simulacra.encoders.binned.BinnedCodec` with positions within bins: DP bounds,
    bins and category sets; :class:`~simulacra.models.private.PrivateFit`);
 2. the rest goes to DP-SGD (Abadi et al. 2016, :mod:`~simulacra.neural.dp_sgd`): each
-   step trains on a Poisson sample of the rows (rate ``q = batch_size / n``), every row's
+   step trains on a Poisson sample of the rows (rate ``q = batch_size / ñ``, ``ñ`` a noisy
+   count of the rows paid with ``COUNT_SHARE`` of the budget's ρ: the rate, the steps and the
+   noise multiplier in the model file would give the exact row count back), every row's
    gradient is clipped to ``max_grad_norm`` and Gaussian noise of ``noise_multiplier ×
    max_grad_norm`` is added to their sum (noise from the model's seeded torch generator).
    CTGAN's critic uses opacus's ``DPOptimizer`` on per-row gradients from ``torch.func``
@@ -39,7 +41,7 @@ from simulacra.neural.dp_sgd import DPPlan, DPResult
 from simulacra.params import Number
 from simulacra.privacy import PrivacyBudget, PrivacyLedger, PrivacyReport
 from simulacra.privacy.accounting import gaussian_sigma
-from simulacra.privacy.mechanisms import gaussian_counts
+from simulacra.privacy.mechanisms import gaussian_counts, schedule_count
 from simulacra.privacy.rdp import calibrate_noise, composed_report, require_opacus
 
 logger = logging.getLogger(__name__)
@@ -107,18 +109,25 @@ class PrivateNeuralMixin(PrivateFit):
         return names, "conditional vector"
 
     # -- DP-SGD schedule and report -----------------------------------------------------------
-    def _dp_plan(self, n: int, batch: int, steps_per_epoch: int, updates_per_step: int = 1
-                 ) -> DPPlan:
-        """Calibrate the noise for ``epochs × steps_per_epoch × updates_per_step`` DP steps."""
+    def _public_rows(self, n: int, rng: np.random.Generator, unit: str = "rows") -> int:
+        """A noisy count of the ``n`` rows (or entities: ``unit``) that the DP-SGD schedule
+        is planned from (:func:`~simulacra.privacy.mechanisms.schedule_count`), paid in the
+        metadata stage."""
+        return schedule_count(n, self._ledger, rng, stage="metadata", unit=unit)
+
+    def _dp_plan(self, n: int, public: int, batch: int, steps_per_epoch: int,
+                 updates_per_step: int = 1) -> DPPlan:
+        """Calibrate the noise for ``epochs × steps_per_epoch × updates_per_step`` DP steps
+        on ``n`` rows, at the rate ``batch / public`` (``public``: :meth:`_public_rows`)."""
         ledger = self._ledger
-        rate = min(1.0, batch / n)
+        rate = min(1.0, batch / public)
         epochs = int(self._setting("epochs"))  # type: ignore[attr-defined]
         steps = epochs * steps_per_epoch * updates_per_step
         sigma = calibrate_noise(self.privacy.epsilon, ledger.conversion_delta,
                                 sample_rate=rate, steps=steps, fixed=ledger.spent_rdp())
         logger.info("%s: DP-SGD with noise multiplier %.3f, sample rate %.4g, %d steps",
                     type(self).__name__, sigma, rate, steps)
-        return DPPlan(rate, steps_per_epoch, sigma, float(self.max_grad_norm), n)
+        return DPPlan(rate, steps_per_epoch, sigma, float(self.max_grad_norm), n, public)
 
     def _finish_private(self, plan: DPPlan, result: DPResult) -> None:
         """Keep what a DP-SGD trainer returned: the network, the steps it took (``dp_steps_``),

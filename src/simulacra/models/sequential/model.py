@@ -299,7 +299,8 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
             self.metadata = given
             del self._entities
             self.__dict__.pop("_times", None)
-        self.n_entities_ = len(uniques)
+        if not private:  # under a budget, the noisy count _fit_private planned DP-SGD with
+            self.n_entities_ = len(uniques)
         return self
 
     def _learn_changes(self, frame: pd.DataFrame, entities: np.ndarray,
@@ -537,8 +538,10 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.fixed_length_ = None
         data = _Padded(tokens[starts][:, ctx], tokens[:, ev], starts, lengths, device)
         n = len(lengths)
-        batch = min(int(self._setting("batch_size")), max(n // MIN_DP_STEPS, 1))
-        plan = self._dp_plan(n, batch, max(round(n / batch), 1))
+        public = self._public_rows(n, rng, "entities")
+        self.n_entities_ = public  # the exact count is private: the file keeps the noisy one
+        batch = min(int(self._setting("batch_size")), max(public // MIN_DP_STEPS, 1))
+        plan = self._dp_plan(n, public, batch, max(round(public / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started
         settings = Settings(learning_rate=float(self._setting("learning_rate")),
                             weight_decay=float(self.weight_decay),
