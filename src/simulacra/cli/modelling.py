@@ -536,6 +536,13 @@ def demo(
     from simulacra.models import get_model
 
     file_format = FileFormat(file_format).value
+    out = output_dir / f"adult_synthetic.{file_format}"
+    real_out = output_dir / f"adult_real.{file_format}"
+    md_out, model_out = output_dir / "adult_metadata.yaml", output_dir / "adult_model.simz"
+    check_outputs({"--output-dir (synthetic table)": (out, "table"),
+                   "--output-dir (real table)": (real_out, "table"),
+                   "--output-dir (metadata)": (md_out, "metadata"),
+                   "--output-dir (model)": (model_out, "model")})
     real = load_demo()
     if not quiet:
         console.print(f"Fitting {escape(model)} on {len(real):,} rows x {real.shape[1]} "
@@ -547,12 +554,10 @@ def demo(
     t1 = time.perf_counter()
     fake = synth.sample(len(real))
     t2 = time.perf_counter()
-    out = output_dir / f"adult_synthetic.{file_format}"
     write_table(fake, out)
-    real_out = output_dir / f"adult_real.{file_format}"
     write_table(real, real_out)  # so that the hint below can be followed as printed
-    md.save(output_dir / "adult_metadata.yaml")
-    synth.save(output_dir / "adult_model.simz")
+    md.save(md_out)
+    synth.save(model_out)
 
     label = model if synth.name == model else f"{model} → {synth.name}"
     table = Table(title=f"simulacra demo: {label} on Adult (UCI, CC BY 4.0)",
@@ -572,8 +577,8 @@ def demo(
                                         "income --report report.html"))
     table.add_row("real data", str(real_out))
     table.add_row("synthetic data", str(out))
-    table.add_row("metadata", str(output_dir / "adult_metadata.yaml"))
-    table.add_row("model", str(output_dir / "adult_model.simz"))
+    table.add_row("metadata", str(md_out))
+    table.add_row("model", str(model_out))
     console.print(table)
     preview = Table(title="First three synthetic rows, one column per line",
                     title_justify="left")
