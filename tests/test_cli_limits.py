@@ -111,3 +111,99 @@ def test_bench_synthetic_timing_that_is_not_json(tmp_path):
     rows.with_suffix(".json").write_text("{not json")
     fails_cleanly(invoke("bench", "--synthetic", rows, "--datasets-dir", tmp_path),
                   "tool_seed0.json")
+
+
+# -- large draws stream in chunks --------------------------------------------------------------
+def planned_rows(model, n: int, seed: int, chunk_rows: int) -> pd.DataFrame:
+    """The rows of the chunk plan (the HTTP service's and a partitioned draw's)."""
+    from simulacra.randomness import chunk_plan
+
+    return pd.concat([model.sample(rows, rng=np.random.default_rng(sequence))
+                      for rows, sequence in chunk_plan(n, seed, chunk_rows)], ignore_index=True)
+
+
+@pytest.mark.parametrize("name", ["s.csv.gz", "s.parquet", "s.tsv"])
+def test_a_sample_larger_than_a_chunk_streams_the_plans_rows(tmp_path, small, name):
+    _, path, model = small
+    r = invoke("sample", path, "-n", 25, "--chunk-rows", 10, "-o", tmp_path / name, "--seed", 3)
+    assert r.exit_code == 0, r.output
+    assert "in chunks of 10 rows, seed 3" in " ".join(r.output.split())
+    pd.testing.assert_frame_equal(sim.read_table(tmp_path / name), planned_rows(model, 25, 3, 10),
+                                  check_dtype=False, check_column_type=False)
+
+
+def test_a_sample_streams_to_standard_output(small):
+    _, path, model = small
+    r = invoke("sample", path, "-n", 25, "--chunk-rows", 10, "-o", "-", "--seed", 3)
+    assert r.exit_code == 0, r.output
+    import io
+
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(r.stdout)),
+                                  planned_rows(model, 25, 3, 10), check_dtype=False,
+                                  check_column_type=False)
+
+
+def test_a_sample_within_a_chunk_is_one_draw_as_before(tmp_path, small):
+    _, path, model = small
+    r = invoke("sample", path, "-n", 25, "-o", tmp_path / "s.csv", "--seed", 3)
+    assert r.exit_code == 0, r.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "s.csv"), model.sample(25, rng=3),
+                                  check_dtype=False, check_column_type=False)
+
+
+def test_ten_billion_rows_stream_chunk_by_chunk(tmp_path, small, monkeypatch):
+    _, path, _ = small
+    drawn: list[int] = []
+    original = sim.GaussianCopula.sample
+
+    def sample(self, n, **options):
+        if n == 50:  # not the trial draw of loading the model
+            drawn.append(n)
+        if len(drawn) == 3:
+            raise sim.DataError("stopped by the test")
+        return original(self, n, **options)
+
+    monkeypatch.setattr(sim.GaussianCopula, "sample", sample)
+    out = tmp_path / "big.csv"
+    fails_cleanly(invoke("sample", path, "-n", 10_000_000_000, "--chunk-rows", 50, "-o", out),
+                  "stopped by the test")
+    assert drawn == [50, 50, 50]
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary file
+
+
+def test_python_sample_refuses_more_rows_than_memory_holds(small, monkeypatch):
+    _, _, model = small
+    monkeypatch.setattr(type(model), "_sample", lambda *a: pytest.fail("sampled"))
+    with pytest.raises(sim.ParameterError, match="sample_partitioned") as err:
+        model.sample(10**13)
+    assert "memory" in str(err.value) and "simulacra sample" in str(err.value)
+
+
+# -- signals -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("signum", "status", "word"), [(15, 143, "terminated"),
+                                                        (2, 130, "interrupted")])
+def test_a_signal_mid_write_leaves_no_temporary_file(tmp_path, small, signum, status, word):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    _, path, _ = small
+    out = tmp_path / "out" / "big.csv"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from simulacra.cli import main; main()", "sample", str(path),
+         "-n", "10000000000", "--chunk-rows", "1000", "-o", str(out), "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.parent.glob(".big.csv.*.tmp")):  # writing has started
+            assert child.poll() is None and time.monotonic() < deadline, child.stderr.read()
+            time.sleep(0.05)
+        child.send_signal(signum)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == status, err
+    assert word in err and "Traceback" not in err
+    assert list(out.parent.iterdir()) == []

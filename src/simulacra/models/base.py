@@ -200,6 +200,7 @@ class Synthesizer(EstimatorParams, ABC):
         self._check_fitted()
         ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
         check_param("n", n, "an integer >= 1", ok)
+        self._check_fits_in_memory(int(n))
         generator = self._sample_rng if rng is None else make_rng(rng)
         fair = None if fairness is None else self._fairness(fairness, conditions, rebalance)
         if rebalance is not None:
@@ -215,6 +216,16 @@ class Synthesizer(EstimatorParams, ABC):
                             strong=fair.strong, random_state=generator)
         return from_pandas(out, getattr(self, "frame_kind_", "pandas"),
                            getattr(self, "frame_types_", None))
+
+    def _check_fits_in_memory(self, n: int) -> None:
+        """Refuse at once a draw of ``n`` rows that this machine's memory cannot hold."""
+        from simulacra.memory import check_draw_fits
+
+        width = len(self.metadata_) + len(self.codec_.encoded_columns_)
+        check_draw_fits(n, width, what=f"sample(n={n:,})",
+                        advice="draw it in chunks, to files: sim.sample_partitioned(model, n, "
+                        "'folder') or `simulacra sample MODEL -n ROWS -o FILE` (which streams "
+                        "chunks to the file); or draw fewer rows")
 
     def _fairness(self, fairness: Any, conditions: Mapping[str, Any] | None,
                   rebalance: Mapping[str, Any] | None) -> Any:
