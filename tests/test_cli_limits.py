@@ -207,3 +207,23 @@ def test_a_signal_mid_write_leaves_no_temporary_file(tmp_path, small, signum, st
     assert child.returncode == status, err
     assert word in err and "Traceback" not in err
     assert list(out.parent.iterdir()) == []
+
+
+# -- impossible conditions ---------------------------------------------------------------------
+@pytest.mark.parametrize(("condition", "message"), [
+    ("age=200", "generated values of 'age' stay within [18, 79]"),
+    ("age=[40, 30]", "its low end 40 is above its high end 30"),
+])
+def test_impossible_condition_flags_are_refused_before_sampling(tmp_path, small, monkeypatch,
+                                                               condition, message):
+    _, path, _ = small
+    original = sim.GaussianCopula._sample
+
+    def sample(self, n, rng):
+        assert n == 5, "only the trial draw of loading the model"
+        return original(self, n, rng)
+
+    monkeypatch.setattr(sim.GaussianCopula, "_sample", sample)
+    fails_cleanly(invoke("sample", path, "-n", 10, "-c", condition, "-o", tmp_path / "s.csv"),
+                  message)
+    assert not (tmp_path / "s.csv").exists()

@@ -37,6 +37,7 @@ from simulacra.encoders import (
     TableCodec,
     encoder_class,
 )
+from simulacra.encoders.codec import reversed_range
 from simulacra.errors import DataError, NotFittedError, ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.params import Either, EstimatorParams, InstanceOf, Integer, Optional, Rule
@@ -401,12 +402,16 @@ class Synthesizer(EstimatorParams, ABC):
             raise ParameterError(f"conditions name columns that are not in the model: {unknown}")
         rules = self._constraint_set()
         for column, value in conditions.items():
-            if rules is not None and column in rules.rewritten:
+            reason = reversed_range(value, column)
+            if reason is None and rules is not None and column in rules.rewritten:
                 reason = rules.impossible(column, value)
-            else:
+            elif reason is None:
                 reason = self.codec_.condition_domain(column).problem(value, column)
             if reason is not None:
                 raise DataError(reason)
+        reason = None if rules is None else rules.contradiction(conditions)
+        if reason is not None:
+            raise DataError(reason)
 
     def _matches(self, rows: pd.DataFrame, conditions: Mapping[str, Any]) -> np.ndarray:
         """Rows that meet every condition, each read the way its column's kind reads values."""
