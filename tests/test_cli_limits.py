@@ -227,3 +227,25 @@ def test_impossible_condition_flags_are_refused_before_sampling(tmp_path, small,
     fails_cleanly(invoke("sample", path, "-n", 10, "-c", condition, "-o", tmp_path / "s.csv"),
                   message)
     assert not (tmp_path / "s.csv").exists()
+
+
+# -- wide tables -------------------------------------------------------------------------------
+def wide(columns: int, rows: int = 3) -> pd.DataFrame:
+    values = np.random.default_rng(0).normal(size=(rows, columns))
+    return pd.DataFrame(values, columns=[f"c{i}" for i in range(columns)])
+
+
+def test_auto_models_a_very_wide_table_column_by_column():
+    from simulacra.models.auto import MAX_COLUMNS_FOR_JOINT
+
+    with pytest.warns(UserWarning, match="correlations between columns are not kept"):
+        chosen = sim.AutoSynthesizer(random_state=0).choose(wide(MAX_COLUMNS_FOR_JOINT + 1))
+    assert type(chosen) is sim.IndependentMarginals
+
+
+def test_the_copula_refuses_a_table_too_wide_for_it_before_any_work(monkeypatch):
+    limit = sim.GaussianCopula.max_columns
+    monkeypatch.setattr(sim.Metadata, "detect", lambda *a, **k: pytest.fail("detected"))
+    with pytest.raises(sim.ParameterError, match="at most 4,000 columns") as err:
+        sim.GaussianCopula(random_state=0).fit(wide(limit + 1, rows=2))
+    assert "'independent'" in str(err.value) and "4,001" in str(err.value)

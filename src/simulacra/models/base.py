@@ -56,6 +56,9 @@ class Synthesizer(EstimatorParams, ABC):
     name: ClassVar[str]
     #: Whether the model takes ``privacy=PrivacyBudget(...)`` (differential privacy).
     supports_privacy: ClassVar[bool] = False
+    #: The widest table the model fits in reasonable time and memory (None: no limit); a
+    #: wider one is refused before any work (:meth:`_check_width`).
+    max_columns: ClassVar[int | None] = None
     #: What this class's own hyperparameters may be (:mod:`simulacra.params`); the rules of
     #: every base class apply as well, and are checked together before fitting.
     params: ClassVar[dict[str, Rule]] = {
@@ -118,6 +121,7 @@ class Synthesizer(EstimatorParams, ABC):
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError(f"cannot fit on an empty table ({data.shape[0]} rows, "
                             f"{data.shape[1]} columns); give at least one row and one column")
+        self._check_width(data.shape[1])
         started = time.perf_counter()
         metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
         private = getattr(self, "privacy", None) is not None
@@ -148,6 +152,19 @@ class Synthesizer(EstimatorParams, ABC):
             f"{data.shape[0]} rows x {data.shape[1]} columns"
         logger.info("%s fitted on %s in %.2f s", self.name, size, self.fit_seconds_)
         return self
+
+    def _check_width(self, columns: int) -> None:
+        """Refuse a table of more than :attr:`max_columns` columns, with advice."""
+        from simulacra.models.auto import MAX_COLUMNS_FOR_JOINT
+
+        limit = self.max_columns
+        if limit is not None and columns > limit:
+            raise ParameterError(
+                f"{self.name} learns how every pair of columns varies together (memory grows "
+                f"as the square of the columns, time as the cube), so it takes at most "
+                f"{limit:,} columns; this table has {columns:,}. Fit it on the columns that "
+                "matter together, or use the model 'independent' (each column on its own, in "
+                f"linear time), which 'auto' picks above {MAX_COLUMNS_FOR_JOINT:,} columns")
 
     def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
                 ) -> tuple[TableCodec, dict[str, np.ndarray], list[EncodedColumn]]:
