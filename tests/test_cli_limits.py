@@ -180,21 +180,45 @@ def test_python_sample_refuses_more_rows_than_memory_holds(small, monkeypatch):
 
 
 # -- signals -----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("signum", "status", "word"), [(15, 143, "terminated"),
-                                                        (2, 130, "interrupted")])
-def test_a_signal_mid_write_leaves_no_temporary_file(tmp_path, small, signum, status, word):
+#: The console script's entry point (pyproject.toml), run as the installed command runs it.
+COMMAND = ("-c", "from simulacra_launcher import main; main()")
+
+
+def command(*args: object):
+    """The ``simulacra`` command with ``args``, in a child process (pipes for its output)."""
     import os
     import subprocess
     import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, *COMMAND, *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line_and_status_130(tmp_path, small):
+    import signal
+    import time
+
+    data, _, _ = small
+    child = command("fit", data, "-o", tmp_path / "m.simz", "-q")
+    try:
+        time.sleep(0.3)  # importing the package takes about a second
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == 130, err
+    assert err.strip() == "stopped: interrupted (Ctrl-C)"
+
+
+@pytest.mark.parametrize(("signum", "status", "word"), [(15, 143, "terminated"),
+                                                        (2, 130, "interrupted")])
+def test_a_signal_mid_write_leaves_no_temporary_file(tmp_path, small, signum, status, word):
     import time
 
     _, path, _ = small
     out = tmp_path / "out" / "big.csv"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from simulacra.cli import main; main()", "sample", str(path),
-         "-n", "10000000000", "--chunk-rows", "1000", "-o", str(out), "-q"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    child = command("sample", path, "-n", 10_000_000_000, "--chunk-rows", 1000, "-o", out, "-q")
     try:
         deadline = time.monotonic() + 60
         while not list(out.parent.glob(".big.csv.*.tmp")):  # writing has started

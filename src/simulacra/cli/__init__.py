@@ -75,7 +75,8 @@ def main() -> None:
     """Console-script entry point: Ctrl-C and SIGTERM stop the command cleanly (no
     traceback, temporary files removed) with status 130 and 143."""
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _stop)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # ignored (nohup, `&`): stays so
+            signal.signal(signum, _stop)
     try:
         app()
     except Stopped as stop:
