@@ -155,8 +155,6 @@ class Synthesizer(EstimatorParams, ABC):
 
     def _check_width(self, columns: int) -> None:
         """Refuse a table of more than :attr:`max_columns` columns, with advice."""
-        from simulacra.models.auto import MAX_COLUMNS_FOR_JOINT
-
         limit = self.max_columns
         if limit is not None and columns > limit:
             raise ParameterError(
@@ -164,7 +162,7 @@ class Synthesizer(EstimatorParams, ABC):
                 f"as the square of the columns, time as the cube), so it takes at most "
                 f"{limit:,} columns; this table has {columns:,}. Fit it on the columns that "
                 "matter together, or use the model 'independent' (each column on its own, in "
-                f"linear time), which 'auto' picks above {MAX_COLUMNS_FOR_JOINT:,} columns")
+                "linear time), which 'auto' picks for a table this wide")
 
     def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
                 ) -> tuple[TableCodec, dict[str, np.ndarray], list[EncodedColumn]]:
