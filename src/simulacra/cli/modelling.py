@@ -46,7 +46,7 @@ from simulacra.cli.scaling import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import pandas as pd
 
@@ -429,8 +429,8 @@ def sample(
         if conditions or shares or n is not None or fairness is not None:
             raise ParameterError("--known gives the rows to complete: it does not combine "
                                  "with -n, --condition, --rebalance or --fair-target")
-        chunks = (synth.sample_remaining_columns(read_table(known_path), rng=seed)
-                  for _ in range(1))  # drawn while the file is written, as the others
+        chunks = _once(lambda: synth.sample_remaining_columns(read_table(known_path),
+                                                              rng=seed))
         chunk = None
     elif fairness is None and rows > (chunk := chunk_rows or _default_chunk_rows()):
         import secrets
@@ -441,8 +441,8 @@ def sample(
         chunks = sample_in_chunks(synth, rows, seed, chunk, conditions=conditions or None,
                                   rebalance=shares)
     else:  # one draw: the rows of `synth.sample(rows, rng=seed)`
-        chunks = (synth.sample(rows, rng=seed, conditions=conditions or None,
-                               rebalance=shares, fairness=fairness) for _ in range(1))
+        chunks = _once(lambda: synth.sample(rows, rng=seed, conditions=conditions or None,
+                                            rebalance=shares, fairness=fairness))
         chunk = None
     import contextlib
 
@@ -459,6 +459,11 @@ def sample(
     how = "" if chunk is None else f" (in chunks of {chunk:,} rows, seed {seed})"
     console.print(f"Sampled {written:,} rows x {columns} columns in {took:.2f} s{how}; "
                   f"wrote [bold]{output}[/].")
+
+
+def _once(draw: Callable[[], pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The one table ``draw`` gives, drawn when the writer asks for it (as chunks are)."""
+    yield draw()
 
 
 def _default_chunk_rows() -> int:
