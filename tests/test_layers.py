@@ -20,7 +20,7 @@ LAYERS = {
     "windows": 3,
     "neural": 3,
     "kinds": 2, "privacy": 2, "formats": 2, "params": 2, "randomness": 2, "io": 2,
-    "dataframes": 2,
+    "dataframes": 2, "memory": 2,
     "errors": 1, "precision": 1, "htmlrepr": 1, "datasets": 1, "_version": 1,
 }
 

@@ -132,8 +132,12 @@ def test_conditions_give_exact_count_and_only_matching_rows(name, adult_small):
 
 def test_conditions_that_never_match_give_up_with_a_clear_error(adult_small):
     model = fit("gaussian_copula", adult_small)
-    # within every column's bounds, but the copula never draws this exact fraction
+    # a whole number within the column's bounds, but the copula never draws this exact value
     with pytest.raises(sim.DataError, match="impossible or too rare"):
+        model._sample_conditions(10, {"fnlwgt": (123_457, 123_457)},
+                                 np.random.default_rng(0), give_up_after=20_000)
+    # a fraction where every value is a whole number: refused before any draw
+    with pytest.raises(sim.DataError, match="holds whole numbers"):
         model._sample_conditions(10, {"age": (40.25, 40.75)}, np.random.default_rng(0),
                                  give_up_after=20_000)
 

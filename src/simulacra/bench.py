@@ -182,6 +182,23 @@ def run_external(dataset: BenchDataset, label: str, synthetic: Path, seed: int, 
                     t.get("epochs"), t.get("s_per_epoch_mean"))
 
 
+def _timing(synthetic: Path) -> dict[str, Any] | None:
+    """The timing in the ``.json`` beside ``synthetic`` (None: there is none); a clear error
+    when it is not a JSON object."""
+    path = Path(synthetic).with_suffix(".json")
+    if not path.exists():
+        return None
+    try:
+        timing = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise DataError(f"cannot read the timing of {synthetic} from {path}: {err}; fix or "
+                        "remove that file") from None
+    if not isinstance(timing, dict):
+        raise DataError(f"the timing of {synthetic} in {path} must be a JSON object such as "
+                        f'{{"fit_s": 1.5, "sample_s": 0.2}}, got {type(timing).__name__}')
+    return timing
+
+
 def _figures(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
              dataset: BenchDataset, seed: int, metrics: Sequence[str] | str = "all"
              ) -> dict[str, float]:
@@ -301,10 +318,10 @@ def run_benchmark(
     chosen = resolve_datasets(list(datasets))
     if synthetic and len(chosen) != 1:
         raise ParameterError("--synthetic scores one dataset's rows: give one --dataset")
+    timings = {path: _timing(path) for path in synthetic}  # all checked before any run
     runs = []
     for path in synthetic:
-        timing_path = path.with_suffix(".json")
-        timing = json.loads(timing_path.read_text()) if timing_path.exists() else None
+        timing = timings[path]
         # "<label>_seed<k>" files are seed k of one label, summarized together
         label, _, seed_text = path.stem.rpartition("_seed")
         ext_seed = int(seed_text) if label and seed_text.isdigit() else 0

@@ -14,8 +14,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -172,11 +172,76 @@ def write_table(data: pd.DataFrame, path: str | Path) -> None:
                         else csv.QUOTE_MINIMAL)
 
 
-def write_csv_stream(data: pd.DataFrame, stream: IO[str]) -> None:
-    """Write ``data`` as CSV to an open text stream (standard output for ``-o -``)."""
+def write_csv_stream(data: pd.DataFrame, stream: IO[str], *, header: bool = True,
+                     sep: str = ",") -> None:
+    """Write ``data`` as CSV to an open text stream (standard output for ``-o -``);
+    ``header=False`` for the chunks after the first of a table written in chunks."""
     _refuse_repeated_columns(data, "to the output stream")
-    data.to_csv(stream, index=False, quoting=csv.QUOTE_NONNUMERIC if _has_carriage_return(data)
+    data.to_csv(stream, index=False, header=header, sep=sep,
+                quoting=csv.QUOTE_NONNUMERIC if _has_carriage_return(data)
                 else csv.QUOTE_MINIMAL)
+
+
+def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | Path) -> tuple[int, int]:
+    """Write a table that comes as chunks (DataFrames of the same columns) as CSV or Parquet
+    (chosen by suffix, as :func:`write_table`), one chunk in memory at a time; atomically, so
+    the file appears whole or not at all. Returns the table's ``(rows, columns)``.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv.gz"
+    >>> write_table_chunks((pd.DataFrame({"a": [i, i]}) for i in range(3)), path)
+    (6, 1)
+    >>> read_table(path)["a"].tolist()
+    [0, 0, 1, 1, 2, 2]
+    """
+    from simulacra.formats import PARQUET
+
+    fmt, name = table_format(path), Path(path).name.lower()
+    rows = columns = 0
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw:
+        if fmt == "parquet":
+            writer = PARQUET.new_writer()
+            for chunk in chunks:
+                raw.write(writer.write(chunk))
+                rows, columns = rows + len(chunk), chunk.shape[1]
+            raw.write(writer.close())
+            return rows, columns
+        with _text_sink(raw, name) as text:
+            for chunk in chunks:
+                write_csv_stream(chunk, text, header=rows == 0,
+                                 sep="\t" if name.endswith(".tsv") else ",")
+                rows, columns = rows + len(chunk), chunk.shape[1]
+    return rows, columns
+
+
+@contextmanager
+def _text_sink(raw: IO[bytes], name: str) -> Iterator[IO[str]]:
+    """A UTF-8 text stream into ``raw``, compressed as the file ``name``'s suffix says."""
+    import bz2
+    import gzip
+    import io
+    import lzma
+    import zipfile
+
+    kind = next((kind for suffix, kind in _COMPRESSIONS.items() if name.endswith(suffix)), None)
+    with ExitStack() as stack:
+        sink: IO[bytes] = raw
+        if kind == "gzip":
+            sink = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="wb"))
+        elif kind == "bz2":
+            sink = stack.enter_context(bz2.BZ2File(raw, "wb"))
+        elif kind == "xz":
+            sink = stack.enter_context(lzma.LZMAFile(raw, "wb"))
+        elif kind == "zip":
+            archive = stack.enter_context(zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED))
+            sink = stack.enter_context(archive.open(name.removesuffix(".zip"), "w",
+                                                    force_zip64=True))
+        text = io.TextIOWrapper(sink, encoding="utf-8", newline="")
+        try:
+            yield text
+        finally:
+            text.flush()
+            text.detach()  # the sinks above close themselves, in order
 
 
 def _has_carriage_return(data: pd.DataFrame) -> bool:

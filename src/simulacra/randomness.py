@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 
 from simulacra.errors import check_param
@@ -46,8 +49,31 @@ def chunk_plan(n: int, seed: int, chunk_rows: int) -> list[tuple[int, np.random.
     >>> chunk_plan(10, 7, 4)[2][1].spawn_key
     (2,)
     """
-    sizes = [chunk_rows] * (n // chunk_rows) + ([n % chunk_rows] if n % chunk_rows else [])
-    return [(rows, chunk_seed(seed, i)) for i, rows in enumerate(sizes)]
+    return list(iter_chunks(n, seed, chunk_rows))
+
+
+def iter_chunks(n: int, seed: int, chunk_rows: int
+                ) -> Iterator[tuple[int, np.random.SeedSequence]]:
+    """:func:`chunk_plan`, one chunk at a time: memory stays small whatever ``n``.
+
+    >>> [rows for rows, _ in iter_chunks(10, 7, 4)]
+    [4, 4, 2]
+    """
+    for i in range(-(-n // chunk_rows)):
+        yield min(chunk_rows, n - i * chunk_rows), chunk_seed(seed, i)
+
+
+def sample_in_chunks(model: Any, n: int, seed: int, chunk_rows: int,
+                     **options: Any) -> Iterator[Any]:
+    """``n`` rows of ``model.sample`` as chunks of at most ``chunk_rows``, drawn one at a time.
+
+    Chunk ``i`` is ``model.sample(rows, rng=Generator(chunk i's seed), **options)`` (the plan
+    of :func:`chunk_plan`), so a streamed draw gives the rows of the HTTP service and of a
+    partitioned draw with the same seed and chunk size; ``options`` (``conditions``,
+    ``rebalance``) apply to every chunk.
+    """
+    for rows, sequence in iter_chunks(n, seed, chunk_rows):
+        yield model.sample(rows, rng=np.random.default_rng(sequence), **options)
 
 
 def chunk_seed(seed: int, index: int) -> np.random.SeedSequence:

@@ -10,12 +10,14 @@ sample, evaluate), :mod:`.tables` (pseudonymize, generate), :mod:`.measuring`
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
 
 from simulacra._version import __version__
-from simulacra.cli.common import console
+from simulacra.cli.common import console, err_console
 from simulacra.cli.databases import clone
 from simulacra.cli.measuring import bench, evaluate
 from simulacra.cli.modelling import demo, fit, impute, metadata, models, sample
@@ -56,9 +58,30 @@ for command in (metadata, fit, sample, clone, pseudonymize, generate, impute, ev
     app.command()(command)
 
 
+class Stopped(SystemExit):
+    """Ctrl-C or SIGTERM: unwinds the command like an exit (``finally`` blocks run, so the
+    atomic writers remove their temporary files), then :func:`main` prints one line."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)  # the shell's status for a process stopped by signum
+        self.what = "interrupted (Ctrl-C)" if signum == signal.SIGINT else "terminated (SIGTERM)"
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: Ctrl-C and SIGTERM stop the command cleanly (no
+    traceback, temporary files removed) with status 130 and 143."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # ignored (nohup, `&`): stays so
+            signal.signal(signum, _stop)
+    try:
+        app()
+    except Stopped as stop:
+        err_console.print(f"stopped: {stop.what}")
+        raise SystemExit(stop.code) from None
 
 
 if __name__ == "__main__":

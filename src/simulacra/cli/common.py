@@ -154,6 +154,7 @@ OUTPUT_KINDS = {
     "metadata": OutputKind("a metadata file", (".yaml", ".yml", ".json"),
                            frozenset({"text", "json"})),
     "report": OutputKind("a report", (), frozenset({"html", "json"})),
+    "markdown": OutputKind("a markdown file", (".md", ".markdown"), frozenset({"text"})),
 }
 _HOLDS = {"zip": "a zip archive (e.g. a model file)", "parquet": "a Parquet table",
           "gzip": "a gzip file", "html": "an HTML page", "json": "JSON", "text": "text (e.g. a "
@@ -167,8 +168,9 @@ def check_outputs(outputs: Mapping[str, tuple[str | Path | None, str]], *,
     ``outputs`` maps each option (``"--output"``) to its path (None: not given) and the kind
     of file it gets (:data:`OUTPUT_KINDS`). Refused, with exit status 2 through
     :func:`friendly`: a path that is one of the command's ``inputs`` (or another output), a
-    suffix the kind does not take, a directory, and — unless ``force`` — an existing file that
-    holds another kind of file (a CSV table where a model goes).
+    suffix the kind does not take, a directory, a folder that cannot be written (or made),
+    and — unless ``force`` — an existing file that holds another kind of file (a CSV table
+    where a model goes).
     """
     from simulacra.errors import ParameterError
 
@@ -190,6 +192,9 @@ def check_outputs(outputs: Mapping[str, tuple[str | Path | None, str]], *,
         if path.is_dir():
             raise ParameterError(f"{option} {path} is a directory; give a file name for "
                                  f"{spec.what}")
+        problem = unwritable_folder(path.parent)
+        if problem is not None:
+            raise ParameterError(f"{option} {path} cannot be written: {problem}")
         twin = next((other for p, other in seen.items() if _same_file(path, p)), None)
         if twin is not None:
             raise ParameterError(f"{option} and {twin} both name {path}; give each its own file")
@@ -199,6 +204,24 @@ def check_outputs(outputs: Mapping[str, tuple[str | Path | None, str]], *,
             raise ParameterError(f"{option} {path} exists and holds {_HOLDS[holds]}, not "
                                  f"{spec.what}; give another file name, or --force to replace "
                                  "it")
+
+
+def unwritable_folder(folder: Path) -> str | None:
+    """Why files cannot be written in ``folder`` (made if missing), or None: checked before
+    any work, so that a long fit does not end on a folder it cannot write.
+
+    >>> unwritable_folder(Path(__file__)) is not None  # a file, not a folder
+    True
+    """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        made = "" if existing == folder else f" (to make {folder} in)"
+        return f"the folder {existing}{made} is not writable; choose another place"
+    return None
 
 
 def _same_file(a: Path, b: Path) -> bool:

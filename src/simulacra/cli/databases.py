@@ -14,6 +14,7 @@ from simulacra.cli.common import (
     KeepOption,
     ParamOption,
     SeedOption,
+    check_outputs,
     console,
     friendly,
     names_option,
@@ -208,6 +209,7 @@ def clone(
     """A synthetic copy of a database: every table fitted, generated parents-first, written
     with the same keys and constraints in one transaction."""
     chosen = names_option(tables) or None
+    check_outputs({"--save-model": (model_output, "model")}, inputs=[source, metadata_path])
     if subset_spec is not None:
         if keep:
             from simulacra.errors import ParameterError

@@ -254,6 +254,7 @@ def bench(
         "split (repeat); labelled by file name (NAME_seedK files are seeds of NAME); times "
         "from a same-named .json if present.")
     ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Run models on benchmark datasets under the evaluation protocol; print a markdown table."""
     import shlex
@@ -267,6 +268,8 @@ def bench(
 
     if seeds < 1:
         raise ParameterError(f"--seeds must be at least 1, got {seeds}")
+    check_outputs({"--json": (json_path, "json"), "--append": (append, "markdown")},
+                  inputs=[metadata_path, *(synthetic or [])], force=force)
     if not epsilon:
         privacy_option(None, delta)  # --delta needs --epsilon
     model_names = model or ([] if synthetic else ["gaussian_copula"])

@@ -46,6 +46,8 @@ from simulacra.cli.scaling import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     import pandas as pd
 
     from simulacra.constraints import ConstraintReport
@@ -343,13 +345,14 @@ def sample(
         "--format", help="Partitions: the files' format (default parquet).",
         rich_help_panel="Scale-out")] = None,
     chunk_rows: Annotated[int | None, typer.Option(
-        "--chunk-rows", help="Partitions: rows drawn at once (a Parquet row group; default "
-        "100000).", rich_help_panel="Scale-out")] = None,
+        "--chunk-rows", min=1, help="Rows drawn at once (default 100000): a sample larger "
+        "than this is streamed to its file chunk by chunk, chunk i drawn from the i-th child "
+        "of the seed (the rows a partitioned draw and the HTTP service give for that seed); "
+        "for partitions, a Parquet row group.", rich_help_panel="Scale-out")] = None,
     force: ForceOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Generate a synthetic table (or database) from a saved model."""
-    from simulacra.io import write_table
     from simulacra.multitable.loading import load
 
     synth = load(model_path)
@@ -448,32 +451,64 @@ def sample(
         if conditions or shares or n is not None or fairness is not None:
             raise ParameterError("--known gives the rows to complete: it does not combine "
                                  "with -n, --condition, --rebalance or --fair-target")
-        frame = synth.sample_remaining_columns(read_table(known_path), rng=seed)
-    else:
-        import contextlib
+        chunks = _once(lambda: synth.sample_remaining_columns(read_table(known_path),
+                                                              rng=seed))
+        chunk = None
+    elif fairness is None and rows > (chunk := chunk_rows or _default_chunk_rows()):
+        import secrets
 
-        alive = err_console.status("sampling…") if not (
-            quiet or shows_progress or not err_console.is_terminal) else contextlib.nullcontext()
-        with alive:
-            frame = synth.sample(rows, rng=seed, conditions=conditions or None,
-                                 rebalance=shares, fairness=fairness)
+        from simulacra.randomness import sample_in_chunks
+
+        seed = secrets.randbits(63) if seed is None else seed
+        chunks = sample_in_chunks(synth, rows, seed, chunk, conditions=conditions or None,
+                                  rebalance=shares)
+    else:  # one draw: the rows of `synth.sample(rows, rng=seed)`
+        chunks = _once(lambda: synth.sample(rows, rng=seed, conditions=conditions or None,
+                                            rebalance=shares, fairness=fairness))
+        chunk = None
+    import contextlib
+
+    alive = err_console.status("sampling…") if not (
+        quiet or shows_progress or not err_console.is_terminal) else contextlib.nullcontext()
+    with alive:
+        if to_stdout:  # the rows alone on standard output, for a pipe
+            _write_stdout(chunks)
+            return
+        from simulacra.io import write_table_chunks
+
+        written, columns = write_table_chunks(chunks, output)
     took = time.perf_counter() - started
-    if to_stdout:  # the rows alone on standard output, for a pipe
-        import os
-        import sys
-
-        from simulacra.io import write_csv_stream
-
-        try:
-            write_csv_stream(frame, sys.stdout)
-            sys.stdout.flush()
-        except BrokenPipeError:  # the reader stopped early (`| head`): not an error
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is quiet
-        return
-    write_table(frame, output)
-    console.print(f"Sampled {len(frame):,} rows x {frame.shape[1]} columns in {took:.2f} s; "
+    how = "" if chunk is None else f" (in chunks of {chunk:,} rows, seed {seed})"
+    console.print(f"Sampled {written:,} rows x {columns} columns in {took:.2f} s{how}; "
                   f"wrote [bold]{output}[/].")
+
+
+def _once(draw: Callable[[], pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The one table ``draw`` gives, drawn when the writer asks for it (as chunks are)."""
+    yield draw()
+
+
+def _default_chunk_rows() -> int:
+    from simulacra.scale.plan import DEFAULT_CHUNK_ROWS
+
+    return DEFAULT_CHUNK_ROWS
+
+
+def _write_stdout(chunks: Iterator[pd.DataFrame]) -> None:
+    """Write a table's chunks as one CSV on standard output; a reader that stops early
+    (``| head``) is not an error."""
+    import os
+    import sys
+
+    from simulacra.io import write_csv_stream
+
+    try:
+        for i, frame in enumerate(chunks):
+            write_csv_stream(frame, sys.stdout, header=i == 0)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is quiet
 
 
 @friendly
@@ -560,6 +595,13 @@ def demo(
     from simulacra.models import get_model
 
     file_format = FileFormat(file_format).value
+    out = output_dir / f"adult_synthetic.{file_format}"
+    real_out = output_dir / f"adult_real.{file_format}"
+    md_out, model_out = output_dir / "adult_metadata.yaml", output_dir / "adult_model.simz"
+    check_outputs({"--output-dir (synthetic table)": (out, "table"),
+                   "--output-dir (real table)": (real_out, "table"),
+                   "--output-dir (metadata)": (md_out, "metadata"),
+                   "--output-dir (model)": (model_out, "model")})
     real = load_demo()
     if not quiet:
         console.print(f"Fitting {escape(model)} on {len(real):,} rows x {real.shape[1]} "
@@ -571,12 +613,10 @@ def demo(
     t1 = time.perf_counter()
     fake = synth.sample(len(real))
     t2 = time.perf_counter()
-    out = output_dir / f"adult_synthetic.{file_format}"
     write_table(fake, out)
-    real_out = output_dir / f"adult_real.{file_format}"
     write_table(real, real_out)  # so that the hint below can be followed as printed
-    md.save(output_dir / "adult_metadata.yaml")
-    synth.save(output_dir / "adult_model.simz")
+    md.save(md_out)
+    synth.save(model_out)
 
     label = model if synth.name == model else f"{model} → {synth.name}"
     table = Table(title=f"simulacra demo: {label} on Adult (UCI, CC BY 4.0)",
@@ -596,8 +636,8 @@ def demo(
                                         "income --report report.html"))
     table.add_row("real data", str(real_out))
     table.add_row("synthetic data", str(out))
-    table.add_row("metadata", str(output_dir / "adult_metadata.yaml"))
-    table.add_row("model", str(output_dir / "adult_model.simz"))
+    table.add_row("metadata", str(md_out))
+    table.add_row("model", str(model_out))
     console.print(table)
     preview = Table(title="First three synthetic rows, one column per line",
                     title_justify="left")

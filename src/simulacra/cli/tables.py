@@ -57,7 +57,7 @@ def pseudonymize(
     check_outputs({"--output": (output, "table")}, inputs=[data, key_file, metadata_path],
                   force=force)
     if key_file is not None:
-        key = key_file.read_text(encoding="utf-8").strip()
+        key = _read_key(key_file)
     else:
         key = os.environ.get("SIMULACRA_PSEUDONYM_KEY", "")
     if not key:
@@ -70,6 +70,23 @@ def pseudonymize(
     pii = [n for n, spec in md.items() if isinstance(spec, PII)]
     console.print(f"Pseudonymized {len(pii)} PII column(s) {pii} in {len(out):,} rows; wrote "
                   f"[bold]{output}[/].")
+
+
+def _read_key(path: Path) -> str:
+    """The secret key in ``path``, stripped; a clear error when it cannot be read."""
+    from simulacra.errors import ParameterError
+
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ParameterError(f"--key-file {path}: no such file; give the file that holds the "
+                             "secret key") from None
+    except IsADirectoryError:
+        raise ParameterError(f"--key-file {path} is a directory; give the file that holds the "
+                             "secret key") from None
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "it is not UTF-8 text"
+        raise ParameterError(f"--key-file {path} cannot be read: {reason}") from None
 
 
 @friendly
@@ -100,8 +117,6 @@ def generate(
                        "of a YAML schema to generate from, or --schema"):
         return
 
-    if output is not None and is_table_file(output):  # else a directory of tables
-        check_outputs({"--output": (output, "table")}, inputs=[schema_path], force=force)
     schema = GenerationSchema.load(schema_path)
     if n is not None and n < 0:
         from simulacra.errors import ParameterError
@@ -111,6 +126,10 @@ def generate(
     stem = schema_path.name.split(".")[0]
     if output is None:
         output = Path(f"{stem}.{file_format}") if len(schema.tables) == 1 else Path(stem)
+    files = {"--output": output} if is_table_file(output) else {
+        f"--output (table {name})": output / f"{name}.{file_format}" for name in schema.tables}
+    check_outputs({option: (path, "table") for option, path in files.items()},
+                  inputs=[schema_path], force=force)
     alive = err_console.status("generating…") if not quiet and err_console.is_terminal \
         else contextlib.nullcontext()
     with alive as status:

@@ -57,6 +57,13 @@ class Constraint(ABC):
     def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         """A boolean array: True where the row satisfies the constraint."""
 
+    @property
+    def monotone(self) -> bool:
+        """Whether :meth:`check` is monotone in each column (``low <= high``, ``x > 0``): then
+        a box of values meets the rule if one of its corners does, which lets conditions that
+        are ranges be checked against it before sampling (default False)."""
+        return False
+
     def problems(self, metadata: Columns) -> list[str]:
         """What is inconsistent between this constraint and ``metadata`` (empty when valid)."""
         return [f"{self}: no column {c!r} in the metadata" for c in self.columns

@@ -55,6 +55,10 @@ class Inequality(Constraint):
     def columns(self) -> tuple[str, ...]:
         return (self.low, self.high)
 
+    @property
+    def monotone(self) -> bool:
+        return True
+
     def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         lo, lo_null = comparable(frame[self.low], kind_of(metadata, self.low))
         hi, hi_null = comparable(frame[self.high], kind_of(metadata, self.high))

@@ -53,6 +53,10 @@ class Range(Constraint):
     def columns(self) -> tuple[str, ...]:
         return (self.column, *[b for b in (self.low, self.high) if self._is_column(b)])
 
+    @property
+    def monotone(self) -> bool:
+        return self.low is None or self.high is None  # one-sided: no window on the column
+
     def _is_column(self, bound: Bound, names: Any = None) -> bool:
         if not isinstance(bound, str):
             return False
@@ -117,6 +121,10 @@ class Positive(Constraint):
     @property
     def columns(self) -> tuple[str, ...]:
         return (self.column,)
+
+    @property
+    def monotone(self) -> bool:
+        return True
 
     def check(self, frame: pd.DataFrame, metadata: Columns | None = None) -> np.ndarray:
         x, null = comparable(frame[self.column], None)

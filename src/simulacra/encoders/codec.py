@@ -78,12 +78,22 @@ class ConditionDomain:
     """What generated values of one column can be, as far as a condition check needs.
 
     ``categories``: the values an equality condition may name (``None``: not a set of
-    categories); ``low`` / ``high``: numeric bounds of generated values (``None``: unknown).
+    categories); ``low`` / ``high``: numeric bounds of generated values (``None``: unknown);
+    ``integer``: generated values are whole numbers.
+
+    >>> ages = ConditionDomain(low=17, high=90, integer=True)
+    >>> ages.problem(200, "age")
+    "condition age=200 is impossible: generated values of 'age' stay within [17, 90]"
+    >>> ages.problem(30.5, "age")
+    "condition age=30.5 is impossible: 'age' holds whole numbers, and none is in [30.5, 30.5]"
+    >>> ages.problem((30, 40), "age") is None
+    True
     """
 
     categories: tuple[Any, ...] | None = None
     low: float | None = None
     high: float | None = None
+    integer: bool = False
 
     def problem(self, value: Any, column: str) -> str | None:
         """Why the condition ``column = value`` can never hold, or ``None``.
@@ -96,21 +106,55 @@ class ConditionDomain:
             return (f"condition {column}={value!r} is impossible: the model saw "
                     f"{len(self.categories)} values in {column!r}, e.g. "
                     f"{list(self.categories)[:5]}")
-        if isinstance(value, tuple) and self.low is not None and self.high is not None \
-                and not _overlaps(value, self.low, self.high):
+        bounds = None if value is None else _numeric_bounds(
+            value if isinstance(value, tuple) else (value, value))
+        if bounds is None:
+            return None  # null, or not numbers (e.g. dates): left to sampling
+        lo, hi = bounds
+        if self.low is not None and self.high is not None \
+                and not (lo <= self.high and hi >= self.low):
             return (f"condition {column}={value!r} is impossible: generated values of "
                     f"{column!r} stay within [{self.low:g}, {self.high:g}]")
+        if self.integer and np.floor(hi) < np.ceil(lo):
+            return (f"condition {column}={value!r} is impossible: {column!r} holds whole "
+                    f"numbers, and none is in [{lo:g}, {hi:g}]")
         return None
 
 
-def _overlaps(bounds: tuple[Any, Any], low: float, high: float) -> bool:
-    """Whether the inclusive range ``bounds`` (either end may be None) meets ``[low, high]``."""
+def reversed_range(value: Any, column: str) -> str | None:
+    """Why a ``(low, high)`` condition can never hold because ``low > high``, or ``None``.
+
+    >>> reversed_range((40, 30), "age")
+    'condition age=(40, 30) is impossible: its low end 40 is above its high end 30; write (30, 40)'
+    >>> reversed_range(("2024-01-31", "2024-01-01"), "day") is not None
+    True
+    """
+    if not isinstance(value, tuple) or len(value) != 2 or None in value:
+        return None
+    low, high = value
+    try:
+        above = bool(_numeric_bounds(value) is not None and float(low) > float(high)) or (
+            isinstance(low, str) and isinstance(high, str)
+            and pd.Timestamp(low) > pd.Timestamp(high))
+    except (TypeError, ValueError, OverflowError):
+        return None  # not numbers nor dates: left to the column's own check
+    if not above:
+        return None
+    return (f"condition {column}={value!r} is impossible: its low end {low!r} is above its "
+            f"high end {high!r}; write ({high!r}, {low!r})")
+
+
+def _numeric_bounds(bounds: tuple[Any, ...]) -> tuple[float, float] | None:
+    """The inclusive range ``bounds`` (either end may be None) as floats, or None when its
+    ends are not numbers (e.g. dates)."""
+    if len(bounds) != 2 or any(isinstance(b, bool | str) for b in bounds):
+        return None
     try:
         lo = -np.inf if bounds[0] is None else float(bounds[0])
         hi = np.inf if bounds[1] is None else float(bounds[1])
-    except (TypeError, ValueError, IndexError):
-        return True  # not numbers (e.g. dates): leave it to sampling
-    return lo <= high and hi >= low
+    except (TypeError, ValueError):
+        return None
+    return (lo, hi) if not (np.isnan(lo) or np.isnan(hi)) else None
 
 
 class TableCodec(ABC):

@@ -164,7 +164,7 @@ class NumericalEncoder(ContinuousEncoder):
         return [bool(self.integer_)]
 
     def grid_condition_domain(self, bounds: list[tuple[float, float]]) -> ConditionDomain:
-        return ConditionDomain(low=bounds[0][0], high=bounds[0][1])
+        return ConditionDomain(low=bounds[0][0], high=bounds[0][1], integer=bool(self.integer_))
 
     def _cast(self, x: np.ndarray) -> ArrayLike:
         """Clipped, rounded floats (a new array) in the fitted dtype."""

@@ -38,6 +38,7 @@ from simulacra.encoders import (
     TableCodec,
     encoder_class,
 )
+from simulacra.encoders.codec import reversed_range
 from simulacra.errors import DataError, NotFittedError, ParameterError, check_param
 from simulacra.metadata import Metadata
 from simulacra.models.protection import (
@@ -62,6 +63,9 @@ class Synthesizer(EstimatorParams, ABC):
     name: ClassVar[str]
     #: Whether the model takes ``privacy=PrivacyBudget(...)`` (differential privacy).
     supports_privacy: ClassVar[bool] = False
+    #: The widest table the model fits in reasonable time and memory (None: no limit); a
+    #: wider one is refused before any work (:meth:`_check_width`).
+    max_columns: ClassVar[int | None] = None
     #: What this class's own hyperparameters may be (:mod:`simulacra.params`); the rules of
     #: every base class apply as well, and are checked together before fitting.
     params: ClassVar[dict[str, Rule]] = {
@@ -129,6 +133,7 @@ class Synthesizer(EstimatorParams, ABC):
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError(f"cannot fit on an empty table ({data.shape[0]} rows, "
                             f"{data.shape[1]} columns); give at least one row and one column")
+        self._check_width(data.shape[1])
         started = time.perf_counter()
         metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
         private = getattr(self, "privacy", None) is not None
@@ -182,6 +187,17 @@ class Synthesizer(EstimatorParams, ABC):
             return 1
         return RARE_THRESHOLD
 
+    def _check_width(self, columns: int) -> None:
+        """Refuse a table of more than :attr:`max_columns` columns, with advice."""
+        limit = self.max_columns
+        if limit is not None and columns > limit:
+            raise ParameterError(
+                f"{self.name} learns how every pair of columns varies together (memory grows "
+                f"as the square of the columns, time as the cube), so it takes at most "
+                f"{limit:,} columns; this table has {columns:,}. Fit it on the columns that "
+                "matter together, or use the model 'independent' (each column on its own, in "
+                "linear time), which 'auto' picks for a table this wide")
+
     def _encode(self, data: pd.DataFrame, metadata: Metadata, rng: np.random.Generator
                 ) -> tuple[TableCodec, dict[str, np.ndarray], list[EncodedColumn]]:
         """Fit the model's codec (under its privacy budget, if any); return it, the encoded
@@ -234,6 +250,7 @@ class Synthesizer(EstimatorParams, ABC):
         self._check_fitted()
         ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
         check_param("n", n, "an integer >= 1", ok)
+        self._check_fits_in_memory(int(n))
         generator = self._sample_rng if rng is None else make_rng(rng)
         fair = None if fairness is None else self._fairness(fairness, conditions, rebalance)
         if rebalance is not None:
@@ -249,6 +266,16 @@ class Synthesizer(EstimatorParams, ABC):
                             strong=fair.strong, random_state=generator)
         return from_pandas(out, getattr(self, "frame_kind_", "pandas"),
                            getattr(self, "frame_types_", None))
+
+    def _check_fits_in_memory(self, n: int) -> None:
+        """Refuse at once a draw of ``n`` rows that this machine's memory cannot hold."""
+        from simulacra.memory import check_draw_fits
+
+        width = len(self.metadata_) + len(self.codec_.encoded_columns_)
+        check_draw_fits(n, width, what=f"sample(n={n:,})",
+                        advice="draw it in chunks, to files: sim.sample_partitioned(model, n, "
+                        "'folder') or `simulacra sample MODEL -n ROWS -o FILE` (which streams "
+                        "chunks to the file); or draw fewer rows")
 
     def _fairness(self, fairness: Any, conditions: Mapping[str, Any] | None,
                   rebalance: Mapping[str, Any] | None) -> Any:
@@ -462,12 +489,16 @@ class Synthesizer(EstimatorParams, ABC):
             raise ParameterError(f"conditions name columns that are not in the model: {unknown}")
         rules = self._constraint_set()
         for column, value in conditions.items():
-            if rules is not None and column in rules.rewritten:
+            reason = reversed_range(value, column)
+            if reason is None and rules is not None and column in rules.rewritten:
                 reason = rules.impossible(column, value)
-            else:
+            elif reason is None:
                 reason = self.codec_.condition_domain(column).problem(value, column)
             if reason is not None:
                 raise DataError(reason)
+        reason = None if rules is None else rules.contradiction(conditions)
+        if reason is not None:
+            raise DataError(reason)
 
     def _matches(self, rows: pd.DataFrame, conditions: Mapping[str, Any]) -> np.ndarray:
         """Rows that meet every condition, each read the way its column's kind reads values."""

@@ -340,7 +340,7 @@ class RelationalSynthesizer(EstimatorParams):
         params = dict((self.model_params or {}).get(table, {}))
         name = self._model_name(table)
         if name == "auto":  # hyperparameters go to the model auto picks for this table
-            name = choose_model(len(train))
+            name = choose_model(len(train), n_columns=train.shape[1])
         cls = get_model(name)
         check_table_params(table, name, cls, params)
         return cls(metadata, random_state=seed, **params).fit(train)

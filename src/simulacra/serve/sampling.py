@@ -17,7 +17,6 @@ for up to the library's 20 million draws.
 
 from __future__ import annotations
 
-import math
 from contextlib import nullcontext
 from typing import Any
 
@@ -141,14 +140,7 @@ def _bounds_problem(model: Any, column: str, kind: Any, value: Any) -> str | Non
     if not isinstance(kind, Numerical) or value is None:
         return None
     low, high = value if isinstance(value, tuple) else (value, value)
-    codec = model.codec_
-    problem = codec.condition_domain(column).problem((low, high), column)
-    if problem:
-        return problem
-    dtype = str(getattr(codec, "dtypes_", {}).get(column, ""))
-    if dtype.lower().startswith(("int", "uint")) and math.floor(high) < math.ceil(low):
-        return f"the column holds whole numbers, and none is in [{low!r}, {high!r}]"
-    return None
+    return model.codec_.condition_domain(column).problem((low, high), column)
 
 
 def _scalar_problem(kind: Any, value: Any) -> str | None:
