@@ -87,14 +87,14 @@ def test_ctgan_conditions_steer_the_conditional_vector(learned_models, monkeypat
 @pytest.mark.parametrize("name", DEEP)
 def test_early_stopping_keeps_the_best_epoch(name, related):
     model = MODELS[name](random_state=0, **{**LEARN[name], "epochs": 40},
-                         early_stopping=True, patience=3).fit(related)
+                         early_stopping=True, patience=5).fit(related)
     history = model.validation_history_
     distances = [d for _, d in history]
     assert len(history) == model.epochs_trained_ <= 40
     assert [e for e, _ in history] == list(range(model.epochs_trained_))
     assert distances[model.best_epoch_ - 1] == min(distances)
     if model.epochs_trained_ < 40:  # stopped by patience, not by the epoch count
-        assert model.epochs_trained_ - model.best_epoch_ == 3
+        assert model.epochs_trained_ - model.best_epoch_ == 5
     assert 0 <= min(distances) < distances[0]  # training brought samples closer to held-out rows
     assert len(model.sample(100)) == 100
 

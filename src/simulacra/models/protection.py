@@ -12,10 +12,10 @@ k-anonymity with ``k =`` :data:`RARE_THRESHOLD`:
   declares keep their values: those are public);
 * the ``k - 1`` numbers below the ``k``-th smallest value and above the ``k``-th largest are
   replaced by where an exponential tail fitted to the next values inside would put them
-  (:func:`_tail`), never past the column's own range, so the model learns a tail of about
-  the right length — an outlier is gone, and the model file holds none of the replaced
-  values (an extreme the tail predicts, a census's top age, may come back); dates beyond
-  the ``k``-th are replaced by the ``k``-th (bottom- and top-coding);
+  (:func:`_tail`, from the values inside only), so the model learns a tail of about the
+  right length but none of the extreme values — an outlier is gone, and the model file
+  holds none of them; dates beyond the ``k``-th are replaced by the ``k``-th (bottom- and
+  top-coding);
 * a numeric column whose values are nearly unique is modelled from a smoothed marginal (the
   model's quantile grid) rather than an exact list of its values
   (:func:`~simulacra.models.marginals.fit_marginal`, ``min_count``), so it is not re-emitted
@@ -30,7 +30,7 @@ column) gets a :class:`ProtectionWarning`: its synthetic rows may reproduce real
 ...                    "city": ["A"] * 6 + ["B"] * 3 + ["C"]})
 >>> safe, report = protect_values(df, Metadata.detect(df), threshold=3)
 >>> safe["pay"].tolist()  # 990 and 30, 31 replaced by what 32 … 37 lead to
-[30, 30, 32, 33, 34, 35, 36, 37, 40, 45]
+[26, 29, 32, 33, 34, 35, 36, 37, 40, 43]
 >>> safe["city"].tolist()
 ['A', 'A', 'A', 'A', 'A', 'A', 'B', 'B', 'B', '_RARE_']
 >>> report["pay"]
@@ -143,9 +143,9 @@ def _extend_tails(column: pd.Series, key: pd.Series, threshold: int, kind: Numer
     extension of the tail inside it (:func:`_tail`): the replacements depend on none of the
     replaced values, and the column keeps a tail instead of piling up at one value.
 
-    They never leave the column's range (an outlier's place is taken by what the tail below
-    it predicts, far short of it; a value the tail does predict, such as a census's top age,
-    may come back) and keep the column's decimals.
+    They keep the column's decimals, its declared ``minimum`` / ``maximum`` and its side of
+    zero; they may pass the real extremes a little (never by more than the width of the tail
+    inside, :func:`_tail`), as nothing of those extremes is used.
     """
     values = key.to_numpy(dtype=np.float64)
     present = np.flatnonzero(~np.isnan(values))
@@ -158,7 +158,10 @@ def _extend_tails(column: pd.Series, key: pd.Series, threshold: int, kind: Numer
         if not beyond.any():
             continue
         rows = order[beyond]  # ranks 1..len(rows), most extreme first
-        out[rows] = sign * np.minimum(_tail(top, threshold)[: len(rows)], top[0])
+        tail = _tail(top, threshold)[: len(rows)]
+        if top[threshold - 1] <= 0:  # the values inside stay short of zero: so do these
+            tail = np.minimum(tail, 0.0)
+        out[rows] = sign * tail
         rows_replaced.append(rows)
     if not rows_replaced:
         return column, 0
@@ -189,15 +192,18 @@ def _tail(top: np.ndarray, k: int) -> np.ndarray:
     most extreme first: the expected order statistics of an exponential tail from the
     ``k``-th value, rank ``r`` at ``σ · Σ_{i=r}^{k-1} 1/i`` beyond it, with ``σ`` the mean of
     ``j · (top[j-1] − top[j])`` over the ranks ``j = k … 3k − 1`` (for an exponential tail
-    the spacing below rank ``j`` has mean ``σ / j``).
+    the spacing below rank ``j`` has mean ``σ / j``), no farther beyond the ``k``-th value
+    than the tail inside is wide (``top[k-1] − top[3k-1]``): a long tail is shortened, a
+    bounded one barely passed.
 
     >>> [float(round(v, 2)) for v in _tail(np.array([100.0, 50, 9, 7, 6, 5.5, 5, 4.75, 4.5]), 3)]
-    [13.81, 10.6]
+    [13.5, 10.6]
     """
-    ranks = np.arange(k, min(3 * k, len(top)))
+    last = min(3 * k, len(top)) - 1
+    ranks = np.arange(k, last + 1)
     scale = float(np.mean(ranks * (top[ranks - 1] - top[ranks]))) if len(ranks) else 0.0
     steps = np.cumsum(1.0 / np.arange(k - 1, 0, -1))[::-1]
-    return top[k - 1] + scale * steps
+    return top[k - 1] + np.minimum(scale * steps, top[k - 1] - top[last])
 
 
 def _pool_rare(column: pd.Series, kind: Categorical, threshold: int
