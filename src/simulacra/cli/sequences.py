@@ -104,11 +104,14 @@ def fit_events(data: str, output: Path, *, model: str | None, given: Metadata | 
                                  "=[...], not both")
         events, context_columns = join_context(events, read_table(context_path), key,
                                                str(context_path))
-    if given is None:
+    if given is None and privacy:  # detection reads values: under a budget, dtypes only
+        md = _with_sequence(Metadata.from_structure(events), events, key, sequence_index)
+    elif given is None:
         md = Metadata.detect(events, sequence_key=key, sequence_index=sequence_index)
     else:
         md = _with_sequence(given, events, key, sequence_index)
-    title = "Metadata" + (f" from {metadata_path}" if metadata_path else " (detected)")
+    title = "Metadata" + (f" from {metadata_path}" if metadata_path else
+                          " from the column types only" if privacy else " (detected)")
     if privacy:  # detection's reasons quote the rows
         print_metadata(md.without_reasons(), title + " — reasons withheld: they quote the rows")
     else:

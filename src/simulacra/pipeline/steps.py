@@ -44,14 +44,19 @@ def read_source(pipeline: Pipeline, source: Source) -> pd.DataFrame:
 
 def build_metadata(pipeline: Pipeline, frame: pd.DataFrame) -> Metadata:
     """Detected (or read) metadata with the config's edits and constraints applied; every
-    problem reported at once, each at its line."""
+    problem reported at once, each at its line. Under a privacy budget without a metadata
+    file, the kinds come from the column types alone (:meth:`Metadata.from_structure`)."""
     from simulacra.constraints import constraint_from_dict
     from simulacra.metadata import Metadata
 
     cfg, where = pipeline.config, pipeline.where
     section = cfg.metadata
-    md = Metadata.load(pipeline.resolve(section.file)) if section.file else \
-        Metadata.detect(frame)
+    if section.file:
+        md = Metadata.load(pipeline.resolve(section.file))
+    elif cfg.model.privacy is not None:  # detection reads values: under a budget, dtypes only
+        md = Metadata.from_structure(frame)
+    else:
+        md = Metadata.detect(frame)
     problems: list[str] = []
     for name, edit in section.columns.items():
         if name not in md:
