@@ -8,6 +8,7 @@ start-up with one line and the shell's status (130, 143) before handing over to
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
@@ -16,7 +17,11 @@ from types import FrameType
 def _stop_early(signum: int, frame: FrameType | None) -> None:
     what = "interrupted (Ctrl-C)" if signum == signal.SIGINT else "terminated (SIGTERM)"
     sys.stderr.write(f"stopped: {what}\n")
-    raise SystemExit(128 + signum)  # nothing is written yet: nothing to clean up
+    sys.stderr.flush()
+    # nothing is written yet, so nothing to clean up; and an exception could be swallowed by
+    # an imported library's bare ``except:`` around an optional import (the command then ran
+    # on and exited 0 after saying it stopped), so the process ends here
+    os._exit(128 + signum)
 
 
 def main() -> None:
