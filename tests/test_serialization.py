@@ -32,15 +32,16 @@ def saved(mixed, tmp_path):
     return path
 
 
-def rewrite(path, edit):
-    """Rewrite the archive at ``path`` after ``edit(members)`` changes its members."""
+def rewrite(path, edit, *, compression=zipfile.ZIP_STORED, compresslevel=None):
+    """Rewrite the archive at ``path`` after ``edit(members)`` changes its members
+    (``compression`` and ``compresslevel`` as :class:`zipfile.ZipFile` takes them)."""
     with zipfile.ZipFile(path) as zf:
         members = {name: zf.read(name) for name in zf.namelist()}
     edit(members)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
+    with zipfile.ZipFile(buffer, "w", compression=compression) as zf:
         for name, data in members.items():
-            zf.writestr(name, data)
+            zf.writestr(name, data, compresslevel=compresslevel)
     path.write_bytes(buffer.getvalue())
 
 
@@ -134,14 +135,7 @@ def test_a_zip_bomb_is_refused_before_unpacking(saved):
     def edit(members):  # 40 MiB of spaces (valid JSON around them), about 40 KiB deflated
         members["model.json"] = members["model.json"] + b" " * (40 * 1024 ** 2)
 
-    with zipfile.ZipFile(saved) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    edit(members)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data, compresslevel=9)
-    saved.write_bytes(buffer.getvalue())
+    rewrite(saved, edit, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     assert saved.stat().st_size < 200_000
     started = time.perf_counter()
     with pytest.raises(sim.ModelFileError, match=r"model\.json is compressed .* to 1.*zip bomb"):
@@ -219,14 +213,7 @@ def test_a_crafted_file_under_10_mb_loads_within_500_mb(tmp_path, mixed):
             members["arrays.safetensors"]).hexdigest()
         members["manifest.json"] = json.dumps(manifest).encode()
 
-    with zipfile.ZipFile(path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    edit(members)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    path.write_bytes(buffer.getvalue())
+    rewrite(path, edit, compression=zipfile.ZIP_DEFLATED)
     assert path.stat().st_size < 10 ** 7
     # the peak of this process image (ru_maxrss would count the forked parent's own peak)
     code = ("import re, sys, simulacra as sim; sim.load(sys.argv[1]); "
