@@ -137,14 +137,13 @@ class Synthesizer(EstimatorParams, ABC):
         started = time.perf_counter()
         metadata = self.metadata if self.metadata is not None else Metadata.detect(data)
         private = getattr(self, "privacy", None) is not None
-        if private:
-            metadata = metadata.without_reasons()  # reasons quote the rows: not kept under DP
+        threshold = self._protection_threshold()
+        if private or threshold > 1:  # reasons quote the rows' ranges: not kept
+            metadata = metadata.without_reasons()
         metadata.validate_data(data)
         check_param("on_violation", on_violation, "one of 'drop', 'keep', 'error'",
                     on_violation in ("drop", "keep", "error"))
         rng = make_rng(self.random_state)
-        if self._protection_threshold() > 1:
-            metadata = metadata.without_reasons()  # reasons quote the extremes
         constraints, model_data, model_metadata = None, data, metadata
         self.constraint_report_: ConstraintReport | None = None
         if metadata.constraints:
@@ -154,9 +153,9 @@ class Synthesizer(EstimatorParams, ABC):
                 metadata, data, on_violation=on_violation, private=private)
             model_data, model_metadata = constraints.transform(kept), constraints.model_metadata
         self.protection_report_: dict[str, str] = {}
-        if self._protection_threshold() > 1:
+        if threshold > 1:
             model_data, self.protection_report_ = protect_values(
-                model_data, model_metadata, threshold=self._protection_threshold())
+                model_data, model_metadata, threshold=threshold)
             for column, what in self.protection_report_.items():
                 logger.info("value protection: %r %s", column, what)
         elif not private and len(data) < 2 * RARE_THRESHOLD:
