@@ -151,7 +151,7 @@ def test_the_saved_dp_sgd_schedule_gives_no_row_count(name, fitted, planted, tmp
     rows = len(planted)
     assert abs(report["sample_rate"] * rows - round(report["sample_rate"] * rows)) > 1e-6
     assert "metadata" in report["stages"]
-    assert any("noisy count (DP-SGD schedule)" in m["what"] for m in report["mechanisms"])
+    assert any("noisy count (schedule, budget check)" in m["what"] for m in report["mechanisms"])
 
 
 @pytest.mark.parametrize("name", NETWORKS)

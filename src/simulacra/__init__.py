@@ -58,6 +58,7 @@ from simulacra.models import (
 from simulacra.multitable.loading import load
 from simulacra.multitable.synthesizer import RelationalSynthesizer
 from simulacra.privacy import PrivacyBudget, PrivacyReport
+from simulacra.privacy.adequacy import BudgetWarning
 from simulacra.pseudonymize import pseudonymize
 from simulacra.schema import GenerationSchema, generate
 
@@ -109,6 +110,7 @@ __all__ = [
     "AutoSynthesizer",
     "AutoregressiveNetwork",
     "BayesianNetwork",
+    "BudgetWarning",
     "ConstraintReport",
     "DataError",
     "DatabaseEvaluation",

@@ -11,8 +11,9 @@ sample, evaluate), :mod:`.tables` (pseudonymize, generate), :mod:`.measuring`
 from __future__ import annotations
 
 import signal
+import warnings
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -71,9 +72,20 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """A library warning on the command line: one ``warning:`` line on standard error, without
+    the source file and line Python's default format adds."""
+    from rich.markup import escape
+
+    err_console.print(f"[yellow]warning:[/] {escape(str(message))}")
+
+
 def main() -> None:
     """Console-script entry point: Ctrl-C and SIGTERM stop the command cleanly (no
-    traceback, temporary files removed) with status 130 and 143."""
+    traceback, temporary files removed) with status 130 and 143; warnings are shown as one
+    ``warning:`` line each."""
+    warnings.showwarning = _show_warning
     for signum in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(signum) is not signal.SIG_IGN:  # ignored (nohup, `&`): stays so
             signal.signal(signum, _stop)

@@ -8,19 +8,34 @@ A model with ``privacy=PrivacyBudget(ε, δ)``:
    :class:`~simulacra.encoders.binned.BinnedCodec`'s DP bounds, bins, category sets and null
    shares (and, when ``condition_share`` > 0, that share of it on noisy counts of codes the
    model measures itself);
-3. spends the rest in its own fit, and reports the (ε, δ) reached as ``privacy_report_``.
+3. pays :data:`~simulacra.privacy.mechanisms.COUNT_SHARE` of the budget's ρ for a noisy count of
+   its rows (or entities: ``privacy_unit``), ``_noisy_count``: DP-SGD plans its schedule from it,
+   and it tells whether the budget is large enough for the table at all
+   (:mod:`~simulacra.privacy.adequacy`: a :class:`~simulacra.privacy.adequacy.BudgetWarning`
+   when it is not);
+4. spends the rest in its own fit, and reports the (ε, δ) reached as ``privacy_report_``.
 
 Without a budget nothing here applies (``_codec_budget`` gives ``None``).
 """
 
 from __future__ import annotations
 
+import logging
+import warnings
 from typing import Any, ClassVar
 
-from simulacra.encoders import BinnedCodec, CodecBudget
+import numpy as np
+
+from simulacra.encoders import NULL_SUFFIX, BinnedCodec, CodecBudget, TableCodec
+from simulacra.kinds import Boolean
 from simulacra.metadata import Metadata
 from simulacra.params import InstanceOf, Integer, Number, Optional, Rule
 from simulacra.privacy import PrivacyBudget, PrivacyLedger
+from simulacra.privacy.accounting import gaussian_sigma
+from simulacra.privacy.adequacy import BudgetWarning, check_budget
+from simulacra.privacy.mechanisms import COUNT_SHARE, schedule_count
+
+logger = logging.getLogger(__name__)
 
 
 class PrivateFit:
@@ -31,6 +46,8 @@ class PrivateFit:
     """
 
     supports_privacy: ClassVar[bool] = True
+    #: What one person contributes under the budget (one row; a sequence model: one entity).
+    privacy_unit: ClassVar[str] = "rows"
     #: Share of the metadata budget the model spends on its own noisy code counts (the rest
     #: goes to the codec).
     condition_share: ClassVar[float] = 0.0
@@ -61,6 +78,61 @@ class PrivateFit:
     def _metadata_rho(self) -> float:
         """ρ of the encoding stage: the codec's part and the model's own counts."""
         return self._ledger.total_rho * self._metadata_share
+
+    def _measure(self, codec: TableCodec, encoded: dict[str, np.ndarray],
+                 rng: np.random.Generator) -> None:
+        """Under a budget: a noisy count of the rows of ``encoded`` (one per
+        ``privacy_unit``), ``_noisy_count``, and a :class:`BudgetWarning` if the budget is too
+        small for the table's encoded columns; then the model's own measures."""
+        if getattr(self, "privacy", None) is not None:
+            n = len(next(iter(encoded.values()))) if encoded else 0
+            self._noisy_count = schedule_count(n, self._ledger, rng, stage="metadata",
+                                               unit=self.privacy_unit)
+            self._check_budget(codec)
+        super()._measure(codec, encoded, rng)  # type: ignore[misc]
+
+    def _check_budget(self, codec: TableCodec) -> None:
+        """Warn when even the whole budget on the columns' own counts would leave them mostly
+        noise (:func:`~simulacra.privacy.adequacy.check_budget`; public and noisy figures
+        only, so the text may be shown)."""
+        cells = planned_cells(codec, int(self.bins))
+        ledger = self._ledger
+        check = check_budget(rho=ledger.total_rho, cells=cells, rows=self._noisy_count,
+                             delta=ledger.conversion_delta,
+                             count_noise=gaussian_sigma(COUNT_SHARE * ledger.total_rho))
+        self.budget_check_ = check
+        if not check.adequate:
+            message = check.message(self.privacy.epsilon)
+            logger.info("%s: %s", type(self).__name__, message)
+            warnings.warn(message, BudgetWarning, stacklevel=2)
+
+
+def planned_cells(codec: TableCodec, bins: int) -> list[int]:
+    """The cells of each encoded column the budget check assumes: a declared category set's
+    size (and one for the rest), 2 for a boolean or a column's null flag, else ``bins`` — the
+    resolution the model aims at. The codec's own DP domains are not used: under too small a
+    budget they collapse (a category set down to its "other" code), and would look easy.
+
+    >>> import pandas as pd
+    >>> from simulacra.encoders import ExactCodec
+    >>> from simulacra.metadata import Metadata
+    >>> df = pd.DataFrame({"age": [30, 41, None], "ok": [True, False, True]})
+    >>> codec = ExactCodec(Metadata.detect(df))
+    >>> codec = codec.fit(df, np.random.default_rng(0))
+    >>> [c.name for c in codec.encoded_columns_], planned_cells(codec, 32)
+    (['age', 'age#null', 'ok'], [32, 2, 2])
+    """
+    cells = []
+    for column in codec.encoded_columns_:
+        kind = codec.metadata[column.source]
+        declared = getattr(kind, "categories", None)
+        if column.name.endswith(NULL_SUFFIX) or isinstance(kind, Boolean):
+            cells.append(2)
+        elif declared is not None:
+            cells.append(len(declared) + 1)
+        else:
+            cells.append(bins)
+    return cells
 
 
 #: ``metadata_share`` when every column's domain is declared, and when none is.

@@ -38,8 +38,9 @@ COUNT_SHARE = 0.01
 def schedule_count(n: int, ledger: Any, rng: np.random.Generator, *, stage: str,
                    unit: str = "rows") -> int:
     """A noisy count of ``n`` rows (or entities: ``unit``), at least 1, for planning DP-SGD
-    (batch, Poisson rate ``batch / count``, steps): those figures are kept in model files, and
-    from the exact count they would give it back. ρ-zCDP with :data:`COUNT_SHARE` of
+    (batch, Poisson rate ``batch / count``, steps: those figures are kept in model files, and
+    from the exact count they would give it back) and for judging whether the budget suits the
+    table (:mod:`~simulacra.privacy.adequacy`). ρ-zCDP with :data:`COUNT_SHARE` of
     ``ledger``'s total ρ, spent in ``stage``; drawn from a child of ``rng`` (its own stream
     left as it was).
 
@@ -49,7 +50,7 @@ def schedule_count(n: int, ledger: Any, rng: np.random.Generator, *, stage: str,
     True
     """
     rho = COUNT_SHARE * ledger.total_rho
-    ledger.spend(stage, f"{unit}: noisy count (DP-SGD schedule)", rho)
+    ledger.spend(stage, f"{unit}: noisy count (schedule, budget check)", rho)
     noisy = gaussian_counts(np.array([n]), rho, rng.spawn(1)[0])[0]
     return max(1, round(float(noisy)))
 

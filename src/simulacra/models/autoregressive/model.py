@@ -272,7 +272,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.ordinal_ = False  # DP codes are tokens of their own; DP-SGD clips the plain net
         counts = [self.dp_counts_[name] for name in self.tokenizer_.names_]
         n = len(tokens)
-        public = self._public_rows(n, rng)
+        public = self._noisy_count
         batch = min(int(self._setting("batch_size")), max(public // MIN_DP_STEPS, 1))
         plan = self._dp_plan(n, public, batch, max(round(public / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started

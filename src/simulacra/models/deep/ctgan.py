@@ -263,7 +263,7 @@ class CTGAN(PrivateNeuralMixin, NeuralSynthesizer):
         codes = np.stack([encoded[name] for name in names], axis=1) if names else \
             np.zeros((len(data), 0), dtype=np.int64)
         n = len(data)
-        public = self._public_rows(n, rng)
+        public = self._noisy_count
         batch = min(int(self.batch_size), public)
         steps = max(public // batch, 1)
         plan = self._dp_plan(n, public, batch, steps, int(self.discriminator_steps))

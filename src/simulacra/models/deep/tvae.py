@@ -193,7 +193,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
         self.transformer_ = BinNormalizer().fit(columns)
         data = self.transformer_.transform(encoded)
         n = len(data)
-        public = self._public_rows(n, rng)
+        public = self._noisy_count
         batch = min(int(self.batch_size), public)
         plan = self._dp_plan(n, public, batch, max(round(public / batch), 1))
         settings = TVAESettings(

@@ -259,7 +259,7 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
         self.sizes_ += [2] * len(self.null_flags_)
         numbers, codes = self._to_arrays(encoded, rng)
         n = len(numbers)
-        public = self._public_rows(n, rng)
+        public = self._noisy_count
         batch = min(int(self._setting("batch_size")), max(public // MIN_DP_STEPS, 1))
         plan = self._dp_plan(n, public, batch, max(round(public / batch), 1))
         self.preprocess_seconds_ = time.perf_counter() - started

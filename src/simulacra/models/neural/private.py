@@ -7,10 +7,11 @@ What a model with ``privacy=PrivacyBudget(ε, δ)`` does (:class:`PrivateNeuralM
    bins and category sets; :class:`~simulacra.models.private.PrivateFit`);
 2. the rest goes to DP-SGD (Abadi et al. 2016, :mod:`~simulacra.neural.dp_sgd`): each
    step trains on a Poisson sample of the rows (rate ``q = batch_size / ñ``, ``ñ`` a noisy
-   count of the rows paid with ``COUNT_SHARE`` of the budget's ρ: the rate, the steps and the
-   noise multiplier in the model file would give the exact row count back), every row's
-   gradient is clipped to ``max_grad_norm`` and Gaussian noise of ``noise_multiplier ×
-   max_grad_norm`` is added to their sum (noise from the model's seeded torch generator).
+   count of the rows paid with ``COUNT_SHARE`` of the budget's ρ, ``_noisy_count``: the rate,
+   the steps and the noise multiplier in the model file would give the exact row count
+   back), every row's gradient is clipped to ``max_grad_norm`` and Gaussian noise of
+   ``noise_multiplier × max_grad_norm`` is added to their sum (noise from the model's seeded
+   torch generator).
    CTGAN's critic uses opacus's ``DPOptimizer`` on per-row gradients from ``torch.func``
    (``vmap`` of ``grad`` of the per-row loss, which covers the gradient penalty opacus's layer
    hooks cannot); the other networks clip without materializing per-row gradients (ghost
@@ -41,7 +42,7 @@ from simulacra.neural.dp_sgd import DPPlan, DPResult
 from simulacra.params import Number
 from simulacra.privacy import PrivacyBudget, PrivacyLedger, PrivacyReport
 from simulacra.privacy.accounting import gaussian_sigma
-from simulacra.privacy.mechanisms import gaussian_counts, schedule_count
+from simulacra.privacy.mechanisms import gaussian_counts
 from simulacra.privacy.rdp import calibrate_noise, composed_report, require_opacus
 
 logger = logging.getLogger(__name__)
@@ -89,8 +90,10 @@ class PrivateNeuralMixin(PrivateFit):
 
     def _measure(self, codec: TableCodec, encoded: dict[str, np.ndarray],
                  rng: np.random.Generator) -> None:
-        """Under a budget, noisy counts of the codes of the columns ``_counted_columns``
-        names, paid with ``condition_share`` of the encoding stage's ρ (``dp_counts_``)."""
+        """Under a budget, the noisy row count (:class:`~simulacra.models.private.PrivateFit`),
+        then noisy counts of the codes of the columns ``_counted_columns`` names, paid with
+        ``condition_share`` of the encoding stage's ρ (``dp_counts_``)."""
+        super()._measure(codec, encoded, rng)
         self.privacy_report_: PrivacyReport | None = None
         if self.privacy is None:
             return
@@ -109,16 +112,11 @@ class PrivateNeuralMixin(PrivateFit):
         return names, "conditional vector"
 
     # -- DP-SGD schedule and report -----------------------------------------------------------
-    def _public_rows(self, n: int, rng: np.random.Generator, unit: str = "rows") -> int:
-        """A noisy count of the ``n`` rows (or entities: ``unit``) that the DP-SGD schedule
-        is planned from (:func:`~simulacra.privacy.mechanisms.schedule_count`), paid in the
-        metadata stage."""
-        return schedule_count(n, self._ledger, rng, stage="metadata", unit=unit)
-
     def _dp_plan(self, n: int, public: int, batch: int, steps_per_epoch: int,
                  updates_per_step: int = 1) -> DPPlan:
         """Calibrate the noise for ``epochs × steps_per_epoch × updates_per_step`` DP steps
-        on ``n`` rows, at the rate ``batch / public`` (``public``: :meth:`_public_rows`)."""
+        on ``n`` rows, at the rate ``batch / public`` (``public``: the noisy count,
+        ``_noisy_count``)."""
         ledger = self._ledger
         rate = min(1.0, batch / public)
         epochs = int(self._setting("epochs"))  # type: ignore[attr-defined]

@@ -161,6 +161,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     (10, ['customer', 'segment', 'amount'])
     """
 
+    privacy_unit: ClassVar[str] = "entities"
     name: ClassVar[str] = "sequential"
     automatic = AUTOMATIC
     #: Under privacy, the share of ``metadata_share`` spent on noisy counts of the context
@@ -538,7 +539,7 @@ class SequentialNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.fixed_length_ = None
         data = _Padded(tokens[starts][:, ctx], tokens[:, ev], starts, lengths, device)
         n = len(lengths)
-        public = self._public_rows(n, rng, "entities")
+        public = self._noisy_count
         self.n_entities_ = public  # the exact count is private: the file keeps the noisy one
         batch = min(int(self._setting("batch_size")), max(public // MIN_DP_STEPS, 1))
         plan = self._dp_plan(n, public, batch, max(round(public / batch), 1))
