@@ -88,9 +88,13 @@ def fit_sequences(table: str, train: pd.DataFrame, kinds: Mapping[str, ColumnKin
                   spec: ContextSpec, frames: Mapping[str, pd.DataFrame],
                   params: Mapping[str, Any], seed: int) -> Any:
     """A :class:`~simulacra.models.sequential.SequentialNetwork` of ``table``'s rows per
-    parent of ``spec``'s key, the parent's context (and its number of children) as context."""
+    parent of ``spec``'s key, the parent's context (and its number of children) as context.
+
+    ``value_protection`` in ``params`` is the database's (its tables are protected before
+    any context is built, :meth:`RelationalSynthesizer._protect`), not the network's."""
     from simulacra.models.sequential import SequentialNetwork
 
+    params = {k: v for k, v in params.items() if k != "value_protection"}
     check_table_params(table, SEQUENCE_MODEL, SequentialNetwork, params)
     fk = spec.fk
     rows = parent_positions(frames[table], fk.columns, frames[fk.parent], fk.parent_columns)
