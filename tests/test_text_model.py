@@ -3,6 +3,7 @@ design (rare tokens, no copies of rare texts), reproducible, saved safely."""
 
 from __future__ import annotations
 
+import copy
 import json
 import zipfile
 
@@ -140,6 +141,25 @@ def test_a_tampered_tokenizer_is_a_model_file_error(copula, tmp_path):
         encoder_from_state(state)
     state["network"]["tokens"]["tokenizer"] = "x" * 5_000_000
     with pytest.raises(ModelFileError, match="larger than"):
+        encoder_from_state(state)
+
+
+def test_a_text_network_sized_beyond_its_weights_is_refused_before_it_is_built(
+        copula, monkeypatch):
+    """Context columns added to the file (each up to 100,000 codes, as a real one may have)
+    would size embedding tables of gigabytes: the network is laid out on torch's meta device
+    and checked against the file's weights before anything is allocated."""
+    from simulacra.encoders.columns import encoder_from_state
+
+    def never(*args, **kwargs):
+        raise AssertionError("the network was built before its sizes were checked")
+
+    monkeypatch.setattr("simulacra.neural.weights.load_weights", never)
+    state = copy.deepcopy(copula.codec_.encoders_["note"].get_state())
+    added = [{"name": f"x{i}", "edges": None, "categories": None, "given": 100_000}
+             for i in range(20)]
+    state["network"]["context"] = list(state["network"]["context"]) + added
+    with pytest.raises(ModelFileError, match="weights"):
         encoder_from_state(state)
 
 

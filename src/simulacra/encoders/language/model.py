@@ -197,9 +197,9 @@ class LanguageModel:
     def from_state(cls, state: dict[str, Any]) -> LanguageModel:
         """Rebuild from :meth:`get_state` output (untrusted: sizes are checked before the
         network is built; a ``ValueError`` names what does not fit)."""
-        require_torch()
+        torch = require_torch()
         from simulacra.encoders.language.network import TextLSTM
-        from simulacra.neural.weights import load_weights
+        from simulacra.neural.weights import check_weights, load_weights
 
         known = set(LanguageSettings.__dataclass_fields__)
         given = dict(state["settings"])
@@ -217,9 +217,15 @@ class LanguageModel:
         context = RowContext.from_state(state["context"])
         if any(size > 100_000 for size in context.sizes):
             raise ValueError("a text model's context column has over 100,000 codes")
-        net = TextLSTM(tokens.size, context.sizes, width=int(settings.width),
-                       layers=int(settings.layers), dropout=float(settings.dropout))
-        load_weights(net, dict(state["weights"]))
+        def network() -> TextLSTM:
+            return TextLSTM(tokens.size, context.sizes, width=int(settings.width),
+                            layers=int(settings.layers), dropout=float(settings.dropout))
+
+        weights = dict(state["weights"])
+        with torch.device("meta"):  # shapes only: nothing allocated before they match the file
+            check_weights(network().state_dict(), weights)
+        net = network()
+        load_weights(net, weights)
         net.eval()
         return cls(settings, tokens, context, net, CopyGuard.from_state(state["guard"]),
                    dict(state.get("report", {})))
