@@ -239,6 +239,19 @@ def test_files_nested_too_deep_are_refused_by_every_loader(tmp_path, suffix):
             load(path)
 
 
+def test_draw_plans_and_database_evaluations_nested_too_deep_are_refused():
+    """A partitioned draw's plan and a saved database evaluation may come from another
+    machine: their JSON is bounded in depth like every other document."""
+    import json
+
+    from simulacra.evaluation.database.result import DatabaseEvaluation
+    from simulacra.scale.plan import SamplePlan
+
+    for load in (SamplePlan.from_json, DatabaseEvaluation.from_json):
+        with pytest.raises(json.JSONDecodeError, match="nest more than 64 deep"):
+            load(DEEP_JSON)
+
+
 def test_pipeline_config_nested_too_deep_gives_its_line():
     from simulacra.errors import ConfigError
     from simulacra.pipeline.document import parse_document

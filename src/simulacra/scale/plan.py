@@ -100,7 +100,9 @@ class SamplePlan:
 
     @classmethod
     def from_json(cls, text: str) -> SamplePlan:
-        data = json.loads(text)
+        from simulacra.io import load_json
+
+        data = load_json(text)  # nesting bounded: a plan may come from another machine
         if not isinstance(data, dict):
             raise ValueError("a plan is a JSON object")
         return cls(**data)

@@ -166,7 +166,9 @@ class DatabaseEvaluation:
 
     @classmethod
     def from_json(cls, text: str) -> DatabaseEvaluation:
-        return cls.from_dict(json.loads(text))
+        from simulacra.io import load_json
+
+        return cls.from_dict(load_json(text))  # nesting bounded
 
     # -- HTML -----------------------------------------------------------------------------
     def to_html(self, path: str | Path | None = None, *, reproducible: bool = False) -> str:
