@@ -92,8 +92,8 @@ class PrivateFit:
         super()._measure(codec, encoded, rng)  # type: ignore[misc]
 
     def _check_budget(self, codec: TableCodec) -> None:
-        """Warn when even the whole budget on the columns' own counts would leave them mostly
-        noise (:func:`~simulacra.privacy.adequacy.check_budget`; public and noisy figures
+        """Warn when the noise would leave the columns' own distributions below the adequate
+        shape (:func:`~simulacra.privacy.adequacy.check_budget`; public and noisy figures
         only, so the text may be shown)."""
         cells = planned_cells(codec, int(self.bins))
         ledger = self._ledger
