@@ -12,6 +12,7 @@ import simulacra as sim
 from simulacra.errors import ParameterError
 from simulacra.kinds import Categorical
 from simulacra.models.discrete.bayesian_network import _mi_sensitivity, _mutual_information
+from simulacra.privacy.mechanisms import COUNT_SHARE
 
 LEVELS = ("p", "q", "r", "s")
 
@@ -123,7 +124,8 @@ def test_privbayes_spends_exactly_the_budget() -> None:
     report = model.privacy_report_
     assert abs(report.epsilon - 0.7) < 1e-6
     assert set(report.stages) == {"metadata", "model"}
-    assert report.stages["metadata"].share == pytest.approx(0.5, abs=1e-6)  # nothing declared
+    # nothing declared: half the budget on the encoding, and the noisy row count's 1 %
+    assert report.stages["metadata"].share == pytest.approx(0.5 + COUNT_SHARE, abs=1e-6)
     whats = [m.what for m in report.mechanisms if m.stage == "model"]
     d = len(model.network_)
     assert sum(w.startswith("conditional") for w in whats) == d
@@ -163,7 +165,11 @@ def test_structure_at_tiny_epsilon_is_noisy() -> None:
     # with θ-usefulness, tables this noisy are not worth a parent: independent columns
     model = sim.PrivBayes(md, degree=1, privacy=budget(0.02), random_state=0).fit(df)
     assert edges(model) == set()
-    assert all(m.what.startswith("conditional") for m in model.privacy_report_.mechanisms)
+    mechanisms = model.privacy_report_.mechanisms
+    assert all(m.what.startswith("conditional") for m in mechanisms if m.stage == "model")
+    # every domain is declared: the encoding stage paid only the noisy row count
+    assert [m.what for m in mechanisms if m.stage == "metadata"] == [
+        "rows: noisy count (schedule, budget check)"]
 
 
 def test_sensitivity_bounds_one_row_changes() -> None:
