@@ -5,10 +5,13 @@ for a table the network fits as sequences — while a kept table is copied as it
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 import simulacra as sim
 from databases import bank, dispositions
+from simulacra.models.protection import ProtectionWarning
 
 OUTLIER = 9_876_543.21
 COPULA = {"district": "gaussian_copula", "client": "gaussian_copula",
@@ -65,3 +68,21 @@ def test_a_table_fitted_as_sequences_takes_the_switch_too():
         model={"account": "gaussian_copula", "client": "gaussian_copula"},
         model_params={"disp": {"epochs": 2}}, random_state=0).fit(tables)
     assert type(protected.models_["disp"]).__name__ == "SequentialNetwork"
+
+
+def lookup_hints(**kwargs) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sim.RelationalSynthesizer(random_state=0, **kwargs).fit(planted())
+    return [str(w.message) for w in caught if issubclass(w.category, ProtectionWarning)
+            and "looks like a lookup table" in str(w.message)]
+
+
+def test_a_protected_lookup_table_is_pointed_out_with_how_to_keep_it():
+    said = lookup_hints(model=COPULA)
+    assert len(said) == 1 and "table 'district' (12 rows, no parent" in said[0]
+    assert "keep=['district']" in said[0] and "--keep district" in said[0]
+    assert lookup_hints(model={k: v for k, v in COPULA.items() if k != "district"},
+                        keep=["district"]) == []
+    assert lookup_hints(model=COPULA,
+                        model_params={"district": {"value_protection": False}}) == []
