@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -66,3 +67,21 @@ def check_weights(expected: dict[str, torch.Tensor], weights: dict[str, np.ndarr
             raise ValueError(f"the network's weight {name!r} has shape {shape} in the file, "
                              f"{want} in the model")
 
+
+
+def check_before_building(build: Callable[[], nn.Module], weights: dict[str, np.ndarray]) -> None:
+    """Raise a ``ValueError`` unless the network ``build()`` makes has exactly the names and
+    shapes of ``weights``, checked on torch's meta device, which records shapes and allocates
+    nothing: sizes read from an untrusted file cannot make it allocate gigabytes before they
+    are found not to fit the file's weights (whose size the file's caps already bound).
+
+    >>> huge = lambda: torch.nn.Linear(10**6, 10**6)  # 4 TB if it were allocated
+    >>> small = {"weight": np.zeros((2, 2)), "bias": np.zeros(2)}
+    >>> check_before_building(huge, small)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the network's weight 'weight' has shape (2, 2) in the file, ... in the model
+    """
+    with torch.device("meta"):
+        expected = build().state_dict()
+    check_weights(expected, weights)

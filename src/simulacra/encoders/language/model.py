@@ -197,9 +197,9 @@ class LanguageModel:
     def from_state(cls, state: dict[str, Any]) -> LanguageModel:
         """Rebuild from :meth:`get_state` output (untrusted: sizes are checked before the
         network is built; a ``ValueError`` names what does not fit)."""
-        torch = require_torch()
+        require_torch()
         from simulacra.encoders.language.network import TextLSTM
-        from simulacra.neural.weights import check_weights, load_weights
+        from simulacra.neural.weights import check_before_building, load_weights
 
         known = set(LanguageSettings.__dataclass_fields__)
         given = dict(state["settings"])
@@ -222,8 +222,7 @@ class LanguageModel:
                             layers=int(settings.layers), dropout=float(settings.dropout))
 
         weights = dict(state["weights"])
-        with torch.device("meta"):  # shapes only: nothing allocated before they match the file
-            check_weights(network().state_dict(), weights)
+        check_before_building(network, weights)  # nothing allocated before it fits the file
         net = network()
         load_weights(net, weights)
         net.eval()

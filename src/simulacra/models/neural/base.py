@@ -208,12 +208,10 @@ class NeuralSynthesizer(Synthesizer):
         The network is first built on torch's meta device, which records shapes and allocates
         nothing; its weights must have exactly the names and shapes of those in the file, whose
         size the file's caps already bound."""
-        torch = require_torch()
-        from simulacra.neural.weights import check_weights
+        require_torch()
+        from simulacra.neural.weights import check_before_building
 
-        with torch.device("meta"):
-            shapes = self._network().state_dict()
-        check_weights(shapes, weights)
+        check_before_building(self._network, weights)
 
     def _get_state(self) -> dict[str, Any]:
         from simulacra.neural.weights import weights_to_numpy
