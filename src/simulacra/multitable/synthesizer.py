@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ from simulacra.metadata.keys import parent_positions
 from simulacra.models import MODELS, SEQUENCE_MODELS, TRIAL_ROWS, get_model
 from simulacra.models.auto import choose_model
 from simulacra.models.base import Synthesizer
-from simulacra.models.protection import protect_values
+from simulacra.models.protection import ProtectionWarning, protect_values
 from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, take
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
 from simulacra.multitable.kept import check_keep, counts_from_state, rows_from_state, rows_state
@@ -840,10 +841,6 @@ def _hint_at_lookup(table: str, changed: int, frames: Mapping[str, pd.DataFrame]
     rows = len(frames[table])
     if metadata.parents(table) or not children or rows > LOOKUP_ROWS:
         return
-    import warnings
-
-    from simulacra.models.protection import ProtectionWarning
-
     referring = sum(len(frames[fk.table]) for fk in children)
     warnings.warn(
         f"table {table!r} ({rows:,} rows, no parent, {referring:,} child rows refer to it) looks "
@@ -853,4 +850,3 @@ def _hint_at_lookup(table: str, changed: int, frames: Mapping[str, pd.DataFrame]
         f"as they are (keep=[{table!r}], `--keep {table}`) or model it without protection "
         f"(model_params={{{table!r}: {{'value_protection': False}}}})",
         ProtectionWarning, stacklevel=4)
-
