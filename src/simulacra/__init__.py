@@ -55,6 +55,7 @@ from simulacra.models import (
     WindowDiffusion,
     make_fair,
 )
+from simulacra.models.protection import ProtectionWarning
 from simulacra.multitable.loading import load
 from simulacra.multitable.synthesizer import RelationalSynthesizer
 from simulacra.privacy import PrivacyBudget, PrivacyReport
@@ -72,9 +73,11 @@ if TYPE_CHECKING:
         evaluate_database,
     )
     from simulacra.scale import (
+        PartitionedDatabase,
         PartitionedSample,
         evaluate_dataset,
         fit_dataset,
+        sample_database_partitioned,
         sample_partitioned,
         sample_to_parquet,
     )
@@ -82,8 +85,9 @@ if TYPE_CHECKING:
 _LAZY = {"evaluate", "evaluate_database", "EvaluationResult", "DatabaseEvaluation",
          "Metric"}  # evaluation pulls in scikit-learn: load on use
 _LAZY_DRIFT = {"detect_drift", "DriftReport"}  # drift reads evaluation's helpers: same
+# scale-out evaluates with evaluation's figures: load on use as well
 _LAZY_SCALE = {"sample_partitioned", "sample_to_parquet", "fit_dataset", "evaluate_dataset",
-               "PartitionedSample"}  # scale-out evaluates with evaluation's figures: same
+               "PartitionedSample", "sample_database_partitioned", "PartitionedDatabase"}
 
 
 def __getattr__(name: str) -> Any:
@@ -111,6 +115,7 @@ __all__ = [
     "AutoregressiveNetwork",
     "BayesianNetwork",
     "BudgetWarning",
+    "ProtectionWarning",
     "ConstraintReport",
     "DataError",
     "DatabaseEvaluation",
@@ -157,7 +162,9 @@ __all__ = [
     "ForeignKey",
     "pseudonymize",
     "PartitionedSample",
+    "PartitionedDatabase",
     "sample_partitioned",
+    "sample_database_partitioned",
     "sample_to_parquet",
     "fit_dataset",
     "evaluate_dataset",

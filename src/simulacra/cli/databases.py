@@ -13,7 +13,9 @@ from rich.table import Table
 from simulacra.cli.common import (
     KeepOption,
     ParamOption,
+    SchedulerOption,
     SeedOption,
+    WorkersOption,
     check_outputs,
     console,
     friendly,
@@ -167,7 +169,19 @@ def fit_database(source: str, metadata_path: Path | None, model: str | None, see
 
 
 def sample_database(synth: RelationalSynthesizer, output: str, scale: float, seed: int | None,
-                    replace: bool) -> None:
+                    replace: bool, *, partitions: int | None = None,
+                    workers: int | None = None, scheduler: str | None = None,
+                    fmt: Any = None, model_path: Path | None = None) -> None:
+    """Write ``synth``'s draw to ``output`` (a database URL or folder), or, with any of
+    ``partitions``/``workers``/``scheduler``/``fmt``, to a folder per table of partition
+    files (``model_path``: the saved model the workers load, when there is one)."""
+    if any(x is not None for x in (partitions, workers, scheduler, fmt)):
+        from simulacra.cli.scaling import sample_database_folder
+
+        sample_database_folder(model_path or synth, output, scale=scale, seed=seed,
+                               partitions=partitions, workers=workers, scheduler=scheduler,
+                               fmt=fmt, replace=replace)
+        return
     started = time.perf_counter()
     with console.status("sampling…"):
         frames = synth.sample(scale, rng=seed)
@@ -205,9 +219,17 @@ def clone(
     model_output: Annotated[Path | None, typer.Option(
         "--save-model", help="Also save the fitted database model (.simz).")] = None,
     keep: KeepOption = None,
+    partitions: Annotated[int | None, typer.Option(
+        "--partitions", help="Write TARGET as a folder per table of this many partition "
+        "files, each a database of --scale / P (default with --workers or --scheduler: one "
+        "per unit of --scale); the same files for any number of workers, resumable.",
+        rich_help_panel="Scale-out")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """A synthetic copy of a database: every table fitted, generated parents-first, written
-    with the same keys and constraints in one transaction."""
+    with the same keys and constraints in one transaction (or, with --partitions, --workers or
+    --scheduler, as partition files on a Dask cluster)."""
     chosen = names_option(tables) or None
     check_outputs({"--save-model": (model_output, "model")}, inputs=[source, metadata_path])
     if subset_spec is not None:
@@ -231,7 +253,8 @@ def clone(
     if model_output is not None:
         synth.save(model_output)
         console.print(f"Saved the database model to [bold]{model_output}[/].")
-    sample_database(synth, target, scale, seed, replace)
+    sample_database(synth, target, scale, seed, replace, partitions=partitions,
+                    workers=workers, scheduler=scheduler, model_path=model_output)
 
 
 def evaluate_databases(real: str, synthetic: str, *, holdout: str | None, target: str | None,

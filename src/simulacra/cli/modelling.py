@@ -360,12 +360,18 @@ def sample(
     if shows_progress:  # a bar of rows drawn on standard error, on a terminal only
         synth.verbose = not quiet and err_console.is_terminal
     spread = (partitions, workers, scheduler, file_format, chunk_rows)
-    if synth.name in ("relational", "sequential", "window-diffusion") and any(
+    if synth.name in ("sequential", "window-diffusion") and any(
             x is not None for x in spread):
         from simulacra.errors import ParameterError
 
         raise ParameterError(f"--partitions, --workers, --scheduler, --format and --chunk-rows "
-                             f"are for single-table models; this is a {synth.name} model")
+                             f"are for single-table and database models; this is a "
+                             f"{synth.name} model")
+    if synth.name == "relational" and chunk_rows is not None:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--chunk-rows is for single-table models; a database model's "
+                             "partition is a whole database at --scale / --partitions")
     folder = wants_partitions(output, partitions, workers, scheduler, file_format)
     to_stdout = output == "-"
     if to_stdout and (folder or synth.name in ("relational", "sequential", "window-diffusion")):
@@ -385,7 +391,9 @@ def sample(
             raise ParameterError("a database model takes --scale (and --seed, --replace), not "
                                  "-n, --condition, --known, --rebalance, --fair-target or "
                                  "--sensitive")
-        sample_database(synth, output, scale, seed, replace)
+        sample_database(synth, output, scale, seed, replace, partitions=partitions,
+                        workers=workers, scheduler=scheduler, fmt=file_format,
+                        model_path=model_path)
         return
     if scale != 1.0 or (replace and not folder):
         from simulacra.errors import ParameterError

@@ -61,6 +61,44 @@ def sample_folder(model_path: Path, output: str, *, n: int | None, seed: int | N
                   f"seed {out.seed}); wrote [bold]{out.path}[/].")
 
 
+def sample_database_folder(model: Any, output: str, *, scale: float, seed: int | None,
+                           partitions: int | None, workers: int | None,
+                           scheduler: str | None, fmt: PartitionFormat | None,
+                           replace: bool) -> None:
+    """A database model's draw as a folder per table of partition files
+    (:func:`simulacra.scale.sample_database_partitioned`), and what was written."""
+    from simulacra.scale import sample_database_partitioned
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,.0f}/{task.total:,.0f} partitions"),
+                  TimeRemainingColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as progress:
+        task = progress.add_task("sampling", total=None)
+
+        def start(plan: Any, done: int, where: str) -> None:
+            resumed = f", {done} of {plan.partitions} already written" if done else ""
+            progress.update(task, total=plan.partitions, completed=done,
+                            description=f"sampling on {where}{resumed}")
+
+        out = sample_database_partitioned(
+            model, output.rstrip("/\\") or output, scale=scale, partitions=partitions,
+            fmt=(fmt or PartitionFormat.parquet).value, seed=seed, scheduler=scheduler,
+            workers=workers, replace=replace, on_start=start,
+            on_partition=lambda result: progress.advance(task))
+    counts = ", ".join(f"{table}: {rows:,}" for table, rows in out.rows.items())
+    if not out.written:
+        console.print(f"[bold]{out.path}[/] already holds this draw ({counts} rows in "
+                      f"{out.partitions} partitions, seed {out.seed}); nothing to do.")
+        return
+    resumed = out.partitions - out.written
+    note = f" ({resumed} were already written: resumed)" if resumed else ""
+    total = sum(out.rows.values())
+    console.print(f"Sampled {len(out.rows)} tables ({counts} rows) in {out.partitions} "
+                  f"partitions{note} on {out.where} in {out.seconds:.1f} s "
+                  f"({total / out.seconds:,.0f} rows/s, seed {out.seed}); wrote "
+                  f"[bold]{out.path}[/], a folder per table.")
+
+
 def fit_from_dataset(data: str, output: Path, *, model: str, metadata_path: Path | None,
                      seed: int | None, params: dict[str, Any], privacy: dict[str, Any],
                      on_violation: str, sample_rows: int | None, workers: int | None,

@@ -31,7 +31,7 @@ _models: dict[tuple[str, str], Any] = {}
 _models_lock = threading.Lock()
 # a torch model's sampling sets torch's process-wide seed and threads: in one process, chunks
 # are drawn one at a time (a Dask worker's parallelism is its processes, one thread each)
-_sample_lock = threading.Lock()
+sample_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def write_partition(folder: str, partition: int) -> PartitionResult:
     """Draw partition ``partition`` of the plan in ``folder`` and write its file there."""
     work = Path(folder)
     plan = SamplePlan.from_json((work / PLAN_FILE).read_text(encoding="utf-8"))
-    model = _cached_model(work / MODEL_FILE, plan.model_sha256)
+    model = cached_model(work / MODEL_FILE, plan.model_sha256)
     schema = read_schema(work)
     writer = (PARQUET if plan.fmt == "parquet" else CSV).new_writer()
     conditions, rebalance = plan.typed_conditions() or None, plan.typed_rebalance()
@@ -64,7 +64,7 @@ def write_partition(folder: str, partition: int) -> PartitionResult:
 
         for chunk in plan.chunks_of(partition):
             rng = np.random.default_rng(chunk_seed(plan.seed, chunk))
-            with _sample_lock:
+            with sample_lock:
                 frame = model.sample(plan.chunk_rows_of(chunk), rng=rng,
                                      conditions=conditions, rebalance=rebalance)
             rows += len(frame)
@@ -90,7 +90,7 @@ def read_schema(folder: Path) -> pa.Schema:
     return pa.ipc.read_schema(pa.py_buffer((folder / SCHEMA_FILE).read_bytes()))
 
 
-def _cached_model(path: Path, sha256: str) -> Any:
+def cached_model(path: Path, sha256: str) -> Any:
     """The model in ``path``, loaded once per process (checked against the plan's hash)."""
     key = (str(path), sha256)
     with _models_lock:

@@ -179,8 +179,12 @@ def _model_bytes(model: Any) -> tuple[bytes, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             fitted.save(Path(tmp) / "model.simz")
             raw = (Path(tmp) / "model.simz").read_bytes()
-    if isinstance(fitted, RelationalSynthesizer) or fitted.name in (
-            "sequential", "window-diffusion"):
+    if isinstance(fitted, RelationalSynthesizer):
+        raise ParameterError("a partitioned draw of n rows takes a single-table model; this "
+                             "is a database model: use sample_database_partitioned(model, "
+                             "path, scale=...) (simulacra sample MODEL -o FOLDER/ --scale S "
+                             "--partitions P)")
+    if fitted.name in ("sequential", "window-diffusion"):
         raise ParameterError(f"a partitioned draw takes a single-table model; this is a "
                              f"{fitted.name} model (sample it with simulacra sample without "
                              "--partitions)")
@@ -237,13 +241,19 @@ def _finish(work: Path, path: Path, plan: SamplePlan, hashes: dict[int, str]) ->
                                  "to resume it")
         expected = plan.rows_of(p)
         rows += expected
-        digest = hashes.get(p) or _sha256(work / name)
+        digest = hashes.get(p) or sha256_of(work / name)
         files.append({"file": name, "rows": expected, "sha256": digest})
     manifest = {"format": "simulacra-partitioned-sample", "plan": asdict(plan),
                 "rows": rows, "files": files}
     write_text_atomic(work / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False))
     for name in (MODEL_FILE, SCHEMA_FILE, PLAN_FILE):
         (work / name).unlink(missing_ok=True)
+    publish(work, path)
+
+
+def publish(work: Path, path: Path) -> None:
+    """Give the finished working folder ``work`` the name ``path`` (replacing a folder of
+    that name only once the new one is whole)."""
     if path.exists():
         old = path.parent / f".{path.name}.old-{secrets.token_hex(4)}"
         path.rename(old)
@@ -253,7 +263,7 @@ def _finish(work: Path, path: Path, plan: SamplePlan, hashes: dict[int, str]) ->
         work.rename(path)
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
