@@ -18,7 +18,7 @@ import simulacra as sim
 from databases import shop
 from simulacra.cli import app
 from simulacra.errors import DataError, ParameterError
-from simulacra.multitable.rekey import shift_ids
+from simulacra.multitable.parts import shift_ids
 from simulacra.randomness import chunk_seed
 from simulacra.scale import sample_database_partitioned, working_folder_of
 from simulacra.scale.cluster import local_cluster
@@ -86,8 +86,10 @@ def test_partitions_make_one_database_whose_keys_resolve(model, source, tmp_path
                                       workers=1)
     db = read(out)
     assert_keys_hold(db)
-    # each partition is a database of its own: a fourth of three times the source's users
-    assert out.rows["users"] == 4 * round(200 * 3 / 4)
+    # each partition is a database of its own; their shares of users add up to 3 x 200
+    assert out.rows["users"] == 600
+    assert sorted(f["rows"] for f in manifest(out.path)["files"] if f["table"] == "users") == [
+        150, 150, 150, 150]
     assert 0.8 < out.rows["orders"] / (3 * len(source["orders"])) < 1.25
     files = manifest(out.path)["files"]
     assert sorted({f["table"] for f in files}) == sorted(source)
@@ -160,8 +162,14 @@ def test_kept_tables_are_written_once_and_conditions_hold_everywhere(source, tmp
     assert sorted(p.name for p in (out.path / "stores").iterdir()) == ["part-00000.parquet"]
     pd.testing.assert_frame_equal(db["stores"], source["stores"], check_dtype=False,
                                   check_column_type=False)
-    assert (db["users"]["tier"] == "gold").all() and len(db["users"]) == 3 * round(400 / 3)
+    assert (db["users"]["tier"] == "gold").all() and len(db["users"]) == 400
     assert db["orders"]["store_id"].isin(source["stores"]["store_id"]).all()
+    # each kept store gets its share of orders in every partition: its real share in all
+    plain = read(sample_database_partitioned(synth, tmp_path / "plain", scale=2, partitions=3,
+                                             seed=0, workers=1))
+    real = source["orders"]["store_id"].value_counts(normalize=True)
+    drawn = plain["orders"]["store_id"].value_counts(normalize=True).reindex(real.index)
+    assert (drawn - real).abs().max() < 0.01
     assert_keys_hold(db)
 
 
@@ -237,3 +245,21 @@ def test_shifted_ids_of_different_partitions_never_meet(ids_per_partition, sourc
 def test_a_table_name_that_is_not_a_file_name_is_refused():
     with pytest.raises(DataError, match="path separator"):
         _check_table_names(["a/b"])
+
+
+def test_parts_of_a_kept_parent_add_up_to_its_children_at_scale():
+    rng = np.random.default_rng(0)
+    regions = pd.DataFrame({"region_id": range(9), "name": list("abcdefghi")})
+    sizes = np.array([1, 2, 3, 5, 8, 13, 21, 34, 55])
+    people = pd.DataFrame({"person_id": range(sizes.sum()),
+                           "region_id": np.repeat(np.arange(9), sizes),
+                           "age": rng.integers(18, 90, sizes.sum())})
+    synth = sim.RelationalSynthesizer(model="independent", keep=["regions"], random_state=0)
+    synth.fit({"regions": regions, "people": people})
+    parts = [synth.sample(3, rng=p, partition=(p, 4)) for p in range(4)]
+    drawn = pd.concat([part["people"] for part in parts])
+    assert drawn["person_id"].is_unique
+    counts = drawn["region_id"].value_counts().reindex(range(9), fill_value=0).to_numpy()
+    assert counts.tolist() == (3 * sizes).tolist()  # exactly, though no part saw another
+    with pytest.raises(ParameterError, match="partition"):
+        synth.sample(1, partition=(4, 4))

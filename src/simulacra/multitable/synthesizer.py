@@ -54,6 +54,7 @@ from simulacra.multitable.context import LINK, LINKED, NULL, ORPHAN, Layout, tak
 from simulacra.multitable.frames import cast_like, numbers_from_text, numbers_to_text
 from simulacra.multitable.kept import check_keep, counts_from_state, rows_from_state, rows_state
 from simulacra.multitable.matching import adjust, match_rows
+from simulacra.multitable.parts import apportion, partition_keys, share_of
 from simulacra.multitable.relevance import select_columns
 from simulacra.multitable.sequences import (
     SEQUENCE_MODEL,
@@ -371,7 +372,8 @@ class RelationalSynthesizer(EstimatorParams):
     # -- sample ----------------------------------------------------------------------------
     def sample(self, scale: float = 1.0, *,
                conditions: Mapping[str, Mapping[str, Any]] | None = None,
-               rng: RandomState = None) -> dict[str, pd.DataFrame]:
+               rng: RandomState = None,
+               partition: tuple[int, int] | None = None) -> dict[str, pd.DataFrame]:
         """A synthetic database: every table, parents first, with every key resolving.
 
         ``scale`` multiplies the number of rows of the tables without parents (their children
@@ -379,11 +381,25 @@ class RelationalSynthesizer(EstimatorParams):
         tables (which stay as they are). ``conditions`` fix
         column values per table, ``{"account": {"frequency": "monthly"}}``; a table's
         conditions flow to its children's models through their context columns.
+
+        ``partition=(p, P)`` draws part ``p`` of ``P`` of a database at ``scale``, a database
+        of its own that never needs to see the other parts (so they can be drawn anywhere,
+        each from its own ``rng``): tables without parents get their share of the rows and
+        each kept row its share of children (the shares of the ``P`` parts add up to the
+        whole), and every generated id is shifted so that no part's ids meet another's
+        (:mod:`simulacra.multitable.parts`). :func:`simulacra.sample_database_partitioned`
+        writes such parts as files on a Dask cluster.
         """
         self._check_fitted()
         ok = isinstance(scale, int | float) and not isinstance(scale, bool) and scale > 0 \
             and np.isfinite(scale)
         check_param("scale", scale, "a number > 0", ok)
+        part = (0, 1) if partition is None else partition
+        whole = lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool)  # noqa: E731
+        ok = isinstance(part, tuple | list) and len(part) == 2 and all(map(whole, part)) \
+            and 0 <= part[0] < part[1]
+        check_param("partition", partition, "a pair (p, P) of integers with 0 <= p < P", ok)
+        part = (int(part[0]), int(part[1]))
         conditions = dict(conditions or {})
         unknown = sorted(set(conditions) - set(self.metadata_))
         if unknown:
@@ -395,8 +411,8 @@ class RelationalSynthesizer(EstimatorParams):
                                  "as it is, all its rows; put the conditions on its children's "
                                  "own columns, or fit without keeping it")
         generator = self._sample_rng if rng is None else make_rng(rng)
-        state = _Generation(self, float(scale), conditions, generator)
-        return state.run()
+        state = _Generation(self, float(scale), conditions, generator, part)
+        return partition_keys(self, state.run(), *part)
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -525,8 +541,10 @@ class _Generation:
     """One call of :meth:`RelationalSynthesizer.sample`: the tables as they are made."""
 
     def __init__(self, owner: RelationalSynthesizer, scale: float,
-                 conditions: dict[str, Mapping[str, Any]], rng: np.random.Generator):
+                 conditions: dict[str, Mapping[str, Any]], rng: np.random.Generator,
+                 part: tuple[int, int] = (0, 1)):
         self.owner = owner
+        self.part = part
         self.metadata = owner.metadata_
         self.layout = owner.layout_
         self.scale = scale
@@ -570,7 +588,8 @@ class _Generation:
         as its primary parents' generated child counts ask for (plus the unlinked rows at the
         source's share), so each parent keeps the number of children its model gave it."""
         if primary is None:
-            return max(1, round(self.owner.n_rows_[table] * self.scale))
+            total = max(1, round(self.owner.n_rows_[table] * self.scale))
+            return int(share_of(np.array([total]), *self.part)[0])
         wanted = int(self.counts[primary.parent][self.layout.count_name(primary)].sum())
         share = self.owner.linked_shares_[primary.name]
         if share > 0:
@@ -683,7 +702,11 @@ class _Generation:
                 continue
             real = self.owner.kept_counts_[table][fk.name]
             total = round(int(real.sum()) * self.scale)
-            counts[self.layout.count_name(fk)] = adjust(total, real, self.rng)
+            if self.part[1] == 1:
+                counts[self.layout.count_name(fk)] = adjust(total, real, self.rng)
+            else:  # the whole draw's counts, the same in every part; this part's share
+                counts[self.layout.count_name(fk)] = share_of(apportion(total, real),
+                                                              *self.part)
         self.counts[table] = pd.DataFrame(counts, index=range(len(rows)))
 
     def _keep(self, table: str, drawn: pd.DataFrame) -> None:

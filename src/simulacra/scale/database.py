@@ -1,12 +1,13 @@
 """A database draw of any scale, written as a folder per table of partition files.
 
 Partition ``p`` of ``P`` is a synthetic database of its own: the fitted
-:class:`~simulacra.RelationalSynthesizer` samples at ``scale / P`` from the ``p``-th stream of
-the seed (tables without parents get ``rows × scale / P`` rows, their children follow their
-generated counts), and its generated ids are shifted so that no id repeats another
-partition's (:mod:`simulacra.multitable.rekey`): every key resolves, inside its partition. A
-partition's files depend on the model, the plan and its index only, so they are byte-identical
-for any number of workers. Kept tables are written once, as they are.
+:class:`~simulacra.RelationalSynthesizer` draws part ``p`` of ``P`` of a database at ``scale``
+from the ``p``-th stream of the seed (tables without parents get their share of ``rows ×
+scale``, their children follow their generated counts, kept rows get their share of
+children), and its generated ids are shifted so that no id repeats another partition's
+(:mod:`simulacra.multitable.parts`): every key resolves, inside its partition. A partition's
+files depend on the model, the plan and its index only, so they are byte-identical for any
+number of workers. Kept tables are written once, as they are.
 
 The draw is built in ``.<name>.partial`` beside the output; a partition counts as written when
 its record (the rows and SHA-256 of its files) is there, so an interrupted draw resumes with the
@@ -42,7 +43,7 @@ from simulacra.scale.sampling import publish, sha256_of, working_folder_of
 #: The working folder's own files, under this name (a table may not be called so).
 CONTROL = "_simulacra"
 #: The largest scale of a partition's pilot draw, which fixes every table's Arrow schema.
-PILOT_SCALE = 1.0
+PILOT_SCALE = 0.25
 
 
 @dataclass(frozen=True)
@@ -213,16 +214,13 @@ def sample_database_partitioned(
 def write_database_partition(folder: str, partition: int) -> DatabasePartitionResult:
     """Draw partition ``partition`` of the plan in ``folder``, write a file per generated
     table, and then the partition's record (so a partition without one is drawn again)."""
-    from simulacra.multitable.rekey import partition_keys
-
     work = Path(folder)
     plan = DatabasePlan.from_json((work / CONTROL / "plan.json").read_text(encoding="utf-8"))
     model = cached_model(work / CONTROL / "model.simz", plan.model_sha256)
     rng = np.random.default_rng(chunk_seed(plan.seed, partition))
     with sample_lock:
-        frames = model.sample(plan.partition_scale, conditions=plan.conditions or None,
-                              rng=rng)
-    frames = partition_keys(model, frames, partition, plan.partitions)
+        frames = model.sample(plan.scale, conditions=plan.conditions or None, rng=rng,
+                              partition=(partition, plan.partitions))
     files = {}
     for i, table in enumerate(plan.tables):
         schema = _read_schema(work, i)

@@ -1,18 +1,20 @@
-"""Keys of one partition of a partitioned database draw, made unique across the partitions.
+"""One part of a partitioned database draw: its share of the rows, and ids apart from the
+other parts'.
 
-Each partition of :func:`simulacra.scale.sample_database_partitioned` is a database of its
-own, drawn without seeing the others, so its generated ids may repeat another partition's.
-Every generated id of partition ``p`` of ``P`` is therefore mapped by a function that is one
-to one and whose images for different partitions never meet, and every foreign key that
-points at such an id goes through the same function, so each key still resolves inside its
-partition:
+:meth:`RelationalSynthesizer.sample(scale, partition=(p, P)) <simulacra.RelationalSynthesizer
+.sample>` draws part ``p`` of ``P`` without seeing the others. Its tables without parents get
+:func:`share_of` their rows, and each row of a kept table its share of children, so the ``P``
+parts add up to the whole draw exactly. Its generated ids may repeat another part's, so every
+generated id of part ``p`` is mapped by a function that is one to one and whose images for
+different parts never meet, and every foreign key that points at such an id goes through the
+same function, so each key still resolves inside its part:
 
 * integer ids: ``k → k·P + p``;
 * prefixed ids (``"CUST-0042"``): the number likewise, zero-padded to its width;
-* other ids (a per-position template): the partition index appended, zero-padded to the
+* other ids (a per-position template): the part's index appended, zero-padded to the
   width of ``P − 1``.
 
-With one partition every function is the identity. Keys of kept tables, and key columns a
+With one part every function is the identity. Keys of kept tables, and key columns a
 model draws (part of a composite key), are left as they are.
 
 >>> shift_ids(pd.Series([1, 5, 7]), "integer", partition=1, partitions=3).tolist()
@@ -22,6 +24,8 @@ model draws (part of a composite key), are left as they are.
 ['C-30', None]
 >>> shift_ids(pd.Series(["ab"]), "template", partition=3, partitions=12).tolist()
 ['ab03']
+>>> [share_of(np.array([10, 1, 1]), p, 3).tolist() for p in range(3)]
+[[3, 0, 1], [3, 1, 0], [4, 0, 0]]
 """
 
 from __future__ import annotations
@@ -36,6 +40,37 @@ if TYPE_CHECKING:
     from simulacra.multitable.synthesizer import RelationalSynthesizer
 
 _PREFIXED = re.compile(r"^(.*?)(\d+)$")
+
+
+def share_of(totals: np.ndarray, partition: int, partitions: int) -> np.ndarray:
+    """Part ``partition`` of ``partitions`` of each whole number in ``totals``: the parts of a
+    total differ by at most one and add up to it, and the larger parts of different totals
+    fall to different parts (row ``i`` starts its turn at part ``i mod partitions``)."""
+    totals = np.asarray(totals, dtype=np.int64)
+    offset = np.arange(len(totals)) % partitions
+    return ((totals * (partition + 1) + offset) // partitions
+            - (totals * partition + offset) // partitions)
+
+
+def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+    """Whole numbers in proportion to ``weights`` that add up to ``total`` (the largest
+    remainders get the leftover ones; ties to the earlier row): the same in every part.
+
+    >>> apportion(7, np.array([1, 1, 2])).tolist()
+    [2, 2, 3]
+    """
+    weights = np.asarray(weights, dtype=float)
+    if total <= 0 or weights.size == 0:
+        return np.zeros(weights.size, dtype=np.int64)
+    if weights.sum() <= 0:
+        weights = np.ones_like(weights)
+    exact = weights * total / weights.sum()
+    out = np.floor(exact).astype(np.int64)
+    left = total - int(out.sum())
+    if left > 0:
+        order = np.lexsort((np.arange(len(exact)), -(exact - out)))
+        out[order[:left]] += 1
+    return out
 
 
 def partition_keys(owner: RelationalSynthesizer, frames: dict[str, pd.DataFrame],
