@@ -82,8 +82,8 @@ def test_one_partition_is_the_in_memory_draw_of_its_stream(model, tmp_path):
 
 
 def test_partitions_make_one_database_whose_keys_resolve(model, source, tmp_path):
-    out = sample_database_partitioned(model, tmp_path / "db", scale=3, partitions=4, seed=1,
-                                      workers=1)
+    out = sample_database_partitioned(model, tmp_path / "new" / "db", scale=3, partitions=4,
+                                      seed=1, workers=1)  # the folder's parents are made
     db = read(out)
     assert_keys_hold(db)
     # each partition is a database of its own; their shares of users add up to 3 x 200

@@ -304,6 +304,7 @@ def _working_folder(path: Path, plan: DatabasePlan, raw: bytes, fitted: Any,
     pilot = fitted.sample(min(plan.partition_scale, PILOT_SCALE),
                           conditions=plan.conditions or None,
                           rng=np.random.default_rng(chunk_seed(plan.seed, plan.partitions)))
+    path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         (staging / CONTROL).mkdir()
