@@ -208,6 +208,10 @@ def test_cli_sample_and_clone_write_partitions(model_file, source, tmp_path):
     assert result.exit_code == 0 and "already holds this draw" in result.output
     result = runner.invoke(app, [*args, "--chunk-rows", "10"])
     assert result.exit_code == 2 and "--chunk-rows" in result.output
+    result = runner.invoke(app, ["sample", str(model_file), "-o", f"sqlite:///{tmp_path}/x.db",
+                                 "--partitions", "2"])
+    assert result.exit_code == 2 and "folder per table" in result.output
+    assert not (tmp_path / "x.db").exists() and not list(tmp_path.glob("sqlite*"))
     folder = tmp_path / "src"
     folder.mkdir()
     for table, frame in source.items():

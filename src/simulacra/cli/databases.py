@@ -177,6 +177,14 @@ def sample_database(synth: RelationalSynthesizer, output: str, scale: float, see
     files (``model_path``: the saved model the workers load, when there is one)."""
     if any(x is not None for x in (partitions, workers, scheduler, fmt)):
         from simulacra.cli.scaling import sample_database_folder
+        from simulacra.errors import ParameterError
+        from simulacra.multitable.sql_engine import is_database_url, redact
+
+        if is_database_url(output):
+            raise ParameterError(f"--partitions, --workers, --scheduler and --format write a "
+                                 f"folder per table of files, not into {redact(output)}; give "
+                                 "a folder (and load its Parquet files with the database's "
+                                 "bulk loader), or leave them out to write the database")
 
         sample_database_folder(model_path or synth, output, scale=scale, seed=seed,
                                partitions=partitions, workers=workers, scheduler=scheduler,
