@@ -66,7 +66,13 @@ def local_cluster(workers: int) -> Iterator[Any]:
     # Dask's nanny gives its workers MALLOC_TRIM_THRESHOLD_=65536, so memory goes back to the
     # system at once; drawing chunk after chunk then spends its time re-faulting the same
     # pages (a 2-worker draw ran at 1.36x one process; with glibc's own threshold, 1.77x)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
+    # the workers' statistical profiler (a stack sample every 10 ms) and GIL monitor (every
+    # 1 ms) feed the dashboard, which is off: on a machine with no core to spare, they only
+    # take time from the draw
+    quiet = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+             "distributed.worker.profile.enabled": False,
+             "distributed.admin.system-monitor.gil.enabled": False}
+    with dask.config.set(quiet), \
             distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                   scheduler_kwargs={"dashboard": False},
