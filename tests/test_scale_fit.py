@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import simulacra as sim
 from partitions import write_parts
 from simulacra.cli import app
-from simulacra.errors import DataError
+from simulacra.errors import DataError, ParameterError
 from simulacra.scale.cluster import local_cluster
 from simulacra.scale.dataset import dataset_files, is_dataset, read_dataset
 from simulacra.scale.fitting import fit_dataset
@@ -78,8 +78,8 @@ def test_fit_pins_the_domain_to_the_whole_dataset(table, tmp_path):
     assert "rare" not in set(sample["c"]) and sample["x"].max() < 1e6  # the sample missed it
     given = sim.Metadata.detect(table)
     snapshot = given.to_dict()
-    model = fit_dataset(sim.GaussianCopula(given, random_state=0), folder, sample_rows=500,
-                        workers=1)
+    model = fit_dataset(sim.GaussianCopula(given, random_state=0, value_protection=False),
+                        folder, sample_rows=500, workers=1)
     assert model.n_rows_ == len(table)
     assert model.metadata is given and given.to_dict() == snapshot  # the caller's is kept
     assert "rare" in model.codec_.encoders_["c"].categories_
@@ -87,6 +87,26 @@ def test_fit_pins_the_domain_to_the_whole_dataset(table, tmp_path):
     assert model.metadata_["d"].maximum == table["d"].max().isoformat()
     rows = model.sample(2_000, rng=0)
     assert rows["c"].isin(["a", "b", "c", "rare"]).all()
+
+
+def test_value_protection_keeps_the_exact_extremes_and_rare_categories_out(table, tmp_path):
+    folder = write_parts(table, tmp_path / "p")
+    model = fit_dataset(sim.GaussianCopula(random_state=0), folder, sample_rows=9_000,
+                        workers=1)  # every row in the sample: the planted row too
+    assert model.n_rows_ == len(table)
+    assert model.metadata_["x"].maximum is None and model.metadata_["x"].integer is False
+    assert model.metadata_["c"].categories is None
+    rows = model.sample(5_000, rng=0)
+    assert rows["x"].max() < 1_000 and not rows["c"].eq("rare").any()
+    path = tmp_path / "copula.simz"
+    model.save(path)
+    from leaks import assert_file_keeps_none_of
+
+    assert_file_keeps_none_of(path, ['"rare"'], [1e6, float(table["d"].max().value)])
+    common = table[table["c"] != "rare"]  # every category seen 5 times: pinned (not rare)
+    pinned = fit_dataset(sim.GaussianCopula(random_state=0),
+                         write_parts(common, tmp_path / "q"), sample_rows=500, workers=1)
+    assert pinned.metadata_["c"].categories == ("a", "b", "c")
 
 
 def test_under_a_budget_nothing_from_the_exact_pass_is_kept(table, tmp_path):
@@ -159,3 +179,46 @@ def test_a_file_named_with_brackets_is_a_table_not_a_pattern(tmp_path):
                                   str(tmp_path / "n.simz")])
     assert missing.exit_code == 2
     assert "gone[deep].csv" in " ".join(missing.output.split())  # not eaten as markup
+
+
+def test_a_streamed_network_trains_on_fresh_rows_every_epoch(table, tmp_path, monkeypatch):
+    folder = write_parts(table, tmp_path / "p")
+    seen: list[np.ndarray] = []
+    original = sim.AutoregressiveNetwork._encode_more
+
+    def spy(self, rows, rng):
+        seen.append(rows["k"].to_numpy())
+        return original(self, rows, rng)
+
+    monkeypatch.setattr(sim.AutoregressiveNetwork, "_encode_more", spy)
+
+    def fit() -> sim.AutoregressiveNetwork:
+        network = sim.AutoregressiveNetwork(random_state=0, epochs=4, early_stopping=False)
+        return fit_dataset(network, folder, sample_rows=600, stream=True, workers=1)
+
+    model = fit()
+    streamed = np.concatenate(seen)
+    sample, _ = read_dataset(folder, sample_rows=600, seed=0, workers=1)
+    assert len(streamed) >= 4 * 600  # an epoch of the sample's size, four times
+    # rows the sample does not hold: the planted one's neighbourhood and beyond
+    assert len(set(streamed.tolist()) - set(sample["k"].tolist())) > 300
+    assert "_row_stream" not in vars(model) and model._row_stream is None  # nothing kept
+    rows = model.sample(500, rng=1)
+    assert not rows["c"].eq("rare").any() and rows["x"].max() < 1_000
+    seen.clear()
+    again = fit()
+    pd.testing.assert_frame_equal(again.sample(200, rng=2), model.sample(200, rng=2))
+
+
+def test_streaming_is_refused_where_it_does_not_apply(table, tmp_path):
+    folder = write_parts(table, tmp_path / "p")
+    with pytest.raises(ParameterError, match="learns from the sample"):
+        fit_dataset(sim.GaussianCopula(random_state=0), folder, sample_rows=500, stream=True,
+                    workers=1)
+    private = sim.AutoregressiveNetwork(privacy=sim.PrivacyBudget(3.0), random_state=0)
+    with pytest.raises(ParameterError, match="privacy budget"):
+        fit_dataset(private, folder, sample_rows=500, stream=True, workers=1)
+    table.head(100).to_csv(tmp_path / "small.csv", index=False)
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "small.csv"), "-o",
+                                      str(tmp_path / "m.simz"), "--stream"])
+    assert result.exit_code == 2 and "--stream" in result.output

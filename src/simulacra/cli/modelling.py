@@ -164,6 +164,11 @@ def fit(
         "'rows/*.parquet', or a folder from `sample --partitions`): read it in chunks, fix "
         "each column's domain from exact statistics and learn from a uniform sample of this "
         "many rows (default 1000000).", rich_help_panel="Scale-out")] = None,
+    stream: Annotated[bool, typer.Option(
+        "--stream", help="A dataset larger than memory, -m autoregressive: train on every "
+        "row, each epoch the next --sample-rows rows of the dataset read in a stream (the "
+        "sample fixes the vocabulary and the held-out rows).", rich_help_panel="Scale-out")
+    ] = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     force: ForceOption = False,
@@ -194,8 +199,14 @@ def fit(
                          params=model_params(model or "gaussian_copula", param),
                          privacy=privacy_option(epsilon, delta),
                          on_violation=OnViolation(on_violation).value,
-                         sample_rows=sample_rows, workers=workers, scheduler=scheduler)
+                         sample_rows=sample_rows, workers=workers, scheduler=scheduler,
+                         stream=stream)
         return
+    if stream:
+        from simulacra.errors import ParameterError
+
+        raise ParameterError("--stream trains on a dataset larger than memory: give a glob "
+                             "('rows/*.parquet') or --sample-rows")
     if workers is not None or scheduler is not None:
         from simulacra.errors import ParameterError
 

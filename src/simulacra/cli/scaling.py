@@ -102,7 +102,7 @@ def sample_database_folder(model: Any, output: str, *, scale: float, seed: int |
 def fit_from_dataset(data: str, output: Path, *, model: str, metadata_path: Path | None,
                      seed: int | None, params: dict[str, Any], privacy: dict[str, Any],
                      on_violation: str, sample_rows: int | None, workers: int | None,
-                     scheduler: str | None) -> None:
+                     scheduler: str | None, stream: bool = False) -> None:
     """``simulacra fit`` on a dataset larger than memory (:mod:`simulacra.scale.fitting`)."""
     import time
 
@@ -113,9 +113,11 @@ def fit_from_dataset(data: str, output: Path, *, model: str, metadata_path: Path
     given = Metadata.load(metadata_path) if metadata_path else None
     maker = get_model(model)(given, random_state=seed, **params, **privacy)
     started = time.perf_counter()
-    with console.status("reading the dataset in chunks and fitting…"):
+    doing = "fitting on a stream of every row" if stream else "fitting"
+    with console.status(f"reading the dataset in chunks and {doing}…"):
         synth = fit_dataset(maker, data, sample_rows=sample_rows or 1_000_000, seed=seed,
-                            scheduler=scheduler, workers=workers, on_violation=on_violation)
+                            scheduler=scheduler, workers=workers, on_violation=on_violation,
+                            stream=stream)
     took = time.perf_counter() - started
     synth.save(output)
     name = model if synth.name == model else f"{model} → {synth.name}"

@@ -335,6 +335,26 @@ class Synthesizer(EstimatorParams, ABC):
         frame.index = np.concatenate(order)
         return self._with_known(frame.sort_index().reset_index(drop=True), known, learned)
 
+    def _encode_more(self, rows: pd.DataFrame, rng: np.random.Generator
+                     ) -> dict[str, np.ndarray]:
+        """More rows of the training data (a chunk of a dataset read in a stream), encoded as
+        the fitted codec encoded the table: rows that break a constraint dropped, then the
+        columns as the constraints rewrite them, then value protection's mapping of what the
+        model never saw as such (:meth:`_as_learned`); a row with a category the model has no
+        place for (one too rare to be in the training table) is skipped."""
+        rows = rows[list(self.metadata_)]
+        if self.constraints_ is not None:
+            rows = self.constraints_.transform(rows[self.constraints_.valid(rows)])
+        rows = self._as_learned(rows.reset_index(drop=True))
+        known = np.ones(len(rows), dtype=bool)
+        for column in rows.columns:
+            if column in self.codec_.columns_:
+                categories = self.codec_.condition_domain(column).categories
+                if categories is not None:
+                    values = rows[column]
+                    known &= (values.isna() | values.isin(list(categories))).to_numpy()
+        return self.codec_.transform(rows[known].reset_index(drop=True), rng)
+
     def _as_learned(self, known: pd.DataFrame) -> pd.DataFrame:
         """``known`` as value protection made the training table: a category the model never
         saw becomes ``_RARE_`` where the model has that category, a number beyond the

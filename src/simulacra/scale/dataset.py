@@ -27,6 +27,7 @@ or a glob. Each file is read chunk by chunk (Parquet row groups in batches, CSV 
 from __future__ import annotations
 
 import glob
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -286,3 +287,22 @@ def _parquet_rows(files: list[Path]) -> int | None:
         return sum(pq.ParquetFile(p).metadata.num_rows for p in files)
     except (OSError, ValueError):
         return None
+
+
+def stream_rows(source: str | Path, *, seed: int = 0) -> Iterator[pd.DataFrame]:
+    """Every row of the dataset, a chunk at a time, pass after pass without end: each pass
+    reads the files in an order drawn from ``seed`` and the pass's number (a chunk's rows in
+    their file's order; whoever reads them shuffles). A network that trains from this stream
+    sees fresh rows in every epoch instead of the same sample again.
+
+    >>> import tempfile, pathlib, itertools, simulacra as sim
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> sim.datasets.load_demo().head(300).to_parquet(folder / "rows.parquet")
+    >>> [len(c) for c in itertools.islice(stream_rows(folder, seed=1), 3)]
+    [300, 300, 300]
+    """
+    files, fmt = dataset_files(source)
+    for rounds in itertools.count():
+        order = np.random.default_rng([seed, rounds]).permutation(len(files))
+        for i in order:
+            yield from read_chunks(files[i], fmt)
