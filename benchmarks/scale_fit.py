@@ -5,7 +5,7 @@ Usage::
     simulacra fit ../shared/datasets/adult_train.csv -o /tmp/adult.simz --seed 0
     simulacra sample /tmp/adult.simz -n 20000000 -o /tmp/adult20m/ --partitions 20 --seed 1
     python benchmarks/scale_fit.py --data /tmp/adult20m --model gaussian_copula \\
-        --test ../shared/datasets/adult_test.csv [--in-memory] [-p epochs=5]
+        --test ../shared/datasets/adult_test.csv [--in-memory | --stream] [-p epochs=5]
 
 Fits ``--model`` on the dataset with :func:`simulacra.fit_dataset` (``--sample-rows``), or with
 ``--in-memory`` on the whole dataset read into one DataFrame, then samples as many rows as the
@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--model", default="gaussian_copula")
     parser.add_argument("--sample-rows", type=int, default=1_000_000)
     parser.add_argument("--in-memory", action="store_true")
+    parser.add_argument("--stream", action="store_true",
+                        help="Train the network on every row (fit_dataset(stream=True)).")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-p", "--param", action="append", default=[])
@@ -52,12 +54,14 @@ def main() -> None:
         del frame
     else:
         fitted = sim.fit_dataset(model, args.data, sample_rows=args.sample_rows,
-                                 workers=args.workers)
-        how = f"from the dataset in chunks (sample of {args.sample_rows:,} rows)"
+                                 workers=args.workers, stream=args.stream)
+        how = (f"from the dataset in chunks (sample of {args.sample_rows:,} rows"
+               + (", epochs of fresh rows from a stream)" if args.stream else ")"))
     took = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    epochs = getattr(fitted, "epochs_trained_", None)
     print(f"{args.model} fitted {how}: {took:.1f} s, {fitted.n_rows_:,} rows known, peak RSS "
-          f"{peak:,.0f} MiB")
+          f"{peak:,.0f} MiB" + (f", {epochs} epochs" if epochs is not None else ""))
 
     test = sim.read_table(args.test)
     synthetic = fitted.sample(len(test), rng=args.seed)

@@ -181,19 +181,21 @@ def test_a_file_named_with_brackets_is_a_table_not_a_pattern(tmp_path):
     assert "gone[deep].csv" in " ".join(missing.output.split())  # not eaten as markup
 
 
-def test_a_streamed_network_trains_on_fresh_rows_every_epoch(table, tmp_path, monkeypatch):
+@pytest.mark.parametrize("cls", [sim.AutoregressiveNetwork, sim.TabDDPM])
+def test_a_streamed_network_trains_on_fresh_rows_every_epoch(cls, table, tmp_path,
+                                                             monkeypatch):
     folder = write_parts(table, tmp_path / "p")
     seen: list[np.ndarray] = []
-    original = sim.AutoregressiveNetwork._encode_more
+    original = cls._encode_more
 
     def spy(self, rows, rng):
         seen.append(rows["k"].to_numpy())
         return original(self, rows, rng)
 
-    monkeypatch.setattr(sim.AutoregressiveNetwork, "_encode_more", spy)
+    monkeypatch.setattr(cls, "_encode_more", spy)
 
-    def fit() -> sim.AutoregressiveNetwork:
-        network = sim.AutoregressiveNetwork(random_state=0, epochs=4, early_stopping=False)
+    def fit():
+        network = cls(random_state=0, epochs=4, early_stopping=False)
         return fit_dataset(network, folder, sample_rows=600, stream=True, workers=1)
 
     model = fit()

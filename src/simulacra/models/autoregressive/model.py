@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -171,9 +170,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     #: Under privacy, the share of ``metadata_share`` spent on noisy token counts (the rest on
     #: bounds, bins and categories).
     condition_share: ClassVar[float] = 0.5
-    #: Set by :func:`simulacra.scale.fit_dataset` with ``stream=True`` for one fit: chunks of
-    #: the whole dataset, without end; each epoch then trains on the next fresh rows of it.
-    _row_stream: Iterable[pd.DataFrame] | None = None
+    streams: ClassVar[bool] = True
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  epochs: int | None = None, batch_size: int | None = None,
@@ -246,12 +243,13 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                        betas=(0.9, 0.999), weight_decay=float(self.weight_decay))
             train = torch.from_numpy(tokens[train_rows]).to(device)
             held = torch.from_numpy(tokens[held_rows]).to(device)
-            fresh = None if self._row_stream is None else self._token_stream(rng)
+            fresh = None if self._row_stream is None else self._fresh_rows(
+                lambda encoded: (self.tokenizer_.transform(encoded),), rng)
             with self._epochs(["loss"], net if len(held_rows) else None) as loop:
                 for _ in loop:
                     net.train()
                     if fresh is not None:  # an epoch of new rows of the dataset
-                        train = torch.from_numpy(fresh(len(train_rows))).to(device)
+                        train = torch.from_numpy(fresh(len(train_rows))[0]).to(device)
                     order = torch.randperm(len(train), generator=gen, device=device)
                     total = 0.0
                     for start in range(0, len(train), batch):
@@ -268,25 +266,6 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                         for group in opt.param_groups:
                             group["lr"] *= 0.5
             self.network_ = net.cpu().eval()
-
-    def _token_stream(self, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
-        """``take(k)``: the next ``k`` rows of :attr:`_row_stream` as tokens (the stream's
-        chunks encoded by :meth:`_encode_more`, what is left of a chunk kept for the next)."""
-        left = np.zeros((0, len(self.tokenizer_.names_)), dtype=np.int64)
-        chunks = iter(self._row_stream)
-
-        def take(k: int) -> np.ndarray:
-            nonlocal left
-            parts, have = [left], len(left)
-            while have < k:
-                tokens = self.tokenizer_.transform(self._encode_more(next(chunks), rng))
-                parts.append(tokens)
-                have += len(tokens)
-            joined = np.concatenate(parts)
-            left = joined[k:]
-            return joined[:k]
-
-        return take
 
     def _fit_private(self, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
                      rng: np.random.Generator, device: Any, started: float) -> None:

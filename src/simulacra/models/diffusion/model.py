@@ -148,6 +148,7 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
     #: Under privacy, the share of ``metadata_share`` spent on noisy code counts of the
     #: numeric columns (the rest on bounds, bins and categories).
     condition_share: ClassVar[float] = 0.5
+    streams: ClassVar[bool] = True
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  epochs: int | None = None, batch_size: int | None = None,
@@ -215,19 +216,26 @@ class TabDDPM(PrivateNeuralMixin, NeuralSynthesizer):
             train = torch.from_numpy(train_rows).to(device)
             held = torch.from_numpy(held_rows).to(device)
 
-            def loss_of(rows: Any, g: Any) -> Any:
-                num, cat = x_num[rows], x_cat[rows]
+            def loss_of(rows: Any, g: Any, num_all: Any = x_num, cat_all: Any = x_cat) -> Any:
+                num, cat = num_all[rows], cat_all[rows]
                 return diffusion(num, cat, *diffusion.draw(num, cat, g))
 
+            fresh = None if self._row_stream is None else self._fresh_rows(
+                lambda encoded: self._to_arrays(encoded, rng), rng)
+            epoch_num, epoch_cat = x_num, x_cat
             epochs = int(self._setting("epochs"))
             with self._epochs(["loss"], net if len(held_rows) else None) as loop:
                 for epoch in loop:
                     net.train()
+                    if fresh is not None:  # an epoch of new rows of the dataset
+                        epoch_num, epoch_cat = (torch.from_numpy(a).to(device)
+                                                for a in fresh(len(train_rows)))
+                        train = torch.arange(len(epoch_num), device=device)
                     order = train[torch.randperm(len(train), generator=gen, device=device)]
                     total = 0.0
                     for start in range(0, len(order), batch):
                         rows = order[start:start + batch]
-                        loss = loss_of(rows, gen).mean()
+                        loss = loss_of(rows, gen, epoch_num, epoch_cat).mean()
                         opt.zero_grad(set_to_none=True)
                         loss.backward()
                         opt.step()

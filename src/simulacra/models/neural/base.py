@@ -22,9 +22,9 @@ from __future__ import annotations
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from simulacra.neural.training import EpochLoop, progress_bar
 from simulacra.neural.validation import BinnedDistance, Watch, split_rows
 from simulacra.params import Flag, Integer, Number, Optional, Text
 from simulacra.privacy import dump_report, load_report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +103,35 @@ class NeuralSynthesizer(Synthesizer):
         """Fit under the privacy budget: DP-SGD (:mod:`~simulacra.models.neural.private`)."""
 
     # -- early stopping -------------------------------------------------------------------------
+    #: Whether the model can train on a stream of every row of a dataset
+    #: (:func:`simulacra.scale.fit_dataset` with ``stream=True``).
+    streams: ClassVar[bool] = False
+    #: Set by :func:`simulacra.scale.fit_dataset` with ``stream=True`` for one fit: chunks of
+    #: the whole dataset, without end; each epoch then trains on the next fresh rows of it.
+    _row_stream: Iterable[pd.DataFrame] | None = None
+
+    def _fresh_rows(self, arrays_of: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, ...]],
+                    rng: np.random.Generator) -> Callable[[int], tuple[np.ndarray, ...]]:
+        """``take(k)``: the next ``k`` rows of :attr:`_row_stream` as the model's training
+        arrays (each chunk encoded by :meth:`_encode_more`, then ``arrays_of``; what is left of
+        a chunk is kept for the next call)."""
+        chunks = iter(self._row_stream or ())
+        left: tuple[np.ndarray, ...] | None = None
+
+        def take(k: int) -> tuple[np.ndarray, ...]:
+            nonlocal left
+            parts = [] if left is None else [left]
+            have = 0 if left is None else len(left[0])
+            while have < k:
+                arrays = arrays_of(self._encode_more(next(chunks), rng))
+                parts.append(arrays)
+                have += len(arrays[0])
+            joined = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+            left = tuple(a[k:] for a in joined)
+            return tuple(a[:k] for a in joined)
+
+        return take
+
     def _hold_out(self, encoded: dict[str, np.ndarray], columns: Sequence[EncodedColumn],
                   rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any]:
         """``(training rows, distance to held-out rows or None)``; no draws without early stopping.
