@@ -181,7 +181,7 @@ def test_a_file_named_with_brackets_is_a_table_not_a_pattern(tmp_path):
     assert "gone[deep].csv" in " ".join(missing.output.split())  # not eaten as markup
 
 
-@pytest.mark.parametrize("cls", [sim.AutoregressiveNetwork, sim.TabDDPM])
+@pytest.mark.parametrize("cls", [sim.AutoregressiveNetwork, sim.TabDDPM, sim.TVAE])
 def test_a_streamed_network_trains_on_fresh_rows_every_epoch(cls, table, tmp_path,
                                                              monkeypatch):
     folder = write_parts(table, tmp_path / "p")

@@ -165,9 +165,9 @@ def fit(
         "each column's domain from exact statistics and learn from a uniform sample of this "
         "many rows (default 1000000).", rich_help_panel="Scale-out")] = None,
     stream: Annotated[bool, typer.Option(
-        "--stream", help="A dataset larger than memory, -m autoregressive or tabddpm: train "
-        "on every row, each epoch the next --sample-rows rows of the dataset read in a stream "
-        "(the sample fixes the vocabulary and the held-out rows).",
+        "--stream", help="A dataset larger than memory, -m autoregressive, tabddpm or tvae: "
+        "train on every row, each epoch the next --sample-rows rows of the dataset read in a "
+        "stream (the sample fixes the vocabulary and the held-out rows).",
         rich_help_panel="Scale-out")
     ] = False,
     workers: WorkersOption = None,

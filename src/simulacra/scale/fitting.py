@@ -41,7 +41,7 @@ def fit_dataset(model: Any, source: str | Path, *, sample_rows: int = 1_000_000,
     ``scheduler`` and ``workers`` say where the files are read, as for
     :func:`~simulacra.scale.sampling.sample_partitioned`.
 
-    ``stream=True`` (the autoregressive network, TabDDPM) trains on every row instead of the sample
+    ``stream=True`` (autoregressive, TabDDPM, TVAE) trains on every row instead of the sample
     alone: the sample fixes the vocabulary, the bins and the held-out rows, and each epoch is
     the next ``sample_rows`` rows of the dataset read in a stream (files in an order drawn
     from ``seed``, pass after pass), so the network sees fresh rows every epoch.
@@ -63,7 +63,7 @@ def fit_dataset(model: Any, source: str | Path, *, sample_rows: int = 1_000_000,
     if stream and not getattr(type(model), "streams", False):
         raise ParameterError(f"stream=True (--stream) trains a network epoch by epoch on fresh "
                              f"rows; the {getattr(model, 'name', type(model).__name__)} model "
-                             "learns from the sample (autoregressive and tabddpm can stream)")
+                             "learns from the sample (autoregressive, tabddpm and tvae stream)")
     if stream and getattr(model, "privacy", None) is not None:
         raise ParameterError("stream=True (--stream) is not offered under a privacy budget: "
                              "DP-SGD's accounting assumes the rows of one table, sampled "

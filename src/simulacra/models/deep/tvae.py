@@ -95,6 +95,7 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
               "learning_rate": Number(0, low_open=True),
               "loss_factor": Number(0, low_open=True), "value_protection": Flag()}
     network_name: ClassVar[str] = "decoder"
+    streams: ClassVar[bool] = True
 
     def __init__(self, metadata: Metadata | None = None, *, random_state: RandomState = None,
                  epochs: int = 300, batch_size: int = 500, embedding_dim: int = 128,
@@ -151,8 +152,12 @@ class TVAE(PrivateNeuralMixin, NeuralSynthesizer):
                        betas=(0.9, 0.999), weight_decay=self.l2scale)
             x_all = torch.from_numpy(data).to(device)
             tanh_idx = layout.tanh_idx
+            fresh = None if self._row_stream is None else self._fresh_rows(
+                lambda encoded: (self.transformer_.transform(encoded, rng),), rng)
             with self._epochs(["loss"], dec if distance is not None else None) as loop:
                 for _ in loop:
+                    if fresh is not None:  # an epoch of new rows of the dataset
+                        x_all = torch.from_numpy(fresh(n)[0]).to(device)
                     order = torch.randperm(n, generator=gen, device=device)
                     total = 0.0
                     for start in range(0, n, batch):
