@@ -38,7 +38,7 @@ from simulacra.randomness import chunk_seed
 from simulacra.scale.cluster import check_where, runner
 from simulacra.scale.partition import cached_model, conform, sample_lock
 from simulacra.scale.plan import FORMATS, MANIFEST_FILE, plan_conditions
-from simulacra.scale.sampling import publish, sha256_of, working_folder_of
+from simulacra.scale.sampling import interrupted_draw, publish, sha256_of, working_folder_of
 
 #: The working folder's own files, under this name (a table may not be called so).
 CONTROL = "_simulacra"
@@ -282,24 +282,11 @@ def _finished(path: Path) -> tuple[DatabasePlan, dict[str, int]] | None:
 def _working_folder(path: Path, plan: DatabasePlan, raw: bytes, fitted: Any,
                     replace: bool) -> Path:
     """The working folder, set up for ``plan`` (resumed when it holds the same plan)."""
-    work = working_folder_of(path)
-    if work.exists():
-        try:
-            earlier = DatabasePlan.from_json(
-                (work / CONTROL / "plan.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError, SimulacraError):
-            earlier = None
-        if earlier != plan:
-            if not replace:
-                raise ParameterError(
-                    f"{str(work)!r} holds an interrupted draw with other settings (model, "
-                    "scale, seed, partitions, format or conditions); run it again with the "
-                    "same ones to resume it, or pass replace=True (--replace) to start over")
-            shutil.rmtree(work)
-    if work.exists():
-        for stray in work.rglob(".*.tmp"):  # a worker stopped while writing
-            stray.unlink(missing_ok=True)
+    work = interrupted_draw(path, plan, lambda folder: DatabasePlan.from_json(
+        (folder / CONTROL / "plan.json").read_text(encoding="utf-8")), replace, "scale")
+    if work is not None:
         return work
+    work = working_folder_of(path)
     # the pilot fixes the files' schemas, and fails here (no folder made) on bad conditions
     pilot = fitted.sample(min(plan.partition_scale, PILOT_SCALE),
                           conditions=plan.conditions or None,

@@ -202,23 +202,11 @@ def _finished_plan(path: Path) -> SamplePlan | None:
 def _working_folder(path: Path, plan: SamplePlan, raw: bytes, fitted: Any,
                     replace: bool) -> Path:
     """The working folder, set up for ``plan`` (resumed when it holds the same plan)."""
-    work = working_folder_of(path)
-    if work.exists():
-        try:
-            earlier = SamplePlan.from_json((work / PLAN_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError, SimulacraError):
-            earlier = None
-        if earlier != plan:
-            if not replace:
-                raise ParameterError(
-                    f"{str(work)!r} holds an interrupted draw with other settings (model, "
-                    "rows, seed, partitions, format or conditions); run it again with the "
-                    "same ones to resume it, or pass replace=True (--replace) to start over")
-            shutil.rmtree(work)
-    if work.exists():
-        for stray in work.glob(".*.tmp"):  # a worker stopped while writing
-            stray.unlink(missing_ok=True)
+    work = interrupted_draw(path, plan, lambda folder: SamplePlan.from_json(
+        (folder / PLAN_FILE).read_text(encoding="utf-8")), replace, "rows")
+    if work is not None:
         return work
+    work = working_folder_of(path)
     # the pilot fixes the files' schema, and fails here (no folder made) on impossible settings
     pilot = fitted.sample(min(plan.n, PILOT_ROWS), rng=plan.seed,
                           conditions=plan.typed_conditions() or None,
@@ -227,6 +215,32 @@ def _working_folder(path: Path, plan: SamplePlan, raw: bytes, fitted: Any,
     write_bytes_atomic(work / MODEL_FILE, raw)
     write_schema(work, to_arrow(pilot).schema)
     write_text_atomic(work / PLAN_FILE, plan.to_json())  # last: the folder is ready
+    return work
+
+
+def interrupted_draw(path: Path, plan: Any, read_plan: Callable[[Path], Any], replace: bool,
+                     size: str) -> Path | None:
+    """The working folder of an interrupted draw of ``plan`` to ``path``, ready to resume (the
+    temporary files of a worker stopped while writing removed), or ``None`` when there is none.
+    A working folder of another plan (``read_plan`` reads it) is removed with ``replace`` and
+    refused without (``size``: what the plan's size is, for the message)."""
+    work = working_folder_of(path)
+    if work.exists():
+        try:
+            earlier = read_plan(work)
+        except (OSError, ValueError, TypeError, SimulacraError):
+            earlier = None
+        if earlier != plan:
+            if not replace:
+                raise ParameterError(
+                    f"{str(work)!r} holds an interrupted draw with other settings (model, "
+                    f"{size}, seed, partitions, format or conditions); run it again with the "
+                    "same ones to resume it, or pass replace=True (--replace) to start over")
+            shutil.rmtree(work)
+    if not work.exists():
+        return None
+    for stray in work.rglob(".*.tmp"):
+        stray.unlink(missing_ok=True)
     return work
 
 
