@@ -38,7 +38,13 @@ from simulacra.randomness import chunk_seed
 from simulacra.scale.cluster import check_where, runner
 from simulacra.scale.partition import cached_model, conform, sample_lock
 from simulacra.scale.plan import FORMATS, MANIFEST_FILE, plan_conditions
-from simulacra.scale.sampling import interrupted_draw, publish, sha256_of, working_folder_of
+from simulacra.scale.sampling import (
+    check_output_folder,
+    interrupted_draw,
+    publish,
+    sha256_of,
+    working_folder_of,
+)
 
 #: The working folder's own files, under this name (a table may not be called so).
 CONTROL = "_simulacra"
@@ -191,11 +197,7 @@ def sample_database_partitioned(
     if finished is not None and finished[0] == plan and not replace:
         return PartitionedDatabase(path, finished[1], plan.partitions, seed, 0,
                                    time.perf_counter() - started, "nowhere (already written)")
-    if path.exists() and not replace:
-        raise ParameterError(f"{str(path)!r} already exists; choose another folder or replace "
-                             "it (replace=True, --replace)")
-    if path.exists() and not path.is_dir():
-        raise ParameterError(f"{str(path)!r} is a file; a partitioned draw writes a folder")
+    check_output_folder(path, replace)
     work = _working_folder(path, plan, raw, fitted, replace)
     done = {p for p in range(plan.partitions) if (work / plan.record_name(p)).is_file()}
     pending = [p for p in range(plan.partitions) if p not in done]

@@ -128,11 +128,7 @@ def sample_partitioned(
         manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
         return PartitionedSample(path, manifest["rows"], plan.partitions, seed, 0,
                                  time.perf_counter() - started, "nowhere (already written)")
-    if path.exists() and not replace:
-        raise ParameterError(f"{str(path)!r} already exists; choose another folder or replace "
-                             "it (replace=True, --replace)")
-    if path.exists() and not path.is_dir():
-        raise ParameterError(f"{str(path)!r} is a file; a partitioned draw writes a folder")
+    check_output_folder(path, replace)
     work = _working_folder(path, plan, raw, fitted, replace)
     done = {p for p in range(plan.partitions) if (work / plan.file_name(p)).is_file()}
     pending = [p for p in range(plan.partitions) if p not in done]
@@ -216,6 +212,15 @@ def _working_folder(path: Path, plan: SamplePlan, raw: bytes, fitted: Any,
     write_schema(work, to_arrow(pilot).schema)
     write_text_atomic(work / PLAN_FILE, plan.to_json())  # last: the folder is ready
     return work
+
+
+def check_output_folder(path: Path, replace: bool) -> None:
+    """Refuse an output that exists (unless ``replace``) or is a file."""
+    if path.exists() and not replace:
+        raise ParameterError(f"{str(path)!r} already exists; choose another folder or replace "
+                             "it (replace=True, --replace)")
+    if path.exists() and not path.is_dir():
+        raise ParameterError(f"{str(path)!r} is a file; a partitioned draw writes a folder")
 
 
 def interrupted_draw(path: Path, plan: Any, read_plan: Callable[[Path], Any], replace: bool,
