@@ -31,13 +31,10 @@ model draws (part of a composite key), are left as they are.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from simulacra.multitable.synthesizer import RelationalSynthesizer
 
 _PREFIXED = re.compile(r"^(.*?)(\d+)$")
 
@@ -73,9 +70,10 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def partition_keys(owner: RelationalSynthesizer, frames: dict[str, pd.DataFrame],
+def partition_keys(owner: Any, frames: dict[str, pd.DataFrame],
                    partition: int, partitions: int) -> dict[str, pd.DataFrame]:
-    """``frames`` (one partition's draw of ``owner``) with its generated ids and the foreign
+    """``frames`` (one partition's draw of ``owner``, a fitted
+    :class:`~simulacra.RelationalSynthesizer`) with its generated ids and the foreign
     keys pointing at them shifted by :func:`shift_ids` (new frames; ``frames`` is kept)."""
     if partitions == 1:
         return frames
@@ -90,7 +88,7 @@ def partition_keys(owner: RelationalSynthesizer, frames: dict[str, pd.DataFrame]
     return out
 
 
-def id_format(owner: RelationalSynthesizer, table: str, column: str,
+def id_format(owner: Any, table: str, column: str,
               seen: frozenset[tuple[str, str]] = frozenset()) -> str | None:
     """The format of the generated ids ``table.column`` holds or points at (following
     foreign keys), or ``None`` when its values are not generated ids (a kept table's keys, a
