@@ -157,8 +157,10 @@ def test_kept_tables_are_written_once_and_conditions_hold_everywhere(source, tmp
     with pytest.warns(sim.ProtectionWarning):
         synth.fit(source)
     out = sample_database_partitioned(synth, tmp_path / "db", scale=2, partitions=3, seed=0,
-                                      workers=1, conditions={"users": {"tier": "gold"}})
+                                      workers=1, conditions={"users": {"tier": "gold",
+                                                                       "age": (30, 40)}})
     db = read(out)
+    assert db["users"]["age"].between(30, 40).all()  # a range, carried as JSON, still a range
     assert sorted(p.name for p in (out.path / "stores").iterdir()) == ["part-00000.parquet"]
     pd.testing.assert_frame_equal(db["stores"], source["stores"], check_dtype=False,
                                   check_column_type=False)

@@ -37,7 +37,7 @@ from simulacra.io import load_json, write_bytes_atomic, write_text_atomic
 from simulacra.randomness import chunk_seed
 from simulacra.scale.cluster import check_where, runner
 from simulacra.scale.partition import cached_model, conform, sample_lock
-from simulacra.scale.plan import FORMATS, MANIFEST_FILE, plan_conditions
+from simulacra.scale.plan import FORMATS, MANIFEST_FILE, plan_conditions, typed_conditions
 from simulacra.scale.sampling import (
     check_output_folder,
     interrupted_draw,
@@ -88,6 +88,11 @@ class DatabasePlan:
 
     def record_name(self, partition: int) -> str:
         return f"{CONTROL}/done-{partition:05d}.json"
+
+    def typed_conditions(self) -> dict[str, dict[str, Any]] | None:
+        """The conditions as :meth:`RelationalSynthesizer.sample` takes them (a range as a
+        tuple; JSON has lists only)."""
+        return {t: typed_conditions(c) for t, c in self.conditions.items()} or None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
@@ -221,7 +226,7 @@ def write_database_partition(folder: str, partition: int) -> DatabasePartitionRe
     model = cached_model(work / CONTROL / "model.simz", plan.model_sha256)
     rng = np.random.default_rng(chunk_seed(plan.seed, partition))
     with sample_lock:
-        frames = model.sample(plan.scale, conditions=plan.conditions or None, rng=rng,
+        frames = model.sample(plan.scale, conditions=plan.typed_conditions(), rng=rng,
                               partition=(partition, plan.partitions))
     files = {}
     for i, table in enumerate(plan.tables):
@@ -291,7 +296,7 @@ def _working_folder(path: Path, plan: DatabasePlan, raw: bytes, fitted: Any,
     work = working_folder_of(path)
     # the pilot fixes the files' schemas, and fails here (no folder made) on bad conditions
     pilot = fitted.sample(min(plan.partition_scale, PILOT_SCALE),
-                          conditions=plan.conditions or None,
+                          conditions=plan.typed_conditions(),
                           rng=np.random.default_rng(chunk_seed(plan.seed, plan.partitions)))
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))

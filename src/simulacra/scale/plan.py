@@ -87,7 +87,7 @@ class SamplePlan:
 
     def typed_conditions(self) -> dict[str, Any]:
         """The conditions as :meth:`Synthesizer.sample` takes them (ranges as tuples)."""
-        return {c: _tuples(v) for c, v in self.conditions.items()}
+        return typed_conditions(self.conditions)
 
     def typed_rebalance(self) -> dict[str, dict[Any, float]] | None:
         if self.rebalance is None:
@@ -111,6 +111,11 @@ class SamplePlan:
 def plan_conditions(conditions: dict[str, Any] | None) -> dict[str, Any]:
     """``conditions`` in JSON's terms, checked to be values JSON can carry."""
     return {str(c): _jsonable(v, f"condition on {c!r}") for c, v in (conditions or {}).items()}
+
+
+def typed_conditions(conditions: dict[str, Any]) -> dict[str, Any]:
+    """Conditions carried as JSON back in ``sample``'s terms: a range as a tuple."""
+    return {c: _tuples(v) for c, v in conditions.items()}
 
 
 def plan_rebalance(rebalance: dict[str, dict[Any, float]] | None) -> list[Any] | None:
