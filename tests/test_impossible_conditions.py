@@ -72,3 +72,15 @@ def test_possible_conditions_under_constraints_still_sample(table):
     model = fitted(table, sim.Inequality("lo", "hi"))
     rows = model.sample(5, conditions={"lo": (0.0, 1.0), "hi": (0.5, 2.0)}, rng=0)
     assert rows["lo"].between(0, 1).all() and rows["hi"].between(0.5, 2).all()
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ([30, 40], "a list"), ((30, 35, 40), "a tuple of 3"), ({"a", "b"}, "a set"),
+    (np.array([30, 40]), "a ndarray"),
+])
+def test_a_condition_that_is_not_a_value_or_a_range_is_named(table, monkeypatch, value, shown):
+    model = fitted(table)
+    never_sampled(model, monkeypatch)
+    with pytest.raises(sim.ParameterError, match=f"condition on 'age' is {shown}; give one "
+                                                 r"value, or a \(low, high\) tuple"):
+        model.sample(5, conditions={"age": value})

@@ -508,6 +508,14 @@ class Synthesizer(EstimatorParams, ABC):
             raise ParameterError(f"conditions name columns that are not in the model: {unknown}")
         rules = self._constraint_set()
         for column, value in conditions.items():
+            if isinstance(value, list | set | dict | np.ndarray | pd.Series) or (
+                    isinstance(value, tuple) and len(value) != 2):
+                shown = f"a tuple of {len(value)}" if isinstance(value, tuple) else \
+                    f"a {type(value).__name__}"
+                raise ParameterError(
+                    f"condition on {column!r} is {shown}; give one value, or a (low, high) "
+                    "tuple for a range, e.g. {'age': (30, 40)} (to draw rows for several "
+                    "values, sample once per value or use rebalance=)")
             reason = reversed_range(value, column)
             if reason is None and rules is not None and column in rules.rewritten:
                 reason = rules.impossible(column, value)
