@@ -116,3 +116,31 @@ def test_event_table_mistakes_are_named(files):
                root / "x.simz")
     assert r.exit_code == 2 and "no hyperparameter 'nope'" in r.output
     assert not (root / "x.simz").exists()
+
+
+def test_many_entities_are_drawn_and_written_a_chunk_at_a_time(files):
+    root, _ = files
+    model = root / "chunks.simz"
+    r = invoke("fit", root / "events.csv", "--sequence-key", "user", "--context",
+               root / "users.csv", "-o", model, "--seed", 0, "-p", "epochs=2")
+    assert r.exit_code == 0, r.output
+    r = invoke("sample", model, "-n", 250, "--chunk-rows", 100, "-o", root / "chunked.csv",
+               "--seed", 5, "-c", "kind=loyal")
+    assert r.exit_code == 0, r.output
+    assert "250 entities" in r.output and "in chunks of 100 entities, seed 5" in r.output
+    out = pd.read_csv(root / "chunked.csv")
+    assert out["user"].nunique() == 250 and set(out["kind"]) == {"loyal"}
+    assert out.groupby("user")["kind"].nunique().max() == 1  # no two chunks share a key
+    # chunk i is the model's draw from chunk i's stream, keys shifted apart (k -> 3k + i)
+    import numpy as np
+
+    from simulacra.randomness import chunk_seed
+
+    synth = sim.load(model)
+    first = synth.sample(100, rng=np.random.default_rng(chunk_seed(5, 0)),
+                         conditions={"kind": "loyal"})
+    got = out.iloc[:len(first)].reset_index(drop=True)
+    assert got["user"].tolist() == (first["user"] * 3).tolist()
+    assert got["date"].tolist() == first["date"].astype(str).tolist()
+    r = invoke("sample", model, "-n", 10, "--partitions", 2, "-o", root / "p/")
+    assert r.exit_code == 2 and "--chunk-rows entities" in r.output

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 import simulacra as sim
 from databases import shop
 from simulacra.cli import app
+from simulacra.encoders.identifier import shift_ids
 from simulacra.errors import DataError, ParameterError
-from simulacra.multitable.parts import shift_ids
 from simulacra.randomness import chunk_seed
 from simulacra.scale import sample_database_partitioned, working_folder_of
 from simulacra.scale.cluster import local_cluster

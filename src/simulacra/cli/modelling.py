@@ -360,7 +360,8 @@ def sample(
         "--chunk-rows", min=1, help="Rows drawn at once (default 100000): a sample larger "
         "than this is streamed to its file chunk by chunk, chunk i drawn from the i-th child "
         "of the seed (the rows a partitioned draw and the HTTP service give for that seed); "
-        "for partitions, a Parquet row group.", rich_help_panel="Scale-out")] = None,
+        "for partitions, a Parquet row group; for a sequence model, entities drawn at once "
+        "(default 50000).", rich_help_panel="Scale-out")] = None,
     force: ForceOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -371,14 +372,14 @@ def sample(
     shows_progress = "verbose" in getattr(type(synth), "_param_names", lambda: [])()
     if shows_progress:  # a bar of rows drawn on standard error, on a terminal only
         synth.verbose = not quiet and err_console.is_terminal
-    spread = (partitions, workers, scheduler, file_format, chunk_rows)
+    spread = (partitions, workers, scheduler, file_format)
     if synth.name in ("sequential", "window-diffusion") and any(
             x is not None for x in spread):
         from simulacra.errors import ParameterError
 
-        raise ParameterError(f"--partitions, --workers, --scheduler, --format and --chunk-rows "
-                             f"are for single-table and database models; this is a "
-                             f"{synth.name} model")
+        raise ParameterError(f"--partitions, --workers, --scheduler and --format are for "
+                             f"single-table and database models; this is a {synth.name} model "
+                             "(its -n draws are written in chunks of --chunk-rows entities)")
     if synth.name == "relational" and chunk_rows is not None:
         from simulacra.errors import ParameterError
 
@@ -424,7 +425,8 @@ def sample(
         sample_events(synth, output, n=n, seed=seed, context_path=context_path,
                       prefixes_path=prefixes_path, events=events,
                       conditions=parse_pairs(condition, "--condition"),
-                      shares=parse_pairs([rebalance], "--rebalance") if rebalance else None)
+                      shares=parse_pairs([rebalance], "--rebalance") if rebalance else None,
+                      chunk_entities=chunk_rows)
         return
     if context_path is not None or prefixes_path is not None or events is not None:
         from simulacra.errors import ParameterError

@@ -12,6 +12,7 @@ entities.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from simulacra.metadata import Metadata
 
 MODEL = "sequential"
+#: New entities drawn (and held in memory) at once by `simulacra sample -n` of a sequence model.
+CHUNK_ENTITIES = 50_000
 #: The model of fixed-length windows (``--model window-diffusion``).
 WINDOW_MODEL = "window-diffusion"
 
@@ -190,10 +193,12 @@ def _with_sequence(md: Metadata, events: pd.DataFrame, key: str,
 def sample_events(synth: Any, output: str, *, n: int | None, seed: int | None,
                   context_path: Path | None, prefixes_path: Path | None,
                   events: int | None, conditions: dict[str, Any] | None = None,
-                  shares: dict[str, Any] | None = None) -> None:
+                  shares: dict[str, Any] | None = None,
+                  chunk_entities: int | None = None) -> None:
     """``n`` entities with their events (``conditions`` and ``shares`` on their context
     columns), one sequence per row of ``context_path``, or what comes after the events of
-    ``prefixes_path``."""
+    ``prefixes_path``. More new entities than ``chunk_entities`` (default
+    :data:`CHUNK_ENTITIES`) are drawn and written a chunk at a time (:func:`entity_chunks`)."""
     from simulacra.errors import ParameterError
     from simulacra.io import read_table, write_table
 
@@ -214,15 +219,49 @@ def sample_events(synth: Any, output: str, *, n: int | None, seed: int | None,
         raise ParameterError(f"a {WINDOW_MODEL!r} model draws new windows: give -n (and "
                              "--seed) only; --context, --prefixes, --condition and --rebalance "
                              f"are for the {MODEL!r} model")
+    count = synth.n_entities_ if n is None else n
+    chunk = chunk_entities or CHUNK_ENTITIES
+    if prefixes_path is None and context_path is None and count > chunk:
+        import secrets
+
+        from simulacra.io import write_table_chunks
+
+        seed = secrets.randbits(63) if seed is None else seed
+        rows, columns = write_table_chunks(entity_chunks(
+            synth, count, seed, chunk, conditions=conditions or None, rebalance=shares), output)
+        console.print(f"Sampled {count:,} entities, {rows:,} events x {columns} columns in "
+                      f"{time.perf_counter() - started:.2f} s (in chunks of {chunk:,} "
+                      f"entities, seed {seed}); wrote [bold]{output}[/].")
+        return
     if prefixes_path is not None:
         frame = synth.continue_sequences(read_table(prefixes_path), events=events, rng=seed)
     elif context_path is not None:
         frame = synth.sample_sequences(read_table(context_path), rng=seed)
     else:
-        frame = synth.sample(synth.n_entities_ if n is None else n, rng=seed,
-                             conditions=conditions or None, rebalance=shares)
+        frame = synth.sample(count, rng=seed, conditions=conditions or None, rebalance=shares)
     took = time.perf_counter() - started
     write_table(frame, output)
     entities = frame[synth.sequence_key_].nunique()
     console.print(f"Sampled {entities:,} entities, {len(frame):,} events x {frame.shape[1]} "
                   f"columns in {took:.2f} s; wrote [bold]{output}[/].")
+
+
+def entity_chunks(synth: Any, n: int, seed: int, chunk: int,
+                  **options: Any) -> Iterator[pd.DataFrame]:
+    """``n`` new entities of a sequence or window model with their events, ``chunk`` entities
+    at a time: chunk ``i`` is ``synth.sample(k, rng=Generator(chunk i's seed), **options)``
+    (:func:`~simulacra.randomness.iter_chunks`), its entity keys shifted apart from the other
+    chunks' (:func:`~simulacra.encoders.identifier.shift_ids`), so memory holds one chunk and
+    every key stays unique.
+    """
+    import numpy as np
+
+    from simulacra.encoders.identifier import shift_ids
+    from simulacra.randomness import iter_chunks
+
+    plan = list(iter_chunks(n, seed, chunk))
+    key, source = synth.sequence_key_, synth.key_encoder_.format_
+    for i, (k, sequence) in enumerate(plan):
+        frame = synth.sample(k, rng=np.random.default_rng(sequence), **options)
+        frame[key] = shift_ids(frame[key], source, i, len(plan))
+        yield frame

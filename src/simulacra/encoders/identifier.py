@@ -21,6 +21,7 @@ Three formats are recognised, in this order:
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any, ClassVar
 
@@ -34,6 +35,7 @@ from simulacra.errors import DataError
 from simulacra.kinds import Id, column_from_dict
 
 _PREFIXED = r"^(.*?)(\d+)$"
+_SHIFTED = re.compile(_PREFIXED)
 _MAX_WIDTH = 18  # digits that fit an int64
 _HEX_UPPER, _HEX_LOWER = set("ABCDEF"), set("abcdef")
 _RETRIES = 100
@@ -217,3 +219,42 @@ class IdEncoder(GeneratedEncoder):
 def _space(alphabets: list[Any]) -> float:
     """How many distinct strings a template can make (as a float, it may be huge)."""
     return float(np.prod([float(len(a)) for a in alphabets])) if alphabets else 1.0
+
+
+def shift_ids(values: pd.Series, source: str, partition: int, partitions: int) -> pd.Series:
+    """``values`` (ids of the format ``source``, an :class:`IdEncoder`'s ``format_``) mapped
+    for part ``partition`` of ``partitions`` so that no two parts' ids meet: integers ``k →
+    k·P + p``, the number of a prefixed id likewise (zero-padded to its width), ``p``
+    appended to other ids; one to one within a part, the identity for one part. Nulls stay
+    null, and values not of the format (orphan keys) stay as they are.
+
+    >>> shift_ids(pd.Series([1, 5, 7]), "integer", partition=1, partitions=3).tolist()
+    [4, 16, 22]
+    >>> ids = pd.Series(["C-07", None], dtype=object)
+    >>> shift_ids(ids, "prefixed", partition=2, partitions=4).tolist()
+    ['C-30', None]
+    >>> shift_ids(pd.Series(["ab"]), "template", partition=3, partitions=12).tolist()
+    ['ab03']
+    """
+    if partitions == 1:
+        return values
+    if source == "integer" and pd.api.types.is_numeric_dtype(values.dtype) \
+            and not pd.api.types.is_bool_dtype(values.dtype):
+        return values * partitions + partition
+    width = len(str(partitions - 1))
+
+    def one(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return value
+        if source == "integer" and isinstance(value, int | np.integer):
+            return int(value) * partitions + partition
+        text = str(value)
+        if source == "template":
+            return f"{text}{partition:0{width}d}"
+        match = _SHIFTED.match(text)
+        if match is None:
+            return value
+        digits = match.group(2)
+        return f"{match.group(1)}{int(digits) * partitions + partition:0{len(digits)}d}"
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype=values.dtype)

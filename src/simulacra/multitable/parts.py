@@ -15,28 +15,21 @@ same function, so each key still resolves inside its part:
   width of ``P − 1``.
 
 With one part every function is the identity. Keys of kept tables, and key columns a
-model draws (part of a composite key), are left as they are.
+model draws (part of a composite key), are left as they are
+(:func:`~simulacra.encoders.identifier.shift_ids`).
 
->>> shift_ids(pd.Series([1, 5, 7]), "integer", partition=1, partitions=3).tolist()
-[4, 16, 22]
->>> ids = pd.Series(["C-07", None], dtype=object)
->>> shift_ids(ids, "prefixed", partition=2, partitions=4).tolist()
-['C-30', None]
->>> shift_ids(pd.Series(["ab"]), "template", partition=3, partitions=12).tolist()
-['ab03']
 >>> [share_of(np.array([10, 1, 1]), p, 3).tolist() for p in range(3)]
 [[3, 0, 1], [3, 1, 0], [4, 0, 0]]
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-_PREFIXED = re.compile(r"^(.*?)(\d+)$")
+from simulacra.encoders.identifier import shift_ids
 
 
 def share_of(totals: np.ndarray, partition: int, partitions: int) -> np.ndarray:
@@ -103,30 +96,3 @@ def id_format(owner: Any, table: str, column: str,
             parent_column = fk.parent_columns[list(fk.columns).index(column)]
             return id_format(owner, fk.parent, parent_column, seen | {(table, column)})
     return None
-
-
-def shift_ids(values: pd.Series, source: str, partition: int, partitions: int) -> pd.Series:
-    """``values`` (ids of the format ``source``) mapped for ``partition`` of ``partitions``;
-    nulls stay null, and values not of the format (orphan keys) stay as they are."""
-    if partitions == 1:
-        return values
-    if source == "integer" and pd.api.types.is_numeric_dtype(values.dtype) \
-            and not pd.api.types.is_bool_dtype(values.dtype):
-        return values * partitions + partition
-    width = len(str(partitions - 1))
-
-    def one(value: Any) -> Any:
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-            return value
-        if source == "integer" and isinstance(value, int | np.integer):
-            return int(value) * partitions + partition
-        text = str(value)
-        if source == "template":
-            return f"{text}{partition:0{width}d}"
-        match = _PREFIXED.match(text)
-        if match is None:
-            return value
-        digits = match.group(2)
-        return f"{match.group(1)}{int(digits) * partitions + partition:0{len(digits)}d}"
-
-    return pd.Series([one(v) for v in values], index=values.index, dtype=values.dtype)
