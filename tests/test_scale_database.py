@@ -19,10 +19,12 @@ from databases import shop
 from simulacra.cli import app
 from simulacra.encoders.identifier import shift_ids
 from simulacra.errors import DataError, ParameterError
+from simulacra.multitable.folders import read_folder
 from simulacra.randomness import chunk_seed
 from simulacra.scale import sample_database_partitioned, working_folder_of
 from simulacra.scale.cluster import local_cluster
 from simulacra.scale.database import _check_table_names
+from simulacra.scale.dataset import is_dataset
 
 distributed = pytest.importorskip("distributed")
 
@@ -97,6 +99,11 @@ def test_partitions_make_one_database_whose_keys_resolve(model, source, tmp_path
     assert sorted(p.name for p in out.path.iterdir()) == [
         "_simulacra.json", "items", "orders", "products", "stores", "users"]
     assert not working_folder_of(out.path).exists()
+    # the draw is a database folder: read back (a table per folder of parts), not a dataset
+    back, detected = read_folder(out.path)
+    assert {t: len(f) for t, f in back.items()} == out.rows and not is_dataset(out.path)
+    assert_keys_hold(back)
+    assert "orders.user_id -> users.user_id" in [str(fk) for fk in detected.foreign_keys]
     # the relation the model learned holds over the whole draw: gold users order more
     per_user = db["orders"].groupby("user_id").size().reindex(db["users"]["user_id"],
                                                               fill_value=0)

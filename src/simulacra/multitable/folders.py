@@ -47,13 +47,20 @@ FOLDER_FORMATS = {"csv": ".csv", "parquet": ".parquet"}
 
 
 def table_files(folder: Path) -> dict[str, Path]:
-    """The tables of ``folder``: name → file (hidden files and other files are skipped)."""
+    """The tables of ``folder``: name → file, or → a folder of Parquet parts (a partitioned
+    draw's table, :func:`simulacra.sample_database_partitioned`); hidden files and other files
+    are skipped."""
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        suffix = next((s for s in TABLE_SUFFIXES if path.name.lower().endswith(s)), None)
-        if suffix is None or path.name.startswith(".") or not path.is_file():
+        if path.name.startswith((".", "_")) or not path.is_dir():
+            suffix = next((s for s in TABLE_SUFFIXES if path.name.lower().endswith(s)), None)
+            if suffix is None or path.name.startswith(".") or not path.is_file():
+                continue
+            name = check_name(path.name[: -len(suffix)], "table")
+        elif _parquet_parts(path):
+            name = check_name(path.name, "table")
+        else:
             continue
-        name = check_name(path.name[: -len(suffix)], "table")
         if name in found:
             raise DataError(f"table {name!r} has two files in {str(folder)!r}: "
                             f"{found[name].name} and {path.name}; keep one")
@@ -85,7 +92,7 @@ def read_folder(folder: str | Path, *, tables: Sequence[str] | None = None,
             raise MetadataError(problems, header=f"{str(meta_path)!r} does not match the folder")
     frames = {}
     for name in selected:
-        frame = read_table(files[name])
+        frame = read_table(files[name]) if files[name].is_file() else _read_parts(files[name])
         check_names(frame.columns, f"column of table {name!r}")
         frames[name] = frame if meta is None else restore_types(frame, meta, name)
     if meta is None:
@@ -93,6 +100,18 @@ def read_folder(folder: str | Path, *, tables: Sequence[str] | None = None,
     meta = restrict(meta, selected)
     check_tables(frames, meta)
     return frames, meta
+
+
+def _parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet files of a table's folder (hidden and ``_`` files skipped)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".parquet"
+                  and not p.name.startswith((".", "_")))
+
+
+def _read_parts(folder: Path) -> pd.DataFrame:
+    """A table written as a folder of Parquet parts, in the parts' order."""
+    parts = [read_table(p) for p in _parquet_parts(folder)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _select(available: list[str], tables: Sequence[str] | None, where: str) -> list[str]:

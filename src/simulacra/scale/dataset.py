@@ -166,9 +166,21 @@ def dataset_files(source: str | Path) -> tuple[list[Path], str]:
 
 
 def is_dataset(source: str | Path) -> bool:
-    """A glob pattern, or a folder written by a partitioned draw (it has the manifest)."""
+    """A glob pattern, or a folder written by a partitioned draw of a table (it has the
+    manifest; a partitioned database draw, a folder per table, is a database instead)."""
     text = str(source)
-    return _is_pattern(text) or (Path(text) / MANIFEST_FILE).is_file()
+    if _is_pattern(text):
+        return True
+    manifest = Path(text) / MANIFEST_FILE
+    if not manifest.is_file():
+        return False
+    try:
+        from simulacra.io import load_json
+
+        kind = load_json(manifest.read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError, DataError):
+        return True
+    return kind != "simulacra-partitioned-database"
 
 
 def _is_pattern(text: str) -> bool:
