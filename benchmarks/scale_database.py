@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -32,22 +31,12 @@ from pathlib import Path
 import pandas as pd
 
 from simulacra.evaluation.database import evaluate_database
+from simulacra.memory import peak_memory_mib
 from simulacra.multitable.sources import read_database
 from simulacra.multitable.split import split_database
 from simulacra.multitable.synthesizer import RelationalSynthesizer
 from simulacra.scale import sample_database_partitioned
 from simulacra.scale.cluster import local_cluster
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory: VmHWM on Linux (a Dask worker's ru_maxrss
-    starts at its parent's peak, which it inherits across fork and exec)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            line = next(x for x in fh if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def read_draw(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
@@ -110,8 +99,8 @@ def main() -> None:
                                               client=client, replace=True,
                                               workers=1 if client is None else None)
             seconds = time.perf_counter() - t0
-            peaks = (sorted(client.run(peak_rss_mib).values()) if client is not None
-                     else [peak_rss_mib()])
+            peaks = (sorted(client.run(peak_memory_mib).values()) if client is not None
+                     else [peak_memory_mib()])
         manifest = json.loads((target / "_simulacra.json").read_text())
         hashes = [f["sha256"] for f in manifest["files"]]
         first = first or (seconds, hashes)

@@ -17,26 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import simulacra as sim
+from simulacra.memory import peak_memory_mib
 from simulacra.scale.cluster import local_cluster
 from simulacra.scale.sampling import sample_partitioned
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory: VmHWM on Linux (a Dask worker's ru_maxrss
-    starts at its parent's peak, which it inherits across fork and exec)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            line = next(x for x in fh if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -76,8 +65,8 @@ def main() -> None:
                                         client=client, workers=1 if client is None else None)
             seconds = time.perf_counter() - began
             where = result.where
-            peaks = (sorted(client.run(peak_rss_mib).values()) if client is not None
-                     else [peak_rss_mib()])
+            peaks = (sorted(client.run(peak_memory_mib).values()) if client is not None
+                     else [peak_memory_mib()])
         manifest = json.loads((target / "_simulacra.json").read_text())
         hashes = [f["sha256"] for f in manifest["files"]]
         size = sum((target / f["file"]).stat().st_size for f in manifest["files"]) / 2**20

@@ -49,3 +49,21 @@ def _size(n: float) -> str:
             return f"{n:,.0f} {unit}" if unit in ("bytes", "TB") else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n:,.0f} TB"
+
+
+def peak_memory_mib() -> float:
+    """This process's peak resident memory in MiB: ``VmHWM`` on Linux, else ``ru_maxrss``
+    (which a process started by fork and exec, such as a Dask worker, inherits from its parent's
+    peak, so it can overstate a worker's own).
+
+    >>> peak_memory_mib() > 0
+    True
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            line = next(x for x in fh if x.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
