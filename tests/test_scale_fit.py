@@ -224,3 +224,21 @@ def test_streaming_is_refused_where_it_does_not_apply(table, tmp_path):
     result = CliRunner().invoke(app, ["fit", str(tmp_path / "small.csv"), "-o",
                                       str(tmp_path / "m.simz"), "--stream"])
     assert result.exit_code == 2 and "--stream" in result.output
+
+
+def test_the_stream_mixes_row_groups_of_every_file_in_each_pass(tmp_path):
+    import itertools
+
+    from simulacra.scale.dataset import stream_rows
+
+    for i in range(2):  # a dataset sorted by time: one file per period, sorted inside
+        pd.DataFrame({"t": np.arange(i * 1_000, (i + 1) * 1_000)}).to_parquet(
+            tmp_path / f"period-{i}.parquet", row_group_size=100)
+    chunks = list(itertools.islice(stream_rows(tmp_path, seed=0), 40))
+    first, second = pd.concat(chunks[:20])["t"], pd.concat(chunks[20:])["t"]
+    assert sorted(first) == list(range(2_000)) == sorted(second)  # each pass: every row once
+    early = pd.concat(chunks[:5])["t"]  # the first "epoch" of 500 rows spans both periods
+    assert early.min() < 1_000 <= early.max()
+    assert first.tolist() != second.tolist()  # each pass in its own order
+    again = list(itertools.islice(stream_rows(tmp_path, seed=0), 40))
+    assert all(a.equals(b) for a, b in zip(chunks, again, strict=True))  # the seed decides

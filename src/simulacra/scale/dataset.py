@@ -302,19 +302,44 @@ def _parquet_rows(files: list[Path]) -> int | None:
 
 
 def stream_rows(source: str | Path, *, seed: int = 0) -> Iterator[pd.DataFrame]:
-    """Every row of the dataset, a chunk at a time, pass after pass without end: each pass
-    reads the files in an order drawn from ``seed`` and the pass's number (a chunk's rows in
-    their file's order; whoever reads them shuffles). A network that trains from this stream
-    sees fresh rows in every epoch instead of the same sample again.
+    """Every row of the dataset, a chunk at a time, pass after pass without end. Each pass
+    visits the dataset's pieces in an order drawn from ``seed`` and the pass's number: the
+    Parquet row groups of all files shuffled together (so that a file sorted by date, or files
+    one a month, do not give an epoch one period), or, for CSV, the files shuffled and each
+    read in order. A chunk's rows come in their file's order; whoever reads them shuffles. A
+    network that trains from this stream sees fresh rows in every epoch.
 
     >>> import tempfile, pathlib, itertools, simulacra as sim
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> sim.datasets.load_demo().head(300).to_parquet(folder / "rows.parquet")
-    >>> [len(c) for c in itertools.islice(stream_rows(folder, seed=1), 3)]
-    [300, 300, 300]
+    >>> demo = sim.datasets.load_demo().head(300)
+    >>> demo.to_parquet(folder / "rows.parquet", row_group_size=100)
+    >>> chunks = list(itertools.islice(stream_rows(folder, seed=1), 6))
+    >>> [len(c) for c in chunks]
+    [100, 100, 100, 100, 100, 100]
+    >>> first_pass = pd.concat(chunks[:3])  # every row once, the row groups in another order
+    >>> sorted(first_pass["fnlwgt"]) == sorted(demo["fnlwgt"])
+    True
     """
     files, fmt = dataset_files(source)
+    if fmt != "parquet":
+        for rounds in itertools.count():
+            order = np.random.default_rng([seed, rounds]).permutation(len(files))
+            for i in order:
+                yield from read_chunks(files[i], fmt)
+    import pyarrow.parquet as pq
+
+    pieces = []
+    for i, path in enumerate(files):
+        refuse_duplicate_headers(path, fmt)
+        try:
+            groups = pq.ParquetFile(path).metadata.num_row_groups
+        except (OSError, ValueError) as err:
+            raise DataError(f"cannot read {str(path)!r} as parquet: {err}") from None
+        pieces += [(i, g) for g in range(groups)]
     for rounds in itertools.count():
-        order = np.random.default_rng([seed, rounds]).permutation(len(files))
-        for i in order:
-            yield from read_chunks(files[i], fmt)
+        for k in np.random.default_rng([seed, rounds]).permutation(len(pieces)):
+            i, group = pieces[k]
+            with pq.ParquetFile(files[i]) as parquet:
+                table = parquet.read_row_group(group)
+            for start in range(0, table.num_rows, CHUNK_ROWS):
+                yield table.slice(start, CHUNK_ROWS).to_pandas()

@@ -43,8 +43,9 @@ def fit_dataset(model: Any, source: str | Path, *, sample_rows: int = 1_000_000,
 
     ``stream=True`` (autoregressive, TabDDPM, TVAE) trains on every row instead of the sample
     alone: the sample fixes the vocabulary, the bins and the held-out rows, and each epoch is
-    the next ``sample_rows`` rows of the dataset read in a stream (files in an order drawn
-    from ``seed``, pass after pass), so the network sees fresh rows every epoch.
+    the next ``sample_rows`` rows of the dataset read in a stream
+    (:func:`~simulacra.scale.dataset.stream_rows`: row groups shuffled by ``seed``, pass after
+    pass), so the network sees fresh rows every epoch.
 
     >>> import tempfile, pathlib, simulacra as sim
     >>> folder = pathlib.Path(tempfile.mkdtemp())
