@@ -37,10 +37,17 @@ from simulacra.io import load_json, write_bytes_atomic, write_text_atomic
 from simulacra.randomness import chunk_seed
 from simulacra.scale.cluster import check_where, runner
 from simulacra.scale.partition import cached_model, conform, sample_lock
-from simulacra.scale.plan import FORMATS, MANIFEST_FILE, plan_conditions, typed_conditions
+from simulacra.scale.plan import (
+    FORMATS,
+    MANIFEST_FILE,
+    JsonPlan,
+    plan_conditions,
+    typed_conditions,
+)
 from simulacra.scale.sampling import (
     check_output_folder,
     interrupted_draw,
+    model_bytes,
     publish,
     sha256_of,
     working_folder_of,
@@ -53,7 +60,7 @@ PILOT_SCALE = 0.25
 
 
 @dataclass(frozen=True)
-class DatabasePlan:
+class DatabasePlan(JsonPlan):
     """What a partitioned database draw writes (a worker needs it and the model file)."""
 
     scale: float
@@ -94,15 +101,6 @@ class DatabasePlan:
         tuple; JSON has lists only)."""
         return {t: typed_conditions(c) for t, c in self.conditions.items()} or None
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> DatabasePlan:
-        data = load_json(text)  # nesting bounded: a plan may come from another machine
-        if not isinstance(data, dict):
-            raise ValueError("a plan is a JSON object")
-        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -160,9 +158,10 @@ def sample_database_partitioned(
     ``model`` is a fitted :class:`~simulacra.RelationalSynthesizer` or the path of its
     ``.simz`` file. ``partitions`` defaults to ``ceil(scale)`` (about one source-sized
     database each). Each partition is drawn from its own stream of ``seed`` and its ids are
-    made unique across partitions, so the files are byte-identical whatever runs them; rows
-    per table add up to about what ``model.sample(scale)`` gives (each partition rounds its
-    own count). ``conditions`` are ``sample``'s, applied in every partition. Where the
+    made unique across partitions, so the files are byte-identical whatever runs them; the
+    tables without parents get exactly ``round(rows × scale)`` rows over all partitions
+    (:meth:`RelationalSynthesizer.sample` with ``partition=``), their children follow their
+    generated counts. ``conditions`` are ``sample``'s, applied in every partition. Where the
     partitions run (``client``, ``scheduler``, ``workers``), resuming and ``replace`` are as
     in :func:`~simulacra.scale.sample_partitioned`.
 
@@ -245,24 +244,16 @@ def _file_bytes(table: pa.Table, fmt: str) -> bytes:
 
 
 def _database_model(model: Any) -> tuple[bytes, Any]:
-    """The model's ``.simz`` bytes and the fitted database model."""
-    from simulacra.multitable.loading import load
+    """The database model's ``.simz`` bytes and the fitted model."""
     from simulacra.multitable.synthesizer import RelationalSynthesizer
 
-    if isinstance(model, str | Path):
-        fitted, raw = load(model), Path(model).read_bytes()
-    else:
-        fitted = model
-        if not isinstance(fitted, RelationalSynthesizer):
-            raise ParameterError(f"model must be a fitted RelationalSynthesizer or the path of "
-                                 f"its .simz file, got {type(model).__name__}")
-        fitted._check_fitted()
-        with tempfile.TemporaryDirectory() as tmp:
-            fitted.save(Path(tmp) / "model.simz")
-            raw = (Path(tmp) / "model.simz").read_bytes()
+    raw, fitted = model_bytes(model)
     if not isinstance(fitted, RelationalSynthesizer):
-        raise ParameterError(f"a partitioned database draw takes a database model; this is a "
-                             f"{fitted.name} model (use sample_partitioned with n rows)")
+        raise ParameterError(f"a partitioned database draw takes a fitted "
+                             f"RelationalSynthesizer or the path of its .simz file; this is "
+                             f"a {getattr(fitted, 'name', type(fitted).__name__)} model (use "
+                             "sample_partitioned with n rows)")
+    fitted._check_fitted()
     return raw, fitted
 
 
@@ -358,7 +349,7 @@ def _finish(work: Path, path: Path, plan: DatabasePlan) -> dict[str, int]:
         if not record.is_file():
             raise SimulacraError(f"partition {p} was not written; run the draw again to "
                                  "resume it")
-        written = json.loads(record.read_text(encoding="utf-8"))
+        written = load_json(record.read_text(encoding="utf-8"))
         for table in plan.tables:
             name, count, digest = written[table]
             rows[table] += count

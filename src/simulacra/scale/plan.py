@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from simulacra.errors import ParameterError, check_param
 
@@ -37,8 +37,24 @@ PLAN_FILE = "_plan.json"
 MANIFEST_FILE = "_simulacra.json"
 
 
+class JsonPlan:
+    """A plan dataclass written as JSON for the workers, and read back from it."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        from simulacra.io import load_json
+
+        data = load_json(text)  # nesting bounded: a plan may come from another machine
+        if not isinstance(data, dict):
+            raise ValueError("a plan is a JSON object")
+        return cls(**data)
+
+
 @dataclass(frozen=True)
-class SamplePlan:
+class SamplePlan(JsonPlan):
     """What a partitioned draw writes (everything a worker needs besides the model file)."""
 
     n: int
@@ -95,17 +111,6 @@ class SamplePlan:
         return {column: {_tuples(k): float(s) for k, s in shares}
                 for column, shares in self.rebalance}
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> SamplePlan:
-        from simulacra.io import load_json
-
-        data = load_json(text)  # nesting bounded: a plan may come from another machine
-        if not isinstance(data, dict):
-            raise ValueError("a plan is a JSON object")
-        return cls(**data)
 
 
 def plan_conditions(conditions: dict[str, Any] | None) -> dict[str, Any]:

@@ -159,22 +159,27 @@ def working_folder_of(path: str | Path) -> Path:
     return path.parent / f".{path.name}.partial"
 
 
-def _model_bytes(model: Any) -> tuple[bytes, Any]:
-    """The model's ``.simz`` bytes, and the fitted model (loaded from a path if need be)."""
+def model_bytes(model: Any) -> tuple[bytes, Any]:
+    """``(the model's .simz bytes, the fitted model)`` of a fitted model or the path of its
+    file (loaded, as every file a user may have received, through the checked loader); the
+    workers receive the bytes, never a pickled object."""
     from simulacra.multitable.loading import load
-    from simulacra.multitable.synthesizer import RelationalSynthesizer
 
     if isinstance(model, str | Path):
-        fitted = load(model)
-        raw = Path(model).read_bytes()
-    else:
-        fitted = model
-        if not hasattr(fitted, "save"):
-            raise ParameterError(f"model must be a fitted synthesizer or the path of its .simz "
-                                 f"file, got {type(model).__name__}")
-        with tempfile.TemporaryDirectory() as tmp:
-            fitted.save(Path(tmp) / "model.simz")
-            raw = (Path(tmp) / "model.simz").read_bytes()
+        return Path(model).read_bytes(), load(model)
+    if not hasattr(model, "save"):
+        raise ParameterError(f"model must be a fitted synthesizer or the path of its .simz "
+                             f"file, got {type(model).__name__}")
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(Path(tmp) / "model.simz")
+        return (Path(tmp) / "model.simz").read_bytes(), model
+
+
+def _model_bytes(model: Any) -> tuple[bytes, Any]:
+    """The single-table model's ``.simz`` bytes, and the fitted model."""
+    from simulacra.multitable.synthesizer import RelationalSynthesizer
+
+    raw, fitted = model_bytes(model)
     if isinstance(fitted, RelationalSynthesizer):
         raise ParameterError("a partitioned draw of n rows takes a single-table model; this "
                              "is a database model: use sample_database_partitioned(model, "
