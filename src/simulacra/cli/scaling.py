@@ -33,10 +33,7 @@ def sample_folder(model_path: Path, output: str, *, n: int | None, seed: int | N
 
     rows = training_rows if n is None else n
     options: dict[str, Any] = {"chunk_rows": chunk_rows or DEFAULT_CHUNK_ROWS}
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"),
-                  TimeRemainingColumn(), console=console, transient=True,
-                  disable=not console.is_terminal) as progress:
+    with _progress("rows") as progress:
         task = progress.add_task("sampling", total=rows)
 
         def start(plan: Any, done: int, where: str) -> None:
@@ -69,10 +66,7 @@ def sample_database_folder(model: Any, output: str, *, scale: float, seed: int |
     (:func:`simulacra.scale.sample_database_partitioned`), and what was written."""
     from simulacra.scale import sample_database_partitioned
 
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed:,.0f}/{task.total:,.0f} partitions"),
-                  TimeRemainingColumn(), console=console, transient=True,
-                  disable=not console.is_terminal) as progress:
+    with _progress("partitions") as progress:
         task = progress.add_task("sampling", total=None)
 
         def start(plan: Any, done: int, where: str) -> None:
@@ -97,6 +91,14 @@ def sample_database_folder(model: Any, output: str, *, scale: float, seed: int |
                   f"partitions{note} on {out.where} in {out.seconds:.1f} s "
                   f"({total / out.seconds:,.0f} rows/s, seed {out.seed}); wrote "
                   f"[bold]{out.path}[/], a folder per table.")
+
+
+def _progress(unit: str) -> Progress:
+    """A bar of ``unit`` done out of the total, on a terminal only, gone when it ends."""
+    return Progress(TextColumn("{task.description}"), BarColumn(),
+                    TextColumn(f"{{task.completed:,.0f}}/{{task.total:,.0f}} {unit}"),
+                    TimeRemainingColumn(), console=console, transient=True,
+                    disable=not console.is_terminal)
 
 
 def fit_from_dataset(data: str, output: Path, *, model: str, metadata_path: Path | None,
