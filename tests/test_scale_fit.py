@@ -242,3 +242,16 @@ def test_the_stream_mixes_row_groups_of_every_file_in_each_pass(tmp_path):
     assert first.tolist() != second.tolist()  # each pass in its own order
     again = list(itertools.islice(stream_rows(tmp_path, seed=0), 40))
     assert all(a.equals(b) for a, b in zip(chunks, again, strict=True))  # the seed decides
+
+
+def test_a_stream_without_a_usable_row_stops_with_a_clear_error(table, monkeypatch):
+    import itertools
+
+    import simulacra.models.neural.base as neural_base
+
+    monkeypatch.setattr(neural_base, "MAX_EMPTY_CHUNKS", 3)
+    network = sim.AutoregressiveNetwork(random_state=0, epochs=1, early_stopping=False)
+    unusable = table.head(50).assign(c="never seen")  # a category the model has no place for
+    network._row_stream = itertools.repeat(unusable)
+    with pytest.raises(DataError, match="had no row the model could learn from"):
+        network.fit(table.head(2_000))

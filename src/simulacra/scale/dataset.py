@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from simulacra.errors import DataError, check_param
-from simulacra.io import csv_separator, refuse_duplicate_headers, table_format
+from simulacra.io import csv_separator, load_json, refuse_duplicate_headers, table_format
 from simulacra.scale.cluster import runner
 from simulacra.scale.plan import MANIFEST_FILE
 
@@ -175,8 +175,6 @@ def is_dataset(source: str | Path) -> bool:
     if not manifest.is_file():
         return False
     try:
-        from simulacra.io import load_json
-
         kind = load_json(manifest.read_text(encoding="utf-8")).get("format")
     except (OSError, ValueError, AttributeError, DataError):
         return True
@@ -321,16 +319,21 @@ def stream_rows(source: str | Path, *, seed: int = 0) -> Iterator[pd.DataFrame]:
     True
     """
     files, fmt = dataset_files(source)
-    if fmt != "parquet":
-        for rounds in itertools.count():
-            order = np.random.default_rng([seed, rounds]).permutation(len(files))
-            for i in order:
-                yield from read_chunks(files[i], fmt)
+    if fmt == "parquet":
+        yield from _stream_row_groups(files, seed)
+    for rounds in itertools.count():  # CSV: no row groups to shuffle
+        order = np.random.default_rng([seed, rounds]).permutation(len(files))
+        for i in order:
+            yield from read_chunks(files[i], fmt)
+
+
+def _stream_row_groups(files: list[Path], seed: int) -> Iterator[pd.DataFrame]:
+    """:func:`stream_rows` of Parquet files: each pass, every row group in a shuffled order."""
     import pyarrow.parquet as pq
 
     pieces = []
     for i, path in enumerate(files):
-        refuse_duplicate_headers(path, fmt)
+        refuse_duplicate_headers(path, "parquet")
         try:
             groups = pq.ParquetFile(path).metadata.num_row_groups
         except (OSError, ValueError) as err:

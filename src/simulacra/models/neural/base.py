@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from simulacra.encoders import EncodedColumn
+from simulacra.errors import DataError
 from simulacra.models.base import Synthesizer
 from simulacra.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.neural.training import EpochLoop, progress_bar
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MIN_ROWS_TO_HOLD_OUT = 20  # fewer rows than this: no hold-out, every row trains
+#: Chunks of a training stream in a row without a usable row before the fit gives up.
+MAX_EMPTY_CHUNKS = 1_000
 
 
 class NeuralSynthesizer(Synthesizer):
@@ -122,10 +125,17 @@ class NeuralSynthesizer(Synthesizer):
             nonlocal left
             parts = [] if left is None else [left]
             have = 0 if left is None else len(left[0])
+            empty = 0
             while have < k:
                 arrays = arrays_of(self._encode_more(next(chunks), rng))
                 parts.append(arrays)
                 have += len(arrays[0])
+                empty = 0 if len(arrays[0]) else empty + 1
+                if empty > MAX_EMPTY_CHUNKS:
+                    raise DataError(
+                        f"{MAX_EMPTY_CHUNKS:,} chunks of the dataset in a row had no row the "
+                        "model could learn from (each broke a constraint or held a category "
+                        "the sample never had); fit without stream=True (--stream)")
             joined = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
             left = tuple(a[k:] for a in joined)
             return tuple(a[:k] for a in joined)
