@@ -252,6 +252,7 @@ def test_a_stream_without_a_usable_row_stops_with_a_clear_error(table, monkeypat
     monkeypatch.setattr(neural_base, "MAX_EMPTY_CHUNKS", 3)
     network = sim.AutoregressiveNetwork(random_state=0, epochs=1, early_stopping=False)
     unusable = table.head(50).assign(c="never seen")  # a category the model has no place for
-    network._row_stream = itertools.repeat(unusable)
     with pytest.raises(DataError, match="had no row the model could learn from"):
-        network.fit(table.head(2_000))
+        network.fit_streaming(table.head(2_000), itertools.repeat(unusable))
+    with pytest.raises(ParameterError, match="learns from one table"):
+        sim.CTGAN(random_state=0).fit_streaming(table.head(200), itertools.repeat(unusable))

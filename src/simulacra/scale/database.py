@@ -253,8 +253,7 @@ def _database_model(model: Any) -> tuple[bytes, Any]:
                              f"RelationalSynthesizer or the path of its .simz file; this is "
                              f"a {getattr(fitted, 'name', type(fitted).__name__)} model (use "
                              "sample_partitioned with n rows)")
-    fitted._check_fitted()
-    return raw, fitted
+    return raw, fitted  # a model not fitted yet could not be saved: model_bytes said so
 
 
 def _check_table_names(tables: list[str]) -> None:

@@ -78,14 +78,12 @@ def fit_dataset(model: Any, source: str | Path, *, sample_rows: int = 1_000_000,
         detected = given if given is not None else Metadata.detect(sample)
         model.metadata = pin_domains(detected, summary, sample,
                                      threshold=RARE_THRESHOLD if protected else 1)
-    if stream:
-        model._row_stream = stream_rows(source, seed=seed)
     try:
-        fitted = model.fit(sample, on_violation=on_violation)
+        fitted = model.fit_streaming(sample, stream_rows(source, seed=seed),
+                                     on_violation=on_violation) if stream else \
+            model.fit(sample, on_violation=on_violation)
     finally:
         model.metadata = given
-        if stream:
-            del model._row_stream  # back to the class's None: nothing of it is saved
     if not private:
         fitted.n_rows_ = summary.rows
     return fitted

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from simulacra.encoders import EncodedColumn
-from simulacra.errors import DataError
+from simulacra.errors import DataError, ParameterError
 from simulacra.models.base import Synthesizer
 from simulacra.neural.torch import require_torch, resolve_device, torch_session
 from simulacra.neural.training import EpochLoop, progress_bar
@@ -105,13 +105,29 @@ class NeuralSynthesizer(Synthesizer):
                      rng: np.random.Generator, device: Any, started: float) -> None:
         """Fit under the privacy budget: DP-SGD (:mod:`~simulacra.models.neural.private`)."""
 
-    # -- early stopping -------------------------------------------------------------------------
+    # -- training on a stream --------------------------------------------------------------------
     #: Whether the model can train on a stream of every row of a dataset
-    #: (:func:`simulacra.scale.fit_dataset` with ``stream=True``).
+    #: (:meth:`fit_streaming`, :func:`simulacra.scale.fit_dataset` with ``stream=True``).
     streams: ClassVar[bool] = False
-    #: Set by :func:`simulacra.scale.fit_dataset` with ``stream=True`` for one fit: chunks of
-    #: the whole dataset, without end; each epoch then trains on the next fresh rows of it.
+    #: During :meth:`fit_streaming` only: the stream's chunks, without end.
     _row_stream: Iterable[pd.DataFrame] | None = None
+
+    def fit_streaming(self, data: pd.DataFrame, rows: Iterable[pd.DataFrame], *,
+                      on_violation: str = "drop") -> NeuralSynthesizer:
+        """Fit on ``data`` and train on ``rows``: ``data`` (a sample of the dataset) fixes
+        the encoding, the vocabulary and the held-out rows as :meth:`fit` does, and each epoch
+        trains on the next ``len(data)``-odd training rows of ``rows``, chunks of the whole
+        dataset without end (:func:`simulacra.scale.dataset.stream_rows`). Nothing of the
+        stream is kept. Returns ``self``.
+        """
+        if not self.streams:
+            raise ParameterError(f"the {self.name} model learns from one table; "
+                                 "autoregressive, tabddpm and tvae train on a stream")
+        self._row_stream = rows
+        try:
+            return self.fit(data, on_violation=on_violation)  # type: ignore[return-value]
+        finally:
+            del self._row_stream  # back to the class's None
 
     def _fresh_rows(self, arrays_of: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, ...]],
                     rng: np.random.Generator) -> Callable[[int], tuple[np.ndarray, ...]]:
