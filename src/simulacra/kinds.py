@@ -229,7 +229,9 @@ class Text(ColumnKind):
     ``max_training_time`` caps the network's training in seconds and ``epochs`` its passes
     over the texts (``None``: up to 30, stopping early when held-out texts stop improving; set
     ``epochs`` rather than a time for results that do not depend on the machine's speed);
-    ``temperature`` and ``top_p`` shape its sampling (lower: safer, more repetitive text).
+    ``temperature`` and ``top_p`` shape its sampling (lower: safer, more repetitive text);
+    ``known_words`` (default) lets it write only words at least 5 rows use (False: any
+    spelling, for columns of codes or names meant to be new).
     Under a privacy budget the network is trained with DP-SGD on the bytes of the texts and
     takes ``privacy_share`` of what the fit has left after its metadata (the table's model gets
     the rest); ``privacy_share=0`` writes the column from public words instead.
@@ -243,6 +245,7 @@ class Text(ColumnKind):
     temperature: float = 1.0
     top_p: float = 1.0
     privacy_share: float = 0.3
+    known_words: bool = True
 
     def problems(self, name: str) -> list[str]:
         out = []
@@ -265,6 +268,9 @@ class Text(ColumnKind):
                        f"{self.temperature!r}")
         if not (_is_number(self.top_p) and 0 < self.top_p <= 1):
             out.append(f"column {name!r}: top_p must be a number in (0, 1], got {self.top_p!r}")
+        if not isinstance(self.known_words, bool):
+            out.append(f"column {name!r}: known_words must be true or false, got "
+                       f"{self.known_words!r}")
         return out
 
 

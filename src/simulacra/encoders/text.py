@@ -170,7 +170,8 @@ class TextEncoder(GeneratedEncoder):
         epochs = LanguageSettings().epochs if self.spec.epochs is None else self.spec.epochs
         return replace(LanguageSettings(), max_training_time=self.spec.max_training_time,
                        epochs=int(epochs), temperature=float(self.spec.temperature),
-                       top_p=float(self.spec.top_p), min_rows=int(self.min_word_count))
+                       top_p=float(self.spec.top_p), min_rows=int(self.min_word_count),
+                       known_words=bool(self.spec.known_words))
 
     @property
     def vocabulary_(self) -> list[str]:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from simulacra.encoders.language.context import RowContext
 from simulacra.encoders.language.copies import CopyGuard
+from simulacra.encoders.language.lexicon import Lexicon
 from simulacra.encoders.language.sampling import SamplingPlan, write
 from simulacra.encoders.language.tokens import TextTokens
 from simulacra.neural.torch import require_torch, resolve_device, torch_session
@@ -68,6 +69,9 @@ class LanguageSettings:
     max_training_time: float | None = None
     temperature: float = 1.0
     top_p: float = 1.0
+    row_prior: bool = True  # a logit bias per context value (not under a privacy budget)
+    known_words: bool = True  # write only words min_rows rows use (not under a budget)
+    decay: bool = True  # the learning rate cools to zero over the last quarter (epochs or time)
 
     def vocabulary_for(self, n_texts: int) -> int:
         """BPE vocabulary for a column of ``n_texts`` texts: bytes, specials, and merges.
@@ -84,9 +88,12 @@ class LanguageModel:
     """A fitted text model; build it with :meth:`fit` or :meth:`from_state`."""
 
     def __init__(self, settings: LanguageSettings, tokens: TextTokens, context: RowContext,
-                 net: Any, guard: CopyGuard, report: dict[str, Any]) -> None:
+                 net: Any, guard: CopyGuard, report: dict[str, Any],
+                 lexicon: Lexicon | None = None) -> None:
         self.settings, self.tokens, self.context = settings, tokens, context
         self.net, self.guard, self.report = net, guard, report
+        self.lexicon = None if lexicon is None else \
+            lexicon.bind(tokens.tokenizer.get_vocab())
 
     @classmethod
     def fit(cls, texts: pd.Series, rows: pd.DataFrame, rng: np.random.Generator,
@@ -105,21 +112,26 @@ class LanguageModel:
         sequences = tokens.encode(values, max_tokens=settings.max_tokens)
         codes = context.transform(rows.reset_index(drop=True))
         guard = CopyGuard.fit(present, min_rows=settings.min_rows, rng=rng)
+        lexicon = Lexicon.fit(present, tokens=tokens, min_rows=settings.min_rows) \
+            if settings.known_words else None
         plan = TrainingPlan(epochs=settings.epochs, batch_size=settings.batch_size,
                             learning_rate=settings.learning_rate,
-                            max_training_time=settings.max_training_time, verbose=verbose)
+                            max_training_time=settings.max_training_time, verbose=verbose,
+                            decay=settings.decay)
         seed = int(rng.integers(2**31 - 1))
         where = resolve_device(device)
         with torch_session(seed, where), recurrent_cpu():
             net = TextLSTM(tokens.size, context.sizes, width=settings.width,
-                           layers=settings.layers, dropout=settings.dropout).to(where)
+                           layers=settings.layers, dropout=settings.dropout,
+                           row_prior=settings.row_prior).to(where)
             result = train(net, sequences, codes, plan, rng)
         report = {"epochs": result.epochs, "held_out_loss": result.held_out_loss,
                   "seconds": round(result.seconds, 3), "tokens": tokens.size,
-                  "allowed_tokens": int(tokens.allowed.sum())}
+                  "allowed_tokens": int(tokens.allowed.sum()),
+                  "known_words": None if lexicon is None else len(lexicon.words)}
         logger.info("text model: %d epochs in %.1f s, held-out loss %s", result.epochs,
                     result.seconds, result.held_out_loss)
-        return cls(settings, tokens, context, net, guard, report)
+        return cls(settings, tokens, context, net, guard, report, lexicon)
 
     @classmethod
     def fit_private(cls, texts: pd.Series, codes: pd.DataFrame, sizes: dict[str, int],
@@ -159,7 +171,9 @@ class LanguageModel:
                   "tokens": tokens.size}
         logger.info("text model under DP: %d steps in %.1f s, noise multiplier %.3g",
                     result.steps, result.seconds, result.noise_multiplier)
-        return cls(settings, tokens, context, net.eval(), CopyGuard.empty(), report)
+        return cls(replace(settings, row_prior=False, known_words=False), tokens, context,
+                   net.eval(),
+                   CopyGuard.empty(), report)
 
     def generate(self, rows: pd.DataFrame, rng: np.random.Generator) -> list[str | None]:
         """One text (or null) for each of ``rows``."""
@@ -172,7 +186,7 @@ class LanguageModel:
         with torch_session(seed, self.net.bias.device) as generator, recurrent_cpu():
             for round_ in range(REDRAWS + 1):
                 bodies, nulls = write(self.net, codes[todo], self.tokens.allowed, plan,
-                                      generator)
+                                      generator, self.lexicon)
                 texts = self.tokens.decode(bodies)
                 copies = self.guard.hits(texts) & ~nulls
                 for k, i in enumerate(todo):
@@ -191,7 +205,8 @@ class LanguageModel:
 
         return {"settings": asdict(self.settings), "tokens": self.tokens.get_state(),
                 "context": self.context.get_state(), "guard": self.guard.get_state(),
-                "report": self.report, "weights": weights_to_numpy(self.net)}
+                "report": self.report, "weights": weights_to_numpy(self.net),
+                **({} if self.lexicon is None else {"lexicon": self.lexicon.get_state()})}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> LanguageModel:
@@ -203,6 +218,8 @@ class LanguageModel:
 
         known = set(LanguageSettings.__dataclass_fields__)
         given = dict(state["settings"])
+        given.setdefault("row_prior", False)  # files written before these had none
+        given.setdefault("known_words", False)
         unknown = sorted(set(given) - known)
         if unknown:
             raise ValueError(f"unknown text model settings {unknown}")
@@ -219,12 +236,16 @@ class LanguageModel:
             raise ValueError("a text model's context column has over 100,000 codes")
         def network() -> TextLSTM:
             return TextLSTM(tokens.size, context.sizes, width=int(settings.width),
-                            layers=int(settings.layers), dropout=float(settings.dropout))
+                            layers=int(settings.layers), dropout=float(settings.dropout),
+                            row_prior=bool(settings.row_prior))
 
         weights = dict(state["weights"])
         check_before_building(network, weights)  # nothing allocated before it fits the file
         net = network()
         load_weights(net, weights)
         net.eval()
+        lexicon = Lexicon.from_state(state["lexicon"]) if "lexicon" in state else None
+        if (lexicon is not None) != bool(settings.known_words):
+            raise ValueError("the text model's known_words setting and its lexicon disagree")
         return cls(settings, tokens, context, net, CopyGuard.from_state(state["guard"]),
-                   dict(state.get("report", {})))
+                   dict(state.get("report", {})), lexicon)

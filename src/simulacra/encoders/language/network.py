@@ -2,10 +2,12 @@
 
 The row's context codes are embedded column by column and summed into one vector ``c``; ``c``
 sets the LSTM's first state and is added to every token's embedding, so every step reads the
-row. The output layer shares its weights with the token embedding (tied weights: fewer numbers
-to learn and to store). ``unrolled`` runs the same LSTM equations a step at a time in plain
-tensor operations, which ``torch.func.vmap`` can take per-text gradients of (DP-SGD,
-:mod:`~simulacra.encoders.language.private`).
+row. With ``row_prior``, each context value also has a bias on every token's logit (a table of
+``size × vocabulary`` per column, starting at zero): which words a book uses is read off the
+row directly. The output layer shares its weights with the token embedding (tied weights:
+fewer numbers to learn and to store). ``unrolled`` runs the same LSTM equations a step at a
+time in plain tensor operations, which ``torch.func.vmap`` can take per-text gradients of
+(DP-SGD, :mod:`~simulacra.encoders.language.private`).
 
 >>> import torch
 >>> net = TextLSTM(vocabulary=50, context_sizes=[4, 3], width=16, layers=1)
@@ -24,11 +26,18 @@ class TextLSTM(nn.Module):
     """Tokens ``(batch, steps)`` and context codes ``(batch, columns)`` → next-token logits."""
 
     def __init__(self, vocabulary: int, context_sizes: list[int], *, width: int, layers: int,
-                 dropout: float = 0.0) -> None:
+                 dropout: float = 0.0, row_prior: bool = False) -> None:
         super().__init__()
         self.width, self.layers = width, layers
         self.embed = nn.Embedding(vocabulary, width)
         self.context = nn.ModuleList(nn.Embedding(size, width) for size in context_sizes)
+        # a logit bias per context value (starts at zero): which words a book uses, read
+        # directly instead of through the LSTM's state
+        self.prior = nn.ModuleList(nn.Embedding(size, vocabulary) for size in context_sizes) \
+            if row_prior else None
+        if self.prior is not None:
+            for table in self.prior:
+                nn.init.zeros_(table.weight)
         self.start = nn.Linear(width, 2 * layers * width)
         self.lstm = nn.LSTM(width, width, num_layers=layers, batch_first=True,
                             dropout=dropout if layers > 1 else 0.0)
@@ -43,6 +52,15 @@ class TextLSTM(nn.Module):
             out = out + embedding(codes[:, j])
         return out
 
+    def row_bias(self, codes: torch.Tensor) -> torch.Tensor | None:
+        """``(batch, vocabulary)``: the context values' logit biases summed (None without)."""
+        if self.prior is None:
+            return None
+        out = self.prior[0](codes[:, 0]) if len(self.prior) else None
+        for j in range(1, len(self.prior)):
+            out = out + self.prior[j](codes[:, j])
+        return out
+
     def initial_state(self, row: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The LSTM's first ``(h, c)`` from the row vector."""
         start = torch.tanh(self.start(row)).view(row.shape[0], 2, self.layers, self.width)
@@ -50,13 +68,14 @@ class TextLSTM(nn.Module):
         return h.contiguous(), c.contiguous()
 
     def step(self, tokens: torch.Tensor, row: torch.Tensor,
-             state: tuple[torch.Tensor, torch.Tensor]
+             state: tuple[torch.Tensor, torch.Tensor], bias: torch.Tensor | None = None
              ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """Logits ``(batch, steps, vocabulary)`` after ``tokens`` from ``state``, and the new
-        state (sampling runs one step at a time)."""
+        state (sampling runs one step at a time); ``bias`` is :meth:`row_bias`."""
         x = self.drop(self.embed(tokens) + row[:, None, :])
         out, state = self.recur(x, state)
-        return self.drop(out) @ self.embed.weight.T + self.bias, state
+        logits = self.drop(out) @ self.embed.weight.T + self.bias
+        return (logits if bias is None else logits + bias[:, None, :]), state
 
     def recur(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
               ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
@@ -92,5 +111,5 @@ class TextLSTM(nn.Module):
 
     def forward(self, tokens: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         row = self.row_vector(codes)
-        logits, _ = self.step(tokens, row, self.initial_state(row))
+        logits, _ = self.step(tokens, row, self.initial_state(row), self.row_bias(codes))
         return logits

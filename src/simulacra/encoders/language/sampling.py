@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from simulacra.encoders.language.lexicon import Lexicon
 from simulacra.encoders.language.network import TextLSTM
 from simulacra.encoders.language.tokens import BOS, EOS, NULL
 
@@ -42,8 +43,10 @@ def nucleus(probabilities: torch.Tensor, top_p: float) -> torch.Tensor:
 
 
 def write(net: TextLSTM, codes: np.ndarray, allowed: np.ndarray, plan: SamplingPlan,
-          generator: torch.Generator) -> tuple[list[np.ndarray], np.ndarray]:
-    """Token bodies (no specials) for each row of context ``codes``, and which rows are null."""
+          generator: torch.Generator, lexicon: Lexicon | None = None
+          ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Token bodies (no specials) for each row of context ``codes``, and which rows are null;
+    with a bound ``lexicon``, only its words (:mod:`~simulacra.encoders.language.lexicon`)."""
     bodies: list[np.ndarray] = []
     nulls = np.zeros(len(codes), dtype=bool)
     first = torch.full((allowed.size,), float("-inf"), device=net.bias.device)
@@ -53,34 +56,42 @@ def write(net: TextLSTM, codes: np.ndarray, allowed: np.ndarray, plan: SamplingP
     with torch.no_grad():
         for start in range(0, len(codes), plan.batch_size):
             chunk = torch.from_numpy(codes[start:start + plan.batch_size]).to(first.device)
-            written, null = _write_batch(net, chunk, (first, later), plan, generator)
+            written, null = _write_batch(net, chunk, (first, later), plan, generator,
+                                         lexicon)
             bodies += written
             nulls[start:start + len(chunk)] = null
     return bodies, nulls
 
 
 def _write_batch(net: TextLSTM, codes: torch.Tensor, masks: tuple[torch.Tensor, torch.Tensor],
-                 plan: SamplingPlan, generator: torch.Generator
-                 ) -> tuple[list[np.ndarray], np.ndarray]:
+                 plan: SamplingPlan, generator: torch.Generator,
+                 lexicon: Lexicon | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """One batch; rows that are done leave the batch (so the cost follows the tokens written,
     not the longest text times the batch)."""
     k = codes.shape[0]
     device = codes.device
-    row = net.row_vector(codes)
+    row, bias = net.row_vector(codes), net.row_bias(codes)
     state = net.initial_state(row)
     token = torch.full((k, 1), BOS, dtype=torch.long, device=device)
     out = torch.full((k, plan.max_tokens), EOS, dtype=torch.long, device=device)
     active = torch.arange(k, device=device)
+    words = np.zeros(k, dtype=np.int64)  # each active row's lexicon state
     for step in range(plan.max_tokens):
-        logits, state = net.step(token, row, state)
+        logits, state = net.step(token, row, state, bias)
         logits = logits[:, -1] / plan.temperature + masks[0 if step == 0 else 1]
+        if lexicon is not None:
+            logits = _within_words(logits, lexicon, words)
         token = _draw(logits, plan.top_p, generator)
         out[active, step] = token[:, 0]
+        if lexicon is not None:
+            words = lexicon.moves(words, token[:, 0].cpu().numpy())
         going = token[:, 0] != EOS
         if not bool(going.all()):
             if not bool(going.any()):
                 break
             active, row, token = active[going], row[going], token[going]
+            bias = None if bias is None else bias[going]
+            words = words[going.cpu().numpy()]
             state = (state[0][:, going], state[1][:, going])
     written = out.cpu().numpy()
     null = written[:, 0] == NULL
@@ -89,6 +100,18 @@ def _write_batch(net: TextLSTM, codes: torch.Tensor, masks: tuple[torch.Tensor, 
         end = np.flatnonzero(tokens == EOS)
         bodies.append(tokens[:end[0] if end.size else len(tokens)])
     return bodies, null
+
+
+def _within_words(logits: torch.Tensor, lexicon: Lexicon, words: np.ndarray) -> torch.Tensor:
+    """``logits`` with the tokens the rows' lexicon states forbid at -inf; a row left with no
+    possible token writes freely instead (its state becomes free, ``-1``, in place)."""
+    keep = torch.from_numpy(lexicon.masks(words)).to(logits.device)
+    limited = logits.masked_fill(~keep, float("-inf"))
+    stuck = torch.isinf(limited).all(dim=-1)
+    if bool(stuck.any()):
+        limited[stuck] = logits[stuck]
+        words[stuck.cpu().numpy()] = -1
+    return limited
 
 
 def _draw(logits: torch.Tensor, top_p: float, generator: torch.Generator) -> torch.Tensor:

@@ -4,7 +4,9 @@ Texts of similar length share a batch (sorted with a random jitter, then the bat
 so little is padding; the output layer runs on the real tokens only. A tenth of the texts (at
 most 2,000, when there are at least 50) is held out: their loss after each epoch drives early
 stopping (the floor's patience rule, best weights restored) and is reported. The time budget
-is checked after every batch.
+is checked after every batch. With ``decay``, the learning rate falls linearly to zero over the
+last quarter of the planned epochs or of the time budget, whichever is further along (a
+constant rate, then a cool-down: what a budget that ends training mid-way still gets).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from simulacra.neural.optim import adam, decay_groups
 from simulacra.neural.training import EpochLoop
 from simulacra.neural.validation import Watch
 
+#: The share of training (epochs or time) over which the learning rate falls to zero.
+COOL_DOWN = 0.25
+
 
 @dataclass(frozen=True)
 class TrainingPlan:
@@ -35,6 +40,7 @@ class TrainingPlan:
     patience: int = 3
     max_training_time: float | None = None
     verbose: bool = False
+    decay: bool = True  # the learning rate cools to zero over the last quarter (epochs or time)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,9 @@ def batch_loss(net: TextLSTM, tokens: torch.Tensor, codes: torch.Tensor) -> torc
     targets = tokens[:, 1:]
     real = targets != PAD
     logits = net.drop(out[real]) @ net.embed.weight.T + net.bias
+    bias = net.row_bias(codes)
+    if bias is not None:
+        logits = logits + bias[real.nonzero(as_tuple=True)[0]]
     return nn.functional.cross_entropy(logits, targets[real])
 
 
@@ -91,6 +100,21 @@ def held_out_loss(net: TextLSTM, sequences: Sequence[np.ndarray], codes: np.ndar
             count += n
     net.train()
     return total / max(count, 1)
+
+
+def progress(loop: EpochLoop, done: int, total: int) -> float:
+    """How far training is, 0 … 1: the share of the planned epochs (``done`` of ``total``
+    batches into the current one) or of the time budget, whichever is further.
+
+    >>> loop = EpochLoop("text", 4, None, False, ["loss"])
+    >>> loop.epoch = 1
+    >>> progress(loop, 5, 10)
+    0.375
+    """
+    share = (max(loop.epoch, 0) + done / max(total, 1)) / max(loop.epochs, 1)
+    if loop.budget is not None:
+        share = max(share, (time.perf_counter() - loop.started) / max(loop.budget, 1e-9))
+    return min(share, 1.0)
 
 
 def out_of_time(loop: EpochLoop) -> bool:
@@ -118,7 +142,12 @@ def train(net: TextLSTM, sequences: Sequence[np.ndarray], codes: np.ndarray,
     try:
         for _ in loop:
             total, count = 0.0, 0
-            for chunk in batches(lengths[fit_rows], plan.batch_size, rng):
+            order = batches(lengths[fit_rows], plan.batch_size, rng)
+            for b, chunk in enumerate(order):
+                if plan.decay:
+                    for group in optimizer.param_groups:
+                        group["lr"] = plan.learning_rate * min(
+                            1.0, (1.0 - progress(loop, b, len(order))) / COOL_DOWN)
                 chosen = fit_rows[chunk]
                 loss = batch_loss(net, pad(sequences, chosen).to(device),
                                   torch.from_numpy(codes[chosen]).to(device))
