@@ -116,3 +116,18 @@ def test_the_row_bias_learns_what_each_row_writes():
         with torch.no_grad():
             losses[prior] = float(batch_loss(model.net, pad(seqs, np.arange(200)), codes))
     assert losses[True] < losses[False]
+
+
+def test_a_column_in_a_script_without_spaces_gets_no_lexicon():
+    rng = np.random.default_rng(0)
+    clauses = ["我们今天去公园散步", "他在图书馆看书", "天气很好", "她喜欢喝茶"]
+    texts = ["，".join(rng.choice(clauses, 3)) + "。" for _ in range(300)]
+    import pandas as pd
+
+    model = LanguageModel.fit(pd.Series(texts), pd.DataFrame({"k": rng.integers(0, 2, 300)}),
+                              np.random.default_rng(0),
+                              replace(LanguageSettings(), epochs=1, vocabulary=300))
+    assert model.lexicon is None and model.settings.known_words is False
+    again = LanguageModel.from_state(model.get_state())
+    assert again.lexicon is None and len(again.generate(pd.DataFrame({"k": [0, 1]}),
+                                                        np.random.default_rng(1))) == 2

@@ -10,6 +10,10 @@ follow, and it may only end (a space, punctuation, the end of the text) where it
 known word. Numbers, punctuation and whitespace are left free. Where the network gives no
 allowed token any chance, the row writes freely until its next word (never stuck).
 
+Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese)
+have no words to list — a letter run there is a clause — so a column whose letters are more
+than :data:`UNSPACED_SHARE` in them gets no lexicon (:func:`spaced`).
+
 States: ``0`` between words, ``-1`` free (inside a word the lexicon gave up on), any other
 number a known prefix. Masks and moves are computed for the states met and cached.
 
@@ -20,6 +24,7 @@ number a known prefix. Masks and moves are computed for the states met and cache
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +32,11 @@ import numpy as np
 
 #: Most words, and longest word (byte characters), a model file's lexicon may hold.
 MAX_WORDS, MAX_WORD_CHARS = 500_000, 256
+#: Letters of scripts written without spaces between words (kana, CJK ideographs, Thai, Lao,
+#: Khmer, Myanmar), and the share of a column's letters in them above which it has no lexicon.
+UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
+                      "\u3400-\u9fff\uf900-\ufaff]")
+UNSPACED_SHARE = 0.05
 #: The token kinds: anything else, a word's first piece after a space, a piece of a word.
 OTHER, START, PIECE = 0, 1, 2
 _SPACE = "Ġ"  # how the byte-level BPE writes a space (GPT-2's byte map)
@@ -42,6 +52,20 @@ def _word_chars() -> frozenset[str]:
 
 
 WORD_CHARS = _word_chars()
+
+
+def spaced(texts: Sequence[str]) -> bool:
+    """Whether the column's words are separated by spaces: at most :data:`UNSPACED_SHARE` of
+    its letters are in scripts written without them.
+
+    >>> spaced(["the red fox", "a dog"]), spaced(["我们今天去公园散步", "the fox"])
+    (True, False)
+    """
+    letters = unspaced = 0
+    for text in texts:
+        letters += sum(c.isalpha() for c in text)
+        unspaced += len(UNSPACED.findall(text))
+    return unspaced <= UNSPACED_SHARE * max(letters, 1)
 
 
 def _is_word(piece: str) -> bool:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from simulacra.encoders.language.context import RowContext
 from simulacra.encoders.language.copies import CopyGuard
-from simulacra.encoders.language.lexicon import Lexicon
+from simulacra.encoders.language.lexicon import Lexicon, spaced
 from simulacra.encoders.language.sampling import SamplingPlan, write
 from simulacra.encoders.language.tokens import TextTokens
 from simulacra.neural.torch import require_torch, resolve_device, torch_session
@@ -113,7 +113,10 @@ class LanguageModel:
         codes = context.transform(rows.reset_index(drop=True))
         guard = CopyGuard.fit(present, min_rows=settings.min_rows, rng=rng)
         lexicon = Lexicon.fit(present, tokens=tokens, min_rows=settings.min_rows) \
-            if settings.known_words else None
+            if settings.known_words and spaced(present) else None
+        if lexicon is None and settings.known_words:
+            logger.info("text model: no lexicon of known words (a script without spaces)")
+            settings = replace(settings, known_words=False)
         plan = TrainingPlan(epochs=settings.epochs, batch_size=settings.batch_size,
                             learning_rate=settings.learning_rate,
                             max_training_time=settings.max_training_time, verbose=verbose,
