@@ -45,9 +45,9 @@ _SPACE = "Ġ"  # how the byte-level BPE writes a space (GPT-2's byte map)
 def _word_chars() -> frozenset[str]:
     """Byte characters (GPT-2's map) of ASCII letters and of every non-ASCII byte (pieces of
     letters outside ASCII): what a word is written with."""
-    from simulacra.encoders.language.tokens import _BYTE_CHARS
+    from simulacra.encoders.language.tokens import BYTE_CHARS
 
-    return frozenset(_BYTE_CHARS[b] for b in range(256)
+    return frozenset(BYTE_CHARS[b] for b in range(256)
                      if (chr(b).isascii() and chr(b).isalpha()) or b >= 0x80)
 
 

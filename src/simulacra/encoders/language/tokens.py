@@ -58,7 +58,8 @@ def _byte_chars() -> dict[int, str]:
     return {**{b: chr(b) for b in shown}, **{b: chr(256 + k) for k, b in enumerate(hidden)}}
 
 
-_BYTE_CHARS = _byte_chars()
+#: The character the byte-level BPE writes each byte as.
+BYTE_CHARS = _byte_chars()
 #: Bytes a model trained under a privacy budget never writes: control characters but tab and
 #: newline, DEL, and bytes that never occur in UTF-8 (0xC0, 0xC1, 0xF5-0xFF).
 NEVER_WRITTEN = (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, 0xC0, 0xC1, *range(0xF5, 0x100))
@@ -117,7 +118,7 @@ class TextTokens:
         allowed = np.ones(tokenizer.get_vocab_size(), dtype=bool)
         allowed[[PAD, BOS, NULL]] = False  # nulls are the codec's to write
         for byte in NEVER_WRITTEN:
-            allowed[tokenizer.token_to_id(_BYTE_CHARS[byte])] = False
+            allowed[tokenizer.token_to_id(BYTE_CHARS[byte])] = False
         return cls(tokenizer, allowed)
 
     @property
