@@ -112,17 +112,15 @@ def pin_domains(metadata: Metadata, summary: TableSummary, sample: pd.DataFrame,
 def _open_domain(kind: Any, stats: Any, values: pd.Series, threshold: int) -> dict[str, Any]:
     """The domain fields of ``kind`` the metadata leaves open, from the exact ``stats``."""
     fields: dict[str, Any] = {}
-    if isinstance(kind, Numerical | Datetime) and stats.minimum is not None and threshold > 1:
-        if isinstance(kind, Numerical) and kind.integer is None and not stats.whole:
-            fields["integer"] = False
-    elif isinstance(kind, Numerical | Datetime) and stats.minimum is not None:
-        low, high = stats.minimum, stats.maximum
-        if isinstance(kind, Datetime):
-            low, high = pd.Timestamp(low).isoformat(), pd.Timestamp(high).isoformat()
-        if kind.minimum is None:
-            fields["minimum"] = low
-        if kind.maximum is None:
-            fields["maximum"] = high
+    if isinstance(kind, Numerical | Datetime) and stats.minimum is not None:
+        if threshold <= 1:  # under value protection the dataset's extremes stay out
+            low, high = stats.minimum, stats.maximum
+            if isinstance(kind, Datetime):
+                low, high = pd.Timestamp(low).isoformat(), pd.Timestamp(high).isoformat()
+            if kind.minimum is None:
+                fields["minimum"] = low
+            if kind.maximum is None:
+                fields["maximum"] = high
         if isinstance(kind, Numerical) and kind.integer is None and not stats.whole:
             fields["integer"] = False
     elif isinstance(kind, Categorical) and kind.categories is None and stats.counts and set(
