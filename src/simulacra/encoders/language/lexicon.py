@@ -30,8 +30,12 @@ from typing import Any
 
 import numpy as np
 
-#: Most words, and longest word (byte characters), a model file's lexicon may hold.
-MAX_WORDS, MAX_WORD_CHARS = 500_000, 256
+from simulacra.encoders.language.tokens import BYTE_CHARS, require_tokenizers
+
+#: Longest word and most characters in all (byte characters) a lexicon holds: what its prefix
+#: table grows with, so a model file cannot make loading it allocate gigabytes. A column with
+#: more is given its most used words up to the bound.
+MAX_WORD_CHARS, MAX_LEXICON_CHARS = 256, 1_000_000
 #: Letters of scripts written without spaces between words (kana, CJK ideographs, Thai, Lao,
 #: Khmer, Myanmar), and the share of a column's letters in them above which it has no lexicon.
 UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
@@ -45,8 +49,6 @@ _SPACE = "Ġ"  # how the byte-level BPE writes a space (GPT-2's byte map)
 def _word_chars() -> frozenset[str]:
     """Byte characters (GPT-2's map) of ASCII letters and of every non-ASCII byte (pieces of
     letters outside ASCII): what a word is written with."""
-    from simulacra.encoders.language.tokens import BYTE_CHARS
-
     return frozenset(BYTE_CHARS[b] for b in range(256)
                      if (chr(b).isascii() and chr(b).isalpha()) or b >= 0x80)
 
@@ -105,8 +107,6 @@ class Lexicon:
         column's :class:`~simulacra.encoders.language.tokens.TextTokens`, whose pre-tokenizer
         splits the texts; None: a byte-level split of its own)."""
         if tokens is None:
-            from simulacra.encoders.language.tokens import require_tokenizers
-
             splitter = require_tokenizers().pre_tokenizers.ByteLevel(add_prefix_space=False)
         else:
             splitter = tokens.tokenizer.pre_tokenizer
@@ -114,7 +114,14 @@ class Lexicon:
         for text in texts:
             for word in _pieces(splitter.pre_tokenize_str(text)):
                 counts[word] = counts.get(word, 0) + 1
-        return cls([w for w, n in counts.items() if n >= min_rows and len(w) <= MAX_WORD_CHARS])
+        kept, size = [], 0
+        for word in sorted(counts, key=lambda w: (-counts[w], w)):
+            if counts[word] < min_rows or size + len(word) > MAX_LEXICON_CHARS:
+                break
+            if len(word) <= MAX_WORD_CHARS:
+                kept.append(word)
+                size += len(word)
+        return cls(kept)
 
     def bind(self, vocabulary: dict[str, int]) -> Lexicon:
         """Classify the tokens (``vocabulary``: token → id) once before sampling."""
@@ -185,10 +192,11 @@ class Lexicon:
     @classmethod
     def from_state(cls, state: Any) -> Lexicon:
         """Rebuild from :meth:`get_state` (untrusted: a ``ValueError`` when it is not a list
-        of at most :data:`MAX_WORDS` words of word characters)."""
-        if not isinstance(state, list) or len(state) > MAX_WORDS:
-            raise ValueError(f"the text model's lexicon is not a list of at most "
-                             f"{MAX_WORDS:,} words")
+        of words of word characters, :data:`MAX_LEXICON_CHARS` at most in all)."""
+        if not isinstance(state, list) or len(state) > MAX_LEXICON_CHARS or sum(
+                len(w) if isinstance(w, str) else 1 for w in state) > MAX_LEXICON_CHARS:
+            raise ValueError(f"the text model's lexicon is not a list of words of at most "
+                             f"{MAX_LEXICON_CHARS:,} characters in all")
         for word in state:
             if not isinstance(word, str) or not 0 < len(word) <= MAX_WORD_CHARS \
                     or not _is_word(word):
