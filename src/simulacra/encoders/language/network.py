@@ -54,12 +54,9 @@ class TextLSTM(nn.Module):
 
     def row_bias(self, codes: torch.Tensor) -> torch.Tensor | None:
         """``(batch, vocabulary)``: the context values' logit biases summed (None without)."""
-        if self.prior is None:
+        if not self.prior:  # no bias, or no context column
             return None
-        out = self.prior[0](codes[:, 0]) if len(self.prior) else None
-        for j in range(1, len(self.prior)):
-            out = out + self.prior[j](codes[:, j])
-        return out
+        return sum(table(codes[:, j]) for j, table in enumerate(self.prior))
 
     def initial_state(self, row: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The LSTM's first ``(h, c)`` from the row vector."""
