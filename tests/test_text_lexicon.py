@@ -131,3 +131,22 @@ def test_a_column_in_a_script_without_spaces_gets_no_lexicon():
     again = LanguageModel.from_state(model.get_state())
     assert again.lexicon is None and len(again.generate(pd.DataFrame({"k": [0, 1]}),
                                                         np.random.default_rng(1))) == 2
+
+
+def test_known_words_is_a_setting_of_the_text_kind(notes):
+    import simulacra as sim
+    from simulacra.errors import MetadataError
+
+    md = sim.Metadata.detect(notes)
+    md.update_column("note", kind="text", generator="network", epochs=1, known_words=False)
+    model = sim.GaussianCopula(md, random_state=0).fit(notes)
+    network = model.codec_.encoders_["note"].network_
+    assert network.lexicon is None and network.settings.known_words is False
+    md.update_column("note", known_words=True)
+    network = sim.GaussianCopula(md, random_state=0).fit(notes).codec_.encoders_["note"].network_
+    assert network.lexicon is not None and "cow" in network.lexicon.words
+    from simulacra.metadata.table import METADATA_VERSION
+
+    with pytest.raises(MetadataError, match="known_words: should be a valid boolean"):
+        sim.Metadata.from_dict({"metadata_version": METADATA_VERSION, "columns": {
+            "t": {"kind": "text", "known_words": "maybe"}}})

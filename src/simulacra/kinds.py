@@ -268,9 +268,6 @@ class Text(ColumnKind):
                        f"{self.temperature!r}")
         if not (_is_number(self.top_p) and 0 < self.top_p <= 1):
             out.append(f"column {name!r}: top_p must be a number in (0, 1], got {self.top_p!r}")
-        if not isinstance(self.known_words, bool):
-            out.append(f"column {name!r}: known_words must be true or false, got "
-                       f"{self.known_words!r}")
         return out
 
 
