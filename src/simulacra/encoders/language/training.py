@@ -1,7 +1,9 @@
 """Teaching the language model a column: next-token cross-entropy, texts batched by length.
 
 Texts of similar length share a batch (sorted with a random jitter, then the batches shuffled),
-so little is padding; the output layer runs on the real tokens only. A tenth of the texts (at
+so little is padding; the output layer runs on the real tokens only, and a batch's loss is its
+summed cross-entropy over the tokens an average batch has, so every token weighs the same
+whichever batch it is in. A tenth of the texts (at
 most 2,000, when there are at least 50) is held out: their loss after each epoch drives early
 stopping (the floor's patience rule, best weights restored) and is reported. The time budget
 is checked after every batch. With ``decay``, the learning rate falls linearly to zero over the
@@ -71,8 +73,8 @@ def pad(sequences: Sequence[np.ndarray], rows: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
-def batch_loss(net: TextLSTM, tokens: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-    """Mean next-token cross-entropy over the real (non-padding) targets of a batch."""
+def batch_nll(net: TextLSTM, tokens: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    """The batch's next-token cross-entropy summed over its real (non-padding) targets."""
     row = net.row_vector(codes)
     x = net.drop(net.embed(tokens[:, :-1]) + row[:, None, :])
     out, _ = net.recur(x, net.initial_state(row))
@@ -82,7 +84,12 @@ def batch_loss(net: TextLSTM, tokens: torch.Tensor, codes: torch.Tensor) -> torc
     bias = net.row_bias(codes)
     if bias is not None:
         logits = logits + bias[real.nonzero(as_tuple=True)[0]]
-    return nn.functional.cross_entropy(logits, targets[real])
+    return nn.functional.cross_entropy(logits, targets[real], reduction="sum")
+
+
+def batch_loss(net: TextLSTM, tokens: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    """:func:`batch_nll` per real target of the batch."""
+    return batch_nll(net, tokens, codes) / (tokens[:, 1:] != PAD).sum().clamp(min=1)
 
 
 def held_out_loss(net: TextLSTM, sequences: Sequence[np.ndarray], codes: np.ndarray,
@@ -132,6 +139,7 @@ def train(net: TextLSTM, sequences: Sequence[np.ndarray], codes: np.ndarray,
     rows = rng.permutation(n)
     held = rows[:min(n // 10, 2000)] if n >= 50 else rows[:0]
     fit_rows = np.sort(rows[len(held):])
+    per_text = float(np.mean(lengths[fit_rows] - 1)) if fit_rows.size else 1.0  # targets
     watch = Watch(plan.patience, net) if held.size else None
     optimizer = adam(decay_groups(net, plan.weight_decay), lr=plan.learning_rate,
                      betas=(0.9, 0.99), weight_decay=0.0)
@@ -149,8 +157,12 @@ def train(net: TextLSTM, sequences: Sequence[np.ndarray], codes: np.ndarray,
                         group["lr"] = plan.learning_rate * min(
                             1.0, (1.0 - progress(loop, b, len(order))) / COOL_DOWN)
                 chosen = fit_rows[chunk]
-                loss = batch_loss(net, pad(sequences, chosen).to(device),
-                                  torch.from_numpy(codes[chosen]).to(device))
+                # per token of an average batch, whatever this one's lengths: batches are of
+                # similar texts, and dividing by a batch's own tokens made a short text's
+                # tokens weigh more than a long one's (the model then wrote short texts)
+                loss = batch_nll(net, pad(sequences, chosen).to(device),
+                                 torch.from_numpy(codes[chosen]).to(device)) / \
+                    (len(chosen) * per_text)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 nn.utils.clip_grad_norm_(net.parameters(), 1.0)
