@@ -96,8 +96,10 @@ class Lexicon:
         self._names = list(self._prefixes)
         known = set(self.words)
         self._whole = np.array([name in known or name == "" for name in self._names])
-        self._kinds: np.ndarray | None = None
+        self._kinds: np.ndarray | None = None  # the rest is set by bind()
         self._letters: list[str] = []
+        self._starts_known = np.zeros(0, dtype=bool)
+        self._pieces = np.zeros(0, dtype=np.int64)
         self._masks: dict[int, np.ndarray] = {}
         self._moves: dict[tuple[int, int], int] = {}
 

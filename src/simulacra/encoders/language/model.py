@@ -175,8 +175,7 @@ class LanguageModel:
         logger.info("text model under DP: %d steps in %.1f s, noise multiplier %.3g",
                     result.steps, result.seconds, result.noise_multiplier)
         return cls(replace(settings, row_prior=False, known_words=False), tokens, context,
-                   net.eval(),
-                   CopyGuard.empty(), report)
+                   net.eval(), CopyGuard.empty(), report)
 
     def generate(self, rows: pd.DataFrame, rng: np.random.Generator) -> list[str | None]:
         """One text (or null) for each of ``rows``."""

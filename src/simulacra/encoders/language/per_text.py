@@ -46,8 +46,8 @@ NormWay = Literal["auto", "gram", "product"]
 
 
 def fits(net: TextLSTM) -> bool:
-    """Whether :func:`clipped_text_sum_fast` covers ``net``: one layer, every parameter
-    trained, no dropout in training mode."""
+    """Whether :func:`clipped_text_sum_fast` covers ``net``: one layer, no per-value logit
+    biases (``row_prior``), every parameter trained, no dropout in training mode."""
     return net.layers == 1 and net.prior is None and \
         all(p.requires_grad for p in net.parameters()) and \
         not (net.training and net.drop.p > 0)
