@@ -120,9 +120,19 @@ def test_auto_chooses_by_size_and_installed_extras():
 def test_bad_settings_are_named():
     with pytest.raises(MetadataError) as err:
         sim.Metadata.from_dict({"metadata_version": METADATA_VERSION, "columns": {"t": {
-            "kind": "text", "generator": "gpt", "top_p": 2, "epochs": 0}}})
+            "kind": "text", "generator": "gpt", "top_p": 2, "epochs": 0, "vocabulary": 50}}})
     message = str(err.value)
     assert "generator" in message and "top_p" in message and "epochs" in message
+    assert "vocabulary must be an integer from 300" in message
+
+
+def test_the_vocabulary_setting_sizes_the_tokenizer(notes):
+    sizes = {}
+    for vocabulary in (300, 400):
+        md = metadata(notes, epochs=1, vocabulary=vocabulary)
+        model = sim.GaussianCopula(md, random_state=0).fit(notes)
+        sizes[vocabulary] = model.codec_.encoders_["note"].network_.tokens.size
+    assert sizes[300] == 300 and 300 < sizes[400] <= 400
 
 
 def test_network_without_torch_says_how_to_install(monkeypatch):

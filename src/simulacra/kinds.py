@@ -216,6 +216,9 @@ class PII(ColumnKind):
 #: How a text column is written: a language model learned on it, its frequent words, or the
 #: language model whenever torch and tokenizers are installed and the column has enough texts.
 TEXT_GENERATORS: tuple[str, ...] = ("auto", "network", "words")
+#: Bounds of a text column's tokenizer: the 256 bytes and the specials at least, at most what
+#: a model file's tokenizer may hold (``MAX_TOKENIZER_CHARS`` of its language model's tokens).
+MIN_TEXT_VOCABULARY, MAX_TEXT_VOCABULARY = 300, 32_768
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,8 @@ class Text(ColumnKind):
     ``epochs`` rather than a time for results that do not depend on the machine's speed);
     ``temperature`` and ``top_p`` shape its sampling (lower: safer, more repetitive text);
     ``known_words`` (default) lets it write only words at least 5 rows use (False: any
-    spelling, for columns of codes or names meant to be new).
+    spelling, for columns of codes or names meant to be new). ``vocabulary`` caps the
+    tokenizer's size (``None``: chosen from the column's number of texts).
     Under a privacy budget the network is trained with DP-SGD on the bytes of the texts and
     takes ``privacy_share`` of what the fit has left after its metadata (the table's model gets
     the rest); ``privacy_share=0`` writes the column from public words instead.
@@ -246,9 +250,16 @@ class Text(ColumnKind):
     top_p: float = 1.0
     privacy_share: float = 0.3
     known_words: bool = True
+    vocabulary: int | None = None
 
     def problems(self, name: str) -> list[str]:
         out = []
+        if self.vocabulary is not None and not (
+                isinstance(self.vocabulary, int) and not isinstance(self.vocabulary, bool)
+                and MIN_TEXT_VOCABULARY <= self.vocabulary <= MAX_TEXT_VOCABULARY):
+            out.append(f"column {name!r}: vocabulary must be an integer from "
+                       f"{MIN_TEXT_VOCABULARY} to {MAX_TEXT_VOCABULARY} tokens (or null: "
+                       f"chosen from the column), got {self.vocabulary!r}")
         if not (_is_number(self.privacy_share) and 0 <= self.privacy_share < 1):
             out.append(f"column {name!r}: privacy_share must be a number in [0, 1), got "
                        f"{self.privacy_share!r}")

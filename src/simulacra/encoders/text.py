@@ -171,7 +171,9 @@ class TextEncoder(GeneratedEncoder):
         return replace(LanguageSettings(), max_training_time=self.spec.max_training_time,
                        epochs=int(epochs), temperature=float(self.spec.temperature),
                        top_p=float(self.spec.top_p), min_rows=int(self.min_word_count),
-                       known_words=bool(self.spec.known_words))
+                       known_words=bool(self.spec.known_words),
+                       vocabulary=None if self.spec.vocabulary is None
+                       else int(self.spec.vocabulary))
 
     @property
     def vocabulary_(self) -> list[str]:
