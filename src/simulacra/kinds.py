@@ -216,8 +216,8 @@ class PII(ColumnKind):
 #: How a text column is written: a language model learned on it, its frequent words, or the
 #: language model whenever torch and tokenizers are installed and the column has enough texts.
 TEXT_GENERATORS: tuple[str, ...] = ("auto", "network", "words")
-#: Bounds of a text column's tokenizer: the 256 bytes and the specials at least, at most what
-#: a model file's tokenizer may hold (``MAX_TOKENIZER_CHARS`` of its language model's tokens).
+#: Bounds of a text column's tokenizer: the 256 bytes and the specials at least, at most about
+#: what a model file's tokenizer may hold (its ``MAX_TOKENIZER_CHARS``: some 32k tokens).
 MIN_TEXT_VOCABULARY, MAX_TEXT_VOCABULARY = 300, 32_768
 
 
@@ -255,7 +255,7 @@ class Text(ColumnKind):
     def problems(self, name: str) -> list[str]:
         out = []
         if self.vocabulary is not None and not (
-                isinstance(self.vocabulary, int) and not isinstance(self.vocabulary, bool)
+                _is_integer(self.vocabulary)
                 and MIN_TEXT_VOCABULARY <= self.vocabulary <= MAX_TEXT_VOCABULARY):
             out.append(f"column {name!r}: vocabulary must be an integer from "
                        f"{MIN_TEXT_VOCABULARY} to {MAX_TEXT_VOCABULARY} tokens (or null: "
@@ -263,9 +263,7 @@ class Text(ColumnKind):
         if not (_is_number(self.privacy_share) and 0 <= self.privacy_share < 1):
             out.append(f"column {name!r}: privacy_share must be a number in [0, 1), got "
                        f"{self.privacy_share!r}")
-        if self.epochs is not None and not (
-                isinstance(self.epochs, int) and not isinstance(self.epochs, bool)
-                and self.epochs >= 1):
+        if self.epochs is not None and not (_is_integer(self.epochs) and self.epochs >= 1):
             out.append(f"column {name!r}: epochs must be an integer >= 1, got {self.epochs!r}")
         if self.generator not in TEXT_GENERATORS:
             out.append(f"column {name!r}: unknown text generator {self.generator!r}; use one "
@@ -280,6 +278,11 @@ class Text(ColumnKind):
         if not (_is_number(self.top_p) and 0 < self.top_p <= 1):
             out.append(f"column {name!r}: top_p must be a number in (0, 1], got {self.top_p!r}")
         return out
+
+
+def _is_integer(value: Any) -> bool:
+    """A Python ``int`` that is not a bool (``True`` is an ``int`` to Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:
@@ -398,8 +401,8 @@ def _validated(cls: type[ColumnKind], given: dict[str, Any], name: str) -> Colum
             f"column {name!r}: {cls.kind} field {'.'.join(map(str, e['loc'])) or '?'}: "
             f"{_plain(e['msg'])}, got {e.get('input')!r}" for e in err.errors()]) from None
     fixed = {key: value for key, value in given.items()
-             if isinstance(value, int) and not isinstance(value, bool)
-             and isinstance(getattr(built, key, None), float) and getattr(built, key) == value}
+             if _is_integer(value) and isinstance(getattr(built, key, None), float)
+             and getattr(built, key) == value}
     return dataclasses.replace(built, **fixed) if fixed else built
 
 
