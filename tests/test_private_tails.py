@@ -137,3 +137,33 @@ def test_private_domain_of_an_age_like_column_reaches_its_old_ages():
     lows, highs = np.array(ends).T
     assert np.all(np.abs(lows - 17) <= 2)
     assert 78 <= np.median(highs) <= 105, highs
+
+
+def test_a_column_of_frequent_values_only_decodes_within_them():
+    """Five years, each an atom, and nothing else: no cell of the fine histogram stands above
+    the noise, so the interval code spans the atoms instead of their power-of-two bucket
+    (before, a private fit decoded it anywhere from 1024 to 2048, 1 % of Beijing's rows)."""
+    years = pd.Series(np.repeat(np.arange(2010.0, 2015.0), 6_000))
+    for seed in range(4):
+        domain = NumericDomain.fit(years, bins=32, integer=True, declared=(None, None),
+                                   budget=Budget(_Ledger(), 2e-4, 1e-6, "year"),
+                                   rng=np.random.default_rng(seed))
+        assert domain.atoms_ == [2010.0, 2011.0, 2012.0, 2013.0, 2014.0]
+        assert (domain.minimum_, domain.maximum_) == (2010.0, 2014.0)
+        assert domain.size == 6  # the atoms and one interval code
+        decoded = domain.inverse_transform(np.arange(domain.size), np.random.default_rng(0))
+        assert np.all((decoded >= 2010) & (decoded <= 2014)), decoded
+
+
+def test_values_beyond_the_frequent_ones_keep_their_range():
+    """Atoms at 0..2 and 1,200 rows spread over 3..8 (about 200 a value, near the noise):
+    the buckets that counted them keep the range past the atoms."""
+    rng = np.random.default_rng(1)
+    values = pd.Series(np.r_[np.repeat([0.0, 1.0, 2.0], 8_000), rng.integers(3, 9, 1_200)])
+    highs = []
+    for seed in range(6):
+        domain = NumericDomain.fit(values, bins=32, integer=True, declared=(None, None),
+                                   budget=Budget(_Ledger(), 2e-4, 1e-6, "x"),
+                                   rng=np.random.default_rng(seed))
+        highs.append(domain.maximum_)
+    assert min(highs) >= 6, highs

@@ -43,6 +43,9 @@ MIN_EXP, MAX_EXP = -10, 60
 #: Under DP, a cell of the fine histogram stands above the noise when its noisy mass passes a
 #: threshold that an empty cell crosses with this probability across the whole histogram.
 TAIL_FALSE_ALARM = 0.1
+#: Under DP, a fine histogram counts as empty (every value an atom) unless a cell or the sum of
+#: its cells passes what noise alone reaches with this probability.
+NO_VALUES_FALSE_ALARM = 1e-3
 
 
 class BoundsFallbackWarning(UserWarning):
@@ -149,7 +152,7 @@ class NumericDomain:
             rng: np.random.Generator) -> NumericDomain:
         values = x.dropna().to_numpy(dtype=float)
         rho_each = budget.rho / 3 if budget is not None else 0.0
-        lo, hi, rows_past = _bounds(values, declared, budget, rho_each, rng)
+        lo, hi, rows_past, buckets = _bounds(values, declared, budget, rho_each, rng)
         values = np.clip(values, lo, hi)
         # 1. frequent exact values
         if budget is None:
@@ -177,10 +180,17 @@ class NumericDomain:
             if v not in keep:
                 mass[_cell_of(np.array([v]), fine_edges)[0]] += max(c, 0.0)
         if budget is not None:
-            fine_edges, mass = _private_ends(fine_edges, mass, (1 / (2 * rho)) ** 0.5,
-                                             (lo, hi), rows_past, declared, integer)
+            sigma = (1 / (2 * rho)) ** 0.5
+            if keep and _only_noise(mass, sigma) and (
+                    buckets is None or not buckets.holds_more_than(keep, atoms)):
+                # every value is a kept atom
+                fine_edges, mass = _between_atoms(keep, integer, declared, (lo, hi))
+            else:
+                fine_edges, mass = _private_ends(fine_edges, mass, sigma, (lo, hi), rows_past,
+                                                 declared, integer)
         mass = np.maximum(mass, 0.0)
-        cuts = _quantile_cuts(mass, bins - len(keep))
+        cuts = _quantile_cuts(mass, bins - len(keep)) if mass.any() else \
+            np.array([0, len(mass)])
         return cls(sorted(keep), cuts, fine_edges, mass, integer, nullable)
 
     # -- codes ------------------------------------------------------------------------------
@@ -280,23 +290,26 @@ def _noisy_nulls(column: pd.Series, rho: float, rng: np.random.Generator) -> boo
 
 def _bounds(values: np.ndarray, declared: tuple[float | None, float | None],
             budget: Budget | None, rho: float, rng: np.random.Generator,
-            ) -> tuple[float, float, tuple[float, float]]:
-    """Lower and upper bound, and the (noisy) rows counted just past each (0 when exact)."""
+            ) -> tuple[float, float, tuple[float, float], _Buckets | None]:
+    """Lower and upper bound, the (noisy) rows counted just past each (0 when exact), and
+    the private bounds histogram (None when no budget paid for one)."""
     lo, hi = declared
     if lo is not None and hi is not None:
-        return float(lo), float(hi), (0.0, 0.0)
-    rows_past = (0.0, 0.0)
+        return float(lo), float(hi), (0.0, 0.0), None
+    rows_past, buckets = (0.0, 0.0), None
     if budget is None:
         observed = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
     else:
-        found = _private_bounds(values, budget.spend("bounds (log-bucket histogram)", rho), rng)
-        if found is None:
+        buckets = _private_bounds(values, budget.spend("bounds (log-bucket histogram)", rho),
+                                  rng)
+        if buckets.passed.size == 0:
             _warn_fallback(budget.column, declared)
-        observed, rows_past = ((0.0, 1.0), (0.0, 0.0)) if found is None else \
-            (found[:2], found[2])
+            observed = (0.0, 1.0)
+        else:
+            observed, rows_past = buckets.bounds(), buckets.rows_past()
     lo = observed[0] if lo is None else float(lo)
     hi = observed[1] if hi is None else float(hi)
-    return (lo, hi, rows_past) if lo <= hi else (hi, lo, rows_past[::-1])
+    return (lo, hi, rows_past, buckets) if lo <= hi else (hi, lo, rows_past[::-1], buckets)
 
 
 def _warn_fallback(column: str, declared: tuple[float | None, float | None]) -> None:
@@ -310,35 +323,66 @@ def _warn_fallback(column: str, declared: tuple[float | None, float | None]) -> 
         f"without looking at the rows) or give a larger ε", BoundsFallbackWarning, stacklevel=2)
 
 
-def _private_bounds(values: np.ndarray, rho: float, rng: np.random.Generator,
-                    ) -> tuple[float, float, tuple[float, float]] | None:
-    """Bounds from a noisy histogram over fixed power-of-two buckets (no data-chosen edges).
+class _Buckets:
+    """The private bounds histogram: noisy counts over fixed power-of-two buckets.
 
     Bucket ``j > 0`` holds ``(2^(j−1), 2^j]`` (bucket MIN_EXP everything in ``(0, 2^MIN_EXP]``),
-    its mirror holds the negatives and one bucket holds exact zeros. The bounds are the outer
-    edges of the outermost buckets whose noisy count passes a threshold that noise alone
-    crosses in any bucket with probability 0.1 %; None when no bucket passes. Also returned:
-    the noisy counts of the buckets just past each bound (clipped at 0).
+    its mirror holds the negatives and one bucket holds exact zeros; no edge depends on the
+    data. A bucket *passes* when its noisy count exceeds what noise alone reaches in any
+    bucket with probability 0.1 %.
     """
+
     exps = np.arange(MIN_EXP, MAX_EXP + 1)
-    k = len(exps)
-    j = np.clip(np.ceil(np.log2(np.abs(values), where=values != 0,
-                                out=np.zeros(len(values)))), MIN_EXP, MAX_EXP).astype(int) - MIN_EXP
-    idx = np.where(values > 0, k + 1 + j, np.where(values < 0, k - 1 - j, k))
-    noisy = gaussian_counts(np.bincount(idx, minlength=2 * k + 1), rho, rng)
-    # a bucket passes when noise alone would push an empty one past it w.p. 1e-3 / buckets
-    cut = (1 / (2 * rho)) ** 0.5 * float(-ndtri(1e-3 / len(noisy)))
-    passed = np.flatnonzero(noisy > cut)
-    if passed.size == 0:
-        return None
-    outer = np.concatenate([-(2.0 ** exps[::-1]), [0.0], 2.0 ** exps])  # far edge of bucket i
+    #: far and near edge of each bucket
+    outer = np.concatenate([-(2.0 ** exps[::-1]), [0.0], 2.0 ** exps])
     inner = np.concatenate([-np.r_[0.0, 2.0 ** exps[:-1]][::-1], [0.0],
-                            np.r_[0.0, 2.0 ** exps[:-1]]])  # near edge
-    lo = min(outer[passed[0]], inner[passed[0]])
-    hi = max(outer[passed[-1]], inner[passed[-1]])
-    below = float(max(noisy[passed[0] - 1], 0.0)) if passed[0] > 0 else 0.0
-    above = float(max(noisy[passed[-1] + 1], 0.0)) if passed[-1] + 1 < len(noisy) else 0.0
-    return float(lo), float(hi) if hi > lo else float(lo) + 1.0, (below, above)
+                            np.r_[0.0, 2.0 ** exps[:-1]]])
+
+    def __init__(self, noisy: np.ndarray, sigma: float) -> None:
+        self.noisy, self.sigma = noisy, sigma
+        self.cut = sigma * float(-ndtri(1e-3 / len(noisy)))
+        self.passed = np.flatnonzero(noisy > self.cut)
+
+    @classmethod
+    def index(cls, values: np.ndarray) -> np.ndarray:
+        """The bucket of each value."""
+        k = len(cls.exps)
+        j = np.clip(np.ceil(np.log2(np.abs(values), where=values != 0,
+                                    out=np.zeros(len(values)))),
+                    MIN_EXP, MAX_EXP).astype(int) - MIN_EXP
+        return np.where(values > 0, k + 1 + j, np.where(values < 0, k - 1 - j, k))
+
+    def bounds(self) -> tuple[float, float]:
+        """The outer edges of the outermost passing buckets."""
+        first, last = self.passed[0], self.passed[-1]
+        lo = float(min(self.outer[first], self.inner[first]))
+        hi = float(max(self.outer[last], self.inner[last]))
+        return lo, hi if hi > lo else lo + 1.0
+
+    def rows_past(self) -> tuple[float, float]:
+        """The noisy counts (clipped at 0) of the buckets just past each bound."""
+        first, last = self.passed[0], self.passed[-1]
+        below = float(max(self.noisy[first - 1], 0.0)) if first > 0 else 0.0
+        above = float(max(self.noisy[last + 1], 0.0)) if last + 1 < len(self.noisy) else 0.0
+        return below, above
+
+    def holds_more_than(self, kept: list[float], counts: dict[float, float]) -> bool:
+        """Whether a passing bucket counts more rows than the ``kept`` atoms in it explain
+        (their noisy ``counts`` carry the same noise as a bucket's): evidence of values that
+        are not atoms."""
+        where = self.index(np.asarray(kept, dtype=float))
+        for bucket in self.passed:
+            inside = [counts[v] for v, b in zip(kept, where, strict=True) if b == bucket]
+            sd = self.sigma * (1 + len(inside)) ** 0.5
+            if self.noisy[bucket] - sum(inside) > sd * self.cut / self.sigma:
+                return True
+        return False
+
+
+def _private_bounds(values: np.ndarray, rho: float, rng: np.random.Generator) -> _Buckets:
+    """The noisy power-of-two bucket histogram of a column's values (see :class:`_Buckets`)."""
+    counts = np.bincount(_Buckets.index(values), minlength=2 * len(_Buckets.exps) + 1)
+    return _Buckets(gaussian_counts(counts, rho, rng), (1 / (2 * rho)) ** 0.5)
 
 
 def _fine_edges(lo: float, hi: float, integer: bool, cells: int) -> np.ndarray:
@@ -377,6 +421,30 @@ def _private_ends(fine_edges: np.ndarray, mass: np.ndarray, sigma: float,
                                           limit=2 * lo if lo < 0 else lo / 2,
                                           rows_past=rows_past[0], integer=integer)
     return fine_edges, mass
+
+
+def _only_noise(mass: np.ndarray, sigma: float) -> bool:
+    """Whether a noisy fine histogram shows no values at all: no cell and not the whole sum
+    stands above the noise (each at the false-alarm rate of the private bounds)."""
+    z = float(-ndtri(NO_VALUES_FALSE_ALARM))
+    return bool(mass.max(initial=0.0) < sigma * float(-ndtri(NO_VALUES_FALSE_ALARM / len(mass)))
+                and mass.sum() < z * sigma * len(mass) ** 0.5)
+
+
+def _between_atoms(atoms: list[float], integer: bool,
+                   declared: tuple[float | None, float | None],
+                   bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """One empty cell spanning the kept atoms (a declared bound widens it): when nothing but
+    the atoms stands above the noise, the interval code must not decode to values outside
+    them — a year column whose five years are atoms would otherwise decode that code anywhere
+    in its power-of-two bucket, 1024 to 2048."""
+    low = bounds[0] if declared[0] is not None else min(atoms)
+    high = bounds[1] if declared[1] is not None else max(atoms)
+    if integer:
+        low, high = math.floor(low) - 0.5, math.ceil(high) + 0.5
+    elif high <= low:
+        high = low + max(abs(low) * 1e-9, 1e-12)
+    return np.array([low, high], dtype=float), np.zeros(1)
 
 
 def _quantile_cuts(mass: np.ndarray, bins: int) -> np.ndarray:
