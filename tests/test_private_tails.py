@@ -127,16 +127,16 @@ def test_private_domain_of_an_age_like_column_reaches_its_old_ages():
     rng = np.random.default_rng(5)
     ages = np.clip(np.round(17 + rng.gamma(3.0, 7.0, 30_000)), 17, 90)
     ends = []
-    for seed in range(6):
+    for seed in range(12):
         ledger = _Ledger()
         domain = NumericDomain.fit(pd.Series(ages), bins=32, integer=True,
                                    declared=(None, None), budget=Budget(ledger, 2e-4, 1e-6, "age"),
                                    rng=np.random.default_rng(seed))
         ends.append((domain.minimum_, domain.maximum_))
-        assert [entry[0] for entry in ledger.spent] == ["metadata"] * 3
-    lows, highs = np.array(ends).T
-    assert np.all(np.abs(lows - 17) <= 2)
-    assert 78 <= np.median(highs) <= 105, highs
+        assert [entry[0] for entry in ledger.spent] == ["metadata"] * 4
+    lows, highs = np.array(ends).T  # over 200 noise draws: 80 % of lows within 2, median 77
+    assert np.median(lows) in (15, 16, 17, 18) and np.mean(np.abs(lows - 17) <= 2) >= 0.75, lows
+    assert 74 <= np.median(highs) <= 105, highs
 
 
 def test_a_column_of_frequent_values_only_decodes_within_them():
@@ -167,3 +167,24 @@ def test_values_beyond_the_frequent_ones_keep_their_range():
                                    rng=np.random.default_rng(seed))
         highs.append(domain.maximum_)
     assert min(highs) >= 6, highs
+
+
+def test_values_far_from_zero_are_counted_again_where_they_are():
+    """Air pressure around 1015 hPa lies in the power-of-two buckets 512–1024 and 1024–2048:
+    64 cells over them are 24 hPa wide and three held every reading. The fine histogram's
+    second release counts 64 cells over where the first found the values, within the same
+    budget."""
+    rng = np.random.default_rng(3)
+    pressure = pd.Series(np.round(rng.normal(1015.0, 10.0, 30_000), 1))
+    for seed in range(3):
+        ledger = _Ledger()
+        domain = NumericDomain.fit(pressure, bins=32, integer=False, declared=(None, None),
+                                   budget=Budget(ledger, 2e-4, 1e-6, "pressure"),
+                                   rng=np.random.default_rng(seed))
+        assert np.diff(domain.fine_edges_).max() < 4.0, np.diff(domain.fine_edges_).max()
+        assert 960.0 < domain.minimum_ < 1000.0 and 1030.0 < domain.maximum_ < 1070.0
+        assert len(domain.edges_) - 1 >= 20  # interval bins, not the two or three of before
+        assert math.isclose(sum(entry[2] for entry in ledger.spent), 2e-4)
+        decoded = domain.inverse_transform(domain.transform(pressure.to_numpy()),
+                                           np.random.default_rng(0))
+        assert abs(np.std(decoded) - 10.0) < 1.0

@@ -46,6 +46,9 @@ TAIL_FALSE_ALARM = 0.1
 #: Under DP, a fine histogram counts as empty (every value an atom) unless a cell or the sum of
 #: its cells passes what noise alone reaches with this probability.
 NO_VALUES_FALSE_ALARM = 1e-3
+#: Under DP, the fine histogram is counted again over where its values are when that span is
+#: at most this fraction of it (see ``_private_cells``).
+ZOOM_FACTOR = 4
 
 
 class BoundsFallbackWarning(UserWarning):
@@ -165,13 +168,15 @@ class NumericDomain:
         fine_edges = _fine_edges(lo, hi, integer,
                                  FINE_CELLS if budget is None else FINE_CELLS_PRIVATE)
         is_atom = np.isin(values, list(atoms)) if atoms else np.zeros(len(values), bool)
-        cells = _cell_of(values[~is_atom], fine_edges)
-        mass = np.bincount(cells, minlength=len(fine_edges) - 1).astype(float)
+        rest = values[~is_atom]
+        mass = np.bincount(_cell_of(rest, fine_edges), minlength=len(fine_edges) - 1)
+        mass = mass.astype(float)
         nullable = bool(x.isna().any())
-        if budget is not None:  # cells and nulls: one histogram, each row in one bin
-            rho = budget.spend("fine histogram and nulls", rho_each)
-            mass = gaussian_counts(mass, rho, rng)
-            nullable = _noisy_nulls(x, rho, rng)
+        if budget is not None:
+            fine_edges, mass, sigma, nullable, rows_past = _private_cells(
+                rest, int(x.isna().sum()), fine_edges, atoms, integer=integer,
+                zoom=declared == (None, None), rows_past=rows_past, budget=budget,
+                rho=rho_each, rng=rng)
         total = np.maximum(mass, 0.0).sum() + sum(max(c, 0.0) for c in atoms.values())
         # 3. keep atoms worth a bin of their own; the others go back into the fine histogram
         keep = sorted((v for v, c in atoms.items() if c >= total / bins),
@@ -180,7 +185,6 @@ class NumericDomain:
             if v not in keep:
                 mass[_cell_of(np.array([v]), fine_edges)[0]] += max(c, 0.0)
         if budget is not None:
-            sigma = (1 / (2 * rho)) ** 0.5
             if keep and _only_noise(mass, sigma) and (
                     buckets is None or not buckets.holds_more_than(keep, atoms)):
                 # every value is a kept atom
@@ -285,6 +289,68 @@ def _noisy_nulls(column: pd.Series, rho: float, rng: np.random.Generator) -> boo
     """
     sigma = (1 / (2 * rho)) ** 0.5
     return bool(gaussian_counts(np.array([column.isna().sum()]), rho, rng)[0] > 3 * sigma)
+
+
+def _private_cells(rest: np.ndarray, nulls: int, edges: np.ndarray,
+                   atoms: dict[float, float], *, integer: bool,
+                   zoom: bool, rows_past: tuple[float, float], budget: Budget, rho: float,
+                   rng: np.random.Generator,
+                   ) -> tuple[np.ndarray, np.ndarray, float, bool, tuple[float, float]]:
+    """The fine histogram of the values that are not ``atoms``, released twice at ``rho / 2``.
+
+    The bounds are power-of-two buckets, so a column of values far from zero (longitudes
+    −124…−114 in the bucket −128…−64, air pressure 991…1046 hPa in 1024…2048) fills a few of
+    the 64 cells. When the first release's cells above the noise (the atoms' noisy counts
+    added) span at most a
+    ``ZOOM_FACTOR``-th of them (and no bound is declared), the second release counts 64 cells
+    over that span (one cell of margin each side; rows outside are counted in its end cells,
+    and the first release's count of them bounds how far a fitted tail may reach). Otherwise
+    the second release counts the same cells again and the two are averaged, which is the
+    single release at ``rho`` exactly. Nulls are one more bin of each release (each row falls
+    in one bin), so they cost nothing more; their averaged count keeps a null code only past
+    3σ. Returns the edges, noisy counts and their σ, whether nulls get a code, and the rows
+    counted past each end.
+    """
+    half = budget.spend("fine histogram and nulls", rho / 2)
+    counts = np.bincount(_cell_of(rest, edges), minlength=len(edges) - 1).astype(float)
+    first = gaussian_counts(counts, half, rng)
+    noisy_nulls = gaussian_counts(np.array([float(nulls)]), half, rng)[0]
+    span = None
+    if zoom:  # where the values are: the atoms (their noisy counts) and the other values
+        with_atoms = first.copy()
+        np.add.at(with_atoms, _cell_of(np.array(list(atoms), dtype=float), edges),
+                  np.maximum(np.array(list(atoms.values()), dtype=float), 0.0))
+        span = _solid_span(edges, with_atoms, (1 / (2 * half)) ** 0.5, integer)
+    if span is None:
+        half = budget.spend("fine histogram and nulls, again", rho / 2)
+        mass, sigma = (first + gaussian_counts(counts, half, rng)) / 2, (1 / (2 * rho)) ** 0.5
+    else:
+        half = budget.spend("fine histogram and nulls where the values are", rho / 2)
+        a, b = span
+        zoomed = _fine_edges(edges[a], edges[b], integer, len(first))
+        mass = gaussian_counts(np.bincount(_cell_of(rest, zoomed), minlength=len(zoomed) - 1)
+                               .astype(float), half, rng)
+        rows_past = (float(first[:a].sum()), float(first[b:].sum()))
+        edges, sigma = zoomed, (1 / (2 * half)) ** 0.5
+    noisy_nulls = (noisy_nulls + gaussian_counts(np.array([float(nulls)]), half, rng)[0]) / 2
+    return edges, mass, sigma, bool(noisy_nulls > 3 * (1 / (2 * rho)) ** 0.5), rows_past
+
+
+def _solid_span(edges: np.ndarray, mass: np.ndarray, sigma: float,
+                integer: bool) -> tuple[int, int] | None:
+    """Cells ``a..b-1`` to count again, finer: the cells standing above the noise and one
+    on each side, when they are at most a ``ZOOM_FACTOR``-th of the histogram and its cells
+    are not already whole numbers; else None."""
+    if integer and np.all(np.diff(edges) <= 1):
+        return None
+    floor = sigma * float(-ndtri(NO_VALUES_FALSE_ALARM / len(mass)))  # no stray noise cell
+    solid = np.flatnonzero(mass >= floor)
+    if solid.size == 0:
+        return None
+    a, b = int(solid[0]) - 1, int(solid[-1]) + 2
+    if a < 0 or b > len(mass):  # the values reach an end: a tail to fit, not an offset
+        return None
+    return (a, b) if (b - a) * ZOOM_FACTOR <= len(mass) else None
 
 
 
