@@ -10,7 +10,9 @@ nulls into a column that has none. Under a privacy budget:
 * numeric bounds come from metadata when declared, else from a noisy histogram over
   power-of-two buckets (never copied from the data); frequent exact values (e.g. 0 in a
   "capital gain" column) get codes of their own; interval bins are cut at quantiles of a
-  noisy fine histogram, which also spreads decoded values within each bin.
+  noisy fine histogram, which also spreads decoded values within each bin (released twice at
+  half its share: the second time over where the first found the values, when they fill a
+  small part of the bounds — see ``_private_cells``).
 
 Without a budget the same steps run with exact counts.
 
@@ -301,10 +303,10 @@ def _private_cells(rest: np.ndarray, nulls: int, edges: np.ndarray,
     The bounds are power-of-two buckets, so a column of values far from zero (longitudes
     −124…−114 in the bucket −128…−64, air pressure 991…1046 hPa in 1024…2048) fills a few of
     the 64 cells. When the first release's cells above the noise (the atoms' noisy counts
-    added) span at most a
-    ``ZOOM_FACTOR``-th of them (and no bound is declared), the second release counts 64 cells
-    over that span (one cell of margin each side; rows outside are counted in its end cells,
-    and the first release's count of them bounds how far a fitted tail may reach). Otherwise
+    added) span at most a ``ZOOM_FACTOR``-th of them (and no bound is declared), the second
+    release counts 64 cells over that span (one cell of margin each side; rows outside are
+    counted in its end cells, and the first release's count of them bounds how far a fitted
+    tail may reach). Otherwise
     the second release counts the same cells again and the two are averaged, which is the
     single release at ``rho`` exactly. Nulls are one more bin of each release (each row falls
     in one bin), so they cost nothing more; their averaged count keeps a null code only past
@@ -351,7 +353,6 @@ def _solid_span(edges: np.ndarray, mass: np.ndarray, sigma: float,
     if a < 0 or b > len(mass):  # the values reach an end: a tail to fit, not an offset
         return None
     return (a, b) if (b - a) * ZOOM_FACTOR <= len(mass) else None
-
 
 
 def _bounds(values: np.ndarray, declared: tuple[float | None, float | None],
