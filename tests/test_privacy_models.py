@@ -237,7 +237,7 @@ def test_cli_fit_with_epsilon_prints_the_spend(tmp_path, people):
 
 def test_private_bounds_that_fall_back_to_0_1_warn_and_suggest_a_public_schema():
     """Too few rows for ε: no bucket of the bounds histogram stands above the noise."""
-    from simulacra.encoders.domains import BoundsFallbackWarning
+    from simulacra.encoders.private_bounds import BoundsFallbackWarning
 
     few = pd.DataFrame({"age": np.arange(30, 70), "city": ["Lyon", "Oslo"] * 20})
     with pytest.warns(BoundsFallbackWarning, match=r"column 'age'.*fell back to \[0, 1\].*"

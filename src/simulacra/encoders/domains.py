@@ -26,13 +26,13 @@ Without a budget the same steps run with exact counts.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from simulacra.encoders.private_bounds import PowerBuckets, private_bounds, warn_fallback
 from simulacra.encoders.private_tails import fit_lower_tail, fit_tail
 from simulacra.privacy.mechanisms import frequent_values, gaussian_counts
 
@@ -40,8 +40,6 @@ from simulacra.privacy.mechanisms import frequent_values, gaussian_counts
 FINE_CELLS = 1024
 #: Under DP: fewer, fuller cells, so that counts stand above the noise.
 FINE_CELLS_PRIVATE = 64
-#: Power-of-two buckets for private bounds: ±2^j for j in [MIN_EXP, MAX_EXP).
-MIN_EXP, MAX_EXP = -10, 60
 #: Under DP, a cell of the fine histogram stands above the noise when its noisy mass passes a
 #: threshold that an empty cell crosses with this probability across the whole histogram.
 TAIL_FALSE_ALARM = 0.1
@@ -51,11 +49,6 @@ NO_VALUES_FALSE_ALARM = 1e-3
 #: Under DP, the fine histogram is counted again over where its values are when that span is
 #: at most this fraction of it (see ``_private_cells``).
 ZOOM_FACTOR = 4
-
-
-class BoundsFallbackWarning(UserWarning):
-    """Under a privacy budget, no bucket of a column's private bounds histogram stood above
-    the noise, so its undeclared bounds fell back to [0, 1]."""
 
 
 class Budget:
@@ -357,7 +350,7 @@ def _solid_span(edges: np.ndarray, mass: np.ndarray, sigma: float,
 
 def _bounds(values: np.ndarray, declared: tuple[float | None, float | None],
             budget: Budget | None, rho: float, rng: np.random.Generator,
-            ) -> tuple[float, float, tuple[float, float], _Buckets | None]:
+            ) -> tuple[float, float, tuple[float, float], PowerBuckets | None]:
     """Lower and upper bound, the (noisy) rows counted just past each (0 when exact), and
     the private bounds histogram (None when no budget paid for one)."""
     lo, hi = declared
@@ -367,89 +360,16 @@ def _bounds(values: np.ndarray, declared: tuple[float | None, float | None],
     if budget is None:
         observed = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
     else:
-        buckets = _private_bounds(values, budget.spend("bounds (log-bucket histogram)", rho),
+        buckets = private_bounds(values, budget.spend("bounds (log-bucket histogram)", rho),
                                   rng)
         if buckets.passed.size == 0:
-            _warn_fallback(budget.column, declared)
+            warn_fallback(budget.column, declared)
             observed = (0.0, 1.0)
         else:
             observed, rows_past = buckets.bounds(), buckets.rows_past()
     lo = observed[0] if lo is None else float(lo)
     hi = observed[1] if hi is None else float(hi)
     return (lo, hi, rows_past, buckets) if lo <= hi else (hi, lo, rows_past[::-1], buckets)
-
-
-def _warn_fallback(column: str, declared: tuple[float | None, float | None]) -> None:
-    missing = " and ".join(side for side, bound in zip(("minimum", "maximum"), declared,
-                                                       strict=True) if bound is None)
-    warnings.warn(
-        f"column {column!r}: no bucket of its private bounds histogram stood above the noise "
-        f"(too few rows for this ε), so its {missing} fell back to [0, 1] and its synthetic "
-        f"values will be wrong there; declare them in a public schema (the metadata's "
-        f"minimum/maximum, e.g. md.update_column({column!r}, minimum=..., maximum=...), known "
-        f"without looking at the rows) or give a larger ε", BoundsFallbackWarning, stacklevel=2)
-
-
-class _Buckets:
-    """The private bounds histogram: noisy counts over fixed power-of-two buckets.
-
-    Bucket ``j > 0`` holds ``(2^(j−1), 2^j]`` (bucket MIN_EXP everything in ``(0, 2^MIN_EXP]``),
-    its mirror holds the negatives and one bucket holds exact zeros; no edge depends on the
-    data. A bucket *passes* when its noisy count exceeds what noise alone reaches in any
-    bucket with probability 0.1 %.
-    """
-
-    exps = np.arange(MIN_EXP, MAX_EXP + 1)
-    #: far and near edge of each bucket
-    outer = np.concatenate([-(2.0 ** exps[::-1]), [0.0], 2.0 ** exps])
-    inner = np.concatenate([-np.r_[0.0, 2.0 ** exps[:-1]][::-1], [0.0],
-                            np.r_[0.0, 2.0 ** exps[:-1]]])
-
-    def __init__(self, noisy: np.ndarray, sigma: float) -> None:
-        self.noisy, self.sigma = noisy, sigma
-        self.cut = sigma * float(-ndtri(1e-3 / len(noisy)))
-        self.passed = np.flatnonzero(noisy > self.cut)
-
-    @classmethod
-    def index(cls, values: np.ndarray) -> np.ndarray:
-        """The bucket of each value."""
-        k = len(cls.exps)
-        j = np.clip(np.ceil(np.log2(np.abs(values), where=values != 0,
-                                    out=np.zeros(len(values)))),
-                    MIN_EXP, MAX_EXP).astype(int) - MIN_EXP
-        return np.where(values > 0, k + 1 + j, np.where(values < 0, k - 1 - j, k))
-
-    def bounds(self) -> tuple[float, float]:
-        """The outer edges of the outermost passing buckets."""
-        first, last = self.passed[0], self.passed[-1]
-        lo = float(min(self.outer[first], self.inner[first]))
-        hi = float(max(self.outer[last], self.inner[last]))
-        return lo, hi if hi > lo else lo + 1.0
-
-    def rows_past(self) -> tuple[float, float]:
-        """The noisy counts (clipped at 0) of the buckets just past each bound."""
-        first, last = self.passed[0], self.passed[-1]
-        below = float(max(self.noisy[first - 1], 0.0)) if first > 0 else 0.0
-        above = float(max(self.noisy[last + 1], 0.0)) if last + 1 < len(self.noisy) else 0.0
-        return below, above
-
-    def holds_more_than(self, kept: list[float], counts: dict[float, float]) -> bool:
-        """Whether a passing bucket counts more rows than the ``kept`` atoms in it explain
-        (their noisy ``counts`` carry the same noise as a bucket's): evidence of values that
-        are not atoms."""
-        where = self.index(np.asarray(kept, dtype=float))
-        for bucket in self.passed:
-            inside = [counts[v] for v, b in zip(kept, where, strict=True) if b == bucket]
-            sd = self.sigma * (1 + len(inside)) ** 0.5
-            if self.noisy[bucket] - sum(inside) > sd * self.cut / self.sigma:
-                return True
-        return False
-
-
-def _private_bounds(values: np.ndarray, rho: float, rng: np.random.Generator) -> _Buckets:
-    """The noisy power-of-two bucket histogram of a column's values (see :class:`_Buckets`)."""
-    counts = np.bincount(_Buckets.index(values), minlength=2 * len(_Buckets.exps) + 1)
-    return _Buckets(gaussian_counts(counts, rho, rng), (1 / (2 * rho)) ** 0.5)
 
 
 def _fine_edges(lo: float, hi: float, integer: bool, cells: int) -> np.ndarray:
