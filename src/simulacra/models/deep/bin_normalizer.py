@@ -25,7 +25,7 @@ nulls as a code of their own) and the networks see a *DP mode-specific normaliza
 >>> df = pd.DataFrame({"age": rng.integers(18, 90, 2000), "city": rng.choice(list("AB"), 2000)})
 >>> ledger = PrivacyLedger(PrivacyBudget(1.0), len(df))
 >>> codec = BinnedCodec(Metadata.detect(df), bins=8, positions=True)
->>> codec = codec.fit(df, rng, budget=CodecBudget(ledger, 0.01))
+>>> codec = codec.fit(df, rng, budget=CodecBudget(ledger, 0.02))
 >>> [(c.name, c.output, c.cardinality) for c in codec.encoded_columns_]
 [('age', 'continuous', 8), ('city', 'discrete', 3)]
 >>> bn = BinNormalizer().fit(codec.encoded_columns_)
