@@ -164,12 +164,12 @@ class NumericDomain:
                                  FINE_CELLS if budget is None else FINE_CELLS_PRIVATE)
         is_atom = np.isin(values, list(atoms)) if atoms else np.zeros(len(values), bool)
         rest = values[~is_atom]
-        mass = np.bincount(_cell_of(rest, fine_edges), minlength=len(fine_edges) - 1)
-        mass = mass.astype(float)
+        mass = np.bincount(_cell_of(rest, fine_edges),
+                           minlength=len(fine_edges) - 1).astype(float)
         nullable = bool(x.isna().any())
         if budget is not None:
             fine_edges, mass, sigma, nullable, rows_past = _private_cells(
-                rest, int(x.isna().sum()), fine_edges, atoms, integer=integer,
+                rest, mass, int(x.isna().sum()), fine_edges, atoms, integer=integer,
                 zoom=declared == (None, None), rows_past=rows_past, budget=budget,
                 rho=rho_each, rng=rng)
         total = np.maximum(mass, 0.0).sum() + sum(max(c, 0.0) for c in atoms.values())
@@ -286,12 +286,13 @@ def _noisy_nulls(column: pd.Series, rho: float, rng: np.random.Generator) -> boo
     return bool(gaussian_counts(np.array([column.isna().sum()]), rho, rng)[0] > 3 * sigma)
 
 
-def _private_cells(rest: np.ndarray, nulls: int, edges: np.ndarray,
+def _private_cells(rest: np.ndarray, counts: np.ndarray, nulls: int, edges: np.ndarray,
                    atoms: dict[float, float], *, integer: bool,
                    zoom: bool, rows_past: tuple[float, float], budget: Budget, rho: float,
                    rng: np.random.Generator,
                    ) -> tuple[np.ndarray, np.ndarray, float, bool, tuple[float, float]]:
-    """The fine histogram of the values that are not ``atoms``, released twice at ``rho / 2``.
+    """The fine histogram (``counts`` over ``edges``) of the values that are not ``atoms``
+    (``rest``), released twice at ``rho / 2``.
 
     The bounds are power-of-two buckets, so a column of values far from zero (longitudes
     −124…−114 in the bucket −128…−64, air pressure 991…1046 hPa in 1024…2048) fills a few of
@@ -307,7 +308,6 @@ def _private_cells(rest: np.ndarray, nulls: int, edges: np.ndarray,
     counted past each end.
     """
     half = budget.spend("fine histogram and nulls", rho / 2)
-    counts = np.bincount(_cell_of(rest, edges), minlength=len(edges) - 1).astype(float)
     first = gaussian_counts(counts, half, rng)
     noisy_nulls = gaussian_counts(np.array([float(nulls)]), half, rng)[0]
     span = None

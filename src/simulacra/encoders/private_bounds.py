@@ -48,7 +48,8 @@ class PowerBuckets:
 
     def __init__(self, noisy: np.ndarray, sigma: float) -> None:
         self.noisy, self.sigma = noisy, sigma
-        self.cut = sigma * float(-ndtri(1e-3 / len(noisy)))
+        self.z = float(-ndtri(1e-3 / len(noisy)))  # noise alone passes w.p. 1e-3 / buckets
+        self.cut = sigma * self.z
         self.passed = np.flatnonzero(noisy > self.cut)
 
     @classmethod
@@ -81,8 +82,7 @@ class PowerBuckets:
         where = self.index(np.asarray(kept, dtype=float))
         for bucket in self.passed:
             inside = [counts[v] for v, b in zip(kept, where, strict=True) if b == bucket]
-            sd = self.sigma * (1 + len(inside)) ** 0.5
-            if self.noisy[bucket] - sum(inside) > sd * self.cut / self.sigma:
+            if self.noisy[bucket] - sum(inside) > self.z * self.sigma * (1 + len(inside)) ** 0.5:
                 return True
         return False
 
@@ -94,6 +94,7 @@ def private_bounds(values: np.ndarray, rho: float, rng: np.random.Generator) -> 
 
 
 def warn_fallback(column: str, declared: tuple[float | None, float | None]) -> None:
+    """Warn that ``column``'s undeclared bounds fell back to [0, 1] (no bucket passed)."""
     missing = " and ".join(side for side, bound in zip(("minimum", "maximum"), declared,
                                                        strict=True) if bound is None)
     warnings.warn(
