@@ -150,6 +150,61 @@ def test_sample_with_fairness_uses_the_metadatas_sensitive_columns(tmp_path):
         plain.sample(10, fairness={"target": "income"})
 
 
+def test_sample_draws_each_groups_rows_given_its_target_values():
+    table = biased()
+    model = sim.GaussianCopula(random_state=0).fit(table)
+    ordinary = model.sample(20_000, rng=1)
+    ask = {"target": "income", "sensitive": ["sex"]}
+    drawn = model.sample(20_000, rng=2, fairness=ask)  # 'draw' is the default for classes
+    relabelled = model.sample(20_000, rng=2, fairness={**ask, "method": "relabel"})
+    for fair in (drawn, relabelled):
+        assert share(fair).max() - share(fair).min() < 0.002
+        assert abs((fair["sex"] == "F").mean() - (ordinary["sex"] == "F").mean()) < 0.015
+    assert abs((drawn["income"] == "high").mean() - (ordinary["income"] == "high").mean()) < 0.015
+
+    def skill(frame: pd.DataFrame, income: str) -> float:
+        return float(frame.loc[(frame["sex"] == "F") & (frame["income"] == income),
+                               "skill"].mean())
+
+    # drawn given (group, value), a woman's row with "low" is one the model gives such women;
+    # relabelling promotes the most skilled of them and leaves the others behind
+    assert abs(skill(drawn, "low") - skill(ordinary, "low")) < 0.04
+    assert skill(ordinary, "low") - skill(relabelled, "low") > 0.06
+    assert abs(skill(drawn, "high") - skill(ordinary, "high")) < 0.06
+    # relabelling keeps every other column as drawn without fairness
+    plain = model.sample(20_000, rng=2)
+    pd.testing.assert_frame_equal(relabelled.drop(columns="income"),
+                                  plain.drop(columns="income"))
+    half = model.sample(20_000, rng=2, fairness={**ask, "strength": 0.5})
+    gap = share(ordinary).max() - share(ordinary).min()
+    assert 0.4 * gap < share(half).max() - share(half).min() < 0.6 * gap
+    pd.testing.assert_frame_equal(model.sample(3000, rng=5, fairness=ask),
+                                  model.sample(3000, rng=5, fairness=ask))
+
+
+def test_the_fairness_method_is_checked_against_the_target_and_the_request():
+    table = biased(600)
+    model = sim.GaussianCopula(random_state=0).fit(table)
+    with pytest.raises(ParameterError, match="'method' must be one of"):
+        model.sample(10, fairness={"target": "income", "sensitive": "sex", "method": "swap"})
+    with pytest.raises(ParameterError, match="needs method 'relabel'"):
+        model.sample(10, fairness={"target": "income", "sensitive": "sex", "method": "draw",
+                                   "strong": True})
+    with pytest.raises(ParameterError, match="'wage' is a number"):
+        model.sample(10, fairness={"target": "wage", "sensitive": "sex", "method": "draw"})
+    with pytest.raises(ParameterError, match="undo rebalancing"):
+        model.sample(10, rebalance={"grade": {"A": 0.5}},
+                     fairness={"target": "income", "sensitive": "sex", "method": "draw"})
+    # left to choose, a number is relabelled and rebalancing keeps its shares
+    wage = model.sample(2000, rng=0, fairness={"target": "wage", "sensitive": "sex"})
+    means = wage.groupby("sex")["wage"].mean()
+    assert abs(means["M"] - means["F"]) < 0.5
+    both = model.sample(2000, rng=0, rebalance={"grade": {"A": 0.5}},
+                        fairness={"target": "income", "sensitive": "sex"})
+    assert (both["grade"] == "A").mean() == 0.5
+    assert share(both).max() - share(both).min() < 0.01
+
+
 def test_fairness_refuses_a_target_bound_by_a_constraint():
     table = biased(400)
     md = sim.Metadata.detect(table)
@@ -255,6 +310,21 @@ def test_cli_declares_samples_and_evaluates_fairly(tmp_path):
     assert out.exit_code == 0, out.output
     strong = pd.read_csv(tmp_path / "strong.csv")
     assert share(strong).max() - share(strong).min() < 0.01
+    plain = tmp_path / "plain.csv"
+    out = runner.invoke(app, ["sample", str(model), "-o", str(plain), "--seed", "0"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(app, ["sample", str(model), "-o", str(tmp_path / "relabel.csv"),
+                              "--fair-target", "income", "--fair-method", "relabel",
+                              "--seed", "0"])
+    assert out.exit_code == 0, out.output
+    relabelled = pd.read_csv(tmp_path / "relabel.csv")
+    assert share(relabelled).max() - share(relabelled).min() < 0.01
+    pd.testing.assert_frame_equal(relabelled.drop(columns="income"),
+                                  pd.read_csv(plain).drop(columns="income"))
+    assert not fair.drop(columns="income").equals(relabelled.drop(columns="income"))
+    out = runner.invoke(app, ["sample", str(model), "-o", str(tmp_path / "x.csv"),
+                              "--fair-target", "income", "--fair-method", "swap"])
+    assert out.exit_code != 0 and "draw" in out.output and "relabel" in out.output
 
 
 def test_a_numeric_code_target_is_relabelled_by_its_features():

@@ -36,6 +36,13 @@ class OnViolation(str, Enum):
     error = "error"
 
 
+class FairMethod(str, Enum):
+    """How ``sample --fair-target`` gives every group the same target distribution."""
+
+    draw = "draw"
+    relabel = "relabel"
+
+
 class FileFormat(str, Enum):
     """A table's file format."""
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from simulacra.cli.common import (
     DeltaOption,
     EpsilonOption,
+    FairMethod,
     FileFormat,
     ForceOption,
     KeepOption,
@@ -327,12 +328,16 @@ def sample(
     fair_target: Annotated[str | None, typer.Option(
         "--fair-target", help="Fairness-aware sampling: give every group of the sensitive "
         "columns (--sensitive, else the model's metadata) this column's distribution in the "
-        "whole sample, changing the target of as few rows as possible.")] = None,
+        "whole sample (see --fair-method).")] = None,
     sensitive: SensitiveOption = None,
+    fair_method: Annotated[FairMethod | None, typer.Option(
+        "--fair-method", help="With --fair-target: draw each group's rows given its target "
+        "values (default for classes), or relabel the targets of as few rows as possible and "
+        "keep the other columns (default for numbers and dates).")] = None,
     fair_strong: Annotated[bool, typer.Option(
-        "--fair-strong", help="With --fair-target (binary): equal distributions of the "
-        "target's probability across groups, not only equal shares (strong statistical "
-        "parity).")] = False,
+        "--fair-strong", help="With --fair-target (binary, relabelling): equal "
+        "distributions of the target's probability across groups, not only equal shares "
+        "(strong statistical parity).")] = False,
     scale: Annotated[float, typer.Option("--scale", help="Database models: size against the "
                                          "source (0.5: half).")] = 1.0,
     replace: Annotated[bool, typer.Option("--replace", help="Database models: replace tables "
@@ -436,12 +441,14 @@ def sample(
     fairness = None
     if fair_target is not None:
         fairness = {"target": fair_target, "sensitive": names_option(sensitive) or None,
-                    "strong": fair_strong}
-    elif sensitive or fair_strong:
+                    "strong": fair_strong,
+                    "method": None if fair_method is None else fair_method.value}
+    elif sensitive or fair_strong or fair_method is not None:
         from simulacra.errors import ParameterError
 
-        raise ParameterError("--sensitive and --fair-strong on sample need --fair-target (the "
-                             "column to make independent of the sensitive groups)")
+        raise ParameterError("--sensitive, --fair-method and --fair-strong on sample need "
+                             "--fair-target (the column to make independent of the "
+                             "sensitive groups)")
     if n is None and synth.n_rows_ is None:
         from simulacra.errors import ParameterError
 

@@ -53,6 +53,8 @@ from simulacra.serialization import dump_model
 
 #: Candidate rows for conditional sampling: ``draw(n, rng, steer) -> DataFrame``.
 Draw = Callable[[int, np.random.Generator, dict[str, Any]], pd.DataFrame]
+#: Rows at least that fairness-aware and rebalanced sampling read their shares from.
+PILOT_ROWS = 2_000
 
 logger = logging.getLogger(__name__)
 
@@ -243,8 +245,10 @@ class Synthesizer(EstimatorParams, ABC):
         shares for one column's categories (:mod:`simulacra.models.rebalance`).
         ``fairness={"target": "income", "sensitive": ["sex"]}`` gives every group of the
         sensitive columns (default: the metadata's ``sensitive``) the target distribution of
-        the whole sample, changing the target of as few rows as it can
-        (:func:`simulacra.make_fair`).
+        the whole sample: by drawing each group's rows given its target values
+        (``"method": "draw"``, the default for classes) or by changing the target of as few
+        rows as it can (``"relabel"``, :func:`simulacra.make_fair`; numbers and dates);
+        see :mod:`simulacra.models.fairness`.
         """
         self._check_fitted()
         ok = isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1
@@ -252,19 +256,63 @@ class Synthesizer(EstimatorParams, ABC):
         self._check_fits_in_memory(int(n))
         generator = self._sample_rng if rng is None else make_rng(rng)
         fair = None if fairness is None else self._fairness(fairness, conditions, rebalance)
-        if rebalance is not None:
+        if fair is not None and rebalance is None:
+            out = self._sample_fair(int(n), dict(conditions or {}), fair, generator)
+        elif rebalance is not None:
             out = self._sample_rebalanced(int(n), dict(conditions or {}), rebalance, generator)
         elif conditions or self._constraint_set() is not None:
             out = self._sample_conditions(int(n), dict(conditions or {}), generator)
         else:
             out = self._sample_decoded(int(n), generator)
-        if fair is not None:
-            from simulacra.models.fairness import make_fair
-
-            out = make_fair(out, fair.target, fair.sensitive, strength=fair.strength,
-                            strong=fair.strong, random_state=generator)
+        if fair is not None and rebalance is not None:
+            fair.resolve(out[fair.target], rebalanced=True)  # 'draw' is refused here
+            out = self._relabelled(out, fair, generator)
         return from_pandas(out, getattr(self, "frame_kind_", "pandas"),
                            getattr(self, "frame_types_", None))
+
+    def _sample_fair(self, n: int, conditions: dict[str, Any], fair: Any,
+                     rng: np.random.Generator) -> pd.DataFrame:
+        """``n`` rows whose target has one distribution in every group of the sensitive
+        columns: ``n`` rows drawn as without fairness (and more up to ``PILOT_ROWS``, the
+        pilot), then relabelled, or the pilot's shares give the rows to draw per group and
+        target value (:func:`~simulacra.models.fairness.parity_cells`). A cell takes the
+        pilot's own rows of it first (each already a draw given that group and value) and
+        draws only what it lacks."""
+        from simulacra.models.fairness import parity_cells
+
+        def draw(size: int) -> pd.DataFrame:
+            if conditions or self._constraint_set() is not None:
+                return self._sample_conditions(size, conditions, rng)
+            return self._sample_decoded(size, rng)
+
+        rows = draw(n)
+        pilot = rows if n >= PILOT_ROWS else pd.concat([rows, draw(PILOT_ROWS - n)],
+                                                       ignore_index=True)
+        if fair.resolve(pilot[fair.target]) == "relabel":
+            return self._relabelled(rows, fair, rng)
+        parts = []
+        for cell, count in parity_cells(pilot, fair, n):
+            have = pilot[self._matches(pilot, cell)].iloc[:count]
+            parts.append(have)
+            if len(have) == count:
+                continue
+            try:
+                parts.append(self._sample_conditions(count - len(have), {**conditions, **cell},
+                                                     rng))
+            except DataError as error:
+                raise DataError(f"fairness by drawing needs rows of every group with every "
+                                f"target value, and this model rarely or never gives {cell}: "
+                                f"{error}. Use fairness method 'relabel' (targets changed, "
+                                "other columns kept), or fewer sensitive columns.") from None
+        frame = pd.concat(parts, ignore_index=True)
+        return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+
+    @staticmethod
+    def _relabelled(rows: pd.DataFrame, fair: Any, rng: np.random.Generator) -> pd.DataFrame:
+        from simulacra.models.fairness import make_fair
+
+        return make_fair(rows, fair.target, fair.sensitive, strength=fair.strength,
+                         strong=fair.strong, random_state=rng)
 
     def _check_fits_in_memory(self, n: int) -> None:
         """Refuse at once a draw of ``n`` rows that this machine's memory cannot hold."""
@@ -404,7 +452,7 @@ class Synthesizer(EstimatorParams, ABC):
         self._check_conditions({**conditions, column: None})  # the column exists
         for value in targets:
             self._check_conditions({**conditions, column: value})
-        pilot = self._sample_conditions(max(n, 2_000), conditions, rng, draw=draw)[column]
+        pilot = self._sample_conditions(max(n, PILOT_ROWS), conditions, rng, draw=draw)[column]
         counts = pilot.value_counts(dropna=False, normalize=True)
         frequencies = {(None if pd.isna(v) else v): float(f) for v, f in counts.items()}
         parts = [self._sample_conditions(count, {**conditions, column: value}, rng, draw=draw)

@@ -147,7 +147,11 @@ class Fairness(Section):
     strength: float = Field(1.0, ge=0, le=1, description="Share of each group's gap closed "
                             "(1: parity).")
     strong: bool = Field(False, description="A binary target: equal distributions of its "
-                         "probability across groups, not only equal shares.")
+                         "probability across groups, not only equal shares (relabelling).")
+    method: Literal["draw", "relabel"] | None = Field(
+        None, description="'draw': each group's rows drawn given its target values (default "
+        "for classes); 'relabel': the targets of as few rows as possible changed, the other "
+        "columns kept (default for numbers and dates).")
 
 
 class Sampling(Section):
@@ -162,8 +166,7 @@ class Sampling(Section):
     rebalance: dict[Name, dict[str, float]] | None = Field(
         None, description="{COLUMN: {CATEGORY: SHARE}}: target shares of one column.")
     fairness: Fairness | None = Field(None, description="Make the target independent of the "
-                                      "sensitive columns (demographic parity), changing as "
-                                      "few rows' targets as possible.")
+                                      "sensitive columns (demographic parity).")
     format: Literal["csv", "parquet"] = Field("csv", description="Format of the synthetic "
                                               "table (or tables) written to the output "
                                               "folder.")
