@@ -66,6 +66,10 @@ def main() -> None:
     sensitive = args.sensitive or ["sex"]
     spec = DATASETS[args.dataset]
     train, test = spec.load(args.datasets_dir or default_datasets_dir())
+    for column in sensitive:  # a group code stored as a number (default's SEX 1/2) is a label
+        if pd.api.types.is_numeric_dtype(train[column]) and train[column].nunique() <= 20:
+            train[column], test[column] = (f"{column}=" + train[column].astype(str),
+                                           f"{column}=" + test[column].astype(str))
     target = spec.target
     records = []
     for model_name in args.model or ["autoregressive"]:

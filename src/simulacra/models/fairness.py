@@ -11,7 +11,7 @@ it, every group of the sensitive columns gets the target distribution of the who
   and the model draws each cell's rows given its group and target value (exact conditional
   sampling). The other columns then follow the model's conditional distribution given both,
   as real rows of that group with that outcome do, so a model trained on the table keeps
-  most of its accuracy on real data (on Adult TSTR ROC-AUC falls by .002 at parity, where
+  most of its accuracy on real data (on Adult TSTR ROC-AUC falls by .007 at parity, where
   relabelling costs .03: ``BENCHMARKS.md``, "Fairness-aware sampling"). The group's other
   columns move with its target (more women with the profile of women earning ">50K").
 * **relabel** (:func:`make_fair`, on any table; ``method="relabel"``): the target of as few
@@ -225,7 +225,9 @@ def make_fair(
     equalizes the groups' whole distributions of the classifier's probability, not only their
     means ("strong statistical parity", Krchova, Platzer & Tiwald 2023): a model trained on
     the table then selects the groups at the same rate at every threshold. See the module
-    docstring for how.
+    docstring for how. This is the "relabel" method; a fitted model's ``sample(n,
+    fairness=...)`` draws each group's rows given its target values instead (for classes),
+    which keeps more of the table's predictive signal.
     ``synthetic`` is not changed. Raises :class:`~simulacra.errors.ParameterError` when a
     column is missing or the target is also sensitive.
     """
