@@ -85,17 +85,56 @@ class DiscreteMarginal:
 
 @dataclass
 class ContinuousMarginal:
-    """Empirical quantile function on a grid of ``len(quantiles)`` probabilities."""
+    """A piecewise-linear quantile function: ``quantiles`` at ``probs`` (a regular grid of
+    ``len(quantiles)`` probabilities when not given). Two knots of one value make it an atom."""
 
-    quantiles: np.ndarray  # (G,) values at probabilities linspace(0, 1, G)
+    quantiles: np.ndarray  # (G,) values at probabilities self._probs
+    probs: np.ndarray | None = None  # (G,) from 0 to 1, None: linspace(0, 1, G)
 
     def __post_init__(self) -> None:
-        self._probs = np.linspace(0.0, 1.0, len(self.quantiles))  # the quantiles' probabilities
+        self._probs = np.linspace(0.0, 1.0, len(self.quantiles)) if self.probs is None \
+            else np.asarray(self.probs, dtype=np.float64)
 
     @classmethod
     def fit(cls, x: np.ndarray, grid: int) -> ContinuousMarginal:
         probs = np.linspace(0.0, 1.0, grid)
         return cls(np.quantile(x.astype(np.float64), probs))
+
+    @classmethod
+    def smoothed(cls, values: np.ndarray, counts: np.ndarray, min_count: int
+                 ) -> ContinuousMarginal:
+        """Values seen ``min_count`` times or more kept exactly, the rarer ones' mass spread
+        between their neighbours (value protection without losing a column's round values).
+
+        Each frequent value owns its probability interval (two knots, an atom); a rare one is
+        a single knot at the middle of its interval, so draws pass through the region it
+        held but never land on it (the first and last, if rare, hold the ends of [0, 1]).
+
+        >>> m = ContinuousMarginal.smoothed(np.array([1.0, 2.0, 2.5, 3.0]),
+        ...                                 np.array([5, 5, 1, 5]), min_count=5)
+        >>> m.from_uniform(np.array([0.1, 0.5, 0.9])).tolist()  # the atoms 1, 2 and 3
+        [1.0, 2.0, 3.0]
+        >>> m.from_uniform(np.array([0.64, 0.67])).round(2).tolist()  # the rare 2.5's mass
+        [2.24, 2.72]
+        """
+        cumulative = np.cumsum(counts) / counts.sum()
+        left = cumulative - counts / counts.sum()
+        probs: list[float] = []
+        knots: list[float] = []
+        for value, count, low, high in zip(values, counts, left, cumulative, strict=True):
+            if count >= min_count:
+                probs += [low, high]
+                knots += [value, value]
+            else:
+                probs.append((low + high) / 2)
+                knots.append(value)
+        probs[0], probs[-1] = 0.0, 1.0
+        grid = np.asarray(probs, dtype=np.float64)
+        # one atom ending where the next begins: the step between them, a ramp of width 1e-12
+        for i in range(1, len(grid)):
+            grid[i] = max(grid[i], grid[i - 1] + 1e-12)
+        grid[-1] = 1.0
+        return cls(np.asarray(knots, dtype=np.float64), grid)
 
     def interval(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each value's probability interval (zero width unless it fills a run of quantiles)."""
@@ -114,7 +153,10 @@ class ContinuousMarginal:
         return np.interp(u, self._probs, self.quantiles)
 
     def get_state(self) -> dict[str, Any]:
-        return {"type": "continuous", "quantiles": self.quantiles}
+        state = {"type": "continuous", "quantiles": self.quantiles}
+        if self.probs is not None:
+            state["probs"] = self._probs
+        return state
 
 
 Marginal = DiscreteMarginal | ContinuousMarginal
@@ -125,8 +167,11 @@ def fit_marginal(x: np.ndarray, *, discrete: bool, resolution: int,
     """Exact distribution for discrete columns or ≤ ``resolution`` distinct values, else a grid.
 
     With ``min_count`` > 1 (value protection), a numeric column keeps its exact distribution
-    only if every value is seen at least ``min_count`` times; otherwise the quantile grid
-    smooths it, so nearly unique values are not re-emitted one by one.
+    only if every value is seen at least ``min_count`` times; with rarer values among at most
+    ``resolution`` distinct ones, the frequent values stay exact and the rare ones' mass is
+    spread between their neighbours (:meth:`ContinuousMarginal.smoothed`: credit limits keep
+    their round amounts, a limit seen twice is not re-emitted); with more distinct values the
+    quantile grid smooths the column, so nearly unique values are not re-emitted one by one.
 
     >>> x = np.arange(200.0)
     >>> type(fit_marginal(x, discrete=False, resolution=1000)).__name__
@@ -141,6 +186,8 @@ def fit_marginal(x: np.ndarray, *, discrete: bool, resolution: int,
     values, counts = np.unique(x, return_counts=True)
     if len(values) <= resolution and (min_count <= 1 or counts.min() >= min_count):
         return DiscreteMarginal.fit(x)
+    if len(values) <= resolution and (counts >= min_count).any():
+        return ContinuousMarginal.smoothed(values, counts, min_count)
     return ContinuousMarginal.fit(x, resolution + 1)
 
 
@@ -172,7 +219,15 @@ def marginal_from_state(state: dict[str, Any], column: str = "?") -> Marginal:
     if len(quantiles) < 2:
         raise ValueError(f"the model file's marginal of {column!r} has fewer than 2 quantiles")
     _check_increasing(quantiles, column, "quantiles", strict=False)
-    return ContinuousMarginal(quantiles)
+    if "probs" not in state:
+        return ContinuousMarginal(quantiles)
+    probs = _vector(state["probs"], column)
+    if len(probs) != len(quantiles) or probs[0] != 0 or probs[-1] != 1:
+        raise ValueError(f"the model file's marginal of {column!r} has {len(probs)} "
+                         f"probabilities for {len(quantiles)} quantiles, or they do not run "
+                         "from 0 to 1")
+    _check_increasing(probs, column, "probabilities", strict=True)
+    return ContinuousMarginal(quantiles, probs)
 
 
 def _vector(value: Any, column: str) -> np.ndarray:

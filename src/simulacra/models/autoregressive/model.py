@@ -113,6 +113,11 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         learn: on six benchmark tables the detection AUC fell by up to .06 and California's
         TSTR R² rose from .756 to .776 (``BENCHMARKS.md``, "Ordered tokens"). ``False``:
         every token stands alone. Not under privacy (DP codes are tokens of their own).
+    copies:
+        Give a binned column one more token per earlier numeric column whose value it equals
+        in clearly more rows than chance ("the same value as that column": a payment equal
+        to last month's bill, :mod:`~simulacra.models.autoregressive.copies`), so such
+        equalities are kept exactly. ``False``: none. Not under privacy.
     max_categories:
         Tokens per discrete column; rarer categories share one token (not under privacy:
         there every DP code has its own token).
@@ -164,7 +169,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
     params = {"hidden_dim": Integer(1), "learning_rate": Number(0, low_open=True),
               "weight_decay": Number(0), "numeric_bins": Integer(2, 100_000),
               "numeric_sub_bins": Integer(1, 1000), "max_categories": Integer(2, 100_000),
-              "column_order": Optional(Names()), "ordinal": Flag(),
+              "column_order": Optional(Names()), "ordinal": Flag(), "copies": Flag(),
               "value_protection": Flag()}
     automatic: ClassVar[dict[str, tuple[Any, Any]]] = AUTOMATIC
     #: Under privacy, the share of ``metadata_share`` spent on noisy token counts (the rest on
@@ -184,7 +189,8 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
                  max_training_time: float | None = None, verbose: bool = False,
                  device: str = "auto", privacy: PrivacyBudget | None = None,
                  max_grad_norm: float = 1.0, metadata_share: float = 0.2, bins: int = 32,
-                 ordinal: bool = True, value_protection: bool = True) -> None:
+                 ordinal: bool = True, copies: bool = True,
+                 value_protection: bool = True) -> None:
         super().__init__(metadata, random_state=random_state)
         self._set_private(privacy=privacy, max_grad_norm=max_grad_norm,
                           metadata_share=metadata_share, bins=bins)
@@ -200,6 +206,7 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.max_categories = max_categories
         self.column_order = as_tuple(column_order)
         self.ordinal = ordinal
+        self.copies = copies
         self.value_protection = value_protection
 
     def _validate_params(self) -> None:
@@ -221,7 +228,8 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         self.tokenizer_ = Tokenizer(numeric_bins=bins_for_rows(n_rows, int(self.numeric_bins)),
                                     sub_bins=int(self.numeric_sub_bins),
                                     max_categories=int(self.max_categories),
-                                    min_count=self._protection_threshold()).fit(encoded, columns)
+                                    min_count=self._protection_threshold(),
+                                    copies=bool(self.copies)).fit(encoded, columns)
         tokens = self.tokenizer_.transform(encoded)
         self.ordinal_ = bool(self.ordinal)
         n = len(tokens)
@@ -444,7 +452,9 @@ class AutoregressiveNetwork(PrivateNeuralMixin, NeuralSynthesizer):
         from simulacra.models.autoregressive.impute import impute_tokens
 
         encoder, tok = self.codec_, self.tokenizer_
-        tokens = tok.transform(encoder.transform(self._as_learned(frame), generator))
+        # no copy tokens: a known value must not point at a cell that is drawn again
+        tokens = tok.transform(encoder.transform(self._as_learned(frame), generator),
+                               copies=False)
         source = {c.name: c.source for c in encoder.encoded_columns_}
         known = np.ones(tokens.shape, dtype=bool)
         banned: dict[int, np.ndarray] = {}

@@ -77,8 +77,8 @@ class ColumnMADE(nn.Module):
         if self.ordinal:
             phi = np.zeros((c, k, N_BASIS), dtype=np.float32)  # per column and token
             for j, pos in enumerate(positions):
-                if pos is not None:
-                    phi[j, :self.sizes[j]] = basis(np.asarray(pos, dtype=np.float64))
+                if pos is not None:  # tokens past the ordered ones (copies) get no position
+                    phi[j, :len(pos)] = basis(np.asarray(pos, dtype=np.float64))
             owner = np.repeat(np.arange(c), self.sizes)  # the column of every token
             rank = np.arange(sum(self.sizes)) - offsets[owner]  # its token within the column
             self.register_buffer("phi_out", torch.from_numpy(phi), persistent=False)

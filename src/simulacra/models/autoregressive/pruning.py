@@ -69,4 +69,6 @@ def _range_mask(tokenizer: Tokenizer, name: str, low: float, high: float) -> np.
     # token t decodes through u in [t / bins, (t + 1) / bins) and a non-decreasing quantile
     # function, so into [Q(t / bins), Q((t + 1) / bins)]
     edges = marginal.from_uniform(np.linspace(0.0, 1.0, tokenizer.numeric_bins + 1))
-    return overlapping_bins(np.asarray(edges, dtype=np.float64), low, high)
+    bins = overlapping_bins(np.asarray(edges, dtype=np.float64), low, high)
+    # a copy token takes another column's value: it may match, the exact check decides
+    return np.concatenate([bins, np.ones(len(tokenizer.copies_.get(name, ())), dtype=bool)])

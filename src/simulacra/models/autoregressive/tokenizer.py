@@ -21,6 +21,10 @@
   ``sub_bins_for="all"``, for sequences whose values persist from one event to the next (a
   customer's large amounts, a slowly moving temperature): one token would redraw the value
   anywhere in its bin at every step.
+* With ``copies=True``, a binned column that equals an earlier numeric column's value in
+  clearly more rows than chance (a payment equal to last month's bill) gets one more token per
+  such column, "the same value as it" (:mod:`~simulacra.models.autoregressive.copies`),
+  decoded as that column's decoded value.
 * Small tables get a coarser vocabulary, so that the network learns how columns depend on one
   another instead of where each training row sits: :func:`bins_for_rows` gives one bin per
   ``ROWS_PER_BIN`` rows (at least ``MIN_BINS``), and a column gets the second token only if
@@ -58,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from simulacra.encoders import NULL_SUFFIX, EncodedColumn
+from simulacra.models.autoregressive.copies import copy_tokens, find_copies
 from simulacra.models.marginals import (
     DiscreteMarginal,
     Marginal,
@@ -94,7 +99,8 @@ class Tokenizer:
 
     def __init__(self, *, numeric_bins: int = 64, sub_bins: int = 1, max_categories: int = 512,
                  marginal_resolution: int = 1000, sub_bins_for: str = "few-valued",
-                 exact: tuple[str, ...] | list[str] = (), min_count: int = 1) -> None:
+                 exact: tuple[str, ...] | list[str] = (), min_count: int = 1,
+                 copies: bool = False) -> None:
         if sub_bins_for not in ("few-valued", "all"):
             raise ValueError(f"sub_bins_for must be 'few-valued' or 'all', got {sub_bins_for!r}")
         self.numeric_bins = numeric_bins
@@ -104,6 +110,8 @@ class Tokenizer:
         self.max_categories = max_categories
         self.marginal_resolution = marginal_resolution
         self.min_count = min_count  # value protection: see marginals.fit_marginal
+        self.copies = copies
+        self.copies_: dict[str, list[str]] = {}  # binned column -> the columns it may copy
 
     @classmethod
     def of_dp_codes(cls, encoded: dict[str, np.ndarray], columns: list[EncodedColumn],
@@ -141,7 +149,24 @@ class Tokenizer:
                 self.sizes_.append(int(self.sub_bins))
                 self.kinds_[sub] = "sub"
                 self.source_[sub] = col.name
+        if self.copies:
+            self._fit_copies(encoded)
         return self
+
+    def _fit_copies(self, encoded: dict[str, np.ndarray]) -> None:
+        """Copy tokens after each binned column's bins (see :mod:`.copies`)."""
+        numeric = [n for n in self.names_ if self.kinds_[n] in ("bins", "values")]
+        targets = [n for n in numeric if self.kinds_[n] == "bins"]
+        self.copies_ = find_copies({n: encoded[n] for n in numeric}, numeric, targets=targets,
+                                   present=self._present(encoded, numeric))
+        for name, sources in self.copies_.items():
+            self.sizes_[self.names_.index(name)] += len(sources)
+
+    @staticmethod
+    def _present(encoded: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:
+        """Rows where each column has a value (its ``#null`` flag, when it has one, is 0)."""
+        return {n: np.asarray(encoded[n + NULL_SUFFIX]) == 0 for n in names
+                if n + NULL_SUFFIX in encoded}
 
     def _two_digits(self, marginal: Marginal) -> bool:
         """Whether bin and part tokens can tell the values apart: at most half as many values
@@ -150,9 +175,14 @@ class Tokenizer:
         cells = self.numeric_bins * self.sub_bins
         if self.sub_bins > 1 and self.sub_bins_for == "all":
             return True
-        return (self.sub_bins > 1 and isinstance(marginal, DiscreteMarginal)
-                and len(marginal.values) <= cells // 2
-                and len(marginal.values) * MIN_REPEATS <= self.n_rows_)
+        if isinstance(marginal, DiscreteMarginal):
+            distinct = len(marginal.values)
+        elif marginal.probs is not None:  # frequent values kept, rare ones smoothed
+            distinct = len(np.unique(marginal.quantiles))
+        else:
+            return False
+        return (self.sub_bins > 1 and distinct <= cells // 2
+                and distinct * MIN_REPEATS <= self.n_rows_)
 
     def _fit_codes(self, name: str, codes: np.ndarray, cardinality: int) -> None:
         self.kinds_[name] = "codes"
@@ -183,8 +213,10 @@ class Tokenizer:
         self.sizes_.append(self.numeric_bins)
 
     # -- transform ----------------------------------------------------------------------------
-    def transform(self, encoded: dict[str, np.ndarray]) -> np.ndarray:
-        """``(n, len(names_))`` int64 tokens."""
+    def transform(self, encoded: dict[str, np.ndarray], *, copies: bool = True) -> np.ndarray:
+        """``(n, len(names_))`` int64 tokens; ``copies=False`` writes every value with its own
+        bins even where a copy token could stand for it (rows whose source is to be drawn
+        again, as imputation does, must not point at it)."""
         n = len(encoded[self.names_[0]]) if self.names_ else 0
         out = np.zeros((n, len(self.names_)), dtype=np.int64)
         for j, name in enumerate(self.names_):
@@ -212,6 +244,11 @@ class Tokenizer:
                 out[:, j], rest = np.divmod(cell, sub)
                 if sub > 1:
                     out[:, j + 1] = rest
+                if copies and name in self.copies_:
+                    names = [name, *self.copies_[name]]
+                    k = copy_tokens(encoded, name, self.copies_[name],
+                                    self._present(encoded, names))
+                    out[k >= 0, j] = self.numeric_bins + k[k >= 0]
         return out
 
     def positions(self) -> list[np.ndarray | None]:
@@ -222,6 +259,7 @@ class Tokenizer:
         """
         out: list[np.ndarray | None] = []
         for name, size in zip(self.names_, self.sizes_, strict=True):
+            size -= len(self.copies_.get(name, ()))  # copy tokens have no place in the order
             if self.kinds_[name] == "codes" or size < 2:
                 out.append(None)
             else:
@@ -258,9 +296,17 @@ class Tokenizer:
                 out[name] = self.marginals_[name].values[t]
             elif kind == "bins":
                 sub = self._sub(name)
+                copied = t - self.numeric_bins  # >= 0: a copy token
+                t = np.minimum(t, self.numeric_bins - 1)
                 cell = t * sub + (tokens[:, j + 1] if sub > 1 else 0)
                 u = (cell + rng.random(len(t))) / (self.numeric_bins * sub)
-                out[name] = self.marginals_[name].from_uniform(u)
+                marginal = self.marginals_[name]
+                values = marginal.from_uniform(u)
+                for k, source in enumerate(self.copies_.get(name, ())):
+                    rows = copied == k  # within the column's range, as every value is
+                    low, high = marginal.from_uniform(np.array([0.0, 1.0]))
+                    values[rows] = np.clip(out[source][rows], low, high)
+                out[name] = values
         return out
 
     # -- state --------------------------------------------------------------------------------
@@ -269,12 +315,14 @@ class Tokenizer:
             "params": {"numeric_bins": self.numeric_bins, "sub_bins": self.sub_bins,
                        "max_categories": self.max_categories,
                        "marginal_resolution": self.marginal_resolution,
-                       "sub_bins_for": self.sub_bins_for, "exact": list(self.exact)},
+                       "sub_bins_for": self.sub_bins_for, "exact": list(self.exact),
+                       "copies": self.copies},
             "names": self.names_, "sizes": self.sizes_, "kinds": self.kinds_,
             "source": self.source_,
             "keep": self.keep_,
             "pooled": {k: {"codes": r, "counts": c} for k, (r, c) in self.pooled_.items()},
             "marginals": {k: m.get_state() for k, m in self.marginals_.items()},
+            "copy_sources": self.copies_,
         }
 
     @classmethod
@@ -291,7 +339,24 @@ class Tokenizer:
                            np.asarray(v["counts"], dtype=np.float64))
                        for k, v in state["pooled"].items()}
         tok.marginals_ = {k: marginal_from_state(s, k) for k, s in state["marginals"].items()}
+        # models saved before copy tokens existed copy nothing
+        tok.copies_ = {str(k): [str(s) for s in v]
+                       for k, v in state.get("copy_sources", {}).items()}
+        tok._check_copies()
         return tok
+
+    def _check_copies(self) -> None:
+        """A model file's copy tokens name a binned column, earlier numeric sources and
+        the bins' count plus one token per source."""
+        for name, sources in self.copies_.items():
+            if self.kinds_.get(name) != "bins" or not sources:
+                raise ValueError(f"copy tokens of {name!r}: not a binned column")
+            j = self.names_.index(name)
+            earlier = self.names_[:j]
+            if any(s not in earlier or self.kinds_[s] not in ("bins", "values")
+                   for s in sources) or self.sizes_[j] != self.numeric_bins + len(sources):
+                raise ValueError(f"copy tokens of {name!r}: sources {sources[:3]} are not "
+                                 "earlier numeric columns of the model, or its size is wrong")
 
 
 def _network_order(columns: list[EncodedColumn]) -> list[EncodedColumn]:
