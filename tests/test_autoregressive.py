@@ -413,3 +413,55 @@ def test_sampling_progress_goes_to_standard_error_only(model, capsys, monkeypatc
         model.verbose = False
     assert len(rows) == 25_000 and advanced == [10_000, 10_000, 5_000]
     assert capsys.readouterr().out == ""  # `sample -o -` keeps standard output for the rows
+
+
+def payments(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """A bill and a payment that settles it in full in about a third of the rows."""
+    rng = np.random.default_rng(seed)
+    bill = rng.gamma(2.0, 800.0, n).round(2)
+    full = rng.random(n) < 0.35
+    paid = np.where(full, bill, (bill * rng.uniform(0.05, 0.9, n)).round(2))
+    return pd.DataFrame({"segment": rng.choice(list("abc"), n), "bill": bill, "paid": paid,
+                         "other": rng.gamma(2.0, 800.0, n).round(2)})
+
+
+def test_copy_tokens_find_equal_columns_and_decode_them_exactly():
+    table = payments()
+    encoded = {c: table[c].to_numpy(dtype=float) for c in ("bill", "paid", "other")}
+    columns = [EncodedColumn(c, c, "continuous") for c in encoded]
+    tok = Tokenizer(numeric_bins=32, copies=True).fit(encoded, columns)
+    assert tok.copies_ == {"paid": ["bill"]}  # `other` equals nothing beyond chance
+    j = tok.names_.index("paid")
+    assert tok.sizes_[j] == 33 and len(tok.positions()[j]) == 32
+    tokens = tok.transform(encoded)
+    equal = encoded["paid"] == encoded["bill"]
+    assert ((tokens[:, j] == 32) == equal).all()
+    back = tok.inverse_transform(tokens, np.random.default_rng(0))
+    # (a copied bill beyond the largest payment is clipped to it, as every value is)
+    assert (back["paid"] == back["bill"]).mean() == pytest.approx(equal.mean(), abs=0.003)
+    assert (tok.transform(encoded, copies=False)[:, j] < 32).all()
+    again = Tokenizer.from_state(tok.get_state())
+    assert again.copies_ == tok.copies_
+    state = tok.get_state()
+    for broken in ({"paid": ["other"]}, {"bill": ["paid"]}, {"paid": ["nowhere"]}):
+        with pytest.raises(ValueError, match="copy tokens"):
+            Tokenizer.from_state({**state, "copy_sources": broken})
+
+
+def test_a_payment_that_settles_the_bill_keeps_settling_it(tmp_path):
+    table = payments()
+    real = float((table["paid"] == table["bill"]).mean())
+    model = sim.AutoregressiveNetwork(epochs=40, random_state=0, copies=True).fit(table)
+    synth = model.sample(3000, rng=1)
+    assert abs(float((synth["paid"] == synth["bill"]).mean()) - real) < 0.06
+    assert (synth["paid"] <= synth["bill"] + 0.01).mean() > 0.9
+    plain = sim.AutoregressiveNetwork(epochs=40, random_state=0).fit(table)  # the default
+    assert float((plain.sample(3000, rng=1).pipe(lambda s: s["paid"] == s["bill"])).mean()) \
+        < 0.05  # without copy tokens two binned values almost never meet
+    model.save(tmp_path / "m.simz")
+    pd.testing.assert_frame_equal(sim.load(tmp_path / "m.simz").sample(500, rng=2),
+                                  model.sample(500, rng=2))
+    # completing known rows never lets a known payment point at a bill drawn again
+    known = table[["segment", "paid"]].head(50)
+    filled = model.sample_remaining_columns(known, rng=0)
+    assert (filled["paid"].to_numpy() == known["paid"].to_numpy()).all()

@@ -171,3 +171,18 @@ def test_the_cli_turns_protection_off_with_a_parameter(planted, tmp_path):
 def test_value_protection_must_be_a_flag():
     with pytest.raises(sim.errors.ParameterError, match="value_protection"):
         sim.GaussianCopula(value_protection="yes").fit(pd.DataFrame({"x": range(20)}))
+
+
+def test_frequent_values_stay_exact_when_a_few_rare_ones_are_smoothed():
+    rng = np.random.default_rng(0)
+    limits = rng.choice(np.arange(1, 101) * 5_000, 3000)  # 100 round limits, each frequent
+    limits[[5, 9, 13]] = [123_456, 234_567, 345_678]  # three one-offs inside the range
+    table = pd.DataFrame({"limit": limits, "group": rng.choice(["x", "y"], 3000)})
+    rounds = set(range(5_000, 500_001, 5_000))
+    for name in ("gaussian_copula", "independent", "autoregressive"):
+        model = MODELS[name](random_state=0, **PROTECTING[name]).fit(table)
+        synth = model.sample(6000, rng=1)
+        assert synth["limit"].isin(rounds).mean() > 0.99, name  # was a smoothed grid
+        assert not synth["limit"].isin([123_456, 234_567, 345_678]).any(), name
+    # more values than bins: a bin token and a part token spell each round limit exactly
+    assert "limit#sub" in model.tokenizer_.names_

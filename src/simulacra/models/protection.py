@@ -19,7 +19,8 @@ k-anonymity with ``k =`` :data:`RARE_THRESHOLD`:
 * a numeric column whose values are nearly unique is modelled from a smoothed marginal (the
   model's quantile grid) rather than an exact list of its values
   (:func:`~simulacra.models.marginals.fit_marginal`, ``min_count``), so it is not re-emitted
-  value by value.
+  value by value; in a column of repeated values (credit limits, ages) only the values seen
+  fewer than ``k`` times are smoothed, between their neighbours, and the others stay exact.
 
 Under a privacy budget none of this is needed — differential privacy covers every value — and
 it is not applied. A table too small to hide its extremes (fewer than ``2k`` values in a
