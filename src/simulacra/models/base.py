@@ -265,7 +265,7 @@ class Synthesizer(EstimatorParams, ABC):
         else:
             out = self._sample_decoded(int(n), generator)
         if fair is not None and rebalance is not None:
-            fair.resolve(out[fair.target], rebalanced=True)  # 'draw' is refused here
+            fair.resolve(out[fair.target], rebalanced=True)  # relabelling, whatever the target
             out = self._relabelled(out, fair, generator)
         return from_pandas(out, getattr(self, "frame_kind_", "pandas"),
                            getattr(self, "frame_types_", None))
@@ -332,6 +332,8 @@ class Synthesizer(EstimatorParams, ABC):
 
         metadata = self.metadata_
         spec = Fairness.parse(fairness, list(metadata), metadata.sensitive)
+        if rebalance is not None:  # 'draw' would undo the shares: refused before any draw
+            spec.resolve(pd.Series(dtype=object), rebalanced=True)
         fixed = {*(conditions or {}), *(rebalance or {})}
         clash = sorted(fixed & {spec.target, *spec.sensitive})
         if clash:
