@@ -260,12 +260,9 @@ class Synthesizer(EstimatorParams, ABC):
             out = self._sample_fair(int(n), dict(conditions or {}), fair, generator)
         elif rebalance is not None:
             out = self._sample_rebalanced(int(n), dict(conditions or {}), rebalance, generator)
-        elif conditions or self._constraint_set() is not None:
-            out = self._sample_conditions(int(n), dict(conditions or {}), generator)
         else:
-            out = self._sample_decoded(int(n), generator)
-        if fair is not None and rebalance is not None:
-            fair.resolve(out[fair.target], rebalanced=True)  # relabelling, whatever the target
+            out = self._sample_plain(int(n), dict(conditions or {}), generator)
+        if fair is not None and rebalance is not None:  # 'draw' was refused by _fairness
             out = self._relabelled(out, fair, generator)
         return from_pandas(out, getattr(self, "frame_kind_", "pandas"),
                            getattr(self, "frame_types_", None))
@@ -280,14 +277,9 @@ class Synthesizer(EstimatorParams, ABC):
         draws only what it lacks."""
         from simulacra.models.fairness import parity_cells
 
-        def draw(size: int) -> pd.DataFrame:
-            if conditions or self._constraint_set() is not None:
-                return self._sample_conditions(size, conditions, rng)
-            return self._sample_decoded(size, rng)
-
-        rows = draw(n)
-        pilot = rows if n >= PILOT_ROWS else pd.concat([rows, draw(PILOT_ROWS - n)],
-                                                       ignore_index=True)
+        rows = self._sample_plain(n, conditions, rng)
+        pilot = rows if n >= PILOT_ROWS else pd.concat(
+            [rows, self._sample_plain(PILOT_ROWS - n, conditions, rng)], ignore_index=True)
         if fair.resolve(pilot[fair.target]) == "relabel":
             return self._relabelled(rows, fair, rng)
         parts = []
@@ -306,6 +298,14 @@ class Synthesizer(EstimatorParams, ABC):
                                 "other columns kept), or fewer sensitive columns.") from None
         frame = pd.concat(parts, ignore_index=True)
         return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+
+    def _sample_plain(self, n: int, conditions: dict[str, Any], rng: np.random.Generator
+                      ) -> pd.DataFrame:
+        """``n`` rows meeting ``conditions`` and the constraints (exact conditional sampling
+        when there are any, a plain draw otherwise)."""
+        if conditions or self._constraint_set() is not None:
+            return self._sample_conditions(n, conditions, rng)
+        return self._sample_decoded(n, rng)
 
     @staticmethod
     def _relabelled(rows: pd.DataFrame, fair: Any, rng: np.random.Generator) -> pd.DataFrame:

@@ -302,10 +302,11 @@ class Tokenizer:
                 u = (cell + rng.random(len(t))) / (self.numeric_bins * sub)
                 marginal = self.marginals_[name]
                 values = marginal.from_uniform(u)
-                for k, source in enumerate(self.copies_.get(name, ())):
-                    rows = copied == k  # within the column's range, as every value is
+                if name in self.copies_:  # within the column's range, as every value is
                     low, high = marginal.from_uniform(np.array([0.0, 1.0]))
-                    values[rows] = np.clip(out[source][rows], low, high)
+                    for k, source in enumerate(self.copies_[name]):
+                        rows = copied == k
+                        values[rows] = np.clip(out[source][rows], low, high)
                 out[name] = values
         return out
 
