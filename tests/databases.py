@@ -158,3 +158,26 @@ def dispositions(seed: int = 0, n_accounts: int = 300) -> dict[str, pd.DataFrame
                          "account_id": owner,
                          "type": np.where(first, "OWNER", "DISPONENT")})
     return {"account": account, "client": client, "disp": disp}
+
+
+def lending(seed: int = 0, n_accounts: int = 600) -> dict[str, pd.DataFrame]:
+    """account → order and account → loan, as in Berka: how many standing orders an account has
+    (0–5, independent of the account's own columns) tells whether its loan (40 % of accounts
+    have one) goes bad — 80 % of loans of accounts with at most one order, 5 % of the others.
+    Only the number of the loan's siblings in another table carries that signal."""
+    rng = np.random.default_rng(seed)
+    account = pd.DataFrame({"account_id": np.arange(1, n_accounts + 1),
+                            "frequency": rng.choice(["monthly", "weekly"], n_accounts,
+                                                    p=[0.7, 0.3])})
+    n_orders = rng.integers(0, 6, size=n_accounts)
+    owner = np.repeat(account["account_id"].to_numpy(), n_orders)
+    order = pd.DataFrame({"order_id": np.arange(1, len(owner) + 1), "account_id": owner,
+                          "amount": rng.gamma(2.0, 1500.0, size=len(owner)).round(2)})
+    has_loan = rng.random(n_accounts) < 0.4
+    few = n_orders[has_loan] <= 1
+    bad = rng.random(int(has_loan.sum())) < np.where(few, 0.8, 0.05)
+    loan = pd.DataFrame({"loan_id": np.arange(1, int(has_loan.sum()) + 1),
+                         "account_id": account["account_id"].to_numpy()[has_loan],
+                         "amount": rng.normal(90_000, 20_000, int(has_loan.sum())).round(),
+                         "status": np.where(bad, "bad", "good")})
+    return {"account": account, "order": order, "loan": loan}

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulacra as sim
-from databases import bank, chain, shop, with_orphans
+from databases import bank, chain, lending, shop, with_orphans
 from simulacra.errors import DataError, ModelFileError, NotFittedError, ParameterError
 from simulacra.metadata import DatabaseMetadata, ForeignKey, Metadata
 from simulacra.multitable.matching import adjust
@@ -129,6 +129,25 @@ def test_grandparent_information_reaches_grandchildren():
         fake["city"], on="city_id").merge(fake["country"], on="country_id")
     price = joined.groupby("rich")["price"].mean()
     assert price[True] > price[False] + 30  # the source: 100 against 20
+
+
+def test_a_child_knows_how_many_rows_its_parent_has_in_another_table():
+    """A loan's status follows its account's number of standing orders (a sibling table):
+    the parent's child counts are part of its profile, so the loans' model learns it and each
+    loan goes to an account with that many orders."""
+    tables = lending()
+    model = sim.RelationalSynthesizer(model="bayesian_network", random_state=0).fit(tables)
+    assert "account.#order.account_id" in model.models_["loan"].metadata_
+    assert "#loan.account_id" not in model.layout_.selected["loan.account_id"]  # its own count
+
+    def bad_share(t: dict) -> pd.Series:
+        orders = t["order"]["account_id"].value_counts()
+        few = t["loan"]["account_id"].map(orders).fillna(0) <= 1
+        return (t["loan"]["status"] == "bad").groupby(few).mean()
+
+    real, fake = bad_share(tables), bad_share(model.sample())
+    assert real[True] - real[False] > 0.6
+    assert fake[True] - fake[False] > 0.4  # drawn without the counts: about 0
 
 
 def test_orphans_and_null_keys_at_the_source_rates():

@@ -3,10 +3,12 @@
 For a table ``T`` the relational synthesizer fits one single-table model on
 
 * ``T``'s own columns (every column but its keys);
-* per foreign key of ``T``, the parent row it refers to: the parent's own columns and, up to
-  ``depth`` levels, the parent's own parents' columns (``account.frequency``,
-  ``account.district.A3``) — the *context*, so a child row is learned together with the row it
-  belongs to and grandparent information reaches grandchildren;
+* per foreign key of ``T``, the parent row it refers to: the parent's own columns, its numbers
+  of children in every child table (``account.#order.account_id``: how many standing orders
+  the loan's account has) and, up to ``depth`` levels, the parent's own parents' columns
+  (``account.frequency``, ``account.district.A3``) — the *context*, so a child row is learned
+  together with the row it belongs to, its siblings' number is known to it, and grandparent
+  information reaches grandchildren;
 * per foreign key of ``T``, where the source has null or orphan keys, the key's state
   (``account~link``: ``linked``, ``null`` or ``orphan``);
 * per foreign key that refers to ``T``, the number of child rows each row has
@@ -90,11 +92,18 @@ class Layout:
         """The foreign keys of ``table`` that bring context (every one but self-references)."""
         return [fk for fk in self.metadata.parents(table) if not fk.self_reference]
 
+    def profile_counts(self, table: str) -> list[str]:
+        """A row's numbers of children, one per foreign key of another table pointing at
+        ``table`` (a self-reference's count describes the row within its own table)."""
+        return [self.count_name(fk) for fk in self.metadata.children(table)
+                if not fk.self_reference]
+
     def profile_columns(self, table: str, depth: int) -> list[str]:
-        """A row's description for its children, ``depth`` levels of parents deep."""
+        """A row's description for its children, ``depth`` levels of parents deep: its own
+        columns, its numbers of children, then its parents' descriptions."""
         if depth <= 0:
             return []
-        names = list(self.profile_own(table))
+        names = [*self.profile_own(table), *self.profile_counts(table)]
         if depth > 1:
             for fk in self.context_keys(table):
                 names += [f"{self.label(fk)}.{c}"
@@ -108,14 +117,20 @@ class Layout:
         for fk in self.context_keys(table):
             columns = self.selected.get(fk.name)
             if columns is None:
-                columns = self.profile_columns(fk.parent, self.depth)[: self.max_columns]
+                columns = self.parent_columns(fk)[: self.max_columns]
             out.append(ContextSpec(fk, self.label(fk), tuple(columns)))
         return out
 
+    def parent_columns(self, fk: ForeignKey) -> list[str]:
+        """What the parent of ``fk`` can tell its children: its profile, less its number of
+        children by ``fk`` itself (the row's own siblings in its table: a sequence knows it
+        as its length, and a row drawn alone is given a parent with room for it)."""
+        return [c for c in self.profile_columns(fk.parent, self.depth)
+                if c != self.count_name(fk)]
+
     def candidates(self, table: str) -> list[ContextSpec]:
         """Each context key of ``table`` with every parent column it could bring."""
-        return [ContextSpec(fk, self.label(fk), tuple(self.profile_columns(fk.parent,
-                                                                          self.depth)))
+        return [ContextSpec(fk, self.label(fk), tuple(self.parent_columns(fk)))
                 for fk in self.context_keys(table)]
 
     def count_name(self, fk: ForeignKey) -> str:
@@ -145,6 +160,8 @@ class Layout:
         """The kind of a profile column of ``table`` (own, or a parent's, by its prefix)."""
         if column in self.metadata[table]:
             return self.metadata[table][column]
+        if column in self.profile_counts(table):
+            return Numerical(integer=True, minimum=0, reason="number of child rows")
         for fk in self.context_keys(table):
             prefix = f"{self.label(fk)}."
             if column.startswith(prefix):
@@ -153,21 +170,30 @@ class Layout:
 
     # -- values ----------------------------------------------------------------------------
     def profile(self, tables: Mapping[str, pd.DataFrame], table: str, depth: int,
-                memo: dict | None = None) -> pd.DataFrame:
-        """``profile_columns(table, depth)`` for every row of ``tables[table]`` (by position)."""
+                memo: dict | None = None, *,
+                counts: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        """``profile_columns(table, depth)`` for every row of ``tables[table]`` (by position).
+
+        ``counts`` holds the numbers of children per table (the generated ones while
+        sampling, before the children exist); counted from ``tables`` where not given."""
         memo = {} if memo is None else memo
         if (table, depth) in memo:
             return memo[(table, depth)]
         frame = tables[table]
         wanted = self.profile_columns(table, depth)
         parts = [frame[[c for c in self.profile_own(table) if c in wanted]].reset_index(drop=True)]
+        if self.profile_counts(table):
+            numbers = counts[table] if counts is not None and table in counts else \
+                self.counts(tables, table)
+            mine = [c for c in self.profile_counts(table) if c in wanted]
+            parts.append(numbers.reindex(columns=mine, fill_value=0).reset_index(drop=True))
         if depth > 1:
             for fk in self.context_keys(table):
                 label = self.label(fk)
                 mine = [c for c in wanted if c.startswith(f"{label}.")]
                 if not mine or fk.parent not in tables:
                     continue
-                parent = self.profile(tables, fk.parent, depth - 1, memo)
+                parent = self.profile(tables, fk.parent, depth - 1, memo, counts=counts)
                 rows = parent_positions(frame, fk.columns, tables[fk.parent],
                                         fk.parent_columns)
                 looked = take(parent, rows)

@@ -657,7 +657,8 @@ class _Generation:
         capacity = self.counts[primary.parent][self.layout.count_name(primary)].to_numpy()
         slots = np.repeat(np.arange(len(parents)), adjust(n_linked, capacity, self.rng))
         spec = next(s for s in self.layout.contexts(table) if s.fk == primary)
-        profile = self.layout.profile(self.tables, primary.parent, self.layout.depth)[
+        profile = self.layout.profile(self.tables, primary.parent, self.layout.depth,
+                                           counts=self.counts)[
             list(spec.columns)]
         wanted = profile.iloc[slots].reset_index(drop=True)
         pool = self.contexts[table].iloc[linked_pool][spec.names()].reset_index(drop=True)
@@ -682,7 +683,8 @@ class _Generation:
                 f"sequences; fit with model={{{table!r}: 'autoregressive'}} to condition it")
         counts = self.counts[primary.parent][self.layout.count_name(primary)].to_numpy()
         spec = next(s for s in self.layout.contexts(table) if s.fk == primary)
-        profile = self.layout.profile(self.tables, primary.parent, self.layout.depth)
+        profile = self.layout.profile(self.tables, primary.parent, self.layout.depth,
+                                           counts=self.counts)
         drawn, parent_rows = draw_sequences(model, profile, spec, counts, self.rng)
         self._keep(table, drawn)
         states = np.full(len(drawn), LINKED, dtype=object)
@@ -763,7 +765,8 @@ class _Generation:
             linked = np.array([], dtype=np.int64)
             states = np.where(states == LINKED, NULL, states)
         spec = next(s for s in self.layout.contexts(table) if s.fk == fk)
-        profile = self.layout.profile(self.tables, parent, self.layout.depth)[list(spec.columns)]
+        profile = self.layout.profile(self.tables, parent, self.layout.depth,
+                                      counts=self.counts)[list(spec.columns)]
         wanted = self.contexts[table].iloc[linked][spec.names()].reset_index(drop=True)
         wanted.columns = list(spec.columns)
         capacity = adjust(len(linked), self.counts[parent][self.layout.count_name(fk)].to_numpy(),
