@@ -101,6 +101,7 @@ def main() -> None:
                        table_fit_seconds={t: round(s, 1) for t, s in model.fit_seconds_.items()},
                        table_models={t: m.name if m else None
                                      for t, m in model.models_.items()},
+                       context_columns=model.layout_.selected,
                        sample_seconds=round(sample_seconds, 1), rows=rows,
                        sqlite_rows_per_second=round(rows / write_seconds),
                        peak_mib=round(peak_mib()))

@@ -2,9 +2,12 @@
 
 A parent brings many columns into a child's context (a lookup table such as Berka's district
 alone has 15); on a small child table, a model given all of them learns the child's own columns
-worse. Each candidate is scored by its normalized mutual information with the child's own
+worse. Each candidate is scored by its adjusted mutual information with the child's own
 columns and child counts (the most it shares with any of them, on binned values), and the
-``k`` best are kept.
+``k`` best are kept. Adjusted for chance: on a few hundred rows, the plain (normalized) mutual
+information of two independent columns of 10–20 codes each is about .09, so a district's
+statistics (77 values) outranked a parent's count of one or two that tells a loan's status;
+the adjusted score of independent columns is about 0 whatever their codes.
 
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
@@ -44,13 +47,13 @@ def codes(series: pd.Series) -> np.ndarray:
     return text.map(mapping).fillna(0).to_numpy(dtype=np.int64)
 
 
-def normalized_mutual_information(a: np.ndarray, b: np.ndarray) -> float:
-    """NMI of two code arrays (arithmetic normalization; 0 when either is constant)."""
-    from sklearn.metrics import normalized_mutual_info_score
+def adjusted_mutual_information(a: np.ndarray, b: np.ndarray) -> float:
+    """AMI of two code arrays (arithmetic normalization; 0 when either is constant)."""
+    from sklearn.metrics import adjusted_mutual_info_score
 
     if len(np.unique(a)) < 2 or len(np.unique(b)) < 2:
         return 0.0
-    return float(normalized_mutual_info_score(a, b))
+    return float(adjusted_mutual_info_score(a, b))
 
 
 def select_columns(context: pd.DataFrame, own: pd.DataFrame, k: int,
@@ -69,6 +72,6 @@ def select_columns(context: pd.DataFrame, own: pd.DataFrame, k: int,
     scores = {}
     for column in context.columns:
         mine = codes(context[column])
-        scores[column] = max(normalized_mutual_information(mine, t) for t in targets)
+        scores[column] = max(adjusted_mutual_information(mine, t) for t in targets)
     best = sorted(context.columns, key=lambda c: -scores[c])[:k]
     return [c for c in context.columns if c in best]
