@@ -10,8 +10,8 @@ from simulacra.multitable.relevance import select_columns
 
 def test_a_telling_column_of_two_values_beats_many_valued_noise_on_few_rows():
     """On 480 rows, 77-valued parent columns that tell nothing share more *plain* mutual
-    information with a child's columns than a two-valued count that makes a quarter of a fifth of them "bad";
-    the score adjusted for chance keeps the count."""
+    information with a child's columns than a two-valued count that makes a quarter of a
+    fifth of them "bad"; the score adjusted for chance keeps the count."""
     rng = np.random.default_rng(0)
     n = 480
     holders = rng.choice([1, 2], size=n, p=[0.8, 0.2])
