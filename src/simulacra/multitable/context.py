@@ -4,8 +4,8 @@ For a table ``T`` the relational synthesizer fits one single-table model on
 
 * ``T``'s own columns (every column but its keys);
 * per foreign key of ``T``, the parent row it refers to: the parent's own columns, its numbers
-  of children in every child table (``account.#order.account_id``: how many standing orders
-  the loan's account has) and, up to ``depth`` levels, the parent's own parents' columns
+  of children in its other child tables (``account.#order.account_id``: how many standing
+  orders the loan's account has) and, up to ``depth`` levels, the parent's own parents' columns
   (``account.frequency``, ``account.district.A3``) — the *context*, so a child row is learned
   together with the row it belongs to, its siblings' number is known to it, and grandparent
   information reaches grandchildren;
