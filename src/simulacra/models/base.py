@@ -270,14 +270,18 @@ class Synthesizer(EstimatorParams, ABC):
     def _sample_fair(self, n: int, conditions: dict[str, Any], fair: Any,
                      rng: np.random.Generator) -> pd.DataFrame:
         """``n`` rows whose target has one distribution in every group of the sensitive
-        columns: ``n`` rows drawn as without fairness (and more up to ``PILOT_ROWS``, the
-        pilot), then relabelled, or the pilot's shares give the rows to draw per group and
-        target value (:func:`~simulacra.models.fairness.parity_cells`). A cell takes the
+        columns: ``n`` rows drawn as without fairness, relabelled at once when ``"relabel"``
+        is asked for; else more up to ``PILOT_ROWS`` (the pilot) tell the method
+        (:meth:`~simulacra.models.fairness.Fairness.resolve`) and, to draw, the pilot's
+        shares give the rows to draw per group and target value
+        (:func:`~simulacra.models.fairness.parity_cells`). A cell takes the
         pilot's own rows of it first (each already a draw given that group and value) and
         draws only what it lacks."""
         from simulacra.models.fairness import parity_cells
 
         rows = self._sample_plain(n, conditions, rng)
+        if fair.method == "relabel":  # asked for: no pilot needed to choose the method
+            return self._relabelled(rows, fair, rng)
         pilot = rows if n >= PILOT_ROWS else pd.concat(
             [rows, self._sample_plain(PILOT_ROWS - n, conditions, rng)], ignore_index=True)
         if fair.resolve(pilot[fair.target]) == "relabel":
