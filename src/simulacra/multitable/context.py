@@ -186,7 +186,7 @@ class Layout:
             numbers = counts[table] if counts is not None and table in counts else \
                 self.counts(tables, table)
             mine = [c for c in self.profile_counts(table) if c in wanted]
-            parts.append(numbers.reindex(columns=mine, fill_value=0).reset_index(drop=True))
+            parts.append(numbers[mine].reset_index(drop=True))
         if depth > 1:
             for fk in self.context_keys(table):
                 label = self.label(fk)
